@@ -1,0 +1,243 @@
+"""SMBus primitives over ``i2c_rdwr``, with PEC computed here and bounded retries.
+
+Every transaction is one ``i2c_rdwr`` call built from ``smbus2.i2c_msg`` objects: that is the only
+way to carry the gauge's 34-byte data-flash blocks (the kernel's SMBus block calls stop at 32), and
+it gives one code path for real adapters, the emulator and third-party buses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from smbus2 import i2c_msg
+
+from station.bus.errors import (
+    BadResponseError,
+    BusError,
+    BusGoneError,
+    PecError,
+    ShortReadError,
+    error_for_errno,
+)
+from station.clock import Clock
+from station.pec import crc8, read_address, write_address
+
+T = TypeVar("T")
+
+#: The SBS smart-battery address (7-bit).
+GAUGE_ADDRESS = 0x0B
+#: Largest block the BQ40Z50 sends or accepts: 2 address/echo bytes + 32 data bytes.
+MAX_BLOCK = 34
+
+
+class I2CBus(Protocol):
+    """Anything that offers smbus2.SMBus's ``i2c_rdwr`` (a real bus, the emulator, an adapter)."""
+
+    def i2c_rdwr(self, *i2c_msgs: i2c_msg) -> None: ...
+
+
+@dataclass
+class TransportStats:
+    """Counters a benchmark or an engineer can read after a run."""
+
+    transactions: int = 0
+    retries: int = 0
+    failures: int = 0
+    bytes_out: int = 0
+    bytes_in: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries with exponential back-off, all waits through the injected clock."""
+
+    retries: int = 3
+    backoff_s: float = 0.002
+    backoff_factor: float = 2.0
+    max_backoff_s: float = 0.050
+
+
+class _Retryable(Exception):
+    def __init__(self, error: BusError) -> None:
+        self.error = error
+
+
+class SMBusTransport:
+    """SMBus primitives for one device address."""
+
+    def __init__(
+        self,
+        bus: I2CBus,
+        clock: Clock,
+        *,
+        address: int = GAUGE_ADDRESS,
+        pec: bool = False,
+        retry: RetryPolicy | None = None,
+        on_transaction: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self.bus = bus
+        self.clock = clock
+        self.address = address
+        self.pec = pec
+        self.retry = retry or RetryPolicy()
+        self.stats = TransportStats()
+        self._on_transaction = on_transaction
+
+    # -- primitives ---------------------------------------------------------------------------
+
+    def send_byte(
+        self, command: int, *, label: str | None = None, retries: int | None = None
+    ) -> None:
+        """SMBus Send Byte: the command code alone."""
+        payload = [command & 0xFF]
+        self._run(lambda: self._write(payload), "send byte", command, label, retries)
+
+    def write_word(
+        self, command: int, value: int, *, label: str | None = None, retries: int | None = None
+    ) -> None:
+        """SMBus Write Word, little-endian."""
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"word value {value} does not fit 16 bits")
+        payload = [command & 0xFF, value & 0xFF, value >> 8]
+        self._run(lambda: self._write(payload), "write word", command, label, retries)
+
+    def read_word(
+        self, command: int, *, label: str | None = None, retries: int | None = None
+    ) -> int:
+        """SMBus Read Word, little-endian, unsigned."""
+
+        def attempt() -> int:
+            data = self._read(command, 2)
+            return data[0] | (data[1] << 8)
+
+        return self._run(attempt, "read word", command, label, retries)
+
+    def block_write(
+        self, command: int, data: bytes, *, label: str | None = None, retries: int | None = None
+    ) -> None:
+        """SMBus Block Write: the count byte is added here (the caller passes data only)."""
+        if not 1 <= len(data) <= 255:
+            raise ValueError(f"a block write carries 1-255 bytes, not {len(data)}")
+        payload = [command & 0xFF, len(data), *data]
+        self._run(lambda: self._write(payload), "block write", command, label, retries)
+
+    def block_read(
+        self,
+        command: int,
+        *,
+        max_len: int = MAX_BLOCK,
+        min_len: int = 0,
+        label: str | None = None,
+        retries: int | None = None,
+    ) -> bytes:
+        """SMBus Block Read: the count byte is parsed here and only the data is returned.
+
+        ``max_len`` is the longest block this command can carry; a count byte above it is a lie
+        (a corrupted or confused device) and is refused by name rather than trusted.
+        """
+        if not 1 <= max_len <= 255:
+            raise ValueError("max_len must be 1-255")
+
+        def attempt() -> bytes:
+            raw = self._read(command, 1 + max_len, block=True)
+            count = raw[0]
+            if count > max_len:
+                raise _Retryable(
+                    BadResponseError(
+                        f"count byte {count} is more than the {max_len} bytes this command carries",
+                        command=self._name("block read", command, label),
+                    )
+                )
+            if count < min_len:
+                raise _Retryable(
+                    ShortReadError(
+                        f"{count} bytes returned, at least {min_len} expected",
+                        command=self._name("block read", command, label),
+                    )
+                )
+            return bytes(raw[1 : 1 + count])
+
+        return self._run(attempt, "block read", command, label, retries)
+
+    # -- one transaction ----------------------------------------------------------------------
+
+    def _write(self, payload: list[int]) -> None:
+        out = list(payload)
+        if self.pec:
+            out.append(crc8([write_address(self.address), *payload]))
+        self._xfer("write", [i2c_msg.write(self.address, out)], len(out), 0)
+
+    def _read(self, command: int, length: int, *, block: bool = False) -> list[int]:
+        extra = 1 if self.pec else 0
+        wr = i2c_msg.write(self.address, [command & 0xFF])
+        rd = i2c_msg.read(self.address, length + extra)
+        self._xfer("read", [wr, rd], 1, length + extra)
+        raw = list(bytes(rd))
+        if len(raw) < length + extra:
+            raise _Retryable(
+                ShortReadError(f"{len(raw)} bytes arrived, {length + extra} expected", command="")
+            )
+        if self.pec:
+            used = 1 + min(raw[0], length - 1) if block else length
+            covered = [write_address(self.address), command & 0xFF, read_address(self.address)]
+            expected = crc8(covered + raw[:used])
+            got = raw[used] if used < len(raw) else -1
+            if got != expected:
+                raise _Retryable(
+                    PecError(f"PEC 0x{got:02X}, expected 0x{expected:02X}", command="")
+                )
+        return raw[:length]
+
+    def _xfer(self, kind: str, msgs: list[i2c_msg], n_out: int, n_in: int) -> None:
+        self.stats.transactions += 1
+        self.stats.by_kind[kind] = self.stats.by_kind.get(kind, 0) + 1
+        self.stats.bytes_out += n_out
+        self.stats.bytes_in += n_in
+        if self._on_transaction is not None:
+            self._on_transaction(kind, n_out + n_in)
+        try:
+            self.bus.i2c_rdwr(*msgs)
+        except OSError as exc:
+            cls = error_for_errno(exc.errno)
+            raise _Retryable(
+                cls(exc.strerror or "I/O error", command="", os_errno=exc.errno)
+            ) from None
+
+    # -- retries ------------------------------------------------------------------------------
+
+    def _name(self, kind: str, command: int, label: str | None) -> str:
+        base = f"{kind} 0x{command & 0xFF:02X}"
+        return f"{label} ({base})" if label else base
+
+    def _run(
+        self,
+        attempt: Callable[[], T],
+        kind: str,
+        command: int,
+        label: str | None,
+        retries: int | None,
+    ) -> T:
+        allowed = self.retry.retries if retries is None else retries
+        delay = self.retry.backoff_s
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return attempt()
+            except _Retryable as wrapped:
+                err = wrapped.error
+                # An adapter that has gone away will not come back within a back-off.
+                if isinstance(err, BusGoneError) or tries > allowed:
+                    self.stats.failures += 1
+                    raise type(err)(
+                        err.what,
+                        command=self._name(kind, command, label),
+                        attempts=tries,
+                        os_errno=err.os_errno,
+                    ) from None
+                self.stats.retries += 1
+                self.clock.sleep(delay)
+                delay = min(delay * self.retry.backoff_factor, self.retry.max_backoff_s)

@@ -1,0 +1,101 @@
+"""Options and error handling shared by every ``station`` command.
+
+Exit codes: 0 success or PASS, 1 the operation failed (FAIL, bus error), 2 usage or configuration
+error. Every error printed says what happened and what to do; no traceback reaches an operator.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from station.config import ConfigError, StationConfig, load_config
+from station.keys import KeyStore, KeyStoreError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+
+
+class Failed(click.ClickException):
+    """The operation ran and failed (exit 1)."""
+
+    exit_code = EXIT_FAIL
+
+
+class UsageProblem(click.ClickException):
+    """The command cannot run as given (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+def config_option(f: Callable[P, R]) -> Callable[P, R]:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Station configuration file (default: $STATION_CONFIG, else built-in emulator demo).",
+    )(f)
+
+
+def bus_option(f: Callable[P, R]) -> Callable[P, R]:
+    f = click.option(
+        "--pec/--no-pec", "pec", default=None, help="SMBus packet error checking (default: config)."
+    )(f)
+    return click.option(
+        "--bus",
+        "bus",
+        default=None,
+        metavar="SPEC",
+        help="/dev/i2c-N, sim[:SCENARIO], or package.module:callable (default: config).",
+    )(f)
+
+
+def keys_option(f: Callable[P, R]) -> Callable[P, R]:
+    return click.option(
+        "--keys",
+        "keys_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Key-store file (default: $STATION_KEYS or the config; keys are never taken on the "
+        "command line).",
+    )(f)
+
+
+def load_station_config(config_path: Path | None, **flags: Any) -> StationConfig:
+    """The effective configuration: file and environment, then the command's flags."""
+    config = load_config(config_path)
+    return config.with_overrides("flag", **flags)
+
+
+def load_key_store(config: StationConfig, keys_path: Path | None) -> KeyStore:
+    path = keys_path or (Path(config.keys) if config.keys else None)
+    return KeyStore.load(path) if path is not None else KeyStore.builtin()
+
+
+def handle_errors(f: Callable[P, R]) -> Callable[P, R]:
+    """Turn the station's typed errors into clear messages and the right exit code."""
+    from station.bus.errors import BusError, BusOpenError
+
+    @functools.wraps(f)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return f(*args, **kwargs)
+        except (ConfigError, KeyStoreError, BusOpenError) as exc:
+            raise UsageProblem(str(exc)) from None
+        except BusError as exc:
+            raise Failed(f"[{exc.failure_code}] {exc}") from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper

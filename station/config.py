@@ -1,0 +1,185 @@
+"""Station configuration: one TOML file, overridden by environment variables, then by CLI flags.
+
+A built-in default runs on the emulator with ``./db/station.sqlite3`` so a fresh checkout works
+without any file. ``station config check`` prints the effective values and where each came from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+CONFIG_ENV = "STATION_CONFIG"
+
+#: environment variable → setting it overrides
+ENV_OVERRIDES: dict[str, str] = {
+    "STATION_ID": "station_id",
+    "STATION_SOCKET": "socket",
+    "STATION_BUS": "bus",
+    "STATION_PEC": "pec",
+    "STATION_BUS_SPEED_HZ": "bus_speed_hz",
+    "STATION_DB": "database",
+    "STATION_KEYS": "keys",
+    "STATION_RECIPES": "recipes",
+    "STATION_PRINTER": "printer",
+    "STATION_LABELS": "labels_dir",
+}
+
+_STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message names the file, key, value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class StationConfig:
+    """Every setting a station needs, with the defaults of the emulator demo."""
+
+    station_id: str = "ST-01"
+    socket: str = "A"
+    bus: str = "sim"
+    pec: bool = False
+    bus_speed_hz: int = 100_000
+    database: str = "sqlite:///db/station.sqlite3"
+    keys: str = ""  # empty: the built-in ti-default key set only
+    recipes: str = "recipes"
+    printer: str = "file:labels"
+    labels_dir: str = "labels"
+    # Supervisor locks: when set, the operator terminal skips the choice at shift start.
+    recipe: str = ""
+    operator: str = ""
+    lot: str = ""
+    #: where each value came from: "default", a file path, an environment variable, or "flag"
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def with_overrides(self, source: str, **values: Any) -> StationConfig:
+        """Apply non-empty overrides (CLI flags), validating them like file values."""
+        given = {k: v for k, v in values.items() if v is not None}
+        if not given:
+            return self
+        checked = _validate(given, where=source)
+        srcs = dict(self.sources)
+        srcs.update({k: source for k in checked})
+        return replace(self, **checked, sources=srcs)
+
+    def masked(self) -> dict[str, str]:
+        """Effective values for display, with secrets (database passwords) masked."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            if f.name == "sources":
+                continue
+            value = getattr(self, f.name)
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            if f.name == "database":
+                text = mask_url_password(text)
+            out[f.name] = text
+        return out
+
+
+def mask_url_password(url: str) -> str:
+    """``postgresql+psycopg://user:secret@host/db`` → ``postgresql+psycopg://user:***@host/db``."""
+    return re.sub(r"^([a-z0-9+]+://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+_SETTINGS = {f.name: f for f in fields(StationConfig) if f.name != "sources"}
+
+
+def _validate(values: Mapping[str, Any], *, where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in _SETTINGS:
+            allowed = ", ".join(sorted(_SETTINGS))
+            raise ConfigError(f"{where}: unknown setting {key!r}; allowed settings: {allowed}")
+        out[key] = _coerce(key, value, where=where)
+    return out
+
+
+def _coerce(key: str, value: Any, *, where: str) -> Any:
+    kind = type(getattr(StationConfig(), key))
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{where}: {key} = {value!r} is not true or false")
+    if kind is int:
+        try:
+            number = int(value) if not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not 10_000 <= number <= 1_000_000:
+            raise ConfigError(
+                f"{where}: {key} = {value!r}; allowed: a whole number of hertz from 10000 to "
+                "1000000 (the BQ40Z50 runs at 10-100 kHz, 400 kHz only in SMBus XL mode)"
+            )
+        return number
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {key} = {value!r} must be a string")
+    text = value.strip()
+    if key == "station_id" and not _STATION_ID.match(text):
+        raise ConfigError(
+            f"{where}: station_id = {value!r}; allowed: 1-32 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    if key in {"bus", "database", "recipes", "printer", "labels_dir", "socket"} and not text:
+        raise ConfigError(f"{where}: {key} must not be empty")
+    if key == "database" and "://" not in text:
+        raise ConfigError(
+            f"{where}: database = {value!r} is not a database URL; e.g. "
+            "sqlite:///var/lib/station/station.sqlite3 or postgresql+psycopg://user@host/traceability"
+        )
+    return text
+
+
+def load_config(
+    path: Path | None = None, *, environ: Mapping[str, str] | None = None
+) -> StationConfig:
+    """Defaults, then the file (``path``, else ``$STATION_CONFIG``), then environment variables."""
+    env = os.environ if environ is None else environ
+    config = StationConfig(sources={name: "default" for name in _SETTINGS})
+    if path is None and env.get(CONFIG_ENV):
+        path = Path(env[CONFIG_ENV])
+    if path is not None:
+        config = _apply_file(config, path)
+    env_values = {ENV_OVERRIDES[k]: v for k, v in env.items() if k in ENV_OVERRIDES and v != ""}
+    if env_values:
+        srcs = dict(config.sources)
+        for var, key in ENV_OVERRIDES.items():
+            if key in env_values and var in env:
+                checked = _validate({key: env_values[key]}, where=f"environment {var}")
+                config = replace(config, **checked)
+                srcs[key] = f"environment {var}"
+        config = replace(config, sources=srcs)
+    return config
+
+
+def _apply_file(config: StationConfig, path: Path) -> StationConfig:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"configuration file {path} cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
+    flat: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            # A table groups settings for readability ([shift] recipe/operator/lot); keys stay flat.
+            for sub, subvalue in value.items():
+                flat[sub] = subvalue
+        else:
+            flat[key] = value
+    checked = _validate(flat, where=str(path))
+    srcs = dict(config.sources)
+    srcs.update({k: str(path) for k in checked})
+    return replace(config, **checked, sources=srcs)
