@@ -28,6 +28,8 @@ ENV_OVERRIDES: dict[str, str] = {
     "STATION_RECIPES": "recipes",
     "STATION_PRINTER": "printer",
     "STATION_LABELS": "labels_dir",
+    "STATION_SUPERVISOR_BADGES": "supervisor_badges",
+    "STATION_ENGINEER_BADGES": "engineer_badges",
 }
 
 _STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
@@ -55,6 +57,9 @@ class StationConfig:
     recipe: str = ""
     operator: str = ""
     lot: str = ""
+    # Badges with more than operator rights (supervisor: rework, reprint; engineer: engineer mode).
+    supervisor_badges: tuple[str, ...] = ()
+    engineer_badges: tuple[str, ...] = ()
     #: where each value came from: "default", a file path, an environment variable, or "flag"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -75,7 +80,12 @@ class StationConfig:
             if f.name == "sources":
                 continue
             value = getattr(self, f.name)
-            text = str(value).lower() if isinstance(value, bool) else str(value)
+            if isinstance(value, bool):
+                text = str(value).lower()
+            elif isinstance(value, tuple):
+                text = ", ".join(value)
+            else:
+                text = str(value)
             if f.name == "database":
                 text = mask_url_password(text)
             out[f.name] = text
@@ -102,6 +112,11 @@ def _validate(values: Mapping[str, Any], *, where: str) -> dict[str, Any]:
 
 def _coerce(key: str, value: Any, *, where: str) -> Any:
     kind = type(getattr(StationConfig(), key))
+    if kind is tuple:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise ConfigError(f'{where}: {key} must be a list of badge codes, e.g. ["SUP-0001"]')
+        return tuple(i.strip() for i in items if i.strip())
     if kind is bool:
         if isinstance(value, bool):
             return value

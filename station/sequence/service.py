@@ -1,0 +1,184 @@
+"""The station as the faces see it: everything the operator terminal and the CLI may ask for.
+
+The TUI and ``station`` commands talk only to :class:`StationService`; every rule (what a valid
+serial is, when a rework is allowed, what PASS means) lives behind it and is tested without a UI.
+All calls are blocking; the TUI calls them from thread workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from station.sequence.events import CancelToken, Event, LabelResult, RunResult, StepId
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    ENGINEER = "engineer"
+
+
+@dataclass(frozen=True)
+class Badge:
+    code: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class StationInfo:
+    station_id: str
+    socket: str
+    bus: str
+    emulated: bool
+    database: str  # URL with any password masked
+    printer: str
+    software_version: str
+
+
+@dataclass(frozen=True)
+class RecipeChoice:
+    """A released recipe the line may run."""
+
+    name: str
+    version: str
+    hash: str
+    description: str
+    serial_example: str
+    released_by: str
+    released_at: datetime
+
+    @property
+    def short_hash(self) -> str:
+        return self.hash[:12]
+
+
+@dataclass(frozen=True)
+class ActiveRecipe:
+    name: str
+    version: str
+    hash: str
+    description: str
+    product: str
+    serial_pattern: str
+    serial_example: str
+    steps: tuple[StepId, ...]
+
+
+@dataclass(frozen=True)
+class Shift:
+    operator: Badge
+    recipe: ActiveRecipe
+    lot: str
+
+
+@dataclass(frozen=True)
+class PassRecord:
+    attempt_id: int
+    ended_at: datetime
+    station_id: str
+    recipe_version: str
+
+
+@dataclass(frozen=True)
+class SerialCheck:
+    serial: str
+    valid: bool
+    reason: str = ""  # why it is refused, in words for the operator
+    previous_pass: PassRecord | None = None  # set when the pack already passed: rework needed
+    busy_elsewhere: str = ""  # "station ST-02 since 10:42" when another station holds it
+
+
+@dataclass(frozen=True)
+class ReworkAuthorisation:
+    serial: str
+    supervisor: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    serial: str
+    rework: ReworkAuthorisation | None = None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    attempt_id: int
+    serial: str
+    outcome: str
+    failure_code: str
+    cycle_time_s: float | None
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ShiftCounters:
+    passed: int
+    failed: int
+    errors: int
+    first_pass_yield: float | None  # 0..1; None before the first pack
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled block of pre-formatted lines (trace view, gauge info, recipe details)."""
+
+    title: str
+    rows: tuple[tuple[str, str], ...]  # (label, value)
+
+
+class StationService(Protocol):
+    # -- set-up ---------------------------------------------------------------------------------
+    def info(self) -> StationInfo: ...
+
+    def badge(self, code: str) -> Badge:
+        """Identify a scanned badge; raises ValueError with the reason for a malformed one."""
+        ...
+
+    def released_recipes(self) -> list[RecipeChoice]: ...
+
+    def start_shift(self, operator: Badge, recipe_hash: str, lot: str) -> Shift:
+        """Load and check the released recipe; raises ValueError with the reason if refused."""
+        ...
+
+    # -- one pack -------------------------------------------------------------------------------
+    def check_serial(self, shift: Shift, serial: str) -> SerialCheck: ...
+
+    def partial_serial_ok(self, shift: Shift, text: str) -> bool:
+        """Whether ``text`` can still become a valid serial (live validation while typing)."""
+        ...
+
+    def authorise_rework(
+        self, shift: Shift, serial: str, supervisor: Badge, reason: str
+    ) -> ReworkAuthorisation: ...
+
+    def run(
+        self,
+        shift: Shift,
+        request: RunRequest,
+        on_event: Callable[[Event], None],
+        cancel: CancelToken,
+    ) -> RunResult: ...
+
+    def reprint_label(self, shift: Shift, serial: str, reason: str) -> LabelResult: ...
+
+    # -- history --------------------------------------------------------------------------------
+    def shift_history(self, shift: Shift, since: datetime, limit: int = 20) -> list[HistoryRow]: ...
+
+    def shift_counters(self, shift: Shift, since: datetime) -> ShiftCounters: ...
+
+    def trace(self, serial: str) -> list[Section]: ...
+
+    # -- engineer mode --------------------------------------------------------------------------
+    def gauge_snapshot(self, shift: Shift | None) -> list[Section]: ...
+
+    def recipe_details(self, shift: Shift) -> list[Section]: ...
+
+    def recipe_diff_against_pack(self, shift: Shift) -> list[Section]: ...
+
+    def release_recipe(self, path: Path, by: Badge) -> RecipeChoice: ...
