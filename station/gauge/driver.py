@@ -1,0 +1,616 @@
+"""The BQ40Z50 driver: SBS reads, MAC commands, security modes and data-flash access.
+
+One :class:`Gauge` talks to one gauge through one :class:`~station.bus.SMBusTransport`. Every wait
+goes through the injected clock and every timing comes from :class:`GaugeTimings`. Public calls
+hold a lock for their whole duration, so a status poll from another thread can never slip between
+two key words or into a data-flash auto-increment read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from station.bus import (
+    BadResponseError,
+    BusError,
+    BusGoneError,
+    BusTimeoutError,
+    NackError,
+    PecError,
+    SMBusTransport,
+)
+from station.clock import Clock
+from station.gauge import mac as macs
+from station.gauge.dataflash import DataFlashRegion, df_address_bytes, parse_df_block
+from station.gauge.errors import (
+    BadKeysError,
+    EchoMismatchError,
+    FlashWriteTimeoutError,
+    FullAccessRefusedError,
+    GaugeNotRespondingError,
+    GaugeResponseError,
+    ImplausibleValueError,
+    MissingKeysError,
+    SealFailedError,
+    SecurityModeError,
+    ShortBlockError,
+    ShutdownFailedError,
+    SignatureTimeoutError,
+    UnsealRefusedError,
+)
+from station.gauge.identity import DfSignature, GaugeIdentity, parse_firmware_version
+from station.gauge.mac import MacCommand, MacKind
+from station.gauge.modes import DF_MODES, SecurityMode
+from station.gauge.sbs import (
+    CELL_VOLTAGE_CODES,
+    SbsCommand,
+    SbsProtocol,
+    SbsValue,
+    decode_block,
+    decode_word,
+    sbs_command,
+)
+from station.gauge.security import key_problems, send_key_pair
+from station.gauge.status import (
+    BatteryStatus,
+    OperationStatus,
+    StatusWord,
+    battery_status,
+    decode_status,
+    operation_status,
+)
+from station.gauge.timings import GaugeTimings
+from station.keys import KeySet
+
+log = logging.getLogger("station.gauge")
+_T = TypeVar("_T")
+
+#: ManufacturerBlockAccess(): MAC codes and data-flash addresses go here by block write.
+MBA = 0x44
+#: BatteryStatus(): the cheap word read used to see whether the gauge answers.
+PROBE = 0x16
+
+#: Called with (address, length) before every data-flash write; raises to veto it.
+WriteGuard = Callable[[int, int], None]
+#: Called with (bytes done, bytes total) as a data-flash read progresses.
+Progress = Callable[[int, int], None]
+
+#: Errors that mean "the gauge did not answer this time" (busy, resetting, flash write under way).
+_SILENT = (NackError, BusTimeoutError)
+
+
+class Gauge:
+    """A BQ40Z50 fuel gauge on an SMBus transport."""
+
+    def __init__(
+        self,
+        transport: SMBusTransport,
+        *,
+        clock: Clock | None = None,
+        timings: GaugeTimings | None = None,
+        region: DataFlashRegion | None = None,
+        write_guard: WriteGuard | None = None,
+    ) -> None:
+        self.transport = transport
+        self.clock = clock if clock is not None else transport.clock
+        self.timings = timings or GaugeTimings()
+        self.region = region or DataFlashRegion()
+        self.write_guard = write_guard
+        self._lock = threading.RLock()
+        #: the last security mode this driver read or established; None when unknown
+        self._mode: SecurityMode | None = None
+
+    # == SBS ====================================================================================
+
+    def read_sbs(self, which: int | str) -> SbsValue:
+        """Read one SBS command (0x08 Temperature, 0x09 Voltage, ...) as a typed value.
+
+        Block status commands 0x50-0x57 need UNSEALED; use :meth:`status` to read them in any mode.
+        """
+        command = sbs_command(which)
+        with self._lock:
+            return self._checked_twice(lambda: self._read_sbs_once(command))
+
+    def _read_sbs_once(self, command: SbsCommand) -> SbsValue:
+        label = f"{command.name} (SBS 0x{command.code:02X})"
+        with self._nack_means_mode(label, command.access.modes_for("r")):
+            if command.protocol is SbsProtocol.WORD:
+                return decode_word(command, self.transport.read_word(command.code, label=label))
+            data = self.transport.block_read(command.code, max_len=command.length[1], label=label)
+            return decode_block(command, data)
+
+    def voltage(self) -> SbsValue:
+        """Pack voltage, mV."""
+        return self.read_sbs(0x09)
+
+    def current(self) -> SbsValue:
+        """Current, mA, positive while charging."""
+        return self.read_sbs(0x0A)
+
+    def temperature(self) -> SbsValue:
+        """Temperature in °C (the gauge counts 0.1 K; ``raw`` keeps that)."""
+        return self.read_sbs(0x08)
+
+    def cell_voltages(self, cells: int = 4) -> list[SbsValue]:
+        """CellVoltage1..N in mV (CellVoltage1 is 0x3F, CellVoltage4 0x3C)."""
+        if not 1 <= cells <= len(CELL_VOLTAGE_CODES):
+            raise ValueError(f"the BQ40Z50 measures 1-4 cells, not {cells}")
+        return [self.read_sbs(code) for code in CELL_VOLTAGE_CODES[:cells]]
+
+    def battery_status(self) -> BatteryStatus:
+        raw = self.read_sbs(0x16).raw
+        assert isinstance(raw, int)
+        return battery_status(raw)
+
+    # == MAC ====================================================================================
+
+    def mac_read(self, which: int | str) -> bytes:
+        """Send a MAC code by block write to 0x44 and return the response data (echo removed).
+
+        The echo must name the command; a wrong echo or a block shorter than the command carries
+        is retried once, then raised (:class:`EchoMismatchError`, :class:`ShortBlockError`).
+        Signature MACs are polled until their result is ready.
+        """
+        command = _mac(which)
+        if command.kind is MacKind.COMMAND:
+            raise ValueError(f"{command.label} returns nothing; use mac_command()")
+        with self._lock:
+            self._require_mode(command.label, command.access.modes_for("r"))
+            if command.needs_wait:
+                return self._mac_read_when_ready(command)
+            return self._checked_twice(lambda: self._mac_exchange(command))
+
+    def mac_command(self, which: int | str) -> None:
+        """Send a command-only MAC (seal, reset, toggles): the write alone.
+
+        Refused with :class:`SecurityModeError` before sending when the current mode does not
+        allow it. Toggles, reset and shutdown are sent exactly once (never retried): the gauge
+        may have acted on a send that looked failed.
+        """
+        command = _mac(which)
+        if command.kind is not MacKind.COMMAND:
+            raise ValueError(f"{command.label} is not a command-only MAC")
+        with self._lock:
+            self._require_mode(command.label, command.access.modes_for("w"))
+            retries = None if command.retry_safe else 0
+            try:
+                self.transport.block_write(
+                    MBA, _code_bytes(command.code), label=command.label, retries=retries
+                )
+            finally:
+                if command.changes_pack:
+                    self._mode = None
+            log.info("sent %s", command.label)
+
+    def mac_write(self, which: int | str, data: bytes) -> None:
+        """Send a MAC code followed by data in one block write to 0x44."""
+        command = _mac(which)
+        with self._lock:
+            self._require_mode(command.label, command.access.modes_for("w"))
+            self.transport.block_write(MBA, _code_bytes(command.code) + data, label=command.label)
+
+    def _mac_exchange(self, command: MacCommand) -> bytes:
+        self.transport.block_write(MBA, _code_bytes(command.code), label=command.label)
+        raw = self.transport.block_read(MBA, max_len=2 + command.response[1], label=command.label)
+        return _check_mac_response(command, raw)
+
+    def _mac_read_when_ready(self, command: MacCommand) -> bytes:
+        t = self.timings
+        self.transport.block_write(MBA, _code_bytes(command.code), label=command.label)
+        started = self.clock.monotonic()
+        self.clock.sleep(t.signature_min_wait_s)
+        delay = t.signature_poll_s
+        while True:
+            try:
+                raw = self.transport.block_read(
+                    MBA, max_len=2 + command.response[1], label=command.label, retries=0
+                )
+                return _check_mac_response(command, raw)
+            except (*_SILENT, EchoMismatchError, PecError):
+                pass  # not ready yet (the gauge NACKs or still answers the previous command)
+            waited = self.clock.monotonic() - started
+            if waited >= t.signature_timeout_s:
+                raise SignatureTimeoutError(command=command.label, waited_s=waited)
+            self.clock.sleep(delay)
+            delay = min(delay * 2, t.signature_max_poll_s)
+
+    # == status and identity ====================================================================
+
+    def operation_status(self) -> OperationStatus:
+        """OperationStatus through MAC 0x0054 (works SEALED)."""
+        with self._lock:
+            return self._checked_twice(self._read_operation_status)
+
+    def _read_operation_status(self, retries: int | None = None) -> OperationStatus:
+        command = macs.mac_command(macs.OPERATION_STATUS)
+        if retries is None:
+            data = self._mac_exchange(command)
+        else:
+            self.transport.block_write(
+                MBA, _code_bytes(command.code), label=command.label, retries=retries
+            )
+            data = _check_mac_response(
+                command,
+                self.transport.block_read(MBA, max_len=6, label=command.label, retries=retries),
+            )
+        status = operation_status(int.from_bytes(data[:4], "little"))
+        if status.security_mode is None:
+            raise ImplausibleValueError(
+                command=command.label, value=status.hex, why="SEC bits 9:8 read the reserved 00"
+            )
+        self._mode = status.security_mode
+        return status
+
+    def security_mode(self) -> SecurityMode:
+        """The security mode from OperationStatus bits 9:8, read through MAC (works SEALED)."""
+        mode = self.operation_status().security_mode
+        assert mode is not None
+        return mode
+
+    def status(self, which: int | str) -> StatusWord:
+        """A status word through MAC 0x0050-0x0057 (works SEALED), decoded by name."""
+        command = _mac(which)
+        if command.code not in macs.STATUS_MACS:
+            raise ValueError(f"{command.label} is not a status word")
+        if command.code == macs.OPERATION_STATUS:
+            return self.operation_status()
+        data = self.mac_read(command.code)
+        return decode_status(command.name, int.from_bytes(data, "little"))
+
+    def safety_status(self) -> StatusWord:
+        return self.status(0x0051)
+
+    def pf_status(self) -> StatusWord:
+        return self.status(0x0053)
+
+    def manufacturing_status(self) -> StatusWord:
+        return self.status(0x0057)
+
+    def identify(self) -> GaugeIdentity:
+        """DeviceType, FirmwareVersion, HardwareVersion and ChemID (all allowed SEALED)."""
+        with self._lock:
+            device_type = int.from_bytes(self.mac_read(macs.DEVICE_TYPE), "little")
+            firmware = parse_firmware_version(self.mac_read(macs.FIRMWARE_VERSION))
+            hardware = int.from_bytes(self.mac_read(macs.HARDWARE_VERSION), "little")
+            chem_id = int.from_bytes(self.mac_read(macs.CHEM_ID), "little")
+        return GaugeIdentity(device_type, firmware, hardware, chem_id)
+
+    def signature(self, which: int | str) -> DfSignature:
+        """A signature MAC (0x0004, 0x0005, 0x0008, 0x0009), polled until ready."""
+        command = _mac(which)
+        if not command.needs_wait:
+            raise ValueError(f"{command.label} is not a signature")
+        return DfSignature(int.from_bytes(self.mac_read(command.code), "little"))
+
+    def static_df_signature(self) -> DfSignature:
+        """MAC 0x0005: ready >= 250 ms after the command; the MSB flags a mismatch."""
+        return self.signature(macs.STATIC_DF_SIGNATURE)
+
+    # == security ===============================================================================
+
+    def unseal(self, keys: KeySet) -> SecurityMode:
+        """SEALED → UNSEALED with the key set's unseal words; returns the mode reached.
+
+        Does nothing when the gauge is already UNSEALED or FULL ACCESS. Wrong keys raise
+        :class:`UnsealRefusedError` and are never retried.
+        """
+        with self._lock:
+            mode = self.security_mode()
+            if mode is not SecurityMode.SEALED:
+                return mode
+            send_key_pair(self.transport, self.clock, keys.unseal, self.timings, purpose="unseal")
+            mode = self._settled_mode()
+            if mode is SecurityMode.SEALED:
+                raise UnsealRefusedError(key_set_id=keys.id)
+            log.info("unsealed with key set %r", keys.id)
+            return mode
+
+    def full_access(self, keys: KeySet) -> SecurityMode:
+        """Enter FULL ACCESS (unsealing first when SEALED); returns FULL ACCESS."""
+        if keys.full_access is None:
+            raise MissingKeysError(key_set_id=keys.id, which="full-access")
+        with self._lock:
+            mode = self.security_mode()
+            if mode is SecurityMode.FULL_ACCESS:
+                return mode
+            if mode is SecurityMode.SEALED:
+                self.unseal(keys)
+            send_key_pair(
+                self.transport, self.clock, keys.full_access, self.timings, purpose="full access"
+            )
+            mode = self._settled_mode()
+            if mode is not SecurityMode.FULL_ACCESS:
+                raise FullAccessRefusedError(key_set_id=keys.id, mode=mode)
+            log.info("full access with key set %r", keys.id)
+            return mode
+
+    def _settled_mode(self) -> SecurityMode:
+        self._mode = None
+        self.clock.sleep(self.timings.key_settle_s)
+        return self.security_mode()
+
+    def seal(self) -> None:
+        """MAC 0x0030, then poll until the mode reads SEALED (:class:`SealFailedError`)."""
+        t = self.timings
+        with self._lock:
+            if self.security_mode() is SecurityMode.SEALED:
+                return
+            self.mac_command(macs.SEAL)
+            started = self.clock.monotonic()
+            mode: SecurityMode | None = None
+            while True:
+                self.clock.sleep(t.seal_poll_s)
+                try:
+                    mode = self._read_operation_status(retries=0).security_mode
+                except (*_SILENT, PecError, BadResponseError, GaugeResponseError):
+                    mode = None  # busy reloading ManufacturingStatus: ask again
+                if mode is SecurityMode.SEALED:
+                    log.info("sealed")
+                    return
+                waited = self.clock.monotonic() - started
+                if waited >= t.seal_timeout_s:
+                    raise SealFailedError(mode=mode, waited_s=waited)
+
+    def reset(self) -> SecurityMode:
+        """MAC 0x0041, wait, poll until the gauge answers again, then return the security mode.
+
+        Whether a reset re-seals an unsealed BQ40Z50 is UNCONFIRMED: always look at the result.
+        """
+        t = self.timings
+        with self._lock:
+            self.mac_command(macs.DEVICE_RESET)
+            self.clock.sleep(t.reset_min_wait_s)
+            self._wait_answering(
+                "device reset", t.reset_timeout_s, t.reset_poll_s, since=t.reset_min_wait_s
+            )
+            return self.security_mode()
+
+    def shutdown(self) -> None:
+        """MAC 0x0010 (ship mode). Confirm with :meth:`wait_silent`."""
+        self.mac_command(macs.SHUTDOWN)
+
+    def wait_silent(self, timeout_s: float | None = None) -> None:
+        """Return once the gauge has stayed silent for ``timings.shutdown_silent_s``
+        (:class:`ShutdownFailedError` if it still answers after ``timeout_s``)."""
+        t = self.timings
+        limit = t.shutdown_timeout_s if timeout_s is None else timeout_s
+        with self._lock:
+            started = self.clock.monotonic()
+            silent_since: float | None = None
+            while True:
+                now = self.clock.monotonic()
+                try:
+                    self.transport.read_word(PROBE, label="shutdown check", retries=0)
+                    silent_since = None
+                except _SILENT:
+                    silent_since = now if silent_since is None else silent_since
+                    if now - silent_since >= t.shutdown_silent_s:
+                        self._mode = None
+                        return
+                except (PecError, BadResponseError):
+                    silent_since = None  # something answered
+                if now - started >= limit:
+                    raise ShutdownFailedError(waited_s=now - started)
+                self.clock.sleep(t.shutdown_poll_s)
+
+    def set_security_keys(self, new: KeySet) -> None:
+        """Write new unseal and full-access keys (MAC 0x0035, FULL ACCESS only).
+
+        Verify a key change by sealing and unsealing with the new set, not by reading it back
+        (reference §6.4).
+        """
+        problems = key_problems(new)
+        if new.full_access is None:
+            raise MissingKeysError(key_set_id=new.id, which="full-access")
+        if problems:
+            raise BadKeysError(key_set_id=new.id, why="; ".join(problems))
+        command = macs.mac_command(macs.SECURITY_KEYS)
+        with self._lock:
+            self._require_mode(command.label, (SecurityMode.FULL_ACCESS,), fresh=True)
+            failure: BusError | None = None
+            try:
+                self.transport.block_write(
+                    MBA,
+                    _code_bytes(command.code)
+                    + b"".join(
+                        w.reveal().to_bytes(2, "little")
+                        for w in (
+                            new.unseal.first,
+                            new.unseal.second,
+                            new.full_access.first,
+                            new.full_access.second,
+                        )
+                    ),
+                    label=command.label,
+                    retries=0,
+                )
+            except BusError as exc:
+                # A fresh exception: the original's frames hold the payload.
+                failure = type(exc)(
+                    exc.what, command=exc.command, attempts=exc.attempts, os_errno=exc.os_errno
+                )
+            if failure is not None:
+                raise failure
+            self._wait_flash(command.label, 0, 8)
+            log.info("security keys changed to key set %r", new.id)
+
+    # == data flash =============================================================================
+
+    def read_df(self, start: int, length: int, progress: Progress | None = None) -> bytes:
+        """Read ``length`` bytes of data flash from ``start`` (any range in 0x4000-0x5FFF).
+
+        One address write, then auto-increment block reads of 2-byte address echo + 32 bytes; every
+        echo is checked. A failed block is re-addressed and read again.
+        """
+        self.region.check_read(start, length)
+        with self._lock:
+            self._require_mode(f"data-flash read 0x{start:04X}", DF_MODES)
+            out = bytearray()
+            address = start
+            addressed = False
+            failures = 0
+            while len(out) < length:
+                label = f"data-flash read 0x{address:04X}"
+                try:
+                    if not addressed:
+                        self.transport.block_write(
+                            MBA, df_address_bytes(address), label=label, retries=0
+                        )
+                        addressed = True
+                    raw = self.transport.block_read(MBA, max_len=34, label=label, retries=0)
+                    data = parse_df_block(self.region, address, raw)
+                except (BusGoneError, ValueError):
+                    raise
+                except (BusError, GaugeResponseError) as exc:
+                    failures += 1
+                    addressed = False
+                    if failures >= self.timings.df_read_attempts:
+                        self._explain_refusal(label, DF_MODES, exc)
+                        raise
+                    log.warning("%s failed (%s); re-addressing", label, exc)
+                    self.clock.sleep(self.timings.df_retry_backoff_s)
+                    continue
+                failures = 0
+                out += data[: length - len(out)]
+                address += len(data)
+                if progress is not None:
+                    progress(len(out), length)
+            return bytes(out)
+
+    def write_df(self, address: int, data: bytes) -> None:
+        """Write 1-32 bytes at ``address`` (0x4000-0x5F7F), then wait while the gauge is busy.
+
+        The range is checked and the write guard consulted before anything touches the bus.
+        """
+        self.region.check_write(address, len(data))
+        if self.write_guard is not None:
+            self.write_guard(address, len(data))
+        label = f"data-flash write 0x{address:04X}"
+        with self._lock:
+            self._require_mode(label, DF_MODES)
+            payload = df_address_bytes(address) + bytes(data)
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    self.transport.block_write(MBA, payload, label=label, retries=0)
+                    break
+                except _SILENT as exc:
+                    self._mode = None
+                    if attempt >= self.timings.df_write_attempts:
+                        self._explain_refusal(label, DF_MODES, exc)
+                        raise
+                    log.warning("%s not acknowledged (%s); waiting for the gauge", label, exc)
+                    # Still busy with an earlier write, or the write broke off: wait, then resend.
+                    self._wait_flash(label, address, len(data))
+            self._wait_flash(label, address, len(data))
+
+    def _wait_flash(self, label: str, address: int, length: int) -> None:
+        """Poll with a cheap read until the gauge answers again after a flash write."""
+        t = self.timings
+        started = self.clock.monotonic()
+        while True:
+            self.clock.sleep(t.flash_poll_s)
+            try:
+                self.transport.read_word(PROBE, label=f"{label} busy check", retries=0)
+                return
+            except _SILENT:
+                pass
+            except (PecError, BadResponseError):
+                return  # it answered; the next transaction will show whether it is sound
+            waited = self.clock.monotonic() - started
+            if waited >= t.flash_write_timeout_s:
+                raise FlashWriteTimeoutError(address=address, length=length, waited_s=waited)
+
+    # == helpers ================================================================================
+
+    def forget_mode(self) -> None:
+        """Forget the remembered security mode (call after swapping the pack under a socket)."""
+        with self._lock:
+            self._mode = None
+
+    @property
+    def known_mode(self) -> SecurityMode | None:
+        """The security mode this driver last read or established, without touching the bus."""
+        return self._mode
+
+    def _wait_answering(
+        self, operation: str, timeout_s: float, poll_s: float, since: float
+    ) -> None:
+        started = self.clock.monotonic() - since
+        while True:
+            try:
+                self.transport.read_word(PROBE, label=f"{operation} answer check", retries=0)
+                return
+            except _SILENT:
+                pass
+            except (PecError, BadResponseError):
+                return
+            waited = self.clock.monotonic() - started
+            if waited >= timeout_s:
+                raise GaugeNotRespondingError(operation=operation, waited_s=waited)
+            self.clock.sleep(poll_s)
+
+    def _require_mode(
+        self, operation: str, allowed: tuple[SecurityMode, ...], *, fresh: bool = False
+    ) -> None:
+        """Refuse before sending when the mode is known to forbid ``operation``."""
+        if len(allowed) == len(SecurityMode):
+            return
+        mode = self._mode if (self._mode is not None and not fresh) else self.security_mode()
+        if mode not in allowed:
+            raise SecurityModeError(operation=operation, required=allowed, actual=mode)
+
+    def _explain_refusal(
+        self, operation: str, allowed: tuple[SecurityMode, ...], cause: Exception
+    ) -> None:
+        """After a refusal, raise :class:`SecurityModeError` if the mode explains it."""
+        self._mode = None
+        try:
+            mode = self.security_mode()
+        except (BusError, GaugeResponseError):
+            return  # the original error says more than this one would
+        if mode not in allowed:
+            raise SecurityModeError(operation=operation, required=allowed, actual=mode) from cause
+
+    @contextmanager
+    def _nack_means_mode(self, operation: str, allowed: tuple[SecurityMode, ...]) -> Iterator[None]:
+        try:
+            yield
+        except NackError as exc:
+            if len(allowed) < len(SecurityMode):
+                self._explain_refusal(operation, allowed, exc)
+            raise
+
+    def _checked_twice(self, attempt: Callable[[], _T]) -> _T:
+        """Run an exchange; when the answer does not fit (wrong echo, short block, impossible
+        value), ask once more before raising."""
+        try:
+            return attempt()
+        except (EchoMismatchError, ShortBlockError, ImplausibleValueError) as exc:
+            log.warning("%s; asking once more", exc)
+            return attempt()
+
+
+def _mac(which: int | str) -> MacCommand:
+    return macs.mac_command(which)
+
+
+def _code_bytes(code: int) -> bytes:
+    return bytes([code & 0xFF, (code >> 8) & 0xFF])
+
+
+def _check_mac_response(command: MacCommand, raw: bytes) -> bytes:
+    """Check the 2-byte echo and the length of a 0x44 response; return the data."""
+    echo = raw[0] | (raw[1] << 8) if len(raw) >= 2 else None
+    if echo != command.code:
+        raise EchoMismatchError(command=command.label, expected=command.code, got=echo)
+    data = raw[2:]
+    low, _high = command.response
+    if len(data) < low:
+        raise ShortBlockError(command=command.label, expected=low, got=len(data))
+    return bytes(data)
