@@ -85,6 +85,7 @@ def load_key_store(config: StationConfig, keys_path: Path | None) -> KeyStore:
 def handle_errors(f: Callable[P, R]) -> Callable[P, R]:
     """Turn the station's typed errors into clear messages and the right exit code."""
     from station.bus.errors import BusError, BusOpenError
+    from station.gauge.errors import GaugeError
 
     @functools.wraps(f)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -92,7 +93,7 @@ def handle_errors(f: Callable[P, R]) -> Callable[P, R]:
             return f(*args, **kwargs)
         except (ConfigError, KeyStoreError, BusOpenError) as exc:
             raise UsageProblem(str(exc)) from None
-        except BusError as exc:
+        except (BusError, GaugeError) as exc:
             raise Failed(f"[{exc.failure_code}] {exc}") from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
