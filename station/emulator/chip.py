@@ -1,0 +1,188 @@
+"""The gauge's own state: what its firmware holds in RAM, and what it loads at reset.
+
+Configuration written to data flash takes effect at the next reset (ref §7.1, TI on E2E [S5]):
+the live values below are the ones loaded at the last reset, not what data flash holds now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from station.emulator.dataflash import DataFlash
+from station.emulator.firmware import Firmware, Identity
+from station.emulator.pack import PackModel
+from station.emulator.security import Security
+from station.emulator.timing import TimingModel
+
+#: ManufacturingStatus bits (ref §6.3).
+PCHG_TEST, CHG_TEST, DSG_TEST = 1 << 0, 1 << 1, 1 << 2
+GAUGE_EN, FET_EN, LF_EN, PF_EN, BBR_EN, FUSE_EN, LED_EN = (1 << b for b in range(3, 10))
+LT_TEST, CAL_TEST = 1 << 14, 1 << 15
+#: BatteryMode CAPM (bit 15): capacities in 10 mWh instead of mAh (ref §3.1).
+CAPM = 1 << 15
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """Configuration the firmware loaded from data flash at its last reset."""
+
+    cell_count: int
+    design_capacity_mah: int
+    design_capacity_cwh: int
+    cuv_threshold_mv: int
+    cov_threshold_mv: int
+    otc_threshold_dc: int
+
+    @classmethod
+    def load(cls, fw: Firmware, df: DataFlash) -> LiveConfig:
+        da = df.get_int(fw.param("da_configuration"))
+        return cls(
+            # DA Configuration CC1:CC0: 00 = 1S ... 11 = 4S (ref §8.2).
+            cell_count=(da & 0b11) + 1,
+            design_capacity_mah=df.get_int(fw.param("design_capacity_mah")),
+            design_capacity_cwh=df.get_int(fw.param("design_capacity_cwh")),
+            cuv_threshold_mv=df.get_int(fw.param("cuv_threshold")),
+            cov_threshold_mv=df.get_int(fw.param("cov_threshold")),
+            otc_threshold_dc=df.get_int(fw.param("otc_threshold")),
+        )
+
+
+@dataclass
+class Effects:
+    """What one transaction did beyond its reply."""
+
+    #: The whole device NACKs for this long after the transaction.
+    busy_s: float = 0.0
+    #: A MAC result is not readable for this long (signatures).
+    result_delay_s: float = 0.0
+    #: Persistent pack state changed (save it).
+    changed: bool = False
+
+
+@dataclass
+class MacResponse:
+    """The result the gauge holds for a block read of 0x44 (with echo) or 0x23 (without)."""
+
+    code: int
+    data: bytes
+    ready_at: float = 0.0
+
+
+class Chip:
+    """Everything the emulated gauge holds, and its reset and seal behaviour."""
+
+    def __init__(
+        self,
+        fw: Firmware,
+        df: DataFlash,
+        pack: PackModel,
+        security: Security,
+        *,
+        timing: TimingModel,
+        identity: Identity | None = None,
+        reset_reseals: bool = False,
+    ) -> None:
+        self.fw = fw
+        self.identity = identity or fw.identity
+        self.df = df
+        self.pack = pack
+        self.security = security
+        self.timing = timing
+        self.reset_reseals = reset_reseals
+        self.safety_alert = 0
+        self.safety_status = 0
+        self.pf_alert = 0
+        self.pf_status = 0
+        self.remaining_time_alarm = 10
+        self.at_rate = 0
+        self.response: MacResponse | None = None
+        #: Next data-flash address a 0x44 block read returns (set by an address-only write).
+        self.df_pointer: int | None = None
+        #: Ship mode: silent from this virtual time on.
+        self.shutdown_at: float | None = None
+        #: OperationStatus INIT is set until this virtual time.
+        self.init_until = float("-inf")
+        self.config = LiveConfig.load(fw, df)
+        self.manufacturing_status = 0
+        self.battery_mode = 0
+        self.remaining_capacity_alarm = 0
+        self._load_at_reset()
+
+    # -- reset, seal, wake ---------------------------------------------------------------------
+
+    def _load_at_reset(self) -> None:
+        self.config = LiveConfig.load(self.fw, self.df)
+        self.reload_manufacturing_status()
+        self.battery_mode = self.df.get_int(self.fw.param("initial_battery_mode"))
+        self.remaining_capacity_alarm = self.config.design_capacity_mah // 10
+
+    def reload_manufacturing_status(self) -> None:
+        """ManufacturingStatus is reloaded from Mfg Status Init at reset and seal (ref §6.3, §9)."""
+        self.manufacturing_status = self.df.get_int(self.fw.param("mfg_status_init"))
+
+    def device_reset(self, done_at: float) -> None:
+        """MAC 0x0041 (or power-on): reload configuration; ``done_at`` is when it can talk again.
+
+        Whether a reset re-seals an unsealed BQ40Z50 is UNCONFIRMED (ref §9): ``reset_reseals``.
+        """
+        self._load_at_reset()
+        self.response = None
+        self.df_pointer = None
+        self.shutdown_at = None
+        self.security.forget_first_word()
+        if self.reset_reseals:
+            self.security.seal()
+        self.init_until = done_at + self.timing.init_s
+
+    def seal(self) -> None:
+        self.security.seal()
+        self.reload_manufacturing_status()
+        self.response = None
+        self.df_pointer = None
+
+    def is_silent(self, now: float) -> bool:
+        return self.shutdown_at is not None and now >= self.shutdown_at
+
+    # -- derived protection state --------------------------------------------------------------
+
+    def measured_safety(self) -> int:
+        """Safety conditions the live measurements meet now (no delay or hysteresis modelled)."""
+        bits = self.fw.safety_bits
+        cells = self.pack.cell_readings(self.config.cell_count)[: self.config.cell_count]
+        out = 0
+        if cells and max(cells) >= self.config.cov_threshold_mv:
+            out |= 1 << bits["COV"]
+        if cells and min(cells) <= self.config.cuv_threshold_mv:
+            out |= 1 << bits["CUV"]
+        if round(self.pack.temperature_c * 10) >= self.config.otc_threshold_dc:
+            out |= 1 << bits["OTC"]
+        return out
+
+    def effective_safety_status(self) -> int:
+        return self.safety_status | self.measured_safety()
+
+    def effective_safety_alert(self) -> int:
+        return self.safety_alert | self.measured_safety()
+
+    def charge_blocked(self) -> bool:
+        return bool(self.pf_status) or bool(
+            self.effective_safety_status() & self.fw.charge_blocking
+        )
+
+    def discharge_blocked(self) -> bool:
+        return bool(self.pf_status) or bool(
+            self.effective_safety_status() & self.fw.discharge_blocking
+        )
+
+    def fets(self) -> tuple[bool, bool, bool]:
+        """(CHG, DSG, PCHG) FET states.
+
+        With FET_EN the firmware drives them (off on a blocking condition, PF or ship mode);
+        without it they stay off unless a FET test toggle turned one on (ref §5 0x001E-0x0020).
+        """
+        if self.pf_status or self.shutdown_at is not None:
+            return (False, False, False)
+        mfg = self.manufacturing_status
+        if mfg & FET_EN:
+            return (not self.charge_blocked(), not self.discharge_blocked(), False)
+        return (bool(mfg & CHG_TEST), bool(mfg & DSG_TEST), bool(mfg & PCHG_TEST))
