@@ -1,0 +1,133 @@
+"""The audit log (who did what, when, to what) and supervisor rework authorisations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from station.store.database import Database, check_lengths, plain_json
+from station.store.errors import ReworkError, StoreInputError
+from station.store.models import Attempt, AuditLog, Pack
+from station.store.records import AttemptOutcome, AuditAction, AuditEntry, ReworkAuthorisation
+
+
+def to_entry(row: AuditLog) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=row.at,
+        action=row.action,
+        who=row.who,
+        station=row.station,
+        subject=row.subject,
+        detail=dict(row.detail),
+    )
+
+
+def add_entry(
+    s: Session,
+    db: Database,
+    action: str,
+    who: str,
+    station: str,
+    subject: str,
+    detail: Mapping[str, Any] | None,
+) -> AuditLog:
+    if not who.strip():
+        raise StoreInputError(f"audit entry {action}: who did it must be named")
+    fields = {"action": str(action), "who": who, "station": station, "subject": subject}
+    check_lengths(AuditLog, fields)
+    row = AuditLog(
+        at=db.now(), detail=plain_json(dict(detail or {}), where=f"audit {action}"), **fields
+    )
+    s.add(row)
+    s.flush()
+    return row
+
+
+def audit(
+    db: Database,
+    action: str,
+    who: str,
+    station: str,
+    subject: str,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    with db.tx() as s:
+        return to_entry(add_entry(s, db, action, who, station, subject, detail))
+
+
+def audit_entries(
+    db: Database, *, subject: str | None = None, action: str | None = None, limit: int = 1000
+) -> list[AuditEntry]:
+    """Newest first."""
+    query = select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
+    if subject is not None:
+        query = query.where(AuditLog.subject == subject)
+    if action is not None:
+        query = query.where(AuditLog.action == action)
+    with db.tx() as s:
+        return [to_entry(r) for r in s.scalars(query)]
+
+
+def _to_authorisation(row: AuditLog) -> ReworkAuthorisation:
+    return ReworkAuthorisation(
+        id=row.id,
+        serial=row.subject,
+        rework_of=int(row.detail["rework_of"]),
+        authorised_by=row.who,
+        reason=str(row.detail.get("reason", "")),
+        at=row.at,
+    )
+
+
+def authorise_rework(
+    db: Database, serial: str, by: str, reason: str, *, station: str = ""
+) -> ReworkAuthorisation:
+    if not by.strip() or not reason.strip():
+        raise StoreInputError("rework is authorised by a named person, with a reason")
+    with db.tx() as s:
+        attempts = s.execute(
+            select(Attempt.id, Attempt.outcome)
+            .join(Pack, Pack.id == Attempt.pack_id)
+            .where(Pack.serial == serial)
+            .order_by(Attempt.attempt_no)
+        ).all()
+        if not attempts:
+            raise ReworkError(
+                f"pack {serial} has never been tested here; there is nothing to rework: test it "
+                "as a new pack"
+            )
+        passes = [i for i, outcome in attempts if outcome == AttemptOutcome.PASS]
+        rework_of = passes[-1] if passes else attempts[-1][0]
+        row = add_entry(
+            s,
+            db,
+            AuditAction.REWORK_AUTHORISED,
+            by,
+            station,
+            serial,
+            {"rework_of": rework_of, "reason": reason},
+        )
+        return _to_authorisation(row)
+
+
+def pending_rework(db: Database, serial: str) -> ReworkAuthorisation | None:
+    """The newest rework authorisation for ``serial`` that no attempt has used yet."""
+    used = select(Attempt.rework_authorisation_id).where(
+        Attempt.rework_authorisation_id.is_not(None)
+    )
+    with db.tx() as s:
+        row = s.scalar(
+            select(AuditLog)
+            .where(
+                AuditLog.subject == serial,
+                AuditLog.action == AuditAction.REWORK_AUTHORISED,
+                AuditLog.id.not_in(used),
+            )
+            .order_by(AuditLog.id.desc())
+            .limit(1)
+        )
+        return _to_authorisation(row) if row is not None else None

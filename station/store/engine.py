@@ -1,0 +1,111 @@
+"""Engines for the traceability database: SQLite by default, PostgreSQL for a line.
+
+SQLite gets its pragmas from a ``connect`` listener on the engine it builds (never on the global
+``Engine`` class), so a PostgreSQL engine in the same process is untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from station.store.errors import StoreInputError, StoreUnavailableError
+
+#: how long a SQLite writer waits for another one before giving up
+DEFAULT_BUSY_TIMEOUT_MS = 15_000
+#: how long a PostgreSQL connection attempt may take before the station reports it unreachable
+DEFAULT_CONNECT_TIMEOUT_S = 5
+
+
+def parse_url(url: str | URL) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise StoreInputError(
+            f"{url!r} is not a database URL; use e.g. sqlite:///var/lib/station/station.sqlite3 "
+            "or postgresql+psycopg://user@host/traceability"
+        ) from None
+
+
+def describe(url: URL) -> str:
+    """The URL for messages, without its password."""
+    return url.render_as_string(hide_password=True)
+
+
+def make_engine(
+    url: str | URL,
+    *,
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S,
+) -> Engine:
+    """An engine for ``url``; a SQLite file's folder is created, its pragmas set per connection."""
+    parsed = parse_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed, busy_timeout_ms)
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if parsed.get_backend_name() == "postgresql":
+            kwargs["connect_args"] = {"connect_timeout": connect_timeout_s}
+        return create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise StoreInputError(
+            f"database URL {describe(parsed)}: no driver for it is installed ({exc}); "
+            "use sqlite:///PATH or postgresql+psycopg://... (install packline-station[postgres])"
+        ) from None
+
+
+def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        # An in-memory database is one per connection (and per thread): nothing would be kept.
+        raise StoreInputError(
+            f"database URL {describe(url)} is an in-memory SQLite database; traceability "
+            "records must survive the process: give a file, e.g. sqlite:///db/station.sqlite3"
+        )
+    path = Path(database)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnavailableError(
+            str(path),
+            f"its folder cannot be created: {exc.strerror or exc}",
+            check="the path in the station configuration (setting 'database') and that the "
+            "station user may write to that folder",
+        ) from None
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        finally:
+            cursor.close()
+
+    return engine
+
+
+def unavailable(engine: Engine, exc: DBAPIError | OSError) -> StoreUnavailableError:
+    """The typed error for a database that cannot be reached, with what to check."""
+    url = engine.url
+    orig = getattr(exc, "orig", None) or exc
+    reason = " ".join(str(orig).split()) or type(orig).__name__
+    if url.get_backend_name() == "sqlite":
+        check = (
+            f"that the file {url.database} and its folder exist and are writable by the station "
+            "user, that the disk is not full, and that no other program holds the database locked"
+        )
+    else:
+        check = (
+            "that the database server is running and reachable from this terminal (network, "
+            "firewall), the URL in the station configuration (setting 'database') and its "
+            "credentials"
+        )
+    return StoreUnavailableError(describe(url), reason, check=check)

@@ -1,0 +1,435 @@
+"""Plain records the store takes and gives back. No ORM object ever leaves the store.
+
+Input records (:class:`AttemptStart`, :class:`StepRecord`, :class:`MeasurementRecord`,
+:class:`ParameterChange`) are what the sequence engine hands over; :meth:`Store.trace` gives the
+same step and measurement records back, so what was kept is what is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class AttemptOutcome(StrEnum):
+    RUNNING = "RUNNING"
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+    ABORTED = "ABORTED"
+    #: the process holding the attempt died (crash, power loss, kill): found at the next start-up
+    INTERRUPTED = "INTERRUPTED"
+
+
+#: outcomes an attempt can end with (everything but RUNNING)
+FINISHED_OUTCOMES = frozenset(AttemptOutcome) - {AttemptOutcome.RUNNING}
+
+
+class StepOutcome(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+    SKIPPED = "SKIPPED"
+    ABORTED = "ABORTED"
+
+
+class MeasurementOutcome(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    #: recorded for information: no limits, or a text value
+    INFO = "INFO"
+
+
+class LabelState(StrEnum):
+    NOT_PRINTED = "NOT_PRINTED"
+    PRINTED = "PRINTED"
+    FAILED = "FAILED"
+
+
+class LabelOutcome(StrEnum):
+    PRINTED = "PRINTED"
+    FAILED = "FAILED"
+
+
+class ImageRole(StrEnum):
+    BEFORE = "BEFORE"
+    AFTER = "AFTER"
+    #: partial images: only the blocks the recipe touched, each at its start address
+    BEFORE_PART = "BEFORE_PART"
+    AFTER_PART = "AFTER_PART"
+
+
+class AuditAction(StrEnum):
+    RECIPE_RELEASED = "RECIPE_RELEASED"
+    REWORK_AUTHORISED = "REWORK_AUTHORISED"
+    LABEL_REPRINTED = "LABEL_REPRINTED"
+    KEY_SET_CHANGED = "KEY_SET_CHANGED"
+    CLAIM_TAKEN_OVER = "CLAIM_TAKEN_OVER"
+    ATTEMPTS_INTERRUPTED = "ATTEMPTS_INTERRUPTED"
+
+
+#: ``StepRecord.kind`` values the PASS rule looks for: PASS needs one passing step of each
+SEAL_STEP = "seal"
+VERIFY_STEP = "verify"
+
+
+# ---- what the sequence engine hands over -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReworkAuthorisation:
+    """A supervisor's permission to work on a pack again; used by exactly one attempt."""
+
+    id: int
+    serial: str
+    #: the attempt being reworked (the last PASS, else the last attempt)
+    rework_of: int
+    authorised_by: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AttemptStart:
+    """Everything known about an attempt before the pack is touched. Never a key: only its id."""
+
+    serial: str
+    station_id: str
+    socket: str
+    operator: str
+    recipe_name: str
+    recipe_version: str
+    recipe_hash: str
+    software_version: str
+    key_set_id: str
+    host: str
+    pid: int
+    work_order: str = ""
+    lot: str = ""
+    #: defaults to the store's wall clock
+    started_at: datetime | None = None
+    rework: ReworkAuthorisation | None = None
+
+
+@dataclass(frozen=True)
+class MeasurementRecord:
+    name: str
+    value: float | None = None
+    #: for values that are not numbers (a firmware version, a status word as text)
+    text: str | None = None
+    unit: str = ""
+    low: float | None = None
+    high: float | None = None
+    #: None: judged from the limits (PASS/FAIL), INFO without limits or for a text value
+    outcome: MeasurementOutcome | None = None
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    ordinal: int
+    name: str
+    outcome: StepOutcome
+    started_at: datetime
+    ended_at: datetime
+    #: what the step does, for rules that cannot rely on names: ``SEAL_STEP``, ``VERIFY_STEP``...
+    kind: str = ""
+    #: None: ``ended_at - started_at``
+    duration_s: float | None = None
+    failure_code: str | None = None
+    message: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+    measurements: tuple[MeasurementRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParameterChange:
+    """A data-flash parameter as read before and after the attempt, already decoded for people."""
+
+    name: str
+    before: str | None
+    after: str | None
+    unit: str = ""
+
+
+# ---- what the store gives back ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    serial: str
+    station: str
+    socket: str
+    host: str
+    pid: int
+    claimed_at: datetime
+    heartbeat_at: datetime
+    #: identifies this holder; a taken-over claim gets a new token
+    token: str
+    attempt_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AttemptSummary:
+    id: int
+    serial: str
+    #: 1 for the pack's first attempt, 2 for its first retest...
+    attempt_no: int
+    station_id: str
+    socket: str
+    operator: str
+    work_order: str
+    lot: str
+    recipe_name: str
+    recipe_version: str
+    recipe_hash: str
+    software_version: str
+    key_set_id: str
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: AttemptOutcome
+    failure_code: str | None
+    failing_step: str | None
+    reason: str | None
+    rework_of: int | None
+    rework_authorised_by: str | None
+    cycle_time_s: float | None
+    label_state: LabelState
+    host: str
+    pid: int
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    role: ImageRole
+    image_id: int
+    sha256: str
+    start: int
+    length: int
+    stored_bytes: int
+
+
+@dataclass(frozen=True)
+class ParameterDiff:
+    name: str
+    before: str | None
+    after: str | None
+    unit: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    attempt_id: int
+    printed_at: datetime
+    printer: str
+    outcome: LabelOutcome
+    error: str | None
+    reprint_reason: str | None
+    by: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    action: str
+    who: str
+    station: str
+    subject: str
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ReleasedRecipe:
+    name: str
+    version: str
+    hash: str
+    text: str
+    released_by: str
+    released_at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class AttemptTrace:
+    summary: AttemptSummary
+    steps: tuple[StepRecord, ...]
+    images: tuple[ImageRef, ...]
+    parameters: tuple[ParameterDiff, ...]
+    labels: tuple[LabelRecord, ...]
+    recipe_released: bool
+
+
+@dataclass(frozen=True)
+class PackTrace:
+    serial: str
+    first_seen: datetime
+    attempts: tuple[AttemptTrace, ...]
+    audit: tuple[AuditEntry, ...]
+    claim: Claim | None
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """Attempts started in ``[since, until)``; ``recipe`` matches a recipe name or hash."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    recipe: str | None = None
+    station: str | None = None
+    lot: str | None = None
+
+
+@dataclass(frozen=True)
+class CountBy:
+    key: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Report:
+    filters: ReportFilter
+    #: attempts matching the filters, and the packs they belong to
+    attempts: int
+    packs: int
+    passed: int
+    #: finished attempts that did not pass (FAIL, ERROR, ABORTED, INTERRUPTED)
+    failed: int
+    running: int
+    by_outcome: tuple[CountBy, ...]
+    #: packs with a PASS among the matching attempts
+    packs_passed: int
+    #: packs whose very first attempt matches the filters and is finished...
+    first_attempts: int
+    #: ... and of those, the packs whose first attempt passed
+    first_pass: int
+    first_pass_yield: float | None
+    failures_by_code: tuple[CountBy, ...]
+    failures_by_step: tuple[CountBy, ...]
+    #: over finished attempts that have a cycle time
+    median_cycle_time_s: float | None
+
+
+#: the columns of :class:`ExportRow`, in order (CSV header)
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "serial",
+    "attempt_id",
+    "attempt_no",
+    "station_id",
+    "socket",
+    "operator",
+    "work_order",
+    "lot",
+    "recipe_name",
+    "recipe_version",
+    "recipe_hash",
+    "software_version",
+    "key_set_id",
+    "started_at",
+    "ended_at",
+    "cycle_time_s",
+    "outcome",
+    "failure_code",
+    "failing_step",
+    "reason",
+    "rework_of",
+    "label_state",
+    "before_image_sha256",
+    "after_image_sha256",
+)
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One attempt, flat, for customers and MES."""
+
+    serial: str
+    attempt_id: int
+    attempt_no: int
+    station_id: str
+    socket: str
+    operator: str
+    work_order: str
+    lot: str
+    recipe_name: str
+    recipe_version: str
+    recipe_hash: str
+    software_version: str
+    key_set_id: str
+    started_at: datetime
+    ended_at: datetime | None
+    cycle_time_s: float | None
+    outcome: str
+    failure_code: str | None
+    failing_step: str | None
+    reason: str | None
+    rework_of: int | None
+    label_state: str
+    before_image_sha256: str | None
+    after_image_sha256: str | None
+
+
+MEASUREMENT_EXPORT_COLUMNS: tuple[str, ...] = (
+    "serial",
+    "attempt_id",
+    "attempt_outcome",
+    "started_at",
+    "step_ordinal",
+    "step_name",
+    "name",
+    "value",
+    "text",
+    "unit",
+    "low",
+    "high",
+    "outcome",
+)
+
+
+@dataclass(frozen=True)
+class MeasurementExportRow:
+    """One measurement, flat, with the attempt it belongs to."""
+
+    serial: str
+    attempt_id: int
+    attempt_outcome: str
+    started_at: datetime
+    step_ordinal: int | None
+    step_name: str | None
+    name: str
+    value: float | None
+    text: str | None
+    unit: str
+    low: float | None
+    high: float | None
+    outcome: str
+
+
+@dataclass(frozen=True)
+class RecentPack:
+    serial: str
+    attempt_id: int
+    outcome: AttemptOutcome
+    failure_code: str | None
+    started_at: datetime
+    cycle_time_s: float | None
+
+
+@dataclass(frozen=True)
+class ShiftSummary:
+    station: str
+    since: datetime
+    passed: int
+    failed: int
+    running: int
+    first_attempts: int
+    first_pass: int
+    first_pass_yield: float | None
+    #: newest first
+    recent: tuple[RecentPack, ...]

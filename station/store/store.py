@@ -1,0 +1,346 @@
+"""The :class:`Store`: the one object the sequence engine, the TUI and the CLI talk to.
+
+It is safe to share between threads: every call runs in its own short session and returns
+frozen records, never ORM objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+
+from station.store import (
+    attempts,
+    audit,
+    claims,
+    images,
+    labelling,
+    migrations,
+    queries,
+    recipes,
+    reports,
+)
+from station.store.database import DEFAULT_CLAIM_TTL, Database, process_alive, utc_now
+from station.store.engine import describe, make_engine, unavailable
+from station.store.records import (
+    AttemptOutcome,
+    AttemptStart,
+    AttemptSummary,
+    AuditEntry,
+    Claim,
+    ExportRow,
+    LabelOutcome,
+    LabelRecord,
+    MeasurementExportRow,
+    MeasurementRecord,
+    PackTrace,
+    ParameterChange,
+    ReleasedRecipe,
+    Report,
+    ReportFilter,
+    ReworkAuthorisation,
+    ShiftSummary,
+    StepRecord,
+)
+
+
+class Store:
+    """The traceability database. Open with :meth:`open`; close with :meth:`close`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        url: str | URL,
+        *,
+        upgrade: bool = True,
+        claim_ttl: timedelta = DEFAULT_CLAIM_TTL,
+        now: Callable[[], datetime] = utc_now,
+        pid_alive: Callable[[int, datetime], bool] = process_alive,
+    ) -> Store:
+        """Connect (raising :class:`StoreUnavailableError` if that fails), then bring the schema
+        to head (``upgrade=True``, what the station does at start) or refuse a database that is
+        not at head (``upgrade=False``, for read-only tools).
+
+        ``now`` is the wall clock (aware datetimes); ``pid_alive(pid, claimed_at)`` tells whether
+        a process on this host still runs. Both are injected so tests never wait.
+        """
+        engine = make_engine(url)
+        try:
+            _ping(engine)
+            if upgrade:
+                migrations.upgrade(engine)
+            else:
+                migrations.require_head(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(Database(engine, now_source=now, pid_alive=pid_alive, claim_ttl=claim_ttl))
+
+    def close(self) -> None:
+        self._db.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> Engine:
+        return self._db.engine
+
+    @property
+    def where(self) -> str:
+        """The database URL without its password, for messages and the status line."""
+        return describe(self._db.engine.url)
+
+    # ---- serial claims --------------------------------------------------------------------------
+
+    def claim(self, serial: str, station: str, socket: str, host: str, pid: int) -> Claim:
+        """Take ``serial`` for this station and socket, or raise :class:`SerialBusyError`.
+
+        A claim whose holder is dead (same host and its pid gone, or no heartbeat for the claim
+        TTL) is taken over, and the holder's RUNNING attempt becomes INTERRUPTED.
+        """
+        return claims.claim(self._db, serial, station, socket, host, pid)
+
+    def heartbeat(self, claim: Claim) -> Claim:
+        """Say the holder is alive; raises :class:`ClaimLostError` if it was taken over."""
+        return claims.heartbeat(self._db, claim)
+
+    def release(self, claim: Claim) -> bool:
+        """Give the serial back; False if the claim had already been taken over."""
+        return claims.release(self._db, claim)
+
+    def current_claim(self, serial: str) -> Claim | None:
+        return claims.current_claim(self._db, serial)
+
+    def mark_interrupted_stale(self, host: str, *, station: str = "") -> list[int]:
+        """At start-up: RUNNING attempts whose holder is dead become INTERRUPTED (their ids)."""
+        return claims.mark_interrupted_stale(self._db, host, station=station)
+
+    # ---- attempts ----------------------------------------------------------------------------
+
+    def start_attempt(self, start: AttemptStart, *, claim: Claim | None = None) -> int:
+        """Write the attempt RUNNING now, in its own transaction, before the pack is touched."""
+        return attempts.start_attempt(self._db, start, claim)
+
+    def record_step(self, attempt_id: int, step: StepRecord) -> None:
+        """Keep one finished step (and its measurements), committed at once."""
+        attempts.record_step(self._db, attempt_id, step)
+
+    def record_measurements(
+        self, attempt_id: int, step_ordinal: int, measurements: Sequence[MeasurementRecord]
+    ) -> None:
+        attempts.record_measurements(self._db, attempt_id, step_ordinal, measurements)
+
+    def record_parameters(self, attempt_id: int, changes: Sequence[ParameterChange]) -> None:
+        attempts.record_parameters(self._db, attempt_id, changes)
+
+    def store_image(self, data: bytes, start: int = 0) -> int:
+        """Keep a data-flash image (once per content and address); returns its id."""
+        return images.store_image(self._db, data, start)
+
+    def load_image(self, image_id: int) -> tuple[int, bytes]:
+        """``(start address, bytes)``, checked against the image's SHA-256."""
+        return images.load_image(self._db, image_id)
+
+    def link_images(
+        self,
+        attempt_id: int,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        before_parts: Sequence[int] = (),
+        after_parts: Sequence[int] = (),
+    ) -> None:
+        images.link_images(
+            self._db,
+            attempt_id,
+            before=before,
+            after=after,
+            before_parts=before_parts,
+            after_parts=after_parts,
+        )
+
+    def finish_attempt(
+        self,
+        attempt_id: int,
+        outcome: AttemptOutcome,
+        *,
+        failure_code: str | None = None,
+        failing_step: str | None = None,
+        reason: str | None = None,
+        ended_at: datetime | None = None,
+        cycle_time_s: float | None = None,
+    ) -> AttemptSummary:
+        """Finish the attempt once. PASS needs a passing seal step and a passing verify step
+        and no failed step; FAIL and ERROR need a failure code."""
+        return attempts.finish_attempt(
+            self._db,
+            attempt_id,
+            outcome,
+            failure_code=failure_code,
+            failing_step=failing_step,
+            reason=reason,
+            ended_at=ended_at,
+            cycle_time_s=cycle_time_s,
+        )
+
+    def get_attempt(self, attempt_id: int) -> AttemptSummary:
+        return queries.get_attempt(self._db, attempt_id)
+
+    def pack_history(self, serial: str) -> list[AttemptSummary]:
+        return queries.pack_history(self._db, serial)
+
+    def last_pass(self, serial: str) -> AttemptSummary | None:
+        return queries.last_pass(self._db, serial)
+
+    # ---- rework, recipes, labels, audit ------------------------------------------------------
+
+    def authorise_rework(
+        self, serial: str, by: str, reason: str, *, station: str = ""
+    ) -> ReworkAuthorisation:
+        """A supervisor allows one more attempt on ``serial`` (written to the audit log).
+
+        Pass it as ``AttemptStart.rework``; that attempt then carries ``rework_of``.
+        """
+        return audit.authorise_rework(self._db, serial, by, reason, station=station)
+
+    def pending_rework(self, serial: str) -> ReworkAuthorisation | None:
+        return audit.pending_rework(self._db, serial)
+
+    def release_recipe(
+        self,
+        name: str,
+        version: str,
+        recipe_hash: str,
+        text: str,
+        by: str,
+        note: str = "",
+        *,
+        station: str = "",
+    ) -> ReleasedRecipe:
+        return recipes.release_recipe(
+            self._db, name, version, recipe_hash, text, by, note, station=station
+        )
+
+    def released_recipes(self) -> list[ReleasedRecipe]:
+        return recipes.released_recipes(self._db)
+
+    def get_released(self, recipe_hash: str) -> ReleasedRecipe | None:
+        return recipes.get_released(self._db, recipe_hash)
+
+    def is_released(self, recipe_hash: str) -> bool:
+        return self.get_released(recipe_hash) is not None
+
+    def record_label(
+        self,
+        attempt_id: int,
+        printer: str,
+        outcome: LabelOutcome,
+        *,
+        by: str,
+        error: str | None = None,
+        reprint_reason: str | None = None,
+        printed_at: datetime | None = None,
+    ) -> LabelRecord:
+        """Keep a print (or failed print); PRINTED only for a proven pass. A reprint
+        (``reprint_reason``) is also written to the audit log."""
+        return labelling.record_label(
+            self._db,
+            attempt_id,
+            printer,
+            outcome,
+            by=by,
+            error=error,
+            reprint_reason=reprint_reason,
+            printed_at=printed_at,
+        )
+
+    def audit(
+        self,
+        action: str,
+        who: str,
+        station: str,
+        subject: str,
+        detail: Mapping[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Append to the audit log; ``detail`` must be plain JSON (a key word is refused)."""
+        return audit.audit(self._db, action, who, station, subject, detail)
+
+    def audit_entries(
+        self, *, subject: str | None = None, action: str | None = None, limit: int = 1000
+    ) -> list[AuditEntry]:
+        return audit.audit_entries(self._db, subject=subject, action=action, limit=limit)
+
+    # ---- queries --------------------------------------------------------------------------------
+
+    def trace(self, serial: str) -> PackTrace | None:
+        return queries.trace(self._db, serial)
+
+    def report(
+        self,
+        filters: ReportFilter | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        recipe: str | None = None,
+        station: str | None = None,
+        lot: str | None = None,
+    ) -> Report:
+        f = filters or ReportFilter(since, until, recipe, station, lot)
+        return reports.report(self._db, f)
+
+    def export(
+        self,
+        filters: ReportFilter | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        recipe: str | None = None,
+        station: str | None = None,
+        lot: str | None = None,
+    ) -> Iterator[ExportRow]:
+        f = filters or ReportFilter(since, until, recipe, station, lot)
+        return reports.export(self._db, f)
+
+    def export_measurements(
+        self,
+        filters: ReportFilter | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        recipe: str | None = None,
+        station: str | None = None,
+        lot: str | None = None,
+    ) -> Iterator[MeasurementExportRow]:
+        f = filters or ReportFilter(since, until, recipe, station, lot)
+        return reports.export_measurements(self._db, f)
+
+    def shift_summary(self, station: str, since: datetime, *, last: int = 20) -> ShiftSummary:
+        return queries.shift_summary(self._db, station, since, last=last)
+
+
+def _ping(engine: Engine) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except DBAPIError as exc:
+        raise unavailable(engine, exc) from exc
