@@ -471,7 +471,7 @@ class Gauge:
                     if failures >= self.timings.df_read_attempts:
                         self._explain_refusal(label, DF_MODES, exc)
                         raise
-                    log.warning("%s failed (%s); re-addressing", label, exc)
+                    log.info("%s failed (%s); re-addressing", label, exc)
                     self.clock.sleep(self.timings.df_retry_backoff_s)
                     continue
                 failures = 0
@@ -500,13 +500,13 @@ class Gauge:
                     self.transport.block_write(MBA, payload, label=label, retries=0)
                     break
                 except _SILENT as exc:
-                    self._mode = None
+                    # Sealed behind our back? Then say so rather than retry.
+                    self._explain_refusal(label, DF_MODES, exc)
                     if attempt >= self.timings.df_write_attempts:
-                        self._explain_refusal(label, DF_MODES, exc)
                         raise
-                    log.warning("%s not acknowledged (%s); waiting for the gauge", label, exc)
-                    # Still busy with an earlier write, or the write broke off: wait, then resend.
-                    self._wait_flash(label, address, len(data))
+                    log.info("%s not acknowledged (%s); sending it again", label, exc)
+                    t = self.timings
+                    self._wait_answering(label, t.flash_write_timeout_s, t.flash_poll_s, 0.0)
             self._wait_flash(label, address, len(data))
 
     def _wait_flash(self, label: str, address: int, length: int) -> None:

@@ -106,7 +106,7 @@ class SecurityModeError(GaugeError):
         self.required = tuple(required)
         self.actual = actual
         super().__init__(
-            f"{operation} needs {_modes(self.required)} but the gauge is {actual.label}",
+            f"needs {_modes(self.required)} but the gauge is {actual.label}",
             command=operation,
             next_step=(
                 "unseal the pack with its key set first (station gauge unseal --key-set ID, or "
