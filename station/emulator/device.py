@@ -282,12 +282,15 @@ class EmulatedGauge:
     def _write(self, index: int, received: bytes, now: float, corrupt: bool) -> _Outcome:
         chip = self._chip
         cmd = received[0]
-        if cmd in _WORD_COMMANDS:
+        is_block = cmd in sbs.BLOCK_COMMANDS
+        if len(received) == 1 or (len(received) == 2 and (not is_block or received[1] == 0)):
+            expected = 1  # Send Byte (a block never has a zero count)
+        elif cmd in _WORD_COMMANDS:
             expected = 3
-        elif cmd in sbs.BLOCK_COMMANDS and len(received) >= 2:
+        elif is_block:
             expected = 2 + received[1]
         else:
-            expected = 1  # Send Byte
+            expected = 1
         if len(received) not in (expected, expected + 1):
             raise _Nack(NackStage.DATA, "malformed")
         payload = bytearray(received)
