@@ -39,6 +39,8 @@ class SbsCommand:
     length: tuple[int, int] = (2, 2)
     #: the range of engineering values a real pack can report; outside it the gauge is lying
     plausible: tuple[float, float] | None = None
+    #: a bit field or code: shown in hex
+    hex: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,11 @@ class SbsValue:
     def __str__(self) -> str:
         if isinstance(self.value, float):
             shown = f"{self.value:.1f}"
+        elif isinstance(self.value, int) and self.command.hex:
+            width = 2 * (
+                self.command.length[1] if self.command.protocol is SbsProtocol.BLOCK else 2
+            )
+            shown = f"0x{self.value:0{width}X}"
         elif isinstance(self.value, bytes):
             shown = self.value.hex(" ")
         else:
@@ -71,7 +78,7 @@ S = SbsProtocol.STRING
 _COMMANDS: tuple[SbsCommand, ...] = (
     SbsCommand(0x01, "RemainingCapacityAlarm", W, "mAh", access=ALL_RW),
     SbsCommand(0x02, "RemainingTimeAlarm", W, "min", access=ALL_RW),
-    SbsCommand(0x03, "BatteryMode", W, access=ALL_RW),
+    SbsCommand(0x03, "BatteryMode", W, access=ALL_RW, hex=True),
     SbsCommand(0x04, "AtRate", W, "mA", signed=True, access=ALL_RW),
     SbsCommand(0x05, "AtRateTimeToFull", W, "min"),
     SbsCommand(0x06, "AtRateTimeToEmpty", W, "min"),
@@ -91,13 +98,13 @@ _COMMANDS: tuple[SbsCommand, ...] = (
     SbsCommand(0x13, "AverageTimeToFull", W, "min"),
     SbsCommand(0x14, "ChargingCurrent", W, "mA"),
     SbsCommand(0x15, "ChargingVoltage", W, "mV"),
-    SbsCommand(0x16, "BatteryStatus", W),
+    SbsCommand(0x16, "BatteryStatus", W, hex=True),
     SbsCommand(0x17, "CycleCount", W, "cycles"),
     SbsCommand(0x18, "DesignCapacity", W, "mAh"),
     SbsCommand(0x19, "DesignVoltage", W, "mV"),
-    SbsCommand(0x1A, "SpecificationInfo", W),
+    SbsCommand(0x1A, "SpecificationInfo", W, hex=True),
     SbsCommand(0x1B, "ManufactureDate", W),
-    SbsCommand(0x1C, "SerialNumber", W),
+    SbsCommand(0x1C, "SerialNumber", W, hex=True),
     SbsCommand(0x20, "ManufacturerName", S, length=(0, 32)),
     SbsCommand(0x21, "DeviceName", S, length=(0, 32)),
     SbsCommand(0x22, "DeviceChemistry", S, length=(0, 32)),
@@ -108,14 +115,14 @@ _COMMANDS: tuple[SbsCommand, ...] = (
     SbsCommand(0x4A, "BTPDischargeSet", W, "mAh", signed=True, access=ALL_RW),
     SbsCommand(0x4B, "BTPChargeSet", W, signed=True, access=ALL_RW),
     SbsCommand(0x4F, "StateOfHealth", W),
-    SbsCommand(0x50, "SafetyAlert", B, access=US_R, length=(4, 4)),
-    SbsCommand(0x51, "SafetyStatus", B, access=US_R, length=(4, 4)),
-    SbsCommand(0x52, "PFAlert", B, access=US_R, length=(4, 4)),
-    SbsCommand(0x53, "PFStatus", B, access=US_R, length=(4, 4)),
-    SbsCommand(0x54, "OperationStatus", B, access=US_R, length=(4, 4)),
-    SbsCommand(0x55, "ChargingStatus", B, access=US_R, length=(3, 4)),
-    SbsCommand(0x56, "GaugingStatus", B, access=US_R, length=(3, 4)),
-    SbsCommand(0x57, "ManufacturingStatus", B, access=US_R, length=(2, 2)),
+    SbsCommand(0x50, "SafetyAlert", B, access=US_R, length=(4, 4), hex=True),
+    SbsCommand(0x51, "SafetyStatus", B, access=US_R, length=(4, 4), hex=True),
+    SbsCommand(0x52, "PFAlert", B, access=US_R, length=(4, 4), hex=True),
+    SbsCommand(0x53, "PFStatus", B, access=US_R, length=(4, 4), hex=True),
+    SbsCommand(0x54, "OperationStatus", B, access=US_R, length=(4, 4), hex=True),
+    SbsCommand(0x55, "ChargingStatus", B, access=US_R, length=(3, 4), hex=True),
+    SbsCommand(0x56, "GaugingStatus", B, access=US_R, length=(3, 4), hex=True),
+    SbsCommand(0x57, "ManufacturingStatus", B, access=US_R, length=(2, 2), hex=True),
     SbsCommand(0x70, "ManufacturerInfo", B, access=SE_R_US_RW, length=(1, 32)),
 )  # fmt: skip
 
@@ -158,6 +165,8 @@ def decode_block(command: SbsCommand, data: bytes) -> SbsValue:
     if command.protocol is SbsProtocol.STRING:
         text = data.split(b"\x00", 1)[0].decode("ascii", errors="replace")
         return SbsValue(command, bytes(data), text, "")
+    if command.length[1] > 4:  # a record, not a number
+        return SbsValue(command, bytes(data), bytes(data), command.unit)
     return SbsValue(command, bytes(data), int.from_bytes(data, "little"), command.unit)
 
 

@@ -14,7 +14,7 @@ from station.bus import BusError, BusGoneError, SMBusTransport
 from station.clock import Clock
 from station.gauge.mac import MAC_COMMANDS
 from station.gauge.timings import GaugeTimings
-from station.keys import KeyPair, KeySet
+from station.keys import KeyPair, KeySet, SecretWord
 
 log = logging.getLogger("station.gauge")
 
@@ -79,15 +79,16 @@ def send_key_pair(
 
 def key_problems(keys: KeySet) -> list[str]:
     """Why a key set must not be written to a gauge (reference production flow: the first words
-    must differ from each other and from any MAC command). The messages never show a key."""
+    must differ from each other and from any MAC command). Compares words without revealing them;
+    the messages never show a key."""
     problems: list[str] = []
     fa = keys.full_access
     if fa is None:
         return ["it has no full-access keys (the gauge stores both pairs together)"]
-    if keys.unseal.first.reveal() == fa.first.reveal():
+    if keys.unseal.first == fa.first:
         problems.append("the first unseal word equals the first full-access word")
     for which, pair in (("unseal", keys.unseal), ("full-access", fa)):
-        if pair.first.reveal() in MAC_COMMANDS:
+        if any(pair.first == SecretWord(code) for code in MAC_COMMANDS):
             problems.append(f"the first {which} word is also a MAC command code")
     if keys.unseal == fa:
         problems.append("the unseal and full-access keys are the same")

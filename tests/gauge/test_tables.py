@@ -241,3 +241,12 @@ def test_timings_are_data_with_checked_overrides() -> None:
         GaugeTimings().with_overrides(reset_wait=1)
     with pytest.raises(ValueError, match="negative"):
         GaugeTimings(flash_poll_s=-1)
+
+
+def test_bit_fields_show_in_hex_and_records_stay_bytes() -> None:
+    assert str(decode_word(sbs_command("BatteryStatus"), 0x00C0)) == "0x00C0"
+    assert str(decode_block(sbs_command("OperationStatus"), bytes([1, 3, 0, 0]))) == "0x00000301"
+    info = decode_block(sbs_command("ManufacturerInfo"), b"abc")
+    assert info.value == b"abc"
+    assert str(info) == "61 62 63"
+    assert str(decode_word(sbs_command("Voltage"), 11100)) == "11100 mV"
