@@ -197,9 +197,10 @@ def layout_label(data: LabelData, stock: LabelStock) -> LabelLayout:
     need = _dots(MIN_BAR_HEIGHT_MM, dpi)
     if bar_h < need:
         raise LabelFitError(
-            f"label stock {stock.name} is too short for this content: the bar code would be "
-            f"{bar_h * MM_PER_INCH / dpi:.1f} mm tall, at least {MIN_BAR_HEIGHT_MM:g} mm is "
-            f"needed; remove extra lines ({len(data.extra_lines)} given) or use a taller stock"
+            f"label stock {stock.name} is too short for this content: it leaves "
+            f"{max(bar_h, 0) * MM_PER_INCH / dpi:.1f} mm for the bars, at least "
+            f"{MIN_BAR_HEIGHT_MM:g} mm are needed; remove extra lines "
+            f"({len(data.extra_lines)} given) or use a taller stock"
         )
     barcode = BarcodeElement(
         bars_x, bars_y, module, bar_h, text_gap, serial_text.height, serial_text.width, symbol

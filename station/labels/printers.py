@@ -178,6 +178,7 @@ class FilePrinter:
             ".zpl": artwork.zpl.encode("utf-8"),
         }
         temps: dict[str, Path] = {}
+        published: list[Path] = []
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             for suffix, payload in payloads.items():
@@ -185,9 +186,16 @@ class FilePrinter:
             stem = file_stem(serial)
             attempt = self._claim(stem, temps[".zpl"])
             paths = [self.directory / f"{stem}-{attempt:03d}{suffix}" for suffix in payloads]
-            for suffix in (".png", ".svg"):
-                os.replace(temps.pop(suffix), self.directory / f"{stem}-{attempt:03d}{suffix}")
+            published.append(paths[-1])
+            for suffix, path in zip(payloads, paths, strict=True):
+                if suffix != ".zpl":
+                    os.replace(temps.pop(suffix), path)
+                    published.append(path)
         except OSError as exc:
+            # a failed print leaves no partial set behind
+            for path in published:
+                with contextlib.suppress(OSError):
+                    path.unlink()
             raise PrinterWriteError(
                 f"the label files could not be written to {self.directory}",
                 printer=str(self.spec),
