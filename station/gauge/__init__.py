@@ -12,6 +12,7 @@ from station.gauge.errors import (
     GaugeNotRespondingError,
     GaugeResponseError,
     ImplausibleValueError,
+    KeyWindowMissedError,
     MissingKeysError,
     SealFailedError,
     SecurityModeError,
@@ -24,7 +25,6 @@ from station.gauge.identity import DfSignature, FirmwareVersion, GaugeIdentity
 from station.gauge.mac import MAC_COMMANDS, MacCommand, MacKind, mac_command, parse_mac
 from station.gauge.modes import ModeAccess, SecurityMode
 from station.gauge.sbs import SBS_COMMANDS, SbsCommand, SbsProtocol, SbsValue, sbs_command
-from station.gauge.security import KeyWindowMissedError
 from station.gauge.status import BatteryStatus, OperationStatus, StatusWord
 from station.gauge.timings import GaugeTimings
 

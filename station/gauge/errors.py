@@ -171,6 +171,21 @@ class BadKeysError(GaugeError):
         super().__init__(f"key set {key_set_id!r}: {why}", command="set security keys")
 
 
+class KeyWindowMissedError(GaugeError):
+    """The two key words ended up further apart than the gauge's window: the bus was too slow or
+    stalled. The keys were not judged."""
+
+    failure_code = "GAUGE_KEY_WINDOW"
+    meaning = "the gauge ignored the key words; the keys were not judged"
+    next_step = "check nothing else is using the bus and the adapter is not stalling, then retry"
+
+    def __init__(self, *, purpose: str, gap_s: float) -> None:
+        self.gap_s = gap_s
+        super().__init__(
+            f"{gap_s:.2f} s between the two key words", command=f"{purpose} key word 2"
+        )
+
+
 class SealFailedError(GaugeError):
     failure_code = "GAUGE_SEAL_FAILED"
     meaning = "the pack is NOT sealed and must not leave the line like this"

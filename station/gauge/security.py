@@ -12,6 +12,7 @@ import logging
 
 from station.bus import BusError, BusGoneError, SMBusTransport
 from station.clock import Clock
+from station.gauge.errors import KeyWindowMissedError
 from station.gauge.mac import MAC_COMMANDS
 from station.gauge.timings import GaugeTimings
 from station.keys import KeyPair, KeySet, SecretWord
@@ -20,15 +21,6 @@ log = logging.getLogger("station.gauge")
 
 #: ManufacturerAccess(): key words go here by SMBus Write Word.
 MANUFACTURER_ACCESS = 0x00
-
-
-class KeyWindowMissedError(BusError):
-    """The two key words were further apart than the gauge's window (counted as a bus problem:
-    the bus was too slow or stalled, the keys were not judged)."""
-
-    failure_code = "GAUGE_KEY_WINDOW"
-    meaning = "the second key word could not follow the first within the gauge's window"
-    next_step = "check nothing else is using the bus, then retry"
 
 
 def send_key_pair(
@@ -45,7 +37,7 @@ def send_key_pair(
     ``timings.key_entry_attempts`` times: a NACK says nothing about the keys. Whether the keys
     were right is for the caller to judge by reading the mode back.
     """
-    failure: BusError | None = None
+    failure: BusError | KeyWindowMissedError | None = None
     for attempt in range(1, timings.key_entry_attempts + 1):
         failure = None
         clock.sleep(timings.key_quiet_s)
@@ -58,10 +50,7 @@ def send_key_pair(
                 MANUFACTURER_ACCESS, pair.second.reveal(), label=f"{purpose} key word 2", retries=0
             )
             if clock.monotonic() - first_at > timings.key_window_s:
-                failure = KeyWindowMissedError(
-                    f"{clock.monotonic() - first_at:.2f} s between the key words",
-                    command=f"{purpose} key word 2",
-                )
+                failure = KeyWindowMissedError(purpose=purpose, gap_s=clock.monotonic() - first_at)
         except BusError as exc:
             # A fresh exception: the original's traceback holds transport frames whose locals
             # carry the revealed words.

@@ -218,3 +218,20 @@ def test_set_security_keys_failure_does_not_leak() -> None:
         gauge.set_security_keys(SECRET)
     assert _leaks(err.value) == []
     assert not _frame_locals_leak(err.value)
+
+
+def test_a_stalled_bus_between_the_key_words_is_reported_not_judged() -> None:
+    from station.gauge import KeyWindowMissedError
+
+    fake, gauge, clock = make_gauge()
+
+    def stall_before_second_word(f: FakeGauge, kind: str, command: int, data: bytes) -> None:
+        if command == 0x00 and data == bytes([0x72, 0x36]):
+            clock.advance(5.0)  # the adapter hangs for 5 s before the second word goes out
+
+    fake.hook = stall_before_second_word
+    with pytest.raises(KeyWindowMissedError) as err:
+        gauge.unseal(ti_default_keys())
+    assert err.value.failure_code == "GAUGE_KEY_WINDOW"
+    assert len(key_writes(fake)) == 2 * GaugeTimings().key_entry_attempts
+    assert fake.mode == SEALED
