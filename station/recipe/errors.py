@@ -1,0 +1,144 @@
+"""Typed errors of the recipe layer, and the :class:`Problem` record every validation reports.
+
+A :class:`Problem` says where (file, line), what (parameter, value), what is allowed and why it
+matters. Validators collect every problem before raising, so an engineer fixes a file in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file, precise enough to fix without guessing."""
+
+    file: str
+    line: int | None
+    why: str
+    parameter: str | None = None
+    value: str | None = None
+    allowed: str | None = None
+    code: str = "INVALID"
+
+    def location(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def __str__(self) -> str:
+        parts = [f"{self.location()}:"]
+        if self.parameter is not None:
+            parts.append(f"{self.parameter}")
+            if self.value is not None:
+                parts[-1] += f" = {self.value}"
+            parts[-1] += ":"
+        elif self.value is not None:
+            parts.append(f"{self.value}:")
+        parts.append(self.why)
+        text = " ".join(parts)
+        if self.allowed:
+            text += f" (allowed: {self.allowed})"
+        return text
+
+
+class RecipeError(Exception):
+    """Base of the recipe layer's errors; ``failure_code`` is what the database records."""
+
+    failure_code: ClassVar[str] = "RECIPE_ERROR"
+
+
+class ProblemsError(RecipeError):
+    """Several problems found in one file; ``str()`` lists them all, one per line."""
+
+    failure_code: ClassVar[str] = "RECIPE_INVALID"
+    headline: ClassVar[str] = "the file is not valid"
+
+    def __init__(self, problems: Sequence[Problem], headline: str | None = None) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        head = headline or self.headline
+        lines = [f"{head} ({len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}):"]
+        lines.extend(f"  {p}" for p in self.problems)
+        super().__init__("\n".join(lines))
+
+
+class RecipeInvalid(ProblemsError):
+    """A recipe breaks a rule; no pack may be programmed with it until it is fixed."""
+
+    failure_code = "RECIPE_INVALID"
+    headline = "recipe refused; fix the file and validate it again with `station recipe validate`"
+
+
+class ProfileInvalid(ProblemsError):
+    """A gauge profile is inconsistent (overlapping addresses, bad types, limits...)."""
+
+    failure_code = "PROFILE_INVALID"
+    headline = "gauge profile refused; an engineer must fix the profile file"
+
+
+class FileFormatError(ProblemsError):
+    """A TI file (.gg.csv, FlashStream, S-record, data-flash dump) is malformed."""
+
+    failure_code = "FILE_FORMAT"
+    headline = "file refused before touching any pack"
+
+
+class ProfileNotFound(RecipeError):
+    failure_code = "PROFILE_NOT_FOUND"
+
+
+class CodecError(ValueError):
+    """A value does not fit its data-flash type (range, length, character set)."""
+
+
+class SerialRejected(RecipeError):
+    """A scanned serial does not fit the recipe's rule; the pack must not be started."""
+
+    failure_code = "SERIAL_REJECTED"
+
+
+class UnverifiedWriteRefused(RecipeError):
+    """Writing addresses nobody has confirmed for this firmware, on real hardware."""
+
+    failure_code = "UNVERIFIED_ADDRESS"
+
+    def __init__(self, profile_id: str, parameters: Iterable[str]) -> None:
+        self.profile_id = profile_id
+        self.parameters = tuple(parameters)
+        shown = ", ".join(self.parameters[:6])
+        more = f" and {len(self.parameters) - 6} more" if len(self.parameters) > 6 else ""
+        super().__init__(
+            f"profile {profile_id!r} has not been signed off by an engineer and would write "
+            f"unverified addresses ({shown}{more}) on a real pack; a wrong address can corrupt "
+            "the gauge's configuration. Nothing was written. Confirm the addresses on a reference "
+            "pack, then set verified_by/verified_on in the profile (or verified = true on the "
+            "parameters), or run on the emulator"
+        )
+
+
+class FirmwareMismatch(RecipeError):
+    """The pack's gauge is not the one the recipe was written for."""
+
+    failure_code = "FIRMWARE_MISMATCH"
+
+
+class PlanError(RecipeError):
+    """A write plan cannot be made (a block was not read, or the result would be unsafe)."""
+
+    failure_code = "PLAN_ERROR"
+
+
+class FlashStreamFailed(RecipeError):
+    """A FlashStream line failed on the pack; execution stopped at that line."""
+
+    failure_code = "FLASHSTREAM_FAILED"
+
+    def __init__(self, line_number: int, text: str, reason: str, *, compare: bool) -> None:
+        self.line_number = line_number
+        self.text = text
+        self.reason = reason
+        self.compare = compare
+        super().__init__(
+            f"FlashStream stopped at line {line_number} ({text.strip()}): {reason}. The pack is "
+            "partly programmed: do not ship it; re-run the recipe or send it to rework"
+        )

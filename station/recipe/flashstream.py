@@ -1,0 +1,336 @@
+"""FlashStream files for SMBus gauges (``.bq.fs`` / ``.df.fs``): strict parser and executor.
+
+Lines (fields separated by blanks, bytes in hex, the address is the 8-bit form ``16`` = 0x0B):
+
+* ``SWC: 16 cc``            SMBus send command
+* ``SWW: 16 cc lo hi``      write word (little-endian)
+* ``SWB: 16 cc d0 d1 ...``  block write; the file has no count byte, the transport adds it
+* ``SCW: 16 cc lo hi``      read word and compare
+* ``SCL: 16 cc nn d0 ...``  block read, compare the length ``nn`` and the data
+* ``X: ms``                 wait at least ``ms`` milliseconds (decimal)
+* ``; ...``                 comment
+
+The whole file is validated before anything touches a pack; execution stops at the first line
+that fails and reports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from station.bus.errors import BusError
+from station.clock import Clock
+from station.recipe.errors import FileFormatError, FlashStreamFailed, Problem
+
+#: The only device a BQ40Z50 FlashStream may address: 8-bit 0x16 = 7-bit 0x0B.
+SBS_ADDRESS_8BIT = 0x16
+MAX_DATA_BYTES = 96
+MAX_DELAY_MS = 600_000
+MAX_PROBLEMS = 50
+
+Op = Literal["SWC", "SWW", "SWB", "SCW", "SCL", "X"]
+_DIALECT_I2C = {"W", "C", "M"}
+
+
+class SMBusPrimitives(Protocol):
+    """The transport operations a FlashStream needs (``station.bus.SMBusTransport`` has them)."""
+
+    address: int
+
+    def send_byte(
+        self, command: int, *, label: str | None = None, retries: int | None = None
+    ) -> None: ...
+
+    def write_word(
+        self, command: int, value: int, *, label: str | None = None, retries: int | None = None
+    ) -> None: ...
+
+    def read_word(
+        self, command: int, *, label: str | None = None, retries: int | None = None
+    ) -> int: ...
+
+    def block_write(
+        self, command: int, data: bytes, *, label: str | None = None, retries: int | None = None
+    ) -> None: ...
+
+    def block_read(
+        self,
+        command: int,
+        *,
+        max_len: int = 34,
+        min_len: int = 0,
+        label: str | None = None,
+        retries: int | None = None,
+    ) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class FSLine:
+    """One executable line."""
+
+    number: int
+    text: str
+    op: Op
+    command: int = 0
+    data: bytes = b""  # SWB data; SCL expected data
+    word: int = 0  # SWW / SCW
+    length: int = 0  # SCL expected length
+    delay_ms: int = 0  # X
+
+
+@dataclass(frozen=True)
+class FlashStream:
+    name: str
+    lines: tuple[FSLine, ...]
+
+    @property
+    def total_delay_ms(self) -> int:
+        return sum(line.delay_ms for line in self.lines)
+
+    def count(self, op: Op) -> int:
+        return sum(1 for line in self.lines if line.op == op)
+
+
+def _byte(field: str) -> int:
+    """One byte written as exactly two hex digits; ValueError says why not."""
+    if not field or any(c not in "0123456789abcdefABCDEF" for c in field):
+        raise ValueError(f"{field!r} is not hexadecimal")
+    value = int(field, 16)
+    if len(field) % 2:
+        raise ValueError(f"{field!r} has an odd number of hex digits (bytes are two digits)")
+    if len(field) > 2:
+        over = f" = 0x{value:X} > 0xFF" if value > 0xFF else ""
+        raise ValueError(f"{field!r}{over}: a byte is exactly two hex digits")
+    return value
+
+
+def parse_flashstream(content: str | bytes, name: str = "<flashstream>") -> FlashStream:
+    """Parse and validate a whole FlashStream; :class:`FileFormatError` lists every bad line."""
+    problems: list[Problem] = []
+
+    def bad(line: int, why: str, value: str | None = None) -> None:
+        if len(problems) < MAX_PROBLEMS:
+            problems.append(Problem(name, line, why, value=value, code="FLASHSTREAM_FORMAT"))
+
+    if isinstance(content, bytes):
+        try:
+            text = content.decode("ascii")
+        except UnicodeDecodeError as exc:
+            where_line = content[: exc.start].count(b"\n") + 1
+            raise FileFormatError(
+                [
+                    Problem(
+                        name,
+                        where_line,
+                        "not ASCII text: a FlashStream holds only ASCII",
+                        code="FLASHSTREAM_FORMAT",
+                    )
+                ]
+            ) from None
+    else:
+        text = content
+    if not text.strip():
+        raise FileFormatError([Problem(name, 1, "the file is empty", code="FLASHSTREAM_FORMAT")])
+    raw_lines = text.split("\n")
+    if raw_lines[-1] != "":
+        bad(
+            len(raw_lines),
+            "the last line has no newline: the file may be cut short (an "
+            "incomplete copy); re-export it",
+            raw_lines[-1][:40],
+        )
+    else:
+        raw_lines.pop()
+    out: list[FSLine] = []
+    for number, raw_line in enumerate(raw_lines, 1):
+        line = raw_line[:-1] if raw_line.endswith("\r") else raw_line
+        if "\r" in line:
+            bad(number, "a stray carriage return inside the line")
+            continue
+        stripped = line.strip()
+        if not stripped or stripped.startswith(";"):
+            continue
+        if ":" not in stripped:
+            bad(number, "no command (a line is CMD: fields, or ; comment)", stripped[:40])
+            continue
+        head, _, rest = stripped.partition(":")
+        op = head.strip().upper()
+        fields = rest.split()
+        if op in _DIALECT_I2C:
+            bad(
+                number,
+                f"'{op}:' belongs to the I2C/HDQ FlashStream dialect (bq27xxx); a "
+                "BQ40Z50 file uses SWC/SWW/SWB/SCW/SCL/X",
+                stripped[:40],
+            )
+            continue
+        if op not in ("SWC", "SWW", "SWB", "SCW", "SCL", "X"):
+            bad(number, f"unknown command '{head.strip()}:'", stripped[:40])
+            continue
+        if op == "X":
+            if len(fields) != 1 or not fields[0].isdigit() or not fields[0].isascii():
+                bad(number, "X: takes one decimal number of milliseconds", stripped[:40])
+                continue
+            delay = int(fields[0])
+            if delay > MAX_DELAY_MS:
+                bad(number, f"a wait of {delay} ms is longer than {MAX_DELAY_MS} ms", stripped[:40])
+                continue
+            out.append(FSLine(number, stripped, "X", delay_ms=delay))
+            continue
+        try:
+            values = [_byte(f) for f in fields]
+        except ValueError as exc:
+            bad(number, str(exc), stripped[:40])
+            continue
+        if len(values) < 2:
+            bad(number, f"{op}: needs at least an address and a command", stripped[:40])
+            continue
+        if values[0] != SBS_ADDRESS_8BIT:
+            bad(
+                number,
+                f"address {fields[0]} is not the gauge: a BQ40Z50 FlashStream addresses "
+                "16 (8-bit form of 0x0B)",
+                stripped[:40],
+            )
+            continue
+        command, data = values[1], bytes(values[2:])
+        if len(data) > MAX_DATA_BYTES:
+            bad(
+                number,
+                f"{len(data)} data bytes on one line; at most {MAX_DATA_BYTES}",
+                stripped[:40],
+            )
+            continue
+        if op == "SWC":
+            if data:
+                bad(number, "SWC: is the command alone, without data", stripped[:40])
+                continue
+            out.append(FSLine(number, stripped, "SWC", command=command))
+        elif op in ("SWW", "SCW"):
+            if len(data) != 2:
+                bad(number, f"{op}: takes exactly two data bytes (low, high)", stripped[:40])
+                continue
+            word_op: Op = "SWW" if op == "SWW" else "SCW"
+            word = data[0] | data[1] << 8
+            out.append(FSLine(number, stripped, word_op, command=command, word=word))
+        elif op == "SWB":
+            if not data:
+                bad(number, "SWB: needs at least one data byte", stripped[:40])
+                continue
+            out.append(FSLine(number, stripped, "SWB", command=command, data=data))
+        else:  # SCL
+            if not data:
+                bad(number, "SCL: needs the expected length", stripped[:40])
+                continue
+            length, expected = data[0], data[1:]
+            if length != len(expected):
+                bad(
+                    number,
+                    f"SCL: length {length} but {len(expected)} expected bytes follow",
+                    stripped[:40],
+                )
+                continue
+            out.append(
+                FSLine(number, stripped, "SCL", command=command, data=expected, length=length)
+            )
+    if problems:
+        raise FileFormatError(problems)
+    if not out:
+        raise FileFormatError(
+            [Problem(name, 1, "no commands, only comments", code="FLASHSTREAM_FORMAT")]
+        )
+    return FlashStream(name, tuple(out))
+
+
+@dataclass(frozen=True)
+class FlashStreamProgress:
+    done: int  # executable lines completed
+    total: int
+    line: FSLine
+
+
+@dataclass(frozen=True)
+class FlashStreamResult:
+    lines_run: int
+    elapsed_s: float
+
+
+def run_flashstream(
+    stream: FlashStream,
+    transport: SMBusPrimitives,
+    clock: Clock,
+    *,
+    progress: Callable[[FlashStreamProgress], None] | None = None,
+    should_abort: Callable[[], bool] | None = None,
+) -> FlashStreamResult:
+    """Run every line in order; :class:`FlashStreamFailed` at the first line that fails.
+
+    ``X:`` waits go through ``clock``. ``should_abort`` lets an operator stop between lines.
+    """
+    if transport.address != SBS_ADDRESS_8BIT >> 1:
+        raise FlashStreamFailed(
+            0,
+            "",
+            f"the transport talks to 0x{transport.address:02X}, the FlashStream to 0x0B",
+            compare=False,
+        )
+    started = clock.monotonic()
+    total = len(stream.lines)
+    for done, line in enumerate(stream.lines):
+        if should_abort is not None and should_abort():
+            raise FlashStreamFailed(
+                line.number, line.text, "stopped by the operator", compare=False
+            )
+        label = f"FlashStream line {line.number}"
+        try:
+            _run_line(line, transport, clock, label)
+        except BusError as exc:
+            raise FlashStreamFailed(
+                line.number, line.text, f"[{exc.failure_code}] {exc.what}", compare=False
+            ) from None
+        if progress is not None:
+            progress(FlashStreamProgress(done + 1, total, line))
+    return FlashStreamResult(total, clock.monotonic() - started)
+
+
+def _run_line(line: FSLine, t: SMBusPrimitives, clock: Clock, label: str) -> None:
+    if line.op == "X":
+        clock.sleep(line.delay_ms / 1000)
+    elif line.op == "SWC":
+        t.send_byte(line.command, label=label)
+    elif line.op == "SWW":
+        t.write_word(line.command, line.word, label=label)
+    elif line.op == "SWB":
+        t.block_write(line.command, line.data, label=label)
+    elif line.op == "SCW":
+        got = t.read_word(line.command, label=label)
+        if got != line.word:
+            raise FlashStreamFailed(
+                line.number,
+                line.text,
+                f"read 0x{got:04X}, the file expects 0x{line.word:04X}",
+                compare=True,
+            )
+    else:
+        got_block = t.block_read(line.command, max_len=min(255, max(line.length, 34)), label=label)
+        if len(got_block) != line.length:
+            raise FlashStreamFailed(
+                line.number,
+                line.text,
+                f"block of {len(got_block)} bytes, the file expects {line.length}",
+                compare=True,
+            )
+        if got_block != line.data:
+            first = next(
+                i for i, (a, b) in enumerate(zip(got_block, line.data, strict=True)) if a != b
+            )
+            raise FlashStreamFailed(
+                line.number,
+                line.text,
+                f"byte {first} reads "
+                f"0x{got_block[first]:02X}, the file expects "
+                f"0x{line.data[first]:02X}",
+                compare=True,
+            )

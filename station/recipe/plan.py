@@ -1,0 +1,341 @@
+"""Write planning: from target bytes and the pack's current blocks to the fewest safe writes.
+
+Rules:
+
+* Targets are grouped into aligned 32-byte blocks; the caller reads those blocks first.
+* A write is a contiguous run of bytes the profile KNOWS, inside one aligned block, spanning the
+  changed bytes of that run. A byte no parameter describes is never written, not even with its
+  current value: nobody knows what the firmware keeps there.
+* Blocks without a changed byte are not written.
+* The plan gives what to read back (expected bytes + compare mask per written block), what to
+  back up, the parameter-level changes (before → after) and an estimate of its bus time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from station.recipe.dftypes import RawValue
+from station.recipe.errors import PlanError
+from station.recipe.image import (
+    BLOCK_SIZE,
+    DF_END,
+    DF_START,
+    WRITABLE_END,
+    DataFlashAccess,
+    DataFlashImage,
+    block_of,
+)
+from station.recipe.profile import Parameter, Profile, Timing
+
+#: SMBus bit times: START + STOP per transaction, one more for a repeated START.
+_BITS_PER_BYTE = 9
+_START_STOP_BITS = 2
+_REPEATED_START_BITS = 1
+
+
+@dataclass(frozen=True)
+class Target:
+    """The bytes a recipe wants in one pack (parameters and per-unit fields), by address."""
+
+    profile: Profile
+    data: Mapping[int, int]
+    parameters: tuple[tuple[Parameter, RawValue], ...]
+    no_verify: frozenset[int] = frozenset()
+    serial: str = ""
+    sbs_serial: int | None = None
+    manufacture_date: int | None = None
+    manufacturer_info_a: str | None = None
+
+    def blocks(self) -> tuple[int, ...]:
+        """The aligned blocks to read before planning."""
+        return tuple(sorted({block_of(a) for a in self.data}))
+
+    def values(self) -> dict[str, RawValue]:
+        return {p.key: raw for p, raw in self.parameters}
+
+
+def build_target(
+    profile: Profile,
+    settings: Iterable[tuple[Parameter, RawValue]],
+    *,
+    raw_bytes: Mapping[int, int] | None = None,
+    no_verify: Iterable[int] = (),
+    serial: str = "",
+    sbs_serial: int | None = None,
+    manufacture_date: int | None = None,
+    manufacturer_info_a: str | None = None,
+) -> Target:
+    """Encode ``settings`` (later ones win) over optional ``raw_bytes`` (a golden image)."""
+    data: dict[int, int] = dict(raw_bytes or {})
+    chosen: dict[str, tuple[Parameter, RawValue]] = {}
+    for p, raw in settings:
+        for i, b in enumerate(p.encode(raw)):
+            data[p.address + i] = b
+        chosen[p.key] = (p, raw)
+    unknown = sorted(a for a in data if profile.parameter_at(a) is None)
+    if unknown:
+        raise PlanError(
+            f"target bytes at {', '.join(f'0x{a:04X}' for a in unknown[:5])} are not described by "
+            f"profile {profile.id}; the station writes only bytes the profile knows"
+        )
+    outside = [a for a in data if not DF_START <= a < WRITABLE_END]
+    if outside:
+        raise PlanError(f"0x{outside[0]:04X} is outside the writable data flash 0x4000-0x5F7F")
+    return Target(
+        profile=profile,
+        data=data,
+        parameters=tuple(chosen.values()),
+        no_verify=frozenset(no_verify),
+        serial=serial,
+        sbs_serial=sbs_serial,
+        manufacture_date=manufacture_date,
+        manufacturer_info_a=manufacturer_info_a,
+    )
+
+
+@dataclass(frozen=True)
+class DFWrite:
+    """One data-flash write: ``data`` at ``address`` (1-32 bytes, inside one aligned block)."""
+
+    address: int
+    data: bytes
+    parameters: tuple[str, ...]  # short names of the parameters it touches
+
+
+@dataclass(frozen=True)
+class BlockCheck:
+    """A block to read back: bytes where ``mask`` is 0xFF must equal ``expected``."""
+
+    address: int
+    expected: bytes
+    mask: bytes
+
+    def mismatches(self, actual: bytes) -> list[int]:
+        """Addresses whose byte differs where it is compared."""
+        return [
+            self.address + i
+            for i in range(BLOCK_SIZE)
+            if self.mask[i] and (i >= len(actual) or actual[i] != self.expected[i])
+        ]
+
+
+@dataclass(frozen=True)
+class ParameterChange:
+    key: str
+    name: str
+    before: RawValue | None
+    after: RawValue
+    before_text: str
+    after_text: str
+
+
+@dataclass(frozen=True)
+class BusEstimate:
+    """Planning figure for what a plan costs on the bus (the emulator gives the exact one)."""
+
+    read_s: float
+    write_s: float
+    flash_s: float
+    verify_s: float
+    speed_hz: int
+
+    @property
+    def total_s(self) -> float:
+        return self.read_s + self.write_s + self.flash_s + self.verify_s
+
+
+def block_read_s(speed_hz: int) -> float:
+    """One 34-byte data-flash block read: address write (addr, 0x44, count, 2 bytes), then the
+    block read (addr, 0x44, repeated start, addr, count, 34 bytes)."""
+    write = 5 * _BITS_PER_BYTE + _START_STOP_BITS
+    read = (4 + 34) * _BITS_PER_BYTE + _START_STOP_BITS + _REPEATED_START_BITS
+    return (write + read) / speed_hz
+
+
+def block_write_s(n_data: int, speed_hz: int) -> float:
+    """One data-flash write of ``n_data`` bytes: addr, 0x44, count, 2 address bytes, data."""
+    return ((5 + n_data) * _BITS_PER_BYTE + _START_STOP_BITS) / speed_hz
+
+
+def estimate(
+    writes: Iterable[DFWrite],
+    *,
+    blocks_read: int,
+    blocks_verified: int,
+    timing: Timing,
+    speed_hz: int = 100_000,
+) -> BusEstimate:
+    ws = list(writes)
+    return BusEstimate(
+        read_s=blocks_read * block_read_s(speed_hz),
+        write_s=sum(block_write_s(len(w.data), speed_hz) for w in ws),
+        flash_s=sum(timing.df_write_ms(len(w.data)) for w in ws) / 1000,
+        verify_s=blocks_verified * block_read_s(speed_hz),
+        speed_hz=speed_hz,
+    )
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """What to write to one pack, and how to check it."""
+
+    profile: Profile
+    target: Target
+    writes: tuple[DFWrite, ...]
+    read_blocks: tuple[int, ...]
+    written_blocks: tuple[int, ...]
+    backup_blocks: tuple[int, ...]
+    verify: tuple[BlockCheck, ...]
+    final_check: tuple[BlockCheck, ...]
+    changes: tuple[ParameterChange, ...]
+    parameters_written: tuple[Parameter, ...]
+    before: DataFlashImage
+    after: DataFlashImage
+    estimate: BusEstimate = field(compare=False)
+
+    @property
+    def empty(self) -> bool:
+        return not self.writes
+
+    @property
+    def bytes_written(self) -> int:
+        return sum(len(w.data) for w in self.writes)
+
+    def check_allowed(self, *, emulated: bool) -> None:
+        """Raise :class:`UnverifiedWriteRefused` if this plan would write unverified addresses
+        of an unsigned profile to real hardware."""
+        self.profile.check_write_allowed(self.parameters_written, emulated=emulated)
+
+    def values_before(self) -> dict[str, RawValue]:
+        return self.profile.decode(self.before, [p for p, _ in self.target.parameters])
+
+    def values_after(self) -> dict[str, RawValue]:
+        return self.profile.decode(self.after, [p for p, _ in self.target.parameters])
+
+    def apply(self, df: DataFlashAccess) -> None:
+        """Write every block through ``df`` in order (the sequence may do it itself, to pace
+        and log each write)."""
+        for w in self.writes:
+            df.write_df(w.address, w.data)
+
+
+def plan_writes(
+    target: Target,
+    current: DataFlashImage,
+    *,
+    backup: str = "touched",
+    speed_hz: int = 100_000,
+) -> WritePlan:
+    """The writes that turn ``current`` into ``target``; ``current`` must hold every block of
+    ``target.blocks()`` (read them with :meth:`DataFlashImage.read_from`)."""
+    profile = target.profile
+    missing = [b for b in target.blocks() if b not in current.blocks]
+    if missing:
+        raise PlanError(
+            f"block 0x{missing[0]:04X} was not read from the pack; read every block of "
+            "target.blocks() before planning"
+        )
+    known = profile.known_addresses
+    writes: list[DFWrite] = []
+    after = current.copy()
+    for block in target.blocks():
+        cur = current.blocks[block]
+        addresses = range(block, block + BLOCK_SIZE)
+        changed = {a for a in addresses if a in target.data and target.data[a] != cur[a - block]}
+        if not changed:
+            continue
+        run: list[int] = []
+        for a in [*addresses, None]:
+            if a is not None and a in known and a < WRITABLE_END:
+                run.append(a)
+                continue
+            hits = [x for x in run if x in changed]
+            if hits:
+                lo, hi = min(hits), max(hits)
+                data = bytes(target.data.get(x, cur[x - block]) for x in range(lo, hi + 1))
+                names = _names(profile, range(lo, hi + 1))
+                writes.append(DFWrite(lo, data, names))
+                after.apply(lo, data)
+            run = []
+    written = tuple(sorted({block_of(w.address) for w in writes}))
+    verify = tuple(_check(profile, target, after, b, writes) for b in written)
+    final = tuple(_check(profile, target, after, b, writes) for b in target.blocks())
+    params_written = _parameters(profile, writes)
+    changes = _changes(profile, target, current, after)
+    whole = tuple(range(DF_START, DF_END, BLOCK_SIZE))
+    backup_blocks = whole if backup == "full" else written
+    return WritePlan(
+        profile=profile,
+        target=target,
+        writes=tuple(writes),
+        read_blocks=target.blocks(),
+        written_blocks=written,
+        backup_blocks=backup_blocks,
+        verify=verify,
+        final_check=final,
+        changes=changes,
+        parameters_written=params_written,
+        before=current,
+        after=after,
+        estimate=estimate(
+            writes,
+            blocks_read=len(target.blocks()),
+            blocks_verified=len(written),
+            timing=profile.timing,
+            speed_hz=speed_hz,
+        ),
+    )
+
+
+def _names(profile: Profile, addresses: Iterable[int]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for a in addresses:
+        p = profile.parameter_at(a)
+        if p is not None:
+            seen.setdefault(profile.short_name(p))
+    return tuple(seen)
+
+
+def _parameters(profile: Profile, writes: Iterable[DFWrite]) -> tuple[Parameter, ...]:
+    out: dict[str, Parameter] = {}
+    for w in writes:
+        for a in range(w.address, w.address + len(w.data)):
+            p = profile.parameter_at(a)
+            if p is not None:
+                out.setdefault(p.key, p)
+    return tuple(out.values())
+
+
+def _check(
+    profile: Profile, target: Target, after: DataFlashImage, block: int, writes: list[DFWrite]
+) -> BlockCheck:
+    expected = after.blocks[block]
+    written = {a for w in writes for a in range(w.address, w.address + len(w.data))}
+    mask = bytes(
+        0xFF
+        if (a in target.data or a in written) and a not in target.no_verify and a < WRITABLE_END
+        else 0x00
+        for a in range(block, block + BLOCK_SIZE)
+    )
+    return BlockCheck(block, expected, mask)
+
+
+def _changes(
+    profile: Profile, target: Target, before: DataFlashImage, after: DataFlashImage
+) -> tuple[ParameterChange, ...]:
+    out = []
+    for p, raw in target.parameters:
+        old_bytes = before.read(p.address, p.size)
+        new_bytes = after.read(p.address, p.size)
+        if old_bytes == new_bytes:
+            continue
+        old: RawValue | None
+        try:
+            old = p.decode(old_bytes) if old_bytes is not None else None
+            old_text = p.format(old) if old is not None else "?"
+        except ValueError:
+            old, old_text = None, f"(bytes {old_bytes.hex(' ') if old_bytes else '?'})"
+        out.append(ParameterChange(p.key, profile.short_name(p), old, raw, old_text, p.format(raw)))
+    return tuple(out)

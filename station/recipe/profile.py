@@ -1,0 +1,477 @@
+"""Gauge profiles: the data-flash layout of one gauge firmware, with limits, units and sources.
+
+A profile is data (see :mod:`station.recipe.profile_file` for the file format); this module holds
+the in-memory model, parameter-name resolution and the image decoder.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from functools import cached_property
+from pathlib import Path
+
+from station.recipe import dftypes
+from station.recipe.dftypes import DFType, RawValue
+from station.recipe.errors import CodecError, RecipeError, UnverifiedWriteRefused
+from station.recipe.image import DataFlashImage
+from station.recipe.units import UnitError, convert, format_number
+
+EngValue = int | Decimal | float | str
+
+
+@dataclass(frozen=True)
+class BitField:
+    """A named bit or group of bits inside an H-type parameter.
+
+    A single bit with no offset is a flag (true/false); a wider field holds a number, shown as
+    ``bits + offset`` (DA Configuration's cell count: code 0b11 + 1 = 4 cells).
+    """
+
+    name: str
+    low: int
+    high: int
+    offset: int = 0
+    verified: bool = False
+    source: str = ""
+    note: str = ""
+
+    @property
+    def width(self) -> int:
+        return self.high - self.low + 1
+
+    @property
+    def mask(self) -> int:
+        return ((1 << self.width) - 1) << self.low
+
+    @property
+    def is_flag(self) -> bool:
+        return self.width == 1 and self.offset == 0
+
+    @property
+    def min_value(self) -> int:
+        return self.offset
+
+    @property
+    def max_value(self) -> int:
+        return self.offset + (1 << self.width) - 1
+
+    def get(self, raw: int) -> int:
+        return ((raw & self.mask) >> self.low) + self.offset
+
+    def put(self, raw: int, value: int) -> int:
+        if not self.min_value <= value <= self.max_value:
+            raise CodecError(f"{self.name} = {value} is outside {self.min_value}..{self.max_value}")
+        return (raw & ~self.mask) | ((value - self.offset) << self.low)
+
+    def bits_text(self) -> str:
+        return f"b{self.low}" if self.width == 1 else f"b{self.high}:{self.low}"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One data-flash parameter of a profile. Limits and default are stored (raw) values."""
+
+    class_name: str
+    subclass: str
+    name: str
+    address: int
+    dtype: DFType
+    unit: str = ""
+    scale: Decimal = Decimal(1)
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    default: RawValue = 0
+    verified: bool = False
+    source: str = ""
+    fields: tuple[BitField, ...] = ()
+    line: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.class_name}:{self.subclass}:{self.name}"
+
+    @property
+    def size(self) -> int:
+        return self.dtype.size
+
+    @property
+    def end(self) -> int:
+        """One past the last address."""
+        return self.address + self.dtype.size
+
+    @property
+    def addresses(self) -> range:
+        return range(self.address, self.end)
+
+    @property
+    def is_hex(self) -> bool:
+        return self.dtype.kind == "H"
+
+    def field(self, name: str) -> BitField | None:
+        wanted = name.strip().casefold()
+        for f in self.fields:
+            if f.name.casefold() == wanted:
+                return f
+        return None
+
+    def encode(self, raw: RawValue) -> bytes:
+        return dftypes.encode(self.dtype, raw)
+
+    def decode(self, data: bytes) -> RawValue:
+        return dftypes.decode(self.dtype, data)
+
+    def limits_problem(self, raw: RawValue) -> str | None:
+        """Why ``raw`` is outside this parameter's limits, or None when it fits."""
+        try:
+            self.encode(raw)
+        except CodecError as exc:
+            return str(exc)
+        if isinstance(raw, str):
+            return None
+        if self.minimum is not None and raw < self.minimum:
+            return "below the profile minimum"
+        if self.maximum is not None and raw > self.maximum:
+            return "above the profile maximum"
+        return None
+
+    def to_engineering(self, raw: RawValue) -> EngValue:
+        """Stored value → engineering value (``550`` → ``Decimal("55.0")`` for 0.1 °C)."""
+        if isinstance(raw, str):
+            return raw
+        if isinstance(raw, float):
+            return raw * float(self.scale)
+        if self.scale == 1:
+            return raw
+        return Decimal(raw) * self.scale
+
+    def from_engineering(self, value: Fraction, unit: str) -> RawValue:
+        """An engineering value (in ``unit``, or the profile unit when ``unit`` is empty) → raw.
+
+        Raises :class:`UnitError` for a foreign unit and :class:`CodecError` when the value is
+        not a whole number of stored steps.
+        """
+        if unit and unit != self.unit:
+            if not self.unit:
+                raise UnitError(f"{self.name} has no unit; write a plain number")
+            value = convert(value, unit, self.unit)
+        stored = value / Fraction(self.scale)
+        if self.dtype.kind == "F":
+            return float(stored)
+        if stored.denominator != 1:
+            step = f"{format_number(self.scale)} {self.unit}".strip()
+            raise CodecError(f"not a whole number of steps of {step}")
+        return int(stored)
+
+    def format(self, raw: RawValue) -> str:
+        """Display text in engineering units: ``55.0 °C``, ``0x0012``, ``"BQ40Z50"``."""
+        if isinstance(raw, str):
+            return f'"{raw}"'
+        if self.is_hex and isinstance(raw, int):
+            return f"0x{raw:0{2 * self.size}X}"
+        eng = self.to_engineering(raw)
+        text = f"{eng:.7g}" if isinstance(eng, float) else str(eng)
+        return f"{text} {self.unit}".strip()
+
+    def range_text(self) -> str:
+        """The allowed range in engineering units."""
+        if self.dtype.kind == "S":
+            return f"printable ASCII, at most {self.dtype.max_chars} characters"
+        lo = self.minimum if self.minimum is not None else self.dtype.raw_min
+        hi = self.maximum if self.maximum is not None else self.dtype.raw_max
+        if self.is_hex:
+            return f"0x{int(lo):0{2 * self.size}X}..0x{int(hi):0{2 * self.size}X}"
+        return f"{self.format(lo)} .. {self.format(hi)}"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Gauge timing the station plans with. Figures are UNCONFIRMED unless ``verified``."""
+
+    df_write_busy_ms: float = 8.0
+    df_write_per_byte_ms: float = 0.2
+    reset_wait_ms: float = 300.0
+    signature_wait_ms: float = 250.0
+    seal_busy_ms: float = 20.0
+    verified: bool = False
+    source: str = ""
+
+    def df_write_ms(self, n_bytes: int) -> float:
+        return self.df_write_busy_ms + self.df_write_per_byte_ms * n_bytes
+
+
+@dataclass(frozen=True)
+class ByteStringRole:
+    """A length byte followed by a run of single-byte parameters (Manufacturer Info A)."""
+
+    length: str
+    first: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Which parameters play the parts the station's cross-checks and per-unit fields need.
+
+    Values are parameter keys ("Class:Subclass:Name"); the profile file declares them so no
+    parameter name is hard-wired in code.
+    """
+
+    cell_count: tuple[str, str] | None = None  # (parameter, bit field)
+    design_capacity_mah: str | None = None
+    design_energy_cwh: str | None = None
+    design_voltage: str | None = None
+    cuv_threshold: str | None = None
+    cuv_recovery: str | None = None
+    cov_thresholds: tuple[str, ...] = ()
+    cov_recoveries: tuple[str, ...] = ()
+    occ_thresholds: tuple[str, ...] = ()
+    ocd_thresholds: tuple[str, ...] = ()
+    otc_threshold: str | None = None
+    otc_recovery: str | None = None
+    serial_number: str | None = None
+    manufacture_date: str | None = None
+    manufacturer_info_a: ByteStringRole | None = None
+    mfg_status_init: str | None = None
+
+    def keys(self) -> list[str]:
+        out: list[str] = [self.cell_count[0]] if self.cell_count else []
+        for name, value in vars(self).items():
+            if name == "cell_count":
+                continue
+            if isinstance(value, str):
+                out.append(value)
+            elif isinstance(value, tuple):
+                out.extend(v for v in value if isinstance(v, str))
+            elif isinstance(value, ByteStringRole):
+                out.extend([value.length, value.first])
+        return out
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """A documented difference from the table the profile was imported from."""
+
+    action: str  # "relocate" | "drop" | "default" | "rename" | "limits"
+    parameter: str
+    value: str = ""
+    why: str = ""
+    source: str = ""
+
+
+class UnknownParameter(RecipeError):
+    failure_code = "UNKNOWN_PARAMETER"
+
+    def __init__(self, name: str, why: str, suggestions: Sequence[str]) -> None:
+        self.name = name
+        self.why = why
+        self.suggestions = tuple(suggestions)
+        hint = f"; did you mean {_or_list(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"{name!r}: {why}{hint}")
+
+
+def _or_list(items: Sequence[str]) -> str:
+    quoted = [f'"{s}"' for s in items]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,6}$")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip()).casefold()
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The data-flash layout of one gauge firmware."""
+
+    id: str
+    description: str
+    device_type: int
+    firmware: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    builds: tuple[int, ...] = ()
+    verified_by: str = ""
+    verified_on: str = ""
+    timing: Timing = field(default_factory=Timing)
+    roles: Roles = field(default_factory=Roles)
+    sources: Mapping[str, str] = field(default_factory=dict)
+    changes: tuple[ProfileChange, ...] = ()
+    runtime_classes: tuple[str, ...] = ()
+    calibration_classes: tuple[str, ...] = ()
+    header_path: Path | None = None
+    table_path: Path | None = None
+    header_text: str = ""
+    table_text: str = ""
+
+    @property
+    def signed_off(self) -> bool:
+        """An engineer confirmed this profile's addresses on the firmware it names."""
+        return bool(self.verified_by.strip())
+
+    # -- indexes -----------------------------------------------------------------------------
+
+    @cached_property
+    def _by_key(self) -> dict[str, Parameter]:
+        return {_norm(p.key): p for p in self.parameters}
+
+    @cached_property
+    def _aliases(self) -> dict[str, list[Parameter]]:
+        index: dict[str, list[Parameter]] = {}
+        for p in self.parameters:
+            for alias in {
+                _norm(p.name),
+                _norm(f"{p.subclass} {p.name}"),
+                _norm(f"{p.subclass}:{p.name}"),
+            }:
+                index.setdefault(alias, []).append(p)
+        return index
+
+    @cached_property
+    def _by_address(self) -> dict[int, Parameter]:
+        out: dict[int, Parameter] = {}
+        for p in self.parameters:
+            for a in p.addresses:
+                out[a] = p
+        return out
+
+    @cached_property
+    def known_addresses(self) -> frozenset[int]:
+        """Every byte some parameter of the profile describes."""
+        return frozenset(self._by_address)
+
+    def parameter_at(self, address: int) -> Parameter | None:
+        return self._by_address.get(address)
+
+    # -- names -------------------------------------------------------------------------------
+
+    def get(self, name: str) -> Parameter:
+        """The parameter a recipe means by ``name`` ("Class:Subclass:Name", "Subclass Name" or a
+        unique bare name); :class:`UnknownParameter` with suggestions otherwise."""
+        wanted = _norm(name)
+        exact = self._by_key.get(wanted)
+        if exact is not None:
+            return exact
+        matches = self._aliases.get(wanted, [])
+        unique = list(dict.fromkeys(matches))
+        if len(unique) == 1:
+            return unique[0]
+        if unique:
+            names = [self.short_name(p) for p in unique[:8]]
+            raise UnknownParameter(
+                name, f"ambiguous in profile {self.id} ({len(unique)} parameters)", names
+            )
+        return self._unknown(name)
+
+    def _unknown(self, name: str) -> Parameter:
+        close = difflib.get_close_matches(_norm(name), list(self._suggestion_pool), n=6, cutoff=0.6)
+        shown = list(dict.fromkeys(self._suggestion_pool[c] for c in close))[:3]
+        raise UnknownParameter(name, f"no such parameter in profile {self.id}", shown)
+
+    @cached_property
+    def _suggestion_pool(self) -> dict[str, str]:
+        """{any spelling that finds one parameter: the name to suggest for it}."""
+        pool: dict[str, str] = {}
+        for p in self.parameters:
+            shown = self.short_name(p)
+            for alias in (p.name, f"{p.subclass} {p.name}", p.key):
+                if len(self._aliases.get(_norm(alias), [])) <= 1:
+                    pool.setdefault(_norm(alias), shown)
+        return pool
+
+    def short_name(self, p: Parameter) -> str:
+        """The name recipes use for ``p``: "Subclass Name" when the subclass is an acronym that
+        the name needs ("COV Threshold Low Temp", "OTC Threshold"), else the bare name when it is
+        unique ("DA Configuration"), else "Subclass Name", else the full key."""
+        with_subclass = f"{p.subclass} {p.name}"
+        order = [with_subclass, p.name] if _ACRONYM.match(p.subclass) else [p.name, with_subclass]
+        for candidate in order:
+            if len(self._aliases.get(_norm(candidate), [])) == 1:
+                return candidate
+        return p.key
+
+    def is_runtime(self, p: Parameter) -> bool:
+        """Data one pack keeps for itself (status, lifetimes, learned state, signatures)."""
+        return p.class_name in self.runtime_classes or (
+            f"{p.class_name}:{p.subclass}" in self.runtime_classes
+        )
+
+    def is_calibration(self, p: Parameter) -> bool:
+        return p.class_name in self.calibration_classes or (
+            f"{p.class_name}:{p.subclass}" in self.calibration_classes
+        )
+
+    def role(self, name: str) -> Parameter | None:
+        key = getattr(self.roles, name, None)
+        return self._by_key.get(_norm(key)) if isinstance(key, str) else None
+
+    def role_list(self, name: str) -> list[Parameter]:
+        keys = getattr(self.roles, name, ())
+        return [self._by_key[_norm(k)] for k in keys if _norm(k) in self._by_key]
+
+    # -- image decoding ----------------------------------------------------------------------
+
+    def decode(
+        self, image: DataFlashImage, parameters: Iterable[Parameter] | None = None
+    ) -> dict[str, RawValue]:
+        """{parameter key: stored value} for every parameter fully present in ``image``.
+
+        Bytes that cannot be the parameter's type (a string with a bad length byte) are left
+        out of the result; :meth:`decode_problems` lists them.
+        """
+        out: dict[str, RawValue] = {}
+        for p in self.parameters if parameters is None else parameters:
+            data = image.read(p.address, p.size)
+            if data is None:
+                continue
+            try:
+                out[p.key] = p.decode(data)
+            except CodecError:
+                continue
+        return out
+
+    def decode_problems(self, image: DataFlashImage) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for p in self.parameters:
+            data = image.read(p.address, p.size)
+            if data is None:
+                continue
+            try:
+                p.decode(data)
+            except CodecError as exc:
+                out[p.key] = str(exc)
+        return out
+
+    def default_image(self, fill: int = 0xFF) -> DataFlashImage:
+        """A pack at the profile's defaults (bytes no parameter describes hold ``fill``)."""
+        whole = bytearray([fill]) * 0x2000
+        for p in self.parameters:
+            whole[p.address - 0x4000 : p.end - 0x4000] = p.encode(p.default)
+        return DataFlashImage.from_bytes(0x4000, bytes(whole))
+
+    # -- safety ------------------------------------------------------------------------------
+
+    def unverified(self, parameters: Iterable[Parameter]) -> list[Parameter]:
+        """The parameters nobody has confirmed, given the profile's sign-off."""
+        if self.signed_off:
+            return []
+        return [p for p in parameters if not p.verified]
+
+    def check_write_allowed(self, parameters: Iterable[Parameter], *, emulated: bool) -> None:
+        """Refuse, on real hardware, to write addresses nobody has confirmed for this firmware.
+
+        The emulator implements the profile's own layout, so any address is fine there.
+        """
+        if emulated:
+            return
+        risky = self.unverified(parameters)
+        if risky:
+            raise UnverifiedWriteRefused(self.id, [self.short_name(p) for p in risky])
+
+    def firmware_matches(self, version: str) -> bool:
+        return version in self.firmware

@@ -1,0 +1,791 @@
+"""Gauge profile files: a TOML header an engineer reads, plus a CSV table, one row per parameter.
+
+``<id>.toml``::
+
+    [profile]
+    id = "bq40z50-r1"
+    description = "..."
+    device_type = "0x4500"
+    firmware = ["1.09"]
+    builds = []                 # optional: firmware builds it applies to; empty = any
+    verified_by = ""            # an engineer's sign-off; empty = not signed off
+    verified_on = ""
+    table = "bq40z50-r1.csv"
+
+    [sources]                   # short names for where facts come from
+    bq4050-trm = "BQ4050 TRM SLUUAQ3A Table 14-1 ..."
+
+    [timing]                    # what the station plans with; UNCONFIRMED unless verified
+    [roles]                     # which parameters the cross-checks and per-unit fields use
+    [fields."Class:Subclass:Name"]   # named bits of H-type parameters
+    [[change]]                  # documented differences from the table it was imported from
+
+``<id>.csv`` columns: ``class,subclass,name,address,type,unit,scale,min,max,default,verified,
+source``. ``min``/``max``/``default`` are stored values in TI's table units; ``unit`` and ``scale``
+give the engineering value (stored 550 × scale 0.1 = 55.0 °C).
+
+Every load validates the whole profile and reports every problem with its file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from station.recipe import tomltext
+from station.recipe.dftypes import DFType, RawValue, encode
+from station.recipe.errors import CodecError, Problem, ProfileInvalid, ProfileNotFound
+from station.recipe.image import DF_START, WRITABLE_END
+from station.recipe.profile import (
+    BitField,
+    ByteStringRole,
+    Parameter,
+    Profile,
+    ProfileChange,
+    Roles,
+    Timing,
+)
+
+COLUMNS = (
+    "class",
+    "subclass",
+    "name",
+    "address",
+    "type",
+    "unit",
+    "scale",
+    "min",
+    "max",
+    "default",
+    "verified",
+    "source",
+)
+FIRMWARE_RE = re.compile(r"^\d+\.[0-9A-Fa-f]{2}$")
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+def package_profile_dir() -> Path:
+    """Where the profiles shipped with the station live."""
+    return Path(str(resources.files("station.recipe").joinpath("profiles")))
+
+
+# -- loading --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Collector:
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(
+        self,
+        file: str,
+        line: int | None,
+        why: str,
+        *,
+        parameter: str | None = None,
+        value: str | None = None,
+        allowed: str | None = None,
+    ) -> None:
+        self.problems.append(
+            Problem(file, line, why, parameter, value, allowed, code="PROFILE_INVALID")
+        )
+
+
+def load_profile(path: Path) -> Profile:
+    """Load and validate a profile header (and the table it names); :class:`ProfileInvalid`."""
+    problems = _Collector()
+    where = str(path)
+    try:
+        header_text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileNotFound(f"profile file {path} cannot be read: {exc}") from None
+    try:
+        raw = tomllib.loads(header_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileInvalid([Problem(where, _toml_line(exc), f"not valid TOML: {exc}")]) from None
+    lines = tomltext.key_lines(header_text)
+    head = raw.get("profile")
+    if not isinstance(head, dict):
+        raise ProfileInvalid([Problem(where, 1, "no [profile] table: this is not a gauge profile")])
+
+    def line(*p: str) -> int | None:
+        return tomltext.line_of(lines, *p)
+
+    sources = {str(k): str(v) for k, v in raw.get("sources", {}).items()}
+    pid = _str(head, "id", problems, where, line("profile", "id"), required=True)
+    if pid and not _ID_RE.match(pid):
+        problems.add(
+            where,
+            line("profile", "id"),
+            "a profile id is lower-case letters, digits, . _ -",
+            value=repr(pid),
+        )
+    device_type = _int(
+        head.get("device_type"),
+        problems,
+        where,
+        line("profile", "device_type"),
+        "device_type",
+        0,
+        0xFFFF,
+    )
+    firmware = head.get("firmware", [])
+    if not isinstance(firmware, list) or not firmware:
+        problems.add(
+            where,
+            line("profile", "firmware"),
+            'firmware is a non-empty list of versions, e.g. ["1.09"]',
+        )
+        firmware = []
+    for fw in firmware:
+        if not isinstance(fw, str) or not FIRMWARE_RE.match(fw):
+            problems.add(
+                where,
+                line("profile", "firmware"),
+                'a firmware version is written major.minor as the gauge reports it, e.g. "1.09"',
+                value=repr(fw),
+            )
+    builds = head.get("builds", [])
+    if not isinstance(builds, list) or not all(isinstance(b, int) for b in builds):
+        problems.add(where, line("profile", "builds"), "builds is a list of build numbers")
+        builds = []
+    table_name = _str(head, "table", problems, where, line("profile", "table"), required=True)
+    timing = _timing(raw.get("timing", {}), problems, where, lines, sources)
+
+    params: list[Parameter] = []
+    table_text = ""
+    table_path = path.parent / table_name if table_name else None
+    if table_path is not None:
+        try:
+            table_text = table_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.add(
+                where,
+                line("profile", "table"),
+                f"the table {table_path} cannot be read ({exc.__class__.__name__})",
+            )
+        else:
+            params = parse_table(table_text, str(table_path), sources, problems)
+
+    fields_raw = raw.get("fields", {})
+    params = _attach_fields(params, fields_raw, problems, where, lines, sources)
+    _check_overlaps(params, problems, str(table_path))
+    roles = _roles(raw.get("roles", {}), params, problems, where, lines)
+    changes = _changes(raw.get("change", []), problems, where, lines)
+    if problems.problems:
+        raise ProfileInvalid(problems.problems)
+    return Profile(
+        id=pid,
+        description=str(head.get("description", "")),
+        device_type=device_type,
+        firmware=tuple(str(f) for f in firmware),
+        builds=tuple(builds),
+        verified_by=str(head.get("verified_by", "")),
+        verified_on=str(head.get("verified_on", "")),
+        timing=timing,
+        parameters=tuple(params),
+        roles=roles,
+        sources=sources,
+        changes=changes,
+        runtime_classes=tuple(str(c) for c in head.get("runtime_classes", [])),
+        calibration_classes=tuple(str(c) for c in head.get("calibration_classes", [])),
+        header_path=path,
+        table_path=table_path,
+        header_text=header_text,
+        table_text=table_text,
+    )
+
+
+def _toml_line(exc: tomllib.TOMLDecodeError) -> int | None:
+    m = re.search(r"line (\d+)", str(exc))
+    return int(m.group(1)) if m else None
+
+
+def _str(
+    table: Mapping[str, Any],
+    name: str,
+    problems: _Collector,
+    where: str,
+    line: int | None,
+    *,
+    required: bool = False,
+) -> str:
+    value = table.get(name, "")
+    if not isinstance(value, str):
+        problems.add(where, line, f"{name} must be text", value=repr(value))
+        return ""
+    if required and not value.strip():
+        problems.add(where, line, f"{name} is required")
+    return value
+
+
+def _int(
+    value: object, problems: _Collector, where: str, line: int | None, name: str, lo: int, hi: int
+) -> int:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = value if isinstance(value, int) else int(str(value), 0)
+    except (TypeError, ValueError):
+        problems.add(where, line, f"{name} must be a number (0x4500 or 17664)", value=repr(value))
+        return 0
+    if not lo <= number <= hi:
+        problems.add(
+            where, line, f"{name} is out of range", value=str(number), allowed=f"{lo}..{hi}"
+        )
+    return number
+
+
+def _timing(
+    raw: object,
+    problems: _Collector,
+    where: str,
+    lines: Mapping[tuple[str, ...], int],
+    sources: Mapping[str, str],
+) -> Timing:
+    if not isinstance(raw, dict):
+        problems.add(where, tomltext.line_of(lines, "timing"), "[timing] must be a table")
+        return Timing()
+    values: dict[str, Any] = {}
+    for name in (
+        "df_write_busy_ms",
+        "df_write_per_byte_ms",
+        "reset_wait_ms",
+        "signature_wait_ms",
+        "seal_busy_ms",
+    ):
+        if name in raw:
+            v = raw[name]
+            if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+                problems.add(
+                    where,
+                    tomltext.line_of(lines, "timing", name),
+                    f"{name} is a number of milliseconds ≥ 0",
+                    value=repr(v),
+                )
+            else:
+                values[name] = float(v)
+    unknown = (
+        set(raw)
+        - set(values)
+        - {
+            "verified",
+            "source",
+            "df_write_busy_ms",
+            "df_write_per_byte_ms",
+            "reset_wait_ms",
+            "signature_wait_ms",
+            "seal_busy_ms",
+        }
+    )
+    for name in sorted(unknown):
+        problems.add(where, tomltext.line_of(lines, "timing", name), f"unknown timing entry {name}")
+    source = str(raw.get("source", ""))
+    return Timing(
+        **values, verified=raw.get("verified") is True, source=sources.get(source, source)
+    )
+
+
+def _parse_number(text: str, t: DFType) -> int | float:
+    t_text = text.strip()
+    if t.kind == "F":
+        return float(t_text)
+    return int(t_text, 16) if t_text.lower().startswith("0x") else int(t_text)
+
+
+def parse_table(
+    text: str, where: str, sources: Mapping[str, str], problems: _Collector
+) -> list[Parameter]:
+    """Rows of a profile table; every malformed cell becomes a problem with its line."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        problems.add(where, 1, "the table is empty")
+        return []
+    except csv.Error as exc:
+        problems.add(where, 1, f"not valid CSV: {exc}")
+        return []
+    if tuple(h.strip() for h in header) != COLUMNS:
+        problems.add(
+            where, 1, "the header row must be exactly: " + ",".join(COLUMNS), value=",".join(header)
+        )
+        return []
+    params: list[Parameter] = []
+    seen: dict[str, int] = {}
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in row):
+                continue
+            p = _row(row, line, where, sources, problems)
+            if p is None:
+                continue
+            key = p.key.casefold()
+            if key in seen:
+                problems.add(
+                    where, line, f"duplicate parameter (first on line {seen[key]})", parameter=p.key
+                )
+                continue
+            seen[key] = line
+            params.append(p)
+    except csv.Error as exc:
+        problems.add(where, reader.line_num, f"not valid CSV: {exc}")
+    return params
+
+
+def _row(
+    row: list[str], line: int, where: str, sources: Mapping[str, str], problems: _Collector
+) -> Parameter | None:
+    if len(row) != len(COLUMNS):
+        problems.add(where, line, f"{len(row)} columns, expected {len(COLUMNS)}")
+        return None
+    cells = dict(zip(COLUMNS, (c.strip() for c in row), strict=True))
+    name = f"{cells['class']}:{cells['subclass']}:{cells['name']}"
+    before = len(problems.problems)
+
+    def bad(why: str, value: str | None = None, allowed: str | None = None) -> None:
+        problems.add(where, line, why, parameter=name, value=value, allowed=allowed)
+
+    if not cells["class"] or not cells["subclass"] or not cells["name"]:
+        bad("class, subclass and name are all required")
+    if ":" in cells["class"] + cells["subclass"] + cells["name"]:
+        bad("names may not contain ':' (it separates class, subclass and name)")
+    try:
+        t = DFType.parse(cells["type"])
+    except CodecError as exc:
+        bad(str(exc), cells["type"])
+        return None
+    try:
+        address = int(cells["address"], 16)
+    except ValueError:
+        bad("the address is hexadecimal, e.g. 0x4481", cells["address"])
+        return None
+    if address < DF_START or address + t.size > WRITABLE_END:
+        bad(
+            "the address is outside the writable data flash",
+            f"0x{address:04X} ({t})",
+            "0x4000..0x5F7F",
+        )
+    try:
+        scale = Decimal(cells["scale"] or "1")
+        if not scale.is_finite() or scale <= 0:
+            raise InvalidOperation
+    except InvalidOperation:
+        bad("scale is a positive number (stored × scale = engineering value)", cells["scale"])
+        scale = Decimal(1)
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    default: RawValue
+    if t.kind == "S":
+        if cells["min"] or cells["max"]:
+            bad("strings have no min/max; leave those cells empty")
+        default = cells["default"]
+        try:
+            encode(t, default)
+        except CodecError as exc:
+            bad(f"default does not fit: {exc}", repr(default))
+    else:
+        try:
+            minimum = _parse_number(cells["min"], t) if cells["min"] else None
+            maximum = _parse_number(cells["max"], t) if cells["max"] else None
+            default = _parse_number(cells["default"], t)
+        except ValueError:
+            bad(
+                f"min, max and default must be numbers for type {t}",
+                f"{cells['min']}/{cells['max']}/{cells['default']}",
+            )
+            return None
+        if t.is_integer:
+            for label, v in (("min", minimum), ("max", maximum), ("default", default)):
+                if v is not None and not t.raw_min <= v <= t.raw_max:
+                    bad(f"{label} does not fit type {t}", str(v), f"{t.raw_min}..{t.raw_max}")
+        lo = minimum if minimum is not None else -float("inf")
+        hi = maximum if maximum is not None else float("inf")
+        if lo > hi:
+            bad("min is greater than max", f"{minimum} > {maximum}")
+        elif not lo <= default <= hi:
+            bad("default is outside min..max", str(default), f"{minimum}..{maximum}")
+    verified_text = cells["verified"].lower()
+    if verified_text not in ("true", "false"):
+        bad("verified is true or false", cells["verified"])
+    source_key = cells["source"]
+    if source_key and source_key not in sources:
+        bad(f"unknown source {source_key!r}; declare it under [sources]", source_key)
+    if not source_key:
+        bad("every parameter names its source (a key of [sources])")
+    if len(problems.problems) > before:
+        return None
+    return Parameter(
+        class_name=cells["class"],
+        subclass=cells["subclass"],
+        name=cells["name"],
+        address=address,
+        dtype=t,
+        unit=cells["unit"],
+        scale=scale,
+        minimum=minimum,
+        maximum=maximum,
+        default=default,
+        verified=verified_text == "true",
+        source=sources.get(source_key, source_key),
+        line=line,
+    )
+
+
+def _check_overlaps(params: Sequence[Parameter], problems: _Collector, where: str) -> None:
+    ordered = sorted(params, key=lambda p: p.address)
+    for a, b in itertools.pairwise(ordered):
+        if b.address < a.end:
+            problems.add(
+                where,
+                b.line,
+                f"overlaps {a.key} (line {a.line}, 0x{a.address:04X}-0x{a.end - 1:04X})",
+                parameter=b.key,
+                value=f"0x{b.address:04X} {b.dtype}",
+            )
+
+
+def _attach_fields(
+    params: list[Parameter],
+    raw: object,
+    problems: _Collector,
+    where: str,
+    lines: Mapping[tuple[str, ...], int],
+    sources: Mapping[str, str],
+) -> list[Parameter]:
+    if not isinstance(raw, dict):
+        problems.add(where, tomltext.line_of(lines, "fields"), "[fields] must hold tables")
+        return params
+    by_key = {p.key.casefold(): i for i, p in enumerate(params)}
+    out = list(params)
+    for pkey, spec in raw.items():
+        line = tomltext.line_of(lines, "fields", pkey)
+        idx = by_key.get(str(pkey).casefold())
+        if idx is None:
+            problems.add(
+                where,
+                line,
+                "bit fields for a parameter the table does not have",
+                parameter=str(pkey),
+            )
+            continue
+        p = out[idx]
+        if p.dtype.kind != "H" or not isinstance(spec, dict):
+            problems.add(where, line, "bit fields belong to H-type parameters", parameter=p.key)
+            continue
+        fields_: list[BitField] = []
+        used = 0
+        for fname, fspec in spec.items():
+            fline = tomltext.line_of(lines, "fields", pkey, fname)
+            bf = _bitfield(str(fname), fspec, p, problems, where, fline, sources)
+            if bf is None:
+                continue
+            if re.fullmatch(r"bit\d+", bf.name, re.IGNORECASE):
+                problems.add(
+                    where,
+                    fline,
+                    "bitN names are reserved for unnamed bits",
+                    parameter=p.key,
+                    value=bf.name,
+                )
+            if used & bf.mask:
+                problems.add(
+                    where,
+                    fline,
+                    "bit field overlaps another field",
+                    parameter=p.key,
+                    value=f"{bf.name} {bf.bits_text()}",
+                )
+            used |= bf.mask
+            fields_.append(bf)
+        out[idx] = replace(p, fields=tuple(fields_))
+    return out
+
+
+def _bitfield(
+    name: str,
+    spec: object,
+    p: Parameter,
+    problems: _Collector,
+    where: str,
+    line: int | None,
+    sources: Mapping[str, str],
+) -> BitField | None:
+    if not isinstance(spec, dict):
+        problems.add(
+            where,
+            line,
+            'a bit field is a table: { bit = 3 } or { bits = "1:0" }',
+            parameter=p.key,
+            value=name,
+        )
+        return None
+    try:
+        if "bit" in spec:
+            low = high = int(spec["bit"])
+        else:
+            hi_text, lo_text = str(spec["bits"]).split(":")
+            high, low = int(hi_text), int(lo_text)
+    except (KeyError, ValueError):
+        problems.add(where, line, 'give bit = N or bits = "high:low"', parameter=p.key, value=name)
+        return None
+    width = 8 * p.size
+    if not 0 <= low <= high < width:
+        problems.add(
+            where,
+            line,
+            "bits outside the parameter",
+            parameter=p.key,
+            value=f"{name} b{high}:{low}",
+            allowed=f"b0..b{width - 1}",
+        )
+        return None
+    source = str(spec.get("source", ""))
+    if source and source not in sources:
+        problems.add(where, line, f"unknown source {source!r}", parameter=p.key, value=name)
+    offset = spec.get("offset", 0)
+    if not isinstance(offset, int) or isinstance(offset, bool):
+        problems.add(where, line, "offset is a whole number", parameter=p.key, value=name)
+        offset = 0
+    return BitField(
+        name=name,
+        low=low,
+        high=high,
+        offset=offset,
+        verified=spec.get("verified") is True,
+        source=sources.get(source, source),
+        note=str(spec.get("note", "")),
+    )
+
+
+def _roles(
+    raw: object,
+    params: Sequence[Parameter],
+    problems: _Collector,
+    where: str,
+    lines: Mapping[tuple[str, ...], int],
+) -> Roles:
+    if not isinstance(raw, dict):
+        problems.add(where, tomltext.line_of(lines, "roles"), "[roles] must be a table")
+        return Roles()
+    by_key = {p.key.casefold(): p for p in params}
+    known = set(Roles.__dataclass_fields__)
+    values: dict[str, Any] = {}
+
+    def need(key: object, role: str) -> str | None:
+        line = tomltext.line_of(lines, "roles", role)
+        if not isinstance(key, str) or key.casefold() not in by_key:
+            problems.add(
+                where,
+                line,
+                "role names a parameter the table does not have",
+                parameter=role,
+                value=repr(key),
+            )
+            return None
+        return by_key[key.casefold()].key
+
+    for role, value in raw.items():
+        line = tomltext.line_of(lines, "roles", role)
+        if role not in known:
+            problems.add(
+                where,
+                line,
+                f"unknown role; known roles: {', '.join(sorted(known))}",
+                parameter=role,
+            )
+        elif role == "cell_count":
+            if not isinstance(value, dict):
+                problems.add(where, line, 'cell_count = { parameter = "...", field = "cells" }')
+                continue
+            key = need(value.get("parameter"), role)
+            fname = str(value.get("field", ""))
+            if key and not by_key[key.casefold()].field(fname):
+                problems.add(
+                    where, line, "cell_count names a bit field the parameter lacks", value=fname
+                )
+            if key:
+                values[role] = (key, fname)
+        elif role == "manufacturer_info_a":
+            if not isinstance(value, dict) or not isinstance(value.get("size"), int):
+                problems.add(
+                    where,
+                    line,
+                    'manufacturer_info_a = { length = "...", first = "...", size = 32 }',
+                )
+                continue
+            length, first = need(value.get("length"), role), need(value.get("first"), role)
+            if length and first:
+                start = by_key[first.casefold()].address
+                size = int(value["size"])
+                covered = all(
+                    any(p.address <= a < p.end for p in params) for a in range(start, start + size)
+                )
+                if not covered:
+                    problems.add(
+                        where,
+                        line,
+                        "the byte run is not fully described by the table",
+                        parameter=role,
+                    )
+                values[role] = ByteStringRole(length, first, size)
+        elif isinstance(value, list):
+            keys = [need(v, role) for v in value]
+            values[role] = tuple(k for k in keys if k)
+        else:
+            key = need(value, role)
+            if key:
+                values[role] = key
+    return Roles(**values)
+
+
+def _changes(
+    raw: object, problems: _Collector, where: str, lines: Mapping[tuple[str, ...], int]
+) -> tuple[ProfileChange, ...]:
+    if not isinstance(raw, list):
+        problems.add(where, tomltext.line_of(lines, "change"), "[[change]] entries are tables")
+        return ()
+    out = []
+    for i, entry in enumerate(raw):
+        line = tomltext.line_of(lines, "change", str(i))
+        if not isinstance(entry, dict) or entry.get("action") not in (
+            "relocate",
+            "drop",
+            "default",
+            "rename",
+            "limits",
+        ):
+            problems.add(
+                where, line, "a change has action = relocate, drop, default, rename or limits"
+            )
+            continue
+        out.append(
+            ProfileChange(
+                action=str(entry["action"]),
+                parameter=str(entry.get("parameter", "")),
+                value=str(entry.get("value", "")),
+                why=str(entry.get("why", "")),
+                source=str(entry.get("source", "")),
+            )
+        )
+    return tuple(out)
+
+
+# -- writing --------------------------------------------------------------------------------
+
+
+def format_raw(t: DFType, raw: RawValue | None) -> str:
+    if raw is None:
+        return ""
+    if t.kind == "H" and isinstance(raw, int):
+        return f"0x{raw:0{2 * t.size}x}"
+    if isinstance(raw, float):
+        return repr(raw)
+    return str(raw)
+
+
+def table_text(params: Iterable[Parameter], source_keys: Mapping[str, str]) -> str:
+    """The CSV table for ``params``; ``source_keys`` maps source text back to its [sources] key."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for p in params:
+        w.writerow(
+            [
+                p.class_name,
+                p.subclass,
+                p.name,
+                f"0x{p.address:04x}",
+                p.dtype.name,
+                p.unit,
+                "1" if p.scale == 1 else str(p.scale),
+                format_raw(p.dtype, p.minimum),
+                format_raw(p.dtype, p.maximum),
+                format_raw(p.dtype, p.default),
+                "true" if p.verified else "false",
+                source_keys.get(p.source, p.source),
+            ]
+        )
+    return buf.getvalue()
+
+
+def write_private_text(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write ``text`` to ``path`` with ``mode`` from the start (no moment with wider rights)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.fchmod(fd, mode)
+        os.write(fd, text.encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+# -- the library ----------------------------------------------------------------------------
+
+
+class ProfileLibrary:
+    """Profiles shipped with the station plus those in engineers' folders (``--profiles DIR``).
+
+    One library per command or socket; it caches what it loaded.
+    """
+
+    def __init__(self, extra_dirs: Sequence[Path] = (), *, include_package: bool = True) -> None:
+        self.dirs: list[Path] = [*extra_dirs]
+        if include_package:
+            self.dirs.append(package_profile_dir())
+        self._cache: dict[Path, Profile] = {}
+
+    def headers(self) -> dict[str, list[Path]]:
+        """{profile id: header files declaring it} for every profile header in the folders."""
+        found: dict[str, list[Path]] = {}
+        for d in self.dirs:
+            if not d.is_dir():
+                continue
+            for path in sorted(d.glob("*.toml")):
+                try:
+                    head = tomllib.loads(path.read_text(encoding="utf-8")).get("profile")
+                except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                    continue
+                if isinstance(head, dict) and isinstance(head.get("id"), str):
+                    found.setdefault(head["id"], []).append(path)
+        return found
+
+    def ids(self) -> list[str]:
+        return sorted(self.headers())
+
+    def load(self, path: Path) -> Profile:
+        resolved = path.resolve()
+        if resolved not in self._cache:
+            self._cache[resolved] = load_profile(path)
+        return self._cache[resolved]
+
+    def get(self, id_or_path: str) -> Profile:
+        """A profile by id, or by the path of its header file."""
+        candidate = Path(id_or_path)
+        if id_or_path.endswith(".toml") or candidate.is_file():
+            return self.load(candidate)
+        found = self.headers()
+        paths = found.get(id_or_path, [])
+        if not paths:
+            known = ", ".join(sorted(found)) or "none"
+            raise ProfileNotFound(
+                f"no gauge profile {id_or_path!r} (known: {known}); add its folder with "
+                "--profiles DIR or import one with `station profile import`"
+            )
+        if len(paths) > 1:
+            listed = ", ".join(str(p) for p in paths)
+            raise ProfileNotFound(
+                f"profile id {id_or_path!r} is declared twice ({listed}); a recipe must name "
+                "exactly one layout: rename one of them"
+            )
+        return self.load(paths[0])
