@@ -93,7 +93,6 @@ class Chip:
         self.safety_status = 0
         self.pf_alert = 0
         self.pf_status = 0
-        self.remaining_time_alarm = 10
         self.at_rate = 0
         self.response: MacResponse | None = None
         #: Next data-flash address a 0x44 block read returns (set by an address-only write).
@@ -106,6 +105,7 @@ class Chip:
         self.manufacturing_status = 0
         self.battery_mode = 0
         self.remaining_capacity_alarm = 0
+        self.remaining_time_alarm = 0
         self._load_at_reset()
 
     # -- reset, seal, wake ---------------------------------------------------------------------
@@ -114,7 +114,11 @@ class Chip:
         self.config = LiveConfig.load(self.fw, self.df)
         self.reload_manufacturing_status()
         self.battery_mode = self.df.get_int(self.fw.param("initial_battery_mode"))
-        self.remaining_capacity_alarm = self.config.design_capacity_mah // 10
+        unit = "cwh" if self.battery_mode & CAPM else "mah"
+        self.remaining_capacity_alarm = self.df.get_int(
+            self.fw.param(f"remaining_capacity_alarm_{unit}")
+        )
+        self.remaining_time_alarm = self.df.get_int(self.fw.param("remaining_time_alarm"))
 
     def reload_manufacturing_status(self) -> None:
         """ManufacturingStatus is reloaded from Mfg Status Init at reset and seal (ref §6.3, §9)."""

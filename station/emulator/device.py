@@ -103,6 +103,11 @@ class EmulatedGauge:
     # -- inspection and set-up ----------------------------------------------------------------
 
     @property
+    def clock(self) -> AdvancingClock:
+        """The virtual clock the bus and the busy periods advance."""
+        return self._clock
+
+    @property
     def firmware(self) -> Firmware:
         return self._chip.fw
 

@@ -104,11 +104,11 @@ WORD_READS: dict[int, WordRead] = {
 WORD_WRITES = frozenset({0x00, 0x01, 0x02, 0x03, 0x04})
 
 
-def _string(role: str) -> Callable[[Chip, float], bytes]:
-    return lambda chip, now: chip.df.get_str(chip.fw.param(role)).encode("ascii", "replace")
-
-
 BlockRead = Callable[[Chip, float], bytes]
+
+
+def _string(role: str) -> BlockRead:
+    return lambda chip, now: chip.df.get_str(chip.fw.param(role)).encode("ascii", "replace")
 
 
 def _status_block(code: int) -> BlockRead:

@@ -62,6 +62,12 @@ def test_at_rate_registers(host: RawHost) -> None:
     assert host.read_word(0x07) == 1
 
 
+def test_alarm_registers_start_from_data_flash(host: RawHost) -> None:
+    assert host.read_word(0x01) == host.dev.df_get("remaining_capacity_alarm_mah") == 300
+    assert host.read_word(0x02) == host.dev.df_get("remaining_time_alarm") == 10
+    assert host.read_word(0x03) == host.dev.df_get("initial_battery_mode") == 0x0081
+
+
 def test_alarm_registers_are_read_write(host: RawHost) -> None:
     host.write_word(0x01, 500)
     host.write_word(0x02, 15)
@@ -77,6 +83,9 @@ def test_battery_status_bits(host: RawHost) -> None:
     assert host.read_word(0x16) & 0x0020  # FC
     host.dev.pack.current_ma = 500
     assert not host.read_word(0x16) & 0x0040
+    assert not host.read_word(0x16) & 0x0200
+    host.dev.pack.remaining_mah = 299
+    assert host.read_word(0x16) & 0x0200  # RCA: below RemainingCapacityAlarm
 
 
 def test_battery_status_over_temperature(make: Make) -> None:
