@@ -79,6 +79,9 @@ WriteGuard = Callable[[int, int], None]
 #: Called with (bytes done, bytes total) as a data-flash read progresses.
 Progress = Callable[[int, int], None]
 
+#: Commands after which the security mode must be read again before it is relied on.
+_MODE_CHANGING = frozenset({macs.SEAL, macs.DEVICE_RESET, macs.SHUTDOWN})
+
 #: Errors that mean "the gauge did not answer this time" (busy, resetting, flash write under way).
 _SILENT = (NackError, BusTimeoutError)
 
@@ -182,12 +185,13 @@ class Gauge:
                     MBA, _code_bytes(command.code), label=command.label, retries=retries
                 )
             finally:
-                if command.changes_pack:
+                if command.code in _MODE_CHANGING:
                     self._mode = None
             log.info("sent %s", command.label)
 
     def mac_write(self, which: int | str, data: bytes) -> None:
-        """Send a MAC code followed by data in one block write to 0x44."""
+        """Send a MAC code followed by data in one block write to 0x44 (keys go through
+        :meth:`set_security_keys`, data flash through :meth:`write_df`)."""
         command = _mac(which)
         with self._lock:
             self._require_mode(command.label, command.access.modes_for("w"))
@@ -210,7 +214,7 @@ class Gauge:
                     MBA, max_len=2 + command.response[1], label=command.label, retries=0
                 )
                 return _check_mac_response(command, raw)
-            except (*_SILENT, EchoMismatchError, PecError):
+            except (*_SILENT, EchoMismatchError, ShortBlockError, PecError):
                 pass  # not ready yet (the gauge NACKs or still answers the previous command)
             waited = self.clock.monotonic() - started
             if waited >= t.signature_timeout_s:
