@@ -14,15 +14,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from station.bus import (
+from station.bus.errors import (
     BadResponseError,
     BusError,
     BusGoneError,
     BusTimeoutError,
     NackError,
     PecError,
-    SMBusTransport,
 )
+from station.bus.transport import SMBusTransport
 from station.clock import Clock
 from station.gauge import mac as macs
 from station.gauge.dataflash import DataFlashRegion, df_address_bytes, parse_df_block

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from station.bus import BusError, BusGoneError, SMBusTransport
+from station.bus.errors import BusError, BusGoneError
+from station.bus.transport import SMBusTransport
 from station.clock import Clock
 from station.gauge.errors import KeyWindowMissedError
 from station.gauge.mac import MAC_COMMANDS
