@@ -1,0 +1,49 @@
+"""The operator terminal: a thin App that wires the service into the screens.
+
+``make_app`` is the one way to build it, shared by ``station run`` and the tests.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from station.sequence.service import StationService
+from station.tui.context import LineContext, LineOptions
+from station.tui.screens import LineScreen, ShiftStartScreen
+from station.tui.theme import STATION_THEME
+
+
+class StationApp(App[None]):
+    TITLE = "packline station"
+    CSS_PATH = "app.tcss"
+    # The line terminal shows only what the operator needs; engineer mode turns the palette on.
+    ENABLE_COMMAND_PALETTE = False
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+
+    def __init__(self, ctx: LineContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.register_theme(STATION_THEME)
+        self.theme = STATION_THEME.name
+
+    def get_default_screen(self) -> Screen[None]:
+        return ShiftStartScreen(self.ctx)
+
+    async def action_quit(self) -> None:
+        screen = self.screen
+        if isinstance(screen, LineScreen) and screen.running:
+            self.notify(
+                "A pack is being programmed: abort it first (a), then quit.",
+                severity="warning",
+            )
+            return
+        self.exit()
+
+
+def make_app(service: StationService, options: LineOptions | None = None) -> StationApp:
+    """The operator terminal for ``service`` (asks the service for its station info once)."""
+    ctx = LineContext(service=service, info=service.info(), options=options or LineOptions())
+    return StationApp(ctx)

@@ -1,0 +1,66 @@
+"""What every screen of the operator terminal needs: the service, the station, the options."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone, tzinfo
+
+from station.config import StationConfig
+from station.sequence.service import StationInfo, StationService
+
+REWORK_REASONS: tuple[str, ...] = (
+    "Failed downstream test",
+    "Customer return",
+    "Label damaged",
+    "Other",
+)
+
+REPRINT_REASONS: tuple[str, ...] = (
+    "Label damaged",
+    "Label unreadable",
+    "Label lost",
+    "Other",
+)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class LineOptions:
+    """How this terminal is set up; the defaults suit a line terminal.
+
+    ``recipe``/``operator``/``lot`` are the supervisor locks (config file or flags): when all three
+    are set and accepted, the start-of-shift screen is skipped. ``monotonic``, ``now`` and ``tz``
+    are injected so tests and snapshots show fixed times.
+    """
+
+    recipe: str = ""
+    operator: str = ""
+    lot: str = ""
+    reprint_needs_supervisor: bool = True
+    gauge_refresh_s: float = 5.0  # engineer mode live values; 0 turns the timer off
+    history_limit: int = 20
+    monotonic: Callable[[], float] = field(default=time.monotonic, compare=False)
+    now: Callable[[], datetime] = field(default=_utc_now, compare=False)
+    tz: tzinfo | None = None  # time zone for times on screen; None: the terminal's local zone
+
+    @classmethod
+    def from_config(cls, config: StationConfig) -> LineOptions:
+        return cls(recipe=config.recipe, operator=config.operator, lot=config.lot)
+
+
+@dataclass(frozen=True)
+class LineContext:
+    service: StationService
+    info: StationInfo
+    options: LineOptions
+
+    def local(self, when: datetime) -> datetime:
+        """``when`` in the display zone (naive times are taken as already local)."""
+        if when.tzinfo is None:
+            return when
+        return when.astimezone(self.options.tz)

@@ -1,0 +1,156 @@
+"""A supervisor's authorisation with a reason (rework of a passed pack, label reprint).
+
+The supervisor scans a badge, then picks a reason with the arrow keys; "Other" asks for a few
+words. ``confirm(badge, reason)`` then runs in a thread worker (it is the service call that
+records the authorisation); a refusal is shown and the dialog stays open. Esc cancels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from station.sequence.service import Badge, Role
+from station.tui.background import call_service
+from station.tui.context import LineContext
+from station.tui.screens.badge import role_refusal
+
+T = TypeVar("T")
+
+OTHER = "Other"
+
+
+class AuthoriseScreen(ModalScreen[T | None]):
+    CSS_PATH = "dialogs.tcss"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self,
+        ctx: LineContext,
+        *,
+        title: str,
+        info: Content | str,
+        reasons: Sequence[str],
+        needs_supervisor: bool,
+        purpose: str,
+        confirm: Callable[[Badge | None, str], T],
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.title_text = title
+        self.info = info
+        self.reasons = tuple(reasons)
+        self.needs_supervisor = needs_supervisor
+        self.purpose = purpose
+        self.confirm = confirm
+        self.supervisor: Badge | None = None
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.info, id="auth-info")
+            if self.needs_supervisor:
+                yield Static("1  Supervisor: scan your badge", classes="field-label")
+                yield Input(placeholder="supervisor badge", id="supervisor", select_on_focus=False)
+            yield Static(
+                ("2  " if self.needs_supervisor else "") + "Reason (↑ ↓ then Enter)",
+                classes="field-label",
+            )
+            yield OptionList(*(Option(r, id=r) for r in self.reasons), id="reasons")
+            yield Input(placeholder="describe the reason", id="other-reason")
+            yield Static("", id="auth-message", classes="dialog-message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for field in self.query(Input):
+            field.cursor_blink = False
+        self.query_one("#other-reason").display = False
+        reasons = self.query_one("#reasons", OptionList)
+        if self.needs_supervisor:
+            reasons.disabled = True
+            self.query_one("#supervisor", Input).focus()
+        else:
+            reasons.focus()
+
+    # -- supervisor badge ---------------------------------------------------------------------
+    @on(Input.Submitted, "#supervisor")
+    def _badge_scanned(self, event: Input.Submitted) -> None:
+        code = event.value.strip()
+        event.input.value = ""
+        if code:
+            call_service(
+                self, lambda: self.ctx.service.badge(code), self._identified, self._refused
+            )
+
+    def _identified(self, badge: Badge) -> None:
+        if badge.role is not Role.SUPERVISOR:
+            self._refused(role_refusal(badge, Role.SUPERVISOR, self.purpose))
+            return
+        self.supervisor = badge
+        field = self.query_one("#supervisor", Input)
+        field.value = f"✔ {badge.code}"
+        field.disabled = True
+        self._say("")
+        reasons = self.query_one("#reasons", OptionList)
+        reasons.disabled = False
+        reasons.highlighted = 0
+        reasons.focus()
+
+    # -- reason ---------------------------------------------------------------------------------
+    @on(OptionList.OptionSelected, "#reasons")
+    def _reason_chosen(self, event: OptionList.OptionSelected) -> None:
+        reason = str(event.option.id)
+        if reason == OTHER:
+            other = self.query_one("#other-reason", Input)
+            other.display = True
+            other.focus()
+            return
+        self._confirm(reason)
+
+    @on(Input.Submitted, "#other-reason")
+    def _other_given(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            self._refused("Say in a few words why, then press Enter")
+            return
+        self._confirm(f"{OTHER}: {text}")
+
+    def _confirm(self, reason: str) -> None:
+        if self.busy:
+            return
+        if self.needs_supervisor and self.supervisor is None:
+            self._refused("A supervisor badge is needed first")
+            self.query_one("#supervisor", Input).focus()
+            return
+        self.busy = True
+        badge = self.supervisor
+        call_service(self, lambda: self.confirm(badge, reason), self._done, self._not_done)
+
+    def _done(self, value: T) -> None:
+        self.busy = False
+        self.dismiss(value)
+
+    def _not_done(self, reason: str) -> None:
+        self.busy = False
+        self._refused(reason)
+
+    def _refused(self, reason: str) -> None:
+        self._say(reason, error=True)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#auth-message", Static)
+        message.update(text)
+        message.set_class(error, "-error")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,175 @@
+"""Engineer mode, behind an engineer badge: live gauge values, the recipe and its difference
+from the connected pack, and releasing a recipe file into the database.
+
+The gauge is read on a key and on a slow timer that stops while the screen is not shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.dom import DOMNode
+from textual.events import ScreenResume, ScreenSuspend
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+
+from station.sequence.service import Badge, RecipeChoice, Role, Shift
+from station.tui.background import call_service
+from station.tui.context import LineContext
+from station.tui.screens.badge import BadgeScreen
+from station.tui.widgets import SectionsView, StationHeader
+
+
+def open_engineer_mode(node: DOMNode, ctx: LineContext, shift: Shift | None) -> None:
+    """Ask for an engineer badge, then open engineer mode."""
+
+    def opened(badge: Badge | None) -> None:
+        if badge is not None:
+            node.app.push_screen(EngineerScreen(ctx, shift, badge))
+
+    node.app.push_screen(
+        BadgeScreen(ctx, title="Engineer mode", purpose="engineer mode", required=Role.ENGINEER),
+        opened,
+    )
+
+
+class EngineerScreen(Screen[None]):
+    CSS_PATH = "engineer.tcss"
+    BINDINGS = [
+        Binding("escape", "leave", "Leave engineer mode"),
+        Binding("f2", "tab('gauge')", "Gauge"),
+        Binding("f3", "tab('recipe')", "Recipe"),
+        Binding("f4", "tab('release')", "Release"),
+        Binding("ctrl+r", "refresh_gauge", "Read gauge", priority=True),
+        Binding("ctrl+d", "diff", "Diff vs pack", priority=True),
+        Binding("ctrl+p", "app.command_palette", "Commands", priority=True),
+    ]
+
+    def __init__(self, ctx: LineContext, shift: Shift | None, badge: Badge) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.shift = shift
+        self.badge = badge
+        self.gauge_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StationHeader(self.ctx.info, self.shift)
+        yield Static(f"Engineer mode  ·  {self.badge.code}", classes="screen-title")
+        with TabbedContent(id="engineer-tabs", initial="gauge"):
+            with TabPane("Gauge", id="gauge"):
+                yield SectionsView(id="gauge-sections")
+            with TabPane("Recipe", id="recipe"):
+                yield SectionsView(id="recipe-sections")
+                yield SectionsView(id="diff-sections")
+            with TabPane("Release", id="release"):
+                with Vertical(id="release-form"):
+                    yield Static("Recipe file to release (path, then Enter)", classes="field-label")
+                    yield Input(placeholder="recipes/pk4s-std.toml", id="release-path")
+                    yield Static("", id="release-message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.use_command_palette = True
+        self.query_one("#release-path", Input).cursor_blink = False
+        self.refresh_gauge()
+        self._load_recipe()
+        self.query_one("#diff-sections", SectionsView).message(
+            "ctrl+d reads the pack and compares it with the recipe"
+        )
+        interval = self.ctx.options.gauge_refresh_s
+        if interval > 0:
+            self.gauge_timer = self.set_interval(interval, self.refresh_gauge)
+
+    def _on_screen_suspend(self, event: ScreenSuspend) -> None:
+        if self.gauge_timer is not None:
+            self.gauge_timer.pause()
+
+    def _on_screen_resume(self, event: ScreenResume) -> None:
+        if self.gauge_timer is not None:
+            self.gauge_timer.resume()
+
+    # -- gauge ----------------------------------------------------------------------------------
+    def action_refresh_gauge(self) -> None:
+        self.refresh_gauge()
+
+    def refresh_gauge(self) -> None:
+        view = self.query_one("#gauge-sections", SectionsView)
+        shift = self.shift
+        call_service(
+            self,
+            lambda: self.ctx.service.gauge_snapshot(shift),
+            lambda sections: view.show(sections, "No gauge answered"),
+            lambda reason: view.message(reason, error=True),
+            group="gauge",
+        )
+
+    # -- recipe ---------------------------------------------------------------------------------
+    def _load_recipe(self) -> None:
+        view = self.query_one("#recipe-sections", SectionsView)
+        shift = self.shift
+        if shift is None:
+            view.message("No shift started: start one to see its recipe")
+            return
+        call_service(
+            self,
+            lambda: self.ctx.service.recipe_details(shift),
+            lambda sections: view.show(sections),
+            lambda reason: view.message(reason, error=True),
+        )
+
+    def action_diff(self) -> None:
+        view = self.query_one("#diff-sections", SectionsView)
+        shift = self.shift
+        self.query_one(TabbedContent).active = "recipe"
+        if shift is None:
+            view.message("No shift started: no recipe to compare with", error=True)
+            return
+        view.message("Reading the pack…")
+        call_service(
+            self,
+            lambda: self.ctx.service.recipe_diff_against_pack(shift),
+            lambda sections: view.show(sections, "The pack matches the recipe"),
+            lambda reason: view.message(reason, error=True),
+        )
+
+    # -- release --------------------------------------------------------------------------------
+    @on(Input.Submitted, "#release-path")
+    def _release(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            return
+        path = Path(text).expanduser()
+        self._say(f"Releasing {path}…")
+        call_service(
+            self,
+            lambda: self.ctx.service.release_recipe(path, by=self.badge),
+            self._released,
+            lambda reason: self._say(reason, error=True),
+        )
+
+    def _released(self, choice: RecipeChoice) -> None:
+        self._say(
+            f"✔ Released {choice.name} {choice.version} ({choice.short_hash}) by "
+            f"{choice.released_by}"
+        )
+        self.query_one("#release-path", Input).value = ""
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#release-message", Static)
+        message.update(text)
+        message.set_class(error, "-error")
+
+    # -- navigation -----------------------------------------------------------------------------
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        if tab == "release":
+            self.query_one("#release-path", Input).focus()
+
+    def action_leave(self) -> None:
+        self.app.use_command_palette = False
+        self.dismiss(None)

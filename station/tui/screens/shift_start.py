@@ -1,0 +1,266 @@
+"""Start of shift: badge, recipe, lot. Supervisor locks (config or flags) fill and freeze fields;
+when all three are locked and accepted the screen goes straight on to the line."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.events import ScreenResume
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from station.sequence.service import Badge, RecipeChoice, Role, Shift
+from station.tui.background import call_service
+from station.tui.context import LineContext
+from station.tui.screens.engineer import open_engineer_mode
+from station.tui.screens.line import LineScreen
+from station.tui.widgets import StationHeader
+
+
+BADGE_LABEL = "1  Scan your badge"
+RECIPE_LABEL = "2  Choose the recipe (↑ ↓ then Enter)"
+
+
+def resolve_recipe(choices: list[RecipeChoice], wanted: str) -> tuple[RecipeChoice | None, str]:
+    """The released recipe a lock names (full or short hash, or name); else why not."""
+    wanted = wanted.strip()
+    by_hash = [
+        c for c in choices if c.hash == wanted or (len(wanted) >= 6 and c.hash.startswith(wanted))
+    ]
+    if len(by_hash) == 1:
+        return by_hash[0], ""
+    by_name = [c for c in choices if c.name == wanted]
+    if len(by_name) == 1:
+        return by_name[0], ""
+    if by_name or by_hash:
+        return None, f"Recipe {wanted!r} matches several releases: choose one below"
+    return None, f"Recipe {wanted!r} is not released on this station: choose one below"
+
+
+def recipe_option(choice: RecipeChoice) -> Option:
+    prompt = Content.from_markup(
+        "[b]$name[/] $version  [dim]$hash[/]\n  $description",
+        name=choice.name,
+        version=choice.version,
+        hash=choice.short_hash,
+        description=choice.description,
+    )
+    return Option(prompt, id=choice.hash)
+
+
+class ShiftStartScreen(Screen[None]):
+    CSS_PATH = "shift_start.tcss"
+    BINDINGS = [Binding("ctrl+e", "engineer", "Engineer", priority=True)]
+
+    def __init__(self, ctx: LineContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.operator: Badge | None = None
+        self.recipe: RecipeChoice | None = None
+        self.choices: list[RecipeChoice] = []
+        self.starting = False
+        opts = ctx.options
+        self.auto = bool(opts.operator and opts.recipe and opts.lot)
+
+    def compose(self) -> ComposeResult:
+        opts = self.ctx.options
+        yield StationHeader(self.ctx.info)
+        with Vertical(id="shift-form"):
+            yield Static("Start of shift", classes="screen-title")
+            yield Static(BADGE_LABEL, id="badge-label", classes="field-label")
+            yield Input(
+                value=opts.operator,
+                placeholder="operator badge",
+                id="badge",
+                disabled=bool(opts.operator),
+                select_on_focus=False,
+            )
+            yield Static(RECIPE_LABEL, id="recipe-label", classes="field-label")
+            yield OptionList(id="recipes", disabled=bool(opts.recipe))
+            yield Static("3  Scan or type the work order / lot", classes="field-label")
+            yield Input(
+                value=opts.lot,
+                placeholder="work order or lot",
+                id="lot",
+                disabled=bool(opts.lot),
+                select_on_focus=False,
+            )
+            yield Static("", id="shift-message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for field in self.query(Input):
+            field.cursor_blink = False
+        if self.ctx.options.operator:
+            self._look_up_badge(self.ctx.options.operator)
+        else:
+            self.query_one("#badge", Input).focus()
+        self._load_recipes()
+
+    def _on_screen_resume(self, event: ScreenResume) -> None:
+        # An engineer may have released a recipe meanwhile.
+        if self.is_mounted and self.choices:
+            self._load_recipes()
+
+    # -- badge ----------------------------------------------------------------------------------
+    @on(Input.Submitted, "#badge")
+    def _badge_scanned(self, event: Input.Submitted) -> None:
+        code = event.value.strip()
+        if code:
+            self._look_up_badge(code)
+
+    def _look_up_badge(self, code: str) -> None:
+        call_service(
+            self, lambda: self.ctx.service.badge(code), self._badge_ok, self._badge_refused
+        )
+
+    def _badge_ok(self, badge: Badge) -> None:
+        self.operator = badge
+        role = "" if badge.role is Role.OPERATOR else f" ({badge.role.value}, as operator)"
+        self._status("#badge-label", BADGE_LABEL, f"✔ {badge.code}{role}")
+        self._say("")
+        self._next_field()
+
+    def _badge_refused(self, reason: str) -> None:
+        self.operator = None
+        self.auto = False
+        field = self.query_one("#badge", Input)
+        field.disabled = False
+        field.value = ""
+        self._status("#badge-label", BADGE_LABEL, "")
+        self._say(reason, error=True)
+        field.focus()
+
+    # -- recipe ---------------------------------------------------------------------------------
+    def _load_recipes(self) -> None:
+        call_service(
+            self, self.ctx.service.released_recipes, self._recipes_loaded, self._recipes_failed
+        )
+
+    def _recipes_loaded(self, choices: list[RecipeChoice]) -> None:
+        self.choices = choices
+        listing = self.query_one("#recipes", OptionList)
+        listing.clear_options()
+        listing.add_options(recipe_option(c) for c in choices)
+        if not choices:
+            self._say(
+                "No recipe is released on this station. An engineer must release one "
+                "(ctrl+e, engineer mode).",
+                error=True,
+            )
+            return
+        wanted = self.recipe.hash if self.recipe else self.ctx.options.recipe
+        if wanted:
+            choice, problem = resolve_recipe(choices, wanted)
+            if choice is None:
+                self.auto = False
+                listing.disabled = False
+                self._say(problem, error=True)
+            else:
+                self._choose(choice)
+                return
+        listing.highlighted = 0
+        self._next_field()
+
+    def _recipes_failed(self, reason: str) -> None:
+        self._say(reason, error=True)
+
+    @on(OptionList.OptionSelected, "#recipes")
+    def _recipe_selected(self, event: OptionList.OptionSelected) -> None:
+        for choice in self.choices:
+            if choice.hash == event.option.id:
+                self._choose(choice)
+                self._say("")
+                self._next_field()
+
+    def _choose(self, choice: RecipeChoice) -> None:
+        self.recipe = choice
+        listing = self.query_one("#recipes", OptionList)
+        index = next(i for i, c in enumerate(self.choices) if c.hash == choice.hash)
+        listing.highlighted = index
+        self._status(
+            "#recipe-label", RECIPE_LABEL, f"✔ {choice.name} {choice.version}  {choice.short_hash}"
+        )
+        self._next_field()
+
+    # -- lot and start ------------------------------------------------------------------------
+    @on(Input.Submitted, "#lot")
+    def _lot_given(self, event: Input.Submitted) -> None:
+        self.start()
+
+    def _next_field(self) -> None:
+        """Focus the first field still to fill; start by itself when the screen is locked."""
+        if self.operator is None:
+            self._focus_if_enabled("#badge")
+        elif self.recipe is None:
+            self._focus_if_enabled("#recipes")
+        else:
+            lot = self.query_one("#lot", Input)
+            if lot.value.strip() and (self.auto or lot.disabled):
+                self.start()  # the lot is locked: nothing left to ask
+            else:
+                lot.focus()
+
+    def _focus_if_enabled(self, selector: str) -> None:
+        widget = self.query_one(selector)
+        if not widget.disabled:
+            widget.focus()
+
+    def start(self) -> None:
+        lot = self.query_one("#lot", Input).value.strip()
+        if self.operator is None:
+            self._say("Scan your badge first", error=True)
+            self._focus_if_enabled("#badge")
+            return
+        if self.recipe is None:
+            self._say("Choose the recipe first", error=True)
+            self._focus_if_enabled("#recipes")
+            return
+        if not lot:
+            self._say("Scan or type the work order / lot", error=True)
+            self._focus_if_enabled("#lot")
+            return
+        if self.starting:
+            return
+        self.starting = True
+        operator, recipe_hash = self.operator, self.recipe.hash
+        self._say("Starting the shift…")
+        call_service(
+            self,
+            lambda: self.ctx.service.start_shift(operator, recipe_hash, lot),
+            self._started,
+            self._start_refused,
+        )
+
+    def _started(self, shift: Shift) -> None:
+        self.starting = False
+        self.app.push_screen(LineScreen(self.ctx, shift))
+
+    def _start_refused(self, reason: str) -> None:
+        self.starting = False
+        self.auto = False
+        # A refused lock must be correctable here: unfreeze the fields.
+        for field in self.query(Input):
+            field.disabled = False
+        self.query_one("#recipes", OptionList).disabled = False
+        self._say(reason, error=True)
+        self.query_one("#lot", Input).focus()
+
+    # -- engineer -------------------------------------------------------------------------------
+    def action_engineer(self) -> None:
+        open_engineer_mode(self, self.ctx, None)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _status(self, selector: str, label: str, status: str) -> None:
+        self.query_one(selector, Static).update(
+            Content.from_markup("$l   [b $success]$s[/]", l=label, s=status)
+        )
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#shift-message", Static)
+        message.update(text)
+        message.set_class(error, "-error")

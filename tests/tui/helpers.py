@@ -1,0 +1,85 @@
+"""Shared helpers for the operator-terminal tests: build the app on the fake, drive it."""
+
+from __future__ import annotations
+
+from datetime import timezone
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Static
+from textual.worker import WorkerState
+
+from station.tui import LineOptions, StationApp, make_app
+from tests.tui.fake_service import BASE_TIME, FakeStationService
+
+OPERATOR = "OP-0001"
+SUPERVISOR = "SUP-0001"
+ENGINEER = "ENG-0001"
+LOT = "WO-2607-A"
+
+
+def options(fake: FakeStationService, **overrides: Any) -> LineOptions:
+    values: dict[str, Any] = {
+        "monotonic": fake.clock.monotonic,
+        "now": lambda: BASE_TIME,
+        "tz": timezone.utc,
+        "gauge_refresh_s": 0,
+    }
+    values.update(overrides)
+    return LineOptions(**values)
+
+
+def app_for(fake: FakeStationService, **overrides: Any) -> StationApp:
+    return make_app(fake, options(fake, **overrides))
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until no worker runs and every message they posted is handled.
+
+    A worker's answer can start another worker (check serial → run), so loop until quiet.
+    """
+    app = pilot.app
+    for _ in range(100):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+            await pilot.pause()
+            return
+    raise AssertionError("workers did not settle")
+
+
+async def wait_until(pilot: Pilot[Any], condition: Any, what: str) -> None:
+    """Process messages until ``condition()`` holds (for runs paused by the fake)."""
+    for _ in range(1000):
+        if condition():
+            await pilot.pause()
+            return
+        # Polls a worker thread that is really running; not a stand-in for time passing.
+        await pilot.pause(0.005)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def type_and_enter(pilot: Pilot[Any], text: str) -> None:
+    await pilot.press(*text, "enter")
+
+
+async def start_shift(pilot: Pilot[Any], recipe_index: int = 0, lot: str = LOT) -> None:
+    """Badge, recipe, lot on the start-of-shift screen; leaves the line screen shown."""
+    await settle(pilot)
+    await type_and_enter(pilot, OPERATOR)
+    await settle(pilot)
+    for _ in range(recipe_index):
+        await pilot.press("down")
+    await pilot.press("enter")
+    await type_and_enter(pilot, lot)
+    await settle(pilot)
+
+
+async def scan(pilot: Pilot[Any], serial: str) -> None:
+    await type_and_enter(pilot, serial)
+    await settle(pilot)
+
+
+def text_of(pilot: Pilot[Any], selector: str) -> str:
+    """The plain text a Static shows on the active screen."""
+    return str(pilot.app.screen.query_one(selector, Static).render())
