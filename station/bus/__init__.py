@@ -1,4 +1,9 @@
-"""Bus layer: SMBus transactions over ``i2c_rdwr``, PEC, retries, and the bus spec."""
+"""Bus layer: SMBus transactions over ``i2c_rdwr``, PEC and retries.
+
+The bus spec (``station.bus.spec.open_bus``) is deliberately not re-exported here: it is the one
+place that builds the emulator, and layers above the bus must be able to import the transport
+without pulling the emulator in (an import-linter contract checks it).
+"""
 
 from station.bus.errors import (
     BadResponseError,
@@ -10,7 +15,6 @@ from station.bus.errors import (
     PecError,
     ShortReadError,
 )
-from station.bus.spec import BusSpec, OpenedBus, open_bus, parse_bus_spec
 from station.bus.transport import GAUGE_ADDRESS, MAX_BLOCK, I2CBus, RetryPolicy, SMBusTransport
 
 __all__ = [
@@ -20,15 +24,11 @@ __all__ = [
     "BusError",
     "BusGoneError",
     "BusOpenError",
-    "BusSpec",
     "BusTimeoutError",
     "I2CBus",
     "NackError",
-    "OpenedBus",
     "PecError",
     "RetryPolicy",
     "SMBusTransport",
     "ShortReadError",
-    "open_bus",
-    "parse_bus_spec",
 ]

@@ -17,7 +17,8 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
-from station.bus import SMBusTransport, open_bus
+from station.bus import SMBusTransport
+from station.bus.spec import open_bus
 from station.cli.common import (
     UsageProblem,
     bus_option,

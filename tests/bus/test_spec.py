@@ -1,6 +1,7 @@
 import pytest
 
-from station.bus import BusOpenError, open_bus, parse_bus_spec
+from station.bus import BusOpenError
+from station.bus.spec import open_bus, parse_bus_spec
 
 
 def test_i2c_dev_paths() -> None:

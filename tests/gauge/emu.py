@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from station.bus import OpenedBus, SMBusTransport, open_bus
+from station.bus import SMBusTransport
+from station.bus.spec import OpenedBus, open_bus
 from station.clock import VirtualClock
 from station.gauge import Gauge, GaugeTimings
 
