@@ -189,7 +189,8 @@ class FilePrinter:
             published.append(paths[-1])
             for suffix, path in zip(payloads, paths, strict=True):
                 if suffix != ".zpl":
-                    os.replace(temps.pop(suffix), path)
+                    os.replace(temps[suffix], path)
+                    del temps[suffix]
                     published.append(path)
         except OSError as exc:
             # a failed print leaves no partial set behind
@@ -293,6 +294,10 @@ class ZplTcpPrinter:
         except socket.gaierror as exc:
             raise PrinterOfflineError(
                 f"the printer host name {self.host!r} could not be resolved", **common
+            ) from exc
+        except (ConnectionResetError, ConnectionAbortedError) as exc:
+            raise PrinterOfflineError(
+                f"{where} dropped the connection while it was being opened", **common
             ) from exc
         except OSError as exc:
             raise PrinterOfflineError(
