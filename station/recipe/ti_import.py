@@ -1,0 +1,648 @@
+"""Turn files from TI's tools into station files: recipes, profiles and key-store files.
+
+* ``.gg.csv`` → a recipe with the values (``[parameters]``), a profile when the export carries
+  addresses and no existing profile was named, and a key-store file for key rows (mode 0600;
+  keys never go into a recipe).
+* ``.bq.fs`` / ``.df.fs`` → a recipe that runs the FlashStream (copied beside it).
+* ``.srec`` / raw 8 KiB dump → a recipe with a golden image (copied beside it).
+
+Imported recipes are starting points: what the file cannot say (serial rule, label, checks) is
+left empty so ``station recipe validate`` names exactly what to fill in.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from station.recipe import tomltext
+from station.recipe.dftypes import RawValue
+from station.recipe.errors import CodecError, FileFormatError, Problem, RecipeError
+from station.recipe.flashstream import parse_flashstream
+from station.recipe.formula import FormulaError, parse_formula
+from station.recipe.ggcsv import (
+    KEY_ROWS,
+    GGFile,
+    GGRow,
+    check_row,
+    display_to_raw,
+    formula_problem,
+    parse_gg_csv,
+    raw_limits,
+    row_type,
+)
+from station.recipe.golden import SREC_SUFFIXES, load_golden
+from station.recipe.image import DF_START, WRITABLE_END, DataFlashImage
+from station.recipe.profile import Parameter, Profile
+from station.recipe.profile_file import (
+    ProfileLibrary,
+    load_profile,
+    table_text,
+    write_private_text,
+)
+from station.recipe.units import canonical_unit
+
+#: TI family conventions used when an export brings its own layout (no profile to ask).
+DEFAULT_RUNTIME_CLASSES = (
+    "PF Status",
+    "Black Box",
+    "Lifetimes",
+    "Gas Gauging:State",
+    "System Data:Integrity",
+)
+DEFAULT_CALIBRATION_CLASSES = ("Calibration",)
+DEFAULT_PROFILE_ID = "bq40z50-r1"
+
+
+class ImportRefused(RecipeError):
+    failure_code = "IMPORT_REFUSED"
+
+
+@dataclass(frozen=True)
+class GGImport:
+    gg: GGFile
+    profile: Profile
+    new_profile: bool
+    values: tuple[tuple[Parameter, RawValue], ...]
+    keys: dict[str, int] = field(repr=False)
+
+
+def _slug(text: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.").lower()
+    return s[:60] or "imported"
+
+
+def _scale_from_read(row: GGRow) -> tuple[Decimal, bool]:
+    """The stored→engineering scale of a row, if its read formula is a plain factor."""
+    read = row.cells.get("read", "").strip() or "x"
+    fmt = row.cells.get("format", "").strip().lower()
+    m = re.search(r"\.(d+)", fmt)
+    decimals = len(m.group(1)) if m else 0
+    try:
+        f = parse_formula(read)
+    except FormulaError:
+        return Decimal(1), False
+    if f.b != 0 or f.a <= 0:
+        return Decimal(1), False
+    scale = f.a / Fraction(10) ** decimals
+    d = Decimal(scale.numerator) / Decimal(scale.denominator)
+    if Fraction(d) != scale:
+        return Decimal(1), False
+    return d.normalize() if d != d.to_integral_value() else d.to_integral_value(), True
+
+
+def import_gg(
+    gg: GGFile, profile: Profile | None, *, profile_id: str = "", firmware: str = ""
+) -> GGImport:
+    """Values (and keys) of an export, against ``profile`` or a layout built from the export."""
+    problems: list[Problem] = []
+    new_profile = profile is None
+    if profile is not None:
+        if gg.device_number is not None and gg.device_number != profile.device_type:
+            problems.append(
+                Problem(
+                    gg.name,
+                    1,
+                    f"the export is from device 0x{gg.device_number:04X}"
+                    f"; profile {profile.id} is for 0x{profile.device_type:04X}",
+                    code="DEVICE_MISMATCH",
+                )
+            )
+        if gg.firmware is not None and gg.firmware not in profile.firmware:
+            problems.append(
+                Problem(
+                    gg.name,
+                    1,
+                    f"the export is from firmware {gg.firmware}; "
+                    f"profile {profile.id} describes {', '.join(profile.firmware)}",
+                    code="FIRMWARE_MISMATCH",
+                )
+            )
+        if problems:
+            raise FileFormatError(problems)
+    else:
+        profile = _profile_from_gg(
+            gg,
+            profile_id or _slug(Path(gg.name).stem) + "-layout",
+            firmware or gg.firmware or "",
+            problems,
+        )
+    values: list[tuple[Parameter, RawValue]] = []
+    keys: dict[str, int] = {}
+    for row in gg.rows:
+        if row.is_key_row:
+            _key_row(row, keys, problems, gg.name)
+            continue
+        try:
+            p = profile.get(row.key)
+        except RecipeError:
+            problems.append(
+                Problem(
+                    gg.name,
+                    row.line,
+                    "the profile has no such parameter: the "
+                    "export is from another firmware, or the profile is "
+                    "incomplete",
+                    parameter=row.key,
+                    code="UNKNOWN_PARAMETER",
+                )
+            )
+            continue
+        address_text = row.cells.get("address", "").strip()
+        if address_text and not new_profile:
+            try:
+                address = int(address_text, 16)
+            except ValueError:
+                address = -1
+            if address != p.address:
+                problems.append(
+                    Problem(
+                        gg.name,
+                        row.line,
+                        f"the export puts it at "
+                        f"{address_text}, profile {profile.id} at 0x{p.address:04X}"
+                        ": the layouts differ (another firmware?)",
+                        parameter=row.key,
+                        code="ADDRESS_MISMATCH",
+                    )
+                )
+                continue
+        why = formula_problem(row)
+        if why is not None:
+            problems.append(Problem(gg.name, row.line, why, parameter=row.key, code="GG_FORMULA"))
+            continue
+        try:
+            raw = display_to_raw(row, p.dtype)
+        except (ValueError, CodecError) as exc:
+            problems.append(
+                Problem(
+                    gg.name,
+                    row.line,
+                    str(exc),
+                    parameter=row.key,
+                    value=row.cells.get("value"),
+                    code="GG_VALUE",
+                )
+            )
+            continue
+        why = check_row(row, p.dtype, raw) or p.limits_problem(raw)
+        if why is not None:
+            problems.append(
+                Problem(
+                    gg.name,
+                    row.line,
+                    why,
+                    parameter=row.key,
+                    value=row.cells.get("value"),
+                    allowed=p.range_text(),
+                    code="GG_VALUE",
+                )
+            )
+            continue
+        values.append((p, raw))
+    if problems:
+        raise FileFormatError(problems[:50])
+    return GGImport(gg, profile, new_profile, tuple(values), keys)
+
+
+def _key_row(row: GGRow, keys: dict[str, int], problems: list[Problem], name: str) -> None:
+    role = KEY_ROWS[row.name.strip().casefold()]
+    text = row.cells.get("value", "").strip()
+    digits = text[2:] if text.lower().startswith("0x") else text
+    try:
+        value = int(digits, 16)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0xFFFFFFFF:
+        # The value is a secret: never repeat it in a message.
+        problems.append(
+            Problem(
+                name,
+                row.line,
+                "a key row holds one 32-bit hex value (two key words, first word low)",
+                parameter=row.name,
+                code="GG_KEY",
+            )
+        )
+        return
+    keys[role] = value
+
+
+def _profile_from_gg(
+    gg: GGFile, profile_id: str, firmware: str, problems: list[Problem]
+) -> Profile:
+    params: list[Parameter] = []
+    for row in gg.rows:
+        if row.is_key_row:
+            continue
+        address_text = row.cells.get("address", "").strip()
+        if not address_text:
+            problems.append(
+                Problem(
+                    gg.name,
+                    row.line,
+                    "no Address Offset: a layout cannot be "
+                    "made from this export; name an existing profile with "
+                    "--profile",
+                    parameter=row.key,
+                    code="GG_NO_ADDRESS",
+                )
+            )
+            break
+        try:
+            t = row_type(row)
+            address = int(address_text, 16)
+            minimum, maximum = raw_limits(row, t)
+        except (ValueError, CodecError) as exc:
+            problems.append(
+                Problem(gg.name, row.line, str(exc), parameter=row.key, code="GG_FORMAT")
+            )
+            continue
+        if not DF_START <= address <= WRITABLE_END - t.size:
+            problems.append(
+                Problem(
+                    gg.name,
+                    row.line,
+                    "address outside the writable data flash",
+                    parameter=row.key,
+                    value=address_text,
+                    allowed="0x4000..0x5F7F",
+                    code="GG_FORMAT",
+                )
+            )
+            continue
+        scale, linear = _scale_from_read(row)
+        unit = row.cells.get("units", "").strip() if linear else row.cells.get("native", "").strip()
+        unit = canonical_unit(unit) or unit
+        default: RawValue = "" if t.kind == "S" else (0.0 if t.kind == "F" else 0)
+        try:
+            d = row.cells.get("default", "").strip()
+            if d and t.kind == "S":
+                default = d
+            elif d:
+                shadow = GGRow(
+                    row.line, row.class_name, row.subclass, row.name, {**row.cells, "value": d}
+                )
+                default = display_to_raw(shadow, t)
+        except (ValueError, CodecError):
+            pass
+        params.append(
+            Parameter(
+                row.class_name,
+                row.subclass,
+                row.name,
+                address,
+                t,
+                unit,
+                scale,
+                minimum,
+                maximum,
+                default,
+                False,
+                f"bqStudio export {gg.name}",
+                line=row.line,
+            )
+        )
+    if problems:
+        raise FileFormatError(problems)
+    return Profile(
+        id=profile_id,
+        description=f"layout exported by bqStudio in {Path(gg.name).name}",
+        device_type=gg.device_number or 0,
+        firmware=(firmware,) if firmware else (),
+        parameters=tuple(params),
+        runtime_classes=DEFAULT_RUNTIME_CLASSES,
+        calibration_classes=DEFAULT_CALIBRATION_CLASSES,
+        sources={
+            "gg-export": f"bqStudio export {Path(gg.name).name} (addresses as exported; unverified)"
+        },
+    )
+
+
+# -- writing station files ------------------------------------------------------------------
+
+
+def setting_toml(p: Parameter, raw: RawValue) -> str:
+    """A recipe value that reads back to exactly ``raw``."""
+    if isinstance(raw, str):
+        return tomltext.basic_string(raw)
+    if isinstance(raw, float):
+        return tomltext.value(raw)
+    if p.is_hex:
+        return f'"0x{raw:0{2 * p.size}X}"'
+    eng = Decimal(raw) * p.scale
+    number = format(eng, "f")
+    if p.unit and canonical_unit(p.unit) == p.unit:
+        return f'"{number} {p.unit}"'
+    return number
+
+
+def write_profile_files(profile: Profile, out_dir: Path) -> Path:
+    """A header + table for an in-memory profile; returns the header path."""
+    sources = dict(profile.sources) or {"import": "imported"}
+    back = {text: key for key, text in sources.items()}
+    lines = [
+        "# Gauge profile made from a bqStudio export. Every address is unverified until an",
+        "# engineer confirms it on the firmware named here and fills in verified_by/verified_on.",
+        "[profile]",
+        f"id = {tomltext.basic_string(profile.id)}",
+        f"description = {tomltext.basic_string(profile.description)}",
+        f'device_type = "0x{profile.device_type:04X}"',
+        f"firmware = {tomltext.value(list(profile.firmware))}",
+        'verified_by = ""',
+        'verified_on = ""',
+        f"table = {tomltext.basic_string(profile.id + '.csv')}",
+        f"runtime_classes = {tomltext.value(list(profile.runtime_classes))}",
+        f"calibration_classes = {tomltext.value(list(profile.calibration_classes))}",
+        "",
+        "[sources]",
+        *(f"{tomltext.key(k)} = {tomltext.basic_string(v)}" for k, v in sources.items()),
+        "",
+    ]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    header = out_dir / f"{profile.id}.toml"
+    write_private_text(out_dir / f"{profile.id}.csv", table_text(profile.parameters, back))
+    write_private_text(header, "\n".join(lines))
+    load_profile(header)  # what was written must load
+    return header
+
+
+def write_key_file(path: Path, key_set_id: str, keys: dict[str, int]) -> None:
+    """A key-store file (``station.keys`` format), readable by its owner only."""
+    lines = [
+        "# Security keys imported from a bqStudio export. Keep this file private (mode 600);",
+        "# point the station at it with --keys or STATION_KEYS.",
+        f"[key_sets.{tomltext.key(key_set_id)}]",
+    ]
+    if "unseal" in keys:
+        lines.append(f'unseal = "0x{keys["unseal"]:08X}"')
+    if "full_access" in keys:
+        lines.append(f'full_access = "0x{keys["full_access"]:08X}"')
+    write_private_text(path, "\n".join(lines) + "\n", mode=0o600)
+
+
+def render_recipe(
+    *,
+    name: str,
+    description: str,
+    profile_id: str,
+    firmware: Sequence[str],
+    cells: int | None,
+    body: Sequence[str],
+    key_set: str,
+    source: str,
+    serial_pattern: str = "",
+    serial_example: str = "",
+    label: dict[str, str] | None = None,
+) -> str:
+    label = label or {}
+    lines = [
+        f"# Imported from {source}. Fill in what is empty, then run",
+        f"# `station recipe validate {name}.toml` until it passes.",
+        "",
+        "[recipe]",
+        f"name = {tomltext.basic_string(name)}",
+        'version = "0.1.0"',
+        f"description = {tomltext.basic_string(description)}",
+        f"profile = {tomltext.basic_string(profile_id)}",
+        f"firmware = {tomltext.value(list(firmware))}",
+        f"cells = {cells if cells else 0}" + ("" if cells else "    # fill in: cells in series"),
+        'chemistry = "li-ion"',
+        "",
+        "[serial]",
+        f"pattern = {tomltext.literal_or_basic(serial_pattern)}"
+        + ("" if serial_pattern else "    # fill in, e.g. '^PK-(?P<unit>\\d{5})$'"),
+        f"example = {tomltext.basic_string(serial_example)}",
+        "manufacture_date = true",
+        "",
+        *body,
+        "",
+        "[checks]",
+        "safety_status_clear = true",
+        "pf_status_clear = true",
+        "manufacturing_status_equals_init = true",
+        "",
+        "[label]",
+        f"product = {tomltext.basic_string(label.get('product', ''))}",
+        *(
+            f"{k} = {tomltext.basic_string(label[k])}"
+            for k in ("nominal_voltage", "capacity", "energy")
+            if k in label
+        ),
+        'stock = "62x29mm"',
+        "",
+        "[security]",
+        f"key_set = {tomltext.basic_string(key_set)}",
+        "full_access = false",
+        "ship_mode = false",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _label_from(profile: Profile, values: dict[str, RawValue]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for role, key, unit in (
+        ("design_voltage", "nominal_voltage", "V"),
+        ("design_capacity_mah", "capacity", "mAh"),
+        ("design_energy_cwh", "energy", "Wh"),
+    ):
+        p = profile.role(role)
+        raw = values.get(p.key) if p else None
+        if p is None or not isinstance(raw, int):
+            continue
+        eng = Decimal(raw) * p.scale
+        if unit == "V" and p.unit == "mV":
+            out[key] = f"{format(eng / 1000, 'f')} V"
+        elif unit == "Wh" and p.unit == "cWh":
+            out[key] = f"{format(eng / 100, 'f')} Wh"
+        elif p.unit == unit:
+            out[key] = f"{format(eng, 'f')} {unit}"
+    return out
+
+
+def _cells_from(profile: Profile, values: dict[str, RawValue]) -> int | None:
+    if profile.roles.cell_count is None:
+        return None
+    p = profile.get(profile.roles.cell_count[0])
+    f = p.field(profile.roles.cell_count[1])
+    raw = values.get(p.key)
+    return f.get(raw) if f is not None and isinstance(raw, int) else None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    recipe: Path
+    profile: Path | None = None
+    keys: Path | None = None
+    copied: Path | None = None
+    notes: tuple[str, ...] = ()
+
+
+def import_file(
+    source: Path,
+    out_dir: Path,
+    *,
+    profiles: ProfileLibrary,
+    profile_id: str | None = None,
+    name: str | None = None,
+    key_set_id: str | None = None,
+    serial_pattern: str = "",
+    serial_example: str = "",
+) -> ImportResult:
+    """Import one TI file into ``out_dir``; :class:`FileFormatError` when the file is refused."""
+    lower = source.name.lower()
+    recipe_name = _slug(
+        name
+        or re.sub(
+            r"\.(gg\.csv|bq\.fs|df\.fs|bqfs|dffs|csv|srec|s19|s28|s37"
+            r"|mot|bin)$",
+            "",
+            source.name,
+            flags=re.IGNORECASE,
+        )
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    common = {"serial_pattern": serial_pattern, "serial_example": serial_example}
+    if lower.endswith(".csv"):
+        return _import_gg(source, out_dir, profiles, profile_id, recipe_name, key_set_id, common)
+    if lower.endswith((".fs", ".bqfs", ".dffs")):
+        stream = parse_flashstream(source.read_bytes(), str(source))
+        profile = profiles.get(profile_id or DEFAULT_PROFILE_ID)
+        copied = _copy(source, out_dir)
+        text = render_recipe(
+            name=recipe_name,
+            description=f"FlashStream {source.name}",
+            profile_id=profile.id,
+            firmware=profile.firmware,
+            cells=None,
+            key_set="ti-default",
+            source=source.name,
+            body=[
+                "# The FlashStream runs as written (validated: "
+                f"{len(stream.lines)} commands, {stream.total_delay_ms} ms of waits).",
+                "[flashstream]",
+                f"file = {tomltext.basic_string(copied.name)}",
+            ],
+            serial_pattern=common["serial_pattern"],
+            serial_example=common["serial_example"],
+        )
+        return ImportResult(_write_recipe(out_dir, recipe_name, text), copied=copied)
+    if lower.endswith(SREC_SUFFIXES) or lower.endswith(".bin"):
+        golden = load_golden(source)
+        profile = profiles.get(profile_id or DEFAULT_PROFILE_ID)
+        copied = _copy(source, out_dir)
+        image = DataFlashImage.from_bytes(DF_START, golden.data)
+        values = profile.decode(image)
+        text = render_recipe(
+            name=recipe_name,
+            description=f"golden image {source.name}",
+            profile_id=profile.id,
+            firmware=profile.firmware,
+            cells=_cells_from(profile, values),
+            key_set="ti-default",
+            source=source.name,
+            label=_label_from(profile, values),
+            body=[
+                "# Bytes the gauge rewrites itself can be left out of the read-back compare:",
+                '# verify_mask = ["0x4066-0x406B"]',
+                "[image]",
+                f"file = {tomltext.basic_string(copied.name)}",
+                "verify_mask = []",
+            ],
+            serial_pattern=common["serial_pattern"],
+            serial_example=common["serial_example"],
+        )
+        notes = (
+            (f"{golden.outside_bytes} bytes outside data flash (firmware) are ignored",)
+            if golden.outside_bytes
+            else ()
+        )
+        return ImportResult(_write_recipe(out_dir, recipe_name, text), copied=copied, notes=notes)
+    raise ImportRefused(f"{source.name}: not a .gg.csv, .bq.fs/.df.fs, .srec or raw .bin dump")
+
+
+def _copy(source: Path, out_dir: Path) -> Path:
+    target = out_dir / source.name
+    if target.resolve() != source.resolve():
+        shutil.copyfile(source, target)
+    return target
+
+
+def _write_recipe(out_dir: Path, name: str, text: str) -> Path:
+    path = out_dir / f"{name}.toml"
+    write_private_text(path, text)
+    return path
+
+
+def _import_gg(
+    source: Path,
+    out_dir: Path,
+    profiles: ProfileLibrary,
+    profile_id: str | None,
+    recipe_name: str,
+    key_set_id: str | None,
+    common: dict[str, str],
+) -> ImportResult:
+    gg = parse_gg_csv(source.read_text(encoding="utf-8-sig"), str(source))
+    existing = profiles.get(profile_id) if profile_id else None
+    result = import_gg(gg, existing, profile_id=f"{recipe_name}-layout")
+    profile = result.profile
+    profile_path = write_profile_files(profile, out_dir) if result.new_profile else None
+    values = {p.key: raw for p, raw in result.values}
+    per_unit = {k for k in (profile.roles.serial_number, profile.roles.manufacture_date) if k}
+    if profile.roles.manufacturer_info_a is not None:
+        info = profile.roles.manufacturer_info_a
+        first = profile.get(info.first)
+        per_unit.add(profile.get(info.length).key)
+        per_unit |= {
+            p.key
+            for a in range(first.address, first.address + info.size)
+            if (p := profile.parameter_at(a)) is not None
+        }
+    body = ["[parameters]"]
+    skipped = 0
+    for p, raw in result.values:
+        if profile.is_runtime(p) or profile.is_calibration(p) or p.key in per_unit:
+            skipped += 1
+            continue
+        name = profile.short_name(p)
+        body.append(f"{tomltext.key(name)} = {setting_toml(p, raw)}")
+    keys_path = None
+    key_set = "ti-default"
+    if result.keys:
+        key_set = key_set_id or f"{recipe_name}-keys"
+        keys_path = out_dir / f"{recipe_name}.keys.toml"
+        write_key_file(keys_path, key_set, result.keys)
+    text = render_recipe(
+        name=recipe_name,
+        description=f"bqStudio export {source.name}",
+        profile_id=profile.id,
+        firmware=profile.firmware or ((gg.firmware,) if gg.firmware else ()),
+        cells=_cells_from(profile, values),
+        body=body,
+        key_set=key_set,
+        source=source.name,
+        label=_label_from(profile, values),
+        serial_pattern=common["serial_pattern"],
+        serial_example=common["serial_example"],
+    )
+    notes = []
+    if skipped:
+        notes.append(
+            f"{skipped} per-pack values (calibration, lifetime, status, serial/date) "
+            "were left out of the recipe"
+        )
+    if result.keys:
+        notes.append(
+            f"security keys went to {keys_path.name if keys_path else ''} (mode 600), "
+            "not into the recipe"
+        )
+    return ImportResult(
+        _write_recipe(out_dir, recipe_name, text), profile_path, keys_path, notes=tuple(notes)
+    )
