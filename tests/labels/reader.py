@@ -122,11 +122,10 @@ def scan_image(image: Image.Image) -> list[Scan]:
     """Every row of a 1-bit or greyscale image that decodes as Code 128."""
     grey = image.convert("L")
     width, height = grey.size
-    pixels = grey.load()
-    assert pixels is not None
+    raw = grey.tobytes()
     found = []
     for y in range(height):
-        row = [0 if int(pixels[x, y]) < 128 else 255 for x in range(width)]  # type: ignore[arg-type]
+        row = [0 if value < 128 else 255 for value in raw[y * width : (y + 1) * width]]
         scan = scan_row(row)
         if scan is not None:
             found.append(scan)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import string
 
 import pytest
@@ -9,6 +10,7 @@ from barcode import Code128
 from barcode.charsets import code128 as library_tables
 from hypothesis import given
 from hypothesis import strategies as st
+from PIL import Image
 
 from station.labels import LabelFitError, LabelStock, parse_stock, render
 from station.labels.code128 import encode
@@ -18,6 +20,7 @@ from tests.labels.reader import (
     check_value,
     modules_for_values,
     modules_of,
+    scan_image,
     scan_png,
     text_of_values,
 )
@@ -107,3 +110,21 @@ def test_a_product_name_too_long_for_the_stock_is_named() -> None:
     data = make_data(product="W" * 64)
     with pytest.raises(LabelFitError, match="product text"):
         render(data, parse_stock("62x29mm"))
+
+
+def test_reader_rejects_a_bar_one_dot_too_wide() -> None:
+    # the pixel reader is strict: it proves the bars, not just their order
+    artwork = render(make_data(), parse_stock("62x29mm"))
+    image = Image.open(io.BytesIO(artwork.png)).convert("L")
+    assert scan_image(image)
+    width, height = image.size
+    pixels = image.load()
+    assert pixels is not None
+    middle = next(y for y in range(height) if scan_image(image.crop((0, y, width, y + 1))))
+    row = [pixels[x, middle] for x in range(width)]
+    first_bar = row.index(0)
+    first_space = row.index(255, first_bar)
+    for y in range(height):
+        if pixels[first_bar, y] == 0:
+            pixels[first_space, y] = 0
+    assert scan_image(image) == []
