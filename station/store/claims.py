@@ -79,9 +79,10 @@ def claim(db: Database, serial: str, station: str, socket: str, host: str, pid: 
             reason = stale_reason(db, held, host=host, now=now)
             if reason is None:
                 break
+            gone = to_claim(held)
             taken = s.execute(
                 update(SerialClaim)
-                .where(SerialClaim.serial == serial, SerialClaim.token == held.token)
+                .where(SerialClaim.serial == serial, SerialClaim.token == gone.token)
                 .values(
                     token=mine.token,
                     attempt_id=None,
@@ -92,6 +93,7 @@ def claim(db: Database, serial: str, station: str, socket: str, host: str, pid: 
                     claimed_at=now,
                     heartbeat_at=now,
                 )
+                .execution_options(synchronize_session=False)
             )
             if rowcount(taken) != 1:
                 continue  # another station took it over first: look again
@@ -106,10 +108,10 @@ def claim(db: Database, serial: str, station: str, socket: str, host: str, pid: 
                     action=AuditAction.CLAIM_TAKEN_OVER,
                     subject=serial,
                     detail={
-                        "from_station": held.station,
-                        "from_socket": held.socket,
-                        "from_host": held.host,
-                        "from_pid": held.pid,
+                        "from_station": gone.station,
+                        "from_socket": gone.socket,
+                        "from_host": gone.host,
+                        "from_pid": gone.pid,
                         "reason": reason,
                         "interrupted_attempts": interrupted,
                     },

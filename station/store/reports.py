@@ -8,8 +8,8 @@ attempt), so it needs no window function.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections import Counter
+from collections.abc import Iterator, Mapping
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
@@ -45,72 +45,80 @@ def conditions(f: ReportFilter) -> list[ColumnElement[bool]]:
     return where
 
 
+#: finished attempts that did not pass
+_FAILED = sorted(FINISHED_OUTCOMES - {AttemptOutcome.PASS})
+
+
 def _finished() -> ColumnElement[bool]:
-    return Attempt.outcome.in_([str(o) for o in FINISHED_OUTCOMES])
+    return Attempt.outcome != AttemptOutcome.RUNNING
 
 
 def report(db: Database, f: ReportFilter) -> Report:
     where = conditions(f)
-    is_pass = Attempt.outcome == AttemptOutcome.PASS
-    failed = and_(_finished(), ~is_pass)
+    outcome = Attempt.outcome
+    is_pass = outcome == AttemptOutcome.PASS
     first = Attempt.attempt_no == 1
+    finished = _finished()
+    timed = [*where, finished, Attempt.cycle_time_s.is_not(None)]
     with db.tx() as s:
-        attempts, packs, packs_passed, first_attempts, first_pass = s.execute(
+        # One pass over the covering index for every counter.
+        counts = s.execute(
             select(
                 func.count(),
                 func.count(Attempt.pack_id.distinct()),
                 func.count(case((is_pass, Attempt.pack_id)).distinct()),
-                func.count(case((and_(first, _finished()), 1))),
+                func.count(case((and_(first, finished), 1))),
                 func.count(case((and_(first, is_pass), 1))),
+                func.count(case((finished, Attempt.cycle_time_s))),
+                *(func.count(case((outcome == o, 1))) for o in AttemptOutcome),
             ).where(*where)
         ).one()
-        by_outcome = _grouped(s.execute(_group(Attempt.outcome, where)).all())
-        by_code = _grouped(
-            s.execute(_group(func.coalesce(Attempt.failure_code, "(none)"), [*where, failed]))
-        )
-        by_step = _grouped(
-            s.execute(_group(func.coalesce(Attempt.failing_step, "(unknown)"), [*where, failed]))
-        )
-        timed = [*where, _finished(), Attempt.cycle_time_s.is_not(None)]
-        n = s.scalar(select(func.count()).select_from(Attempt).where(*timed)) or 0
+        attempts, packs, packs_passed, first_attempts, first_pass, n_timed = counts[:6]
+        per_outcome = dict(zip(AttemptOutcome, counts[6:], strict=True))
+        # Failures are few: the outcome index finds them without reading the passing rows.
+        failures = s.execute(
+            select(Attempt.failure_code, Attempt.failing_step, func.count())
+            .where(*where, outcome.in_([str(o) for o in _FAILED]))
+            .group_by(Attempt.failure_code, Attempt.failing_step)
+        ).all()
         median = None
-        if n:
+        if n_timed:
             middle = list(
                 s.scalars(
                     select(Attempt.cycle_time_s)
                     .where(*timed)
                     .order_by(Attempt.cycle_time_s)
-                    .offset((n - 1) // 2)
-                    .limit(2 if n % 2 == 0 else 1)
+                    .offset((n_timed - 1) // 2)
+                    .limit(2 if n_timed % 2 == 0 else 1)
                 )
             )
             median = sum(v for v in middle if v is not None) / len(middle)
-    counts = {c.key: c.count for c in by_outcome}
+    by_code: Counter[str] = Counter()
+    by_step: Counter[str] = Counter()
+    for code, step, n in failures:
+        by_code[code or "(none)"] += n
+        by_step[step or "(unknown)"] += n
     return Report(
         filters=f,
         attempts=int(attempts),
         packs=int(packs),
-        passed=counts.get(AttemptOutcome.PASS, 0),
-        failed=sum(c.count for c in by_outcome if c.key not in ("PASS", "RUNNING")),
-        running=counts.get(AttemptOutcome.RUNNING, 0),
-        by_outcome=by_outcome,
+        passed=int(per_outcome[AttemptOutcome.PASS]),
+        failed=sum(int(per_outcome[o]) for o in _FAILED),
+        running=int(per_outcome[AttemptOutcome.RUNNING]),
+        by_outcome=_ranked({str(o): int(n) for o, n in per_outcome.items() if n}),
         packs_passed=int(packs_passed),
         first_attempts=int(first_attempts),
         first_pass=int(first_pass),
         first_pass_yield=first_pass / first_attempts if first_attempts else None,
-        failures_by_code=by_code,
-        failures_by_step=by_step,
+        failures_by_code=_ranked(by_code),
+        failures_by_step=_ranked(by_step),
         median_cycle_time_s=median,
     )
 
 
-def _group(key: Any, where: list[ColumnElement[bool]]) -> Any:
-    count = func.count().label("n")
-    return select(key, count).where(*where).group_by(key).order_by(count.desc(), key)
-
-
-def _grouped(rows: Any) -> tuple[CountBy, ...]:
-    return tuple(CountBy(str(key), int(n)) for key, n in rows)
+def _ranked(counts: Mapping[str, int]) -> tuple[CountBy, ...]:
+    """Most frequent first (a Pareto), ties by name."""
+    return tuple(CountBy(k, n) for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def export(db: Database, f: ReportFilter) -> Iterator[ExportRow]:

@@ -3,7 +3,7 @@ labels and serial claims (generated from station.store.models, then reviewed).
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 23:03:38.868015
+Create Date: 2026-11-25 23:08:37.714715
 
 """
 from typing import Sequence, Union
@@ -109,7 +109,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_attempts_recipe_hash'), ['recipe_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_attempts_recipe_name'), ['recipe_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_attempts_rework_of'), ['rework_of'], unique=False)
-        batch_op.create_index(batch_op.f('ix_attempts_started_at'), ['started_at'], unique=False)
+        batch_op.create_index('ix_attempts_started_at', ['started_at', 'outcome', 'attempt_no', 'pack_id', 'cycle_time_s'], unique=False)
         batch_op.create_index('ix_attempts_station_id_started_at', ['station_id', 'started_at'], unique=False)
 
     op.create_table('attempt_images',
@@ -226,7 +226,7 @@ def downgrade() -> None:
     op.drop_table('attempt_images')
     with op.batch_alter_table('attempts', schema=None) as batch_op:
         batch_op.drop_index('ix_attempts_station_id_started_at')
-        batch_op.drop_index(batch_op.f('ix_attempts_started_at'))
+        batch_op.drop_index('ix_attempts_started_at')
         batch_op.drop_index(batch_op.f('ix_attempts_rework_of'))
         batch_op.drop_index(batch_op.f('ix_attempts_recipe_name'))
         batch_op.drop_index(batch_op.f('ix_attempts_recipe_hash'))
