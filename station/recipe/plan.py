@@ -4,8 +4,9 @@ Rules:
 
 * Targets are grouped into aligned 32-byte blocks; the caller reads those blocks first.
 * A write is a contiguous run of bytes the profile KNOWS, inside one aligned block, spanning the
-  changed bytes of that run. A byte no parameter describes is never written, not even with its
-  current value: nobody knows what the firmware keeps there.
+  parameters whose bytes changed in that run (whole parameters, clipped to the block). A byte
+  no parameter describes is never written, not even with its current value: nobody knows what
+  the firmware keeps there.
 * Blocks without a changed byte are not written.
 * The plan gives what to read back (expected bytes + compare mask per written block), what to
   back up, the parameter-level changes (before → after) and an estimate of its bus time.
@@ -253,7 +254,13 @@ def plan_writes(
                 continue
             hits = [x for x in run if x in changed]
             if hits:
+                # Whole parameters: a half-written value is never left behind by a write.
                 lo, hi = min(hits), max(hits)
+                first, last = profile.parameter_at(lo), profile.parameter_at(hi)
+                if first is not None:
+                    lo = max(first.address, block)
+                if last is not None:
+                    hi = min(last.end - 1, block + BLOCK_SIZE - 1)
                 data = bytes(target.data.get(x, cur[x - block]) for x in range(lo, hi + 1))
                 names = _names(profile, range(lo, hi + 1))
                 writes.append(DFWrite(lo, data, names))

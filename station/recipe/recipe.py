@@ -440,6 +440,8 @@ class _Ctx:
         allowed: str | None = None,
         code: str = "RECIPE_INVALID",
     ) -> None:
+        if parameter is None and len(path) >= 2 and path[0] != "parameters":
+            parameter = ".".join(path[:2])  # the entry, e.g. serial.example
         self.problems.append(
             Problem(
                 self.where,

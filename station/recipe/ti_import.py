@@ -46,6 +46,7 @@ from station.recipe.profile_file import (
     write_private_text,
 )
 from station.recipe.units import canonical_unit
+from station.recipe.values import SettingError, parse_setting
 
 #: TI family conventions used when an export brings its own layout (no profile to ask).
 DEFAULT_RUNTIME_CLASSES = (
@@ -177,7 +178,10 @@ def import_gg(
             problems.append(Problem(gg.name, row.line, why, parameter=row.key, code="GG_FORMULA"))
             continue
         try:
-            raw = display_to_raw(row, p.dtype)
+            if "format" not in row.cells and not new_profile:
+                raw = _engineering_value(row, p)
+            else:
+                raw = display_to_raw(row, p.dtype)
         except (ValueError, CodecError) as exc:
             problems.append(
                 Problem(
@@ -208,6 +212,20 @@ def import_gg(
     if problems:
         raise FileFormatError(problems[:50])
     return GGImport(gg, profile, new_profile, tuple(values), keys)
+
+
+def _engineering_value(row: GGRow, p: Parameter) -> RawValue:
+    """A short export without Display Format: the value is in its Units, read like a recipe."""
+    text = row.cells.get("value", "").strip()
+    units = row.cells.get("units", "").strip()
+    if p.dtype.kind == "H" and not text.lower().startswith("0x"):
+        text = "0x" + text
+    elif p.dtype.kind not in "HS" and units and canonical_unit(units):
+        text = f"{text} {units}"
+    try:
+        return parse_setting(p, text)
+    except SettingError as exc:
+        raise ValueError(exc.why) from None
 
 
 def _key_row(row: GGRow, keys: dict[str, int], problems: list[Problem], name: str) -> None:

@@ -177,7 +177,7 @@ def basic_string(text: str) -> str:
 
 def literal_or_basic(text: str) -> str:
     """A literal string ('...') when possible: regular expressions read better without escapes."""
-    if "'" not in text and "\n" not in text and all(ord(c) >= 0x20 for c in text):
+    if "'" not in text and all(ord(c) >= 0x20 and ord(c) != 0x7F for c in text):
         return f"'{text}'"
     return basic_string(text)
 
