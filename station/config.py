@@ -26,6 +26,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "STATION_DB": "database",
     "STATION_KEYS": "keys",
     "STATION_RECIPES": "recipes",
+    "STATION_PROFILES": "profiles",
     "STATION_PRINTER": "printer",
     "STATION_LABELS": "labels_dir",
     "STATION_SUPERVISOR_BADGES": "supervisor_badges",
@@ -51,6 +52,7 @@ class StationConfig:
     database: str = "sqlite:///db/station.sqlite3"
     keys: str = ""  # empty: the built-in ti-default key set only
     recipes: str = "recipes"
+    profiles: str = ""  # engineers' own gauge profiles, beside the ones shipped in the package
     printer: str = "file:labels"
     labels_dir: str = "labels"
     # Supervisor locks: when set, the operator terminal skips the choice at shift start.

@@ -13,7 +13,12 @@ import click
 from station import __version__
 
 #: modules that each define ``register(group)``; one per area of the command line
-COMMAND_MODULES: tuple[str, ...] = ("station.cli.gauge", "station.cli.recipe", "station.cli.store")
+COMMAND_MODULES: tuple[str, ...] = (
+    "station.cli.gauge",
+    "station.cli.recipe",
+    "station.cli.store",
+    "station.cli.program",
+)
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})

@@ -86,6 +86,7 @@ def handle_errors(f: Callable[P, R]) -> Callable[P, R]:
     """Turn the station's typed errors into clear messages and the right exit code."""
     from station.bus.errors import BusError, BusOpenError
     from station.gauge.errors import GaugeError
+    from station.store.errors import SchemaError, StoreError, StoreUnavailableError
 
     @functools.wraps(f)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -93,7 +94,10 @@ def handle_errors(f: Callable[P, R]) -> Callable[P, R]:
             return f(*args, **kwargs)
         except (ConfigError, KeyStoreError, BusOpenError) as exc:
             raise UsageProblem(str(exc)) from None
-        except (BusError, GaugeError) as exc:
+        except (StoreUnavailableError, SchemaError) as exc:
+            # Nothing is programmed that cannot be recorded: the command stops before any pack.
+            raise UsageProblem(f"[{exc.failure_code}] {exc}") from None
+        except (BusError, GaugeError, StoreError) as exc:
             raise Failed(f"[{exc.failure_code}] {exc}") from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)

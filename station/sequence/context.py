@@ -1,0 +1,102 @@
+"""What a socket owns across runs (store, keys, configuration, how to reach the pack), and the
+connection to one pack for one run.
+
+No global state: several sockets can each hold their own context and run side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import socket as _socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from station.bus.spec import OpenedBus, open_bus
+from station.bus.transport import SMBusTransport
+from station.clock import Clock, VirtualClock
+from station.config import StationConfig
+from station.gauge import Gauge, GaugeTimings
+from station.keys import KeyStore
+from station.recipe.recipe import Recipe
+from station.store import Store
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class PackConnection:
+    """The bus, transport and driver for one pack, for one run."""
+
+    bus: OpenedBus
+    transport: SMBusTransport
+    gauge: Gauge
+
+    @property
+    def clock(self) -> Clock:
+        return self.bus.clock
+
+    @property
+    def emulated(self) -> bool:
+        return self.bus.emulated
+
+    @property
+    def virtual_clock(self) -> Callable[[], float] | None:
+        """Virtual time on the emulator (its timing model), None on real hardware."""
+        clock = self.bus.clock
+        return clock.monotonic if isinstance(clock, VirtualClock) else None
+
+    def close(self) -> None:
+        self.bus.close()
+
+
+def gauge_timings(recipe: Recipe) -> GaugeTimings:
+    """The driver's waits, with the profile's (unconfirmed, per firmware) gauge figures."""
+    t = recipe.profile.timing
+    return GaugeTimings().with_overrides(
+        reset_min_wait_s=t.reset_wait_ms / 1000,
+        signature_min_wait_s=t.signature_wait_ms / 1000,
+    )
+
+
+@dataclass
+class SocketContext:
+    """One station socket: configuration, store, keys, and a factory for the pack's bus."""
+
+    config: StationConfig
+    store: Store
+    keys: KeyStore
+    bus_factory: Callable[[], OpenedBus] | None = None
+    now: Callable[[], datetime] = utc_now
+    host: str = field(default_factory=_socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+
+    @property
+    def station_id(self) -> str:
+        return self.config.station_id
+
+    @property
+    def socket(self) -> str:
+        return self.config.socket
+
+    @property
+    def speed_hz(self) -> int:
+        return self.config.bus_speed_hz
+
+    def open_bus(self) -> OpenedBus:
+        if self.bus_factory is not None:
+            return self.bus_factory()
+        return open_bus(self.config.bus, speed_hz=self.config.bus_speed_hz)
+
+    def connect(self, recipe: Recipe) -> PackConnection:
+        """Open the bus to the pack in the socket (a fresh connection per pack)."""
+        bus = self.open_bus()
+        try:
+            transport = SMBusTransport(bus.bus, bus.clock, pec=self.config.pec)
+            gauge = Gauge(transport, clock=bus.clock, timings=gauge_timings(recipe))
+        except Exception:
+            bus.close()
+            raise
+        return PackConnection(bus, transport, gauge)

@@ -1,0 +1,918 @@
+"""One pack on one socket: the programming sequence, from scanned serial to recorded outcome.
+
+The run is a list of steps. Each step either returns normally (PASS) or raises; the engine turns
+what was raised into a :class:`Failure`, records the step at once, skips what follows, leaves the
+pack in a state it can name, and always finishes the attempt in the database. Rules that protect
+the pack live here, next to the steps they guard:
+
+* nothing is written before a backup of what will be touched is stored;
+* a pack whose verify failed is never sealed;
+* an operator abort is honoured only at safe points, and an abort after writes began restores
+  the backup and re-seals a pack that arrived sealed, so it is never left half-written unsaid.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from station import __version__
+from station.gauge import Gauge, SecurityMode
+from station.gauge.identity import GaugeIdentity
+from station.recipe.errors import SerialRejected
+from station.recipe.image import BLOCK_SIZE, DataFlashImage
+from station.recipe.plan import Target, WritePlan
+from station.recipe.recipe import Recipe
+from station.sequence.context import PackConnection, SocketContext
+from station.sequence.events import (
+    STEP_TITLES,
+    CancelToken,
+    Event,
+    Failure,
+    LabelResult,
+    Measurement,
+    MeasurementTaken,
+    Notice,
+    Outcome,
+    RunFinished,
+    RunResult,
+    RunStarted,
+    StepFinished,
+    StepId,
+    StepProgress,
+    StepResult,
+    StepStarted,
+)
+from station.sequence.failures import AbortRequested, StepFailed, action_for, failure_from
+from station.sequence.labelling import print_pass_label
+from station.sequence.verify import evaluate_checks, read_blocks
+from station.store import (
+    AttemptOutcome,
+    AttemptStart,
+    Claim,
+    MeasurementOutcome,
+    MeasurementRecord,
+    ParameterChange,
+    StepOutcome,
+    StepRecord,
+)
+from station.store import ReworkAuthorisation as StoredRework
+from station.store.errors import SerialBusyError, StoreError
+
+log = logging.getLogger("station.sequence")
+
+#: Steps of every run, in order; KEYS only when the recipe installs production keys.
+BASE_STEPS: tuple[StepId, ...] = (
+    StepId.SERIAL,
+    StepId.IDENTIFY,
+    StepId.UNSEAL,
+    StepId.BACKUP,
+    StepId.APPLY,
+    StepId.RESET,
+    StepId.VERIFY,
+    StepId.KEYS,
+    StepId.SEAL,
+    StepId.LABEL,
+    StepId.RECORD,
+)
+
+
+def steps_for(recipe: Recipe) -> tuple[StepId, ...]:
+    if recipe.security.production_key_set:
+        return BASE_STEPS
+    return tuple(s for s in BASE_STEPS if s is not StepId.KEYS)
+
+
+@dataclass
+class _PackState:
+    """What the station did to the pack so far: enough to say what state it is left in."""
+
+    arrived_mode: SecurityMode | None = None
+    unsealed_by_us: bool = False
+    writes_total: int = 0
+    writes_done: int = 0
+    df_verified: bool = False  # the data flash read back as planned
+    verified: bool = False  # ... and every pack check passed
+    sealed: bool = False
+    keys_changed_to: str | None = None
+    backup: DataFlashImage | None = None
+    plan: WritePlan | None = None
+    target: Target | None = None
+
+    @property
+    def written(self) -> bool:
+        return self.writes_done > 0
+
+
+@dataclass
+class PackRun:
+    """Programs one pack. Build one per pack; :meth:`execute` runs it to the end."""
+
+    socket: SocketContext
+    recipe: Recipe
+    serial: str
+    operator: str
+    lot: str = ""
+    rework: StoredRework | None = None
+    on_event: Callable[[Event], None] = lambda event: None
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+    def __post_init__(self) -> None:
+        self._steps = steps_for(self.recipe)
+        self._results: list[StepResult] = []
+        self._pending: list[Measurement] = []
+        self._state = _PackState()
+        self._attempt_id: int | None = None
+        self._claim: Claim | None = None
+        self._conn: PackConnection | None = None
+        self._identity: GaugeIdentity | None = None
+        self._key_set_id = self.recipe.security.key_set
+        self._started = time.monotonic()
+        self._started_at = self.socket.now()
+        self._bus_started: float | None = None
+        self._label: LabelResult | None = None
+
+    # == the run ================================================================================
+
+    def execute(self) -> RunResult:
+        failure: Failure | None = None
+        try:
+            failure = self._open_attempt()
+            if failure is None:
+                failure = self._run_steps()
+        finally:
+            result = self._finish(failure)
+            self._close()
+        self.on_event(RunFinished(result))
+        return result
+
+    def _open_attempt(self) -> Failure | None:
+        """Serial rules, the claim and the RUNNING attempt row: nothing touches the pack first."""
+        store = self.socket.store
+        self.on_event(
+            RunStarted(
+                serial=self.serial,
+                recipe_name=self.recipe.name,
+                recipe_version=self.recipe.version,
+                recipe_hash=self.recipe.content_hash,
+                steps=self._steps,
+                started_at=self._started_at,
+                rework_of=self.rework.rework_of if self.rework else None,
+            )
+        )
+        started = self.socket.now()
+        t0 = time.monotonic()
+        self.on_event(StepStarted(StepId.SERIAL, 0))
+        try:
+            unit = self.recipe.identify(self.serial)
+            previous = store.last_pass(self.serial)
+            if previous is not None and self.rework is None:
+                ended = previous.ended_at.isoformat(timespec="minutes") if previous.ended_at else ""
+                raise StepFailed(
+                    Failure(
+                        StepId.SERIAL,
+                        "SERIAL_ALREADY_PASSED",
+                        f"pack {self.serial} already passed at station {previous.station_id} "
+                        f"({ended}, attempt {previous.id})",
+                        action_for("SERIAL_ALREADY_PASSED"),
+                        pack_state="untouched by this run",
+                    )
+                )
+            self._key_set_id = self._unseal_key_set()
+            self._claim = store.claim(
+                self.serial,
+                self.socket.station_id,
+                self.socket.socket,
+                self.socket.host,
+                self.socket.pid,
+            )
+            self._attempt_id = store.start_attempt(
+                AttemptStart(
+                    serial=self.serial,
+                    station_id=self.socket.station_id,
+                    socket=self.socket.socket,
+                    operator=self.operator,
+                    recipe_name=self.recipe.name,
+                    recipe_version=self.recipe.version,
+                    recipe_hash=self.recipe.content_hash,
+                    software_version=__version__,
+                    key_set_id=self._key_set_id,
+                    host=self.socket.host,
+                    pid=self.socket.pid,
+                    lot=self.lot,
+                    work_order=self.lot,
+                    started_at=self._started_at,
+                    rework=self.rework,
+                ),
+                claim=self._claim,
+            )
+        except (StepFailed, SerialRejected, SerialBusyError, StoreError) as exc:
+            failure = self._serial_failure(exc)
+            self._refused(failure)
+            result = StepResult(
+                StepId.SERIAL, failure.outcome, time.monotonic() - t0, failure.reason, failure
+            )
+            self._results.append(result)
+            self.on_event(StepFinished(result))
+            return failure
+        self.on_event(Notice(StepId.SERIAL, f"attempt {self._attempt_id} opened for {self.serial}"))
+        self._measure(Measurement("serial", None, text=self.serial, outcome=Outcome.PASS))
+        if unit.sbs_serial is not None:
+            self._measure(Measurement("SBS serial number", float(unit.sbs_serial)))
+        self._record(StepId.SERIAL, 0, started, t0, Outcome.PASS, "serial accepted", None)
+        return None
+
+    def _serial_failure(self, exc: BaseException) -> Failure:
+        if isinstance(exc, StepFailed):
+            return exc.failure
+        if isinstance(exc, SerialRejected):
+            return Failure(
+                StepId.SERIAL,
+                "SERIAL_REJECTED",
+                str(exc),
+                action_for("SERIAL_REJECTED"),
+                pack_state="untouched by this run",
+            )
+        if isinstance(exc, SerialBusyError):
+            return Failure(
+                StepId.SERIAL,
+                "SERIAL_BUSY",
+                str(exc),
+                action_for("SERIAL_BUSY"),
+                pack_state="untouched by this run",
+            )
+        failure = failure_from(StepId.SERIAL, exc)
+        return Failure(
+            failure.step,
+            failure.code,
+            failure.reason,
+            failure.action,
+            failure.outcome,
+            "untouched by this run",
+        )
+
+    def _refused(self, failure: Failure) -> None:
+        """A refused scan is not an attempt (nothing touched the pack) but it is audited."""
+        if failure.code in {"SERIAL_ALREADY_PASSED", "SERIAL_BUSY"}:
+            try:
+                self.socket.store.audit(
+                    "SERIAL_REFUSED",
+                    self.operator,
+                    self.socket.station_id,
+                    self.serial,
+                    {"code": failure.code, "reason": failure.reason},
+                )
+            except StoreError:
+                log.warning("could not audit the refused serial %s", self.serial)
+
+    def _unseal_key_set(self) -> str:
+        """Which key set opens this pack: the production set this station installed on it last
+        (rework of a sealed pack), else the recipe's."""
+        installed = self.socket.store.audit_entries(subject=self.serial, action="KEY_SET_CHANGED")
+        for entry in reversed(installed):
+            to = entry.detail.get("to")
+            if isinstance(to, str) and to:
+                return to
+        return self.recipe.security.key_set
+
+    def _run_steps(self) -> Failure | None:
+        handlers: dict[StepId, Callable[[], str]] = {
+            StepId.IDENTIFY: self._identify,
+            StepId.UNSEAL: self._unseal,
+            StepId.BACKUP: self._backup,
+            StepId.APPLY: self._apply,
+            StepId.RESET: self._reset,
+            StepId.VERIFY: self._verify,
+            StepId.KEYS: self._install_keys,
+            StepId.SEAL: self._seal,
+            StepId.LABEL: self._print_label,
+        }
+        for index, step in enumerate(self._steps):
+            if step in (StepId.SERIAL, StepId.RECORD):
+                continue
+            started = self.socket.now()
+            t0 = time.monotonic()
+            self.on_event(StepStarted(step, index))
+            try:
+                if not self._state.sealed:
+                    self._checkpoint()
+                self._heartbeat()
+                summary = handlers[step]()
+            except AbortRequested:
+                failure = self._aborted(step)
+                self._record(step, index, started, t0, Outcome.ABORTED, failure.reason, failure)
+                return failure
+            except Exception as exc:
+                failure = self._left_state(failure_from(step, exc))
+                if step is StepId.LABEL:
+                    # The pack is sealed and passed: a printer fault does not change that.
+                    self._record(step, index, started, t0, Outcome.ERROR, failure.reason, failure)
+                    continue
+                self._record(step, index, started, t0, failure.outcome, failure.reason, failure)
+                return failure
+            self._record(step, index, started, t0, Outcome.PASS, summary, None)
+        return None
+
+    # == steps ==================================================================================
+
+    def _identify(self) -> str:
+        self._conn = self.socket.connect(self.recipe)
+        if self._conn.virtual_clock is not None:
+            self._bus_started = self._conn.virtual_clock()
+        gauge = self._gauge
+        identity = gauge.identify()
+        self._identity = identity
+        self._measure(Measurement("device type", None, text=identity.device_type_hex))
+        self._measure(Measurement("firmware", None, text=identity.firmware_version))
+        self._measure(Measurement("firmware build", float(identity.firmware_build)))
+        self._measure(
+            Measurement("hardware version", None, text=f"0x{identity.hardware_version:04X}")
+        )
+        self._measure(Measurement("ChemID", None, text=f"0x{identity.chem_id:04X}"))
+        self.recipe.check_identity(identity.device_type, identity.firmware_version)
+        mode = gauge.security_mode()
+        self._state.arrived_mode = mode
+        self._measure(Measurement("security mode on arrival", None, text=mode.name))
+        return f"{identity.part} firmware {identity.firmware_version}, {mode.name.lower()}"
+
+    def _unseal(self) -> str:
+        gauge = self._gauge
+        keys = self.socket.keys.get(self._key_set_id)
+        mode = gauge.security_mode()
+        if self.recipe.security.full_access or self.recipe.security.production_key_set:
+            mode = gauge.full_access(keys)
+        elif mode is SecurityMode.SEALED:
+            mode = gauge.unseal(keys)
+        self._state.unsealed_by_us = self._state.arrived_mode is SecurityMode.SEALED
+        self._measure(Measurement("security mode", None, text=mode.name))
+        return f"{mode.name.lower()} with key set {self._key_set_id}"
+
+    def _backup(self) -> str:
+        gauge = self._gauge
+        today = self.socket.now().astimezone().date()
+        self._state.target = target = self.recipe.target(self.serial, today)
+        blocks = list(target.blocks())
+        if self.recipe.backup.policy == "full":
+            blocks = list(range(0x4000, 0x6000, BLOCK_SIZE))
+        image = read_blocks(gauge, blocks, self._progress(StepId.BACKUP), self._checkpoint)
+        self._state.backup = image
+        parts = [self.socket.store.store_image(image.blocks[b], b) for b in sorted(image.blocks)]
+        if self.recipe.backup.policy == "full":
+            whole = self.socket.store.store_image(image.to_bytes(), 0x4000)
+            self.socket.store.link_images(self._attempt, before=whole)
+        else:
+            self.socket.store.link_images(self._attempt, before_parts=parts)
+        detail = f"{len(blocks)} blocks ({len(blocks) * BLOCK_SIZE} bytes) stored"
+        if self.recipe.backup.signature:
+            sig = gauge.static_df_signature()
+            self._measure(
+                Measurement(
+                    "static DF signature before",
+                    float(sig.value),
+                    text=f"0x{sig.value:04X}{' (mismatch flag)' if sig.mismatch else ''}",
+                )
+            )
+        return detail
+
+    def _apply(self) -> str:
+        assert self._state.target is not None
+        assert self._state.backup is not None
+        gauge = self._gauge
+        if self.recipe.mode == "flashstream":
+            return self._apply_flashstream()
+        plan = self.recipe.plan(
+            self._state.target, self._state.backup, speed_hz=self.socket.speed_hz
+        )
+        plan.check_allowed(emulated=self._conn is not None and self._conn.emulated)
+        self._state.plan = plan
+        self._state.writes_total = len(plan.writes)
+        allowed = {a for p in plan.parameters_written for a in p.addresses}
+        allowed.update(plan.target.data)
+
+        def guard(address: int, length: int) -> None:
+            # Defence in depth: the plan only holds known bytes; refuse anything else outright.
+            outside = [a for a in range(address, address + length) if a not in allowed]
+            if outside:
+                raise StepFailed(
+                    Failure(
+                        StepId.APPLY,
+                        "UNKNOWN_ADDRESS",
+                        f"write to 0x{outside[0]:04X} is not in the recipe's plan; refused",
+                        action_for("UNVERIFIED_ADDRESS"),
+                        Outcome.ERROR,
+                    )
+                )
+
+        gauge.write_guard = guard
+        progress = self._progress(StepId.APPLY)
+        total = len(plan.writes)
+        progress(0, total)
+        for n, write in enumerate(plan.writes, start=1):
+            self._checkpoint()
+            gauge.write_df(write.address, write.data)
+            self._state.writes_done = n
+            progress(n, total)
+        self._record_parameters(plan)
+        if plan.changes:
+            shown = ", ".join(
+                f"{c.name} {c.before_text} -> {c.after_text}" for c in plan.changes[:4]
+            )
+            more = f" and {len(plan.changes) - 4} more" if len(plan.changes) > 4 else ""
+            self.on_event(Notice(StepId.APPLY, f"changed {shown}{more}"))
+        if not plan.writes:
+            return "the pack already holds every recipe value: nothing to write"
+        return f"{total} writes, {plan.bytes_written} bytes, {len(plan.changes)} parameters changed"
+
+    def _apply_flashstream(self) -> str:
+        from station.recipe.flashstream import FlashStreamProgress, run_flashstream
+
+        assert self.recipe.flashstream is not None
+        assert self._conn is not None
+        stream = self.recipe.flashstream
+        self._state.writes_total = len(stream.lines)
+        progress = self._progress(StepId.APPLY)
+
+        def on_line(p: FlashStreamProgress) -> None:
+            self._state.writes_done = p.done
+            progress(p.done, p.total)
+
+        result = run_flashstream(
+            stream,
+            self._conn.transport,
+            self._conn.clock,
+            progress=on_line,
+            should_abort=lambda: self.cancel.requested,
+        )
+        return f"FlashStream {stream.name}: {result.lines_run} lines"
+
+    def _reset(self) -> str:
+        gauge = self._gauge
+        mode = gauge.reset()
+        if mode is SecurityMode.SEALED:
+            # Whether a reset re-seals is not documented for every firmware: open it again.
+            keys = self.socket.keys.get(self._key_set_id)
+            mode = gauge.unseal(keys)
+            self.on_event(Notice(StepId.RESET, "the reset re-sealed the gauge; unsealed again"))
+        self._measure(Measurement("security mode after reset", None, text=mode.name))
+        return f"gauge answered after reset ({mode.name.lower()})"
+
+    def _verify(self) -> str:
+        gauge = self._gauge
+        plan = self._state.plan
+        problems: list[str] = []
+        if plan is not None:
+            checks = plan.final_check
+            image = read_blocks(
+                gauge, [c.address for c in checks], self._progress(StepId.VERIFY), self._checkpoint
+            )
+            parts = [
+                self.socket.store.store_image(image.blocks[b], b) for b in sorted(image.blocks)
+            ]
+            self.socket.store.link_images(self._attempt, after_parts=parts)
+            wrong = [a for c in checks for a in c.mismatches(image.blocks[c.address])]
+            self._measure(
+                Measurement(
+                    "data-flash bytes differing",
+                    float(len(wrong)),
+                    "bytes",
+                    0,
+                    0,
+                    Outcome.PASS if not wrong else Outcome.FAIL,
+                )
+            )
+            if wrong:
+                names = sorted(
+                    {
+                        plan.profile.short_name(p)
+                        for a in wrong
+                        if (p := plan.profile.parameter_at(a)) is not None
+                    }
+                )
+                problems.append(
+                    f"{len(wrong)} data-flash bytes read back wrong at "
+                    f"{', '.join(f'0x{a:04X}' for a in wrong[:6])} ({', '.join(names[:4])})"
+                )
+                code = "VERIFY_MISMATCH"
+                raise StepFailed(
+                    Failure(
+                        StepId.VERIFY,
+                        code,
+                        problems[0] + "; the pack was not sealed",
+                        action_for(code),
+                    )
+                )
+        self._state.df_verified = True
+        outcomes = evaluate_checks(gauge, self.recipe)
+        first_bad: tuple[str, str] | None = None
+        for m, code in outcomes:
+            self._measure(m)
+            if m.outcome is Outcome.FAIL and first_bad is None:
+                first_bad = (code, m.describe())
+        if first_bad is not None:
+            code, text = first_bad
+            raise StepFailed(
+                Failure(
+                    StepId.VERIFY,
+                    code,
+                    f"check failed: {text}; the pack was not sealed",
+                    action_for(code),
+                )
+            )
+        self._state.verified = True
+        return "data flash and pack checks pass"
+
+    def _install_keys(self) -> str:
+        new_id = self.recipe.security.production_key_set
+        assert new_id is not None
+        gauge = self._gauge
+        new = self.socket.keys.get(new_id)
+        gauge.full_access(self.socket.keys.get(self._key_set_id))
+        gauge.set_security_keys(new)
+        # From here the pack may hold the new keys: say so in the audit log at once, so a rework
+        # of this serial unseals with the right set even if the proof below fails.
+        self._state.keys_changed_to = new_id
+        self.socket.store.audit(
+            "KEY_SET_CHANGED",
+            self.operator,
+            self.socket.station_id,
+            self.serial,
+            {"from": self._key_set_id, "to": new_id, "attempt": self._attempt},
+        )
+        gauge.seal()
+        self._state.sealed = True
+        try:
+            mode = gauge.unseal(new)
+        except Exception as exc:
+            raise StepFailed(
+                Failure(
+                    StepId.KEYS,
+                    "KEYS_NOT_PROVEN",
+                    f"after installing key set {new_id} the pack did not unseal with it "
+                    f"({exc}); it is sealed",
+                    action_for("KEYS_NOT_PROVEN"),
+                )
+            ) from None
+        self._state.sealed = False
+        self._key_set_id = new_id
+        self._measure(Measurement("production keys proven", None, text=f"{new_id}: {mode.name}"))
+        return f"key set {new_id} installed and proven (seal, unseal)"
+
+    def _seal(self) -> str:
+        if not self._state.verified:
+            # Unreachable by construction; kept because sealing an unverified pack is the one
+            # mistake the station must never make.
+            raise StepFailed(
+                Failure(
+                    StepId.SEAL,
+                    "NOT_VERIFIED",
+                    "refusing to seal a pack that did not verify",
+                    action_for("VERIFY_MISMATCH"),
+                    Outcome.ERROR,
+                )
+            )
+        gauge = self._gauge
+        gauge.seal()
+        self._state.sealed = True
+        mode = gauge.reset()
+        self._measure(
+            Measurement(
+                "security mode after seal and reset",
+                None,
+                text=mode.name,
+                outcome=Outcome.PASS if mode is SecurityMode.SEALED else Outcome.FAIL,
+            )
+        )
+        if mode is not SecurityMode.SEALED:
+            self._state.sealed = False
+            raise StepFailed(
+                Failure(
+                    StepId.SEAL,
+                    "SEAL_FAILED",
+                    f"after seal and reset the gauge reports {mode.name}",
+                    action_for("SEAL_FAILED"),
+                )
+            )
+        if self.recipe.security.ship_mode:
+            gauge.shutdown()
+            gauge.wait_silent()
+            self._measure(Measurement("ship mode", None, text="gauge silent"))
+            return "sealed (confirmed after reset); ship mode entered"
+        return "sealed (confirmed after reset)"
+
+    def _print_label(self) -> str:
+        assert self._attempt_id is not None
+        self._label = print_pass_label(
+            self.socket, self.recipe, self.serial, self._attempt_id, self.operator
+        )
+        if not self._label.printed:
+            raise StepFailed(
+                Failure(
+                    StepId.LABEL,
+                    self._label_code,
+                    self._label.detail,
+                    action_for(self._label_code),
+                    Outcome.ERROR,
+                    "sealed and PASS; label NOT printed",
+                )
+            )
+        return self._label.detail
+
+    @property
+    def _label_code(self) -> str:
+        detail = self._label.detail if self._label else ""
+        code = detail.split("]", 1)[0].lstrip("[") if detail.startswith("[") else ""
+        return code or "PRINTER_ERROR"
+
+    # == safe points, abort, cleanup ============================================================
+
+    def _checkpoint(self) -> None:
+        if self.cancel.requested and not self._state.sealed:
+            raise AbortRequested
+
+    def _aborted(self, step: StepId) -> Failure:
+        state = self._state
+        if state.written:
+            note = self._rollback()
+        elif state.unsealed_by_us:
+            note = self._reseal("nothing was written")
+        else:
+            note = "nothing was written"
+        return Failure(
+            step,
+            "ABORTED",
+            f"aborted by the operator during {STEP_TITLES[step]}",
+            action_for("ABORTED"),
+            Outcome.ABORTED,
+            note,
+        )
+
+    def _rollback(self) -> str:
+        """Put back the bytes this run wrote, from the backup, then re-seal if it came sealed."""
+        state = self._state
+        assert state.plan is not None
+        assert state.backup is not None
+        self.on_event(Notice(StepId.APPLY, "aborting: restoring the backed-up data flash"))
+        gauge = self._gauge
+        try:
+            done = state.plan.writes[: state.writes_done]
+            for write in done:
+                original = state.backup.read(write.address, len(write.data))
+                assert original is not None
+                gauge.write_df(write.address, original)
+            blocks = sorted({w.address - w.address % BLOCK_SIZE for w in done})
+            back = read_blocks(gauge, blocks, None, None)
+            if any(back.blocks[b] != state.backup.blocks[b] for b in blocks):
+                raise RuntimeError("the restored blocks do not read back as backed up")
+        except Exception as exc:
+            return (
+                f"UNSEALED, data flash PARTIALLY written ({state.writes_done} of "
+                f"{state.writes_total} writes) and the restore failed ({exc}); run the pack "
+                "again to complete it"
+            )
+        state.writes_done = 0
+        return self._reseal("data flash restored from the backup")
+
+    def _reseal(self, what: str) -> str:
+        if not self._state.unsealed_by_us:
+            arrived = self._state.arrived_mode
+            return f"{what}; left {arrived.name if arrived else 'as found'}"
+        try:
+            self._gauge.seal()
+        except Exception:
+            return f"{what}; left UNSEALED (re-sealing failed)"
+        return f"{what}; sealed again as it arrived"
+
+    def _left_state(self, failure: Failure) -> Failure:
+        """Say what state a failure leaves the pack in, and re-seal one nothing was written to."""
+        state = self._state
+        if failure.pack_state:
+            return failure
+        if state.sealed:
+            what = "sealed"
+        elif state.df_verified and not state.verified:
+            what = (
+                "UNSEALED: programmed and read back correctly, but a pack check failed; it "
+                "was NOT sealed"
+            )
+        elif state.written and not state.verified:
+            what = (
+                f"UNSEALED, data flash written ({state.writes_done} of {state.writes_total} "
+                "writes) but not verified; it was NOT sealed. Running the pack again completes it"
+            )
+        elif state.verified:
+            what = "UNSEALED, programmed and verified but NOT sealed; run it again to seal it"
+        elif state.unsealed_by_us and self._conn is not None and failure.outcome is Outcome.FAIL:
+            what = self._reseal("nothing was written")
+        elif state.unsealed_by_us:
+            what = "nothing was written; the pack may be left UNSEALED"
+        else:
+            what = "nothing was written"
+        return Failure(
+            failure.step, failure.code, failure.reason, failure.action, failure.outcome, what
+        )
+
+    # == results and records ====================================================================
+
+    def _finish(self, failure: Failure | None) -> RunResult:
+        skipped_from = len(self._results)
+        for step in self._steps[skipped_from:]:
+            if step is StepId.RECORD:
+                continue
+            self._results.append(StepResult(step, Outcome.SKIPPED, 0.0, "not run"))
+        outcome = failure.outcome if failure is not None else Outcome.PASS
+        if failure is None and not (self._state.verified and self._state.sealed):
+            failure = Failure(
+                StepId.RECORD,
+                "NOT_PROVEN",
+                "the run ended without verify and seal",
+                action_for(""),
+                Outcome.ERROR,
+            )
+            outcome = Outcome.ERROR
+        record = self._record_outcome(outcome, failure)
+        if record is not None:
+            failure, outcome = record, record.outcome
+        cycle = time.monotonic() - self._started
+        bus_time = None
+        if (
+            self._conn is not None
+            and self._conn.virtual_clock is not None
+            and self._bus_started is not None
+        ):
+            bus_time = self._conn.virtual_clock() - self._bus_started
+        return RunResult(
+            attempt_id=self._attempt_id,
+            serial=self.serial,
+            outcome=outcome,
+            failure=failure,
+            steps=tuple(self._results),
+            cycle_time_s=cycle,
+            sealed=self._state.sealed,
+            label=self._label,
+            bus_time_s=bus_time,
+        )
+
+    def _record_outcome(self, outcome: Outcome, failure: Failure | None) -> Failure | None:
+        """The RECORD step: finish the attempt. Returns a failure if recording itself failed."""
+        if self._attempt_id is None:
+            return None
+        started = self.socket.now()
+        t0 = time.monotonic()
+        index = len(self._steps) - 1
+        self.on_event(StepStarted(StepId.RECORD, index))
+        stored = {
+            Outcome.PASS: AttemptOutcome.PASS,
+            Outcome.FAIL: AttemptOutcome.FAIL,
+            Outcome.ERROR: AttemptOutcome.ERROR,
+            Outcome.ABORTED: AttemptOutcome.ABORTED,
+        }[outcome]
+        try:
+            self._record(
+                StepId.RECORD,
+                index,
+                started,
+                t0,
+                Outcome.PASS,
+                f"attempt {self._attempt_id}: {outcome.value}",
+                None,
+                emit=False,
+            )
+            self.socket.store.finish_attempt(
+                self._attempt_id,
+                stored,
+                failure_code=failure.code if failure else None,
+                failing_step=failure.step.value if failure else None,
+                reason=(f"{failure.reason} | pack: {failure.pack_state}" if failure else None),
+                cycle_time_s=time.monotonic() - self._started,
+            )
+        except Exception as exc:
+            log.exception("could not record attempt %s", self._attempt_id)
+            state = "sealed and programmed" if self._state.sealed else "not sealed"
+            recorded = Failure(
+                StepId.RECORD,
+                getattr(exc, "failure_code", "DB_UNAVAILABLE"),
+                f"the result could not be recorded ({exc}); the attempt will show as INTERRUPTED",
+                action_for("DB_UNAVAILABLE"),
+                Outcome.ERROR,
+                f"{state}; keep it aside and run it again (rework) once the database is back",
+            )
+            result = StepResult(
+                StepId.RECORD, Outcome.ERROR, time.monotonic() - t0, recorded.reason, recorded
+            )
+            self._results.append(result)
+            self.on_event(StepFinished(result))
+            return recorded
+        result = StepResult(
+            StepId.RECORD,
+            Outcome.PASS,
+            time.monotonic() - t0,
+            f"attempt {self._attempt_id} recorded as {outcome.value}",
+        )
+        self._results.append(result)
+        self.on_event(StepFinished(result))
+        return None
+
+    def _record(
+        self,
+        step: StepId,
+        index: int,
+        started: datetime,
+        t0: float,
+        outcome: Outcome,
+        summary: str,
+        failure: Failure | None,
+        *,
+        emit: bool = True,
+    ) -> None:
+        duration = time.monotonic() - t0
+        measurements = tuple(self._pending)
+        self._pending.clear()
+        if self._attempt_id is not None:
+            self.socket.store.record_step(
+                self._attempt_id,
+                StepRecord(
+                    ordinal=index,
+                    name=STEP_TITLES[step],
+                    kind=step.value,
+                    outcome=StepOutcome(outcome.value),
+                    started_at=started,
+                    ended_at=self.socket.now(),
+                    duration_s=duration,
+                    failure_code=failure.code if failure else None,
+                    message=summary if failure is None else f"{failure.reason}",
+                    details={"pack_state": failure.pack_state} if failure else {},
+                    measurements=tuple(_to_record(m) for m in measurements),
+                ),
+            )
+        if emit:
+            result = StepResult(step, outcome, duration, summary, failure, measurements)
+            self._results.append(result)
+            self.on_event(StepFinished(result))
+
+    def _record_parameters(self, plan: WritePlan) -> None:
+        changes = [
+            ParameterChange(name=c.name, before=c.before_text, after=c.after_text)
+            for c in plan.changes
+        ]
+        if changes:
+            self.socket.store.record_parameters(self._attempt, changes)
+
+    def _measure(self, m: Measurement) -> None:
+        self._pending.append(m)
+        self.on_event(MeasurementTaken(self._current_step(), m))
+
+    def _current_step(self) -> StepId:
+        done = len(self._results)
+        return self._steps[min(done, len(self._steps) - 1)]
+
+    def _progress(self, step: StepId) -> Callable[[int, int], None]:
+        def report(done: int, total: int) -> None:
+            self.on_event(StepProgress(step, done, total))
+
+        return report
+
+    def _heartbeat(self) -> None:
+        if self._claim is not None:
+            self._claim = self.socket.store.heartbeat(self._claim)
+
+    def _close(self) -> None:
+        if self._claim is not None:
+            try:
+                self.socket.store.release(self._claim)
+            except StoreError:
+                log.warning("could not release the claim on %s", self.serial)
+        if self._conn is not None:
+            self._conn.close()
+
+    @property
+    def _gauge(self) -> Gauge:
+        assert self._conn is not None
+        return self._conn.gauge
+
+    @property
+    def _attempt(self) -> int:
+        assert self._attempt_id is not None
+        return self._attempt_id
+
+
+def _to_record(m: Measurement) -> MeasurementRecord:
+    if m.low is None and m.high is None and m.outcome is Outcome.PASS:
+        outcome = MeasurementOutcome.INFO
+    else:
+        outcome = (
+            MeasurementOutcome(m.outcome.value)
+            if m.outcome in (Outcome.PASS, Outcome.FAIL)
+            else MeasurementOutcome.INFO
+        )
+    return MeasurementRecord(
+        name=m.name,
+        value=m.value,
+        text=m.text,
+        unit=m.unit,
+        low=m.low,
+        high=m.high,
+        outcome=outcome,
+    )

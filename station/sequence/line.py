@@ -1,0 +1,435 @@
+"""The line station: :class:`~station.sequence.service.StationService` for one socket.
+
+This is where the operator terminal's questions get their answers; each answer is a rule of the
+line (badge roles, released recipes only, duplicate serials, rework by a supervisor) and is tested
+here, without a screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from station import __version__
+from station.bus.spec import parse_bus_spec
+from station.bus.transport import SMBusTransport
+from station.config import StationConfig, mask_url_password
+from station.gauge import Gauge, SecurityMode
+from station.recipe.errors import RecipeError, SerialRejected
+from station.recipe.image import BLOCK_SIZE
+from station.recipe.recipe import Recipe, load_recipe
+from station.sequence.context import SocketContext, gauge_timings
+from station.sequence.engine import PackRun, steps_for
+from station.sequence.events import CancelToken, Event, LabelResult, RunResult
+from station.sequence.labelling import print_pass_label
+from station.sequence.recipes import RecipeLibrary, RecipeNotAvailable
+from station.sequence.service import (
+    ActiveRecipe,
+    Badge,
+    HistoryRow,
+    PassRecord,
+    RecipeChoice,
+    ReworkAuthorisation,
+    Role,
+    RunRequest,
+    Section,
+    SerialCheck,
+    Shift,
+    ShiftCounters,
+    StationInfo,
+)
+from station.sequence.snapshot import gauge_sections
+from station.sequence.tracing import trace_sections
+from station.sequence.verify import read_blocks
+from station.store import AttemptOutcome
+
+log = logging.getLogger("station.line")
+
+_BADGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,31}$")
+_LOT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,47}$")
+#: Badges the emulator demo accepts for the supervisor and engineer roles (demo only).
+DEMO_SUPERVISOR = "SUP-0001"
+DEMO_ENGINEER = "ENG-0001"
+
+
+class ShiftRefused(ValueError):
+    """The shift cannot start as asked; the message says why."""
+
+
+@dataclass
+class LineStation:
+    """One station socket running released recipes."""
+
+    socket: SocketContext
+    recipes: RecipeLibrary
+    demo: bool = False
+    _shift_recipes: dict[str, Recipe] = field(default_factory=dict)
+
+    # == set-up ================================================================================
+
+    @property
+    def config(self) -> StationConfig:
+        return self.socket.config
+
+    def info(self) -> StationInfo:
+        spec = parse_bus_spec(self.config.bus)
+        return StationInfo(
+            station_id=self.config.station_id,
+            socket=self.config.socket,
+            bus=self.config.bus,
+            emulated=spec.kind == "sim",
+            database=mask_url_password(self.config.database),
+            printer=self.config.printer,
+            software_version=__version__,
+        )
+
+    def badge(self, code: str) -> Badge:
+        code = code.strip()
+        if not _BADGE.match(code):
+            raise ValueError(
+                f"{code!r} is not a badge: 1-32 letters, digits, '.', '_', ':' or '-'; "
+                "scan it again"
+            )
+        supervisors = set(self.config.supervisor_badges)
+        engineers = set(self.config.engineer_badges)
+        if self.demo:
+            supervisors.add(DEMO_SUPERVISOR)
+            engineers.add(DEMO_ENGINEER)
+        if code in engineers:
+            return Badge(code, Role.ENGINEER)
+        if code in supervisors:
+            return Badge(code, Role.SUPERVISOR)
+        return Badge(code, Role.OPERATOR)
+
+    def released_recipes(self) -> list[RecipeChoice]:
+        out = []
+        for released in self.socket.store.released_recipes():
+            try:
+                recipe = self.recipes.by_hash(released.hash, released.text)
+            except RecipeNotAvailable:
+                continue
+            out.append(
+                RecipeChoice(
+                    name=released.name,
+                    version=released.version,
+                    hash=released.hash,
+                    description=recipe.description,
+                    serial_example=recipe.serial.example,
+                    released_by=released.released_by,
+                    released_at=released.released_at,
+                )
+            )
+        return sorted(out, key=lambda c: (c.name, c.version))
+
+    def find_released(self, name_or_hash: str) -> RecipeChoice:
+        """A released recipe by hash (or hash prefix), or by name (its newest release)."""
+        text = name_or_hash.strip()
+        choices = self.released_recipes()
+        by_hash = [c for c in choices if len(text) >= 8 and c.hash.startswith(text.lower())]
+        by_name = sorted((c for c in choices if c.name == text), key=lambda c: c.released_at)
+        if by_hash:
+            return by_hash[0]
+        if by_name:
+            return by_name[-1]
+        known = ", ".join(f"{c.name} {c.version}" for c in choices) or "none"
+        raise ShiftRefused(
+            f"no released recipe {text!r} (released: {known}); an engineer releases one with "
+            "station recipe release FILE --by NAME"
+        )
+
+    def start_shift(self, operator: Badge, recipe_hash: str, lot: str) -> Shift:
+        lot = lot.strip()
+        if lot and not _LOT.match(lot):
+            raise ShiftRefused(f"{lot!r} is not a work order / lot: letters, digits, . _ / -")
+        released = self.socket.store.get_released(recipe_hash)
+        if released is None:
+            raise ShiftRefused(
+                f"recipe {recipe_hash[:12]} is not released: the line runs released recipes only"
+            )
+        try:
+            recipe = self.recipes.by_hash(recipe_hash, released.text)
+        except RecipeNotAvailable as exc:
+            raise ShiftRefused(str(exc)) from None
+        self._shift_recipes[recipe.content_hash] = recipe
+        return Shift(operator=operator, recipe=_active(recipe), lot=lot)
+
+    def shift_for_file(self, path: Path, operator: str, lot: str) -> Shift:
+        """For ``station program``: the recipe file must be released, except on the emulator,
+        where the demo releases what it is given (audited)."""
+        recipe = load_recipe(path, self.recipes.profiles, known_key_sets=self.socket.keys.ids())
+        self.recipes.add(recipe)
+        if not self.socket.store.is_released(recipe.content_hash):
+            if not self.info().emulated:
+                raise ShiftRefused(
+                    f"recipe {recipe.name} {recipe.version} ({recipe.content_hash[:12]}) is not "
+                    "released; an engineer releases it with: station recipe release "
+                    f"{path} --by NAME"
+                )
+            self.socket.store.release_recipe(
+                recipe.name,
+                recipe.version,
+                recipe.content_hash,
+                recipe.canonical_text,
+                "emulator-demo",
+                "released automatically for a run on the emulator",
+                station=self.config.station_id,
+            )
+        return self.start_shift(self.badge(operator), recipe.content_hash, lot)
+
+    # == one pack ==============================================================================
+
+    def _recipe(self, shift: Shift) -> Recipe:
+        recipe = self._shift_recipes.get(shift.recipe.hash)
+        if recipe is None:
+            recipe = self.recipes.by_hash(shift.recipe.hash)
+            self._shift_recipes[recipe.content_hash] = recipe
+        return recipe
+
+    def check_serial(self, shift: Shift, serial: str) -> SerialCheck:
+        serial = serial.strip()
+        try:
+            self._recipe(shift).identify(serial)
+        except SerialRejected as exc:
+            return SerialCheck(serial, False, str(exc))
+        last = self.socket.store.last_pass(serial)
+        previous = None
+        if last is not None:
+            previous = PassRecord(
+                attempt_id=last.id,
+                ended_at=last.ended_at or last.started_at,
+                station_id=last.station_id,
+                recipe_version=last.recipe_version,
+            )
+        claim = self.socket.store.current_claim(serial)
+        busy = ""
+        if claim is not None and (claim.station, claim.socket) != (
+            self.config.station_id,
+            self.config.socket,
+        ):
+            since = claim.claimed_at.astimezone().strftime("%H:%M")
+            busy = f"station {claim.station} socket {claim.socket} since {since}"
+        if busy:
+            return SerialCheck(
+                serial, False, f"pack {serial} is being programmed at {busy}", previous, busy
+            )
+        if previous is not None:
+            when = previous.ended_at.astimezone().strftime("%Y-%m-%d %H:%M")
+            return SerialCheck(
+                serial,
+                False,
+                f"pack {serial} already passed at {previous.station_id} on {when}: a supervisor "
+                "must authorise a rework",
+                previous,
+            )
+        return SerialCheck(serial, True)
+
+    def partial_serial_ok(self, shift: Shift, text: str) -> bool:
+        """Whether ``text`` can still become a valid serial: completed with the rest of the
+        recipe's example serial, it must match the pattern (serials have a fixed format)."""
+        if not text:
+            return True
+        example = shift.recipe.serial_example
+        pattern = re.compile(shift.recipe.serial_pattern)
+        if pattern.fullmatch(text):
+            return True
+        return len(text) < len(example) and bool(pattern.fullmatch(text + example[len(text) :]))
+
+    def authorise_rework(
+        self, shift: Shift, serial: str, supervisor: Badge, reason: str
+    ) -> ReworkAuthorisation:
+        if supervisor.role not in (Role.SUPERVISOR, Role.ENGINEER):
+            raise ValueError(f"badge {supervisor.code} is not a supervisor badge: rework refused")
+        if not reason.strip():
+            raise ValueError("a rework needs a reason")
+        stored = self.socket.store.authorise_rework(
+            serial, supervisor.code, reason.strip(), station=self.config.station_id
+        )
+        return ReworkAuthorisation(stored.serial, stored.authorised_by, stored.reason)
+
+    def run(
+        self,
+        shift: Shift,
+        request: RunRequest,
+        on_event: Callable[[Event], None],
+        cancel: CancelToken,
+    ) -> RunResult:
+        rework = None
+        if request.rework is not None:
+            rework = self.socket.store.pending_rework(request.serial)
+        return PackRun(
+            socket=self.socket,
+            recipe=self._recipe(shift),
+            serial=request.serial.strip(),
+            operator=shift.operator.code,
+            lot=shift.lot,
+            rework=rework,
+            on_event=on_event,
+            cancel=cancel,
+        ).execute()
+
+    def reprint_label(self, shift: Shift, serial: str, reason: str) -> LabelResult:
+        if not reason.strip():
+            raise ValueError("a reprint needs a reason (it is written to the audit log)")
+        last = self.socket.store.last_pass(serial.strip())
+        if last is None:
+            raise ValueError(f"pack {serial} has no PASS: there is no label to reprint")
+        released = self.socket.store.get_released(last.recipe_hash)
+        recipe = self.recipes.by_hash(last.recipe_hash, released.text if released else None)
+        made = (last.ended_at or last.started_at).astimezone().date()
+        return print_pass_label(
+            self.socket,
+            recipe,
+            last.serial,
+            last.id,
+            shift.operator.code,
+            made=made,
+            reprint_reason=reason.strip(),
+        )
+
+    # == history ===============================================================================
+
+    def shift_history(self, shift: Shift, since: dt.datetime, limit: int = 20) -> list[HistoryRow]:
+        summary = self.socket.store.shift_summary(self.config.station_id, since, last=limit)
+        return [
+            HistoryRow(
+                p.attempt_id,
+                p.serial,
+                p.outcome.value,
+                p.failure_code or "",
+                p.cycle_time_s,
+                p.started_at,
+            )
+            for p in summary.recent
+        ]
+
+    def shift_counters(self, shift: Shift, since: dt.datetime) -> ShiftCounters:
+        s = self.socket.store.shift_summary(self.config.station_id, since, last=0)
+        errors = sum(
+            1
+            for p in self.socket.store.shift_summary(self.config.station_id, since, last=500).recent
+            if p.outcome is AttemptOutcome.ERROR
+        )
+        return ShiftCounters(s.passed, s.failed - errors, errors, s.first_pass_yield)
+
+    def trace(self, serial: str) -> list[Section]:
+        return trace_sections(self.socket.store.trace(serial.strip()), serial.strip())
+
+    # == engineer mode =========================================================================
+
+    def _connect_gauge(self, recipe: Recipe | None) -> tuple[Gauge, Callable[[], None]]:
+        bus = self.socket.open_bus()
+        transport = SMBusTransport(bus.bus, bus.clock, pec=self.config.pec)
+        timings = gauge_timings(recipe) if recipe is not None else None
+        return Gauge(transport, clock=bus.clock, timings=timings), bus.close
+
+    def gauge_snapshot(self, shift: Shift | None) -> list[Section]:
+        gauge, close = self._connect_gauge(self._recipe(shift) if shift else None)
+        try:
+            return gauge_sections(gauge)
+        finally:
+            close()
+
+    def recipe_details(self, shift: Shift) -> list[Section]:
+        recipe = self._recipe(shift)
+        head = Section(
+            "Recipe",
+            (
+                ("name", recipe.name),
+                ("version", recipe.version),
+                ("hash", recipe.content_hash),
+                ("profile", recipe.profile.id),
+                ("firmware", ", ".join(recipe.firmware)),
+                ("mode", recipe.mode),
+                ("serial pattern", recipe.serial.pattern),
+                ("key set", recipe.security.key_set),
+            ),
+        )
+        rows = []
+        for s in recipe.settings:
+            p = s.parameter
+            rows.append(
+                (
+                    recipe.profile.short_name(p),
+                    f"{p.format(s.raw)}  @0x{p.address:04X}  [{p.encode(s.raw).hex(' ')}]",
+                )
+            )
+        return [head, Section("Parameters", tuple(rows))]
+
+    def recipe_diff_against_pack(self, shift: Shift) -> list[Section]:
+        """Read the connected pack's values for the recipe's parameters (unsealing with the
+        recipe's key set, and sealing again if it came sealed) and show what differs."""
+        recipe = self._recipe(shift)
+        gauge, close = self._connect_gauge(recipe)
+        try:
+            arrived = gauge.security_mode()
+            keys = self.socket.keys.get(recipe.security.key_set)
+            if arrived is SecurityMode.SEALED:
+                gauge.unseal(keys)
+            try:
+                blocks = sorted(
+                    {a - a % BLOCK_SIZE for s in recipe.settings for a in s.parameter.addresses}
+                )
+                image = read_blocks(gauge, blocks, None, None)
+            finally:
+                if arrived is SecurityMode.SEALED:
+                    gauge.seal()
+            pack = recipe.decode_values(image)
+        finally:
+            close()
+        rows = []
+        for s in recipe.settings:
+            p = s.parameter
+            have = pack.get(p.key)
+            shown = p.format(have) if have is not None else "?"
+            mark = "same" if have == s.raw else "DIFFERS"
+            rows.append(
+                (recipe.profile.short_name(p), f"recipe {p.format(s.raw)} | pack {shown} | {mark}")
+            )
+        differing = sum(1 for _, text in rows if text.endswith("DIFFERS"))
+        return [
+            Section("Recipe vs pack", (("parameters differing", f"{differing} of {len(rows)}"),)),
+            Section("Parameters", tuple(rows)),
+        ]
+
+    def release_recipe(self, path: Path, by: Badge) -> RecipeChoice:
+        if by.role is not Role.ENGINEER:
+            raise ValueError(f"badge {by.code} is not an engineer badge: only engineers release")
+        try:
+            recipe = load_recipe(path, self.recipes.profiles, known_key_sets=self.socket.keys.ids())
+        except RecipeError as exc:
+            raise ValueError(str(exc)) from None
+        released = self.socket.store.release_recipe(
+            recipe.name,
+            recipe.version,
+            recipe.content_hash,
+            recipe.canonical_text,
+            by.code,
+            station=self.config.station_id,
+        )
+        self.recipes.add(recipe)
+        return RecipeChoice(
+            name=released.name,
+            version=released.version,
+            hash=released.hash,
+            description=recipe.description,
+            serial_example=recipe.serial.example,
+            released_by=released.released_by,
+            released_at=released.released_at,
+        )
+
+
+def _active(recipe: Recipe) -> ActiveRecipe:
+    return ActiveRecipe(
+        name=recipe.name,
+        version=recipe.version,
+        hash=recipe.content_hash,
+        description=recipe.description,
+        product=recipe.label.product,
+        serial_pattern=recipe.serial.pattern,
+        serial_example=recipe.serial.example,
+        steps=steps_for(recipe),
+    )
