@@ -118,7 +118,7 @@ def _energy(profile: Profile, values: Mapping[str, RawValue]) -> list[Finding]:
             _fmt(energy, "cWh") + f" ({format_number(energy / 100)} Wh)",
             f"design energy does not match design capacity × design voltage = "
             f"{_fmt(cap, 'mAh')} × {_fmt(volts, 'mV')} = {_fmt(expected, 'cWh')}{hint}",
-            f"{format_number(expected * (1 - ENERGY_TOLERANCE))}..."
+            f"{format_number(expected * (1 - ENERGY_TOLERANCE))}.."
             f"{format_number(expected * (1 + ENERGY_TOLERANCE))} cWh (±2 %)",
         )
     ]

@@ -98,11 +98,11 @@ def _byte(field: str) -> int:
     if not field or any(c not in "0123456789abcdefABCDEF" for c in field):
         raise ValueError(f"{field!r} is not hexadecimal")
     value = int(field, 16)
-    if len(field) % 2:
-        raise ValueError(f"{field!r} has an odd number of hex digits (bytes are two digits)")
     if len(field) > 2:
         over = f" = 0x{value:X} > 0xFF" if value > 0xFF else ""
         raise ValueError(f"{field!r}{over}: a byte is exactly two hex digits")
+    if len(field) % 2:
+        raise ValueError(f"{field!r} has an odd number of hex digits (bytes are two digits)")
     return value
 
 

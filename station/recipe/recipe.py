@@ -611,7 +611,8 @@ class _Loader:
             self._cross(profile, values, cells, chemistry, nominal, settings)
 
         if ctx.problems:
-            raise RecipeInvalid(ctx.problems)
+            # In file order, so an engineer works down the file once.
+            raise RecipeInvalid(sorted(ctx.problems, key=lambda p: (p.file, p.line or 0)))
         # No problem was found, so every piece was built.
         assert profile is not None
         assert chemistry is not None

@@ -254,6 +254,7 @@ def _key_row(row: GGRow, keys: dict[str, int], problems: list[Problem], name: st
 def _profile_from_gg(
     gg: GGFile, profile_id: str, firmware: str, problems: list[Problem]
 ) -> Profile:
+    source = f"bqStudio export {Path(gg.name).name} (addresses as exported; unverified)"
     params: list[Parameter] = []
     for row in gg.rows:
         if row.is_key_row:
@@ -322,7 +323,7 @@ def _profile_from_gg(
                 maximum,
                 default,
                 False,
-                f"bqStudio export {gg.name}",
+                source,
                 line=row.line,
             )
         )
@@ -336,9 +337,7 @@ def _profile_from_gg(
         parameters=tuple(params),
         runtime_classes=DEFAULT_RUNTIME_CLASSES,
         calibration_classes=DEFAULT_CALIBRATION_CLASSES,
-        sources={
-            "gg-export": f"bqStudio export {Path(gg.name).name} (addresses as exported; unverified)"
-        },
+        sources={"gg-export": source},
     )
 
 
