@@ -14,7 +14,7 @@ from station.bus import SMBusTransport
 from station.bus.spec import OpenedBus, open_bus
 from station.gauge import Gauge, SecurityMode
 from station.keys import KeyStore
-from station.recipe.image import DF_START, DF_SIZE, DataFlashImage, block_of
+from station.recipe.image import DF_SIZE, DF_START, DataFlashImage, block_of
 from station.recipe.recipe import Recipe, load_recipe
 from station.recipe.serial import decode_sbs_date
 from tests.recipe.helpers import EXAMPLE_4S
