@@ -1,1 +1,138 @@
-"""Recipes and gauge profiles: what to write into a pack, validated before any pack sees it."""
+"""Recipes and gauge profiles: what to write into a pack, validated before any pack sees it.
+
+The sequence uses, in order::
+
+    recipe = load_recipe(path, ProfileLibrary([extra_dir]))      # RecipeInvalid lists problems
+    recipe.content_hash, recipe.canonical_text                   # what the database pins
+    unit = recipe.identify(scanned)                              # SerialRejected
+    recipe.check_identity(device_type, "1.09")                   # FirmwareMismatch
+    target = recipe.target(scanned, today)                       # parameters + per-unit bytes
+    current = DataFlashImage.read_from(gauge, target.blocks())   # through the gauge driver
+    plan = recipe.plan(target, current)                          # PlanError when unsafe
+    plan.check_allowed(emulated=bus.emulated)                    # UnverifiedWriteRefused
+    plan.backup_blocks, plan.writes, plan.verify, plan.final_check, plan.changes
+    recipe.checks.evaluate(...), recipe.label, recipe.security, recipe.backup
+"""
+
+from station.recipe.dftypes import DFType, RawValue
+from station.recipe.errors import (
+    CodecError,
+    FileFormatError,
+    FirmwareMismatch,
+    FlashStreamFailed,
+    PlanError,
+    Problem,
+    ProblemsError,
+    ProfileInvalid,
+    ProfileNotFound,
+    RecipeError,
+    RecipeInvalid,
+    SerialRejected,
+    UnverifiedWriteRefused,
+)
+from station.recipe.flashstream import (
+    FlashStream,
+    FlashStreamProgress,
+    FlashStreamResult,
+    SMBusPrimitives,
+    parse_flashstream,
+    run_flashstream,
+)
+from station.recipe.golden import GoldenImage, load_golden
+from station.recipe.image import (
+    BLOCK_SIZE,
+    DF_END,
+    DF_SIZE,
+    DF_START,
+    WRITABLE_END,
+    DataFlashAccess,
+    DataFlashImage,
+    block_of,
+)
+from station.recipe.plan import (
+    BlockCheck,
+    BusEstimate,
+    DFWrite,
+    ParameterChange,
+    Target,
+    WritePlan,
+    plan_writes,
+)
+from station.recipe.profile import BitField, Parameter, Profile, Timing, UnknownParameter
+from station.recipe.profile_file import ProfileLibrary, load_profile, package_profile_dir
+from station.recipe.recipe import (
+    BackupPolicy,
+    CheckOutcome,
+    LabelFields,
+    PostChecks,
+    Recipe,
+    ReferencedFile,
+    SecuritySettings,
+    Setting,
+    load_recipe,
+    validate_recipe,
+)
+from station.recipe.serial import SerialRule, UnitIdentity, decode_sbs_date, sbs_date
+
+__all__ = [
+    "BLOCK_SIZE",
+    "DF_END",
+    "DF_SIZE",
+    "DF_START",
+    "WRITABLE_END",
+    "BackupPolicy",
+    "BitField",
+    "BlockCheck",
+    "BusEstimate",
+    "CheckOutcome",
+    "CodecError",
+    "DFType",
+    "DFWrite",
+    "DataFlashAccess",
+    "DataFlashImage",
+    "FileFormatError",
+    "FirmwareMismatch",
+    "FlashStream",
+    "FlashStreamFailed",
+    "FlashStreamProgress",
+    "FlashStreamResult",
+    "GoldenImage",
+    "LabelFields",
+    "Parameter",
+    "ParameterChange",
+    "PlanError",
+    "PostChecks",
+    "Problem",
+    "ProblemsError",
+    "Profile",
+    "ProfileInvalid",
+    "ProfileLibrary",
+    "ProfileNotFound",
+    "RawValue",
+    "Recipe",
+    "RecipeError",
+    "RecipeInvalid",
+    "ReferencedFile",
+    "SMBusPrimitives",
+    "SecuritySettings",
+    "SerialRejected",
+    "SerialRule",
+    "Setting",
+    "Target",
+    "Timing",
+    "UnitIdentity",
+    "UnknownParameter",
+    "UnverifiedWriteRefused",
+    "WritePlan",
+    "block_of",
+    "decode_sbs_date",
+    "load_golden",
+    "load_profile",
+    "load_recipe",
+    "package_profile_dir",
+    "parse_flashstream",
+    "plan_writes",
+    "run_flashstream",
+    "sbs_date",
+    "validate_recipe",
+]

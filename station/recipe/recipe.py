@@ -381,7 +381,8 @@ class Recipe:
     ) -> WritePlan:
         """The writes for one pack, refusing a result the cross-checks call unsafe."""
         result = plan_writes(target, current, backup=self.backup.policy, speed_hz=speed_hz)
-        roles = [p for p in self.profile.parameters if p.key in set(self.profile.roles.keys())]
+        role_keys = set(self.profile.roles.keys())
+        roles = [p for p in self.profile.parameters if p.key in role_keys]
         values = self.profile.decode(result.after, roles)
         findings = cross_check(
             self.profile,

@@ -118,3 +118,46 @@ def test_a_second_run_writes_nothing_and_a_new_serial_little(bench: Bench) -> No
     other, plan = _program(bench, recipe, "PK4S-000124")
     assert other == len(plan.writes)
     assert {c.name for c in plan.changes} == {"Serial Number", "Manufacturer Info Block A11"}
+
+
+def _stream_for(device: Any, expect_capacity: bytes) -> str:
+    """Unseal, write Design Capacity mAh, read its block back and compare all 34 bytes."""
+    block = bytearray(device.df_peek(0x4440, 32))
+    block[0x444D - 0x4440 : 0x444F - 0x4440] = expect_capacity
+    expected = " ".join(f"{b:02X}" for b in bytes([0x40, 0x44]) + bytes(block))
+    return (
+        "; unseal with the TI default keys\n"
+        "SWW: 16 00 14 04\nSWW: 16 00 72 36\nX: 10\n"
+        "; Design Capacity mAh = 10500\n"
+        "SWB: 16 44 4D 44 04 29\nX: 20\n"
+        "SWB: 16 44 40 44\n"
+        f"SCL: 16 44 22 {expected}\n"
+    )
+
+
+def test_flashstream_runs_on_the_emulated_pack(bench: Bench) -> None:
+    from station.recipe.flashstream import parse_flashstream, run_flashstream
+
+    stream = parse_flashstream(_stream_for(bench.device, bytes([0x04, 0x29])), "demo.bq.fs")
+    transport = bench.gauge.transport
+    started = bench.opened.clock.monotonic()
+    done: list[int] = []
+    result = run_flashstream(
+        stream, transport, bench.opened.clock, progress=lambda p: done.append(p.done)
+    )
+    assert result.lines_run == len(stream.lines) == len(done)
+    assert bench.device.df_peek(0x444D, 2) == bytes([0x04, 0x29])
+    assert bench.opened.clock.monotonic() - started >= 0.030
+
+
+def test_flashstream_compare_failure_stops_with_the_line(bench: Bench) -> None:
+    from station.recipe.errors import FlashStreamFailed
+    from station.recipe.flashstream import parse_flashstream, run_flashstream
+
+    text = _stream_for(bench.device, bytes([0x05, 0x29]))  # expects a value never written
+    stream = parse_flashstream(text, "demo.bq.fs")
+    with pytest.raises(FlashStreamFailed) as exc:
+        run_flashstream(stream, bench.gauge.transport, bench.opened.clock)
+    assert exc.value.line_number == 9
+    assert exc.value.compare
+    assert "byte 15 reads 0x04, the file expects 0x05" in str(exc.value)
