@@ -19,6 +19,7 @@ from station.recipe import dftypes
 from station.recipe.dftypes import DFType, RawValue
 from station.recipe.errors import CodecError, RecipeError, UnverifiedWriteRefused
 from station.recipe.image import DataFlashImage
+from station.recipe.serial import decode_sbs_date
 from station.recipe.units import UnitError, convert, format_number
 
 EngValue = int | Decimal | float | str
@@ -173,6 +174,9 @@ class Parameter:
             return f'"{raw}"'
         if self.is_hex and isinstance(raw, int):
             return f"0x{raw:0{2 * self.size}X}"
+        if self.unit == "date" and isinstance(raw, int):
+            day = decode_sbs_date(raw)
+            return f"{raw} ({day.isoformat()})" if day else f"{raw} (no date)"
         eng = self.to_engineering(raw)
         text = f"{eng:.7g}" if isinstance(eng, float) else str(eng)
         return f"{text} {self.unit}".strip()

@@ -6,6 +6,8 @@ import csv
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from station.recipe.errors import ProfileInvalid, ProfileNotFound, UnverifiedWriteRefused
 from station.recipe.profile import Profile, UnknownParameter
@@ -295,3 +297,62 @@ def test_decode_and_default_image(r1: Profile) -> None:
     assert values["Protections:OTC:Threshold"] == 550
     assert values["SBS Configuration:Data:Device Name"] == "BQ40Z50"
     assert len(values) == len(r1.parameters)
+
+
+TRM_ROW = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "0x4481",
+                "I2",
+                "U1",
+                "H2",
+                "S21",
+                "F4",
+                "mV",
+                "0.1°C",
+                "Hex",
+                "x",
+                "0x0",
+                "0xff",
+                "-5",
+                "32767",
+                "CUV",
+                "Threshold",
+            ]
+        ),
+        st.text(max_size=6),
+    ),
+    min_size=0,
+    max_size=10,
+).map(lambda cells: ",".join(f'"{c}"' if "," in c else c for c in cells))
+
+
+@settings(max_examples=200)
+@given(st.lists(TRM_ROW, max_size=6), st.booleans())
+def test_fuzz_trm_table(rows: list[str], with_header: bool) -> None:
+    from station.recipe.errors import FileFormatError
+    from station.recipe.trm_table import parse_trm_table
+
+    text = "class,subclass,address,type,name,min,max,default,unit\n" if with_header else ""
+    text += "\n".join(rows)
+    try:
+        params = parse_trm_table(text, "fuzz.csv", source="s")
+    except FileFormatError as exc:
+        params, problems = [], list(exc.problems)
+    else:
+        problems = []
+    assert all(p.line is not None and p.line >= 1 for p in problems)
+    assert all(p.dtype.size >= 1 for p in params)
+
+
+@settings(max_examples=200)
+@given(st.lists(TRM_ROW, max_size=6))
+def test_fuzz_profile_table(rows: list[str]) -> None:
+    from station.recipe.profile_file import COLUMNS, _Collector, parse_table
+
+    text = ",".join(COLUMNS) + "\n" + "\n".join(rows)
+    found = _Collector()
+    params = parse_table(text, "fuzz.csv", {"s": "source"}, found)
+    assert all(p.line is not None for p in params)
+    assert all(p.line is None or p.line >= 1 for p in found.problems)

@@ -7,6 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from station.recipe.errors import Problem, SerialRejected
 from station.recipe.recipe import load_recipe, validate_recipe
@@ -350,3 +352,57 @@ def test_target_for_a_serial_and_date() -> None:
     assert text == b"PK4S-000123".ljust(32, b"\0")
     assert t.sbs_serial == 123
     assert t.manufacture_date == packed
+
+
+TOML_VALUES = st.one_of(
+    st.integers(-(2**40), 2**40).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.booleans().map(lambda b: "true" if b else "false"),
+    st.text(max_size=12).map(
+        lambda t: '"' + t.replace("\\", "").replace('"', "").replace("\n", "") + '"'
+    ),
+    st.sampled_from(
+        [
+            '"4250 mV"',
+            '"-3 A"',
+            '"0x1FF"',
+            "{ cells = 9 }",
+            "{ SLEEP = 1 }",
+            "[1, 2]",
+            '"55.0 °C"',
+            '"1e99 mV"',
+            '"nan mV"',
+            "{}",
+            '{ base = "zz" }',
+        ]
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            "COV Threshold Low Temp",
+            "OTC Threshold",
+            "DA Configuration",
+            "Device Name",
+            "OCD1 Delay",
+            "Mfg Status Init",
+            "CC Gain",
+        ]
+    ),
+    TOML_VALUES,
+)
+def test_fuzz_any_value_is_a_problem_or_a_valid_recipe(name: str, value: str) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        text = EXAMPLE_4S.read_text(encoding="utf-8")
+        lines = [ln for ln in text.splitlines() if not ln.startswith(f'"{name}"')]
+        body = "\n".join(lines).replace("[parameters]\n", f'[parameters]\n"{name}" = {value}\n')
+        path = Path(tmp) / "fuzz.toml"
+        path.write_text(body, encoding="utf-8")
+        found = validate_recipe(path)
+        assert all(p.file == str(path) for p in found)
+        assert all(p.line is None or p.line >= 1 for p in found)
