@@ -20,8 +20,8 @@ readonly MODULES_CONF=/etc/modules-load.d/station-i2c.conf
 readonly SYSCTL_CONF=/etc/sysctl.d/60-station-console.conf
 readonly WRAPPER=/usr/local/bin/station
 readonly INSTALL_LOG=$DATA_DIR/install.log
-# i2c: /dev/i2c-* (udev rule below); dialout: USB serial scanners/printers; lp: /dev/usb/lp*.
-readonly SERVICE_GROUPS=i2c,dialout,lp
+# i2c: /dev/i2c-* (the udev rule below); dialout: USB serial devices such as scanners.
+readonly SERVICE_GROUPS=i2c,dialout
 
 script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 readonly script_dir

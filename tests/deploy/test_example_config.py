@@ -93,12 +93,25 @@ def test_environment_still_overrides_the_example(variable: str) -> None:
         "STATION_DB": "sqlite:////tmp/other.sqlite3",
         "STATION_KEYS": "/tmp/keys.toml",
         "STATION_RECIPES": "/tmp/recipes",
+        "STATION_PROFILES": "/tmp/profiles",
         "STATION_PRINTER": "file:/tmp/labels",
         "STATION_LABELS": "/tmp/labels",
         "STATION_SUPERVISOR_BADGES": "SUP-1,SUP-2",
         "STATION_ENGINEER_BADGES": "ENG-1",
     }
+    if variable not in values:
+        pytest.fail(f"{variable} is new: give it a test value here and document it in the example")
     config = load_config(EXAMPLE, environ={variable: values[variable]})
     setting = ENV_OVERRIDES[variable]
     assert config.sources[setting] == f"environment {variable}"
     assert getattr(config, setting) != getattr(load_config(EXAMPLE, environ={}), setting)
+
+
+def test_printer_value_and_examples_are_accepted_printer_specs() -> None:
+    from station.labels.printers import parse_printer_spec
+
+    block = setting_blocks(EXAMPLE.read_text(encoding="utf-8"))["printer"]
+    examples = re.findall(r'e\.g\. "([^"]+)"', block)
+    assert {spec.split(":")[0] for spec in examples} == {"zpl-tcp", "cups"}
+    for spec in [load_config(EXAMPLE, environ={}).printer, *examples]:
+        parse_printer_spec(spec)  # raises PrinterSpecError for a form the station refuses

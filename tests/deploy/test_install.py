@@ -322,3 +322,21 @@ def test_scripts_are_shellcheck_clean() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is missing")
+def test_unit_has_no_unknown_or_invalid_directives(installed: Installed, tmp_path: Path) -> None:
+    unit = installed.prefix / "etc/systemd/system/station-terminal.service"
+    # The venv's path exists only on the terminal: verify the directives with a program that exists.
+    checked = tmp_path / "station-terminal.service"
+    text = unit.read_text(encoding="utf-8")
+    checked.write_text(re.sub(r"(?m)^ExecStart=.*$", "ExecStart=/bin/true", text), encoding="utf-8")
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(checked)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", result.stderr
