@@ -31,6 +31,7 @@ from station.store.models import (
     Step,
 )
 from station.store.records import (
+    LABEL_STEP,
     SEAL_STEP,
     VERIFY_STEP,
     AttemptOutcome,
@@ -302,7 +303,13 @@ def unproven(s: Session, attempt_id: int) -> list[str]:
         for kind in (SEAL_STEP, VERIFY_STEP)
         if not any(k == kind and o == StepOutcome.PASS for _, _, k, o in steps)
     ]
-    problems += [f"step {n} {name!r} ended {o}" for n, name, _, o in steps if o in _BAD_STEP]
+    # A label that did not print does not unmake a pass: the pack is sealed and verified, and the
+    # label is recorded NOT printed for a later reprint.
+    problems += [
+        f"step {n} {name!r} ended {o}"
+        for n, name, k, o in steps
+        if o in _BAD_STEP and k != LABEL_STEP
+    ]
     return problems
 
 

@@ -74,6 +74,8 @@ class AuditAction(StrEnum):
 #: ``StepRecord.kind`` values the PASS rule looks for: PASS needs one passing step of each
 SEAL_STEP = "seal"
 VERIFY_STEP = "verify"
+#: a label step may fail (printer offline) without unmaking a PASS
+LABEL_STEP = "label"
 
 
 # ---- what the sequence engine hands over -------------------------------------------------------

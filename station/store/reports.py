@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
@@ -127,16 +128,40 @@ def export(db: Database, f: ReportFilter) -> Iterator[ExportRow]:
     after = aliased(AttemptImage)
     before_img = aliased(FlashImage)
     after_img = aliased(FlashImage)
+    # Plain columns in ExportRow's field order: no ORM objects to build for a bulk export.
+    columns = (
+        Pack.serial,
+        Attempt.id,
+        Attempt.attempt_no,
+        Attempt.station_id,
+        Attempt.socket,
+        Attempt.operator,
+        Attempt.work_order,
+        Attempt.lot,
+        Attempt.recipe_name,
+        Attempt.recipe_version,
+        Attempt.recipe_hash,
+        Attempt.software_version,
+        Attempt.key_set_id,
+        Attempt.started_at,
+        Attempt.ended_at,
+        Attempt.cycle_time_s,
+        Attempt.outcome,
+        Attempt.failure_code,
+        Attempt.failing_step,
+        Attempt.reason,
+        Attempt.rework_of,
+        Attempt.label_state,
+        before_img.sha256,
+        after_img.sha256,
+    )
     where = conditions(f)
     last_id = 0
     while True:
         query = (
-            select(Attempt, Pack.serial, before_img.sha256, after_img.sha256)
-            .join(Pack, Pack.id == Attempt.pack_id)
-            .outerjoin(
-                before,
-                and_(before.attempt_id == Attempt.id, before.role == "BEFORE"),
-            )
+            select(*columns)
+            .join_from(Attempt, Pack, Pack.id == Attempt.pack_id)
+            .outerjoin(before, and_(before.attempt_id == Attempt.id, before.role == "BEFORE"))
             .outerjoin(before_img, before_img.id == before.image_id)
             .outerjoin(after, and_(after.attempt_id == Attempt.id, after.role == "AFTER"))
             .outerjoin(after_img, after_img.id == after.image_id)
@@ -146,36 +171,11 @@ def export(db: Database, f: ReportFilter) -> Iterator[ExportRow]:
         )
         with db.tx() as s:
             page = s.execute(query).all()
-        for a, serial, before_sha, after_sha in page:
-            yield ExportRow(
-                serial=serial,
-                attempt_id=a.id,
-                attempt_no=a.attempt_no,
-                station_id=a.station_id,
-                socket=a.socket,
-                operator=a.operator,
-                work_order=a.work_order,
-                lot=a.lot,
-                recipe_name=a.recipe_name,
-                recipe_version=a.recipe_version,
-                recipe_hash=a.recipe_hash,
-                software_version=a.software_version,
-                key_set_id=a.key_set_id,
-                started_at=a.started_at,
-                ended_at=a.ended_at,
-                cycle_time_s=a.cycle_time_s,
-                outcome=a.outcome,
-                failure_code=a.failure_code,
-                failing_step=a.failing_step,
-                reason=a.reason,
-                rework_of=a.rework_of,
-                label_state=a.label_state,
-                before_image_sha256=before_sha,
-                after_image_sha256=after_sha,
-            )
+        for row in page:
+            yield ExportRow(*cast(tuple[Any, ...], row))
         if len(page) < PAGE:
             return
-        last_id = page[-1][0].id
+        last_id = int(page[-1][1])
 
 
 def export_measurements(db: Database, f: ReportFilter) -> Iterator[MeasurementExportRow]:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
 from station.store import (
+    EXPORT_COLUMNS,
+    MEASUREMENT_EXPORT_COLUMNS,
     AttemptOutcome,
+    AttemptSummary,
     CountBy,
+    ExportRow,
     ImageRole,
     LabelOutcome,
+    MeasurementExportRow,
     MeasurementOutcome,
     MeasurementRecord,
     ParameterChange,
@@ -262,3 +269,13 @@ def test_generated_data_reports_what_was_generated(store: Store) -> None:
     # a second batch appends after the first
     generate(store.engine, DemoSpec(attempts=50, seed=8))
     assert store.report().attempts == 650
+
+
+def test_export_rows_agree_with_the_attempts_field_by_field(line: Store) -> None:
+    assert tuple(f.name for f in fields(ExportRow)) == EXPORT_COLUMNS
+    assert tuple(f.name for f in fields(MeasurementExportRow)) == MEASUREMENT_EXPORT_COLUMNS
+    shared = [n for n in EXPORT_COLUMNS if n in {f.name for f in fields(AttemptSummary)}]
+    for row in line.export():
+        summary = line.get_attempt(row.attempt_id)
+        for name in shared:
+            assert getattr(row, name) == getattr(summary, name), name
