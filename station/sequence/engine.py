@@ -296,6 +296,7 @@ class PackRun:
             started = self.socket.now()
             t0 = time.monotonic()
             self.on_event(StepStarted(step, index))
+            outcome, failure = Outcome.PASS, None
             try:
                 if not self._state.sealed:
                     self._checkpoint()
@@ -303,17 +304,23 @@ class PackRun:
                 summary = handlers[step]()
             except AbortRequested:
                 failure = self._aborted(step)
-                self._record(step, index, started, t0, Outcome.ABORTED, failure.reason, failure)
-                return failure
+                outcome, summary = Outcome.ABORTED, failure.reason
             except Exception as exc:
                 failure = self._left_state(failure_from(step, exc))
-                if step is StepId.LABEL:
-                    # The pack is sealed and passed: a printer fault does not change that.
-                    self._record(step, index, started, t0, Outcome.ERROR, failure.reason, failure)
-                    continue
-                self._record(step, index, started, t0, failure.outcome, failure.reason, failure)
+                outcome, summary = failure.outcome, failure.reason
+            try:
+                self._record(step, index, started, t0, outcome, summary, failure)
+            except Exception as exc:
+                # A step that cannot be recorded ends the run: nothing is done to a pack that
+                # the database cannot account for, and above all it is not sealed.
+                lost = self._left_state(failure_from(step, exc))
+                result = StepResult(step, Outcome.ERROR, time.monotonic() - t0, lost.reason, lost)
+                self._results.append(result)
+                self.on_event(StepFinished(result))
+                return lost
+            if failure is not None and not (step is StepId.LABEL and outcome is Outcome.ERROR):
                 return failure
-            self._record(step, index, started, t0, Outcome.PASS, summary, None)
+            # A printer fault does not unmake a pass: the pack is sealed and verified.
         return None
 
     # == steps ==================================================================================
@@ -704,10 +711,9 @@ class PackRun:
             )
         elif state.verified:
             what = "UNSEALED, programmed and verified but NOT sealed; run it again to seal it"
-        elif state.unsealed_by_us and self._conn is not None and failure.outcome is Outcome.FAIL:
+        elif state.unsealed_by_us and self._conn is not None:
+            # Nothing changed: give the pack back sealed, as it came (best effort on a bad bus).
             what = self._reseal("nothing was written")
-        elif state.unsealed_by_us:
-            what = "nothing was written; the pack may be left UNSEALED"
         else:
             what = "nothing was written"
         return Failure(

@@ -1,0 +1,76 @@
+"""Every emulator scenario and injected fault ends in the right outcome and code; a pack that did
+not verify is never sealed; the database always holds the attempt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from station.sequence.events import Outcome, StepId
+from station.store import AttemptOutcome
+from tests.sequence.conftest import make_bench
+
+CASES = [
+    # scenario, outcome, failure code, failing step, pack sealed afterwards
+    ("foreign-keys", Outcome.FAIL, "SEALED_UNKNOWN_KEYS", StepId.UNSEAL, True),
+    ("wrong-device", Outcome.FAIL, "WRONG_DEVICE", StepId.IDENTIFY, True),
+    ("3-cells", Outcome.FAIL, "CELL_COUNT", StepId.VERIFY, False),
+    ("pf", Outcome.FAIL, "PF_STATUS", StepId.VERIFY, False),
+    ("safety", Outcome.FAIL, "SAFETY_STATUS", StepId.VERIFY, False),
+    ("hot", Outcome.FAIL, "TEMPERATURE", StepId.VERIFY, False),
+    ("imbalance", Outcome.FAIL, "CELL_IMBALANCE", StepId.VERIFY, False),
+    ("stuck-flash", Outcome.FAIL, "VERIFY_MISMATCH", StepId.VERIFY, False),
+    ("nack-mid-write", Outcome.ERROR, "BUS_NACK", StepId.APPLY, False),
+    ("gone-mid-write", Outcome.ERROR, "GAUGE_NOT_RESPONDING", StepId.APPLY, False),
+]
+
+
+@pytest.mark.parametrize(("scenario", "outcome", "code", "step", "sealed"), CASES)
+def test_scenario_outcome(
+    tmp_path: Path, scenario: str, outcome: Outcome, code: str, step: StepId, sealed: bool
+) -> None:
+    bench = make_bench(tmp_path, scenario)
+    result = bench.run()
+    assert result.outcome is outcome
+    assert result.failure is not None
+    assert (result.failure.code, result.failure.step) == (code, step)
+    assert result.failure.reason and result.failure.action and result.failure.pack_state
+    # Never sealed after a failed verify; a pack that arrived sealed and got no write is sealed
+    # again (or never opened).
+    assert (bench.device.security_mode == "SEALED") is sealed
+    assert not result.sealed or sealed
+    trace = bench.store.trace("PK4S-000123")
+    assert trace is not None
+    (attempt,) = trace.attempts
+    assert attempt.summary.outcome is AttemptOutcome(outcome.value)
+    assert attempt.summary.failure_code == code
+    assert attempt.summary.failing_step == step.value
+    kinds = [s.kind for s in attempt.steps]
+    assert "seal" not in [s.kind for s in attempt.steps if s.outcome.value == "PASS"]
+    assert kinds[-1] == "record"
+
+
+def test_failed_verify_leaves_the_pack_unsealed_and_says_so(tmp_path: Path) -> None:
+    bench = make_bench(tmp_path, "3-cells")
+    result = bench.run()
+    assert result.failure is not None
+    assert "NOT sealed" in result.failure.pack_state
+    assert bench.device.security_mode != "SEALED"
+
+
+def test_a_failed_pack_passes_on_a_fresh_attempt_once_fixed(tmp_path: Path) -> None:
+    bench = make_bench(tmp_path, "nack-mid-write")
+    assert bench.run().outcome is Outcome.ERROR
+    # The fixture is fixed: same pack (half-written, unsealed), no more faults.
+    bench.device.faults.df_write_nack_from = None
+    result = bench.run()
+    assert result.passed, result.failure
+    history = bench.store.pack_history("PK4S-000123")
+    assert [a.outcome for a in history] == [AttemptOutcome.ERROR, AttemptOutcome.PASS]
+
+
+def test_flaky_bus_passes_through_retries(tmp_path: Path) -> None:
+    bench = make_bench(tmp_path, "flaky")
+    result = bench.run()
+    assert result.passed, result.failure
