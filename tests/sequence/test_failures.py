@@ -35,7 +35,9 @@ def test_scenario_outcome(
     assert result.outcome is outcome
     assert result.failure is not None
     assert (result.failure.code, result.failure.step) == (code, step)
-    assert result.failure.reason and result.failure.action and result.failure.pack_state
+    assert result.failure.reason
+    assert result.failure.action
+    assert result.failure.pack_state
     # Never sealed after a failed verify; a pack that arrived sealed and got no write is sealed
     # again (or never opened).
     assert (bench.device.security_mode == "SEALED") is sealed
