@@ -7,6 +7,7 @@ The package is installed from a snapshot of the source tree with --no-deps: the 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -32,7 +33,6 @@ VENV = "opt/packline-station/venv"
 class Installed:
     prefix: Path
     source: Path
-    output: str
 
 
 def snapshot_source(dest: Path) -> Path:
@@ -94,12 +94,25 @@ def copy_prefix(installed: Installed, dest: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    base = tmp_path_factory.mktemp("install")
-    source = snapshot_source(base / "src")
-    prefix = base / "root"
-    result = run_install(prefix, source)
-    assert result.returncode == 0, result.stderr + result.stdout
-    return Installed(prefix, source, result.stdout)
+    """One install per test run, shared read-only: tests that change a tree work on a copy.
+
+    Under pytest-xdist the workers share the folder above their own and take turns through a
+    lock, so the install runs once rather than once per worker.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    base = shared / "deploy-install"
+    with (shared / "deploy-install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = base / "output.txt"
+        if not done.exists():
+            shutil.rmtree(base, ignore_errors=True)
+            source = snapshot_source(base / "src")
+            result = run_install(base / "root", source)
+            assert result.returncode == 0, result.stderr + result.stdout
+            done.write_text(result.stdout, encoding="utf-8")
+    return Installed(base / "root", base / "src")
 
 
 def mode_of(path: Path) -> int:
