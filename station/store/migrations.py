@@ -6,6 +6,7 @@ The migrations live in ``db/migrations`` in the checkout and are copied into the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from importlib.resources import files
 from pathlib import Path
@@ -16,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 import station
 from station.store.engine import describe, unavailable
@@ -24,6 +25,9 @@ from station.store.errors import MigrationsNotFoundError, SchemaError
 
 #: serialises concurrent upgrades of one PostgreSQL database by several stations starting at once
 _PG_UPGRADE_LOCK = 0x53544E31  # "STN1"
+#: Alembic's ``context`` and ``op`` are process-wide proxies: two threads migrating at once would
+#: run each other's operations on each other's connections. One Alembic command at a time.
+_ALEMBIC = threading.Lock()
 
 
 def migration_candidates() -> list[Path]:
@@ -70,20 +74,24 @@ def upgrade(engine: Engine, migrations: Path | None = None) -> None:
     """Bring the database to the newest schema; a database already there is left untouched."""
     cfg = alembic_config(migrations)
     try:
-        with engine.begin() as conn:
+        with _ALEMBIC, engine.begin() as conn:
+            # Take the database's write lock first, so a second station starting at the same
+            # moment waits, then finds the schema at head and does nothing.
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_UPGRADE_LOCK})
+            elif conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             _run(cfg, conn, lambda: command.upgrade(cfg, "head"))
-    except DBAPIError as exc:
+    except (OperationalError, InterfaceError) as exc:
         raise unavailable(engine, exc) from exc
-    except CommandError as exc:
+    except (CommandError, DBAPIError) as exc:
         raise _schema_error(engine, exc) from exc
 
 
 def check(engine: Engine, migrations: Path | None = None) -> None:
     """Raise if the models describe a schema the migrations do not build (Alembic ``check``)."""
     cfg = alembic_config(migrations)
-    with engine.connect() as conn:
+    with _ALEMBIC, engine.connect() as conn:
         _run(cfg, conn, lambda: command.check(cfg))
 
 
@@ -120,9 +128,10 @@ def _run(cfg: Config, conn: Connection, action: Callable[[], None]) -> None:
         cfg.attributes.pop("connection", None)
 
 
-def _schema_error(engine: Engine, exc: CommandError) -> SchemaError:
+def _schema_error(engine: Engine, exc: CommandError | DBAPIError) -> SchemaError:
+    reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
     return SchemaError(
-        f"the database at {describe(engine.url)} cannot be upgraded: {exc}; if it was written by "
-        "newer station software, update this station's software; otherwise restore it from a "
-        "backup"
+        f"the database at {describe(engine.url)} cannot be upgraded: {reason}; if it was written "
+        "by newer station software, update this station's software; otherwise restore it from "
+        "a backup"
     )

@@ -3,6 +3,9 @@ are found in a wheel install as well as in a checkout."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 import tomllib
 from pathlib import Path
 
@@ -104,3 +107,57 @@ def test_checkout_migrations_are_found_and_shipped_in_the_wheel() -> None:
 def test_migration_template_imports_text_for_jsonb() -> None:
     template = (ROOT / "db" / "migrations" / "script.py.mako").read_text()
     assert "from sqlalchemy import Text" in template
+
+
+def test_threads_upgrading_at_once_all_succeed(store_url: str) -> None:
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def start_station() -> None:
+        engine = make_engine(store_url)
+        try:
+            barrier.wait()
+            upgrade(engine)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=start_station) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    engine = make_engine(store_url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+_STATION_START = """
+import sys
+from station.store import make_engine, upgrade
+engine = make_engine(sys.argv[1])
+sys.stdin.readline()
+upgrade(engine)
+"""
+
+
+def test_stations_starting_at_once_on_an_empty_database_all_succeed(store_url: str) -> None:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _STATION_START, store_url],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for _ in range(3)
+    ]
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("\n")
+        p.stdin.flush()
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
