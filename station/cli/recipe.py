@@ -14,6 +14,7 @@ from typing import ParamSpec, TypeVar
 import click
 
 from station.cli.common import EXIT_FAIL, EXIT_OK, Failed, UsageProblem
+from station.keys import KeyStore, KeyStoreError
 from station.recipe.errors import (
     FileFormatError,
     ProblemsError,
@@ -123,13 +124,28 @@ def recipe_group() -> None:
     "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
 )
 @_profiles_option
-def validate_cmd(files: tuple[Path, ...], profile_dirs: tuple[Path, ...]) -> None:
+@click.option(
+    "--keys",
+    "keys_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Key-store file: also check that the recipes' key sets exist in it.",
+)
+def validate_cmd(
+    files: tuple[Path, ...], profile_dirs: tuple[Path, ...], keys_path: Path | None
+) -> None:
     """Check recipes; list every problem (exit 1 if any file is refused)."""
     library = _library(profile_dirs)
+    known: list[str] | None = None
+    if keys_path is not None:
+        try:
+            known = KeyStore.load(keys_path).ids()
+        except KeyStoreError as exc:
+            raise UsageProblem(str(exc)) from None
     failed = 0
     for path in files:
         try:
-            recipe = load_recipe(path, library)
+            recipe = load_recipe(path, library, known_key_sets=known)
         except RecipeInvalid as exc:
             failed += 1
             click.echo(f"{path}: INVALID ({len(exc.problems)} problems)")

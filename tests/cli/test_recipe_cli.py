@@ -198,3 +198,20 @@ def test_profile_import_from_gg_csv(tmp_path: Path) -> None:
     shown = run("profile", "show", "pk4s-layout", "--profiles", str(tmp_path))
     assert shown.exit_code == 0, shown.output
     assert "0x44B5" in shown.output
+
+
+def test_validate_checks_key_sets_against_a_key_store(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.toml"
+    keys.write_text(
+        '[key_sets.pk-production]\nunseal = ["0x1111", "0x2222"]\n'
+        'full_access = ["0x3333", "0x4444"]\n',
+        encoding="utf-8",
+    )
+    os.chmod(keys, 0o600)
+    ok = run("recipe", "validate", str(EXAMPLE_3S), "--keys", str(keys))
+    assert ok.exit_code == 0, ok.output
+    keys.write_text('[key_sets.other]\nunseal = ["0x1111", "0x2222"]\n', encoding="utf-8")
+    missing = run("recipe", "validate", str(EXAMPLE_3S), "--keys", str(keys))
+    assert missing.exit_code == 1
+    assert "key set 'pk-production' is not in the key store" in missing.output
+    assert "0x1111" not in missing.output
