@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from station.sequence.service import StationService
@@ -20,8 +22,10 @@ class StationApp(App[None]):
     CSS_PATH = "app.tcss"
     # The line terminal shows only what the operator needs; engineer mode turns the palette on.
     ENABLE_COMMAND_PALETTE = False
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", key_display="Ctrl+Q", priority=True)
+    ]
 
     def __init__(self, ctx: LineContext) -> None:
         super().__init__()

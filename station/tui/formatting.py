@@ -9,7 +9,7 @@ def seconds(value: float | None) -> str:
         return "-"
     if value < 60:
         return f"{value:.1f} s"
-    minutes, secs = divmod(int(round(value)), 60)
+    minutes, secs = divmod(round(value), 60)
     return f"{minutes} min {secs:02d} s"
 
 

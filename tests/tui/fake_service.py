@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from station.sequence.events import (
@@ -42,14 +42,14 @@ from station.sequence.service import (
     ReworkAuthorisation,
     Role,
     RunRequest,
-    SerialCheck,
     Section,
+    SerialCheck,
     Shift,
     ShiftCounters,
     StationInfo,
 )
 
-BASE_TIME = datetime(2026, 7, 1, 6, 0, tzinfo=timezone.utc)
+BASE_TIME = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)
 SERIAL_TEMPLATE = "PK4S-######"
 
 PASS_SERIAL = "PK4S-000123"
@@ -144,6 +144,7 @@ class FakeStationService:
     pause_in_apply: bool = False
     paused: threading.Event = field(default_factory=threading.Event)
     resume: threading.Event = field(default_factory=threading.Event)
+    hold_after_abort: bool = False
     # what the service received
     badges_looked_up: list[str] = field(default_factory=list)
     shifts_started: list[tuple[str, str, str]] = field(default_factory=list)
@@ -164,7 +165,7 @@ class FakeStationService:
             bus="sim" if self.emulated else "/dev/i2c-1",
             emulated=self.emulated,
             database="postgresql+psycopg://line:***@db.plant.local/trace",
-            printer="tcp:10.0.0.9:9100",
+            printer="zpl-tcp:10.0.0.9:9100",
             software_version="0.1.0",
         )
 
@@ -268,10 +269,10 @@ class FakeStationService:
         if not self.printer_online:
             return LabelResult(
                 printed=False,
-                printer="tcp:10.0.0.9:9100",
+                printer="zpl-tcp:10.0.0.9:9100",
                 detail="printer offline: connection refused by 10.0.0.9:9100",
             )
-        return LabelResult(printed=True, printer="tcp:10.0.0.9:9100", detail="sent to printer")
+        return LabelResult(printed=True, printer="zpl-tcp:10.0.0.9:9100", detail="sent to printer")
 
     # -- history --------------------------------------------------------------------------------
     def shift_history(self, shift: Shift, since: datetime, limit: int = 20) -> list[HistoryRow]:
@@ -477,7 +478,7 @@ class _Run:
             self.emit(StepFinished(result))
         outcome = Outcome.PASS if failure is None else failure.outcome
         label = (
-            LabelResult(True, "tcp:10.0.0.9:9100", "sent to printer")
+            LabelResult(True, "zpl-tcp:10.0.0.9:9100", "sent to printer")
             if outcome is Outcome.PASS
             else None
         )
@@ -572,9 +573,12 @@ class _Run:
                 )
             if self.svc.pause_in_apply and done == 115:
                 self.svc.paused.set()
-                # Event-driven wait: the test releases it, or the operator's abort does.
-                while not self.svc.resume.wait(0.01):
-                    if self.cancel.requested:
+                # The test releases the run; an abort releases it too unless the test wants to
+                # see the "aborting" state first. Bounded, so a forgotten release cannot hang.
+                for _ in range(1000):
+                    if self.svc.resume.wait(0.01):
+                        break
+                    if self.cancel.requested and not self.svc.hold_after_abort:
                         break
                 if self.cancel.requested:
                     self.emit(Notice(step, "Abort: restoring the data-flash backup"))
@@ -599,3 +603,26 @@ _STEP_M: dict[StepId, frozenset[str]] = {
     StepId.SEAL: frozenset({"Security mode"}),
 }
 _STEP_M.update({s: frozenset() for s in StepId if s not in _STEP_M})
+
+
+def seed_history(service: FakeStationService) -> None:
+    """Earlier packs of this shift, so history and counters have something to show."""
+    earlier = [
+        ("PK4S-000101", Outcome.PASS, "", 31.6),
+        ("PK4S-000102", Outcome.PASS, "", 32.0),
+        ("PK4S-000103", Outcome.FAIL, "CELL_COUNT", 29.4),
+        ("PK4S-000104", Outcome.ERROR, "BUS_NACK", 22.8),
+        ("PK4S-000104", Outcome.PASS, "", 32.4),
+    ]
+    for serial, outcome, code, cycle in earlier:
+        service.attempts.append(
+            _Attempt(
+                attempt_id=len(service.attempts) + 100,
+                serial=serial,
+                outcome=outcome,
+                failure_code=code,
+                cycle_time_s=cycle,
+                ended_at=BASE_TIME + timedelta(minutes=2 * len(service.attempts) + 2),
+                rework=None,
+            )
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from textual.pilot import Pilot
@@ -22,7 +22,7 @@ def options(fake: FakeStationService, **overrides: Any) -> LineOptions:
     values: dict[str, Any] = {
         "monotonic": fake.clock.monotonic,
         "now": lambda: BASE_TIME,
-        "tz": timezone.utc,
+        "tz": UTC,
         "gauge_refresh_s": 0,
     }
     values.update(overrides)
@@ -31,6 +31,11 @@ def options(fake: FakeStationService, **overrides: Any) -> LineOptions:
 
 def app_for(fake: FakeStationService, **overrides: Any) -> StationApp:
     return make_app(fake, options(fake, **overrides))
+
+
+def line_app(fake: FakeStationService, **overrides: Any) -> StationApp:
+    """The app with the shift locked (as a supervisor would): it opens on the line screen."""
+    return app_for(fake, recipe="PK4S-STD", operator=OPERATOR, lot=LOT, **overrides)
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -83,3 +88,8 @@ async def scan(pilot: Pilot[Any], serial: str) -> None:
 def text_of(pilot: Pilot[Any], selector: str) -> str:
     """The plain text a Static shows on the active screen."""
     return str(pilot.app.screen.query_one(selector, Static).render())
+
+
+def focused_id(pilot: Pilot[Any]) -> str | None:
+    focused = pilot.app.focused
+    return None if focused is None else focused.id

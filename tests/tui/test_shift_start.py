@@ -7,7 +7,16 @@ import pytest
 from station.tui.screens import LineScreen, ShiftStartScreen
 from station.tui.widgets import StationHeader
 from tests.tui.fake_service import RECIPES, FakeStationService
-from tests.tui.helpers import LOT, OPERATOR, app_for, settle, start_shift, text_of, type_and_enter
+from tests.tui.helpers import (
+    LOT,
+    OPERATOR,
+    app_for,
+    focused_id,
+    settle,
+    start_shift,
+    text_of,
+    type_and_enter,
+)
 
 
 def header_text(app: object) -> str:
@@ -23,7 +32,7 @@ async def test_badge_recipe_and_lot_start_the_shift(
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, ShiftStartScreen)
-        assert app.focused is not None and app.focused.id == "badge"
+        assert focused_id(pilot) == "badge"
         assert "No shift started" in header_text(app)
         assert "EMULATOR" in header_text(app)
         assert "line:***@db.plant.local" in header_text(app)
@@ -35,8 +44,9 @@ async def test_badge_recipe_and_lot_start_the_shift(
         shown = header_text(app)
         assert "PK4S-COLD 0.9.1" in shown
         assert RECIPES[1].hash[:12] in shown
-        assert OPERATOR in shown and LOT in shown
-        assert app.focused is not None and app.focused.id == "scan"
+        assert OPERATOR in shown
+        assert LOT in shown
+        assert focused_id(pilot) == "scan"
 
 
 async def test_a_malformed_badge_is_refused_and_the_field_kept(fake: FakeStationService) -> None:
@@ -48,7 +58,7 @@ async def test_a_malformed_badge_is_refused_and_the_field_kept(fake: FakeStation
         assert isinstance(app.screen, ShiftStartScreen)
         assert "not a badge" in text_of(pilot, "#shift-message")
         assert app.screen.query_one("#shift-message").has_class("-error")
-        assert app.focused is not None and app.focused.id == "badge"
+        assert focused_id(pilot) == "badge"
         assert app.screen.operator is None
 
 
@@ -59,7 +69,7 @@ async def test_a_supervisor_badge_is_accepted_as_operator(fake: FakeStationServi
         await type_and_enter(pilot, "SUP-0001")
         await settle(pilot)
         assert "SUP-0001 (supervisor, as operator)" in text_of(pilot, "#badge-label")
-        assert app.focused is not None and app.focused.id == "recipes"
+        assert focused_id(pilot) == "recipes"
         await pilot.press("enter")
         await type_and_enter(pilot, LOT)
         await settle(pilot)
@@ -73,7 +83,7 @@ async def test_the_service_refusing_the_shift_is_shown(fake: FakeStationService)
         await start_shift(pilot, lot="CLOSED-01")
         assert isinstance(app.screen, ShiftStartScreen)
         assert "CLOSED-01 is closed" in text_of(pilot, "#shift-message")
-        assert app.focused is not None and app.focused.id == "lot"
+        assert focused_id(pilot) == "lot"
 
 
 async def test_an_empty_lot_is_asked_for_without_calling_the_service(
@@ -106,7 +116,7 @@ async def test_a_lock_naming_no_released_recipe_asks_for_a_choice(
         assert isinstance(app.screen, ShiftStartScreen)
         assert "PK9-UNKNOWN" in text_of(pilot, "#shift-message")
         assert "not released" in text_of(pilot, "#shift-message")
-        assert app.focused is not None and app.focused.id == "recipes"
+        assert focused_id(pilot) == "recipes"
         await pilot.press("enter")  # the lot and badge stay locked: choosing starts the shift
         await settle(pilot)
         assert isinstance(app.screen, LineScreen)

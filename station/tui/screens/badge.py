@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
@@ -22,7 +24,7 @@ class BadgeScreen(ModalScreen[Badge | None]):
     """Dismisses with the badge when it has the ``required`` role, with None on Esc."""
 
     CSS_PATH = "dialogs.tcss"
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     AUTO_FOCUS = "#badge-input"
 
     def __init__(self, ctx: LineContext, *, title: str, purpose: str, required: Role) -> None:

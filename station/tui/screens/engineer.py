@@ -7,10 +7,11 @@ The gauge is read on a key and on a slow timer that stops while the screen is no
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.dom import DOMNode
 from textual.events import ScreenResume, ScreenSuspend
@@ -40,14 +41,14 @@ def open_engineer_mode(node: DOMNode, ctx: LineContext, shift: Shift | None) -> 
 
 class EngineerScreen(Screen[None]):
     CSS_PATH = "engineer.tcss"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave", "Leave engineer mode"),
         Binding("f2", "tab('gauge')", "Gauge"),
         Binding("f3", "tab('recipe')", "Recipe"),
         Binding("f4", "tab('release')", "Release"),
-        Binding("ctrl+r", "refresh_gauge", "Read gauge", priority=True),
-        Binding("ctrl+d", "diff", "Diff vs pack", priority=True),
-        Binding("ctrl+p", "app.command_palette", "Commands", priority=True),
+        Binding("ctrl+r", "refresh_gauge", "Read gauge", key_display="Ctrl+R", priority=True),
+        Binding("ctrl+d", "diff", "Diff vs pack", key_display="Ctrl+D", priority=True),
+        Binding("ctrl+p", "app.command_palette", "Commands", key_display="Ctrl+P", priority=True),
     ]
 
     def __init__(self, ctx: LineContext, shift: Shift | None, badge: Badge) -> None:
@@ -66,11 +67,10 @@ class EngineerScreen(Screen[None]):
             with TabPane("Recipe", id="recipe"):
                 yield SectionsView(id="recipe-sections")
                 yield SectionsView(id="diff-sections")
-            with TabPane("Release", id="release"):
-                with Vertical(id="release-form"):
-                    yield Static("Recipe file to release (path, then Enter)", classes="field-label")
-                    yield Input(placeholder="recipes/pk4s-std.toml", id="release-path")
-                    yield Static("", id="release-message")
+            with TabPane("Release", id="release"), Vertical(id="release-form"):
+                yield Static("Recipe file to release (path, then Enter)", classes="field-label")
+                yield Input(placeholder="recipes/pk4s-std.toml", id="release-path")
+                yield Static("", id="release-message")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -85,11 +85,11 @@ class EngineerScreen(Screen[None]):
         if interval > 0:
             self.gauge_timer = self.set_interval(interval, self.refresh_gauge)
 
-    def _on_screen_suspend(self, event: ScreenSuspend) -> None:
+    def on_screen_suspend(self, event: ScreenSuspend) -> None:
         if self.gauge_timer is not None:
             self.gauge_timer.pause()
 
-    def _on_screen_resume(self, event: ScreenResume) -> None:
+    def on_screen_resume(self, event: ScreenResume) -> None:
         if self.gauge_timer is not None:
             self.gauge_timer.resume()
 
@@ -141,6 +141,7 @@ class EngineerScreen(Screen[None]):
     @on(Input.Submitted, "#release-path")
     def _release(self, event: Input.Submitted) -> None:
         text = event.value.strip()
+        event.input.value = ""
         if not text:
             return
         path = Path(text).expanduser()
@@ -157,7 +158,6 @@ class EngineerScreen(Screen[None]):
             f"✔ Released {choice.name} {choice.version} ({choice.short_hash}) by "
             f"{choice.released_by}"
         )
-        self.query_one("#release-path", Input).value = ""
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#release-message", Static)

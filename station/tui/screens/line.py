@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.events import Unmount
@@ -75,13 +76,14 @@ class Phase(StrEnum):
 
 class LineScreen(Screen[None]):
     CSS_PATH = "line.tcss"
-    BINDINGS = [
-        Binding("a", "abort", "Abort"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "abort", "Abort", key_display="A"),
         Binding("escape", "abort", "Abort", show=False),
-        Binding("ctrl+r", "retry", "Retry pack", priority=True),
-        Binding("ctrl+p", "reprint", "Reprint label", priority=True),
-        Binding("ctrl+t", "trace", "Trace", priority=True),
-        Binding("ctrl+e", "engineer", "Engineer", priority=True),
+        # Ctrl chords: the scan field keeps the focus, so plain letters belong to serials.
+        Binding("ctrl+r", "retry", "Retry pack", key_display="Ctrl+R", priority=True),
+        Binding("ctrl+p", "reprint", "Reprint label", key_display="Ctrl+P", priority=True),
+        Binding("ctrl+t", "trace", "Trace", key_display="Ctrl+T", priority=True),
+        Binding("ctrl+e", "engineer", "Engineer", key_display="Ctrl+E", priority=True),
     ]
 
     phase: reactive[Phase] = reactive(Phase.READY, bindings=True, init=False)
@@ -415,7 +417,7 @@ class LineScreen(Screen[None]):
         )
         self._update_status()
 
-    def _on_unmount(self, event: Unmount) -> None:
+    def on_unmount(self, event: Unmount) -> None:
         # Leaving the app mid-run: let the engine stop at its next safe point.
         if self.cancel is not None and self.running:
             self.cancel.request()

@@ -3,9 +3,11 @@ when all three are locked and accepted the screen goes straight on to the line."
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.events import ScreenResume
@@ -19,7 +21,6 @@ from station.tui.context import LineContext
 from station.tui.screens.engineer import open_engineer_mode
 from station.tui.screens.line import LineScreen
 from station.tui.widgets import StationHeader
-
 
 BADGE_LABEL = "1  Scan your badge"
 RECIPE_LABEL = "2  Choose the recipe (↑ ↓ then Enter)"
@@ -54,7 +55,9 @@ def recipe_option(choice: RecipeChoice) -> Option:
 
 class ShiftStartScreen(Screen[None]):
     CSS_PATH = "shift_start.tcss"
-    BINDINGS = [Binding("ctrl+e", "engineer", "Engineer", priority=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+e", "engineer", "Engineer", key_display="Ctrl+E", priority=True)
+    ]
 
     def __init__(self, ctx: LineContext) -> None:
         super().__init__()
@@ -63,6 +66,7 @@ class ShiftStartScreen(Screen[None]):
         self.recipe: RecipeChoice | None = None
         self.choices: list[RecipeChoice] = []
         self.starting = False
+        self.recipes_asked = False
         opts = ctx.options
         self.auto = bool(opts.operator and opts.recipe and opts.lot)
 
@@ -101,9 +105,9 @@ class ShiftStartScreen(Screen[None]):
             self.query_one("#badge", Input).focus()
         self._load_recipes()
 
-    def _on_screen_resume(self, event: ScreenResume) -> None:
+    def on_screen_resume(self, event: ScreenResume) -> None:
         # An engineer may have released a recipe meanwhile.
-        if self.is_mounted and self.choices:
+        if self.recipes_asked:
             self._load_recipes()
 
     # -- badge ----------------------------------------------------------------------------------
@@ -137,6 +141,7 @@ class ShiftStartScreen(Screen[None]):
 
     # -- recipe ---------------------------------------------------------------------------------
     def _load_recipes(self) -> None:
+        self.recipes_asked = True
         call_service(
             self, self.ctx.service.released_recipes, self._recipes_loaded, self._recipes_failed
         )

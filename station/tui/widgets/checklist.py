@@ -38,13 +38,13 @@ class _Line:
 class StepChecklist(Widget):
     DEFAULT_CSS = """
     StepChecklist {
-        width: 34;
+        width: 33;
         height: auto;
-        padding: 0 1;
+        padding: 0 0 0 1;
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual's name)
         super().__init__(id=id)
         self._lines: list[_Line] = []
 

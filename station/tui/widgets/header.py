@@ -25,7 +25,13 @@ class StationHeader(Widget):
     }
     """
 
-    def __init__(self, info: StationInfo, shift: Shift | None = None, *, id: str | None = None):
+    def __init__(
+        self,
+        info: StationInfo,
+        shift: Shift | None = None,
+        *,
+        id: str | None = None,  # noqa: A002 (Textual's name)
+    ) -> None:
         super().__init__(id=id)
         self.info = info
         self.shift = shift

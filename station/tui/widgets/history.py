@@ -14,7 +14,9 @@ from textual.widgets import DataTable, Static
 from station.sequence.service import HistoryRow, ShiftCounters
 from station.tui.formatting import percent, seconds
 
-_COLUMNS = ("Time", "Serial", "Result", "Cycle", "Code")
+_COLUMNS = ("Time", "Serial", "Result", "Cycle")
+#: the failure code column needs this much room; narrower panels leave it to the trace view
+CODE_MIN_WIDTH = 60
 
 
 class HistoryTable(DataTable[str | Text]):
@@ -32,20 +34,41 @@ class HistoryPanel(Vertical):
         padding: 0 1;
     }
     HistoryPanel > #history-counters { height: 2; }
-    HistoryPanel > HistoryTable { height: 1fr; }
+    HistoryPanel > HistoryTable { height: 1fr; overflow-x: hidden; }
+    HistoryPanel > HistoryTable:blur > .datatable--cursor {
+        background: transparent;
+        text-style: none;
+    }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual's name)
         super().__init__(id=id)
         self.border_title = "This shift"
         self.serials: list[str] = []
+        self._rows: list[HistoryRow] = []
+        self._local: Callable[[datetime], datetime] = lambda when: when
+        self._code_shown = False
 
     def compose(self) -> ComposeResult:
         yield Static(self._counters_text(None), id="history-counters")
         yield HistoryTable(id="history-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one(HistoryTable).add_columns(*_COLUMNS)
+        self._columns()
+
+    def on_resize(self) -> None:
+        if self._with_code() != self._code_shown:
+            self._columns()
+            self._fill()
+
+    def _with_code(self) -> bool:
+        return self.size.width >= CODE_MIN_WIDTH
+
+    def _columns(self) -> None:
+        table = self.query_one(HistoryTable)
+        table.clear(columns=True)
+        self._code_shown = self._with_code()
+        table.add_columns(*_COLUMNS, *(("Code",) if self._code_shown else ()))
 
     def show(
         self,
@@ -54,22 +77,28 @@ class HistoryPanel(Vertical):
         local: Callable[[datetime], datetime],
     ) -> None:
         self.query_one("#history-counters", Static).update(self._counters_text(counters))
+        self._rows = rows
+        self._local = local
+        self._fill()
+
+    def _fill(self) -> None:
         table = self.query_one(HistoryTable)
         table.clear()
         self.serials = []
         theme = self.app.current_theme
         colours = {"PASS": theme.success, "FAIL": theme.error, "ERROR": theme.error}
-        for row in rows:
-            when = local(row.ended_at).strftime("%H:%M") if row.ended_at else "--:--"
+        for row in self._rows:
+            when = self._local(row.ended_at).strftime("%H:%M") if row.ended_at else "--:--"
             colour = colours.get(row.outcome, theme.warning)
-            table.add_row(
+            cells: list[str | Text] = [
                 when,
                 row.serial,
                 Text(row.outcome, style=f"bold {colour}" if colour else "bold"),
                 Text(seconds(row.cycle_time_s), justify="right"),
-                row.failure_code,
-                key=str(row.attempt_id),
-            )
+            ]
+            if self._code_shown:
+                cells.append(row.failure_code)
+            table.add_row(*cells, key=str(row.attempt_id))
             self.serials.append(row.serial)
 
     def selected_serial(self) -> str | None:

@@ -23,7 +23,7 @@ class MeasurementTable(DataTable[str | Text]):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual's name)
         super().__init__(id=id, cursor_type="none", zebra_stripes=True, show_cursor=False)
 
     def on_mount(self) -> None:
