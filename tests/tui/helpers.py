@@ -10,6 +10,7 @@ from textual.widgets import Static
 from textual.worker import WorkerState
 
 from station.tui import LineOptions, StationApp, make_app
+from station.tui.widgets import ResultDetails
 from tests.tui.fake_service import BASE_TIME, FakeStationService
 
 OPERATOR = "OP-0001"
@@ -86,8 +87,12 @@ async def scan(pilot: Pilot[Any], serial: str) -> None:
 
 
 def text_of(pilot: Pilot[Any], selector: str) -> str:
-    """The plain text a Static shows on the active screen."""
-    return str(pilot.app.screen.query_one(selector, Static).render())
+    """The plain text a Static (or the result details) shows on the active screen."""
+    widget = pilot.app.screen.query_one(selector)
+    if isinstance(widget, ResultDetails):
+        return widget.text()
+    assert isinstance(widget, Static)
+    return str(widget.render())
 
 
 def focused_id(pilot: Pilot[Any]) -> str | None:

@@ -33,7 +33,7 @@ class MeasurementTable(DataTable[str | Text]):
         value = m.text if m.text is not None else number(m.value)
         self.add_row(
             m.name,
-            Text(value, justify="right"),
+            value,
             m.unit,
             Text(number(m.low), justify="right"),
             Text(number(m.high), justify="right"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.containers import Grid
 from textual.content import Content
 from textual.widgets import Static
 
@@ -22,8 +23,8 @@ def label_line(label: LabelResult | None, *, passed: bool) -> Content:
     )
 
 
-def details_content(result: RunResult, reprint: Content | None = None) -> Content:
-    rows: list[tuple[str, Content | str]] = []
+def details_rows(result: RunResult, reprint: Content | None = None) -> list[tuple[str, Content]]:
+    rows: list[tuple[str, Content]] = []
     failure = result.failure
     if failure is not None:
         rows.append(
@@ -39,25 +40,41 @@ def details_content(result: RunResult, reprint: Content | None = None) -> Conten
         rows.append(("Reason", Content.from_markup("[b]$r[/]", r=failure.reason)))
         rows.append(("Do", Content.from_markup("[b $accent]$a[/]", a=failure.action)))
         if failure.pack_state:
-            rows.append(("Pack", failure.pack_state))
+            rows.append(("Pack", Content(failure.pack_state)))
     else:
         sealed = "sealed" if result.sealed else "NOT sealed"
-        rows.append(("Pack", f"{sealed}, cycle {seconds(result.cycle_time_s)}"))
+        rows.append(("Pack", Content(f"{sealed}, cycle {seconds(result.cycle_time_s)}")))
     rows.append(("Label", label_line(result.label, passed=result.passed)))
     if reprint is not None:
         rows.append(("Reprint", reprint))
-    lines = [Content.assemble((f"{name:<7}", "dim"), " ", value) for name, value in rows]
-    return Content("\n").join(lines)
+    return rows
 
 
-class ResultDetails(Static):
+class ResultDetails(Grid):
+    """Label / value rows; long reasons wrap inside their column."""
+
     DEFAULT_CSS = """
     ResultDetails {
+        grid-size: 2;
+        grid-columns: 8 1fr;
+        grid-rows: auto;
         height: auto;
         padding: 0 1;
         margin: 1 0 0 0;
     }
+    ResultDetails > .name { color: $text-muted; }
+    ResultDetails > Static { height: auto; }
     """
 
     def show(self, result: RunResult, reprint: Content | None = None) -> None:
-        self.update(details_content(result, reprint))
+        self.remove_children()
+        widgets: list[Static] = []
+        for name, value in details_rows(result, reprint):
+            widgets.append(Static(name, classes="name"))
+            widgets.append(Static(value, classes="value"))
+        self.mount_all(widgets)
+
+    def text(self) -> str:
+        """What the rows say, as plain text (one ``name value`` line per row)."""
+        cells = [str(s.render()) for s in self.query(Static)]
+        return "\n".join(f"{n} {v}" for n, v in zip(cells[::2], cells[1::2], strict=False))

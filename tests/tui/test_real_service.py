@@ -1,0 +1,111 @@
+"""The operator terminal on the real station service: emulator, SQLite file, label files.
+
+Each run goes through the whole stack (sequence engine, gauge driver, emulator, store, labels);
+the test checks both what the operator sees and what the database then holds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Input
+
+from station.config import StationConfig
+from station.sequence import open_service
+from station.sequence.events import Outcome
+from station.sequence.service import StationService
+from station.tui import LineOptions, StationApp, make_app
+from station.tui.screens import LineScreen
+from station.tui.widgets import VerdictBanner
+from tests.tui.helpers import focused_id, settle, text_of, type_and_enter
+
+SERIAL = "PK4S-000123"
+RECIPE = "pk4s3p-3500"
+
+
+def real_app(tmp_path: Path, bus: str) -> tuple[StationApp, StationService]:
+    config = StationConfig(
+        bus=bus,
+        database=f"sqlite:///{tmp_path}/t.sqlite3",
+        printer=f"file:{tmp_path}/labels",
+        labels_dir=str(tmp_path / "labels"),
+    )
+    service = open_service(config, keys_path=None, demo=True)
+    options = LineOptions(recipe=RECIPE, operator="OP-0001", lot="LOT-1", gauge_refresh_s=0)
+    return make_app(service, options), service
+
+
+@pytest.mark.parametrize(
+    ("bus", "outcome", "code", "words"),
+    [
+        ("sim", Outcome.PASS, "", "sealed"),
+        ("sim:foreign-keys", Outcome.FAIL, "SEALED_UNKNOWN_KEYS", "sealed with keys"),
+        ("sim:3-cells", Outcome.FAIL, "CELL_COUNT", "cells seen = 3"),
+        ("sim:nack-mid-write", Outcome.ERROR, "BUS_NACK", "did not acknowledge"),
+    ],
+)
+async def test_a_pack_on_the_emulator_is_shown_and_recorded(
+    tmp_path: Path, bus: str, outcome: Outcome, code: str, words: str
+) -> None:
+    app, service = real_app(tmp_path, bus)
+    before = datetime.now(UTC) - timedelta(minutes=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, LineScreen)
+        assert screen.shift.recipe.name == RECIPE
+        await type_and_enter(pilot, SERIAL)
+        await settle(pilot)
+
+        banner = screen.query_one(VerdictBanner)
+        assert banner.word == outcome.value
+        details = text_of(pilot, "#details")
+        assert words in details
+        if code:
+            assert code in details
+        # However long the reason, the next scan field stays on screen and focused.
+        scan = screen.query_one("#scan", Input)
+        assert scan.region.bottom <= app.size.height - 1
+        assert scan.region.height == 3
+        assert focused_id(pilot) == "scan"
+
+        history = service.shift_history(screen.shift, before)
+        assert [(h.serial, h.outcome, h.failure_code) for h in history] == [
+            (SERIAL, outcome.value, code)
+        ]
+        trace = "\n".join(
+            f"{label} {value}" for s in service.trace(SERIAL) for label, value in s.rows
+        )
+        assert outcome.value in trace
+        assert code in trace
+        labels = sorted(p.suffix for p in (tmp_path / "labels").glob(f"{SERIAL}-*"))
+        if outcome is Outcome.PASS:
+            assert "printed on file:" in details
+            assert labels == [".png", ".svg", ".zpl"]
+        else:
+            assert labels == []
+        counters = text_of(pilot, "#history-counters")
+        assert ("Passed 1" if outcome is Outcome.PASS else "Passed 0") in counters
+
+
+async def test_a_passed_pack_on_the_real_service_needs_a_rework(tmp_path: Path) -> None:
+    app, service = real_app(tmp_path, "sim")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await type_and_enter(pilot, SERIAL)
+        await settle(pilot)
+        await type_and_enter(pilot, SERIAL)
+        await settle(pilot)
+        assert "already PASSED" in text_of(pilot, "#auth-info")
+        await type_and_enter(pilot, "SUP-0001")  # the demo's supervisor badge
+        await settle(pilot)
+        await pilot.press("down", "enter")  # "Customer return"
+        await settle(pilot)
+        screen: Any = app.screen
+        assert isinstance(screen, LineScreen)
+        assert screen.query_one(VerdictBanner).word == "PASS"
+        trace = "\n".join(f"{k} {v}" for s in service.trace(SERIAL) for k, v in s.rows)
+        assert "Customer return" in trace
