@@ -352,7 +352,7 @@ def label_print(
     # A reprint needs no recipe choice: the pack's own recipe is used.
     shift = Shift(badge, ActiveRecipe("", "", "", "", "", "", "", ()), "")
     try:
-        result = service.reprint_label(shift, serial, reason or "")
+        result = service.reprint_label(shift, serial, reason or "", badge)
     except ValueError as exc:
         raise Failed(str(exc)) from None
     click.echo(result.detail)

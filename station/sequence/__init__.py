@@ -46,6 +46,9 @@ def open_service(
     library = RecipeLibrary(folder, profiles)
     if demo:
         for recipe in library.scan():
+            needed = {recipe.security.key_set, recipe.security.production_key_set} - {None, ""}
+            if not needed <= set(keys.ids()):
+                continue  # the demo key store cannot open or key this product: leave it out
             if not store.is_released(recipe.content_hash):
                 store.release_recipe(
                     recipe.name,

@@ -24,7 +24,17 @@ from station.recipe.image import BLOCK_SIZE
 from station.recipe.recipe import Recipe, load_recipe
 from station.sequence.context import SocketContext, gauge_timings
 from station.sequence.engine import PackRun, steps_for
-from station.sequence.events import CancelToken, Event, LabelResult, RunResult
+from station.sequence.events import (
+    CancelToken,
+    Event,
+    Failure,
+    LabelResult,
+    Outcome,
+    RunFinished,
+    RunResult,
+    StepId,
+)
+from station.sequence.failures import failure_from
 from station.sequence.labelling import print_pass_label
 from station.sequence.recipes import RecipeLibrary, RecipeNotAvailable
 from station.sequence.service import (
@@ -126,15 +136,21 @@ class LineStation:
         return sorted(out, key=lambda c: (c.name, c.version))
 
     def find_released(self, name_or_hash: str) -> RecipeChoice:
-        """A released recipe by hash (or hash prefix), or by name (its newest release)."""
+        """The one released recipe a lock names: a full hash, a hash prefix of 6+ characters,
+        or a name released once. Anything else is refused: a lock must not drift to another
+        release by itself."""
         text = name_or_hash.strip()
         choices = self.released_recipes()
-        by_hash = [c for c in choices if len(text) >= 8 and c.hash.startswith(text.lower())]
-        by_name = sorted((c for c in choices if c.name == text), key=lambda c: c.released_at)
-        if by_hash:
-            return by_hash[0]
-        if by_name:
-            return by_name[-1]
+        by_hash = [c for c in choices if len(text) >= 6 and c.hash.startswith(text.lower())]
+        by_name = [c for c in choices if c.name == text]
+        found = by_hash or by_name
+        if len(found) == 1:
+            return found[0]
+        if found:
+            versions = ", ".join(f"{c.name} {c.version} ({c.short_hash})" for c in found)
+            raise ShiftRefused(
+                f"recipe {text!r} names several releases ({versions}): lock it by its hash"
+            )
         known = ", ".join(f"{c.name} {c.version}" for c in choices) or "none"
         raise ShiftRefused(
             f"no released recipe {text!r} (released: {known}); an engineer releases one with "
@@ -257,21 +273,47 @@ class LineStation:
         on_event: Callable[[Event], None],
         cancel: CancelToken,
     ) -> RunResult:
-        rework = None
-        if request.rework is not None:
-            rework = self.socket.store.pending_rework(request.serial)
-        return PackRun(
-            socket=self.socket,
-            recipe=self._recipe(shift),
-            serial=request.serial.strip(),
-            operator=shift.operator.code,
-            lot=shift.lot,
-            rework=rework,
-            on_event=on_event,
-            cancel=cancel,
-        ).execute()
+        try:
+            rework = None
+            if request.rework is not None:
+                rework = self.socket.store.pending_rework(request.serial)
+            return PackRun(
+                socket=self.socket,
+                recipe=self._recipe(shift),
+                serial=request.serial.strip(),
+                operator=shift.operator.code,
+                lot=shift.lot,
+                rework=rework,
+                on_event=on_event,
+                cancel=cancel,
+            ).execute()
+        except Exception as exc:
+            # The engine turns every pack and station problem into a result; reaching this is a
+            # station defect, and the screen must still say something true.
+            log.exception("run of %s failed outside the engine", request.serial)
+            failure = failure_from(StepId.SERIAL, exc)
+            result = RunResult(
+                attempt_id=None,
+                serial=request.serial,
+                outcome=Outcome.ERROR,
+                failure=Failure(
+                    failure.step,
+                    failure.code,
+                    failure.reason,
+                    failure.action,
+                    Outcome.ERROR,
+                    "unknown: check the pack before running it again",
+                ),
+                steps=(),
+                cycle_time_s=0.0,
+                sealed=False,
+            )
+            on_event(RunFinished(result))
+            return result
 
-    def reprint_label(self, shift: Shift, serial: str, reason: str) -> LabelResult:
+    def reprint_label(self, shift: Shift, serial: str, reason: str, by: Badge) -> LabelResult:
+        if by.role not in (Role.SUPERVISOR, Role.ENGINEER):
+            raise ValueError(f"badge {by.code} is not a supervisor badge: reprint refused")
         if not reason.strip():
             raise ValueError("a reprint needs a reason (it is written to the audit log)")
         last = self.socket.store.last_pass(serial.strip())
@@ -285,7 +327,7 @@ class LineStation:
             recipe,
             last.serial,
             last.id,
-            shift.operator.code,
+            by.code,
             made=made,
             reprint_reason=reason.strip(),
         )

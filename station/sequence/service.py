@@ -86,6 +86,9 @@ class PassRecord:
 
 @dataclass(frozen=True)
 class SerialCheck:
+    """What a scan means. When several things are wrong the reason names the first of: busy at
+    another station, not a serial of this recipe, already passed (rework possible)."""
+
     serial: str
     valid: bool
     reason: str = ""  # why it is refused, in words for the operator
@@ -142,6 +145,11 @@ class StationService(Protocol):
 
     def released_recipes(self) -> list[RecipeChoice]: ...
 
+    def find_released(self, name_or_hash: str) -> RecipeChoice:
+        """The one released recipe a supervisor lock names (full hash, a hash prefix of at
+        least 6 characters, or a name released once); ValueError with the reason otherwise."""
+        ...
+
     def start_shift(self, operator: Badge, recipe_hash: str, lot: str) -> Shift:
         """Load and check the released recipe; raises ValueError with the reason if refused."""
         ...
@@ -150,7 +158,8 @@ class StationService(Protocol):
     def check_serial(self, shift: Shift, serial: str) -> SerialCheck: ...
 
     def partial_serial_ok(self, shift: Shift, text: str) -> bool:
-        """Whether ``text`` can still become a valid serial (live validation while typing)."""
+        """Whether ``text`` can still become a valid serial (live validation while typing).
+        Pure and fast: the terminal calls it on every key press."""
         ...
 
     def authorise_rework(
@@ -163,12 +172,20 @@ class StationService(Protocol):
         request: RunRequest,
         on_event: Callable[[Event], None],
         cancel: CancelToken,
-    ) -> RunResult: ...
+    ) -> RunResult:
+        """Program one pack. Always returns a result (a station fault becomes an ERROR result
+        that says the pack state is unknown); never raises for a pack or station problem."""
+        ...
 
-    def reprint_label(self, shift: Shift, serial: str, reason: str) -> LabelResult: ...
+    def reprint_label(self, shift: Shift, serial: str, reason: str, by: Badge) -> LabelResult:
+        """Print a passed pack's label again; needs a supervisor (or engineer) badge and a
+        reason, both recorded in the audit log. ValueError with the reason if refused."""
+        ...
 
     # -- history --------------------------------------------------------------------------------
-    def shift_history(self, shift: Shift, since: datetime, limit: int = 20) -> list[HistoryRow]: ...
+    def shift_history(self, shift: Shift, since: datetime, limit: int = 20) -> list[HistoryRow]:
+        """Packs started at this station since ``since`` (an aware datetime), newest first."""
+        ...
 
     def shift_counters(self, shift: Shift, since: datetime) -> ShiftCounters: ...
 

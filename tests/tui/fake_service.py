@@ -184,6 +184,19 @@ class FakeStationService:
     def released_recipes(self) -> list[RecipeChoice]:
         return list(self.recipes)
 
+    def find_released(self, name_or_hash: str) -> RecipeChoice:
+        wanted = name_or_hash.strip()
+        found = [
+            c
+            for c in self.recipes
+            if c.name == wanted or (len(wanted) >= 6 and c.hash.startswith(wanted))
+        ]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise ValueError(f"Recipe {wanted!r} matches several releases")
+        raise ValueError(f"Recipe {wanted!r} is not released on this station")
+
     def start_shift(self, operator: Badge, recipe_hash: str, lot: str) -> Shift:
         self.shifts_started.append((operator.code, recipe_hash, lot))
         if not lot.strip():
@@ -264,8 +277,10 @@ class FakeStationService:
         self.runs.append(request)
         return _Run(self, shift, request, on_event, cancel).execute()
 
-    def reprint_label(self, shift: Shift, serial: str, reason: str) -> LabelResult:
-        self.reprints.append((serial, reason))
+    def reprint_label(self, shift: Shift, serial: str, reason: str, by: Badge) -> LabelResult:
+        if by.role is Role.OPERATOR:
+            raise ValueError(f"badge {by.code} is not a supervisor badge: reprint refused")
+        self.reprints.append((serial, f"{reason} (authorised by {by.code})"))
         if not self.printer_online:
             return LabelResult(
                 printed=False,

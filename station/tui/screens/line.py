@@ -451,9 +451,10 @@ class LineScreen(Screen[None]):
         needs_supervisor = self.ctx.options.reprint_needs_supervisor
 
         def confirm(badge: Badge | None, reason: str) -> LabelResult:
-            # The service records the reason; the authorising badge goes with it.
-            text = f"{reason} (authorised by {badge.code})" if badge else reason
-            return self.ctx.service.reprint_label(self.shift, serial, text)
+            # The service decides who may reprint; it records the reason and the badge.
+            return self.ctx.service.reprint_label(
+                self.shift, serial, reason, badge or self.shift.operator
+            )
 
         def after(label: LabelResult | None) -> None:
             if label is None:

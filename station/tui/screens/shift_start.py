@@ -26,22 +26,6 @@ BADGE_LABEL = "1  Scan your badge"
 RECIPE_LABEL = "2  Choose the recipe (↑ ↓ then Enter)"
 
 
-def resolve_recipe(choices: list[RecipeChoice], wanted: str) -> tuple[RecipeChoice | None, str]:
-    """The released recipe a lock names (full or short hash, or name); else why not."""
-    wanted = wanted.strip()
-    by_hash = [
-        c for c in choices if c.hash == wanted or (len(wanted) >= 6 and c.hash.startswith(wanted))
-    ]
-    if len(by_hash) == 1:
-        return by_hash[0], ""
-    by_name = [c for c in choices if c.name == wanted]
-    if len(by_name) == 1:
-        return by_name[0], ""
-    if by_name or by_hash:
-        return None, f"Recipe {wanted!r} matches several releases: choose one below"
-    return None, f"Recipe {wanted!r} is not released on this station: choose one below"
-
-
 def recipe_option(choice: RecipeChoice) -> Option:
     prompt = Content.from_markup(
         "[b]$name[/] $version  [dim]$hash[/]\n  $description",
@@ -142,11 +126,22 @@ class ShiftStartScreen(Screen[None]):
     # -- recipe ---------------------------------------------------------------------------------
     def _load_recipes(self) -> None:
         self.recipes_asked = True
-        call_service(
-            self, self.ctx.service.released_recipes, self._recipes_loaded, self._recipes_failed
-        )
+        wanted = self.recipe.hash if self.recipe else self.ctx.options.recipe
 
-    def _recipes_loaded(self, choices: list[RecipeChoice]) -> None:
+        def fetch() -> tuple[list[RecipeChoice], RecipeChoice | None, str]:
+            # Which release a lock names is the service's rule; the screen only shows it.
+            choices = self.ctx.service.released_recipes()
+            if not wanted or not choices:
+                return choices, None, ""
+            try:
+                return choices, self.ctx.service.find_released(wanted), ""
+            except ValueError as exc:
+                return choices, None, f"{exc}: choose one below"
+
+        call_service(self, fetch, self._recipes_loaded, self._recipes_failed)
+
+    def _recipes_loaded(self, loaded: tuple[list[RecipeChoice], RecipeChoice | None, str]) -> None:
+        choices, locked, problem = loaded
         self.choices = choices
         listing = self.query_one("#recipes", OptionList)
         listing.clear_options()
@@ -158,16 +153,13 @@ class ShiftStartScreen(Screen[None]):
                 error=True,
             )
             return
-        wanted = self.recipe.hash if self.recipe else self.ctx.options.recipe
-        if wanted:
-            choice, problem = resolve_recipe(choices, wanted)
-            if choice is None:
-                self.auto = False
-                listing.disabled = False
-                self._say(problem, error=True)
-            else:
-                self._choose(choice)
-                return
+        if locked is not None:
+            self._choose(locked)
+            return
+        if problem:
+            self.auto = False
+            listing.disabled = False
+            self._say(problem, error=True)
         listing.highlighted = 0
         self._next_field()
 
