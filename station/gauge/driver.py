@@ -363,10 +363,17 @@ class Gauge:
         """MAC 0x0041, wait, poll until the gauge answers again, then return the security mode.
 
         Whether a reset re-seals an unsealed BQ40Z50 is UNCONFIRMED: always look at the result.
+        A send that was not acknowledged is sent once more, when the gauge answers again: the
+        gauge may have acted on it, but a second reset leaves it as one does.
         """
         t = self.timings
         with self._lock:
-            self.mac_command(macs.DEVICE_RESET)
+            try:
+                self.mac_command(macs.DEVICE_RESET)
+            except NackError as exc:
+                log.warning("device reset not acknowledged (%s); sending it once more", exc.what)
+                self._wait_answering("device reset", t.reset_timeout_s, t.reset_poll_s, since=0.0)
+                self.mac_command(macs.DEVICE_RESET)
             self.clock.sleep(t.reset_min_wait_s)
             self._wait_answering(
                 "device reset", t.reset_timeout_s, t.reset_poll_s, since=t.reset_min_wait_s
