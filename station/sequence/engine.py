@@ -94,9 +94,12 @@ class _PackState:
     unsealed_by_us: bool = False
     writes_total: int = 0
     writes_done: int = 0
+    #: writes sent, confirmed or not: one whose confirmation failed may still have taken
+    writes_sent: int = 0
     df_verified: bool = False  # the data flash read back as planned
     verified: bool = False  # ... and every pack check passed
     sealed: bool = False
+    seal_sent: bool = False  # the seal may have taken even if it was not confirmed
     keys_changed_to: str | None = None
     backup: DataFlashImage | None = None
     plan: WritePlan | None = None
@@ -104,7 +107,15 @@ class _PackState:
 
     @property
     def written(self) -> bool:
-        return self.writes_done > 0
+        """Whether the data flash may differ from the backup (a pack never to be re-sealed as
+        untouched)."""
+        return self.writes_sent > 0 or self.writes_done > 0
+
+    def writes_text(self) -> str:
+        text = f"{self.writes_done} of {self.writes_total} writes"
+        if self.writes_sent > self.writes_done:
+            text += f", write {self.writes_sent} unconfirmed"
+        return text
 
 
 @dataclass
@@ -419,6 +430,7 @@ class PackRun:
         progress(0, total)
         for n, write in enumerate(plan.writes, start=1):
             self._checkpoint()
+            self._state.writes_sent = n
             gauge.write_df(write.address, write.data)
             self._state.writes_done = n
             progress(n, total)
@@ -444,7 +456,11 @@ class PackRun:
 
         def on_line(p: FlashStreamProgress) -> None:
             self._state.writes_done = p.done
+            self._state.writes_sent = min(p.done + 1, p.total)
             progress(p.done, p.total)
+
+        # Any line may write: from the first one on, the pack counts as written.
+        self._state.writes_sent = 1
 
         result = run_flashstream(
             stream,
@@ -581,6 +597,7 @@ class PackRun:
                 )
             )
         gauge = self._gauge
+        self._state.seal_sent = True
         gauge.seal()
         self._state.sealed = True
         mode = gauge.reset()
@@ -600,6 +617,7 @@ class PackRun:
                     "SEAL_FAILED",
                     f"after seal and reset the gauge reports {mode.name}",
                     action_for("SEAL_FAILED"),
+                    pack_state=f"programmed and verified but {mode.name}: it did NOT seal",
                 )
             )
         if self.recipe.security.ship_mode:
@@ -664,7 +682,9 @@ class PackRun:
         self.on_event(Notice(StepId.APPLY, "aborting: restoring the backed-up data flash"))
         gauge = self._gauge
         try:
-            done = state.plan.writes[: state.writes_done]
+            # Every write sent, confirmed or not, is put back (restoring one that did not take
+            # is harmless).
+            done = state.plan.writes[: max(state.writes_done, state.writes_sent)]
             for write in done:
                 original = state.backup.read(write.address, len(write.data))
                 assert original is not None
@@ -675,11 +695,10 @@ class PackRun:
                 raise RuntimeError("the restored blocks do not read back as backed up")
         except Exception as exc:
             return (
-                f"UNSEALED, data flash PARTIALLY written ({state.writes_done} of "
-                f"{state.writes_total} writes) and the restore failed ({exc}); run the pack "
-                "again to complete it"
+                f"UNSEALED, data flash PARTIALLY written ({state.writes_text()}) and the restore "
+                f"failed ({exc}); run the pack again to complete it"
             )
-        state.writes_done = 0
+        state.writes_done = state.writes_sent = 0
         return self._reseal("data flash restored from the backup")
 
     def _reseal(self, what: str) -> str:
@@ -699,15 +718,20 @@ class PackRun:
             return failure
         if state.sealed:
             what = "sealed"
+        elif state.seal_sent:
+            what = (
+                "programmed and verified; the seal was sent but not confirmed, so the pack may "
+                "be SEALED or UNSEALED. Running the pack again (rework if asked) completes it"
+            )
         elif state.df_verified and not state.verified:
             what = (
-                "UNSEALED: programmed and read back correctly, but a pack check failed; it "
-                "was NOT sealed"
+                "UNSEALED: programmed and read back correctly, but the pack checks did not "
+                "pass; it was NOT sealed"
             )
         elif state.written and not state.verified:
             what = (
-                f"UNSEALED, data flash written ({state.writes_done} of {state.writes_total} "
-                "writes) but not verified; it was NOT sealed. Running the pack again completes it"
+                f"UNSEALED, data flash written ({state.writes_text()}) but not verified; it was "
+                "NOT sealed. Running the pack again completes it"
             )
         elif state.verified:
             what = "UNSEALED, programmed and verified but NOT sealed; run it again to seal it"

@@ -1,0 +1,92 @@
+"""A write or a seal the gauge may have taken, though the station could not confirm it, counts as
+done: such a pack is never re-sealed as untouched, and the pack state says what is unknown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from station.emulator import FaultPlan
+from station.recipe.recipe import Recipe
+from station.sequence.context import PackConnection
+from station.sequence.events import Outcome, StepId
+from station.store import AttemptOutcome
+from tests.sequence.conftest import Bench, make_bench
+
+
+class _GoneWhile(FaultPlan):
+    """Everything NACKs while ``when()`` holds and the plan is armed."""
+
+    def __init__(self, when: Any) -> None:
+        super().__init__()
+        self.when = when
+        self.armed = True
+
+    def is_gone(self, index: int) -> bool:
+        return self.armed and bool(self.when())
+
+
+def _disarm_when_write_df_fails(bench: Bench, plan: _GoneWhile) -> None:
+    """The bus comes back as soon as the driver gives up on a data-flash write."""
+    connect = bench.socket.connect
+
+    def wrapped(recipe: Recipe) -> PackConnection:
+        conn = connect(recipe)
+        write_df = conn.gauge.write_df
+
+        def write(address: int, data: bytes) -> None:
+            try:
+                write_df(address, data)
+            except Exception:
+                plan.armed = False
+                raise
+
+        conn.gauge.write_df = write  # type: ignore[method-assign]
+        return conn
+
+    bench.socket.connect = wrapped  # type: ignore[method-assign]
+
+
+def test_a_write_that_took_but_was_not_confirmed_is_not_resealed_as_untouched(
+    tmp_path: Path,
+) -> None:
+    bench = make_bench(tmp_path)
+    before = bench.device.df_peek(0x4000, 0x2000)
+    # The first data-flash write takes; then the bus is silent until the driver gives up on it.
+    plan = _GoneWhile(lambda: bench.device.stats.df_writes >= 1)
+    bench.device.faults = plan
+    _disarm_when_write_df_fails(bench, plan)
+
+    result = bench.run()
+
+    assert result.outcome is not Outcome.PASS
+    assert result.failure is not None
+    assert result.failure.step is StepId.APPLY
+    assert not plan.armed  # the bus was back before the run ended
+    assert bench.device.df_peek(0x4000, 0x2000) != before  # the write took
+    assert bench.device.security_mode != "SEALED"  # ... so the pack was not sealed again
+    assert "write 1 unconfirmed" in result.failure.pack_state
+    assert "NOT sealed" in result.failure.pack_state
+    bench.device.faults = FaultPlan()
+    again = bench.run()
+    assert again.passed, again.failure
+
+
+def test_a_seal_that_took_but_was_not_confirmed_is_reported_as_unknown(tmp_path: Path) -> None:
+    bench = make_bench(tmp_path)
+    # The pack goes silent the moment it is sealed: the station cannot confirm the seal.
+    bench.device.faults = _GoneWhile(lambda: bench.device.security_mode == "SEALED")
+    bench.device.security_mode = "UNSEALED"  # arrives unsealed, so the plan is quiet until then
+
+    result = bench.run()
+
+    assert result.outcome is not Outcome.PASS
+    assert result.failure is not None
+    assert result.failure.step is StepId.SEAL
+    assert bench.device.security_mode == "SEALED"
+    assert "may be SEALED or UNSEALED" in result.failure.pack_state
+    (attempt,) = bench.store.pack_history("PK4S-000123")
+    assert attempt.outcome is not AttemptOutcome.PASS
+    bench.device.faults = FaultPlan()
+    again = bench.run()
+    assert again.passed, again.failure
