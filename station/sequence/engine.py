@@ -359,12 +359,14 @@ class PackRun:
     def _unseal(self) -> str:
         gauge = self._gauge
         keys = self.socket.keys.get(self._key_set_id)
+        # Before the keys are sent: the pack may open even if its answer is lost, and a pack
+        # that came sealed is then sealed again if the run stops (sealing a sealed one is a no-op).
+        self._state.unsealed_by_us = self._state.arrived_mode is SecurityMode.SEALED
         mode = gauge.security_mode()
         if self.recipe.security.full_access or self.recipe.security.production_key_set:
             mode = gauge.full_access(keys)
         elif mode is SecurityMode.SEALED:
             mode = gauge.unseal(keys)
-        self._state.unsealed_by_us = self._state.arrived_mode is SecurityMode.SEALED
         self._measure(Measurement("security mode", None, text=mode.name))
         return f"{mode.name.lower()} with key set {self._key_set_id}"
 
@@ -708,7 +710,7 @@ class PackRun:
         try:
             self._gauge.seal()
         except Exception:
-            return f"{what}; left UNSEALED (re-sealing failed)"
+            return f"{what}; re-sealing failed, so it may be left UNSEALED"
         return f"{what}; sealed again as it arrived"
 
     def _left_state(self, failure: Failure) -> Failure:

@@ -26,22 +26,22 @@ class _GoneWhile(FaultPlan):
         return self.armed and bool(self.when())
 
 
-def _disarm_when_write_df_fails(bench: Bench, plan: _GoneWhile) -> None:
-    """The bus comes back as soon as the driver gives up on a data-flash write."""
+def _disarm_when_fails(bench: Bench, plan: _GoneWhile, method: str) -> None:
+    """The bus comes back as soon as the driver gives up on ``method``."""
     connect = bench.socket.connect
 
     def wrapped(recipe: Recipe) -> PackConnection:
         conn = connect(recipe)
-        write_df = conn.gauge.write_df
+        real = getattr(conn.gauge, method)
 
-        def write(address: int, data: bytes) -> None:
+        def call(*args: Any) -> Any:
             try:
-                write_df(address, data)
+                return real(*args)
             except Exception:
                 plan.armed = False
                 raise
 
-        conn.gauge.write_df = write  # type: ignore[method-assign]
+        setattr(conn.gauge, method, call)
         return conn
 
     bench.socket.connect = wrapped  # type: ignore[method-assign]
@@ -55,7 +55,7 @@ def test_a_write_that_took_but_was_not_confirmed_is_not_resealed_as_untouched(
     # The first data-flash write takes; then the bus is silent until the driver gives up on it.
     plan = _GoneWhile(lambda: bench.device.stats.df_writes >= 1)
     bench.device.faults = plan
-    _disarm_when_write_df_fails(bench, plan)
+    _disarm_when_fails(bench, plan, "write_df")
 
     result = bench.run()
 
@@ -90,3 +90,19 @@ def test_a_seal_that_took_but_was_not_confirmed_is_reported_as_unknown(tmp_path:
     bench.device.faults = FaultPlan()
     again = bench.run()
     assert again.passed, again.failure
+
+
+def test_a_pack_that_opened_but_did_not_say_so_is_sealed_again(tmp_path: Path) -> None:
+    bench = make_bench(tmp_path)
+    # The unseal takes, but the pack is silent from then until the driver gives up on it.
+    plan = _GoneWhile(lambda: bench.device.security_mode != "SEALED")
+    bench.device.faults = plan
+    _disarm_when_fails(bench, plan, "unseal")
+
+    result = bench.run()
+
+    assert result.failure is not None
+    assert result.failure.step is StepId.UNSEAL
+    assert not plan.armed
+    assert bench.device.security_mode == "SEALED"
+    assert "sealed again as it arrived" in result.failure.pack_state
