@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.events import ScreenResume
+from textual.events import ScreenResume, ScreenSuspend
 from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -51,6 +51,7 @@ class ShiftStartScreen(Screen[None]):
         self.choices: list[RecipeChoice] = []
         self.starting = False
         self.recipes_asked = False
+        self.left = False  # another screen (the line, engineer mode) covered this one
         opts = ctx.options
         self.auto = bool(opts.operator and opts.recipe and opts.lot)
 
@@ -89,10 +90,18 @@ class ShiftStartScreen(Screen[None]):
             self.query_one("#badge", Input).focus()
         self._load_recipes()
 
+    def on_screen_suspend(self, event: ScreenSuspend) -> None:
+        self.left = True
+
     def on_screen_resume(self, event: ScreenResume) -> None:
-        # An engineer may have released a recipe meanwhile.
-        if self.recipes_asked:
-            self._load_recipes()
+        # Back from another screen: an engineer may have released a recipe meanwhile. (The
+        # first resume, right after mounting, must not load twice: two loads of a locked shift
+        # would start it twice.)
+        if self.left:
+            self.left = False
+            self.starting = False
+            if self.recipes_asked:
+                self._load_recipes()
 
     # -- badge ----------------------------------------------------------------------------------
     @on(Input.Submitted, "#badge")
@@ -234,7 +243,8 @@ class ShiftStartScreen(Screen[None]):
         )
 
     def _started(self, shift: Shift) -> None:
-        self.starting = False
+        # ``starting`` stays set until this screen is shown again, so a late recipe load cannot
+        # start the same shift a second time.
         self.app.push_screen(LineScreen(self.ctx, shift))
 
     def _start_refused(self, reason: str) -> None:
