@@ -1,0 +1,169 @@
+"""Fault campaign: every bus transaction of a PASS run, failed in turn.
+
+A PASS run on a factory pack is counted first (every ``i2c_rdwr`` call, NACKed busy polls
+included), with the step each transaction belongs to. Then, on a fresh bench for each case,
+transaction k fails: NACK, one flipped bit with PEC on, one flipped bit with PEC off (a corrupted
+write is then applied and verify must catch it), the pack gone from k on, and the pack silent
+from k until the station gives up (then it answers again, so what the station does after a
+failure reaches a live pack). Every run must end cleanly (see ``harness.check_run``), and the same
+pack must then pass once the fault is cleared.
+
+The default run samples k (see ``sample``: about 30 per kind, and together the kinds cover every
+transaction of identify, unseal and backup); STATION_FULL_SWEEP=1 runs every k for every kind.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from station.sequence.events import Outcome, StepId
+from station.store import AttemptOutcome
+from tests.campaign.harness import (
+    FAULT_KINDS,
+    arm,
+    check_fresh_attempt,
+    check_run,
+    fresh_bench,
+    full_sweep,
+    observe,
+)
+
+#: The default run sweeps one in EVERY of the first FIRST transactions per kind, each kind at its
+#: own offset (so every one of them is swept by some kind), every step boundary and the
+#: transaction after it, then one in STRIDE.
+FIRST, EVERY, STRIDE = 40, 3, 10
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A PASS run on a factory pack, as the bus saw it."""
+
+    transactions: int
+    starts: tuple[tuple[StepId, int], ...]
+    df_write_indices: tuple[int, ...]
+
+    def step_at(self, index: int) -> StepId:
+        running = self.starts[0][0]
+        for step, first in self.starts:
+            if first <= index:
+                running = step
+        return running
+
+    @property
+    def boundaries(self) -> list[int]:
+        return sorted({first for _, first in self.starts})
+
+
+@functools.cache
+def baseline(pec: bool) -> Baseline:
+    with tempfile.TemporaryDirectory() as folder:
+        bench = fresh_bench(Path(folder), pec=pec)
+        device = bench.device
+        writes: list[int] = []
+        transact = device.i2c_rdwr
+
+        def counting(*msgs: object) -> None:
+            index, before = device.transaction_count, device.stats.df_writes
+            try:
+                transact(*msgs)  # type: ignore[arg-type]
+            finally:
+                if device.stats.df_writes > before:
+                    writes.append(index)
+
+        device.i2c_rdwr = counting  # type: ignore[method-assign]
+        seen = observe(bench)
+        bench.store.close()
+    assert seen.result.outcome is Outcome.PASS, seen.result.failure
+    return Baseline(seen.transactions[1], tuple(seen.starts), tuple(writes))
+
+
+def sample(kind: str, base: Baseline) -> list[int]:
+    total = base.transactions
+    if full_sweep():
+        return list(range(total))
+    offset = list(FAULT_KINDS).index(kind)
+    picked = {k for k in range(min(FIRST, total)) if (k + offset) % EVERY == 0}
+    for b in base.boundaries:
+        picked |= {b, b + 1}
+    picked |= set(range(FIRST + offset, total, STRIDE))
+    picked.add(total - 1)
+    if kind == "corrupt":
+        # Corrupted data-flash writes have their own test below, with sharper assertions.
+        picked -= set(base.df_write_indices)
+    return sorted(k for k in picked if 0 <= k < total)
+
+
+def _cases() -> list[object]:
+    out = []
+    for kind, pec in FAULT_KINDS.items():
+        base = baseline(pec)
+        for k in sample(kind, base):
+            step = base.step_at(k).value
+            out.append(pytest.param(kind, k, step, id=f"{kind}-k{k:03d}-{step}"))
+    return out
+
+
+def test_a_pass_run_is_counted_the_same_with_and_without_pec() -> None:
+    plain, pec = baseline(False), baseline(True)
+    print(
+        f"\nPASS run on a factory pack: {plain.transactions} bus transactions "
+        f"({len(plain.df_write_indices)} data-flash writes); steps start at "
+        + ", ".join(f"{s.value} {i}" for s, i in plain.starts)
+    )
+    assert plain.transactions == pec.transactions
+    assert plain.starts == pec.starts
+    assert [s for s, _ in plain.starts] == [
+        StepId.SERIAL,
+        StepId.IDENTIFY,
+        StepId.UNSEAL,
+        StepId.BACKUP,
+        StepId.APPLY,
+        StepId.RESET,
+        StepId.VERIFY,
+        StepId.SEAL,
+        StepId.LABEL,
+        StepId.RECORD,
+    ]
+    assert plain.df_write_indices
+    assert all(plain.step_at(i) is StepId.APPLY for i in plain.df_write_indices)
+
+
+@pytest.mark.parametrize(("kind", "k", "step"), _cases())
+def test_fault_at_transaction(tmp_path: Path, kind: str, k: int, step: str) -> None:
+    bench = fresh_bench(tmp_path, pec=FAULT_KINDS[kind])
+    try:
+        arm(bench, kind, k)
+        seen = observe(bench)
+        # Up to k the run is the PASS run: transaction k belongs to the same step.
+        assert seen.step_at(k).value == step
+        check_run(bench, seen, fault_at=k, bus_back=kind != "gone")
+        check_fresh_attempt(bench, seen)
+    finally:
+        bench.store.close()
+
+
+@pytest.mark.parametrize("n", range(len(baseline(False).df_write_indices)))
+def test_a_corrupted_write_without_pec_is_caught_by_verify(tmp_path: Path, n: int) -> None:
+    k = baseline(False).df_write_indices[n]
+    bench = fresh_bench(tmp_path, pec=False)
+    try:
+        arm(bench, "corrupt", k)
+        seen = observe(bench)
+        check_run(bench, seen, fault_at=k)
+        # The gauge applied the flipped bit: only verify can see it, and the pack stays open.
+        assert seen.result.outcome is Outcome.FAIL
+        assert seen.result.failure is not None
+        assert (seen.result.failure.code, seen.result.failure.step) == (
+            "VERIFY_MISMATCH",
+            StepId.VERIFY,
+        )
+        assert seen.mode_after != "SEALED"
+        assert bench.store.pack_history(seen.result.serial)[-1].outcome is AttemptOutcome.FAIL
+        check_fresh_attempt(bench, seen)
+    finally:
+        bench.store.close()
