@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from station.labels.data import LabelData
-from station.labels.layout import layout_label
+from station.labels.layout import LabelLayout, layout_label
 from station.labels.png import png_from_layout
 from station.labels.stock import LabelStock
 from station.labels.svg import svg_from_layout
@@ -24,8 +25,7 @@ class LabelArtwork:
 
     data: LabelData
     stock: LabelStock
-    svg: str = field(repr=False)
-    png: bytes = field(repr=False)
+    layout: LabelLayout = field(repr=False)
     zpl: str = field(repr=False)
     modules: str = field(repr=False)
     symbol_values: tuple[int, ...]
@@ -35,6 +35,16 @@ class LabelArtwork:
     def serial(self) -> str:
         return self.data.serial
 
+    # The previews cost ten times the ZPL; a Zebra or CUPS printer never needs them, so they are
+    # drawn only when asked for (the file printer, a preview) and then kept.
+    @cached_property
+    def svg(self) -> str:
+        return svg_from_layout(self.layout)
+
+    @cached_property
+    def png(self) -> bytes:
+        return png_from_layout(self.layout)
+
 
 def render(data: LabelData, stock: LabelStock) -> LabelArtwork:
     """Lay the label out once and render it three ways; raises ``LabelFitError`` if it can't fit."""
@@ -43,8 +53,7 @@ def render(data: LabelData, stock: LabelStock) -> LabelArtwork:
     return LabelArtwork(
         data=data,
         stock=stock,
-        svg=svg_from_layout(layout),
-        png=png_from_layout(layout),
+        layout=layout,
         zpl=zpl_from_layout(layout),
         modules=symbol.modules,
         symbol_values=symbol.values,

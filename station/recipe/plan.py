@@ -345,4 +345,48 @@ def _changes(
         except ValueError:
             old, old_text = None, f"(bytes {old_bytes.hex(' ') if old_bytes else '?'})"
         out.append(ParameterChange(p.key, profile.short_name(p), old, raw, old_text, p.format(raw)))
-    return tuple(out)
+    return tuple(_fold_byte_strings(profile, out, before, after))
+
+
+def _fold_byte_strings(
+    profile: Profile,
+    changes: list[ParameterChange],
+    before: DataFlashImage,
+    after: DataFlashImage,
+) -> list[ParameterChange]:
+    """A length-prefixed text described byte by byte (Manufacturer Info A: a length and 32
+    one-byte parameters) reads as one change of its text, not 33 changes of bytes."""
+    role = profile.roles.manufacturer_info_a
+    if role is None:
+        return changes
+    length_p = profile.get(role.length)
+    first = profile.get(role.first)
+    members = {length_p.key} | {
+        p.key
+        for a in range(first.address, first.address + role.size)
+        if (p := profile.parameter_at(a)) is not None
+    }
+    if not any(c.key in members for c in changes):
+        return changes
+
+    def text(image: DataFlashImage) -> str | None:
+        n = image.read(length_p.address, 1)
+        data = image.read(first.address, role.size)
+        if n is None or data is None:
+            return None
+        raw = data[: min(n[0], role.size)]
+        return raw.decode("ascii", errors="replace")
+
+    old, new = text(before), text(after)
+    folded = [c for c in changes if c.key not in members]
+    folded.append(
+        ParameterChange(
+            role.first,
+            "Manufacturer Info A",
+            old,
+            new or "",
+            f'"{old}"' if old is not None else "?",
+            f'"{new}"' if new is not None else "?",
+        )
+    )
+    return folded

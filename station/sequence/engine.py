@@ -80,6 +80,10 @@ BASE_STEPS: tuple[StepId, ...] = (
 )
 
 
+#: Seconds between claim heartbeats during a run (the store's claim TTL is minutes).
+HEARTBEAT_S = 30.0
+
+
 def steps_for(recipe: Recipe) -> tuple[StepId, ...]:
     if recipe.security.production_key_set:
         return BASE_STEPS
@@ -145,6 +149,7 @@ class PackRun:
         self._started_at = self.socket.now()
         self._bus_started: float | None = None
         self._label: LabelResult | None = None
+        self._last_beat = time.monotonic()
 
     # == the run ================================================================================
 
@@ -907,8 +912,12 @@ class PackRun:
         return report
 
     def _heartbeat(self) -> None:
-        if self._claim is not None:
+        # The claim's time-to-live is minutes; a beat every HEARTBEAT_S is plenty, and a
+        # database write per step is not.
+        now = time.monotonic()
+        if self._claim is not None and now - self._last_beat >= HEARTBEAT_S:
             self._claim = self.socket.store.heartbeat(self._claim)
+            self._last_beat = now
 
     def _close(self) -> None:
         if self._claim is not None:

@@ -71,7 +71,10 @@ def test_a_new_serial_rewrites_only_the_per_unit_bytes(recipe: Recipe) -> None:
     info = recipe.profile.get("Manufacturer Info A Length")
     assert set(serial.addresses) <= touched
     assert touched <= set(serial.addresses) | set(range(info.address, info.address + 33))
-    assert {c.name for c in plan.changes} == {"Serial Number", "Manufacturer Info Block A11"}
+    # The text of Manufacturer Info A changes as one value, not byte by byte.
+    assert {c.name for c in plan.changes} == {"Serial Number", "Manufacturer Info A"}
+    info_change = next(c for c in plan.changes if c.name == "Manufacturer Info A")
+    assert (info_change.before_text, info_change.after_text) == ('"PK4S-000123"', '"PK4S-000124"')
 
 
 def test_writes_stay_inside_aligned_blocks_and_known_bytes(recipe: Recipe) -> None:
