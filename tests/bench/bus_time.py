@@ -117,7 +117,7 @@ def _gauge(scenario: str = "default") -> tuple[EmulatedGauge, VirtualClock, Reco
 
 def naive_pack(recipe: Recipe) -> Timed:
     """Per-parameter read-modify-write with the fixed sleeps of a hand-written script."""
-    device, clock, rec, gauge = _gauge()
+    _device, clock, rec, gauge = _gauge()
     transport = gauge.transport
     keys = ti_default_keys()
     target = recipe.target("PK4S-000123", dt.date(2026, 11, 25))
@@ -154,7 +154,7 @@ def _read_block(transport: SMBusTransport, address: int) -> bytes:
 
 def full_image_pack() -> Timed:
     """Back up, write and verify the whole writable data flash with the station's driver."""
-    device, clock, rec, gauge = _gauge()
+    _device, clock, rec, gauge = _gauge()
     keys = ti_default_keys()
     started = clock.monotonic()
     gauge.unseal(keys)
