@@ -139,8 +139,10 @@ def program_cmd(
     except (RecipeError, ShiftRefused, ValueError) as exc:
         raise UsageProblem(str(exc)) from None
     check = service.check_serial(shift, serial)
+    if check.busy_elsewhere:
+        raise Failed(f"[SERIAL_BUSY] {check.reason}")
     if not check.valid and check.previous_pass is None:
-        raise (UsageProblem if not check.busy_elsewhere else Failed)(check.reason)
+        raise UsageProblem(f"[SERIAL_REJECTED] {check.reason}")
     rework = None
     if check.previous_pass is not None:
         if not rework_by:
