@@ -76,7 +76,9 @@ def parse_bus_spec(text: str) -> BusSpec:
                 f"bus spec {spec!r}: unknown emulator option(s) {sorted(unknown)}; "
                 "allowed: state=PATH, seed=N, realtime=FACTOR"
             )
-        return BusSpec("sim", scenario or "default", options, spec)
+        parsed = BusSpec("sim", scenario or "default", options, spec)
+        _sim_numbers(parsed)
+        return parsed
     if _PLUGIN.match(spec):
         return BusSpec("plugin", spec, {}, spec)
     raise BusOpenError(_usage(f"{spec!r} is not a bus spec"))
@@ -128,16 +130,30 @@ def _open_i2c_dev(spec: BusSpec) -> OpenedBus:
     return OpenedBus(spec, smbus, RealClock(), emulated=False, _close=smbus.close)
 
 
-def _open_sim(spec: BusSpec, speed_hz: int) -> OpenedBus:
-    from station.emulator import open_emulator
+#: The emulator slowed down at most this much (a run models about 1.3 s of bus time).
+MAX_REALTIME = 100.0
 
+
+def _sim_numbers(spec: BusSpec) -> tuple[float, int | None]:
+    """The emulator's realtime factor and seed, checked (a huge or infinite factor would make
+    every wait sleep for ever)."""
     try:
         realtime = float(spec.options.get("realtime", "0"))
         seed = int(spec.options["seed"]) if "seed" in spec.options else None
     except ValueError:
+        realtime, seed = float("nan"), None
+    if not 0.0 <= realtime <= MAX_REALTIME:  # also refuses nan
         raise BusOpenError(
-            f"bus spec {spec.text!r}: seed is a whole number, realtime a factor"
-        ) from None
+            f"bus spec {spec.text!r}: seed is a whole number, realtime a factor from 0 to "
+            f"{MAX_REALTIME:g}"
+        )
+    return realtime, seed
+
+
+def _open_sim(spec: BusSpec, speed_hz: int) -> OpenedBus:
+    from station.emulator import EmulatorStateError, open_emulator
+
+    realtime, seed = _sim_numbers(spec)
     state = Path(spec.options["state"]) if spec.options.get("state") else None
     clock = VirtualClock(realtime_factor=realtime)
     try:
@@ -146,6 +162,13 @@ def _open_sim(spec: BusSpec, speed_hz: int) -> OpenedBus:
         )
     except KeyError as exc:
         raise BusOpenError(f"bus spec {spec.text!r}: {exc.args[0]}") from None
+    except EmulatorStateError as exc:
+        raise BusOpenError(f"bus spec {spec.text!r}: {exc}") from None
+    except OSError as exc:
+        raise BusOpenError(
+            f"bus spec {spec.text!r}: the emulator state file cannot be written "
+            f"({exc.strerror or exc}); give a path in a folder the station may write to"
+        ) from None
     return OpenedBus(spec, device, clock, emulated=True, device=device, _close=device.close)
 
 
