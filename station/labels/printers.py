@@ -106,7 +106,8 @@ def _split_host_port(rest: str, bad: Callable[[str], PrinterSpecError]) -> tuple
         raise bad("the port after ':' is missing")
     if not port_text:
         return host, ZPL_RAW_PORT
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+    # ASCII digits only: str.isdigit() also accepts superscripts, which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,5}", port_text) or not 1 <= int(port_text) <= 65535:
         raise bad(f"port {port_text!r} must be a number from 1 to 65535")
     return host, int(port_text)
 

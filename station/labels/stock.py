@@ -103,9 +103,12 @@ PRESETS: dict[str, LabelStock] = {
     "4x2in": LabelStock("4x2in", 4 * MM_PER_INCH, 2 * MM_PER_INCH, 203),
 }
 
+# ASCII digits, a few of them: \d would take any script's digits, and int() refuses numbers of
+# more than 4300 digits with a ValueError.
+_NUMBER = r"[0-9]{1,6}(?:\.[0-9]{1,6})?"
 _STOCK_TEXT = re.compile(
-    r"^\s*(?P<w>\d+(?:\.\d+)?)\s*x\s*(?P<h>\d+(?:\.\d+)?)\s*(?P<unit>mm|in)"
-    r"(?:\s*@\s*(?P<dpi>\d+))?(?:\s*,\s*(?P<orient>landscape|portrait))?\s*$",
+    rf"^\s*(?P<w>{_NUMBER})\s*x\s*(?P<h>{_NUMBER})\s*(?P<unit>mm|in)"
+    r"(?:\s*@\s*(?P<dpi>[0-9]{1,6}))?(?:\s*,\s*(?P<orient>landscape|portrait))?\s*$",
     re.IGNORECASE,
 )
 
