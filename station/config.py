@@ -131,7 +131,7 @@ def _coerce(key: str, value: Any, *, where: str) -> Any:
     if kind is int:
         try:
             number = int(value) if not isinstance(value, bool) else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: inf in TOML
             number = None
         if number is None or not 10_000 <= number <= 1_000_000:
             raise ConfigError(
