@@ -83,6 +83,14 @@ class SerialRule:
 
     def identify(self, serial: str) -> UnitIdentity:
         """The per-unit values for ``serial``; :class:`SerialRejected` when it does not fit."""
+        if not all(0x20 < ord(c) <= 0x7E for c in serial):
+            # A serial goes into a Code 128 barcode and the database: printable ASCII only, so
+            # another script's digits (which a \d in the pattern would take) cannot make a
+            # second serial for the same unit number.
+            raise SerialRejected(
+                f"serial {serial!r} holds characters other than printable ASCII (letters, "
+                "digits, punctuation, no spaces); scan the label again or type it in plain ASCII"
+            )
         m = self.regex.fullmatch(serial)
         if m is None:
             raise SerialRejected(
