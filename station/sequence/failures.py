@@ -6,7 +6,7 @@ whether it is the pack's fault (FAIL) or the station's (ERROR), and what the ope
 
 from __future__ import annotations
 
-from station.bus.errors import BusError, BusGoneError, PecError
+from station.bus.errors import BusError, BusGoneError, BusOpenError, PecError
 from station.gauge.errors import (
     FullAccessRefusedError,
     GaugeError,
@@ -70,6 +70,12 @@ BUS_ACTION = (
 )
 
 
+OPEN_ACTION = (
+    "Call engineering: the station cannot open its bus; check the bus setting with "
+    "station config check."
+)
+
+
 def action_for(code: str) -> str:
     if code.startswith("BUS_"):
         return BUS_ACTION
@@ -85,6 +91,9 @@ def failure_from(step: StepId, exc: BaseException) -> Failure:
     if isinstance(exc, FullAccessRefusedError | UnsealRefusedError):
         code = exc.failure_code
         return Failure(step, code, str(exc), action_for(code), Outcome.FAIL)
+    if isinstance(exc, BusOpenError):
+        # The station's own setting, not the pack: nothing reached the pack.
+        return Failure(step, exc.failure_code, str(exc), OPEN_ACTION, Outcome.ERROR)
     if isinstance(exc, GaugeNotRespondingError | BusGoneError):
         code = exc.failure_code
         return Failure(step, code, str(exc), BUS_ACTION, Outcome.ERROR)
