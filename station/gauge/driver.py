@@ -436,8 +436,8 @@ class Gauge:
                             new.full_access.second,
                         )
                     ),
+                    # Default retries: writing the same keys twice is the same as once.
                     label=command.label,
-                    retries=0,
                 )
             except BusError as exc:
                 # A fresh exception: the original's frames hold the payload.
