@@ -16,11 +16,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from station import __version__
-from station.gauge import Gauge, SecurityMode
+from station.gauge import Gauge, SecurityMode, UnsealRefusedError
 from station.gauge.identity import GaugeIdentity
 from station.recipe.errors import SerialRejected
 from station.recipe.image import BLOCK_SIZE, DataFlashImage
@@ -571,11 +571,12 @@ class PackRun:
             self.serial,
             {"from": self._key_set_id, "to": new_id, "attempt": self._attempt},
         )
+        self._state.seal_sent = True
         gauge.seal()
         self._state.sealed = True
         try:
             mode = gauge.unseal(new)
-        except Exception as exc:
+        except UnsealRefusedError as exc:
             raise StepFailed(
                 Failure(
                     StepId.KEYS,
@@ -585,7 +586,18 @@ class PackRun:
                     action_for("KEYS_NOT_PROVEN"),
                 )
             ) from None
-        self._state.sealed = False
+        except Exception as exc:
+            # The bus failed, not the keys: the unseal may have taken.
+            lost = failure_from(StepId.KEYS, exc)
+            raise StepFailed(
+                replace(
+                    lost,
+                    pack_state=f"programmed, verified and sealed with key set {new_id}; the "
+                    "unseal that proves the keys got no answer, so it may be UNSEALED. Running "
+                    "the pack again completes it",
+                )
+            ) from None
+        self._state.sealed = self._state.seal_sent = False
         self._key_set_id = new_id
         self._measure(Measurement("production keys proven", None, text=f"{new_id}: {mode.name}"))
         return f"key set {new_id} installed and proven (seal, unseal)"

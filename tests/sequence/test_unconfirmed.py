@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from station.emulator import FaultPlan
+from station.keys import KeyStore, ti_default_keys
 from station.recipe.recipe import Recipe
 from station.sequence.context import PackConnection
 from station.sequence.events import Outcome, StepId
 from station.store import AttemptOutcome
 from tests.sequence.conftest import Bench, make_bench
+from tests.sequence.test_rules import PROD, recipe_variant
 
 
 class _GoneWhile(FaultPlan):
@@ -106,3 +108,56 @@ def test_a_pack_that_opened_but_did_not_say_so_is_sealed_again(tmp_path: Path) -
     assert not plan.armed
     assert bench.device.security_mode == "SEALED"
     assert "sealed again as it arrived" in result.failure.pack_state
+
+
+class _SilentOnceReopened(FaultPlan):
+    """The pack goes silent when it is opened again after being sealed with written data."""
+
+    def __init__(self, bench: Bench) -> None:
+        super().__init__()
+        self.bench = bench
+        self.sealed_after_writes = False
+
+    def is_gone(self, index: int) -> bool:
+        device = self.bench.device
+        if device.security_mode == "SEALED" and device.stats.df_writes > 0:
+            self.sealed_after_writes = True
+        return self.sealed_after_writes and device.security_mode != "SEALED"
+
+
+def test_production_keys_whose_proof_got_no_answer_are_not_called_wrong(tmp_path: Path) -> None:
+    keys = KeyStore({"acme-prod": PROD, "ti-default": ti_default_keys()})
+    bench = make_bench(tmp_path, keys=keys)
+    recipe = recipe_variant(tmp_path, production_key_set="acme-prod", full_access=True)
+    bench.device.faults = _SilentOnceReopened(bench)
+
+    result = bench.run(recipe=recipe)
+
+    assert result.failure is not None
+    assert result.failure.step is StepId.KEYS
+    # The new keys did open the pack: the bus failed, not the keys.
+    assert result.failure.code != "KEYS_NOT_PROVEN"
+    assert bench.device.security_mode != "SEALED"
+    assert "may be UNSEALED" in result.failure.pack_state
+    bench.device.faults = FaultPlan()
+    again = bench.run(recipe=recipe)
+    assert again.passed, again.failure
+
+
+def test_a_key_proof_seal_that_was_not_confirmed_is_reported_as_unknown(tmp_path: Path) -> None:
+    keys = KeyStore({"acme-prod": PROD, "ti-default": ti_default_keys()})
+    bench = make_bench(tmp_path, keys=keys)
+    recipe = recipe_variant(tmp_path, production_key_set="acme-prod", full_access=True)
+    bench.device.faults = _GoneWhile(
+        lambda: bench.device.security_mode == "SEALED" and bench.device.stats.df_writes > 0
+    )
+
+    result = bench.run(recipe=recipe)
+
+    assert result.failure is not None
+    assert result.failure.step is StepId.KEYS
+    assert bench.device.security_mode == "SEALED"
+    assert "may be SEALED or UNSEALED" in result.failure.pack_state
+    bench.device.faults = FaultPlan()
+    again = bench.run(recipe=recipe)
+    assert again.passed, again.failure
