@@ -86,7 +86,6 @@ def handle_errors(f: Callable[P, R]) -> Callable[P, R]:
     """Turn the station's typed errors into clear messages and the right exit code."""
     from station.bus.errors import BusError, BusOpenError
     from station.gauge.errors import GaugeError
-    from station.store.errors import SchemaError, StoreError, StoreUnavailableError
 
     @functools.wraps(f)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -94,11 +93,19 @@ def handle_errors(f: Callable[P, R]) -> Callable[P, R]:
             return f(*args, **kwargs)
         except (ConfigError, KeyStoreError, BusOpenError) as exc:
             raise UsageProblem(str(exc)) from None
-        except (StoreUnavailableError, SchemaError) as exc:
-            # Nothing is programmed that cannot be recorded: the command stops before any pack.
-            raise UsageProblem(f"[{exc.failure_code}] {exc}") from None
-        except (BusError, GaugeError, StoreError) as exc:
+        except (BusError, GaugeError) as exc:
             raise Failed(f"[{exc.failure_code}] {exc}") from None
+        except Exception as exc:
+            # The database layer is imported only when one of its errors is in flight, so
+            # engineer commands that never touch it start fast.
+            from station.store.errors import SchemaError, StoreError, StoreUnavailableError
+
+            if isinstance(exc, StoreUnavailableError | SchemaError):
+                # Nothing is programmed that cannot be recorded: stop before any pack.
+                raise UsageProblem(f"[{exc.failure_code}] {exc}") from None
+            if isinstance(exc, StoreError):
+                raise Failed(f"[{exc.failure_code}] {exc}") from None
+            raise
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
