@@ -23,6 +23,7 @@ from station.sequence.context import SocketContext
 from station.sequence.engine import PackRun
 from station.sequence.events import CancelToken, Event, RunResult
 from station.store import Store
+from tests.databases import backends, fresh_database
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPE_4S = REPO / "recipes" / "pk4s3p-3500.toml"
@@ -84,6 +85,7 @@ def make_bench(
     keys: KeyStore | None = None,
     printer: str | None = None,
     pec: bool = False,
+    database: str | None = None,
 ) -> Bench:
     clock = VirtualClock()
     device = open_emulator(scenario, clock=clock)
@@ -91,7 +93,7 @@ def make_bench(
         station_id="ST-T1",
         bus=f"sim:{scenario}",
         pec=pec,
-        database=f"sqlite:///{tmp_path}/station.sqlite3",
+        database=database or f"sqlite:///{tmp_path}/station.sqlite3",
         printer=printer or f"file:{tmp_path}/labels",
     )
     store = Store.open(config.database)
@@ -110,8 +112,15 @@ def make_bench(
     return bench
 
 
+@pytest.fixture(params=backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: SQLite, and PostgreSQL too when ``STATION_TEST_PG_URL`` is set."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
 @pytest.fixture
-def bench(tmp_path: Path) -> Iterator[Bench]:
-    b = make_bench(tmp_path)
+def bench(tmp_path: Path, db_url: str) -> Iterator[Bench]:
+    b = make_bench(tmp_path, database=db_url)
     yield b
     b.store.close()

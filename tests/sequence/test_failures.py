@@ -28,9 +28,15 @@ CASES = [
 
 @pytest.mark.parametrize(("scenario", "outcome", "code", "step", "sealed"), CASES)
 def test_scenario_outcome(
-    tmp_path: Path, scenario: str, outcome: Outcome, code: str, step: StepId, sealed: bool
+    tmp_path: Path,
+    db_url: str,
+    scenario: str,
+    outcome: Outcome,
+    code: str,
+    step: StepId,
+    sealed: bool,
 ) -> None:
-    bench = make_bench(tmp_path, scenario)
+    bench = make_bench(tmp_path, scenario, database=db_url)
     result = bench.run()
     assert result.outcome is outcome
     assert result.failure is not None
@@ -61,8 +67,8 @@ def test_failed_verify_leaves_the_pack_unsealed_and_says_so(tmp_path: Path) -> N
     assert bench.device.security_mode != "SEALED"
 
 
-def test_a_failed_pack_passes_on_a_fresh_attempt_once_fixed(tmp_path: Path) -> None:
-    bench = make_bench(tmp_path, "nack-mid-write")
+def test_a_failed_pack_passes_on_a_fresh_attempt_once_fixed(tmp_path: Path, db_url: str) -> None:
+    bench = make_bench(tmp_path, "nack-mid-write", database=db_url)
     assert bench.run().outcome is Outcome.ERROR
     # The fixture is fixed: same pack (half-written, unsealed), no more faults.
     bench.device.faults.df_write_nack_from = None
