@@ -575,15 +575,20 @@ class PackRun:
         gauge.seal()
         self._state.sealed = True
         try:
-            mode = gauge.unseal(new)
+            # Both halves: unseal, then full access. A key write that was garbled on the way
+            # (no PEC) may leave the unseal keys right and the full-access keys unknown.
+            mode = gauge.full_access(new)
         except UnsealRefusedError as exc:
+            self._state.sealed = exc.mode is SecurityMode.SEALED
             raise StepFailed(
                 Failure(
                     StepId.KEYS,
                     "KEYS_NOT_PROVEN",
-                    f"after installing key set {new_id} the pack did not unseal with it "
-                    f"({exc}); it is sealed",
+                    f"after installing key set {new_id} the pack did not open with it "
+                    f"({exc}); it is {exc.mode.label}",
                     action_for("KEYS_NOT_PROVEN"),
+                    pack_state=f"programmed and verified, {exc.mode.label}, with keys that are "
+                    f"not all those of key set {new_id}",
                 )
             ) from None
         except Exception as exc:
@@ -600,7 +605,7 @@ class PackRun:
         self._state.sealed = self._state.seal_sent = False
         self._key_set_id = new_id
         self._measure(Measurement("production keys proven", None, text=f"{new_id}: {mode.name}"))
-        return f"key set {new_id} installed and proven (seal, unseal)"
+        return f"key set {new_id} installed and proven (seal, unseal, full access)"
 
     def _seal(self) -> str:
         if not self._state.verified:

@@ -1,0 +1,41 @@
+"""Production keys are proven whole: seal, unseal AND full access with the new set. A key write
+garbled on the way (no PEC: the gauge takes it as it comes) must never end in a PASS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from station.keys import KeyStore, ti_default_keys
+from station.sequence.events import Outcome, StepId
+from station.store import AttemptOutcome
+from tests.sequence.conftest import make_bench
+from tests.sequence.test_rules import PROD, recipe_variant
+
+KEY_WRITE = bytes([0x44, 10, 0x35, 0x00])  # block write to 0x44: MAC 0x0035 and 8 key bytes
+
+
+def test_a_garbled_key_write_is_not_proven(tmp_path: Path) -> None:
+    keys = KeyStore({"acme-prod": PROD, "ti-default": ti_default_keys()})
+    bench = make_bench(tmp_path, keys=keys)  # PEC off
+    recipe = recipe_variant(tmp_path, production_key_set="acme-prod", full_access=True)
+    device = bench.device
+    transact = device.i2c_rdwr
+
+    def garble_the_key_write(*msgs: Any) -> None:
+        if bytes(msgs[0])[:4] == KEY_WRITE:
+            # One bit of the last byte (the full-access keys' second word) flips on the wire.
+            device.faults.corrupt_at = {device.transaction_count}
+        transact(*msgs)
+
+    device.i2c_rdwr = garble_the_key_write  # type: ignore[method-assign]
+
+    result = bench.run(recipe=recipe)
+
+    assert result.outcome is Outcome.FAIL
+    assert result.failure is not None
+    assert (result.failure.code, result.failure.step) == ("KEYS_NOT_PROVEN", StepId.KEYS)
+    assert "not all those of key set acme-prod" in result.failure.pack_state
+    assert bench.device.security_mode == "UNSEALED"  # the unseal half took; full access did not
+    (attempt,) = bench.store.pack_history("PK4S-000123")
+    assert attempt.outcome is AttemptOutcome.FAIL
