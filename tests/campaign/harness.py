@@ -20,7 +20,7 @@ from station.bus.spec import BusSpec, OpenedBus
 from station.clock import VirtualClock
 from station.config import StationConfig
 from station.emulator import EmulatedGauge, FaultPlan, open_emulator
-from station.keys import KeyStore
+from station.keys import KeyPair, KeySet, KeyStore
 from station.recipe.plan import Target
 from station.recipe.recipe import Recipe, load_recipe
 from station.sequence.context import PackConnection, SocketContext
@@ -229,6 +229,24 @@ def _recipe() -> Recipe:
     return load_recipe(RECIPE_4S)
 
 
+#: An emulator-test production key set (never a real pack's keys).
+PRODUCTION_KEYS = KeySet(
+    "acme-prod", unseal=KeyPair.of(0xA5C3, 0x5A3C), full_access=KeyPair.of(0xC3A5, 0x3C5A)
+)
+
+
+@functools.cache
+def _production_recipe() -> Recipe:
+    """The 4S3P recipe, installing production keys (FULL ACCESS, then the KEYS step)."""
+    text = RECIPE_4S.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^production_key_set = .*$", 'production_key_set = "acme-prod"', text)
+    text = re.sub(r"(?m)^full_access = .*$", "full_access = true", text)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "pk4s3p-3500-prod.toml"
+        path.write_text(text, encoding="utf-8")
+        return load_recipe(path)
+
+
 @functools.cache
 def _template_db() -> bytes:
     """A database at the schema head, as bytes: copying it is much faster than migrating."""
@@ -238,10 +256,11 @@ def _template_db() -> bytes:
         return path.read_bytes()
 
 
-def fresh_bench(tmp_path: Path, *, pec: bool = False) -> Bench:
+def fresh_bench(tmp_path: Path, *, pec: bool = False, production_keys: bool = False) -> Bench:
     """A socket with a factory pack (SEALED, TI default keys) and an empty database: what
     ``tests.sequence.conftest.make_bench`` builds, with the schema copied rather than migrated
-    and the recipe loaded once (a sweep builds hundreds)."""
+    and the recipe loaded once (a sweep builds hundreds). ``production_keys``: the recipe
+    installs :data:`PRODUCTION_KEYS`."""
     (tmp_path / "station.sqlite3").write_bytes(_template_db())
     clock = VirtualClock()
     device = open_emulator("default", clock=clock)
@@ -253,7 +272,8 @@ def fresh_bench(tmp_path: Path, *, pec: bool = False) -> Bench:
         printer=f"file:{tmp_path}/labels",
     )
     store = Store.open(config.database)
-    bench = Bench(tmp_path, store, None, device, clock, _recipe())  # type: ignore[arg-type]
+    recipe = _production_recipe() if production_keys else _recipe()
+    bench = Bench(tmp_path, store, None, device, clock, recipe)  # type: ignore[arg-type]
 
     def factory() -> OpenedBus:
         return OpenedBus(
@@ -264,7 +284,8 @@ def fresh_bench(tmp_path: Path, *, pec: bool = False) -> Bench:
             device=bench.device,
         )
 
-    bench.socket = SocketContext(config, store, KeyStore.builtin(), bus_factory=factory)
+    keys = KeyStore({PRODUCTION_KEYS.id: PRODUCTION_KEYS}) if production_keys else KeyStore({})
+    bench.socket = SocketContext(config, store, keys, bus_factory=factory)
     return bench
 
 

@@ -28,6 +28,7 @@ from tests.campaign.harness import (
     arm,
     check_fresh_attempt,
     check_run,
+    clear_faults,
     fresh_bench,
     full_sweep,
     observe,
@@ -37,6 +38,8 @@ from tests.campaign.harness import (
 #: own offset (so every one of them is swept by some kind), every step boundary and the
 #: transaction after it, then one in STRIDE.
 FIRST, EVERY, STRIDE = 40, 3, 10
+#: The block write of MAC 0x0035 (new security keys): 0x44, count 10, code, 8 key bytes.
+KEY_WRITE = bytes([0x44, 10, 0x35, 0x00])
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Baseline:
     transactions: int
     starts: tuple[tuple[StepId, int], ...]
     df_write_indices: tuple[int, ...]
+    key_write_indices: tuple[int, ...]
 
     def step_at(self, index: int) -> StepId:
         running = self.starts[0][0]
@@ -60,15 +64,18 @@ class Baseline:
 
 
 @functools.cache
-def baseline(pec: bool) -> Baseline:
+def baseline(pec: bool, production_keys: bool = False) -> Baseline:
     with tempfile.TemporaryDirectory() as folder:
-        bench = fresh_bench(Path(folder), pec=pec)
+        bench = fresh_bench(Path(folder), pec=pec, production_keys=production_keys)
         device = bench.device
         writes: list[int] = []
+        key_writes: list[int] = []
         transact = device.i2c_rdwr
 
         def counting(*msgs: object) -> None:
             index, before = device.transaction_count, device.stats.df_writes
+            if bytes(msgs[0])[:4] == KEY_WRITE:  # type: ignore[call-overload]
+                key_writes.append(index)
             try:
                 transact(*msgs)  # type: ignore[arg-type]
             finally:
@@ -79,7 +86,7 @@ def baseline(pec: bool) -> Baseline:
         seen = observe(bench)
         bench.store.close()
     assert seen.result.outcome is Outcome.PASS, seen.result.failure
-    return Baseline(seen.transactions[1], tuple(seen.starts), tuple(writes))
+    return Baseline(seen.transactions[1], tuple(seen.starts), tuple(writes), tuple(key_writes))
 
 
 def sample(kind: str, base: Baseline) -> list[int]:
@@ -164,6 +171,56 @@ def test_a_corrupted_write_without_pec_is_caught_by_verify(tmp_path: Path, n: in
         )
         assert seen.mode_after != "SEALED"
         assert bench.store.pack_history(seen.result.serial)[-1].outcome is AttemptOutcome.FAIL
+        check_fresh_attempt(bench, seen)
+    finally:
+        bench.store.close()
+
+
+def _keys_cases() -> list[object]:
+    """The KEYS step of a recipe that installs production keys (set keys, seal, unseal with
+    them): every transaction, one kind per k in the default run (every kind at the key write
+    itself), every kind at every k with the full sweep."""
+    kinds = list(FAULT_KINDS)
+    out = []
+    for pec in (False, True):
+        base = baseline(pec, production_keys=True)
+        starts = dict(base.starts)
+        span = range(starts[StepId.KEYS], starts[StepId.SEAL] + 1)
+        for k in span:
+            for n, kind in enumerate(kinds):
+                if FAULT_KINDS[kind] is not pec:
+                    continue
+                rotate = k % len(kinds) != n and k not in base.key_write_indices
+                if rotate and not full_sweep():
+                    continue  # the default run: one kind per k, every kind at the key write
+                step = base.step_at(k).value
+                out.append(pytest.param(kind, k, step, id=f"keys-{kind}-k{k:03d}-{step}"))
+    return out
+
+
+@pytest.mark.parametrize(("kind", "k", "step"), _keys_cases())
+def test_fault_while_installing_production_keys(
+    tmp_path: Path, kind: str, k: int, step: str
+) -> None:
+    bench = fresh_bench(tmp_path, pec=FAULT_KINDS[kind], production_keys=True)
+    try:
+        arm(bench, kind, k)
+        seen = observe(bench)
+        assert seen.step_at(k).value == step
+        check_run(bench, seen, fault_at=k, bus_back=kind != "gone")
+        if kind == "corrupt" and k in baseline(False, production_keys=True).key_write_indices:
+            # Without PEC the gauge takes a garbled key write: nobody knows its keys now, so no
+            # attempt can open it again. What matters is that it never passed (PEC prevents it).
+            assert seen.result.failure is not None
+            assert seen.result.failure.code == "KEYS_NOT_PROVEN"
+            clear_faults(bench.device)
+            again = observe(bench).result
+            assert again.outcome is Outcome.FAIL
+            assert again.failure is not None
+            assert again.failure.code in ("FULL_ACCESS_UNKNOWN_KEYS", "SEALED_UNKNOWN_KEYS")
+            assert bench.store.last_pass(seen.result.serial) is None
+            return
+        # The next attempt opens the pack with whichever keys it holds now.
         check_fresh_attempt(bench, seen)
     finally:
         bench.store.close()
