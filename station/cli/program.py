@@ -133,7 +133,11 @@ def program_cmd(
     from station.sequence import ShiftRefused
     from station.sequence.service import RunRequest
 
-    _, service = _open(config_path, keys_path, bus=bus, pec=pec, database=database, printer=printer)
+    config = load_station_config(config_path, bus=bus, pec=pec, database=database, printer=printer)
+    _check_specs(config.bus, config.printer)
+    from station.sequence import open_service
+
+    service = open_service(config, keys_path=keys_path)
     try:
         shift = service.shift_for_file(recipe_path, operator, lot)
     except (RecipeError, ShiftRefused, ValueError) as exc:
@@ -169,6 +173,25 @@ def program_cmd(
     finally:
         signal.signal(signal.SIGINT, previous)
     sys.exit(EXIT_OK if result.outcome is Outcome.PASS else EXIT_FAIL)
+
+
+def _check_specs(bus: str, printer: str) -> None:
+    """Refuse a bus or printer setting that cannot work before any pack or record is touched."""
+    from station.bus.spec import parse_bus_spec
+    from station.labels import PrinterSpecError, parse_printer_spec
+
+    spec = parse_bus_spec(bus)
+    if spec.kind == "sim":
+        from station.emulator import SCENARIOS
+
+        if spec.target not in SCENARIOS:
+            raise UsageProblem(
+                f"unknown emulator scenario {spec.target!r}; known: {', '.join(SCENARIOS)}"
+            )
+    try:
+        parse_printer_spec(printer)
+    except PrinterSpecError as exc:
+        raise UsageProblem(str(exc)) from None
 
 
 def _echo_event(event: Event) -> None:
