@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -255,3 +257,51 @@ def test_recipe_release_then_the_line_runs_it(tmp_path: Path) -> None:
     with Store.open(db) as store:
         (release,) = store.released_recipes()
     assert release.released_by == "ENG-1"
+
+
+def test_keys_never_appear_in_output_logs_or_database(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    keys = tmp_path / "keys.toml"
+    keys.write_text(
+        '[key_sets.acme-prod]\nunseal = ["0xA5C3", "0x5A3C"]\nfull_access = ["0xC3A5", "0x3C5A"]\n',
+        encoding="utf-8",
+    )
+    keys.chmod(0o600)
+    recipe = tmp_path / "prod.toml"
+    text = RECIPE.read_text(encoding="utf-8")
+    text = text.replace('production_key_set = ""', 'production_key_set = "acme-prod"')
+    text = text.replace("full_access = false", "full_access = true")
+    recipe.write_text(text, encoding="utf-8")
+    caplog.set_level(logging.DEBUG)
+    done = station(
+        "program",
+        "--bus",
+        "sim",
+        "--recipe",
+        str(recipe),
+        "--serial",
+        SERIAL,
+        "--operator",
+        "alice",
+        "--db",
+        f"sqlite:///{tmp_path}/db.sqlite3",
+        "--printer",
+        f"file:{tmp_path}/labels",
+        "--keys",
+        str(keys),
+    )
+    assert done.exit_code == 0, done.output
+    assert "acme-prod" in done.output
+    again = station("trace", SERIAL, "--db", f"sqlite:///{tmp_path}/db.sqlite3")
+    seen = "\n".join([done.output, again.output, caplog.text]).lower()
+    con = sqlite3.connect(tmp_path / "db.sqlite3")
+    stored = []
+    for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+        for row in con.execute(f'SELECT * FROM "{table}"'):
+            stored += [str(v).lower() for v in row if not isinstance(v, bytes)]
+    con.close()
+    everything = seen + "\n".join(stored)
+    for word in (0xA5C3, 0x5A3C, 0xC3A5, 0x3C5A):
+        assert f"{word:04x}" not in everything
+        assert str(word) not in everything
