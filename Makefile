@@ -18,7 +18,7 @@ venv: $(STAMP)
 
 ## Start the operator terminal on the built-in BQ40Z50 emulator with a local SQLite database.
 run: $(STAMP)
-	$(BIN)/station run --demo
+	$(BIN)/station run --demo --bus "sim?realtime=1"
 
 ## Static checks and the whole test suite.
 test: $(STAMP) lint typecheck imports unit
