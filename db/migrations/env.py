@@ -15,7 +15,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from station.store.engine import make_engine
-from station.store.models import Base, UTCDateTime
+from station.store.models import Base, HexDigest, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
@@ -25,9 +25,11 @@ if config.config_file_name is not None:
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     # Migrations must not depend on application types that may change later: UTCDateTime only
-    # converts values in Python, the column itself is a plain DateTime(timezone=True).
+    # converts values in Python; its column is a timestamp, or an INTEGER on SQLite.
     if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
+        return "sa.DateTime(timezone=True).with_variant(sa.BigInteger(), 'sqlite')"
+    if type_ == "type" and isinstance(obj, HexDigest):
+        return "sa.LargeBinary(length=32)"
     return False
 
 

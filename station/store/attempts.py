@@ -1,5 +1,9 @@
 """The attempt lifecycle: written RUNNING before the pack is touched, each step committed as it
 ends, finished exactly once, and PASS only when the recorded steps prove it.
+
+These calls run while a pack sits in the socket, so they are Core statements on one connection
+(no ORM unit of work): a step and its measurements are one short transaction of three
+statements.
 """
 
 from __future__ import annotations
@@ -7,12 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from station.store.database import Database, check_lengths, plain_json, rowcount
+from station.store.database import Database, check_lengths, new_id, plain_json, rowcount
 from station.store.errors import (
     AttemptFinishedError,
     ClaimLostError,
@@ -26,9 +31,9 @@ from station.store.models import (
     AuditLog,
     Measurement,
     Pack,
-    ParameterValue,
     SerialClaim,
     Step,
+    UTCDateTime,
 )
 from station.store.records import (
     LABEL_STEP,
@@ -42,7 +47,6 @@ from station.store.records import (
     LabelState,
     MeasurementOutcome,
     MeasurementRecord,
-    ParameterChange,
     StepOutcome,
     StepRecord,
 )
@@ -52,7 +56,12 @@ _TRIES = 5
 _BAD_STEP = (StepOutcome.FAIL, StepOutcome.ERROR, StepOutcome.ABORTED)
 
 
-def to_summary(row: Attempt, serial: str) -> AttemptSummary:
+#: the attempt columns an :class:`AttemptSummary` is built from (with the pack's serial)
+SUMMARY_COLUMNS = tuple(Attempt.__table__.c)
+
+
+def to_summary(row: Any, serial: str) -> AttemptSummary:
+    """From an ``Attempt`` object or a Core row of its columns."""
     return AttemptSummary(
         id=row.id,
         serial=serial,
@@ -114,74 +123,94 @@ def start_attempt(db: Database, start: AttemptStart, claim: Claim | None = None)
         )
     for _ in range(_TRIES):
         try:
-            with db.tx() as s:
-                return _insert_attempt(db, s, start, values, claim)
+            with db.conn() as conn:
+                return _insert_attempt(db, conn, start, values, claim)
         except IntegrityError:
             continue  # a concurrent insert of the same pack or attempt number: read again
     raise StoreInputError(f"attempt for pack {start.serial} could not be numbered; retry")
 
 
+#: the pack's id and its highest attempt number so far (None, None: a new pack)
+_PACK_AND_LAST = (
+    select(Pack.id, func.max(Attempt.attempt_no))
+    .outerjoin(Attempt, Attempt.pack_id == Pack.id)
+    .where(Pack.serial == bindparam("serial"))
+    .group_by(Pack.id)
+)
+_INSERT_PACK = insert(Pack)
+_INSERT_ATTEMPT = insert(Attempt)
+_CLAIM_ATTEMPT = (
+    update(SerialClaim)
+    .where(SerialClaim.serial == bindparam("c_serial"), SerialClaim.token == bindparam("c_token"))
+    .values(attempt_id=bindparam("c_attempt"))
+)
+
+
 def _insert_attempt(
-    db: Database, s: Session, start: AttemptStart, values: dict[str, str], claim: Claim | None
+    db: Database, conn: Connection, start: AttemptStart, values: dict[str, Any], claim: Claim | None
 ) -> int:
     now = db.now()
-    pack_id = s.scalar(select(Pack.id).where(Pack.serial == start.serial))
-    if pack_id is None:
-        pack = Pack(serial=start.serial, first_seen=now)
-        s.add(pack)
-        s.flush()
-        pack_id = pack.id
-    previous = s.scalar(select(func.max(Attempt.attempt_no)).where(Attempt.pack_id == pack_id))
-    row = Attempt(
-        pack_id=pack_id,
-        attempt_no=(previous or 0) + 1,
-        started_at=start.started_at or now,
-        outcome=AttemptOutcome.RUNNING,
-        label_state=LabelState.NOT_PRINTED,
-        pid=start.pid,
+    found = conn.execute(_PACK_AND_LAST, {"serial": start.serial}).first()
+    if found is None:
+        pack_id = new_id(conn.execute(_INSERT_PACK, {"serial": start.serial, "first_seen": now}))
+        previous = 0
+    else:
+        pack_id, previous = found[0], found[1] or 0
+    row: dict[str, Any] = {
         **values,
-    )
+        "pack_id": pack_id,
+        "attempt_no": previous + 1,
+        "started_at": start.started_at or now,
+        "outcome": AttemptOutcome.RUNNING,
+        "label_state": LabelState.NOT_PRINTED,
+        "pid": start.pid,
+        "rework_of": None,
+        "rework_authorised_by": None,
+        "rework_authorisation_id": None,
+    }
     if start.rework is not None:
         auth = start.rework
-        entry = s.get(AuditLog, auth.id)
-        if (
-            entry is None
-            or entry.action != AuditAction.REWORK_AUTHORISED
-            or entry.subject != start.serial
-        ):
+        entry = conn.execute(
+            select(AuditLog.action, AuditLog.subject).where(AuditLog.id == auth.id)
+        ).first()
+        if entry is None or tuple(entry) != (AuditAction.REWORK_AUTHORISED, start.serial):
             raise ReworkError(
                 f"rework authorisation {auth.id} is not a rework authorisation for pack "
                 f"{start.serial}; a supervisor must authorise rework of this pack"
             )
-        used = s.scalar(select(Attempt.id).where(Attempt.rework_authorisation_id == auth.id))
+        used = conn.scalar(select(Attempt.id).where(Attempt.rework_authorisation_id == auth.id))
         if used is not None:
             raise ReworkError(
                 f"rework authorisation {auth.id} for pack {start.serial} was already used by "
                 f"attempt {used}; each authorisation allows one attempt: ask a supervisor again"
             )
-        row.rework_of = auth.rework_of
-        row.rework_authorised_by = auth.authorised_by
-        row.rework_authorisation_id = auth.id
-    s.add(row)
-    s.flush()
+        row["rework_of"] = auth.rework_of
+        row["rework_authorised_by"] = auth.authorised_by
+        row["rework_authorisation_id"] = auth.id
+    attempt_id = new_id(conn.execute(_INSERT_ATTEMPT, row))
     if claim is not None:
-        done = s.execute(
-            update(SerialClaim)
-            .where(SerialClaim.serial == claim.serial, SerialClaim.token == claim.token)
-            .values(attempt_id=row.id)
+        done = conn.execute(
+            _CLAIM_ATTEMPT,
+            {"c_serial": claim.serial, "c_token": claim.token, "c_attempt": attempt_id},
         )
         if rowcount(done) != 1:
             raise ClaimLostError(claim.serial)
-    return row.id
+    return attempt_id
 
 
-def running_attempt(s: Session, attempt_id: int) -> Attempt:
-    row = s.get(Attempt, attempt_id)
-    if row is None:
+# Statements built once: building them costs more CPU than SQLite takes to run them.
+_OUTCOME = select(Attempt.outcome).where(Attempt.id == bindparam("attempt_id"))
+_INSERT_STEP = insert(Step)
+_INSERT_MEASUREMENTS = insert(Measurement)
+
+
+def require_running(conn: Connection | Session, attempt_id: int) -> None:
+    """Refuse to add to an attempt that is unknown or already finished."""
+    outcome = conn.execute(_OUTCOME, {"attempt_id": attempt_id}).scalar()
+    if outcome is None:
         raise UnknownAttemptError(attempt_id)
-    if row.outcome != AttemptOutcome.RUNNING:
-        raise AttemptFinishedError(attempt_id, row.outcome)
-    return row
+    if outcome != AttemptOutcome.RUNNING:
+        raise AttemptFinishedError(attempt_id, outcome)
 
 
 def judge(m: MeasurementRecord) -> MeasurementOutcome:
@@ -197,26 +226,27 @@ def judge(m: MeasurementRecord) -> MeasurementOutcome:
     return MeasurementOutcome.PASS if low_ok and high_ok else MeasurementOutcome.FAIL
 
 
-def _add_measurements(
-    s: Session, attempt_id: int, step_id: int, records: Sequence[MeasurementRecord]
-) -> None:
+def _measurement_rows(
+    attempt_id: int, ordinal: int, first_seq: int, records: Sequence[MeasurementRecord]
+) -> list[dict[str, Any]]:
     rows = []
-    for m in records:
-        fields = {"name": m.name, "unit": m.unit}
-        check_lengths(Measurement, fields)
+    for seq, m in enumerate(records, start=first_seq):
+        check_lengths(Measurement, {"name": m.name, "unit": m.unit})
         rows.append(
-            Measurement(
-                attempt_id=attempt_id,
-                step_id=step_id,
-                value=m.value,
-                text_value=m.text,
-                low_limit=m.low,
-                high_limit=m.high,
-                outcome=judge(m),
-                **fields,
-            )
+            {
+                "attempt_id": attempt_id,
+                "step_ordinal": ordinal,
+                "seq": seq,
+                "name": m.name,
+                "value": m.value,
+                "text_value": m.text,
+                "unit": m.unit,
+                "low_limit": m.low,
+                "high_limit": m.high,
+                "outcome": judge(m),
+            }
         )
-    s.add_all(rows)
+    return rows
 
 
 def record_step(db: Database, attempt_id: int, step: StepRecord) -> None:
@@ -226,23 +256,26 @@ def record_step(db: Database, attempt_id: int, step: StepRecord) -> None:
     duration = step.duration_s
     if duration is None:
         duration = (step.ended_at - step.started_at).total_seconds()
+    measured = _measurement_rows(attempt_id, step.ordinal, 1, step.measurements)
+    row = {
+        **fields,
+        "attempt_id": attempt_id,
+        "ordinal": step.ordinal,
+        "outcome": StepOutcome(step.outcome),
+        "started_at": step.started_at,
+        "ended_at": step.ended_at,
+        "duration_s": duration,
+        "message": step.message,
+        "details": details,
+    }
+    # One transaction per step, committed as the step ends: a killed station leaves every step
+    # done so far. The step and its measurements are one INSERT each.
     try:
-        with db.tx() as s:
-            running_attempt(s, attempt_id)
-            row = Step(
-                attempt_id=attempt_id,
-                ordinal=step.ordinal,
-                outcome=StepOutcome(step.outcome),
-                started_at=step.started_at,
-                ended_at=step.ended_at,
-                duration_s=duration,
-                message=step.message,
-                details=details,
-                **fields,
-            )
-            s.add(row)
-            s.flush()
-            _add_measurements(s, attempt_id, row.id, step.measurements)
+        with db.conn() as conn:
+            require_running(conn, attempt_id)
+            conn.execute(_INSERT_STEP, [row])
+            if measured:
+                conn.execute(_INSERT_MEASUREMENTS, measured)
     except IntegrityError:
         raise StoreInputError(
             f"attempt {attempt_id} already has a step number {step.ordinal}; each step is "
@@ -253,51 +286,36 @@ def record_step(db: Database, attempt_id: int, step: StepRecord) -> None:
 def record_measurements(
     db: Database, attempt_id: int, step_ordinal: int, records: Sequence[MeasurementRecord]
 ) -> None:
-    with db.tx() as s:
-        running_attempt(s, attempt_id)
-        step_id = s.scalar(
-            select(Step.id).where(Step.attempt_id == attempt_id, Step.ordinal == step_ordinal)
+    with db.conn() as conn:
+        require_running(conn, attempt_id)
+        found = conn.scalar(
+            select(Step.ordinal).where(Step.attempt_id == attempt_id, Step.ordinal == step_ordinal)
         )
-        if step_id is None:
+        if found is None:
             raise StoreInputError(
                 f"attempt {attempt_id} has no step number {step_ordinal}; record the step "
                 "before its measurements"
             )
-        _add_measurements(s, attempt_id, step_id, records)
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def record_parameters(db: Database, attempt_id: int, changes: Sequence[ParameterChange]) -> None:
-    rows = []
-    for c in changes:
-        fields = {"name": c.name, "unit": c.unit}
-        check_lengths(ParameterValue, fields)
-        rows.append(
-            ParameterValue(
-                attempt_id=attempt_id, before=_text(c.before), after=_text(c.after), **fields
+        last = conn.scalar(
+            select(func.max(Measurement.seq)).where(
+                Measurement.attempt_id == attempt_id, Measurement.step_ordinal == step_ordinal
             )
         )
-    try:
-        with db.tx() as s:
-            running_attempt(s, attempt_id)
-            s.add_all(rows)
-    except IntegrityError:
-        raise StoreInputError(
-            f"attempt {attempt_id}: a parameter was recorded twice; each parameter has one "
-            "before and one after value per attempt"
-        ) from None
+        rows = _measurement_rows(attempt_id, step_ordinal, (last or 0) + 1, records)
+        if rows:
+            conn.execute(_INSERT_MEASUREMENTS, rows)
 
 
-def unproven(s: Session, attempt_id: int) -> list[str]:
+_STEPS_OF = (
+    select(Step.ordinal, Step.name, Step.kind, Step.outcome)
+    .where(Step.attempt_id == bindparam("attempt_id"))
+    .order_by(Step.ordinal)
+)
+
+
+def unproven(conn: Connection | Session, attempt_id: int) -> list[str]:
     """Why the recorded steps do not prove a pass (empty: they do)."""
-    steps = s.execute(
-        select(Step.ordinal, Step.name, Step.kind, Step.outcome)
-        .where(Step.attempt_id == attempt_id)
-        .order_by(Step.ordinal)
-    ).all()
+    steps = conn.execute(_STEPS_OF, {"attempt_id": attempt_id}).all()
     problems = [
         f"no passing {kind} step was recorded"
         for kind in (SEAL_STEP, VERIFY_STEP)
@@ -338,37 +356,56 @@ def finish_attempt(
     if outcome in (AttemptOutcome.ABORTED, AttemptOutcome.INTERRUPTED) and not failure_code:
         failure_code = str(outcome)
     check_lengths(Attempt, {"failure_code": failure_code, "failing_step": failing_step})
-    with db.tx() as s:
-        row = s.get(Attempt, attempt_id)
-        if row is None:
+    with db.conn() as conn:
+        found = conn.execute(_FINISHING, {"attempt_id": attempt_id}).first()
+        if found is None:
             raise UnknownAttemptError(attempt_id)
-        if row.outcome != AttemptOutcome.RUNNING:
-            raise AttemptFinishedError(attempt_id, row.outcome)
+        if found.outcome != AttemptOutcome.RUNNING:
+            raise AttemptFinishedError(attempt_id, found.outcome)
         if outcome == AttemptOutcome.PASS:
-            problems = unproven(s, attempt_id)
+            problems = unproven(conn, attempt_id)
             if problems:
                 raise PassNotProvenError(attempt_id, problems)
         end = ended_at or db.now()
         cycle = cycle_time_s
         if cycle is None:
-            cycle = max(0.0, (end - row.started_at).total_seconds())
-        done = s.execute(
-            update(Attempt)
-            .where(Attempt.id == attempt_id, Attempt.outcome == AttemptOutcome.RUNNING)
-            .values(
-                outcome=outcome,
-                failure_code=failure_code,
-                failing_step=failing_step,
-                reason=reason,
-                ended_at=end,
-                cycle_time_s=cycle,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(done) != 1:
-            s.refresh(row)
-            raise AttemptFinishedError(attempt_id, row.outcome)
-        s.refresh(row)
-        serial = s.scalar(select(Pack.serial).where(Pack.id == row.pack_id))
-        assert serial is not None
-        return to_summary(row, serial)
+            cycle = max(0.0, (end - found.started_at).total_seconds())
+        row = conn.execute(
+            _FINISH,
+            {
+                "attempt_id": attempt_id,
+                "outcome": outcome,
+                "failure_code": failure_code,
+                "failing_step": failing_step,
+                "reason": reason,
+                "ended_at": end,
+                "cycle_time_s": cycle,
+            },
+        ).first()
+        if row is None:  # finished by someone else since it was read
+            now = conn.scalar(select(Attempt.outcome).where(Attempt.id == attempt_id))
+            raise AttemptFinishedError(attempt_id, str(now))
+        return to_summary(row, found.serial)
+
+
+_FINISHING = (
+    select(Attempt.outcome, Attempt.started_at, Pack.serial)
+    .join(Pack, Pack.id == Attempt.pack_id)
+    .where(Attempt.id == bindparam("attempt_id"))
+)
+#: the compare-and-swap that finishes an attempt once, giving back the finished row
+_FINISH = (
+    update(Attempt)
+    .where(Attempt.id == bindparam("attempt_id"), Attempt.outcome == AttemptOutcome.RUNNING)
+    .values(
+        {
+            Attempt.outcome: bindparam("outcome"),
+            Attempt.failure_code: bindparam("failure_code"),
+            Attempt.failing_step: bindparam("failing_step"),
+            Attempt.reason: bindparam("reason"),
+            Attempt.ended_at: bindparam("ended_at", type_=UTCDateTime()),
+            Attempt.cycle_time_s: bindparam("cycle_time_s"),
+        }
+    )
+    .returning(*SUMMARY_COLUMNS)
+)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, CursorResult, insert, select
 from sqlalchemy.orm import Session
 
-from station.store.database import Database, check_lengths, plain_json
+from station.store.database import Database, check_lengths, new_id, plain_json
 from station.store.errors import ReworkError, StoreInputError
 from station.store.models import Attempt, AuditLog, Pack
 from station.store.records import AttemptOutcome, AuditAction, AuditEntry, ReworkAuthorisation
 
 
-def to_entry(row: AuditLog) -> AuditEntry:
+def to_entry(row: Any) -> AuditEntry:
+    """From an ``AuditLog`` object or a Core row of its columns."""
     return AuditEntry(
         id=row.id,
         at=row.at,
@@ -27,24 +28,30 @@ def to_entry(row: AuditLog) -> AuditEntry:
 
 
 def add_entry(
-    s: Session,
+    conn: Session | Connection,
     db: Database,
     action: str,
     who: str,
     station: str,
     subject: str,
     detail: Mapping[str, Any] | None,
-) -> AuditLog:
+) -> AuditEntry:
     if not who.strip():
         raise StoreInputError(f"audit entry {action}: who did it must be named")
     fields = {"action": str(action), "who": who, "station": station, "subject": subject}
     check_lengths(AuditLog, fields)
-    row = AuditLog(
-        at=db.now(), detail=plain_json(dict(detail or {}), where=f"audit {action}"), **fields
+    at = db.now()
+    plain = plain_json(dict(detail or {}), where=f"audit {action}")
+    result = conn.execute(insert(AuditLog).values(at=at, detail=plain, **fields))
+    return AuditEntry(
+        id=new_id(cast(CursorResult[Any], result)),
+        at=at,
+        action=fields["action"],
+        who=who,
+        station=station,
+        subject=subject,
+        detail=plain,
     )
-    s.add(row)
-    s.flush()
-    return row
 
 
 def audit(
@@ -55,24 +62,26 @@ def audit(
     subject: str,
     detail: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    with db.tx() as s:
-        return to_entry(add_entry(s, db, action, who, station, subject, detail))
+    with db.conn() as conn:
+        return add_entry(conn, db, action, who, station, subject, detail)
 
 
 def audit_entries(
     db: Database, *, subject: str | None = None, action: str | None = None, limit: int = 1000
 ) -> list[AuditEntry]:
     """Newest first."""
-    query = select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
+    query = (
+        select(*AuditLog.__table__.c).order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
+    )
     if subject is not None:
         query = query.where(AuditLog.subject == subject)
     if action is not None:
         query = query.where(AuditLog.action == action)
-    with db.tx() as s:
-        return [to_entry(r) for r in s.scalars(query)]
+    with db.conn() as conn:
+        return [to_entry(r) for r in conn.execute(query)]
 
 
-def _to_authorisation(row: AuditLog) -> ReworkAuthorisation:
+def _to_authorisation(row: AuditLog | AuditEntry) -> ReworkAuthorisation:
     return ReworkAuthorisation(
         id=row.id,
         serial=row.subject,

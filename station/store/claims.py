@@ -8,15 +8,16 @@ stations taking over the same dead claim exactly one wins too.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from station.store.database import Database, check_lengths, rowcount
 from station.store.errors import ClaimLostError, SerialBusyError, StoreInputError
-from station.store.models import Attempt, AuditLog, Pack, SerialClaim, Step
+from station.store.models import Attempt, AuditLog, Pack, SerialClaim, Step, UTCDateTime
 from station.store.records import AttemptOutcome, AuditAction, Claim
 
 _TRIES = 5
@@ -34,6 +35,13 @@ def to_claim(row: SerialClaim) -> Claim:
         token=row.token,
         attempt_id=row.attempt_id,
     )
+
+
+_INSERT_CLAIM = insert(SerialClaim)
+
+
+def _row(c: SerialClaim) -> dict[str, object]:
+    return {col.name: getattr(c, col.name) for col in SerialClaim.__table__.columns}
 
 
 def stale_reason(db: Database, held: SerialClaim, *, host: str, now: datetime) -> str | None:
@@ -67,8 +75,8 @@ def claim(db: Database, serial: str, station: str, socket: str, host: str, pid: 
             heartbeat_at=now,
         )
         try:
-            with db.tx() as s:
-                s.add(mine)
+            with db.conn() as conn:
+                conn.execute(_INSERT_CLAIM, [_row(mine)])
             return to_claim(mine)
         except IntegrityError:
             pass  # someone holds it: see whether that holder is alive
@@ -162,25 +170,30 @@ def interrupt_attempts(s: Session, ids: list[int], now: datetime, why: str) -> l
     return ids
 
 
+_HEARTBEAT = (
+    update(SerialClaim)
+    .where(SerialClaim.serial == bindparam("h_serial"), SerialClaim.token == bindparam("h_token"))
+    .values({SerialClaim.heartbeat_at: bindparam("h_at", type_=UTCDateTime())})
+    .returning(SerialClaim.attempt_id)
+)
+
+
 def heartbeat(db: Database, held: Claim) -> Claim:
+    """One UPDATE: the claim's heartbeat, and the attempt it now holds (set by start_attempt)."""
     now = db.now()
-    with db.tx() as s:
-        done = s.execute(
-            update(SerialClaim)
-            .where(SerialClaim.serial == held.serial, SerialClaim.token == held.token)
-            .values(heartbeat_at=now)
-        )
-        if rowcount(done) != 1:
-            raise ClaimLostError(held.serial)
-        row = s.get(SerialClaim, held.serial)
-        assert row is not None
-        return to_claim(row)
+    with db.conn() as conn:
+        attempt = conn.execute(
+            _HEARTBEAT, {"h_serial": held.serial, "h_token": held.token, "h_at": now}
+        ).first()
+    if attempt is None:
+        raise ClaimLostError(held.serial)
+    return replace(held, heartbeat_at=now, attempt_id=attempt[0])
 
 
 def release(db: Database, held: Claim) -> bool:
     """Give the serial back; False if the claim was no longer ours (taken over)."""
-    with db.tx() as s:
-        done = s.execute(
+    with db.conn() as conn:
+        done = conn.execute(
             delete(SerialClaim).where(
                 SerialClaim.serial == held.serial, SerialClaim.token == held.token
             )

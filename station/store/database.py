@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Result, Table
+from sqlalchemy import Connection, CursorResult, Engine, Result, Table
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -82,10 +83,21 @@ class Database:
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
-        """One short transaction; database failures become the store's typed errors."""
+        """One short ORM transaction; database failures become the store's typed errors."""
+        with self._translated(), self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def conn(self) -> Iterator[Connection]:
+        """One short Core transaction, for the calls made while a pack is in the socket: no
+        unit of work, no identity map, just the statements."""
+        with self._translated(), self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
         try:
-            with self.sessions.begin() as session:
-                yield session
+            yield
         except (OperationalError, InterfaceError, ProgrammingError) as exc:
             text = str(exc.orig).lower()
             if any(m in text for m in ("no such table", "no such column", "does not exist")):
@@ -100,16 +112,23 @@ class Database:
 
 def check_lengths(model: type[Base], values: Mapping[str, Any]) -> None:
     """Refuse strings longer than their column: PostgreSQL would refuse them, SQLite would not."""
-    table = cast(Table, model.__table__)
+    limits = _limits(model)
     for name, value in values.items():
-        if not isinstance(value, str):
-            continue
-        length = getattr(table.c[name].type, "length", None)
-        if length is not None and len(value) > length:
+        length = limits.get(name)
+        if length is not None and isinstance(value, str) and len(value) > length:
+            table = cast(Table, model.__table__)
             raise StoreInputError(
                 f"{table.name}.{name} is {len(value)} characters long ({value[:40]!r}...); at "
                 f"most {length} can be kept; shorten it at its source (recipe, config or scan)"
             )
+
+
+@cache
+def _limits(model: type[Base]) -> dict[str, int]:
+    """The sized columns of a model (the schema is fixed for the life of the process)."""
+    table = cast(Table, model.__table__)
+    sized = {c.name: getattr(c.type, "length", None) for c in table.columns}
+    return {name: length for name, length in sized.items() if isinstance(length, int)}
 
 
 def plain_json(value: Any, *, where: str) -> Any:
@@ -137,3 +156,10 @@ def plain_json(value: Any, *, where: str) -> Any:
 def rowcount(result: Result[Any]) -> int:
     """Rows an UPDATE or DELETE matched (the compare-and-swap checks rely on it)."""
     return cast(CursorResult[Any], result).rowcount
+
+
+def new_id(result: CursorResult[Any]) -> int:
+    """The primary key an INSERT of one row gave it."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])

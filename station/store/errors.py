@@ -137,5 +137,13 @@ class UnknownImageError(StoreError):
     failure_code = "DB_UNKNOWN_IMAGE"
 
 
-class ImageCorruptError(StoreError):
+class RecordCorruptError(StoreError):
+    """A stored record no longer reads back as it was written (damaged database copy)."""
+
+    failure_code = "DB_RECORD_CORRUPT"
+
+
+class ImageCorruptError(RecordCorruptError):
+    """An image no longer matches its SHA-256."""
+
     failure_code = "DB_IMAGE_CORRUPT"

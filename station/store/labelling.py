@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from station.store.attempts import unproven
 from station.store.audit import add_entry
@@ -33,6 +33,12 @@ def to_label(row: Label) -> LabelRecord:
     )
 
 
+_ATTEMPT = select(Attempt.outcome, Attempt.label_state, Attempt.station_id, Attempt.pack_id).where(
+    Attempt.id == bindparam("attempt_id")
+)
+_INSERT_LABEL = insert(Label)
+
+
 def record_label(
     db: Database,
     attempt_id: int,
@@ -48,13 +54,13 @@ def record_label(
     if not by.strip():
         raise StoreInputError("a label record names who printed it (operator or supervisor)")
     check_lengths(Label, {"printer": printer, "by": by})
-    with db.tx() as s:
-        attempt = s.get(Attempt, attempt_id)
+    with db.conn() as conn:
+        attempt = conn.execute(_ATTEMPT, {"attempt_id": attempt_id}).first()
         if attempt is None:
             raise UnknownAttemptError(attempt_id)
         if outcome == LabelOutcome.PRINTED:
             if attempt.outcome == AttemptOutcome.RUNNING:
-                problems = unproven(s, attempt_id)
+                problems = unproven(conn, attempt_id)
             elif attempt.outcome != AttemptOutcome.PASS:
                 problems = [f"the attempt ended {attempt.outcome}"]
             else:
@@ -65,7 +71,7 @@ def record_label(
                     f"{'; '.join(problems)}; a label says the pack passed: destroy any label "
                     "printed for it"
                 )
-        row = Label(
+        record = LabelRecord(
             attempt_id=attempt_id,
             printed_at=printed_at or db.now(),
             printer=printer,
@@ -74,24 +80,33 @@ def record_label(
             reprint_reason=reprint_reason,
             by=by,
         )
-        s.add(row)
+        conn.execute(
+            _INSERT_LABEL,
+            [
+                {
+                    "attempt_id": attempt_id,
+                    "printed_at": record.printed_at,
+                    "printer": printer,
+                    "outcome": outcome,
+                    "error": error,
+                    "reprint_reason": reprint_reason,
+                    "by": by,
+                }
+            ],
+        )
         if outcome == LabelOutcome.PRINTED:
             state = LabelState.PRINTED
         elif attempt.label_state == LabelState.PRINTED:
             state = LabelState.PRINTED  # a failed reprint leaves the earlier label in place
         else:
             state = LabelState.FAILED
-        s.execute(
-            update(Attempt)
-            .where(Attempt.id == attempt_id)
-            .values(label_state=state)
-            .execution_options(synchronize_session=False)
-        )
+        if state != attempt.label_state:
+            conn.execute(update(Attempt).where(Attempt.id == attempt_id).values(label_state=state))
         if reprint_reason:
-            serial = s.scalar(select(Pack.serial).where(Pack.id == attempt.pack_id))
+            serial = conn.scalar(select(Pack.serial).where(Pack.id == attempt.pack_id))
             assert serial is not None
             add_entry(
-                s,
+                conn,
                 db,
                 AuditAction.LABEL_REPRINTED,
                 by,
@@ -105,5 +120,4 @@ def record_label(
                     "error": error,
                 },
             )
-        s.flush()
-        return to_label(row)
+        return record

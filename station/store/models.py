@@ -7,17 +7,19 @@ JSON holds only details shown as they are. Changing a model means writing a migr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -29,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 from station.store.records import (
     AttemptOutcome,
@@ -49,29 +52,67 @@ NAMING_CONVENTION = {
 }
 
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """``DateTime(timezone=True)`` that stores UTC and always gives back an aware UTC value.
+#: SQLite keeps timestamps as whole microseconds since this instant (UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
-    SQLite keeps no offset, so a naive value read back is UTC by construction.
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A UTC timestamp that always comes back aware.
+
+    PostgreSQL: ``timestamp with time zone``. SQLite has no date type: it gets an INTEGER of
+    microseconds since 1970-01-01 UTC (8 bytes instead of 26 characters of text; it sorts and
+    compares as time does). Read it by hand with ``datetime(started_at / 1e6, 'unixepoch')``.
     """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("timestamps given to the store must be timezone-aware")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        if dialect.name == "sqlite":
+            return to_micros(value)
+        return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        if isinstance(value, int):
+            return from_micros(value)
+        stamp: datetime = value
+        if stamp.tzinfo is None:
+            return stamp.replace(tzinfo=UTC)
+        return stamp.astimezone(UTC)
+
+
+class HexDigest(TypeDecorator[str]):
+    """A SHA-256 kept as its 32 bytes, handled as the usual 64 hex digits."""
+
+    impl = LargeBinary(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else bytes.fromhex(value)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> str | None:
+        return None if value is None else bytes(value).hex()
+
+
+def to_micros(value: datetime) -> int:
+    """An aware datetime as SQLite keeps it."""
+    return (value - EPOCH) // _MICROSECOND
+
+
+def from_micros(value: int) -> datetime:
+    return EPOCH + value * _MICROSECOND
 
 
 #: JSON text on SQLite, JSONB on PostgreSQL; never queried by its content
@@ -141,7 +182,8 @@ class Attempt(Base):
     failure_code: Mapped[str | None] = mapped_column(String(48))
     failing_step: Mapped[str | None] = mapped_column(String(128))
     reason: Mapped[str | None] = mapped_column(Text)
-    rework_of: Mapped[int | None] = mapped_column(BigId, ForeignKey("attempts.id"), index=True)
+    #: no index: nothing looks attempts up by what they rework
+    rework_of: Mapped[int | None] = mapped_column(BigId, ForeignKey("attempts.id"))
     rework_authorised_by: Mapped[str | None] = mapped_column(String(64))
     #: the REWORK_AUTHORISED audit entry this attempt used; unique: one attempt per authorisation
     rework_authorisation_id: Mapped[int | None] = mapped_column(
@@ -154,16 +196,20 @@ class Attempt(Base):
     pid: Mapped[int]
 
 
+#: SQLite keeps these tables clustered on their primary key (no rowid, no second index): rows
+#: of one attempt sit together, and the key is the only index they need.
+_CLUSTERED = {"sqlite_with_rowid": False}
+
+
 class Step(Base):
     __tablename__ = "steps"
     __table_args__ = (
-        UniqueConstraint("attempt_id", "ordinal"),
         CheckConstraint(_one_of("outcome", StepOutcome), name="outcome"),
+        _CLUSTERED,
     )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(BigId, ForeignKey("attempts.id"))
-    ordinal: Mapped[int]
+    attempt_id: Mapped[int] = mapped_column(BigId, ForeignKey("attempts.id"), primary_key=True)
+    ordinal: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[str] = mapped_column(String(16))
@@ -177,11 +223,16 @@ class Step(Base):
 
 class Measurement(Base):
     __tablename__ = "measurements"
-    __table_args__ = (CheckConstraint(_one_of("outcome", MeasurementOutcome), name="outcome"),)
+    __table_args__ = (
+        ForeignKeyConstraint(["attempt_id", "step_ordinal"], ["steps.attempt_id", "steps.ordinal"]),
+        CheckConstraint(_one_of("outcome", MeasurementOutcome), name="outcome"),
+        _CLUSTERED,
+    )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(BigId, ForeignKey("attempts.id"), index=True)
-    step_id: Mapped[int] = mapped_column(BigId, ForeignKey("steps.id"), index=True)
+    attempt_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    step_ordinal: Mapped[int] = mapped_column(primary_key=True)
+    #: order within the step, as recorded
+    seq: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
     value: Mapped[float | None] = mapped_column(Float)
     text_value: Mapped[str | None] = mapped_column(Text)
@@ -192,16 +243,26 @@ class Measurement(Base):
 
 
 class FlashImage(Base):
-    """Content-addressed data-flash images: identical bytes at the same address are kept once."""
+    """Content-addressed data-flash images: identical content at the same address is kept once.
+
+    A dump is contiguous bytes from ``start_address``; a block set (``sparse``) is any set of
+    aligned 32-byte blocks, kept in its canonical encoding (see ``station.store.images``).
+    """
 
     __tablename__ = "flash_images"
-    __table_args__ = (UniqueConstraint("sha256", "start_address"),)
+    __table_args__ = (UniqueConstraint("sha256", "start_address", "sparse"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    #: SHA-256 of the uncompressed bytes (what engineers compare with a golden image's hash)
-    sha256: Mapped[str] = mapped_column(String(64))
+    #: SHA-256 of the dump's bytes, or of the block set's canonical encoding
+    sha256: Mapped[str] = mapped_column(HexDigest())
+    #: a dump's first address; a block set's lowest block
     start_address: Mapped[int]
+    #: data bytes (a block set: 32 per block)
     length: Mapped[int]
+    sparse: Mapped[bool] = mapped_column(Boolean)
+    #: the image whose bytes were zlib's preset dictionary (an after image compressed against
+    #: its before image costs only its differences); None: plain zlib
+    base_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("flash_images.id"))
     #: zlib-compressed bytes
     compressed: Mapped[bytes] = mapped_column(LargeBinary)
 
@@ -209,26 +270,24 @@ class FlashImage(Base):
 class AttemptImage(Base):
     __tablename__ = "attempt_images"
     __table_args__ = (
-        UniqueConstraint("attempt_id", "role", "image_id"),
         CheckConstraint(_one_of("role", ImageRole), name="role"),
+        _CLUSTERED,
     )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(BigId, ForeignKey("attempts.id"))
-    role: Mapped[str] = mapped_column(String(16))
-    image_id: Mapped[int] = mapped_column(BigId, ForeignKey("flash_images.id"), index=True)
+    attempt_id: Mapped[int] = mapped_column(BigId, ForeignKey("attempts.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    image_id: Mapped[int] = mapped_column(BigId, ForeignKey("flash_images.id"), primary_key=True)
 
 
-class ParameterValue(Base):
-    __tablename__ = "parameter_values"
-    __table_args__ = (UniqueConstraint("attempt_id", "name"),)
+class ParameterChanges(Base):
+    """The parameter changes of one attempt, in one row: zlib-compressed JSON
+    ``[[name, before, after, unit], ...]`` in the order they were recorded."""
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(BigId, ForeignKey("attempts.id"))
-    name: Mapped[str] = mapped_column(String(128))
-    before: Mapped[str | None] = mapped_column(Text)
-    after: Mapped[str | None] = mapped_column(Text)
-    unit: Mapped[str] = mapped_column(String(16))
+    __tablename__ = "parameter_changes"
+
+    attempt_id: Mapped[int] = mapped_column(BigId, ForeignKey("attempts.id"), primary_key=True)
+    count: Mapped[int]
+    compressed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ReleasedRecipeRow(Base):

@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Connection, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
-from station.store.attempts import to_summary
+from station.store import parameters
+from station.store.attempts import SUMMARY_COLUMNS, to_summary
 from station.store.audit import to_entry
 from station.store.claims import to_claim
 from station.store.database import Database
-from station.store.errors import UnknownAttemptError
+from station.store.errors import ImageCorruptError, UnknownAttemptError
+from station.store.images import payload_of, ranges_of
 from station.store.labelling import to_label
 from station.store.models import (
     Attempt,
@@ -26,7 +28,7 @@ from station.store.models import (
     Label,
     Measurement,
     Pack,
-    ParameterValue,
+    ParameterChanges,
     ReleasedRecipeRow,
     SerialClaim,
     Step,
@@ -50,9 +52,9 @@ from station.store.records import (
 )
 
 
-def _history(s: Session, serial: str) -> list[AttemptSummary]:
-    rows = s.scalars(
-        select(Attempt)
+def _history(conn: Session | Connection, serial: str) -> list[AttemptSummary]:
+    rows = conn.execute(
+        select(*SUMMARY_COLUMNS)
         .join(Pack, Pack.id == Attempt.pack_id)
         .where(Pack.serial == serial)
         .order_by(Attempt.attempt_no)
@@ -62,32 +64,35 @@ def _history(s: Session, serial: str) -> list[AttemptSummary]:
 
 def pack_history(db: Database, serial: str) -> list[AttemptSummary]:
     """Every attempt on ``serial``, oldest first."""
-    with db.tx() as s:
-        return _history(s, serial)
+    with db.conn() as conn:
+        return _history(conn, serial)
+
+
+_LAST_PASS = (
+    select(*SUMMARY_COLUMNS)
+    .join(Pack, Pack.id == Attempt.pack_id)
+    .where(Pack.serial == bindparam("serial"), Attempt.outcome == AttemptOutcome.PASS)
+    .order_by(Attempt.attempt_no.desc())
+    .limit(1)
+)
 
 
 def last_pass(db: Database, serial: str) -> AttemptSummary | None:
-    with db.tx() as s:
-        row = s.scalar(
-            select(Attempt)
-            .join(Pack, Pack.id == Attempt.pack_id)
-            .where(Pack.serial == serial, Attempt.outcome == AttemptOutcome.PASS)
-            .order_by(Attempt.attempt_no.desc())
-            .limit(1)
-        )
+    with db.conn() as conn:
+        row = conn.execute(_LAST_PASS, {"serial": serial}).first()
         return to_summary(row, serial) if row is not None else None
 
 
 def get_attempt(db: Database, attempt_id: int) -> AttemptSummary:
-    with db.tx() as s:
-        found = s.execute(
-            select(Attempt, Pack.serial)
+    with db.conn() as conn:
+        row = conn.execute(
+            select(*SUMMARY_COLUMNS, Pack.serial)
             .join(Pack, Pack.id == Attempt.pack_id)
             .where(Attempt.id == attempt_id)
         ).first()
-        if found is None:
+        if row is None:
             raise UnknownAttemptError(attempt_id)
-        return to_summary(found[0], found[1])
+        return to_summary(row, row.serial)
 
 
 def trace(db: Database, serial: str) -> PackTrace | None:
@@ -99,31 +104,15 @@ def trace(db: Database, serial: str) -> PackTrace | None:
         attempts = _history(s, serial)
         ids = [a.id for a in attempts]
         steps = _steps(s, ids)
-        images: dict[int, list[ImageRef]] = defaultdict(list)
-        for attempt_id, role, image_id, digest, start, length, stored in s.execute(
-            select(
-                AttemptImage.attempt_id,
-                AttemptImage.role,
-                FlashImage.id,
-                FlashImage.sha256,
-                FlashImage.start_address,
-                FlashImage.length,
-                func.length(FlashImage.compressed),
+        images = _images(s, ids)
+        params: dict[int, list[ParameterDiff]] = {
+            attempt_id: parameters.decode(attempt_id, blob)
+            for attempt_id, blob in s.execute(
+                select(ParameterChanges.attempt_id, ParameterChanges.compressed).where(
+                    ParameterChanges.attempt_id.in_(ids)
+                )
             )
-            .join(FlashImage, FlashImage.id == AttemptImage.image_id)
-            .where(AttemptImage.attempt_id.in_(ids))
-            .order_by(AttemptImage.attempt_id)
-        ):
-            images[attempt_id].append(
-                ImageRef(ImageRole(role), image_id, digest, start, length, int(stored))
-            )
-        params: dict[int, list[ParameterDiff]] = defaultdict(list)
-        for p in s.scalars(
-            select(ParameterValue)
-            .where(ParameterValue.attempt_id.in_(ids))
-            .order_by(ParameterValue.id)
-        ):
-            params[p.attempt_id].append(ParameterDiff(p.name, p.before, p.after, p.unit))
+        }
         labels: dict[int, list[LabelRecord]] = defaultdict(list)
         for label in s.scalars(
             select(Label).where(Label.attempt_id.in_(ids)).order_by(Label.printed_at, Label.id)
@@ -145,7 +134,7 @@ def trace(db: Database, serial: str) -> PackTrace | None:
                     summary=a,
                     steps=tuple(steps[a.id]),
                     images=tuple(sorted(images[a.id], key=_image_order)),
-                    parameters=tuple(params[a.id]),
+                    parameters=tuple(params.get(a.id, ())),
                     labels=tuple(labels[a.id]),
                     recipe_released=a.recipe_hash in released,
                 )
@@ -163,12 +152,63 @@ def _image_order(ref: ImageRef) -> tuple[int, int]:
     return _ROLE_ORDER[ref.role], ref.start
 
 
+def _images(s: Session, ids: list[int]) -> dict[int, list[ImageRef]]:
+    images: dict[int, list[ImageRef]] = defaultdict(list)
+    query = (
+        select(
+            AttemptImage.attempt_id,
+            AttemptImage.role,
+            FlashImage.id,
+            FlashImage.sha256,
+            FlashImage.start_address,
+            FlashImage.length,
+            func.length(FlashImage.compressed),
+            FlashImage.sparse,
+        )
+        .join(FlashImage, FlashImage.id == AttemptImage.image_id)
+        .where(AttemptImage.attempt_id.in_(ids))
+    )
+    for attempt_id, role, image_id, digest, start, length, stored, sparse in s.execute(query):
+        ranges: tuple[tuple[int, int], ...] = ((start, length),)
+        if sparse:
+            # A block set's runs are in its encoding (a few hundred bytes to inflate).
+            try:
+                ranges = ranges_of(payload_of(s, image_id))
+            except ImageCorruptError:
+                ranges = ()  # the image itself says so when it is loaded
+        images[attempt_id].append(
+            ImageRef(
+                ImageRole(role),
+                image_id,
+                digest,
+                start,
+                length,
+                int(stored),
+                ranges=ranges,
+                sparse=bool(sparse),
+            )
+        )
+    return images
+
+
 def _steps(s: Session, ids: list[int]) -> dict[int, list[StepRecord]]:
-    measured: dict[int, list[MeasurementRecord]] = defaultdict(list)
-    for m in s.scalars(
-        select(Measurement).where(Measurement.attempt_id.in_(ids)).order_by(Measurement.id)
+    measured: dict[tuple[int, int], list[MeasurementRecord]] = defaultdict(list)
+    for m in s.execute(
+        select(
+            Measurement.attempt_id,
+            Measurement.step_ordinal,
+            Measurement.name,
+            Measurement.value,
+            Measurement.text_value,
+            Measurement.unit,
+            Measurement.low_limit,
+            Measurement.high_limit,
+            Measurement.outcome,
+        )
+        .where(Measurement.attempt_id.in_(ids))
+        .order_by(Measurement.attempt_id, Measurement.step_ordinal, Measurement.seq)
     ):
-        measured[m.step_id].append(
+        measured[(m.attempt_id, m.step_ordinal)].append(
             MeasurementRecord(
                 name=m.name,
                 value=m.value,
@@ -180,8 +220,10 @@ def _steps(s: Session, ids: list[int]) -> dict[int, list[StepRecord]]:
             )
         )
     steps: dict[int, list[StepRecord]] = defaultdict(list)
-    for st in s.scalars(
-        select(Step).where(Step.attempt_id.in_(ids)).order_by(Step.attempt_id, Step.ordinal)
+    for st in s.execute(
+        select(*Step.__table__.c)
+        .where(Step.attempt_id.in_(ids))
+        .order_by(Step.attempt_id, Step.ordinal)
     ):
         steps[st.attempt_id].append(
             StepRecord(
@@ -195,7 +237,7 @@ def _steps(s: Session, ids: list[int]) -> dict[int, list[StepRecord]]:
                 failure_code=st.failure_code,
                 message=st.message,
                 details=dict(st.details),
-                measurements=tuple(measured[st.id]),
+                measurements=tuple(measured[(st.attempt_id, st.ordinal)]),
             )
         )
     return steps

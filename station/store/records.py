@@ -55,9 +55,11 @@ class LabelOutcome(StrEnum):
 
 
 class ImageRole(StrEnum):
+    #: one image per attempt and role: a whole dump or a set of blocks
     BEFORE = "BEFORE"
     AFTER = "AFTER"
-    #: partial images: only the blocks the recipe touched, each at its start address
+    #: several partial images per attempt, each at its own start address (a set of blocks kept
+    #: as one image, linked as BEFORE or AFTER, is smaller)
     BEFORE_PART = "BEFORE_PART"
     AFTER_PART = "AFTER_PART"
 
@@ -207,10 +209,23 @@ class AttemptSummary:
 class ImageRef:
     role: ImageRole
     image_id: int
+    #: SHA-256 of a dump's bytes, or of a block set's canonical encoding
     sha256: str
+    #: a dump's first address, a block set's lowest block
     start: int
+    #: data bytes (a block set: 32 per block)
     length: int
     stored_bytes: int
+    #: ``(address, bytes)`` of each contiguous run: one for a dump, one or more for a block set
+    ranges: tuple[tuple[int, int], ...] = ()
+    #: a set of blocks (:meth:`Store.store_blocks`) rather than a contiguous dump
+    sparse: bool = False
+
+    @property
+    def ranges_text(self) -> str:
+        """``0x4040-0x409F, 0x4420-0x443F``: the addresses the image holds."""
+        runs = self.ranges or ((self.start, self.length),)
+        return ", ".join(f"0x{a:04X}-0x{a + max(n, 1) - 1:04X}" for a, n in runs)
 
 
 @dataclass(frozen=True)

@@ -200,30 +200,29 @@ def export_measurements(db: Database, f: ReportFilter) -> Iterator[MeasurementEx
                     Attempt.started_at,
                     Step.ordinal,
                     Step.name,
-                    Measurement,
+                    Measurement.name,
+                    Measurement.value,
+                    Measurement.text_value,
+                    Measurement.unit,
+                    Measurement.low_limit,
+                    Measurement.high_limit,
+                    Measurement.outcome,
                 )
+                .select_from(Measurement)
                 .join(Attempt, Attempt.id == Measurement.attempt_id)
                 .join(Pack, Pack.id == Attempt.pack_id)
-                .join(Step, Step.id == Measurement.step_id)
+                .join(
+                    Step,
+                    and_(
+                        Step.attempt_id == Measurement.attempt_id,
+                        Step.ordinal == Measurement.step_ordinal,
+                    ),
+                )
                 .where(Measurement.attempt_id.in_(ids))
-                .order_by(Attempt.id, Measurement.id)
+                .order_by(Measurement.attempt_id, Measurement.step_ordinal, Measurement.seq)
             ).all()
-        for serial, attempt_id, outcome, started, ordinal, step_name, m in rows:
-            yield MeasurementExportRow(
-                serial=serial,
-                attempt_id=attempt_id,
-                attempt_outcome=outcome,
-                started_at=started,
-                step_ordinal=ordinal,
-                step_name=step_name,
-                name=m.name,
-                value=m.value,
-                text=m.text_value,
-                unit=m.unit,
-                low=m.low_limit,
-                high=m.high_limit,
-                outcome=m.outcome,
-            )
+        for row in rows:
+            yield MeasurementExportRow(*cast(tuple[Any, ...], row))
         if len(ids) < PAGE:
             return
         last_id = ids[-1]

@@ -22,6 +22,7 @@ from station.store import (
     images,
     labelling,
     migrations,
+    parameters,
     queries,
     recipes,
     reports,
@@ -151,15 +152,36 @@ class Store:
         attempts.record_measurements(self._db, attempt_id, step_ordinal, measurements)
 
     def record_parameters(self, attempt_id: int, changes: Sequence[ParameterChange]) -> None:
-        attempts.record_parameters(self._db, attempt_id, changes)
+        """Keep the attempt's parameter changes (one compressed row per attempt)."""
+        parameters.record_parameters(self._db, attempt_id, changes)
 
-    def store_image(self, data: bytes, start: int = 0) -> int:
-        """Keep a data-flash image (once per content and address); returns its id."""
-        return images.store_image(self._db, data, start)
+    def store_image(self, data: bytes, start: int = 0, *, base: int | None = None) -> int:
+        """Keep a contiguous data-flash dump (once per content and address); returns its id.
+
+        ``base``: an image whose bytes resemble these (the before dump, for the after dump): it
+        is stored as its differences.
+        """
+        return images.store_image(self._db, data, start, base=base)
+
+    def store_blocks(self, blocks: Mapping[int, bytes], *, base: int | None = None) -> int:
+        """Keep a set of aligned 32-byte data-flash blocks ``{address: bytes}`` (not necessarily
+        contiguous) as ONE image, stored once per content; returns its id.
+
+        ``base``: an image whose bytes resemble these (the before blocks, for the after blocks):
+        it is stored as its differences. Link the image with :meth:`link_images` (``before=``
+        or ``after=``); the trace shows its address ranges, length and SHA-256.
+        """
+        return images.store_blocks(self._db, blocks, base=base)
 
     def load_image(self, image_id: int) -> tuple[int, bytes]:
-        """``(start address, bytes)``, checked against the image's SHA-256."""
+        """``(start address, bytes)`` of a dump (or of a block set whose blocks are
+        contiguous), checked against the image's SHA-256."""
         return images.load_image(self._db, image_id)
+
+    def load_blocks(self, image_id: int) -> dict[int, bytes]:
+        """``{address: 32 bytes}`` of a block set (or of a dump cut into blocks), checked
+        against the image's SHA-256."""
+        return images.load_blocks(self._db, image_id)
 
     def link_images(
         self,
@@ -170,6 +192,8 @@ class Store:
         before_parts: Sequence[int] = (),
         after_parts: Sequence[int] = (),
     ) -> None:
+        """Link stored images to a running attempt: one ``before`` and one ``after`` image
+        (a dump or a block set), and any number of older-style ``*_parts``."""
         images.link_images(
             self._db,
             attempt_id,

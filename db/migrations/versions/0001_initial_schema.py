@@ -1,5 +1,9 @@
-"""initial schema: packs, attempts, steps, measurements, images, parameters, recipes, audit,
-labels and serial claims (generated from station.store.models, then reviewed).
+"""initial schema: packs, attempts, steps, measurements, images, parameter changes, recipes,
+audit, labels and serial claims (generated from station.store.models, then reviewed).
+
+Steps, measurements and image links are clustered on their primary key on SQLite (WITHOUT
+ROWID): the key is their only index. Parameter changes are one compressed row per attempt; a set
+of touched data-flash blocks is one image. Timestamps are INTEGER microseconds on SQLite.
 
 Revision ID: 0001
 Revises: 
@@ -25,7 +29,7 @@ def upgrade() -> None:
     """Upgrade schema."""
     op.create_table('audit_log',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True).with_variant(sa.BigInteger(), 'sqlite'), nullable=False),
     sa.Column('who', sa.String(length=64), nullable=False),
     sa.Column('station', sa.String(length=32), nullable=False),
     sa.Column('action', sa.String(length=32), nullable=False),
@@ -40,17 +44,20 @@ def upgrade() -> None:
 
     op.create_table('flash_images',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('sha256', sa.LargeBinary(length=32), nullable=False),
     sa.Column('start_address', sa.Integer(), nullable=False),
     sa.Column('length', sa.Integer(), nullable=False),
+    sa.Column('sparse', sa.Boolean(), nullable=False),
+    sa.Column('base_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('compressed', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['base_id'], ['flash_images.id'], name=op.f('fk_flash_images_base_id_flash_images')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_flash_images')),
-    sa.UniqueConstraint('sha256', 'start_address', name=op.f('uq_flash_images_sha256_start_address'))
+    sa.UniqueConstraint('sha256', 'start_address', 'sparse', name=op.f('uq_flash_images_sha256_start_address_sparse'))
     )
     op.create_table('packs',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('serial', sa.String(length=64), nullable=False),
-    sa.Column('first_seen', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('first_seen', sa.DateTime(timezone=True).with_variant(sa.BigInteger(), 'sqlite'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_packs')),
     sa.UniqueConstraint('serial', name=op.f('uq_packs_serial'))
     )
@@ -61,7 +68,7 @@ def upgrade() -> None:
     sa.Column('hash', sa.String(length=80), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('released_by', sa.String(length=64), nullable=False),
-    sa.Column('released_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('released_at', sa.DateTime(timezone=True).with_variant(sa.BigInteger(), 'sqlite'), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_released_recipes')),
     sa.UniqueConstraint('hash', name=op.f('uq_released_recipes_hash')),
@@ -81,8 +88,8 @@ def upgrade() -> None:
     sa.Column('recipe_hash', sa.String(length=80), nullable=False),
     sa.Column('software_version', sa.String(length=64), nullable=False),
     sa.Column('key_set_id', sa.String(length=64), nullable=False),
-    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True).with_variant(sa.BigInteger(), 'sqlite'), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True).with_variant(sa.BigInteger(), 'sqlite'), nullable=True),
     sa.Column('outcome', sa.String(length=16), nullable=False),
     sa.Column('failure_code', sa.String(length=48), nullable=True),
     sa.Column('failing_step', sa.String(length=128), nullable=True),
@@ -108,28 +115,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_attempts_outcome'), ['outcome'], unique=False)
         batch_op.create_index(batch_op.f('ix_attempts_recipe_hash'), ['recipe_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_attempts_recipe_name'), ['recipe_name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_attempts_rework_of'), ['rework_of'], unique=False)
         batch_op.create_index('ix_attempts_started_at', ['started_at', 'outcome', 'attempt_no', 'pack_id', 'cycle_time_s'], unique=False)
         batch_op.create_index('ix_attempts_station_id_started_at', ['station_id', 'started_at'], unique=False)
 
     op.create_table('attempt_images',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('attempt_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('image_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.CheckConstraint("role IN ('BEFORE', 'AFTER', 'BEFORE_PART', 'AFTER_PART')", name=op.f('ck_attempt_images_role')),
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_attempt_images_attempt_id_attempts')),
     sa.ForeignKeyConstraint(['image_id'], ['flash_images.id'], name=op.f('fk_attempt_images_image_id_flash_images')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_attempt_images')),
-    sa.UniqueConstraint('attempt_id', 'role', 'image_id', name=op.f('uq_attempt_images_attempt_id_role_image_id'))
+    sa.PrimaryKeyConstraint('attempt_id', 'role', 'image_id', name=op.f('pk_attempt_images')),
+    sqlite_with_rowid=False
     )
-    with op.batch_alter_table('attempt_images', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_attempt_images_image_id'), ['image_id'], unique=False)
-
     op.create_table('labels',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('attempt_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('printed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('printed_at', sa.DateTime(timezone=True).with_variant(sa.BigInteger(), 'sqlite'), nullable=False),
     sa.Column('printer', sa.String(length=128), nullable=False),
     sa.Column('outcome', sa.String(length=16), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
@@ -142,16 +144,12 @@ def upgrade() -> None:
     with op.batch_alter_table('labels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_labels_attempt_id'), ['attempt_id'], unique=False)
 
-    op.create_table('parameter_values',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    op.create_table('parameter_changes',
     sa.Column('attempt_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('name', sa.String(length=128), nullable=False),
-    sa.Column('before', sa.Text(), nullable=True),
-    sa.Column('after', sa.Text(), nullable=True),
-    sa.Column('unit', sa.String(length=16), nullable=False),
-    sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_parameter_values_attempt_id_attempts')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_parameter_values')),
-    sa.UniqueConstraint('attempt_id', 'name', name=op.f('uq_parameter_values_attempt_id_name'))
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('compressed', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_parameter_changes_attempt_id_attempts')),
+    sa.PrimaryKeyConstraint('attempt_id', name=op.f('pk_parameter_changes'))
     )
     op.create_table('serial_claims',
     sa.Column('serial', sa.String(length=64), nullable=False),
@@ -161,33 +159,32 @@ def upgrade() -> None:
     sa.Column('socket', sa.String(length=16), nullable=False),
     sa.Column('host', sa.String(length=255), nullable=False),
     sa.Column('pid', sa.Integer(), nullable=False),
-    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(timezone=True).with_variant(sa.BigInteger(), 'sqlite'), nullable=False),
+    sa.Column('heartbeat_at', sa.DateTime(timezone=True).with_variant(sa.BigInteger(), 'sqlite'), nullable=False),
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_serial_claims_attempt_id_attempts')),
     sa.PrimaryKeyConstraint('serial', name=op.f('pk_serial_claims'))
     )
     op.create_table('steps',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('attempt_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('ordinal', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=128), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('outcome', sa.String(length=16), nullable=False),
-    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True).with_variant(sa.BigInteger(), 'sqlite'), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True).with_variant(sa.BigInteger(), 'sqlite'), nullable=False),
     sa.Column('duration_s', sa.Float(), nullable=False),
     sa.Column('failure_code', sa.String(length=48), nullable=True),
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.CheckConstraint("outcome IN ('PASS', 'FAIL', 'ERROR', 'SKIPPED', 'ABORTED')", name=op.f('ck_steps_outcome')),
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_steps_attempt_id_attempts')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_steps')),
-    sa.UniqueConstraint('attempt_id', 'ordinal', name=op.f('uq_steps_attempt_id_ordinal'))
+    sa.PrimaryKeyConstraint('attempt_id', 'ordinal', name=op.f('pk_steps')),
+    sqlite_with_rowid=False
     )
     op.create_table('measurements',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('attempt_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('step_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('step_ordinal', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=128), nullable=False),
     sa.Column('value', sa.Float(), nullable=True),
     sa.Column('text_value', sa.Text(), nullable=True),
@@ -196,38 +193,26 @@ def upgrade() -> None:
     sa.Column('high_limit', sa.Float(), nullable=True),
     sa.Column('outcome', sa.String(length=8), nullable=False),
     sa.CheckConstraint("outcome IN ('PASS', 'FAIL', 'INFO')", name=op.f('ck_measurements_outcome')),
-    sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_measurements_attempt_id_attempts')),
-    sa.ForeignKeyConstraint(['step_id'], ['steps.id'], name=op.f('fk_measurements_step_id_steps')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_measurements'))
+    sa.ForeignKeyConstraint(['attempt_id', 'step_ordinal'], ['steps.attempt_id', 'steps.ordinal'], name=op.f('fk_measurements_attempt_id_steps')),
+    sa.PrimaryKeyConstraint('attempt_id', 'step_ordinal', 'seq', name=op.f('pk_measurements')),
+    sqlite_with_rowid=False
     )
-    with op.batch_alter_table('measurements', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_measurements_attempt_id'), ['attempt_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_measurements_step_id'), ['step_id'], unique=False)
-
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table('measurements', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_measurements_step_id'))
-        batch_op.drop_index(batch_op.f('ix_measurements_attempt_id'))
-
     op.drop_table('measurements')
     op.drop_table('steps')
     op.drop_table('serial_claims')
-    op.drop_table('parameter_values')
+    op.drop_table('parameter_changes')
     with op.batch_alter_table('labels', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_labels_attempt_id'))
 
     op.drop_table('labels')
-    with op.batch_alter_table('attempt_images', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_attempt_images_image_id'))
-
     op.drop_table('attempt_images')
     with op.batch_alter_table('attempts', schema=None) as batch_op:
         batch_op.drop_index('ix_attempts_station_id_started_at')
         batch_op.drop_index('ix_attempts_started_at')
-        batch_op.drop_index(batch_op.f('ix_attempts_rework_of'))
         batch_op.drop_index(batch_op.f('ix_attempts_recipe_name'))
         batch_op.drop_index(batch_op.f('ix_attempts_recipe_hash'))
         batch_op.drop_index(batch_op.f('ix_attempts_outcome'))
