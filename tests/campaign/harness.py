@@ -125,7 +125,7 @@ def check_run(
 
     * it ends PASS, or FAIL/ERROR/ABORTED with a failure that names a step, a code, a reason,
       an action and the pack's state; the failing step is not before the step running at the
-      fault;
+      fault; what the pack state says about sealing is true;
     * with ``bus_back`` (the pack answers again after the fault), a pack that came sealed and
       failed before any write was sent is sealed again;
     * the pack is never sealed with data flash that differs from the recipe, and a pack left
@@ -147,6 +147,10 @@ def check_run(
         assert failure.reason
         assert failure.action
         assert failure.pack_state
+        said = _mode_claimed(failure.pack_state)
+        if said is not None:
+            # What the operator is told about the pack's security mode is true.
+            assert (seen.mode_after == "SEALED") is said, (failure.pack_state, seen.mode_after)
         if fault_at is not None:
             order = list(StepId)
             running = seen.step_at(fault_at)
@@ -179,6 +183,18 @@ def check_run(
         assert not recipe_bytes_wrong(device, seen.target)
 
     check_recorded(bench.store, seen)
+
+
+def _mode_claimed(pack_state: str) -> bool | None:
+    """Whether a failure's pack state says the pack is sealed (True), not sealed (False), or
+    makes no claim (None: it says nothing, or that it does not know)."""
+    if "may be" in pack_state:
+        return None
+    if re.search(r"\bUNSEALED\b|FULL.ACCESS|NOT sealed|did NOT seal", pack_state):
+        return False
+    if re.search(r"\bsealed\b|\bSEALED\b", pack_state):
+        return True
+    return None
 
 
 def check_recorded(store: Store, seen: Observed) -> None:
@@ -225,7 +241,8 @@ def check_fresh_attempt(bench: Bench, previous: Observed, serial: str = SERIAL) 
 
 
 @functools.cache
-def _recipe() -> Recipe:
+def recipe_4s() -> Recipe:
+    """The 4S3P recipe (recipes/pk4s3p-3500.toml), loaded once."""
     return load_recipe(RECIPE_4S)
 
 
@@ -272,7 +289,7 @@ def fresh_bench(tmp_path: Path, *, pec: bool = False, production_keys: bool = Fa
         printer=f"file:{tmp_path}/labels",
     )
     store = Store.open(config.database)
-    recipe = _production_recipe() if production_keys else _recipe()
+    recipe = _production_recipe() if production_keys else recipe_4s()
     bench = Bench(tmp_path, store, None, device, clock, recipe)  # type: ignore[arg-type]
 
     def factory() -> OpenedBus:

@@ -31,7 +31,7 @@ from station.labels import LabelStock, PrinterSpecError, parse_printer_spec, par
 from station.labels.errors import LabelStockError
 from station.recipe.errors import RecipeError, SerialRejected
 from station.recipe.recipe import load_recipe
-from tests.campaign.harness import _recipe, full_sweep
+from tests.campaign.harness import full_sweep, recipe_4s
 from tests.sequence.conftest import RECIPE_4S
 
 T = TypeVar("T")
@@ -196,7 +196,7 @@ SERIALS = st.one_of(
 @FUZZ
 @given(SERIALS)
 def test_scanned_serials_are_accepted_or_clearly_rejected(serial: str) -> None:
-    recipe = _recipe()
+    recipe = recipe_4s()
     unit, problem = attempt(lambda: recipe.identify(serial), SerialRejected)
     if problem is not None:
         assert problem.strip()

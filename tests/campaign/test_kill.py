@@ -29,7 +29,7 @@ from station.cli import cli
 from station.clock import VirtualClock
 from station.emulator import open_emulator
 from station.store import AttemptOutcome, Store
-from tests.campaign.harness import DF_END, DF_START, SUPERVISOR, _recipe, full_sweep
+from tests.campaign.harness import DF_END, DF_START, SUPERVISOR, full_sweep, recipe_4s
 from tests.sequence.conftest import RECIPE_4S
 
 SERIAL = "PK4S-004242"
@@ -143,7 +143,7 @@ class PackSeen:
 def pack_state(line: Line, made: date) -> PackSeen:
     """The pack as a second tool would read it, from its state file."""
     device = open_emulator("default", clock=VirtualClock(), state_path=line.state)
-    target = _recipe().target(SERIAL, made)
+    target = recipe_4s().target(SERIAL, made)
     wrong = sum(
         1
         for a, v in target.data.items()
@@ -224,7 +224,7 @@ def _df_writes(state: Path) -> int:
 def test_killed_while_writing_the_data_flash_is_interrupted_then_passes(tmp_path: Path) -> None:
     line = Line(tmp_path)
     factory = open_emulator("default", clock=VirtualClock()).df_peek(DF_START, DF_END - DF_START)
-    proc = line.start(realtime=2.0)
+    proc = line.start(realtime=4.0)  # about 65 ms between data-flash writes
     try:
         assert line.wait_opened(proc)
         deadline = time.monotonic() + 20
