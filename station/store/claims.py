@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +24,7 @@ from station.store.records import AttemptOutcome, AuditAction, Claim
 _TRIES = 5
 
 
-def to_claim(row: SerialClaim) -> Claim:
+def to_claim(row: Any) -> Claim:
     return Claim(
         serial=row.serial,
         station=row.station,

@@ -379,6 +379,15 @@ class _Batch:
             )
             conn.exec_driver_sql(sql, rows)
             rows.clear()
+        if dialect.name == "postgresql":
+            # Rows went in with explicit ids: move the id sequences past them, so the station's
+            # own inserts afterwards get fresh ids.
+            for table in (Pack.__tablename__, Attempt.__tablename__, FlashImage.__tablename__):
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {quote(table)}))"
+                    f" WHERE EXISTS (SELECT 1 FROM {quote(table)})"
+                )
 
 
 def _sqlite_stamp(value: datetime) -> int:

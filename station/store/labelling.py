@@ -4,6 +4,7 @@ every reprint is also written to the audit log."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
@@ -21,7 +22,7 @@ from station.store.records import (
 )
 
 
-def to_label(row: Label) -> LabelRecord:
+def to_label(row: Any) -> LabelRecord:
     return LabelRecord(
         attempt_id=row.attempt_id,
         printed_at=row.printed_at,

@@ -6,11 +6,12 @@ size of the database.
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from station.store import parameters
 from station.store.attempts import SUMMARY_COLUMNS, to_summary
@@ -97,38 +98,44 @@ def get_attempt(db: Database, attempt_id: int) -> AttemptSummary:
 
 def trace(db: Database, serial: str) -> PackTrace | None:
     """Everything recorded about ``serial``; None if the pack was never seen."""
-    with db.tx() as s:
-        pack = s.scalar(select(Pack).where(Pack.serial == serial))
-        if pack is None:
+    with db.conn() as conn:
+        first_seen = conn.scalar(select(Pack.first_seen).where(Pack.serial == serial))
+        if first_seen is None:
             return None
-        attempts = _history(s, serial)
+        attempts = _history(conn, serial)
         ids = [a.id for a in attempts]
-        steps = _steps(s, ids)
-        images = _images(s, ids)
+        steps = _steps(conn, ids)
+        images = _images(conn, ids)
         params: dict[int, list[ParameterDiff]] = {
             attempt_id: parameters.decode(attempt_id, blob)
-            for attempt_id, blob in s.execute(
+            for attempt_id, blob in conn.execute(
                 select(ParameterChanges.attempt_id, ParameterChanges.compressed).where(
                     ParameterChanges.attempt_id.in_(ids)
                 )
             )
         }
         labels: dict[int, list[LabelRecord]] = defaultdict(list)
-        for label in s.scalars(
-            select(Label).where(Label.attempt_id.in_(ids)).order_by(Label.printed_at, Label.id)
+        for label in conn.execute(
+            select(*Label.__table__.c)
+            .where(Label.attempt_id.in_(ids))
+            .order_by(Label.printed_at, Label.id)
         ):
             labels[label.attempt_id].append(to_label(label))
         hashes = {a.recipe_hash for a in attempts}
         released = set(
-            s.scalars(select(ReleasedRecipeRow.hash).where(ReleasedRecipeRow.hash.in_(hashes)))
+            conn.scalars(select(ReleasedRecipeRow.hash).where(ReleasedRecipeRow.hash.in_(hashes)))
         )
-        audit = s.scalars(
-            select(AuditLog).where(AuditLog.subject == serial).order_by(AuditLog.at, AuditLog.id)
-        )
-        claim = s.get(SerialClaim, serial)
+        audit = conn.execute(
+            select(*AuditLog.__table__.c)
+            .where(AuditLog.subject == serial)
+            .order_by(AuditLog.at, AuditLog.id)
+        ).all()
+        claim = conn.execute(
+            select(*SerialClaim.__table__.c).where(SerialClaim.serial == serial)
+        ).first()
         return PackTrace(
             serial=serial,
-            first_seen=pack.first_seen,
+            first_seen=first_seen,
             attempts=tuple(
                 AttemptTrace(
                     summary=a,
@@ -152,8 +159,9 @@ def _image_order(ref: ImageRef) -> tuple[int, int]:
     return _ROLE_ORDER[ref.role], ref.start
 
 
-def _images(s: Session, ids: list[int]) -> dict[int, list[ImageRef]]:
+def _images(s: Connection, ids: list[int]) -> dict[int, list[ImageRef]]:
     images: dict[int, list[ImageRef]] = defaultdict(list)
+    base = aliased(FlashImage)
     query = (
         select(
             AttemptImage.attempt_id,
@@ -164,18 +172,21 @@ def _images(s: Session, ids: list[int]) -> dict[int, list[ImageRef]]:
             FlashImage.length,
             func.length(FlashImage.compressed),
             FlashImage.sparse,
+            # A block set's runs are in its encoding (a few hundred bytes to inflate), which
+            # may be compressed against its base's.
+            case((FlashImage.sparse, FlashImage.compressed)),
+            case((FlashImage.sparse, base.compressed)),
+            base.base_id,
         )
         .join(FlashImage, FlashImage.id == AttemptImage.image_id)
+        .outerjoin(base, base.id == FlashImage.base_id)
         .where(AttemptImage.attempt_id.in_(ids))
     )
-    for attempt_id, role, image_id, digest, start, length, stored, sparse in s.execute(query):
+    for row in s.execute(query):
+        attempt_id, role, image_id, digest, start, length, stored, sparse = row[:8]
         ranges: tuple[tuple[int, int], ...] = ((start, length),)
         if sparse:
-            # A block set's runs are in its encoding (a few hundred bytes to inflate).
-            try:
-                ranges = ranges_of(payload_of(s, image_id))
-            except ImageCorruptError:
-                ranges = ()  # the image itself says so when it is loaded
+            ranges = _block_ranges(s, image_id, *row[8:])
         images[attempt_id].append(
             ImageRef(
                 ImageRole(role),
@@ -191,7 +202,24 @@ def _images(s: Session, ids: list[int]) -> dict[int, list[ImageRef]]:
     return images
 
 
-def _steps(s: Session, ids: list[int]) -> dict[int, list[StepRecord]]:
+def _block_ranges(
+    s: Connection, image_id: int, blob: bytes, base_blob: bytes | None, base_of_base: int | None
+) -> tuple[tuple[int, int], ...]:
+    """The runs of a block set, read from its encoding's headers (the hash is checked when the
+    image itself is loaded; a damaged one shows no runs here)."""
+    try:
+        if base_blob is None:
+            return ranges_of(zlib.decompress(blob))
+        if base_of_base is None:
+            unpacker = zlib.decompressobj(zdict=zlib.decompress(base_blob))
+        else:  # a longer chain of bases: let the loader walk it
+            return ranges_of(payload_of(s, image_id))
+        return ranges_of(unpacker.decompress(blob) + unpacker.flush())
+    except (zlib.error, ImageCorruptError):
+        return ()
+
+
+def _steps(s: Connection, ids: list[int]) -> dict[int, list[StepRecord]]:
     measured: dict[tuple[int, int], list[MeasurementRecord]] = defaultdict(list)
     for m in s.execute(
         select(

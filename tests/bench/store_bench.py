@@ -7,8 +7,11 @@ Run on demand (not part of the test suite)::
     .venv/bin/python -m tests.bench.store_bench --pg postgresql+psycopg://user@host/db
 
 Each size gets a fresh database (a temporary SQLite file, or a fresh schema on PostgreSQL),
-filled by ``station.store.demo_data``. Timings are the median of several runs on a warm
-database. Exit status 1 if a trace or report at 100 000 attempts takes a second or more.
+filled by ``station.store.demo_data`` with what a station records per attempt (10 steps, 24
+measurements, 24 parameter changes, before/after block sets, the before one shared by every
+fresh pack). Timings are the median of several runs on a warm database. Bytes per pack are the
+whole database's, per table on SQLite (``--tables``). Exit status 1 if a trace or report at
+100 000 attempts takes a second or more.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from station.store import ReportFilter, Store
 from station.store.demo_data import DemoSpec, generate
@@ -85,9 +89,25 @@ def database_bytes(store: Store) -> int:
         )
 
 
-def bench(url: str, attempts: int, images: str = "shared") -> dict[str, float]:
+def table_bytes(store: Store) -> dict[str, int]:
+    """Bytes per table and index (SQLite's dbstat), largest first; empty where unavailable."""
+    with store.engine.connect() as conn:
+        if store.engine.dialect.name != "sqlite":
+            return {}
+        try:
+            rows = conn.exec_driver_sql(
+                "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"
+            ).all()
+        except OperationalError:  # SQLite built without the dbstat table
+            return {}
+    return {str(name): int(size) for name, size in rows}
+
+
+def bench(
+    url: str, attempts: int, images: str = "blocks", *, tables: bool = False
+) -> dict[str, Any]:
     spec = DemoSpec(attempts=attempts, images=images)  # type: ignore[arg-type]
-    out: dict[str, float] = {}
+    out: dict[str, Any] = {}
     with Store.open(url) as store:
         start = time.perf_counter()
         made = generate(store.engine, spec)
@@ -97,7 +117,9 @@ def bench(url: str, attempts: int, images: str = "shared") -> dict[str, float]:
                 c.exec_driver_sql("ANALYZE")
         out["packs"] = made.packs
         out["bytes_per_pack"] = database_bytes(store) / made.packs
-        if images != "shared":
+        if tables:
+            out["tables"] = {k: v / made.packs for k, v in table_bytes(store).items()}
+        if images == "per-pack":
             return out
         rng = random.Random(3)
         serials = [r.serial for r, _ in zip(store.export(), range(5000), strict=False)]
@@ -125,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--attempts", type=int, default=100_000)
     parser.add_argument("--million", action="store_true", help="also run 1 000 000 attempts")
     parser.add_argument("--pg", default=None, metavar="URL", help="PostgreSQL instead of SQLite")
+    parser.add_argument("--tables", action="store_true", help="bytes per pack per table (SQLite)")
     args = parser.parse_args(argv)
     sizes = [args.attempts] + ([1_000_000] if args.million else [])
     backend = "postgresql" if args.pg else "sqlite"
@@ -133,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         for n in sizes:
             with fresh_database(args.pg, workdir, f"bench{n}") as url:
-                r = bench(url, n)
+                r = bench(url, n, tables=args.tables)
             print(f"\n{backend}, {n:,} attempts on {int(r['packs']):,} packs")
             print(f"  generate           {r['generate_s']:8.1f} s")
             for key in (
@@ -149,12 +172,15 @@ def main(argv: list[str] | None = None) -> int:
                 if n <= 100_000 and r[key] >= BUDGET_S:
                     slow = True
             print(f"  export             {r['export_rows_per_s']:8.0f} rows/s")
-            print(f"  database           {r['bytes_per_pack']:8.0f} bytes per pack (records)")
+            print(f"  database           {r['bytes_per_pack']:8.0f} bytes per pack (with images)")
+            for name, size in r.get("tables", {}).items():
+                if size >= 1:
+                    print(f"    {name:<40} {size:8.0f}")
         with fresh_database(args.pg, workdir, "images") as url:
             sample = bench(url, 5_000, images="per-pack")
         print(
-            f"\n  with a per-pack before and after data-flash image (8 KiB each, synthetic): "
-            f"{sample['bytes_per_pack']:.0f} bytes per pack"
+            f"\n  with a whole before and after data-flash dump per pack (8 KiB each, "
+            f"synthetic): {sample['bytes_per_pack']:.0f} bytes per pack"
         )
     if slow:
         print(f"\nSLOW: a trace or report took {BUDGET_S} s or more", file=sys.stderr)

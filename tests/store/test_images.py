@@ -1,12 +1,16 @@
-"""Data-flash images: content-addressed, compressed, stored once, checked when read back."""
+"""Data-flash images (dumps and block sets): content-addressed, compressed, stored once, checked
+when read back."""
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import zlib
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from station.store import (
@@ -16,6 +20,7 @@ from station.store import (
     StoreInputError,
     UnknownImageError,
 )
+from station.store.images import decode_blocks, encode_blocks, ranges_of
 from station.store.models import FlashImage
 from tests.store.helpers import WallClock, passing_steps, start_record
 
@@ -123,3 +128,181 @@ def test_image_input_is_checked(store: Store) -> None:
         store.store_image(b"x", -1)
     with pytest.raises(UnknownImageError):
         store.load_image(4242)
+
+
+# ---- block sets: the touched blocks of an attempt, kept as one image ------------------------
+
+#: blocks as a recipe touches them: two runs of contiguous blocks and a lone one
+TOUCHED = (0x4040, 0x4060, 0x4080, 0x4420, 0x4440, 0x4560)
+
+
+def _blocks(fill: int = 0, *, serial: bytes = b"") -> dict[int, bytes]:
+    out = {a: bytes((a >> 5) + n + fill & 0xFF for n in range(32)) for a in TOUCHED}
+    if serial:
+        out[TOUCHED[0]] = serial.ljust(32, b"\0")
+    return out
+
+
+def test_block_set_round_trip(store: Store) -> None:
+    blocks = _blocks()
+    image = store.store_blocks(blocks)
+    assert store.load_blocks(image) == blocks
+    assert _rows(store) == 1
+
+
+def test_identical_block_sets_are_stored_once_whatever_their_order(store: Store) -> None:
+    blocks = _blocks()
+    first = store.store_blocks(blocks)
+    reordered = {a: bytearray(blocks[a]) for a in reversed(TOUCHED)}
+    assert store.store_blocks(reordered) == first  # type: ignore[arg-type]
+    assert store.store_blocks(_blocks(fill=1)) != first
+    assert _rows(store) == 2
+
+
+def test_a_block_set_is_not_a_dump_of_the_same_bytes(store: Store) -> None:
+    run = {0x4000: DF[:32], 0x4020: DF[32:64]}
+    dump = store.store_image(DF[:64], 0x4000)
+    blocks = store.store_blocks(run)
+    assert blocks != dump
+    assert store.load_image(blocks) == (0x4000, DF[:64])  # contiguous: readable as a dump too
+    assert store.load_blocks(dump) == run  # and a dump on block boundaries as blocks
+
+
+def test_separate_blocks_are_not_read_as_contiguous_bytes(store: Store) -> None:
+    image = store.store_blocks(_blocks())
+    with pytest.raises(StoreInputError, match="load_blocks"):
+        store.load_image(image)
+
+
+def test_trace_shows_a_block_sets_ranges_length_and_hash(store: Store, clock: WallClock) -> None:
+    attempt = store.start_attempt(start_record("PK-1"))
+    before = store.store_blocks(_blocks())
+    after = store.store_blocks(_blocks(fill=7, serial=b"PK-1"), base=before)
+    store.link_images(attempt, before=before, after=after)
+    trace = store.trace("PK-1")
+    assert trace is not None
+    refs = trace.attempts[0].images
+    assert [(r.role, r.image_id, r.sparse) for r in refs] == [
+        (ImageRole.BEFORE, before, True),
+        (ImageRole.AFTER, after, True),
+    ]
+    for ref in refs:
+        assert ref.ranges == ((0x4040, 96), (0x4420, 64), (0x4560, 32))
+        assert ref.ranges_text == "0x4040-0x409F, 0x4420-0x445F, 0x4560-0x457F"
+        assert (ref.start, ref.length) == (0x4040, 6 * 32)
+    # The hash is the canonical encoding's: each run's address, length and bytes, in order.
+    blocks = _blocks()
+    encoding = b"".join(
+        a.to_bytes(4, "big")
+        + n.to_bytes(4, "big")
+        + b"".join(blocks[x] for x in range(a, a + n, 32))
+        for a, n in refs[0].ranges
+    )
+    assert refs[0].sha256 == hashlib.sha256(encoding).hexdigest()
+
+
+def test_an_after_set_stored_against_its_before_set_costs_its_differences(
+    store: Store,
+) -> None:
+    before_blocks = {a: os.urandom(32) for a in TOUCHED}  # incompressible on its own
+    after_blocks = dict(before_blocks)
+    after_blocks[TOUCHED[0]] = b"PK-0042".ljust(32, b"\0")
+    before = store.store_blocks(before_blocks)
+    after = store.store_blocks(after_blocks, base=before)
+    assert store.load_blocks(after) == after_blocks
+    sizes = _stored(store)
+    alone = len(zlib.compress(encode_blocks(after_blocks)[0], 9))
+    assert sizes[before] > 6 * 32
+    assert sizes[after] < alone // 3
+    # Stored again without a base, the same content is the same image.
+    assert store.store_blocks(after_blocks) == after
+
+
+def _stored(store: Store) -> dict[int, int]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(FlashImage.id, func.length(FlashImage.compressed)))
+        return {i: int(n) for i, n in rows}
+
+
+def test_a_damaged_block_set_is_detected_by_its_hash(store: Store) -> None:
+    blocks = _blocks()
+    image = store.store_blocks(blocks)
+    with store.engine.begin() as conn:
+        stored = conn.execute(
+            select(FlashImage.compressed).where(FlashImage.id == image)
+        ).scalar_one()
+        damaged = bytearray(zlib.decompress(stored))
+        damaged[-1] ^= 0x01  # one bit of the last block, still a valid encoding
+        conn.execute(
+            update(FlashImage)
+            .where(FlashImage.id == image)
+            .values(compressed=zlib.compress(bytes(damaged)))
+        )
+    with pytest.raises(ImageCorruptError, match="SHA-256"):
+        store.load_blocks(image)
+
+
+def test_a_damaged_base_is_detected_through_the_images_stored_against_it(store: Store) -> None:
+    before = store.store_blocks(_blocks())
+    after = store.store_blocks(_blocks(fill=3), base=before)
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(FlashImage)
+            .where(FlashImage.id == before)
+            .values(compressed=zlib.compress(b"\x00" * 8))
+        )
+    with pytest.raises(ImageCorruptError):
+        store.load_blocks(after)
+
+
+@pytest.mark.parametrize(
+    ("blocks", "message"),
+    [
+        ({}, "at least one block"),
+        ({0x4001: bytes(32)}, "32-byte boundary"),
+        ({-32: bytes(32)}, "32-byte boundary"),
+        ({1 << 32: bytes(32)}, "32-byte boundary"),
+        ({0x4000: bytes(31)}, "must be 32 bytes"),
+        ({0x4000: "text" * 8}, "must be 32 bytes"),
+        ({"0x4000": bytes(32)}, "is an integer"),
+        ({True: bytes(32)}, "is an integer"),
+    ],
+)
+def test_block_set_input_is_checked(store: Store, blocks: object, message: str) -> None:
+    with pytest.raises(StoreInputError, match=message):
+        store.store_blocks(blocks)  # type: ignore[arg-type]
+    assert _rows(store) == 0
+
+
+def test_unknown_block_set_and_unknown_base(store: Store) -> None:
+    with pytest.raises(UnknownImageError):
+        store.load_blocks(4242)
+    with pytest.raises(UnknownImageError):
+        store.store_blocks(_blocks(), base=4242)
+
+
+_block_sets = st.dictionaries(
+    st.integers(0, (1 << 27) - 1).map(lambda n: n * 32),
+    st.binary(min_size=32, max_size=32),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(_block_sets)
+def test_the_encoding_round_trips_and_is_canonical(blocks: dict[int, bytes]) -> None:
+    encoded, ranges = encode_blocks(blocks)
+    assert decode_blocks(encoded) == (blocks, ranges)
+    assert ranges_of(encoded) == ranges
+    assert sum(n for _, n in ranges) == 32 * len(blocks)
+    # Maximal runs: no two runs touch, so one set has one encoding.
+    assert all(a + n < b for (a, n), (b, _) in itertools.pairwise(ranges))
+    assert encode_blocks(dict(reversed(list(blocks.items()))))[0] == encoded
+
+
+@given(_block_sets, st.integers(0, 10_000), st.integers(0, 255))
+def test_any_changed_byte_changes_the_hash(blocks: dict[int, bytes], where: int, xor: int) -> None:
+    encoded, _ = encode_blocks(blocks)
+    changed = bytearray(encoded)
+    changed[where % len(changed)] ^= xor or 1
+    assert hashlib.sha256(bytes(changed)).digest() != hashlib.sha256(encoded).digest()

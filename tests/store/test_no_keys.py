@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
-from sqlalchemy import String, cast, column, inspect, select, table
+from sqlalchemy import LargeBinary, String, cast, column, inspect, select, table
 
 from station.keys import KeyPair, KeySet, SecretWord
-from station.store import AuditAction, MeasurementRecord, Store, StoreInputError
+from station.store import (
+    AuditAction,
+    MeasurementRecord,
+    ParameterChange,
+    Store,
+    StoreInputError,
+)
+from station.store.models import ParameterChanges
 from tests.store.helpers import WallClock, passing_steps, start_record, step
 
 KEYS = KeySet(
@@ -23,10 +32,17 @@ def _every_text_value(store: Store) -> str:
     parts: list[str] = []
     with store.engine.connect() as conn:
         for name in insp.get_table_names():
-            cols = [c["name"] for c in insp.get_columns(name)]
+            # Binary columns (hashes, compressed images) are not text; compressed text is
+            # read below.
+            cols = [
+                c["name"] for c in insp.get_columns(name) if not isinstance(c["type"], LargeBinary)
+            ]
             t = table(name, *(column(c) for c in cols))
             for row in conn.execute(select(*(cast(t.c[c], String) for c in cols))):
                 parts.extend(str(v) for v in row if v is not None)
+        # Parameter changes are compressed text: look inside them too.
+        for (blob,) in conn.execute(select(ParameterChanges.compressed)):
+            parts.append(zlib.decompress(blob).decode())
     return "\n".join(parts).lower()
 
 
@@ -34,10 +50,12 @@ def test_a_whole_attempt_keeps_the_key_set_id_and_no_key(store: Store, clock: Wa
     attempt = store.start_attempt(start_record("PK-1", key_set_id=KEYS.id))
     for s in passing_steps(clock):
         store.record_step(attempt, s)
+    store.record_parameters(attempt, [ParameterChange("Device Name", "BQ40Z50", "PK4S")])
     store.audit(AuditAction.KEY_SET_CHANGED, "sam", "ST-01", KEYS.id, {"key_set": KEYS.id})
     store.finish_attempt(attempt, "PASS")  # type: ignore[arg-type]
     everything = _every_text_value(store)
     assert "line-2026" in everything
+    assert "pk4s" in everything  # the compressed parameter changes were read
     for leak in LEAKS:
         assert leak not in everything
 

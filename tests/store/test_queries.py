@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import fields
+from datetime import UTC, datetime
 
 import pytest
 
@@ -279,3 +281,45 @@ def test_export_rows_agree_with_the_attempts_field_by_field(line: Store) -> None
         summary = line.get_attempt(row.attempt_id)
         for name in shared:
             assert getattr(row, name) == getattr(summary, name), name
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        ReportFilter(),
+        ReportFilter(station="ST-02"),
+        ReportFilter(lot="LOT-0003"),
+        ReportFilter(recipe="pack-1"),
+        ReportFilter(since=datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),
+        ReportFilter(
+            since=datetime(2026, 1, 5, 7, 0, tzinfo=UTC),
+            until=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+            station="ST-01",
+        ),
+    ],
+    ids=["all", "station", "lot", "recipe", "since", "window-station"],
+)
+def test_report_agrees_with_the_exported_attempts(
+    store: Store, clock: WallClock, filters: ReportFilter
+) -> None:
+    # Many retests (fail_rate 0.3), and packs that pass twice (a rework after a pass).
+    generate(store.engine, DemoSpec(attempts=800, fail_rate=0.3, stations=3, seed=5))
+    clock.t = datetime(2026, 1, 5, 8, 30, tzinfo=UTC)
+    for serial in ("DEMO05000000003", "DEMO05000000004"):
+        run_attempt(store, clock, serial, station_id="ST-01")
+    rows = list(store.export(filters))
+    r = store.report(filters)
+    finished = [x for x in rows if x.outcome != "RUNNING"]
+    timed = sorted(x.cycle_time_s for x in rows if x.cycle_time_s is not None)
+    firsts = [x for x in finished if x.attempt_no == 1]
+    assert r.attempts == len(rows) > 0
+    assert r.packs == len({x.serial for x in rows})
+    assert r.passed == sum(x.outcome == "PASS" for x in rows)
+    assert r.packs_passed == len({x.serial for x in rows if x.outcome == "PASS"})
+    assert r.failed == len(finished) - r.passed
+    assert (r.first_attempts, r.first_pass) == (
+        len(firsts),
+        sum(x.outcome == "PASS" for x in firsts),
+    )
+    assert r.median_cycle_time_s == pytest.approx(statistics.median(timed))
+    assert sum(c.count for c in r.failures_by_code) == r.failed

@@ -111,6 +111,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('rework_authorisation_id', name=op.f('uq_attempts_rework_authorisation_id'))
     )
     with op.batch_alter_table('attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_attempts_cycle_time_s', ['cycle_time_s'], unique=False)
         batch_op.create_index('ix_attempts_lot_started_at', ['lot', 'started_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_attempts_outcome'), ['outcome'], unique=False)
         batch_op.create_index(batch_op.f('ix_attempts_recipe_hash'), ['recipe_hash'], unique=False)
@@ -217,6 +218,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_attempts_recipe_hash'))
         batch_op.drop_index(batch_op.f('ix_attempts_outcome'))
         batch_op.drop_index('ix_attempts_lot_started_at')
+        batch_op.drop_index('ix_attempts_cycle_time_s')
 
     op.drop_table('attempts')
     op.drop_table('released_recipes')
