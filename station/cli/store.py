@@ -347,10 +347,12 @@ def _attempt_lines(a: AttemptTrace, *, all_parameters: bool) -> Iterator[str]:
     if a.images:
         yield "  data-flash images:"
         for i in a.images:
-            yield (
-                f"    {i.role:<11} 0x{i.start:04X} +{i.length} bytes  sha256 {i.sha256}  "
-                f"(stored {i.stored_bytes} bytes)"
+            held = (
+                f"{i.ranges_text} ({i.length} bytes)"
+                if i.sparse
+                else f"0x{i.start:04X} +{i.length} bytes"
             )
+            yield f"    {i.role:<11} {held}  sha256 {i.sha256}  (stored {i.stored_bytes} bytes)"
     if a.labels:
         yield "  labels:"
         for lab in a.labels:
