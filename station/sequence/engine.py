@@ -80,6 +80,10 @@ BASE_STEPS: tuple[StepId, ...] = (
 )
 
 
+#: Audit actions of a production-key change: sent (the pack may hold either set), then proven.
+KEY_CHANGE_SENT = "KEY_SET_CHANGE_SENT"
+KEY_CHANGED = "KEY_SET_CHANGED"
+
 #: Seconds between claim heartbeats during a run (the store's claim TTL is minutes).
 HEARTBEAT_S = 30.0
 
@@ -145,6 +149,7 @@ class PackRun:
         self._conn: PackConnection | None = None
         self._identity: GaugeIdentity | None = None
         self._key_set_id = self.recipe.security.key_set
+        self._fallback_key_set: str | None = None
         self._started = time.monotonic()
         self._started_at = self.socket.now()
         self._bus_started: float | None = None
@@ -286,13 +291,21 @@ class PackRun:
 
     def _unseal_key_set(self) -> str:
         """Which key set opens this pack: the production set this station installed on it last
-        (rework of a sealed pack), else the recipe's."""
-        installed = self.socket.store.audit_entries(subject=self.serial, action="KEY_SET_CHANGED")
-        for entry in reversed(installed):
-            to = entry.detail.get("to")
-            if isinstance(to, str) and to:
-                return to
-        return self.recipe.security.key_set
+        (rework of a sealed pack), else the recipe's. When the last key change was sent but never
+        proven, the pack holds one of two sets: :attr:`_fallback_key_set` keeps the other."""
+        store = self.socket.store
+        changes = [
+            e
+            for action in (KEY_CHANGED, KEY_CHANGE_SENT)
+            for e in store.audit_entries(subject=self.serial, action=action)
+        ]
+        if not changes:
+            return self.recipe.security.key_set
+        last = max(changes, key=lambda e: e.id)
+        to, before = last.detail.get("to"), last.detail.get("from")
+        if last.action == KEY_CHANGE_SENT and isinstance(before, str) and before:
+            self._fallback_key_set = before
+        return to if isinstance(to, str) and to else self.recipe.security.key_set
 
     def _run_steps(self) -> Failure | None:
         handlers: dict[StepId, Callable[[], str]] = {
@@ -362,18 +375,37 @@ class PackRun:
         return f"{identity.part} firmware {identity.firmware_version}, {mode.name.lower()}"
 
     def _unseal(self) -> str:
-        gauge = self._gauge
-        keys = self.socket.keys.get(self._key_set_id)
         # Before the keys are sent: the pack may open even if its answer is lost, and a pack
         # that came sealed is then sealed again if the run stops (sealing a sealed one is a no-op).
         self._state.unsealed_by_us = self._state.arrived_mode is SecurityMode.SEALED
-        mode = gauge.security_mode()
-        if self.recipe.security.full_access or self.recipe.security.production_key_set:
-            mode = gauge.full_access(keys)
-        elif mode is SecurityMode.SEALED:
-            mode = gauge.unseal(keys)
+        try:
+            mode = self._open_with(self._key_set_id)
+        except UnsealRefusedError:
+            # Only the one other set this station itself may have left in the pack (a key change
+            # sent but never proven); never a search.
+            if self._fallback_key_set is None:
+                raise
+            self.on_event(
+                Notice(
+                    StepId.UNSEAL,
+                    f"key set {self._key_set_id} refused; the last key change on this pack was "
+                    f"never proven, trying the set it replaced ({self._fallback_key_set})",
+                )
+            )
+            self._key_set_id, self._fallback_key_set = self._fallback_key_set, None
+            mode = self._open_with(self._key_set_id)
         self._measure(Measurement("security mode", None, text=mode.name))
         return f"{mode.name.lower()} with key set {self._key_set_id}"
+
+    def _open_with(self, key_set_id: str) -> SecurityMode:
+        gauge = self._gauge
+        keys = self.socket.keys.get(key_set_id)
+        mode = gauge.security_mode()
+        if self.recipe.security.full_access or self.recipe.security.production_key_set:
+            return gauge.full_access(keys)
+        if mode is SecurityMode.SEALED:
+            return gauge.unseal(keys)
+        return mode
 
     def _backup(self) -> str:
         gauge = self._gauge
@@ -560,17 +592,15 @@ class PackRun:
         gauge = self._gauge
         new = self.socket.keys.get(new_id)
         gauge.full_access(self.socket.keys.get(self._key_set_id))
-        gauge.set_security_keys(new)
-        # From here the pack may hold the new keys: say so in the audit log at once, so a rework
-        # of this serial unseals with the right set even if the proof below fails.
-        self._state.keys_changed_to = new_id
+        change = {"from": self._key_set_id, "to": new_id, "attempt": self._attempt}
+        # Written before the keys are sent: from the send on, the pack may hold either set (the
+        # write may take even if its answer is lost), and a later attempt on this serial must
+        # know both. KEY_SET_CHANGED below says which one it holds once that is proven.
         self.socket.store.audit(
-            "KEY_SET_CHANGED",
-            self.operator,
-            self.socket.station_id,
-            self.serial,
-            {"from": self._key_set_id, "to": new_id, "attempt": self._attempt},
+            KEY_CHANGE_SENT, self.operator, self.socket.station_id, self.serial, change
         )
+        gauge.set_security_keys(new)
+        self._state.keys_changed_to = new_id
         self._state.seal_sent = True
         gauge.seal()
         self._state.sealed = True
@@ -604,6 +634,9 @@ class PackRun:
             ) from None
         self._state.sealed = self._state.seal_sent = False
         self._key_set_id = new_id
+        self.socket.store.audit(
+            KEY_CHANGED, self.operator, self.socket.station_id, self.serial, change
+        )
         self._measure(Measurement("production keys proven", None, text=f"{new_id}: {mode.name}"))
         return f"key set {new_id} installed and proven (seal, unseal, full access)"
 

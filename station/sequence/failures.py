@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from station.bus.errors import BusError, BusGoneError, BusOpenError, PecError
 from station.gauge.errors import (
+    FlashWriteTimeoutError,
     FullAccessRefusedError,
     GaugeError,
     GaugeNotRespondingError,
     GaugeResponseError,
+    SignatureTimeoutError,
     UnsealRefusedError,
 )
 from station.recipe.errors import FirmwareMismatch, RecipeError, UnverifiedWriteRefused
@@ -94,7 +96,10 @@ def failure_from(step: StepId, exc: BaseException) -> Failure:
     if isinstance(exc, BusOpenError):
         # The station's own setting, not the pack: nothing reached the pack.
         return Failure(step, exc.failure_code, str(exc), OPEN_ACTION, Outcome.ERROR)
-    if isinstance(exc, GaugeNotRespondingError | BusGoneError):
+    if isinstance(
+        exc, GaugeNotRespondingError | BusGoneError | FlashWriteTimeoutError | SignatureTimeoutError
+    ):
+        # The gauge went quiet: a pack pulled mid-run or a station fault, not a bad pack.
         code = exc.failure_code
         return Failure(step, code, str(exc), BUS_ACTION, Outcome.ERROR)
     if isinstance(exc, PecError):
