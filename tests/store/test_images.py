@@ -306,3 +306,12 @@ def test_any_changed_byte_changes_the_hash(blocks: dict[int, bytes], where: int,
     changed = bytearray(encoded)
     changed[where % len(changed)] ^= xor or 1
     assert hashlib.sha256(bytes(changed)).digest() != hashlib.sha256(encoded).digest()
+
+
+def test_an_after_dump_stored_against_its_before_dump(store: Store) -> None:
+    noise = bytearray(os.urandom(2048))
+    before = store.store_image(bytes(noise), 0x4000)
+    noise[100:110] = b"PK-0000042"
+    after = store.store_image(bytes(noise), 0x4000, base=before)
+    assert store.load_image(after) == (0x4000, bytes(noise))
+    assert _stored(store)[after] < 200 < _stored(store)[before]
