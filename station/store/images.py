@@ -177,7 +177,12 @@ def _compressed(conn: Connection, payload: bytes, base: int | None) -> dict[str,
     plain = zlib.compress(payload, _LEVEL)
     if base is None:
         return {"base_id": None, "compressed": plain}
-    packer = zlib.compressobj(_LEVEL, zdict=payload_of(conn, base))
+    try:
+        reference = payload_of(conn, base)
+    except ImageCorruptError:
+        # A damaged base must not stop the line: this image is kept whole instead.
+        return {"base_id": None, "compressed": plain}
+    packer = zlib.compressobj(_LEVEL, zdict=reference)
     delta = packer.compress(payload) + packer.flush()
     if len(delta) >= len(plain):
         return {"base_id": None, "compressed": plain}

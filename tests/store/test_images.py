@@ -253,6 +253,9 @@ def test_a_damaged_base_is_detected_through_the_images_stored_against_it(store: 
         )
     with pytest.raises(ImageCorruptError):
         store.load_blocks(after)
+    # A new image is then kept whole: the damaged base does not stop the line.
+    later = store.store_blocks(_blocks(fill=4), base=before)
+    assert store.load_blocks(later) == _blocks(fill=4)
 
 
 @pytest.mark.parametrize(
