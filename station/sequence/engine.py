@@ -110,6 +110,7 @@ class _PackState:
     seal_sent: bool = False  # the seal may have taken even if it was not confirmed
     keys_changed_to: str | None = None
     backup: DataFlashImage | None = None
+    before_image: int | None = None  # its id in the store
     plan: WritePlan | None = None
     target: Target | None = None
 
@@ -416,12 +417,15 @@ class PackRun:
             blocks = list(range(0x4000, 0x6000, BLOCK_SIZE))
         image = read_blocks(gauge, blocks, self._progress(StepId.BACKUP), self._checkpoint)
         self._state.backup = image
-        parts = [self.socket.store.store_image(image.blocks[b], b) for b in sorted(image.blocks)]
+        store = self.socket.store
+        # One image per role: a set of blocks is stored once however many packs share it (the
+        # before image of factory-fresh packs is the same for every pack).
         if self.recipe.backup.policy == "full":
-            whole = self.socket.store.store_image(image.to_bytes(), 0x4000)
-            self.socket.store.link_images(self._attempt, before=whole)
+            before = store.store_image(image.to_bytes(), 0x4000)
         else:
-            self.socket.store.link_images(self._attempt, before_parts=parts)
+            before = store.store_blocks(image.blocks)
+        store.link_images(self._attempt, before=before)
+        self._state.before_image = before
         detail = f"{len(blocks)} blocks ({len(blocks) * BLOCK_SIZE} bytes) stored"
         if self.recipe.backup.signature:
             sig = gauge.static_df_signature()
@@ -530,10 +534,10 @@ class PackRun:
             image = read_blocks(
                 gauge, [c.address for c in checks], self._progress(StepId.VERIFY), self._checkpoint
             )
-            parts = [
-                self.socket.store.store_image(image.blocks[b], b) for b in sorted(image.blocks)
-            ]
-            self.socket.store.link_images(self._attempt, after_parts=parts)
+            if image.blocks:
+                # Kept as a difference from the before image: mostly the same bytes.
+                after = self.socket.store.store_blocks(image.blocks, base=self._state.before_image)
+                self.socket.store.link_images(self._attempt, after=after)
             wrong = [a for c in checks for a in c.mismatches(image.blocks[c.address])]
             self._measure(
                 Measurement(

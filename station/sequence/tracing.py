@@ -70,7 +70,7 @@ def trace_sections(trace: PackTrace | None, serial: str) -> list[Section]:
             rows.append(
                 (
                     f"  image {img.role.value}",
-                    f"0x{img.start:04X}+{img.length} sha256 {img.sha256[:16]}",
+                    f"{img.ranges_text} sha256 {img.sha256[:16]}",
                 )
             )
         for lab in a.labels:

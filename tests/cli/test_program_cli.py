@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from PIL import Image
 from station.cli import cli
 from station.store import AttemptOutcome, LabelState, Store
 from tests.labels.reader import decode_bc_data, scan_png, zpl_fields
+from tests.leaks import database_text, leaked
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPE = REPO / "recipes" / "pk4s3p-3500.toml"
@@ -294,14 +294,8 @@ def test_keys_never_appear_in_output_logs_or_database(
     assert done.exit_code == 0, done.output
     assert "acme-prod" in done.output
     again = station("trace", SERIAL, "--db", f"sqlite:///{tmp_path}/db.sqlite3")
-    seen = "\n".join([done.output, again.output, caplog.text]).lower()
-    con = sqlite3.connect(tmp_path / "db.sqlite3")
-    stored = []
-    for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'"):
-        for row in con.execute(f'SELECT * FROM "{table}"'):
-            stored += [str(v).lower() for v in row if not isinstance(v, bytes)]
-    con.close()
-    everything = seen + "\n".join(stored)
-    for word in (0xA5C3, 0x5A3C, 0xC3A5, 0x3C5A):
-        assert f"{word:04x}" not in everything
-        assert str(word) not in everything
+    seen = "\n".join([done.output, again.output, caplog.text])
+    stored = database_text(tmp_path / "db.sqlite3")
+    words = (0xA5C3, 0x5A3C, 0xC3A5, 0x3C5A)
+    assert leaked(words, seen) == []
+    assert leaked(words, stored) == []

@@ -83,7 +83,7 @@ def test_pass_run_programs_verifies_seals_and_records(bench: Bench) -> None:
         p.name == "COV Threshold Low Temp" and p.after == "4250 mV" for p in attempt.parameters
     )
     roles = {i.role.value for i in attempt.images}
-    assert roles == {"BEFORE_PART", "AFTER_PART"}
+    assert roles == {"BEFORE", "AFTER"}
     # The label files exist for that serial.
     assert sorted(p.suffix for p in (bench.tmp / "labels").iterdir()) == [".png", ".svg", ".zpl"]
 
