@@ -30,8 +30,15 @@ def fresh_database(backend: str, workdir: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{workdir}/station.sqlite3"
         return
-    base = make_url(os.environ[PG_ENV])
-    schema = f"test_{uuid.uuid4().hex[:16]}"
+    with fresh_schema(os.environ[PG_ENV]) as url:
+        yield url
+
+
+@contextmanager
+def fresh_schema(server_url: str, prefix: str = "test") -> Iterator[str]:
+    """A URL whose search path is a new, empty schema on a PostgreSQL server; dropped after."""
+    base = make_url(server_url)
+    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
     admin = create_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))

@@ -22,19 +22,18 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from station.store import ReportFilter, Store
 from station.store.demo_data import DemoSpec, generate
+from tests.databases import fresh_schema
 
 BUDGET_S = 1.0
 
@@ -55,19 +54,8 @@ def fresh_database(pg: str | None, workdir: Path, name: str) -> Iterator[str]:
     if pg is None:
         yield f"sqlite:///{workdir / name}.sqlite3"
         return
-    base = make_url(pg)
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(pg, prefix="bench") as url:
+        yield url
 
 
 def database_bytes(store: Store) -> int:
