@@ -32,7 +32,7 @@ class Finding:
     code: str = "CROSS_CHECK"
 
 
-def _value(p: Parameter | None, values: Mapping[str, RawValue], unit: str) -> Fraction | None:
+def value_in(p: Parameter | None, values: Mapping[str, RawValue], unit: str) -> Fraction | None:
     """The value of ``p`` in ``unit``, or None when it is unknown or not numeric."""
     if p is None:
         return None
@@ -97,9 +97,9 @@ def _cell_count(profile: Profile, values: Mapping[str, RawValue], cells: int) ->
 def _energy(profile: Profile, values: Mapping[str, RawValue]) -> list[Finding]:
     cap_p, energy_p = profile.role("design_capacity_mah"), profile.role("design_energy_cwh")
     volt_p = profile.role("design_voltage")
-    cap = _value(cap_p, values, "mAh")
-    energy = _value(energy_p, values, "cWh")
-    volts = _value(volt_p, values, "mV")
+    cap = value_in(cap_p, values, "mAh")
+    energy = value_in(energy_p, values, "cWh")
+    volts = value_in(volt_p, values, "mV")
     if cap is None or energy is None or volts is None or energy_p is None:
         return []
     expected = cap * volts / 10_000  # mAh × mV = µWh·1000; /10000 gives cWh
@@ -132,7 +132,7 @@ def _design_voltage(
     chemistry: Chemistry,
 ) -> list[Finding]:
     p = profile.role("design_voltage")
-    volts = _value(p, values, "mV")
+    volts = value_in(p, values, "mV")
     if volts is None or cells <= 0:
         return []
     lo, hi = nominal[0] * cells, nominal[1] * cells
@@ -154,9 +154,9 @@ def _voltage_protections(
 ) -> list[Finding]:
     out: list[Finding] = []
     cuv_p, cuv_rec_p = profile.role("cuv_threshold"), profile.role("cuv_recovery")
-    cuv = _value(cuv_p, values, "mV")
-    covs = [(p, _value(p, values, "mV")) for p in profile.role_list("cov_thresholds")]
-    recs = [(p, _value(p, values, "mV")) for p in profile.role_list("cov_recoveries")]
+    cuv = value_in(cuv_p, values, "mV")
+    covs = [(p, value_in(p, values, "mV")) for p in profile.role_list("cov_thresholds")]
+    recs = [(p, value_in(p, values, "mV")) for p in profile.role_list("cov_recoveries")]
     for p, cov in covs:
         if cov is None:
             continue
@@ -206,7 +206,7 @@ def _voltage_protections(
                 "UNSAFE_SETTING",
             )
         )
-    cuv_rec = _value(cuv_rec_p, values, "mV")
+    cuv_rec = value_in(cuv_rec_p, values, "mV")
     if cuv is not None and cuv_rec is not None and cuv_rec_p is not None and not cuv_rec > cuv:
         out.append(
             Finding(
@@ -224,7 +224,7 @@ def _voltage_protections(
 def _current_protections(profile: Profile, values: Mapping[str, RawValue]) -> list[Finding]:
     out: list[Finding] = []
     for role, sign, what in (("occ_thresholds", 1, "charge"), ("ocd_thresholds", -1, "discharge")):
-        tiers = [(p, _value(p, values, "mA")) for p in profile.role_list(role)]
+        tiers = [(p, value_in(p, values, "mA")) for p in profile.role_list(role)]
         for p, v in tiers:
             if v is None:
                 continue
@@ -272,7 +272,7 @@ def _temperature(
 ) -> list[Finding]:
     out: list[Finding] = []
     otc_p, rec_p = profile.role("otc_threshold"), profile.role("otc_recovery")
-    otc, rec = _value(otc_p, values, "°C"), _value(rec_p, values, "°C")
+    otc, rec = value_in(otc_p, values, "°C"), value_in(rec_p, values, "°C")
     if otc is not None and otc_p is not None and otc > chem.otc_max_c:
         out.append(
             Finding(

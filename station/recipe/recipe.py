@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from station.recipe import tomltext
 from station.recipe.chemistry import Chemistry, load_chemistries
-from station.recipe.crosschecks import Finding, cross_check
+from station.recipe.crosschecks import Finding, cross_check, value_in
 from station.recipe.dftypes import RawValue
 from station.recipe.errors import (
     FileFormatError,
@@ -1057,8 +1057,8 @@ class _Loader:
             t = self._window(table["temperature"], "°C", ["checks", "temperature"])
             temps = (Decimal(format_number(t[0])), Decimal(format_number(t[1]))) if t else None
         if volts is not None and profile is not None and mode != "flashstream":
-            cuv = _eng(profile.role("cuv_threshold"), values, "mV")
-            covs = [_eng(p, values, "mV") for p in profile.role_list("cov_thresholds")]
+            cuv = value_in(profile.role("cuv_threshold"), values, "mV")
+            covs = [value_in(p, values, "mV") for p in profile.role_list("cov_thresholds")]
             cov = min((c for c in covs if c is not None), default=None)
             if cuv is not None and volts[0] <= cuv:
                 self.ctx.add(
@@ -1147,7 +1147,7 @@ class _Loader:
             ("design_energy_cwh", "Wh", e, "energy", "Wh"),
         ):
             p = profile.role(role)
-            flash = _eng(p, values, unit)
+            flash = value_in(p, values, unit)
             if p is None or flash is None or flash == 0:
                 continue
             if abs(got - flash) > LABEL_TOLERANCE * flash:
@@ -1215,19 +1215,6 @@ class _Loader:
                 name = profile.short_name(f.parameter) if f.parameter else None
                 why = f.why + " (the recipe does not set it: this is the profile default)"
             self.ctx.add(path, why, parameter=name, value=f.value, allowed=f.allowed, code=f.code)
-
-
-def _eng(p: Parameter | None, values: Mapping[str, RawValue], unit: str) -> Fraction | None:
-    if p is None:
-        return None
-    raw = values.get(p.key)
-    if raw is None or isinstance(raw, str):
-        return None
-    eng = Fraction(raw) * Fraction(p.scale)
-    try:
-        return convert(eng, p.unit, unit) if p.unit else eng
-    except UnitError:
-        return None
 
 
 def _or(items: Sequence[str]) -> str:

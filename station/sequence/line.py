@@ -55,7 +55,7 @@ from station.sequence.service import (
 from station.sequence.snapshot import gauge_sections
 from station.sequence.tracing import trace_sections
 from station.sequence.verify import read_blocks
-from station.store import AttemptOutcome
+from station.store import AttemptOutcome, ReleasedRecipe
 
 log = logging.getLogger("station.line")
 
@@ -122,17 +122,7 @@ class LineStation:
                 recipe = self.recipes.by_hash(released.hash, released.text)
             except RecipeNotAvailable:
                 continue
-            out.append(
-                RecipeChoice(
-                    name=released.name,
-                    version=released.version,
-                    hash=released.hash,
-                    description=recipe.description,
-                    serial_example=recipe.serial.example,
-                    released_by=released.released_by,
-                    released_at=released.released_at,
-                )
-            )
+            out.append(_choice(released, recipe))
         return sorted(out, key=lambda c: (c.name, c.version))
 
     def find_released(self, name_or_hash: str) -> RecipeChoice:
@@ -453,15 +443,19 @@ class LineStation:
             station=self.config.station_id,
         )
         self.recipes.add(recipe)
-        return RecipeChoice(
-            name=released.name,
-            version=released.version,
-            hash=released.hash,
-            description=recipe.description,
-            serial_example=recipe.serial.example,
-            released_by=released.released_by,
-            released_at=released.released_at,
-        )
+        return _choice(released, recipe)
+
+
+def _choice(released: ReleasedRecipe, recipe: Recipe) -> RecipeChoice:
+    return RecipeChoice(
+        name=released.name,
+        version=released.version,
+        hash=released.hash,
+        description=recipe.description,
+        serial_example=recipe.serial.example,
+        released_by=released.released_by,
+        released_at=released.released_at,
+    )
 
 
 def _active(recipe: Recipe) -> ActiveRecipe:
