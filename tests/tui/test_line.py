@@ -169,8 +169,7 @@ async def test_the_data_flash_write_shows_progress_and_the_bus_fault_notice(
         bar = screen.query_one("#flash", ProgressBar)
         assert (bar.progress, bar.total) == (92, 230)
         assert "block 92/230" in text_of(pilot, "#flash-label")
-        notices = "\n".join(str(line.text) for line in screen.query_one("#notices").lines)
-        assert "NACK at block 92" in notices
+        assert any("NACK at block 92" in note for note in screen.notice_lines)
 
 
 async def test_a_cell_count_failure_shows_the_measurement_against_its_limits(

@@ -102,6 +102,8 @@ class LineScreen(Screen[None]):
         self.current_step: StepId | None = None
         self.reprint_note: Content | None = None
         self._ticker: Timer | None = None
+        #: the run's notes as written (the log widget renders them only while it is shown)
+        self.notice_lines: list[str] = []
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -293,6 +295,7 @@ class LineScreen(Screen[None]):
         self.set_focus(None)
         self.query_one(StepChecklist).reset(self.shift.recipe.steps)
         self.query_one(MeasurementTable).clear()
+        self.notice_lines.clear()
         self.query_one("#notices", RichLog).clear()
         self._show_progress(None)
         self._update_status()
@@ -331,7 +334,7 @@ class LineScreen(Screen[None]):
         elif isinstance(event, Notice):
             where = STEP_TITLES.get(event.step, "") if event.step else ""
             line = f"{where}: {event.message}" if where else event.message
-            self.query_one("#notices", RichLog).write(line)
+            self._notice(line)
         elif isinstance(event, RunFinished):
             self.show_result(event.result)
             return
@@ -412,10 +415,12 @@ class LineScreen(Screen[None]):
         if not self.running or self.cancel is None or self.cancel.requested:
             return
         self.cancel.request()
-        self.query_one("#notices", RichLog).write(
-            "Abort requested: the run stops at the next safe point"
-        )
+        self._notice("Abort requested: the run stops at the next safe point")
         self._update_status()
+
+    def _notice(self, line: str) -> None:
+        self.notice_lines.append(line)
+        self.query_one("#notices", RichLog).write(line)
 
     def on_unmount(self, event: Unmount) -> None:
         # Leaving the app mid-run: let the engine stop at its next safe point.
