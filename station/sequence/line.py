@@ -55,7 +55,7 @@ from station.sequence.service import (
 from station.sequence.snapshot import gauge_sections
 from station.sequence.tracing import trace_sections
 from station.sequence.verify import read_blocks
-from station.store import AttemptOutcome, ReleasedRecipe
+from station.store import ReleasedRecipe
 
 log = logging.getLogger("station.line")
 
@@ -340,12 +340,7 @@ class LineStation:
 
     def shift_counters(self, shift: Shift, since: dt.datetime) -> ShiftCounters:
         s = self.socket.store.shift_summary(self.config.station_id, since, last=0)
-        errors = sum(
-            1
-            for p in self.socket.store.shift_summary(self.config.station_id, since, last=500).recent
-            if p.outcome is AttemptOutcome.ERROR
-        )
-        return ShiftCounters(s.passed, s.failed - errors, errors, s.first_pass_yield)
+        return ShiftCounters(s.passed, s.failed - s.errors, s.errors, s.first_pass_yield)
 
     def trace(self, serial: str) -> list[Section]:
         return trace_sections(self.socket.store.trace(serial.strip()), serial.strip())

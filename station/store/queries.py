@@ -284,6 +284,7 @@ def shift_summary(db: Database, station: str, since: datetime, *, last: int = 20
                 func.count(case((Attempt.outcome == AttemptOutcome.RUNNING, 1))),
                 func.count(case((finished & (Attempt.attempt_no == 1), 1))),
                 func.count(case((is_pass & (Attempt.attempt_no == 1), 1))),
+                func.count(case((Attempt.outcome == AttemptOutcome.ERROR, 1))),
             ).where(*where)
         ).one()
         recent = s.execute(
@@ -300,13 +301,14 @@ def shift_summary(db: Database, station: str, since: datetime, *, last: int = 20
             .order_by(Attempt.started_at.desc(), Attempt.id.desc())
             .limit(last)
         ).all()
-    passed, failed, running, first, first_pass = (int(c) for c in counts)
+    passed, failed, running, first, first_pass, errors = (int(c) for c in counts)
     return ShiftSummary(
         station=station,
         since=since,
         passed=passed,
         failed=failed,
         running=running,
+        errors=errors,
         first_attempts=first,
         first_pass=first_pass,
         first_pass_yield=first_pass / first if first else None,

@@ -443,6 +443,7 @@ class ShiftSummary:
     station: str
     since: datetime
     passed: int
+    #: finished attempts that did not pass (FAIL, ERROR, ABORTED, INTERRUPTED)
     failed: int
     running: int
     first_attempts: int
@@ -450,3 +451,5 @@ class ShiftSummary:
     first_pass_yield: float | None
     #: newest first
     recent: tuple[RecentPack, ...]
+    #: of ``failed``, the station's own faults (ERROR)
+    errors: int = 0

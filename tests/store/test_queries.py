@@ -323,3 +323,12 @@ def test_report_agrees_with_the_exported_attempts(
     )
     assert r.median_cycle_time_s == pytest.approx(statistics.median(timed))
     assert sum(c.count for c in r.failures_by_code) == r.failed
+
+
+def test_shift_summary_counts_station_errors_apart(store: Store, clock: WallClock) -> None:
+    since = clock().replace(hour=0, minute=0)
+    run_attempt(store, clock, "PK-10")
+    run_attempt(store, clock, "PK-11", AttemptOutcome.FAIL, failure_code="CELL_COUNT")
+    run_attempt(store, clock, "PK-12", AttemptOutcome.ERROR, failure_code="BUS_NACK")
+    s = store.shift_summary("ST-01", since)
+    assert (s.passed, s.failed, s.errors) == (1, 2, 1)
