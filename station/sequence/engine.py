@@ -697,20 +697,14 @@ class PackRun:
             raise StepFailed(
                 Failure(
                     StepId.LABEL,
-                    self._label_code,
+                    self._label.failure_code or "PRINTER_ERROR",
                     self._label.detail,
-                    action_for(self._label_code),
+                    action_for(self._label.failure_code or "PRINTER_ERROR"),
                     Outcome.ERROR,
                     "sealed and PASS; label NOT printed",
                 )
             )
         return self._label.detail
-
-    @property
-    def _label_code(self) -> str:
-        detail = self._label.detail if self._label else ""
-        code = detail.split("]", 1)[0].lstrip("[") if detail.startswith("[") else ""
-        return code or "PRINTER_ERROR"
 
     # == safe points, abort, cleanup ============================================================
 

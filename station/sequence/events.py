@@ -107,6 +107,7 @@ class LabelResult:
     printed: bool
     printer: str
     detail: str  # files written, "sent to printer", or the error
+    failure_code: str = ""  # the printer's code when not printed (PRINTER_OFFLINE, ...)
 
 
 @dataclass(frozen=True)

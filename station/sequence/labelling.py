@@ -57,7 +57,7 @@ def print_pass_label(
             error=detail,
             reprint_reason=reprint_reason,
         )
-        return LabelResult(False, printer_spec, detail)
+        return LabelResult(False, printer_spec, detail, exc.failure_code)
     socket.store.record_label(
         attempt_id, printer_spec, LabelOutcome.PRINTED, by=by, reprint_reason=reprint_reason
     )
