@@ -161,6 +161,8 @@ def test_printer_offline_keeps_the_pass_and_records_the_label_as_not_printed(
     assert not result.label.printed
     label_step = next(s for s in result.steps if s.step is StepId.LABEL)
     assert label_step.outcome is Outcome.ERROR
+    assert label_step.failure is not None
+    assert label_step.failure.code == "PRINTER_REFUSED"  # the printer's own code, kept as is
     (attempt,) = bench.store.pack_history("PK4S-000123")
     assert attempt.outcome is AttemptOutcome.PASS
     assert attempt.label_state.value == "FAILED"
