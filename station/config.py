@@ -59,6 +59,8 @@ class StationConfig:
     recipe: str = ""
     operator: str = ""
     lot: str = ""
+    # The operator terminal rings the bell on FAIL, ERROR and an ignored scan ([terminal] bell).
+    bell: bool = True
     # Badges with more than operator rights (supervisor: rework, reprint; engineer: engineer mode).
     supervisor_badges: tuple[str, ...] = ()
     engineer_badges: tuple[str, ...] = ()

@@ -463,4 +463,5 @@ def _active(recipe: Recipe) -> ActiveRecipe:
         serial_pattern=recipe.serial.pattern,
         serial_example=recipe.serial.example,
         steps=steps_for(recipe),
+        serial_form=recipe.serial.form,
     )

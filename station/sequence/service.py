@@ -67,6 +67,7 @@ class ActiveRecipe:
     serial_pattern: str
     serial_example: str
     steps: tuple[StepId, ...]
+    serial_form: str = ""  # the expected form in words, e.g. "`PK4S-` and six digits, e.g. …"
 
 
 @dataclass(frozen=True)

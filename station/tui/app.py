@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -32,6 +33,14 @@ class StationApp(App[None]):
         self.ctx = ctx
         self.register_theme(STATION_THEME)
         self.theme = STATION_THEME.name
+
+    async def on_event(self, event: events.Event) -> None:
+        # Any key but Esc withdraws an armed abort, whichever widget then takes the key.
+        if isinstance(event, events.Key) and event.key != "escape":
+            screen = self.screen
+            if isinstance(screen, LineScreen):
+                screen.disarm_abort()
+        await super().on_event(event)
 
     def get_default_screen(self) -> Screen[None]:
         return ShiftStartScreen(self.ctx)

@@ -44,13 +44,14 @@ class LineOptions:
     reprint_needs_supervisor: bool = True
     gauge_refresh_s: float = 5.0  # engineer mode live values; 0 turns the timer off
     history_limit: int = 20
+    bell: bool = True  # ring the terminal bell on FAIL, ERROR and an ignored scan
     monotonic: Callable[[], float] = field(default=time.monotonic, compare=False)
     now: Callable[[], datetime] = field(default=_utc_now, compare=False)
     tz: tzinfo | None = None  # time zone for times on screen; None: the terminal's local zone
 
     @classmethod
     def from_config(cls, config: StationConfig) -> LineOptions:
-        return cls(recipe=config.recipe, operator=config.operator, lot=config.lot)
+        return cls(recipe=config.recipe, operator=config.operator, lot=config.lot, bell=config.bell)
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,11 @@ class FakeStationService:
     paused: threading.Event = field(default_factory=threading.Event)
     resume: threading.Event = field(default_factory=threading.Event)
     hold_after_abort: bool = False
+    #: serials look like this template (``#`` a digit)
+    serial_template: str = SERIAL_TEMPLATE
+    #: when set, ``start_shift`` waits for it (``starting`` is set while it waits)
+    start_gate: threading.Event | None = None
+    starting: threading.Event = field(default_factory=threading.Event)
     # what the service received
     badges_looked_up: list[str] = field(default_factory=list)
     shifts_started: list[tuple[str, str, str]] = field(default_factory=list)
@@ -199,6 +204,9 @@ class FakeStationService:
 
     def start_shift(self, operator: Badge, recipe_hash: str, lot: str) -> Shift:
         self.shifts_started.append((operator.code, recipe_hash, lot))
+        if self.start_gate is not None:
+            self.starting.set()
+            self.start_gate.wait(10)
         if not lot.strip():
             raise ValueError("A work order or lot is required to start the shift")
         if lot.strip().upper() == "CLOSED-01":
@@ -210,9 +218,9 @@ class FakeStationService:
 
     # -- one pack -------------------------------------------------------------------------------
     def partial_serial_ok(self, shift: Shift, text: str) -> bool:
-        if len(text) > len(SERIAL_TEMPLATE):
+        if len(text) > len(self.serial_template):
             return False
-        for char, want in zip(text, SERIAL_TEMPLATE, strict=False):
+        for char, want in zip(text, self.serial_template, strict=False):
             if want == "#":
                 if not char.isdigit():
                     return False
@@ -222,11 +230,13 @@ class FakeStationService:
 
     def check_serial(self, shift: Shift, serial: str) -> SerialCheck:
         self.serials_checked.append(serial)
-        if len(serial) != len(SERIAL_TEMPLATE) or not self.partial_serial_ok(shift, serial):
+        template = self.serial_template
+        if len(serial) != len(template) or not self.partial_serial_ok(shift, serial):
             return SerialCheck(
                 serial=serial,
                 valid=False,
-                reason=f"{serial!r} is not a {shift.recipe.product} serial (like PK4S-000123)",
+                reason=f"{serial!r} is not a {shift.recipe.product} serial: expected "
+                f"{shift.recipe.serial_form}",
             )
         if serial == BUSY_SERIAL:
             return SerialCheck(
@@ -431,6 +441,7 @@ def _active(choice: RecipeChoice) -> ActiveRecipe:
         serial_pattern=r"PK4S-\d{6}",
         serial_example=choice.serial_example,
         steps=ALL_STEPS,
+        serial_form=f'"PK4S-" and six digits, e.g. {choice.serial_example}',
     )
 
 

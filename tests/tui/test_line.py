@@ -297,52 +297,6 @@ async def test_a_supervisor_authorises_a_rework_then_the_pack_runs(
         assert line(pilot).query_one(VerdictBanner).word == "PASS"
 
 
-@pytest.mark.parametrize("key", ["a", "escape"])
-async def test_abort_stops_at_the_next_safe_point_and_says_what_state_the_pack_is_in(
-    fake: FakeStationService, key: str
-) -> None:
-    fake.pause_in_apply = True
-    fake.hold_after_abort = True
-    app = line_app(fake)
-    async with app.run_test() as pilot:
-        await settle(pilot)
-        await type_and_enter(pilot, PASS_SERIAL)
-        await wait_until(pilot, fake.paused.is_set, "the run to reach the data-flash write")
-        screen = line(pilot)
-        assert screen.phase is Phase.RUNNING
-        assert screen.query_one(StepChecklist).state_of(StepId.APPLY) == "running"
-        assert "Running PK4S-000123" in text_of(pilot, "#run-status")
-        assert not screen.query_one("#scan-area").display
-
-        await pilot.press(key)
-        assert "Aborting at the next safe point" in text_of(pilot, "#run-status")
-        assert screen.phase is Phase.RUNNING
-        fake.resume.set()  # the engine reaches its safe point
-        await settle(pilot)
-
-        assert screen.phase is Phase.RESULT
-        assert screen.query_one(VerdictBanner).word == "ABORTED"
-        details = text_of(pilot, "#details")
-        assert "Stopped by the operator" in details
-        assert "data flash restored from backup; not sealed" in details
-        assert screen.query_one(StepChecklist).state_of(StepId.APPLY) == "ABORTED"
-
-
-async def test_a_scanned_uppercase_a_does_not_abort(fake: FakeStationService) -> None:
-    fake.pause_in_apply = True
-    app = line_app(fake)
-    async with app.run_test() as pilot:
-        await settle(pilot)
-        await type_and_enter(pilot, PASS_SERIAL)
-        await wait_until(pilot, fake.paused.is_set, "the run to reach the data-flash write")
-        await pilot.press(*"PKA-1", "enter")
-        assert "Aborting" not in text_of(pilot, "#run-status")
-        fake.resume.set()
-        await settle(pilot)
-        assert line(pilot).query_one(VerdictBanner).word == "PASS"
-        assert len(fake.runs) == 1
-
-
 async def test_quitting_is_refused_while_a_pack_runs(fake: FakeStationService) -> None:
     fake.pause_in_apply = True
     app = line_app(fake)

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.events import Unmount
+from textual.events import Key, Unmount
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -51,11 +51,13 @@ from station.sequence.service import (
 )
 from station.tui.background import call_service
 from station.tui.context import REPRINT_REASONS, REWORK_REASONS, LineContext
+from station.tui.fields import SERIAL_MAX, BoundedInput
 from station.tui.formatting import seconds
 from station.tui.messages import EngineEvent, RunEnded
 from station.tui.screens.authorise import AuthoriseScreen
 from station.tui.screens.engineer import open_engineer_mode
 from station.tui.screens.trace import TraceScreen
+from station.tui.text import markup, plain, printable
 from station.tui.widgets import (
     HistoryPanel,
     MeasurementTable,
@@ -77,9 +79,9 @@ class Phase(StrEnum):
 class LineScreen(Screen[None]):
     CSS_PATH = "line.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "abort", "Abort", key_display="A"),
-        Binding("escape", "abort", "Abort", show=False),
-        # Ctrl chords: the scan field keeps the focus, so plain letters belong to serials.
+        # No printable key acts: a scanner types printable keys. Abort is Esc, confirmed by a
+        # second Esc; the other keys are Ctrl chords, and the scan field keeps the focus.
+        Binding("escape", "abort", "Abort", key_display="Esc"),
         Binding("ctrl+r", "retry", "Retry pack", key_display="Ctrl+R", priority=True),
         Binding("ctrl+p", "reprint", "Reprint label", key_display="Ctrl+P", priority=True),
         Binding("ctrl+t", "trace", "Trace", key_display="Ctrl+T", priority=True),
@@ -88,10 +90,16 @@ class LineScreen(Screen[None]):
 
     phase: reactive[Phase] = reactive(Phase.READY, bindings=True, init=False)
 
-    def __init__(self, ctx: LineContext, shift: Shift) -> None:
+    def __init__(self, ctx: LineContext, shift: Shift, typed: str = "") -> None:
         super().__init__()
         self.ctx = ctx
         self.shift = shift
+        #: keys typed before this screen could take them (while the shift was starting)
+        self.typed = typed
+        #: the first Esc of an abort: the run stops only when a second Esc confirms it
+        self.abort_armed = False
+        #: every scan and what the screen said about it ("run", "refused", "ignored")
+        self.scans: list[tuple[str, str]] = []
         self.shift_since: datetime = ctx.options.now()
         self.serial = ""  # the pack on the socket (running) or just finished (result)
         self.last_result: RunResult | None = None
@@ -107,7 +115,8 @@ class LineScreen(Screen[None]):
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        example = self.shift.recipe.serial_example
+        recipe = self.shift.recipe
+        example = recipe.serial_form or f"e.g. {recipe.serial_example}"
         yield StationHeader(self.ctx.info, self.shift, id="header")
         with Horizontal(id="body"):
             with Vertical(id="main"):
@@ -126,23 +135,33 @@ class LineScreen(Screen[None]):
                             )
                 with Vertical(id="scan-area"):
                     yield Static("Scan pack serial", id="prompt")
-                    yield Static(f"e.g. {example}", id="example")
-                    yield Input(
-                        placeholder="scan the serial here", id="scan", select_on_focus=False
+                    yield Static(plain(example), id="example")
+                    yield BoundedInput(
+                        limit=SERIAL_MAX,
+                        clear_on_enter=True,
+                        placeholder="scan the serial here",
+                        id="scan",
                     )
+                    yield Static("", id="scan-note")
                     yield Static("", id="scan-hint")
                     yield Static("", id="scan-message")
             yield HistoryPanel(id="history")
         yield Footer()
 
     def on_mount(self) -> None:
-        scan = self.query_one("#scan", Input)
-        scan.cursor_blink = False
+        scan = self.query_one("#scan", BoundedInput)
         self.query_one("#notices", RichLog).can_focus = False
         self.set_class(True, f"-{self.phase.value}")
         self._ticker = self.set_interval(0.5, self._tick, pause=True)
         scan.focus()
         self.refresh_history()
+        # What a scanner typed while the shift was starting is not lost: whole scans are
+        # taken in order, a scan still arriving goes on in the field.
+        *whole, partial = self.typed.split("\n")
+        for text in whole:
+            self._scan_arrived(text, 0)
+        scan.insert_text_at_cursor(partial)
+        self.typed = ""
 
     def watch_phase(self, old: Phase, new: Phase) -> None:
         self.remove_class(f"-{old.value}")
@@ -171,36 +190,78 @@ class LineScreen(Screen[None]):
         return self.phase is Phase.RUNNING
 
     # -- scanning -------------------------------------------------------------------------------
+    # The scan field holds the focus in every phase, so a scanner's keys always land in one
+    # place, whole: a scan is never split between the field and the screen, never lost, never
+    # queued. What a scan does depends on the phase when its Enter arrives.
+
     @on(Input.Changed, "#scan")
     def _typing(self, event: Input.Changed) -> None:
         text = event.value.strip()
-        ok = not text or self.ctx.service.partial_serial_ok(self.shift, text)
+        ok = self.running or not text or self.ctx.service.partial_serial_ok(self.shift, text)
         event.input.set_class(not ok, "-bad")
         hint = self.query_one("#scan-hint", Static)
         if ok:
             hint.update("")
         else:
             hint.update(
-                Content.from_markup(
-                    "[b $error]$t[/] cannot become a serial of $p (e.g. $e)",
+                markup(
+                    "[b $error]$t[/] cannot become a serial of $p ($f)",
                     t=text,
                     p=self.shift.recipe.product,
-                    e=self.shift.recipe.serial_example,
+                    f=self.shift.recipe.serial_form,
                 )
             )
 
-    @on(Input.Submitted, "#scan")
-    def _scanned(self, event: Input.Submitted) -> None:
-        serial = event.value.strip()
-        event.input.value = ""
-        if serial and not self.running and not self.checking:
+    @on(BoundedInput.Entered, "#scan")
+    def _scanned(self, event: BoundedInput.Entered) -> None:
+        self._scan_arrived(event.value, event.dropped)
+
+    def on_key(self, event: Key) -> None:
+        """A key no widget took (the scan field was not focused yet): it goes to the field."""
+        scan = self.query_one("#scan", BoundedInput)
+        if self.app.screen is not self or self.focused is scan:
+            return
+        if event.is_printable and event.character is not None:
+            event.stop()
+            scan.focus()
+            scan.insert_text_at_cursor(event.character)
+        elif event.key == "enter" and scan.value:
+            event.stop()
+            scan.focus()
+            value, dropped = scan.take()
+            scan.post_message(BoundedInput.Entered(scan, value, dropped))
+
+    def _scan_arrived(self, text: str, dropped: int) -> None:
+        serial = text.strip()
+        if not serial and not dropped:
+            return
+        if dropped:
+            shown = f"{serial[:24]}… ({len(text) + dropped} characters)"
+            self._ignore(serial, f"Scan refused: {shown} is too long for a serial; scan again")
+        elif self.running:
+            self._ignore(serial, f"Pack running: scan {serial} ignored, scan again when it ends")
+        elif self.checking:
+            self._ignore(
+                serial, f"Still checking {self.serial}: scan {serial} ignored, scan it again"
+            )
+        else:
             self.submit_serial(serial)
+
+    def _ignore(self, serial: str, why: str) -> None:
+        self.scans.append((serial, "ignored"))
+        note = self.query_one("#scan-note", Static)
+        note.update(plain(why))
+        note.display = True
+        if self.ctx.options.bell:
+            self.app.bell()
 
     def submit_serial(self, serial: str) -> None:
         """Check a scanned serial and, if the service allows it, run the pack."""
         self.phase = Phase.READY
         self.checking = True
-        self._message(Content.from_markup("Checking [b]$s[/]…", s=serial), "-info")
+        self.serial = serial
+        self.query_one("#scan-note", Static).display = False
+        self._message(markup("Checking [b]$s[/]…", s=serial), "-info")
         call_service(
             self,
             lambda: self.ctx.service.check_serial(self.shift, serial),
@@ -213,17 +274,20 @@ class LineScreen(Screen[None]):
         if check.busy_elsewhere:
             self._refuse(check.serial, f"Busy at {check.busy_elsewhere}. {check.reason}".strip())
         elif check.previous_pass is not None:
+            self.scans.append((check.serial, "rework"))
             self._ask_rework(check)
         elif not check.valid:
             self._refuse(check.serial, check.reason or "Not a valid serial for this recipe")
         else:
             self._message("", "")
+            self.scans.append((check.serial, "run"))
             self.start_run(RunRequest(serial=check.serial))
 
     def _refuse(self, serial: str, reason: str) -> None:
         self.checking = False
         self.phase = Phase.READY
-        self._message(Content.from_markup("✘ REFUSED  $s\n$r", s=serial, r=reason), "-refused")
+        self.scans.append((serial, "refused"))
+        self._message(markup("✘ REFUSED  $s\n$r", s=serial, r=reason), "-refused")
         self._focus_scan()
 
     def _message(self, text: Content | str, css_class: str) -> None:
@@ -233,16 +297,14 @@ class LineScreen(Screen[None]):
             message.set_class(name == css_class, name)
 
     def _focus_scan(self) -> None:
-        scan = self.query_one("#scan", Input)
-        scan.disabled = False
-        scan.focus()
+        self.query_one("#scan", BoundedInput).focus()
 
     # -- rework ---------------------------------------------------------------------------------
     def _ask_rework(self, check: SerialCheck) -> None:
         previous = check.previous_pass
         assert previous is not None
         when = self.ctx.local(previous.ended_at)
-        info = Content.from_markup(
+        info = markup(
             "[b]$s[/] already [b $success]PASSED[/] on [b]$when[/] at station [b]$st[/] "
             "(recipe $v, attempt #$a).\nRunning it again is a rework: a supervisor must "
             "authorise it.",
@@ -253,7 +315,7 @@ class LineScreen(Screen[None]):
             a=str(previous.attempt_id),
         )
         serial = check.serial
-        self._message(Content.from_markup("[b]$s[/] already passed: rework?", s=serial), "-warning")
+        self._message(markup("[b]$s[/] already passed: rework?", s=serial), "-warning")
 
         def confirm(badge: Badge | None, reason: str) -> ReworkAuthorisation:
             assert badge is not None
@@ -262,7 +324,7 @@ class LineScreen(Screen[None]):
         def after(auth: ReworkAuthorisation | None) -> None:
             if auth is None:
                 self._message(
-                    Content.from_markup("Rework cancelled: [b]$s[/] was not run.", s=serial),
+                    markup("Rework cancelled: [b]$s[/] was not run.", s=serial),
                     "-info",
                 )
                 self._focus_scan()
@@ -290,9 +352,7 @@ class LineScreen(Screen[None]):
         self.reprint_note = None
         self.current_step = None
         self.started_at = self.ctx.options.monotonic()
-        scan = self.query_one("#scan", Input)
-        scan.disabled = True
-        self.set_focus(None)
+        self.abort_armed = False
         self.query_one(StepChecklist).reset(self.shift.recipe.steps)
         self.query_one(MeasurementTable).clear()
         self.notice_lines.clear()
@@ -379,7 +439,7 @@ class LineScreen(Screen[None]):
         bar.update(total=max(event.total, 1), progress=event.done)
         title = STEP_TITLES.get(event.step, event.step.value)
         detail = event.detail or f"{event.done}/{event.total}"
-        label.update(Content.from_markup("$t: [b]$d[/]", t=title, d=detail))
+        label.update(markup("$t: [b]$d[/]", t=title, d=detail))
 
     def _tick(self) -> None:
         if self.running:
@@ -391,9 +451,18 @@ class LineScreen(Screen[None]):
         rework = ""
         if self.request is not None and self.request.rework is not None:
             rework = f"  rework by {self.request.rework.supervisor}"
+        if self.abort_armed and self.running:
+            status.update(
+                markup(
+                    "[b $warning]Abort $s?[/]  Esc again: stop at the next safe point.  "
+                    "Any other key: carry on.",
+                    s=self.serial,
+                )
+            )
+            return
         if self.cancel is not None and self.cancel.requested and self.running:
             status.update(
-                Content.from_markup(
+                markup(
                     "[b $warning]Aborting at the next safe point…[/]  $s  $e",
                     s=self.serial,
                     e=elapsed,
@@ -402,7 +471,7 @@ class LineScreen(Screen[None]):
             return
         word = "Running" if self.running else "Last run"
         status.update(
-            Content.from_markup(
+            markup(
                 "$w [b]$s[/]$r  [dim]elapsed[/] [b]$e[/]",
                 w=word,
                 s=self.serial,
@@ -412,13 +481,25 @@ class LineScreen(Screen[None]):
         )
 
     def action_abort(self) -> None:
+        """First Esc: ask; second Esc: abort at the next safe point."""
         if not self.running or self.cancel is None or self.cancel.requested:
             return
+        if not self.abort_armed:
+            self.abort_armed = True
+            self._update_status()
+            return
+        self.abort_armed = False
         self.cancel.request()
         self._notice("Abort requested: the run stops at the next safe point")
         self._update_status()
 
+    def disarm_abort(self) -> None:
+        if self.abort_armed:
+            self.abort_armed = False
+            self._update_status()
+
     def _notice(self, line: str) -> None:
+        line = printable(line)
         self.notice_lines.append(line)
         self.query_one("#notices", RichLog).write(line)
 
@@ -440,7 +521,7 @@ class LineScreen(Screen[None]):
         self.phase = Phase.RESULT
         self._update_status()
         self._focus_scan()
-        if result.outcome in (Outcome.FAIL, Outcome.ERROR):
+        if result.outcome in (Outcome.FAIL, Outcome.ERROR) and self.ctx.options.bell:
             self.app.bell()
         self.refresh_history()
 

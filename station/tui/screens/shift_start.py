@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.events import ScreenResume, ScreenSuspend
+from textual.events import Key, ScreenResume, ScreenSuspend
 from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from station.sequence.service import Badge, RecipeChoice, Role, Shift
 from station.tui.background import call_service
 from station.tui.context import LineContext
+from station.tui.fields import BADGE_MAX, LOT_MAX, SERIAL_MAX, BoundedInput
 from station.tui.screens.engineer import open_engineer_mode
 from station.tui.screens.line import LineScreen
 from station.tui.widgets import StationHeader
@@ -52,6 +53,8 @@ class ShiftStartScreen(Screen[None]):
         self.starting = False
         self.recipes_asked = False
         self.left = False  # another screen (the line, engineer mode) covered this one
+        #: keys a scanner typed while a locked shift was starting, for the line screen
+        self.typed = ""
         opts = ctx.options
         self.auto = bool(opts.operator and opts.recipe and opts.lot)
 
@@ -61,22 +64,22 @@ class ShiftStartScreen(Screen[None]):
         with Vertical(id="shift-form"):
             yield Static("Start of shift", classes="screen-title")
             yield Static(BADGE_LABEL, id="badge-label", classes="field-label")
-            yield Input(
+            yield BoundedInput(
+                limit=BADGE_MAX,
                 value=opts.operator,
                 placeholder="operator badge",
                 id="badge",
                 disabled=bool(opts.operator),
-                select_on_focus=False,
             )
             yield Static(RECIPE_LABEL, id="recipe-label", classes="field-label")
             yield OptionList(id="recipes", disabled=bool(opts.recipe))
             yield Static("3  Scan or type the work order / lot", classes="field-label")
-            yield Input(
+            yield BoundedInput(
+                limit=LOT_MAX,
                 value=opts.lot,
                 placeholder="work order or lot",
                 id="lot",
                 disabled=bool(opts.lot),
-                select_on_focus=False,
             )
             yield Static("", id="shift-message")
         yield Footer()
@@ -242,10 +245,23 @@ class ShiftStartScreen(Screen[None]):
             self._start_refused,
         )
 
+    def on_key(self, event: Key) -> None:
+        """While a locked shift starts no field takes keys: a scan typed meanwhile is kept for
+        the line screen instead of being lost."""
+        if not self.auto or self.focused is not None:
+            return
+        if event.is_printable and event.character is not None:
+            self.typed = (self.typed + event.character)[-4 * SERIAL_MAX :]
+            event.stop()
+        elif event.key == "enter":
+            self.typed += "\n"
+            event.stop()
+
     def _started(self, shift: Shift) -> None:
         # ``starting`` stays set until this screen is shown again, so a late recipe load cannot
         # start the same shift a second time.
-        self.app.push_screen(LineScreen(self.ctx, shift))
+        typed, self.typed = self.typed, ""
+        self.app.push_screen(LineScreen(self.ctx, shift, typed))
 
     def _start_refused(self, reason: str) -> None:
         self.starting = False
