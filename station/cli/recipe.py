@@ -148,7 +148,7 @@ def validate_cmd(
             recipe = load_recipe(path, library, known_key_sets=known)
         except RecipeInvalid as exc:
             failed += 1
-            click.echo(f"{path}: INVALID ({len(exc.problems)} problems)")
+            click.echo(f"{path}: INVALID ({_problems(len(exc.problems))})")
             for problem in exc.problems:
                 click.echo(f"  {problem}")
             continue
@@ -490,7 +490,7 @@ def import_cmd(
         click.echo("the recipe validates")
     except RecipeInvalid as exc:
         click.echo(
-            f"fill in before use ({len(exc.problems)} problems; run "
+            f"fill in before use ({_problems(len(exc.problems))}; run "
             f"`station recipe validate {result.recipe} --profiles {out_dir}`):"
         )
         for problem in exc.problems[:12]:
@@ -669,3 +669,7 @@ def profile_import_cmd(
         )
     except FileFormatError as exc:
         raise Failed(str(exc)) from None
+
+
+def _problems(n: int) -> str:
+    return f"{n} problem{'s' if n != 1 else ''}"

@@ -170,7 +170,10 @@ class SerialRule:
     def form(self) -> str:
         """The expected form in words: "PK4S- and six digits, e.g. PK4S-000123"."""
         words = describe_pattern(self.pattern)
-        return f"{words}, e.g. {self.example}" if words else f"a serial like {self.example}"
+        example = self.example if self.regex.fullmatch(self.example) else ""
+        if words:
+            return f"{words}, e.g. {example}" if example else words
+        return f"a serial like {example}" if example else f"a match for {self.pattern}"
 
     def identify(self, serial: str) -> UnitIdentity:
         """The per-unit values for ``serial``; :class:`SerialRejected` when it does not fit."""

@@ -426,7 +426,8 @@ class PackRun:
             before = store.store_blocks(image.blocks)
         store.link_images(self._attempt, before=before)
         self._state.before_image = before
-        detail = f"{len(blocks)} blocks ({len(blocks) * BLOCK_SIZE} bytes) stored"
+        n = len(blocks)
+        detail = f"{n} block{'s' if n != 1 else ''} ({n * BLOCK_SIZE} bytes) stored"
         if self.recipe.backup.signature:
             sig = gauge.static_df_signature()
             self._measure(

@@ -22,7 +22,9 @@ from textual.widgets.option_list import Option
 from station.sequence.service import Badge, Role
 from station.tui.background import call_service
 from station.tui.context import LineContext
+from station.tui.fields import BADGE_MAX, REASON_MAX, BoundedInput
 from station.tui.screens.badge import role_refusal
+from station.tui.text import plain
 
 T = TypeVar("T")
 
@@ -57,17 +59,21 @@ class AuthoriseScreen(ModalScreen[T | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.info, id="auth-info")
+            yield Static(plain(self.title_text), classes="dialog-title")
+            yield Static(
+                plain(self.info) if isinstance(self.info, str) else self.info, id="auth-info"
+            )
             if self.needs_supervisor:
                 yield Static("1  Supervisor: scan your badge", classes="field-label")
-                yield Input(placeholder="supervisor badge", id="supervisor", select_on_focus=False)
+                yield BoundedInput(limit=BADGE_MAX, placeholder="supervisor badge", id="supervisor")
             yield Static(
                 ("2  " if self.needs_supervisor else "") + "Reason (↑ ↓ then Enter)",
                 classes="field-label",
             )
             yield OptionList(*(Option(r, id=r) for r in self.reasons), id="reasons")
-            yield Input(placeholder="describe the reason", id="other-reason")
+            yield BoundedInput(
+                limit=REASON_MAX, placeholder="describe the reason", id="other-reason"
+            )
             yield Static("", id="auth-message", classes="dialog-message")
         yield Footer()
 
@@ -149,7 +155,7 @@ class AuthoriseScreen(ModalScreen[T | None]):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#auth-message", Static)
-        message.update(text)
+        message.update(plain(text))
         message.set_class(error, "-error")
 
     def action_cancel(self) -> None:

@@ -14,10 +14,16 @@ from textual.widgets import Footer, Input, Static
 from station.sequence.service import Badge, Role
 from station.tui.background import call_service
 from station.tui.context import LineContext
+from station.tui.fields import BADGE_MAX, BoundedInput
+from station.tui.formatting import with_article
+from station.tui.text import plain
 
 
 def role_refusal(badge: Badge, required: Role, purpose: str) -> str:
-    return f"{badge.code} is a {badge.role.value} badge: {purpose} needs a {required.value} badge."
+    return (
+        f"{badge.code} is {with_article(badge.role.value)} badge: {purpose} needs "
+        f"{with_article(required.value)} badge."
+    )
 
 
 class BadgeScreen(ModalScreen[Badge | None]):
@@ -37,8 +43,8 @@ class BadgeScreen(ModalScreen[Badge | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.title_text, classes="dialog-title")
-            yield Static(f"Scan a {self.required.value} badge", classes="field-label")
-            yield Input(placeholder="badge", id="badge-input", select_on_focus=False)
+            yield Static(f"Scan {with_article(self.required.value)} badge", classes="field-label")
+            yield BoundedInput(limit=BADGE_MAX, placeholder="badge", id="badge-input")
             yield Static("", id="badge-message", classes="dialog-message")
         yield Footer()
 
@@ -61,7 +67,7 @@ class BadgeScreen(ModalScreen[Badge | None]):
 
     def _refused(self, reason: str) -> None:
         message = self.query_one("#badge-message", Static)
-        message.update(reason)
+        message.update(plain(reason))
         message.add_class("-error")
         self.query_one(Input).focus()
 

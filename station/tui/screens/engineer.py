@@ -22,7 +22,9 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from station.sequence.service import Badge, RecipeChoice, Role, Shift
 from station.tui.background import call_service
 from station.tui.context import LineContext
+from station.tui.fields import PATH_MAX, BoundedInput
 from station.tui.screens.badge import BadgeScreen
+from station.tui.text import plain
 from station.tui.widgets import SectionsView, StationHeader
 
 
@@ -60,7 +62,7 @@ class EngineerScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StationHeader(self.ctx.info, self.shift)
-        yield Static(f"Engineer mode  ·  {self.badge.code}", classes="screen-title")
+        yield Static(plain(f"Engineer mode  ·  {self.badge.code}"), classes="screen-title")
         with TabbedContent(id="engineer-tabs", initial="gauge"):
             with TabPane("Gauge", id="gauge"):
                 yield SectionsView(id="gauge-sections")
@@ -69,7 +71,9 @@ class EngineerScreen(Screen[None]):
                 yield SectionsView(id="diff-sections")
             with TabPane("Release", id="release"), Vertical(id="release-form"):
                 yield Static("Recipe file to release (path, then Enter)", classes="field-label")
-                yield Input(placeholder="recipes/pk4s-std.toml", id="release-path")
+                yield BoundedInput(
+                    limit=PATH_MAX, placeholder="recipes/pk4s-std.toml", id="release-path"
+                )
                 yield Static("", id="release-message")
         yield Footer()
 
@@ -161,7 +165,7 @@ class EngineerScreen(Screen[None]):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#release-message", Static)
-        message.update(text)
+        message.update(plain(text))
         message.set_class(error, "-error")
 
     # -- navigation -----------------------------------------------------------------------------

@@ -292,7 +292,7 @@ class LineScreen(Screen[None]):
 
     def _message(self, text: Content | str, css_class: str) -> None:
         message = self.query_one("#scan-message", Static)
-        message.update(text)
+        message.update(plain(text) if isinstance(text, str) else text)
         for name in ("-refused", "-info", "-warning"):
             message.set_class(name == css_class, name)
 
@@ -578,7 +578,7 @@ class LineScreen(Screen[None]):
         self.query_one(HistoryPanel).show(rows, counters, self.ctx.local)
 
     def _history_failed(self, reason: str) -> None:
-        self.query_one(HistoryPanel).border_subtitle = reason
+        self.query_one(HistoryPanel).border_subtitle = printable(reason)
 
     @on(DataTable.RowSelected, "#history-table")
     def _history_row_chosen(self, event: DataTable.RowSelected) -> None:

@@ -9,7 +9,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.content import Content
 from textual.events import Key, ScreenResume, ScreenSuspend
 from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
@@ -21,6 +20,7 @@ from station.tui.context import LineContext
 from station.tui.fields import BADGE_MAX, LOT_MAX, SERIAL_MAX, BoundedInput
 from station.tui.screens.engineer import open_engineer_mode
 from station.tui.screens.line import LineScreen
+from station.tui.text import markup, plain
 from station.tui.widgets import StationHeader
 
 BADGE_LABEL = "1  Scan your badge"
@@ -28,7 +28,7 @@ RECIPE_LABEL = "2  Choose the recipe (↑ ↓ then Enter)"
 
 
 def recipe_option(choice: RecipeChoice) -> Option:
-    prompt = Content.from_markup(
+    prompt = markup(
         "[b]$name[/] $version  [dim]$hash[/]\n  $description",
         name=choice.name,
         version=choice.version,
@@ -279,11 +279,9 @@ class ShiftStartScreen(Screen[None]):
 
     # -- helpers --------------------------------------------------------------------------------
     def _status(self, selector: str, label: str, status: str) -> None:
-        self.query_one(selector, Static).update(
-            Content.from_markup("$l   [b $success]$s[/]", l=label, s=status)
-        )
+        self.query_one(selector, Static).update(markup("$l   [b $success]$s[/]", l=label, s=status))
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#shift-message", Static)
-        message.update(text)
+        message.update(plain(text))
         message.set_class(error, "-error")

@@ -14,6 +14,8 @@ from textual.widgets import Footer, Input, Static
 from station.sequence.service import Section
 from station.tui.background import call_service
 from station.tui.context import LineContext
+from station.tui.fields import SERIAL_MAX, BoundedInput
+from station.tui.text import plain
 from station.tui.widgets import SectionsView, StationHeader
 
 
@@ -35,7 +37,9 @@ class TraceScreen(Screen[None]):
         yield StationHeader(self.ctx.info)
         with Vertical(id="trace-top"):
             yield Static("Trace a pack", classes="screen-title")
-            yield Input(placeholder="scan or type a serial", id="trace-serial")
+            yield BoundedInput(
+                limit=SERIAL_MAX, placeholder="scan or type a serial", id="trace-serial"
+            )
             yield Static("", id="trace-title")
         yield SectionsView(id="trace-sections")
         yield Footer()
@@ -56,7 +60,7 @@ class TraceScreen(Screen[None]):
 
     def load(self, serial: str) -> None:
         self.serial = serial
-        self.query_one("#trace-title", Static).update(f"Record of {serial}")
+        self.query_one("#trace-title", Static).update(plain(f"Record of {serial}"))
         view = self.query_one(SectionsView)
         view.message(f"Reading the record of {serial}…")
         call_service(

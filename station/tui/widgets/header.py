@@ -8,6 +8,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from station.sequence.service import Shift, StationInfo
+from station.tui.text import markup
 
 
 class StationHeader(Widget):
@@ -48,12 +49,12 @@ class StationHeader(Widget):
     def _station_line(self) -> Content:
         info = self.info
         bus = (
-            Content.from_markup("[b $warning]EMULATOR[/] ($bus)", bus=info.bus)
+            markup("[b $warning]EMULATOR[/] ($bus)", bus=info.bus)
             if info.emulated
-            else Content.from_markup("[b]$bus[/]", bus=info.bus)
+            else markup("[b]$bus[/]", bus=info.bus)
         )
         return Content.assemble(
-            Content.from_markup("[b $accent]$id[/]", id=info.station_id),
+            markup("[b $accent]$id[/]", id=info.station_id),
             f" socket {info.socket}  │  bus ",
             bus,
             f"  │  db {info.database}",
@@ -62,9 +63,9 @@ class StationHeader(Widget):
     def _shift_line(self) -> Content:
         shift = self.shift
         if shift is None:
-            return Content.from_markup("[dim]No shift started[/]")
+            return markup("[dim]No shift started[/]")
         r = shift.recipe
-        return Content.from_markup(
+        return markup(
             "Recipe [b]$name $version[/] [dim]$hash[/]  │  Operator [b]$op[/]  │  Lot [b]$lot[/]",
             name=r.name,
             version=r.version,

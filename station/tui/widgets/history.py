@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 
 from station.sequence.service import HistoryRow, ShiftCounters
 from station.tui.formatting import percent, seconds
+from station.tui.text import markup
 
 _COLUMNS = ("Time", "Serial", "Result", "Cycle")
 #: the failure code column needs this much room; narrower panels leave it to the trace view
@@ -110,8 +111,8 @@ class HistoryPanel(Vertical):
     @staticmethod
     def _counters_text(counters: ShiftCounters | None) -> Content:
         if counters is None:
-            return Content.from_markup("[dim]No pack yet this shift[/]")
-        return Content.from_markup(
+            return markup("[dim]No pack yet this shift[/]")
+        return markup(
             "Passed [b $success]$p[/]  Failed [b $error]$f[/]  Errors [b]$e[/]\n"
             "First-pass yield [b]$y[/]",
             p=str(counters.passed),
