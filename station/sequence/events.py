@@ -42,7 +42,7 @@ STEP_TITLES: dict[StepId, str] = {
     StepId.APPLY: "Apply recipe",
     StepId.RESET: "Reset gauge",
     StepId.VERIFY: "Verify",
-    StepId.KEYS: "Install production keys",
+    StepId.KEYS: "Install keys",
     StepId.SEAL: "Seal",
     StepId.LABEL: "Print label",
     StepId.RECORD: "Record result",

@@ -340,7 +340,14 @@ class LineStation:
 
     def shift_counters(self, shift: Shift, since: dt.datetime) -> ShiftCounters:
         s = self.socket.store.shift_summary(self.config.station_id, since, last=0)
-        return ShiftCounters(s.passed, s.failed - s.errors, s.errors, s.first_pass_yield)
+        return ShiftCounters(
+            s.passed,
+            s.failed - s.errors,
+            s.errors,
+            s.first_pass_yield,
+            aborted=s.aborted,
+            interrupted=s.interrupted,
+        )
 
     def trace(self, serial: str) -> list[Section]:
         return trace_sections(self.socket.store.trace(serial.strip()), serial.strip())

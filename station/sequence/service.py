@@ -125,7 +125,9 @@ class ShiftCounters:
     passed: int
     failed: int
     errors: int
-    first_pass_yield: float | None  # 0..1; None before the first pack
+    first_pass_yield: float | None  # 0..1 over PASS + FAIL + ERROR; None before the first pack
+    aborted: int = 0  # stopped by the operator: neither PASS nor FAIL
+    interrupted: int = 0  # the station stopped mid-run (crash, power loss)
 
 
 @dataclass(frozen=True)

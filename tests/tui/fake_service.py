@@ -320,11 +320,15 @@ class FakeStationService:
         passed = sum(a.outcome is Outcome.PASS for a in mine)
         failed = sum(a.outcome is Outcome.FAIL for a in mine)
         errors = sum(a.outcome is Outcome.ERROR for a in mine)
+        aborted = sum(a.outcome is Outcome.ABORTED for a in mine)
         first: dict[str, Outcome] = {}
         for a in mine:
             first.setdefault(a.serial, a.outcome)
-        fpy = sum(o is Outcome.PASS for o in first.values()) / len(first) if first else None
-        return ShiftCounters(passed=passed, failed=failed, errors=errors, first_pass_yield=fpy)
+        judged = [o for o in first.values() if o in (Outcome.PASS, Outcome.FAIL, Outcome.ERROR)]
+        fpy = sum(o is Outcome.PASS for o in judged) / len(judged) if judged else None
+        return ShiftCounters(
+            passed=passed, failed=failed, errors=errors, first_pass_yield=fpy, aborted=aborted
+        )
 
     def trace(self, serial: str) -> list[Section]:
         mine = [a for a in self.attempts if a.serial == serial]

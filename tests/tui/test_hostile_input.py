@@ -23,7 +23,7 @@ def sections_text(pilot: Pilot[Any]) -> str:
 
 async def open_trace(pilot: Pilot[Any]) -> TraceScreen:
     await settle(pilot)
-    await pilot.press("ctrl+t")
+    await pilot.press("f4")
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, TraceScreen)
@@ -47,7 +47,7 @@ async def test_a_refused_badge_with_markup_is_shown(fake: FakeStationService) ->
     app = line_app(fake)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+e")
+        await pilot.press("f9")
         await settle(pilot)
         assert isinstance(app.screen, BadgeScreen)
         await type_and_enter(pilot, "[/]")
@@ -99,7 +99,7 @@ async def test_every_field_has_a_length_fit_for_its_content(fake: FakeStationSer
         assert len(field.value) == SERIAL_MAX  # type: ignore[attr-defined]
         await pilot.press("escape")
         await settle(pilot)
-        await pilot.press("ctrl+e")
+        await pilot.press("f9")
         await settle(pilot)
         badge = app.screen.query_one("#badge-input")
         badge.post_message(events.Paste("B" * 200_000))
@@ -111,7 +111,7 @@ async def test_role_refusals_use_the_right_article(fake: FakeStationService) -> 
     app = line_app(fake)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+e")
+        await pilot.press("f9")
         await settle(pilot)
         assert "Scan an engineer badge" in str(app.screen.query("Static")[1].render())
         await type_and_enter(pilot, OPERATOR)

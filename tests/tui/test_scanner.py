@@ -65,6 +65,18 @@ async def test_a_scan_typed_while_a_locked_shift_starts_is_the_first_pack(
         assert line(pilot).query_one(VerdictBanner).word == "PASS"
 
 
+async def test_the_scan_field_is_the_first_and_only_field_to_take_the_focus(
+    fake: FakeStationService,
+) -> None:
+    app = line_app(fake)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        screen = line(pilot)
+        # The run's notes once took the focus first and swallowed the first scan.
+        assert [w.id for w in screen.focus_chain if w.id != "history-table"] == ["scan"]
+        assert pilot.app.focused is screen.query_one("#scan")
+
+
 async def test_a_scan_reaches_the_scan_field_even_when_it_does_not_have_the_focus(
     fake: FakeStationService,
 ) -> None:

@@ -62,3 +62,50 @@ def test_fail(snap_compare: Any, seeded: FakeStationService, size: tuple[int, in
         await settle(pilot)
 
     assert snap_compare(line_app(seeded), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_start_of_shift(
+    snap_compare: Any, seeded: FakeStationService, size: tuple[int, int]
+) -> None:
+    from tests.tui.helpers import app_for
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+
+    assert snap_compare(app_for(seeded), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_trace(snap_compare: Any, seeded: FakeStationService, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await type_and_enter(pilot, CELLS_SERIAL)
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+
+    assert snap_compare(line_app(seeded), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_engineer(snap_compare: Any, seeded: FakeStationService, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f9")
+        await type_and_enter(pilot, "ENG-0001")
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+
+    assert snap_compare(line_app(seeded), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_shift_dialog(snap_compare: Any, seeded: FakeStationService, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+
+    assert snap_compare(line_app(seeded), terminal_size=size, run_before=run_before)

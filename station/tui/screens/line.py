@@ -56,6 +56,13 @@ from station.tui.formatting import seconds
 from station.tui.messages import EngineEvent, RunEnded
 from station.tui.screens.authorise import AuthoriseScreen
 from station.tui.screens.engineer import open_engineer_mode
+from station.tui.screens.shift_change import (
+    END,
+    PickPackScreen,
+    ShiftChange,
+    ShiftScreen,
+    summary_text,
+)
 from station.tui.screens.trace import TraceScreen
 from station.tui.text import markup, plain, printable
 from station.tui.widgets import (
@@ -78,14 +85,17 @@ class Phase(StrEnum):
 
 class LineScreen(Screen[None]):
     CSS_PATH = "line.tcss"
+    AUTO_FOCUS = "#scan"
     BINDINGS: ClassVar[list[BindingType]] = [
         # No printable key acts: a scanner types printable keys. Abort is Esc, confirmed by a
-        # second Esc; the other keys are Ctrl chords, and the scan field keeps the focus.
+        # second Esc; the other actions are function keys (one meaning on every screen), and
+        # the scan field keeps the focus.
         Binding("escape", "abort", "Abort", key_display="Esc"),
-        Binding("ctrl+r", "retry", "Retry pack", key_display="Ctrl+R", priority=True),
-        Binding("ctrl+p", "reprint", "Reprint label", key_display="Ctrl+P", priority=True),
-        Binding("ctrl+t", "trace", "Trace", key_display="Ctrl+T", priority=True),
-        Binding("ctrl+e", "engineer", "Engineer", key_display="Ctrl+E", priority=True),
+        Binding("f2", "retry", "Retry", key_display="F2", priority=True),
+        Binding("f3", "reprint", "Reprint", key_display="F3", priority=True),
+        Binding("f4", "trace", "Trace", key_display="F4", priority=True),
+        Binding("f5", "shift", "Shift", key_display="F5", priority=True),
+        Binding("f9", "engineer", "Engineer", key_display="F9", priority=True),
     ]
 
     phase: reactive[Phase] = reactive(Phase.READY, bindings=True, init=False)
@@ -112,6 +122,7 @@ class LineScreen(Screen[None]):
         self._ticker: Timer | None = None
         #: the run's notes as written (the log widget renders them only while it is shown)
         self.notice_lines: list[str] = []
+        self.counters: ShiftCounters | None = None  # as last read, for the summary on quit
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -130,9 +141,13 @@ class LineScreen(Screen[None]):
                             yield Static("", id="flash-label")
                             yield ProgressBar(total=None, show_eta=False, id="flash")
                             yield MeasurementTable(id="measurements")
-                            yield RichLog(
+                            notices = RichLog(
                                 max_lines=200, wrap=True, markup=False, min_width=20, id="notices"
                             )
+                            # Read-only, and never in the way of a scan: focusable, it took the
+                            # focus before the scan field did and swallowed the first scan.
+                            notices.can_focus = False
+                            yield notices
                 with Vertical(id="scan-area"):
                     yield Static("Scan pack serial", id="prompt")
                     yield Static(plain(example), id="example")
@@ -150,7 +165,6 @@ class LineScreen(Screen[None]):
 
     def on_mount(self) -> None:
         scan = self.query_one("#scan", BoundedInput)
-        self.query_one("#notices", RichLog).can_focus = False
         self.set_class(True, f"-{self.phase.value}")
         self._ticker = self.set_interval(0.5, self._tick, pause=True)
         scan.focus()
@@ -175,13 +189,7 @@ class LineScreen(Screen[None]):
             return running
         if action == "retry":
             return self.phase is Phase.RESULT and bool(self.serial)
-        if action == "reprint":
-            return (
-                self.phase is Phase.RESULT
-                and self.last_result is not None
-                and self.last_result.passed
-            )
-        if action in ("trace", "engineer"):
+        if action in ("trace", "engineer", "reprint", "shift"):
             return not running
         return True
 
@@ -354,7 +362,7 @@ class LineScreen(Screen[None]):
         self.started_at = self.ctx.options.monotonic()
         self.abort_armed = False
         self.query_one(StepChecklist).reset(self.shift.recipe.steps)
-        self.query_one(MeasurementTable).clear()
+        self.query_one(MeasurementTable).clear_measurements()
         self.notice_lines.clear()
         self.query_one("#notices", RichLog).clear()
         self._show_progress(None)
@@ -530,10 +538,38 @@ class LineScreen(Screen[None]):
             self.submit_serial(self.serial)
 
     def action_reprint(self) -> None:
-        result = self.last_result
-        if self.phase is not Phase.RESULT or result is None:
+        """Reprint the label of any pack that passed this shift: pick it from the list."""
+        if self.running:
             return
-        serial = result.serial
+        svc, shift, since = self.ctx.service, self.shift, self.shift_since
+        limit = self.ctx.options.history_limit
+
+        def passed() -> list[HistoryRow]:
+            rows = svc.shift_history(shift, since, max(limit, 200))
+            seen: set[str] = set()
+            out = []
+            for row in rows:
+                if row.outcome == Outcome.PASS.value and row.serial not in seen:
+                    seen.add(row.serial)
+                    out.append(row)
+            return out
+
+        def picked(serial: str | None) -> None:
+            if serial:
+                self._reprint(serial)
+            else:
+                self._focus_scan()
+
+        def show(rows: list[HistoryRow]) -> None:
+            screen = PickPackScreen("Reprint the label of a pack", rows, self.ctx.local)
+            self.app.push_screen(screen, picked)
+
+        call_service(self, passed, show, lambda reason: self._message(reason, "-refused"))
+
+    def _reprint(self, serial: str) -> None:
+        result = (
+            self.last_result if self.last_result and self.last_result.serial == serial else None
+        )
         needs_supervisor = self.ctx.options.reprint_needs_supervisor
 
         def confirm(badge: Badge | None, reason: str) -> LabelResult:
@@ -546,9 +582,13 @@ class LineScreen(Screen[None]):
             if label is None:
                 self._focus_scan()
                 return
-            self.reprint_note = label_line(label, passed=True)
-            self.query_one(ResultDetails).show(result, self.reprint_note)
-            if not label.printed:
+            note = label_line(label, passed=True)
+            if result is not None and self.phase is Phase.RESULT:
+                self.reprint_note = note
+                self.query_one(ResultDetails).show(result, note)
+            else:
+                self._message(Content.assemble(plain(f"Reprint of {serial}: "), note), "-info")
+            if not label.printed and self.ctx.options.bell:
                 self.app.bell()
             self._focus_scan()
 
@@ -575,6 +615,7 @@ class LineScreen(Screen[None]):
 
     def _history_read(self, data: tuple[list[HistoryRow], ShiftCounters]) -> None:
         rows, counters = data
+        self.counters = counters
         self.query_one(HistoryPanel).show(rows, counters, self.ctx.local)
 
     def _history_failed(self, reason: str) -> None:
@@ -599,3 +640,38 @@ class LineScreen(Screen[None]):
     def action_engineer(self) -> None:
         if not self.running:
             open_engineer_mode(self, self.ctx, self.shift)
+
+    # -- the shift ------------------------------------------------------------------------------
+    def action_shift(self) -> None:
+        """Change lot, operator or recipe, or end the shift, without quitting."""
+        if self.running:
+            return
+
+        def after(change: ShiftChange | None) -> None:
+            if isinstance(change, Shift):
+                self.set_shift(change)
+            elif change == END:
+                self.dismiss(None)  # back to the start of shift
+                return
+            self._focus_scan()
+
+        self.app.push_screen(ShiftScreen(self.ctx, self.shift, self.shift_since), after)
+
+    def set_shift(self, shift: Shift) -> None:
+        changed = shift.recipe.hash != self.shift.recipe.hash
+        self.shift = shift
+        self.query_one(StationHeader).set_shift(shift)
+        if changed:
+            recipe = shift.recipe
+            example = recipe.serial_form or f"e.g. {recipe.serial_example}"
+            self.query_one("#example", Static).update(plain(example))
+        self._message(
+            plain(
+                f"Shift changed: operator {shift.operator.code}, lot {shift.lot}, recipe "
+                f"{shift.recipe.name} {shift.recipe.version}"
+            ),
+            "-info",
+        )
+
+    def shift_summary(self, counters: ShiftCounters | None) -> str:
+        return summary_text(self.shift, counters, self.ctx.local(self.shift_since))

@@ -41,7 +41,7 @@ def recipe_option(choice: RecipeChoice) -> Option:
 class ShiftStartScreen(Screen[None]):
     CSS_PATH = "shift_start.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+e", "engineer", "Engineer", key_display="Ctrl+E", priority=True)
+        Binding("f9", "engineer", "Engineer", key_display="F9", priority=True)
     ]
 
     def __init__(self, ctx: LineContext) -> None:
@@ -55,6 +55,7 @@ class ShiftStartScreen(Screen[None]):
         self.left = False  # another screen (the line, engineer mode) covered this one
         #: keys a scanner typed while a locked shift was starting, for the line screen
         self.typed = ""
+        self.on_line = False  # a shift is running on the line screen above this one
         opts = ctx.options
         self.auto = bool(opts.operator and opts.recipe and opts.lot)
 
@@ -103,6 +104,8 @@ class ShiftStartScreen(Screen[None]):
         if self.left:
             self.left = False
             self.starting = False
+            if self.on_line:
+                self._shift_ended()
             if self.recipes_asked:
                 self._load_recipes()
 
@@ -161,7 +164,7 @@ class ShiftStartScreen(Screen[None]):
         if not choices:
             self._say(
                 "No recipe is released on this station. An engineer must release one "
-                "(ctrl+e, engineer mode).",
+                "(F9, engineer mode).",
                 error=True,
             )
             return
@@ -261,7 +264,25 @@ class ShiftStartScreen(Screen[None]):
         # ``starting`` stays set until this screen is shown again, so a late recipe load cannot
         # start the same shift a second time.
         typed, self.typed = self.typed, ""
+        self.on_line = True
         self.app.push_screen(LineScreen(self.ctx, shift, typed))
+
+    def _shift_ended(self) -> None:
+        """Back from the line at the end of a shift: the next one starts from its badge."""
+        self.on_line = False
+        opts = self.ctx.options
+        if not opts.operator:
+            self.operator = None
+            self.query_one("#badge", BoundedInput).value = ""
+            self._status("#badge-label", BADGE_LABEL, "")
+        if not opts.recipe:
+            self.recipe = None
+            self._status("#recipe-label", RECIPE_LABEL, "")
+        if not opts.lot:
+            self.query_one("#lot", BoundedInput).value = ""
+        self._say("Shift ended. Scan the badge of the next shift.")
+        if self.operator is None:
+            self.query_one("#badge", BoundedInput).focus()
 
     def _start_refused(self, reason: str) -> None:
         self.starting = False
