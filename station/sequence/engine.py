@@ -434,7 +434,9 @@ class PackRun:
                 Measurement(
                     "static DF signature before",
                     float(sig.value),
-                    text=f"0x{sig.value:04X}{' (mismatch flag)' if sig.mismatch else ''}",
+                    # The gauge's top bit (its own mismatch flag) read as a verdict beside PASS;
+                    # the signature is the other 15 bits, kept as read in ``value``.
+                    text=f"0x{sig.value & 0x7FFF:04X}",
                 )
             )
         return detail
@@ -786,8 +788,9 @@ class PackRun:
             )
         elif state.written and not state.verified:
             what = (
+                # What to do is the failure code's one action (failures.ACTIONS), not said here.
                 f"UNSEALED, data flash written ({state.writes_text()}) but not verified; it was "
-                "NOT sealed. Running the pack again completes it"
+                "NOT sealed"
             )
         elif state.verified:
             what = "UNSEALED, programmed and verified but NOT sealed; run it again to seal it"

@@ -176,3 +176,15 @@ async def test_the_gauge_timer_stops_while_engineer_mode_is_covered(
         await pilot.press("escape")
         await pilot.pause()
         assert timer._active.is_set()
+
+
+async def test_the_trace_screen_shows_the_running_shift(fake: FakeStationService) -> None:
+    app = line_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        assert isinstance(app.screen, TraceScreen)
+        header = str(app.screen.query_one("#header-shift").render())
+        assert "No shift started" not in header
+        assert "Operator OP-0001" in header

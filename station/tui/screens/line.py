@@ -625,7 +625,7 @@ class LineScreen(Screen[None]):
     def _history_row_chosen(self, event: DataTable.RowSelected) -> None:
         serial = self.query_one(HistoryPanel).selected_serial()
         if serial:
-            self.app.push_screen(TraceScreen(self.ctx, serial))
+            self.app.push_screen(TraceScreen(self.ctx, serial, self.shift))
 
     def action_trace(self) -> None:
         if self.running:
@@ -635,7 +635,9 @@ class LineScreen(Screen[None]):
             serial = self.query_one(HistoryPanel).selected_serial() or ""
         elif self.phase is Phase.RESULT:
             serial = self.serial
-        self.app.push_screen(TraceScreen(self.ctx, serial), lambda _: self._focus_scan())
+        self.app.push_screen(
+            TraceScreen(self.ctx, serial, self.shift), lambda _: self._focus_scan()
+        )
 
     def action_engineer(self) -> None:
         if not self.running:

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from station.sequence.service import Section
+from station.sequence.service import Section, Shift
 from station.tui.background import call_service
 from station.tui.context import LineContext
 from station.tui.fields import SERIAL_MAX, BoundedInput
@@ -28,13 +28,14 @@ class TraceScreen(Screen[None]):
     ]
     AUTO_FOCUS = "#trace-serial"
 
-    def __init__(self, ctx: LineContext, serial: str = "") -> None:
+    def __init__(self, ctx: LineContext, serial: str = "", shift: Shift | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.serial = serial
+        self.shift = shift
 
     def compose(self) -> ComposeResult:
-        yield StationHeader(self.ctx.info)
+        yield StationHeader(self.ctx.info, self.shift)
         with Vertical(id="trace-top"):
             yield Static("Trace a pack", classes="screen-title")
             yield BoundedInput(
