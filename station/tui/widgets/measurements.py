@@ -17,6 +17,7 @@ COLUMNS = ("Measurement", "Value", "Low", "High", "Result")
 #: widths that do not shrink (Low, High, Result); padding is one cell each side of a column
 _FIXED = (6, 6, 6)
 _PADDING = 2
+_SCROLLBAR = 2
 
 
 def _fit(text: str, width: int) -> str:
@@ -59,7 +60,8 @@ class MeasurementTable(DataTable[str | Text]):
 
     def _widths(self) -> tuple[int, int]:
         """Width of the name and value columns at the current size."""
-        room = self.size.width - sum(_FIXED) - _PADDING * len(COLUMNS)
+        # Two columns stay free for the scroll bar a long list of checks brings.
+        room = self.size.width - sum(_FIXED) - _PADDING * len(COLUMNS) - _SCROLLBAR
         room = max(room, 16)
         value = min(max(room // 3, 8), 14)
         return room - value, value
