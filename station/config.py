@@ -31,6 +31,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "STATION_LABELS": "labels_dir",
     "STATION_SUPERVISOR_BADGES": "supervisor_badges",
     "STATION_ENGINEER_BADGES": "engineer_badges",
+    "STATION_BELL": "bell",
 }
 
 _STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
@@ -59,7 +60,7 @@ class StationConfig:
     recipe: str = ""
     operator: str = ""
     lot: str = ""
-    # The operator terminal rings the bell on FAIL, ERROR and an ignored scan ([terminal] bell).
+    # The operator terminal rings the bell on FAIL, ERROR and an ignored scan.
     bell: bool = True
     # Badges with more than operator rights (supervisor: rework, reprint; engineer: engineer mode).
     supervisor_badges: tuple[str, ...] = ()

@@ -330,6 +330,7 @@ class Report:
     #: ... and of those, the packs whose first attempt passed
     first_pass: int
     first_pass_yield: float | None
+    #: FAIL and ERROR attempts by failure code and by failing step (a Pareto, most first)
     failures_by_code: tuple[CountBy, ...]
     failures_by_step: tuple[CountBy, ...]
     #: over finished attempts that have a cycle time

@@ -19,7 +19,6 @@ from sqlalchemy.orm import aliased
 from station.store.database import Database
 from station.store.models import Attempt, AttemptImage, FlashImage, Measurement, Pack, Step
 from station.store.records import (
-    FINISHED_OUTCOMES,
     JUDGED_OUTCOMES,
     AttemptOutcome,
     CountBy,
@@ -49,8 +48,8 @@ def conditions(f: ReportFilter, a: Any = Attempt) -> list[ColumnElement[bool]]:
     return where
 
 
-#: finished attempts that did not pass
-_FAILED = sorted(FINISHED_OUTCOMES - {AttemptOutcome.PASS})
+#: attempts judged not good (the Pareto of failures); ABORTED and INTERRUPTED are counted apart
+_FAILED = sorted(JUDGED_OUTCOMES - {AttemptOutcome.PASS})
 
 
 def _earlier(f: ReportFilter, *, passed: bool = False) -> ColumnElement[bool]:

@@ -98,6 +98,7 @@ def test_environment_still_overrides_the_example(variable: str) -> None:
         "STATION_LABELS": "/tmp/labels",
         "STATION_SUPERVISOR_BADGES": "SUP-1,SUP-2",
         "STATION_ENGINEER_BADGES": "ENG-1",
+        "STATION_BELL": "off",
     }
     if variable not in values:
         pytest.fail(f"{variable} is new: give it a test value here and document it in the example")
