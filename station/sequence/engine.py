@@ -45,6 +45,7 @@ from station.sequence.events import (
     StepProgress,
     StepResult,
     StepStarted,
+    Verdict,
 )
 from station.sequence.failures import AbortRequested, StepFailed, action_for, failure_from
 from station.sequence.labelling import print_pass_label
@@ -241,7 +242,7 @@ class PackRun:
             self.on_event(StepFinished(result))
             return failure
         self.on_event(Notice(StepId.SERIAL, f"attempt {self._attempt_id} opened for {self.serial}"))
-        self._measure(Measurement("serial", None, text=self.serial, outcome=Outcome.PASS))
+        self._measure(Measurement("serial", None, text=self.serial))
         if unit.sbs_serial is not None:
             self._measure(Measurement("SBS serial number", float(unit.sbs_serial)))
         self._record(StepId.SERIAL, 0, started, t0, Outcome.PASS, "serial accepted", None)
@@ -549,7 +550,7 @@ class PackRun:
                     "bytes",
                     0,
                     0,
-                    Outcome.PASS if not wrong else Outcome.FAIL,
+                    Verdict.of(not wrong),
                 )
             )
             if wrong:
@@ -578,7 +579,7 @@ class PackRun:
         first_bad: tuple[str, str] | None = None
         for m, code in outcomes:
             self._measure(m)
-            if m.outcome is Outcome.FAIL and first_bad is None:
+            if m.verdict is Verdict.FAIL and first_bad is None:
                 first_bad = (code, m.describe())
         if first_bad is not None:
             code, text = first_bad
@@ -644,7 +645,11 @@ class PackRun:
         self.socket.store.audit(
             KEY_CHANGED, self.operator, self.socket.station_id, self.serial, change
         )
-        self._measure(Measurement("production keys proven", None, text=f"{new_id}: {mode.name}"))
+        self._measure(
+            Measurement(
+                "production keys proven", None, verdict=Verdict.PASS, text=f"{new_id}: {mode.name}"
+            )
+        )
         return f"key set {new_id} installed and proven (seal, unseal, full access)"
 
     def _seal(self) -> str:
@@ -670,7 +675,7 @@ class PackRun:
                 "security mode after seal and reset",
                 None,
                 text=mode.name,
-                outcome=Outcome.PASS if mode is SecurityMode.SEALED else Outcome.FAIL,
+                verdict=Verdict.of(mode is SecurityMode.SEALED),
             )
         )
         if mode is not SecurityMode.SEALED:
@@ -687,7 +692,7 @@ class PackRun:
         if self.recipe.security.ship_mode:
             gauge.shutdown()
             gauge.wait_silent()
-            self._measure(Measurement("ship mode", None, text="gauge silent"))
+            self._measure(Measurement("ship mode", None, verdict=Verdict.PASS, text="gauge silent"))
             return "sealed (confirmed after reset); ship mode entered"
         return "sealed (confirmed after reset)"
 
@@ -992,14 +997,7 @@ class PackRun:
 
 
 def _to_record(m: Measurement) -> MeasurementRecord:
-    if m.low is None and m.high is None and m.outcome is Outcome.PASS:
-        outcome = MeasurementOutcome.INFO
-    else:
-        outcome = (
-            MeasurementOutcome(m.outcome.value)
-            if m.outcome in (Outcome.PASS, Outcome.FAIL)
-            else MeasurementOutcome.INFO
-        )
+    # Stored as judged: the store never judges an engine measurement again.
     return MeasurementRecord(
         name=m.name,
         value=m.value,
@@ -1007,5 +1005,5 @@ def _to_record(m: Measurement) -> MeasurementRecord:
         unit=m.unit,
         low=m.low,
         high=m.high,
-        outcome=outcome,
+        outcome=MeasurementOutcome(m.verdict.value),
     )

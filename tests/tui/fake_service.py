@@ -32,6 +32,7 @@ from station.sequence.events import (
     StepProgress,
     StepResult,
     StepStarted,
+    Verdict,
 )
 from station.sequence.service import (
     ActiveRecipe,
@@ -562,8 +563,8 @@ class _Run:
             return self._apply(step)
         elif step is StepId.VERIFY:
             cells = 3 if serial == CELLS_SERIAL else 4
-            self.measure(step, Measurement("Pack voltage", 16.21, "V", 14.0, 16.8))
-            self.measure(step, Measurement("Temperature", 24.8, "°C", 15.0, 35.0))
+            self.measure(step, Measurement("Pack voltage", 16.21, "V", 14.0, 16.8, Verdict.PASS))
+            self.measure(step, Measurement("Temperature", 24.8, "°C", 15.0, 35.0, Verdict.PASS))
             self.measure(
                 step,
                 Measurement(
@@ -572,7 +573,7 @@ class _Run:
                     "",
                     4.0,
                     4.0,
-                    Outcome.PASS if cells == 4 else Outcome.FAIL,
+                    Verdict.of(cells == 4),
                 ),
             )
             if cells != 4:
@@ -584,7 +585,9 @@ class _Run:
                     pack_state="configured, not sealed; data flash restored from backup",
                 )
         elif step is StepId.SEAL:
-            self.measure(step, Measurement("Security mode", None, text="SEALED"))
+            self.measure(
+                step, Measurement("Security mode", None, verdict=Verdict.PASS, text="SEALED")
+            )
         return None
 
     def _apply(self, step: StepId) -> Failure | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from station.sequence.events import Measurement, Outcome
+from station.sequence.events import Measurement, Verdict
 from station.tui.formatting import number
 from station.tui.text import printable
 
@@ -85,14 +85,13 @@ class MeasurementTable(DataTable[str | Text]):
             _fit(printable(value), value_w),
             Text(_fit(number(m.low), _FIXED[0]), justify="right"),
             Text(_fit(number(m.high), _FIXED[1]), justify="right"),
-            self._outcome(m.outcome),
+            self._verdict(m.verdict),
         )
 
-    def _outcome(self, outcome: Outcome) -> Text:
+    def _verdict(self, verdict: Verdict) -> Text:
+        """The word the engine judged, as it judged it (INFO: recorded, not judged)."""
         theme = self.app.current_theme
-        colour = {
-            Outcome.PASS: theme.success,
-            Outcome.FAIL: theme.error,
-            Outcome.ERROR: theme.error,
-        }.get(outcome, theme.warning)
-        return Text(outcome.value, style=f"bold {colour}" if colour else "bold")
+        if verdict is Verdict.INFO:
+            return Text(verdict.value, style="dim")
+        colour = theme.success if verdict is Verdict.PASS else theme.error
+        return Text(verdict.value, style=f"bold {colour}" if colour else "bold")
