@@ -3,13 +3,13 @@
 One :class:`Gauge` talks to one gauge through one :class:`~station.bus.SMBusTransport`. Every wait
 goes through the injected clock and every timing comes from :class:`GaugeTimings`. Public calls
 hold a lock for their whole duration, so a status poll from another thread can never slip between
-two key words or into a data-flash auto-increment read.
+two key words or into a data-flash auto-increment read: the lock is the adapter's
+(:attr:`SMBusTransport.lock`), so this holds across every driver on the same adapter.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -103,7 +103,9 @@ class Gauge:
         self.timings = timings or GaugeTimings()
         self.region = region or DataFlashRegion()
         self.write_guard = write_guard
-        self._lock = threading.RLock()
+        # The adapter's lock, shared with every other user of the adapter: a public call holds
+        # it from its first transaction to its last (two key words, a data-flash read).
+        self._lock = transport.lock
         #: the last security mode this driver read or established; None when unknown
         self._mode: SecurityMode | None = None
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from station.bus.adapters import AdapterRegistry
 from station.bus.spec import OpenedBus, open_bus
 from station.bus.transport import SMBusTransport
 from station.clock import Clock, VirtualClock
@@ -52,8 +53,10 @@ class PackConnection:
         self.bus.close()
 
 
-def gauge_timings(recipe: Recipe) -> GaugeTimings:
+def gauge_timings(recipe: Recipe | None) -> GaugeTimings:
     """The driver's waits, with the profile's (unconfirmed, per firmware) gauge figures."""
+    if recipe is None:
+        return GaugeTimings()
     t = recipe.profile.timing
     return GaugeTimings().with_overrides(
         reset_min_wait_s=t.reset_wait_ms / 1000,
@@ -63,12 +66,18 @@ def gauge_timings(recipe: Recipe) -> GaugeTimings:
 
 @dataclass
 class SocketContext:
-    """One station socket: configuration, store, keys, and a factory for the pack's bus."""
+    """One station socket: configuration, store, keys, and a factory for the pack's bus.
+
+    Every connection to the pack (a run, the engineer screen's poll, an unseal-and-read) shares
+    the lock of the socket's adapter from ``adapters``: sockets on one physical adapter share
+    one registry.
+    """
 
     config: StationConfig
     store: Store
     keys: KeyStore
     bus_factory: Callable[[], OpenedBus] | None = None
+    adapters: AdapterRegistry = field(default_factory=AdapterRegistry)
     now: Callable[[], datetime] = utc_now
     host: str = field(default_factory=_socket.gethostname)
     pid: int = field(default_factory=os.getpid)
@@ -86,15 +95,23 @@ class SocketContext:
         return self.config.bus_speed_hz
 
     def open_bus(self) -> OpenedBus:
+        """The socket's bus, holding the lock its adapter shares with every other user."""
+        lock = self.adapters.lock_for(self.config.bus)
         if self.bus_factory is not None:
-            return self.bus_factory()
-        return open_bus(self.config.bus, speed_hz=self.config.bus_speed_hz)
+            bus = self.bus_factory()
+        else:
+            bus = open_bus(self.config.bus, speed_hz=self.config.bus_speed_hz)
+        bus.lock = lock
+        return bus
 
-    def connect(self, recipe: Recipe) -> PackConnection:
-        """Open the bus to the pack in the socket (a fresh connection per pack)."""
+    def connect(self, recipe: Recipe | None = None) -> PackConnection:
+        """Open the bus to the pack in the socket (a fresh connection per pack or per look).
+
+        ``recipe`` gives the driver its firmware's timings; without one, the defaults.
+        """
         bus = self.open_bus()
         try:
-            transport = SMBusTransport(bus.bus, bus.clock, pec=self.config.pec)
+            transport = SMBusTransport(bus.bus, bus.clock, pec=self.config.pec, lock=bus.lock)
             gauge = Gauge(transport, clock=bus.clock, timings=gauge_timings(recipe))
         except Exception:
             bus.close()

@@ -509,13 +509,16 @@ class PackRun:
         # Any line may write: from the first one on, the pack counts as written.
         self._state.writes_sent = 1
 
-        result = run_flashstream(
-            stream,
-            self._conn.transport,
-            self._conn.clock,
-            progress=on_line,
-            should_abort=lambda: self.cancel.requested,
-        )
+        # One program on the adapter: a stream's key words (two writes to 0x00) and its
+        # write-then-wait lines must not be split by another user of the adapter.
+        with self._conn.transport.lock:
+            result = run_flashstream(
+                stream,
+                self._conn.transport,
+                self._conn.clock,
+                progress=on_line,
+                should_abort=lambda: self.cancel.requested,
+            )
         return f"FlashStream {stream.name}: {result.lines_run} lines"
 
     def _reset(self) -> str:

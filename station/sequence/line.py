@@ -16,13 +16,12 @@ from pathlib import Path
 
 from station import __version__
 from station.bus.spec import parse_bus_spec
-from station.bus.transport import SMBusTransport
 from station.config import StationConfig, mask_url_password
-from station.gauge import Gauge, SecurityMode
+from station.gauge import SecurityMode
 from station.recipe.errors import RecipeError, SerialRejected
 from station.recipe.image import BLOCK_SIZE
 from station.recipe.recipe import Recipe, load_recipe
-from station.sequence.context import SocketContext, gauge_timings
+from station.sequence.context import SocketContext
 from station.sequence.engine import PackRun, steps_for
 from station.sequence.events import (
     CancelToken,
@@ -354,18 +353,12 @@ class LineStation:
 
     # == engineer mode =========================================================================
 
-    def _connect_gauge(self, recipe: Recipe | None) -> tuple[Gauge, Callable[[], None]]:
-        bus = self.socket.open_bus()
-        transport = SMBusTransport(bus.bus, bus.clock, pec=self.config.pec)
-        timings = gauge_timings(recipe) if recipe is not None else None
-        return Gauge(transport, clock=bus.clock, timings=timings), bus.close
-
     def gauge_snapshot(self, shift: Shift | None) -> list[Section]:
-        gauge, close = self._connect_gauge(self._recipe(shift) if shift else None)
+        conn = self.socket.connect(self._recipe(shift) if shift else None)
         try:
-            return gauge_sections(gauge)
+            return gauge_sections(conn.gauge)
         finally:
-            close()
+            conn.close()
 
     def recipe_details(self, shift: Shift) -> list[Section]:
         recipe = self._recipe(shift)
@@ -397,7 +390,8 @@ class LineStation:
         """Read the connected pack's values for the recipe's parameters (unsealing with the
         recipe's key set, and sealing again if it came sealed) and show what differs."""
         recipe = self._recipe(shift)
-        gauge, close = self._connect_gauge(recipe)
+        conn = self.socket.connect(recipe)
+        gauge = conn.gauge
         try:
             arrived = gauge.security_mode()
             keys = self.socket.keys.get(recipe.security.key_set)
@@ -413,7 +407,7 @@ class LineStation:
                     gauge.seal()
             pack = recipe.decode_values(image)
         finally:
-            close()
+            conn.close()
         rows = []
         for s in recipe.settings:
             p = s.parameter
