@@ -23,6 +23,9 @@ class FaultPlan:
     corrupt_at: set[int] = field(default_factory=set)
     #: The pack is gone from this transaction index on (everything NACKs).
     gone_from: int | None = None
+    #: The bus is stuck from this transaction index on (a clock line held low, a hung adapter):
+    #: every transaction times out, whatever the address.
+    stuck_from: int | None = None
     #: Data-flash writes NACK from the k-th one on.
     df_write_nack_from: int | None = None
     #: The pack vanishes at the k-th data-flash write (that write and everything after NACK).
@@ -48,6 +51,9 @@ class FaultPlan:
 
     def is_gone(self, index: int) -> bool:
         return self.gone_from is not None and index >= self.gone_from
+
+    def is_stuck(self, index: int) -> bool:
+        return self.stuck_from is not None and index >= self.stuck_from
 
     def draw_nack(self, index: int) -> bool:
         """Whether transaction ``index`` is NACKed by plan or by chance."""

@@ -276,6 +276,20 @@ class Gauge:
     def manufacturing_status(self) -> StatusWord:
         return self.status(0x0057)
 
+    def answers(self) -> bool:
+        """Whether a gauge answers at its address: one BatteryStatus read (allowed in every
+        mode). False when nothing acknowledges (no pack in the fixture, or a pack asleep); a bus
+        that cannot carry the question at all raises (:class:`BusGoneError`,
+        :class:`BusTimeoutError`)."""
+        with self._lock:
+            try:
+                self.transport.read_word(PROBE, label="BatteryStatus (presence check)", retries=1)
+            except NackError:
+                return False
+            except (PecError, BadResponseError):
+                return True  # something at the address answered, if not cleanly
+            return True
+
     def identify(self) -> GaugeIdentity:
         """DeviceType, FirmwareVersion, HardwareVersion and ChemID (all allowed SEALED)."""
         with self._lock:

@@ -49,6 +49,7 @@ from station.sequence.events import (
 )
 from station.sequence.failures import AbortRequested, StepFailed, action_for, failure_from
 from station.sequence.labelling import print_pass_label
+from station.sequence.readiness import connect_ready
 from station.sequence.verify import evaluate_checks, read_blocks
 from station.store import (
     AttemptOutcome,
@@ -212,6 +213,12 @@ class PackRun:
                 self.socket.host,
                 self.socket.pid,
             )
+            # A bus the station cannot use says nothing about the pack: refused as a station
+            # fault before any attempt is written against the serial.
+            self._conn, ready = connect_ready(self.socket, self.recipe)
+            if self._conn is None:
+                log.warning("scan of %s refused, %s", self.serial, ready.detail)
+                raise StepFailed(ready.refusal(self.serial))
             self._attempt_id = store.start_attempt(
                 AttemptStart(
                     serial=self.serial,
@@ -357,7 +364,7 @@ class PackRun:
     # == steps ==================================================================================
 
     def _identify(self) -> str:
-        self._conn = self.socket.connect(self.recipe)
+        assert self._conn is not None
         if self._conn.virtual_clock is not None:
             self._bus_started = self._conn.virtual_clock()
         gauge = self._gauge

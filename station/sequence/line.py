@@ -35,12 +35,14 @@ from station.sequence.events import (
 )
 from station.sequence.failures import failure_from
 from station.sequence.labelling import print_pass_label
+from station.sequence.readiness import socket_readiness
 from station.sequence.recipes import RecipeLibrary, RecipeNotAvailable
 from station.sequence.service import (
     ActiveRecipe,
     Badge,
     HistoryRow,
     PassRecord,
+    Readiness,
     RecipeChoice,
     ReworkAuthorisation,
     Role,
@@ -230,7 +232,13 @@ class LineStation:
                 "must authorise a rework",
                 previous,
             )
-        return SerialCheck(serial, True)
+        ready = self.readiness()
+        if ready.fault:
+            return SerialCheck(serial, False, ready.refusal(serial).reason, readiness=ready)
+        return SerialCheck(serial, True, readiness=ready)
+
+    def readiness(self) -> Readiness:
+        return socket_readiness(self.socket)
 
     def partial_serial_ok(self, shift: Shift, text: str) -> bool:
         """Whether ``text`` can still become a valid serial: completed with the rest of the

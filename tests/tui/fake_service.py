@@ -39,6 +39,7 @@ from station.sequence.service import (
     Badge,
     HistoryRow,
     PassRecord,
+    Readiness,
     RecipeChoice,
     ReworkAuthorisation,
     Role,
@@ -47,6 +48,7 @@ from station.sequence.service import (
     SerialCheck,
     Shift,
     ShiftCounters,
+    SocketState,
     StationInfo,
 )
 
@@ -160,6 +162,11 @@ class FakeStationService:
     reprints: list[tuple[str, str]] = field(default_factory=list)
     gauge_reads: int = 0
     diffs: int = 0
+    ready_checks: int = 0
+    #: what ``readiness`` answers (the real rule, a bus fault refusing scans, is the service's)
+    ready: Readiness = field(
+        default_factory=lambda: Readiness(SocketState.PACK_DETECTED, "a gauge answers at 0x0B")
+    )
     released: list[tuple[Path, str]] = field(default_factory=list)
     attempts: list[_Attempt] = field(default_factory=list)
 
@@ -229,6 +236,10 @@ class FakeStationService:
                 return False
         return True
 
+    def readiness(self) -> Readiness:
+        self.ready_checks += 1
+        return self.ready
+
     def check_serial(self, shift: Shift, serial: str) -> SerialCheck:
         self.serials_checked.append(serial)
         template = self.serial_template
@@ -254,7 +265,7 @@ class FakeStationService:
                 reason="This pack already passed",
                 previous_pass=previous,
             )
-        return SerialCheck(serial=serial, valid=True)
+        return SerialCheck(serial=serial, valid=True, readiness=self.ready)
 
     def _previous_pass(self, serial: str) -> PassRecord | None:
         if serial == PASSED_SERIAL:

@@ -25,6 +25,7 @@ def options(fake: FakeStationService, **overrides: Any) -> LineOptions:
         "now": lambda: BASE_TIME,
         "tz": UTC,
         "gauge_refresh_s": 0,
+        "ready_poll_s": 0,
     }
     values.update(overrides)
     return LineOptions(**values)

@@ -30,7 +30,11 @@ async def shoot(bus: str, serials: list[str], name: str) -> Path:
         )
         service = open_service(config, keys_path=None, demo=True)
         options = LineOptions(
-            recipe="pk4s3p-3500", operator="OP-0001", lot="WO-2607-A", gauge_refresh_s=0
+            recipe="pk4s3p-3500",
+            operator="OP-0001",
+            lot="WO-2607-A",
+            gauge_refresh_s=0,
+            ready_poll_s=0,
         )
         app = make_app(service, options)
         async with app.run_test(size=SIZE) as pilot:

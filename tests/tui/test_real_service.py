@@ -34,7 +34,9 @@ def real_app(tmp_path: Path, bus: str) -> tuple[StationApp, StationService]:
         labels_dir=str(tmp_path / "labels"),
     )
     service = open_service(config, keys_path=None, demo=True)
-    options = LineOptions(recipe=RECIPE, operator="OP-0001", lot="LOT-1", gauge_refresh_s=0)
+    options = LineOptions(
+        recipe=RECIPE, operator="OP-0001", lot="LOT-1", gauge_refresh_s=0, ready_poll_s=0
+    )
     return make_app(service, options), service
 
 

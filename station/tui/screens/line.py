@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.events import Key, Unmount
+from textual.events import Key, ScreenResume, ScreenSuspend, Unmount
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -43,11 +43,13 @@ from station.sequence.events import (
 from station.sequence.service import (
     Badge,
     HistoryRow,
+    Readiness,
     ReworkAuthorisation,
     RunRequest,
     SerialCheck,
     Shift,
     ShiftCounters,
+    SocketState,
 )
 from station.tui.background import call_service
 from station.tui.context import REPRINT_REASONS, REWORK_REASONS, LineContext
@@ -120,6 +122,8 @@ class LineScreen(Screen[None]):
         self.current_step: StepId | None = None
         self.reprint_note: Content | None = None
         self._ticker: Timer | None = None
+        self._ready_timer: Timer | None = None
+        self.reading_ready = False  # a ready check is under way
         #: the run's notes as written (the log widget renders them only while it is shown)
         self.notice_lines: list[str] = []
         self.counters: ShiftCounters | None = None  # as last read, for the summary on quit
@@ -169,6 +173,11 @@ class LineScreen(Screen[None]):
         self._ticker = self.set_interval(0.5, self._tick, pause=True)
         scan.focus()
         self.refresh_history()
+        self.query_one(StationHeader).set_readiness(None)
+        self.check_readiness()
+        interval = self.ctx.options.ready_poll_s
+        if interval > 0:
+            self._ready_timer = self.set_interval(interval, self.check_readiness)
         # What a scanner typed while the shift was starting is not lost: whole scans are
         # taken in order, a scan still arriving goes on in the field.
         *whole, partial = self.typed.split("\n")
@@ -279,6 +288,8 @@ class LineScreen(Screen[None]):
 
     def _checked(self, check: SerialCheck) -> None:
         self.checking = False
+        if check.readiness is not None:
+            self.query_one(StationHeader).set_readiness(check.readiness)
         if check.busy_elsewhere:
             self._refuse(check.serial, f"Busy at {check.busy_elsewhere}. {check.reason}".strip())
         elif check.previous_pass is not None:
@@ -532,6 +543,7 @@ class LineScreen(Screen[None]):
         if result.outcome in (Outcome.FAIL, Outcome.ERROR) and self.ctx.options.bell:
             self.app.bell()
         self.refresh_history()
+        self.check_readiness()
 
     def action_retry(self) -> None:
         if self.phase is Phase.RESULT and self.serial:
@@ -602,6 +614,40 @@ class LineScreen(Screen[None]):
             confirm=confirm,
         )
         self.app.push_screen(screen, after)
+
+    # -- ready state ----------------------------------------------------------------------------
+    def check_readiness(self) -> None:
+        """Ask whether a pack answers (never while one runs: the run owns the socket)."""
+        if self.running or self.checking or self.reading_ready:
+            return
+        self.reading_ready = True
+        call_service(
+            self,
+            self.ctx.service.readiness,
+            self._ready_read,
+            self._ready_failed,
+            group="ready",
+        )
+
+    def _ready_read(self, ready: Readiness) -> None:
+        self.reading_ready = False
+        self.query_one(StationHeader).set_readiness(ready)
+
+    def _ready_failed(self, reason: str) -> None:
+        self.reading_ready = False
+        self.query_one(StationHeader).set_readiness(
+            Readiness(SocketState.BUS_FAULT, reason, "STATION_FAULT")
+        )
+
+    def on_screen_suspend(self, event: ScreenSuspend) -> None:
+        # Engineer mode, trace and dialogs do their own talking to the pack.
+        if self._ready_timer is not None:
+            self._ready_timer.pause()
+
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        if self._ready_timer is not None:
+            self._ready_timer.resume()
+            self.check_readiness()
 
     # -- history, trace, engineer ---------------------------------------------------------------
     def refresh_history(self) -> None:
