@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from station.sequence.service import Badge, Role
@@ -25,6 +25,7 @@ from station.tui.context import LineContext
 from station.tui.fields import BADGE_MAX, REASON_MAX, BoundedInput
 from station.tui.screens.badge import role_refusal
 from station.tui.text import plain
+from station.tui.widgets import StationFooter
 
 T = TypeVar("T")
 
@@ -75,7 +76,7 @@ class AuthoriseScreen(ModalScreen[T | None]):
                 limit=REASON_MAX, placeholder="describe the reason", id="other-reason"
             )
             yield Static("", id="auth-message", classes="dialog-message")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         for field in self.query(Input):

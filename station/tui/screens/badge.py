@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from station.sequence.service import Badge, Role
 from station.tui.background import call_service
@@ -17,6 +17,7 @@ from station.tui.context import LineContext
 from station.tui.fields import BADGE_MAX, BoundedInput
 from station.tui.formatting import with_article
 from station.tui.text import plain
+from station.tui.widgets import StationFooter
 
 
 def role_refusal(badge: Badge, required: Role, purpose: str) -> str:
@@ -46,7 +47,7 @@ class BadgeScreen(ModalScreen[Badge | None]):
             yield Static(f"Scan {with_article(self.required.value)} badge", classes="field-label")
             yield BoundedInput(limit=BADGE_MAX, placeholder="badge", id="badge-input")
             yield Static("", id="badge-message", classes="dialog-message")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         self.query_one(Input).cursor_blink = False

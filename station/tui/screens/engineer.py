@@ -17,7 +17,7 @@ from textual.dom import DOMNode
 from textual.events import ScreenResume, ScreenSuspend
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from station.sequence.service import Badge, RecipeChoice, Role, Shift
 from station.tui.background import call_service
@@ -25,7 +25,7 @@ from station.tui.context import LineContext
 from station.tui.fields import PATH_MAX, BoundedInput
 from station.tui.screens.badge import BadgeScreen
 from station.tui.text import plain
-from station.tui.widgets import SectionsView, StationHeader
+from station.tui.widgets import SectionsView, StationFooter, StationHeader
 
 
 def open_engineer_mode(node: DOMNode, ctx: LineContext, shift: Shift | None) -> None:
@@ -76,7 +76,7 @@ class EngineerScreen(Screen[None]):
                     limit=PATH_MAX, placeholder="recipes/pk4s-std.toml", id="release-path"
                 )
                 yield Static("", id="release-message")
-        yield Footer(compact=True)
+        yield StationFooter(compact=True)
 
     def on_mount(self) -> None:
         self.app.use_command_palette = True

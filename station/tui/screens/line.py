@@ -21,7 +21,7 @@ from textual.events import Key, ScreenResume, ScreenSuspend, Unmount
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
+from textual.widgets import DataTable, Input, ProgressBar, RichLog, Static
 
 from station.sequence.events import (
     STEP_TITLES,
@@ -71,6 +71,7 @@ from station.tui.widgets import (
     HistoryPanel,
     MeasurementTable,
     ResultDetails,
+    StationFooter,
     StationHeader,
     StepChecklist,
     VerdictBanner,
@@ -165,7 +166,7 @@ class LineScreen(Screen[None]):
                     yield Static("", id="scan-hint")
                     yield Static("", id="scan-message")
             yield HistoryPanel(id="history")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         scan = self.query_one("#scan", BoundedInput)

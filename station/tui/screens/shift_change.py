@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from station.sequence.service import Badge, HistoryRow, RecipeChoice, Role, Shift, ShiftCounters
@@ -25,6 +25,7 @@ from station.tui.context import LineContext
 from station.tui.fields import BADGE_MAX, LOT_MAX, BoundedInput
 from station.tui.formatting import percent, with_article
 from station.tui.text import plain
+from station.tui.widgets import StationFooter
 
 #: what the shift dialog hands back: a changed shift, or "end" (end of shift)
 ShiftChange = Shift | str
@@ -84,7 +85,7 @@ class ShiftScreen(ModalScreen[ShiftChange | None]):
             yield OptionList(id="shift-recipes")
             yield Static("", id="shift-summary")
             yield Static("", id="shift-dialog-message", classes="dialog-message")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         for selector in ("#shift-field-label", "#shift-field", "#shift-recipes", "#shift-summary"):
@@ -218,7 +219,7 @@ class QuitScreen(ModalScreen[bool]):
             yield Static("Quit the station?", classes="dialog-title")
             yield Static(plain(self.summary), id="quit-summary")
             yield Static("Ctrl+Q again: quit.  Esc: stay.", classes="field-label")
-        yield Footer()
+        yield StationFooter()
 
     def action_confirm(self) -> None:
         self.dismiss(True)
@@ -253,7 +254,7 @@ class PickPackScreen(ModalScreen[str | None]):
                 yield OptionList(*options, id="packs")
             else:
                 yield Static("No pack has passed this shift: nothing to reprint.", id="packs")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         if self.rows:

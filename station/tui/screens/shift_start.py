@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.events import Key, ScreenResume, ScreenSuspend
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from station.sequence.service import Badge, RecipeChoice, Role, Shift
@@ -21,7 +21,7 @@ from station.tui.fields import BADGE_MAX, LOT_MAX, SERIAL_MAX, BoundedInput
 from station.tui.screens.engineer import open_engineer_mode
 from station.tui.screens.line import LineScreen
 from station.tui.text import markup, plain
-from station.tui.widgets import StationHeader
+from station.tui.widgets import StationFooter, StationHeader
 
 BADGE_LABEL = "1  Scan your badge"
 RECIPE_LABEL = "2  Choose the recipe (↑ ↓ then Enter)"
@@ -83,7 +83,7 @@ class ShiftStartScreen(Screen[None]):
                 disabled=bool(opts.lot),
             )
             yield Static("", id="shift-message")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         for field in self.query(Input):

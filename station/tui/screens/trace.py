@@ -9,14 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from station.sequence.service import Section, Shift
 from station.tui.background import call_service
 from station.tui.context import LineContext
 from station.tui.fields import SERIAL_MAX, BoundedInput
 from station.tui.text import plain
-from station.tui.widgets import SectionsView, StationHeader
+from station.tui.widgets import SectionsView, StationFooter, StationHeader
 
 
 class TraceScreen(Screen[None]):
@@ -43,7 +43,7 @@ class TraceScreen(Screen[None]):
             )
             yield Static("", id="trace-title")
         yield SectionsView(id="trace-sections")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         self.query_one(Input).cursor_blink = False
