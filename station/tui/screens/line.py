@@ -535,6 +535,7 @@ class LineScreen(Screen[None]):
         if self._ticker is not None:
             self._ticker.pause()
         self.query_one(StepChecklist).settle(result.steps)
+        self.query_one(MeasurementTable).show_verdict()
         caption = f"{result.serial}  ·  {seconds(result.cycle_time_s)}"
         self.query_one(VerdictBanner).show(result.outcome, caption)
         self.query_one(ResultDetails).show(result)
