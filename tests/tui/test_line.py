@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar
 
 from station.sequence.events import Outcome, StepId
@@ -27,6 +24,7 @@ from tests.tui.helpers import (
     OPERATOR,
     SUPERVISOR,
     focused_id,
+    line,
     line_app,
     scan,
     settle,
@@ -36,12 +34,6 @@ from tests.tui.helpers import (
 )
 
 SIZES = [(80, 24), (120, 40)]
-
-
-def line(pilot: Pilot[Any]) -> LineScreen:
-    screen = pilot.app.screen
-    assert isinstance(screen, LineScreen)
-    return screen
 
 
 def count_bells(app: StationApp) -> list[int]:

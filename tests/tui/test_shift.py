@@ -23,6 +23,7 @@ from tests.tui.helpers import (
     OPERATOR,
     SUPERVISOR,
     app_for,
+    line,
     line_app,
     scan,
     settle,
@@ -33,12 +34,6 @@ from tests.tui.helpers import (
 )
 
 SIZES = [(80, 24), (120, 40)]
-
-
-def line(pilot: Pilot[Any]) -> LineScreen:
-    screen = pilot.app.screen
-    assert isinstance(screen, LineScreen)
-    return screen
 
 
 async def test_the_lot_changes_without_quitting(fake: FakeStationService) -> None:
