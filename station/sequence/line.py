@@ -16,7 +16,6 @@ from pathlib import Path
 
 from station import __version__
 from station.bus.spec import parse_bus_spec
-from station.bus.transport import SMBusTransport
 from station.config import StationConfig, mask_url_password
 from station.gauge import Gauge, SecurityMode
 from station.recipe.errors import RecipeError, SerialRejected
@@ -363,7 +362,7 @@ class LineStation:
 
     def _connect_gauge(self, recipe: Recipe | None) -> tuple[Gauge, Callable[[], None]]:
         bus = self.socket.open_bus()
-        transport = SMBusTransport(bus.bus, bus.clock, pec=self.config.pec)
+        transport = self.socket.transport_for(bus)
         timings = gauge_timings(recipe) if recipe is not None else None
         return Gauge(transport, clock=bus.clock, timings=timings), bus.close
 
