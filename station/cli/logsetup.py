@@ -36,12 +36,13 @@ class LogState:
     setup: LogSetup | None = None
     settings: LogSettings | None = field(default=None)
 
-    def apply(self, config: StationConfig) -> None:
+    def apply(self, config: StationConfig, *, persistent: bool | None = None) -> None:
+        keep = self.persistent if persistent is None else persistent
         settings = LogSettings(
             station_id=config.station_id,
             socket=config.socket,
             log_dir=Path(config.log_dir),
-            log_to=config.log_to if self.persistent else "none",
+            log_to=config.log_to if keep else "none",
             console_level=self.console_level,
         )
         if settings == self.settings:
@@ -55,8 +56,11 @@ class LogState:
 
     def close(self) -> None:
         if self.setup is not None:
+            lost = self.setup.lost()
             self.setup.close()
             self.setup = None
+            if lost and self.face is Face.CLI:
+                click.echo(f"note: {lost}", err=True)
         self.settings = None
 
 
@@ -79,10 +83,10 @@ def start(ctx: click.Context, verbose: int, log_level: str | None) -> LogState:
         persistent=sub not in READ_ONLY_COMMANDS,
     )
     try:
-        config = load_config()
+        state.apply(load_config())
     except ConfigError:
-        config = StationConfig()  # the command reports the configuration error itself
-    state.apply(config)
+        # The command says what is wrong; its records wait for a configuration that works.
+        state.apply(StationConfig(), persistent=False)
     ctx.obj = state
     ctx.call_on_close(state.close)
     return state

@@ -13,6 +13,7 @@ import json
 import logging
 import logging.handlers
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -80,6 +81,7 @@ class LogFileHandler(logging.handlers.RotatingFileHandler):
         self.setLevel(level)
         self.setFormatter(FileFormatter())
         self.dropped = 0
+        self.last_error = ""
         self._size = 0
 
     @property
@@ -92,15 +94,19 @@ class LogFileHandler(logging.handlers.RotatingFileHandler):
         try:
             text = self.format(record) + self.terminator
             size = len(text.encode("utf-8", "replace"))
-            if self.stream is None:
-                self.stream = self._open()
-                self._size = self.stream.seek(0, 2)
+            stream = self.stream
+            if stream is None:
+                # The folder is made when the first record comes: a command that logs nothing
+                # leaves nothing behind.
+                Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+                stream = self.stream = self._open()
+                self._size = stream.seek(0, 2)
             if self._size + size > self.maxBytes:
                 self.doRollover()
-                self.stream = self._open()
+                stream = self.stream = self._open()
                 self._size = 0
-            self.stream.write(text)
-            self.stream.flush()
+            stream.write(text)
+            stream.flush()
             self._size += size
         except Exception:
             self.handleError(record)
@@ -108,6 +114,7 @@ class LogFileHandler(logging.handlers.RotatingFileHandler):
     def handleError(self, record: logging.LogRecord) -> None:
         # A full or read-only disk loses log records, never the operator's screen (stderr).
         self.dropped += 1
+        self.last_error = str(sys.exc_info()[1] or "unknown error")
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,16 @@ class LogSetup:
     handlers: list[logging.Handler] = field(default_factory=list)
     problem: str = ""  # why the intended destination is not used, for the command to say
 
+    def lost(self) -> str:
+        """What was lost, if records could not be written (for a command to say at its end)."""
+        for handler in self.handlers:
+            if isinstance(handler, LogFileHandler) and handler.dropped:
+                return (
+                    f"{handler.dropped} log record(s) could not be written to {self.log_file} "
+                    f"({handler.last_error})"
+                )
+        return ""
+
     def describe(self) -> str:
         """Where this process's records go, in words for a technician."""
         if self.destination == "journal":
@@ -139,18 +149,13 @@ def configure(
 
 
 def _file_setup(settings: LogSettings, level: int) -> LogSetup:
-    path = settings.log_file
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Opened now, not at the first record: a folder the station cannot write is said once.
-        with path.open("a", encoding="utf-8"):
-            pass
-    except OSError as exc:
-        return LogSetup("nowhere", path, [], f"the log file {path} cannot be written ({exc})")
     handler = LogFileHandler(
-        path, max_bytes=settings.max_file_bytes, backups=settings.backup_files, level=level
+        settings.log_file,
+        max_bytes=settings.max_file_bytes,
+        backups=settings.backup_files,
+        level=level,
     )
-    return LogSetup("file", path, [handler])
+    return LogSetup("file", settings.log_file, [handler])
 
 
 def _remove_earlier() -> None:

@@ -197,3 +197,22 @@ def test_a_fault_before_the_terminal_starts_is_said_in_words(
     assert "call a technician" in done.stderr
     assert "Traceback" not in done.output
     assert "No space left on device" in log_text(tmp_path)
+
+
+def test_a_command_that_logs_nothing_leaves_no_log_folder(tmp_path: Path) -> None:
+    done = station("recipe", "validate", str(RECIPE))
+    assert done.exit_code == 0, done.output
+    assert not (tmp_path / "logs").exists()
+
+
+def test_a_log_file_that_cannot_be_written_is_said_once_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-file").write_text("no folder can be made under a file")
+    monkeypatch.setenv("STATION_LOG_DIR", str(tmp_path / "a-file" / "logs"))
+    done = program()
+    assert done.exit_code == 0, done.output  # the pack is not stopped by its log
+    notes = [line for line in done.stderr.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1
+    assert "log record(s) could not be written to" in notes[0]
+    assert str(tmp_path / "a-file" / "logs" / "station.log") in notes[0]
