@@ -17,6 +17,7 @@ from station.clock import VirtualClock
 from station.config import StationConfig
 from station.emulator import EmulatedGauge, open_emulator
 from station.gauge.security import keyless_bus_trace
+from station.logs import Face, LogSettings, configure
 from station.recipe.flashstream import parse_flashstream, run_flashstream
 from station.sequence import open_service
 from station.sequence.events import CancelToken, Outcome
@@ -68,9 +69,16 @@ def key_installing_run(tmp_path: Path, trace: Path) -> tuple[Outcome, EmulatedGa
     return result.outcome, device
 
 
-def test_a_key_installing_run_is_traced_without_a_key(tmp_path: Path) -> None:
+def test_a_key_installing_run_is_traced_and_logged_without_a_key(tmp_path: Path) -> None:
     trace = tmp_path / "trace.txt"
-    outcome, device = key_installing_run(tmp_path, trace)
+    setup = configure(LogSettings("ST-01", "A", tmp_path / "logs"), Face.CLI, environ={})
+    try:
+        outcome, device = key_installing_run(tmp_path, trace)
+    finally:
+        setup.close()
+    log = (tmp_path / "logs" / "station.log").read_text(encoding="utf-8")
+    assert "step keys PASS" in log
+    assert leaked_anywhere(EVERY_WORD, log) == []
     assert outcome is Outcome.PASS
     assert device.security_mode == "SEALED"
     text = trace.read_text(encoding="utf-8")
