@@ -45,7 +45,9 @@ def key_store(tmp_path: Path) -> Path:
     return path
 
 
-def key_installing_run(tmp_path: Path, trace: Path) -> tuple[Outcome, EmulatedGauge]:
+def key_installing_run(
+    tmp_path: Path, trace: Path, *, pec: bool = False
+) -> tuple[Outcome, EmulatedGauge]:
     clock = VirtualClock()
     device = open_emulator("default", clock=clock)
     device.set_keys(*OLD)
@@ -59,6 +61,7 @@ def key_installing_run(tmp_path: Path, trace: Path) -> tuple[Outcome, EmulatedGa
         printer=f"file:{tmp_path}/labels",
         keys=str(key_store(tmp_path)),
         bus_trace=str(trace),
+        pec=pec,
     )
     service = open_service(config, bus_factory=bus)
     recipe = recipe_variant(tmp_path, key_set="old", production_key_set="new", full_access=True)
@@ -69,11 +72,12 @@ def key_installing_run(tmp_path: Path, trace: Path) -> tuple[Outcome, EmulatedGa
     return result.outcome, device
 
 
-def test_a_key_installing_run_is_traced_and_logged_without_a_key(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pec", [False, True], ids=["no PEC", "PEC"])
+def test_a_key_installing_run_is_traced_and_logged_without_a_key(tmp_path: Path, pec: bool) -> None:
     trace = tmp_path / "trace.txt"
     setup = configure(LogSettings("ST-01", "A", tmp_path / "logs"), Face.CLI, environ={})
     try:
-        outcome, device = key_installing_run(tmp_path, trace)
+        outcome, device = key_installing_run(tmp_path, trace, pec=pec)
     finally:
         setup.close()
     log = (tmp_path / "logs" / "station.log").read_text(encoding="utf-8")
@@ -83,7 +87,7 @@ def test_a_key_installing_run_is_traced_and_logged_without_a_key(tmp_path: Path)
     assert device.security_mode == "SEALED"
     text = trace.read_text(encoding="utf-8")
     assert "# session " in text
-    assert "attempt 1, pack PK4S-000123" in text
+    assert f"PEC {'on' if pec else 'off'}, attempt 1, pack PK4S-000123" in text
     # the key transactions are there, their keys are not
     assert text.count("W: 00 <key> |") >= 6  # unseal, full access, and the proof with NEW
     assert "SecurityKeys (MAC 0x0035) | try 1 | W: 44 0A 35 00 <key> |" in text
