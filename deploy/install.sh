@@ -13,11 +13,13 @@ readonly VENV_DIR=$APP_DIR/venv
 readonly ETC_DIR=/etc/station
 readonly DATA_DIR=/var/lib/station
 readonly LABEL_DIR=$DATA_DIR/labels
+readonly LOG_DIR=$DATA_DIR/logs
 readonly UNIT=station-terminal.service
 readonly UNIT_PATH=/etc/systemd/system/$UNIT
 readonly UDEV_RULE=/etc/udev/rules.d/99-station-i2c.rules
 readonly MODULES_CONF=/etc/modules-load.d/station-i2c.conf
 readonly SYSCTL_CONF=/etc/sysctl.d/60-station-console.conf
+readonly JOURNALD_CONF=/etc/systemd/journald.conf.d/60-station.conf
 readonly WRAPPER=/usr/local/bin/station
 readonly INSTALL_LOG=$DATA_DIR/install.log
 # i2c: /dev/i2c-* (the udev rule below); dialout: USB serial devices such as scanners.
@@ -116,7 +118,7 @@ else
 fi
 
 for asset in station-terminal.service station.toml.example 99-station-i2c.rules \
-    station-i2c.conf 60-station-console.conf README.md; do
+    station-i2c.conf 60-station-console.conf 60-station-journal.conf README.md; do
     [[ -f $script_dir/$asset ]] || die "$script_dir/$asset is missing: run install.sh from a" \
         "complete deploy/ folder"
 done
@@ -306,7 +308,7 @@ fi
 
 say "Configuration $ETC_DIR, data $DATA_DIR"
 install -d -m 0755 -- "$(t "$ETC_DIR")" "$(t "$ETC_DIR/recipes")" "$(t "$APP_DIR")"
-install -d -m 0750 -- "$(t "$DATA_DIR")" "$(t "$LABEL_DIR")"
+install -d -m 0750 -- "$(t "$DATA_DIR")" "$(t "$LABEL_DIR")" "$(t "$LOG_DIR")"
 
 put_file "$script_dir/station.toml.example" "$(t "$APP_DIR/station.toml.example")" 0644
 put_file "$script_dir/README.md" "$(t "$APP_DIR/README.md")" 0644
@@ -339,12 +341,13 @@ EOF
 put_once "$work/station.env" "$(t "$ETC_DIR/station.env")" 0600
 chmod 0600 -- "$(t "$ETC_DIR/station.env")"
 
-say "Terminal service $UNIT, udev rule, i2c-dev module, console log level, $WRAPPER"
+say "Terminal service $UNIT, udev rule, i2c-dev module, console log level, journal, $WRAPPER"
 sed "s/^User=station\$/User=$user/" "$script_dir/station-terminal.service" >"$work/unit"
 put_file "$work/unit" "$(t "$UNIT_PATH")" 0644
 put_file "$script_dir/99-station-i2c.rules" "$(t "$UDEV_RULE")" 0644
 put_file "$script_dir/station-i2c.conf" "$(t "$MODULES_CONF")" 0644
 put_file "$script_dir/60-station-console.conf" "$(t "$SYSCTL_CONF")" 0644
+put_file "$script_dir/60-station-journal.conf" "$(t "$JOURNALD_CONF")" 0644
 
 cat >"$work/wrapper" <<EOF
 #!/bin/sh
@@ -366,13 +369,15 @@ soft() { system "$@" || warn "'$*' failed; the change takes effect at the next b
 systemd_running=0
 [[ -n $prefix || -d /run/systemd/system ]] && systemd_running=1
 
-system chown "$user:" "$DATA_DIR" "$LABEL_DIR" "$ETC_DIR/keys.toml"
+system chown "$user:" "$DATA_DIR" "$LABEL_DIR" "$LOG_DIR" "$ETC_DIR/keys.toml"
 soft modprobe i2c-dev
 if [[ $systemd_running -eq 1 ]]; then
     soft udevadm control --reload
     soft udevadm trigger --subsystem-match=i2c-dev --action=add
 fi
 soft sysctl --quiet --load="$SYSCTL_CONF"
+# The journal keeps the terminal's runs across reboots, within the bounds of JOURNALD_CONF.
+[[ $systemd_running -eq 0 ]] || soft systemctl restart systemd-journald.service
 [[ $systemd_running -eq 0 ]] || system systemctl daemon-reload
 # A login prompt on tty1 would fight the terminal for the console.
 system systemctl mask getty@tty1.service
@@ -414,8 +419,8 @@ Next steps (deploy/README.md explains each one):
              sudo -u $user station gauge info --bus /dev/i2c-1
 EOF
 if [[ $started -eq 1 ]]; then
-    printf '  4. the terminal runs on tty1; logs: journalctl -u %s\n' "${UNIT%.service}"
+    printf '  4. the terminal runs on tty1; logs: sudo station logs --since today\n'
 else
-    printf '  4. start:  systemctl start %s   (logs: journalctl -u %s)\n' "${UNIT%.service}" \
+    printf '  4. start:  systemctl start %s   (logs: sudo station logs --since today)\n' \
         "${UNIT%.service}"
 fi

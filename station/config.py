@@ -31,7 +31,13 @@ ENV_OVERRIDES: dict[str, str] = {
     "STATION_LABELS": "labels_dir",
     "STATION_SUPERVISOR_BADGES": "supervisor_badges",
     "STATION_ENGINEER_BADGES": "engineer_badges",
+    "STATION_LOG_DIR": "log_dir",
+    "STATION_LOG_TO": "log_to",
+    "STATION_BUS_TRACE": "bus_trace",
 }
+
+#: Where the station's log records go: see station.logs.
+LOG_DESTINATIONS = ("auto", "journal", "file")
 
 _STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
@@ -62,6 +68,11 @@ class StationConfig:
     # Badges with more than operator rights (supervisor: rework, reprint; engineer: engineer mode).
     supervisor_badges: tuple[str, ...] = ()
     engineer_badges: tuple[str, ...] = ()
+    # Logs: the folder of the rotating log file, and whether records go to the journal (auto:
+    # when started by systemd) or the file. A bus trace file ("" for none) gets every transaction.
+    log_dir: str = "logs"
+    log_to: str = "auto"
+    bus_trace: str = ""
     #: where each value came from: "default", a file path, an environment variable, or "flag"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -147,8 +158,16 @@ def _coerce(key: str, value: Any, *, where: str) -> Any:
             f"{where}: station_id = {value!r}; allowed: 1-32 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
-    if key in {"bus", "database", "recipes", "printer", "labels_dir", "socket"} and not text:
+    if (
+        key in {"bus", "database", "recipes", "printer", "labels_dir", "socket", "log_dir"}
+        and not text
+    ):
         raise ConfigError(f"{where}: {key} must not be empty")
+    if key == "log_to" and text not in LOG_DESTINATIONS:
+        raise ConfigError(
+            f"{where}: log_to = {value!r}; allowed: auto (the journal when started by systemd, "
+            "else the log file), journal, file"
+        )
     if key == "database" and "://" not in text:
         raise ConfigError(
             f"{where}: database = {value!r} is not a database URL; e.g. "

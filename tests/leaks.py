@@ -3,6 +3,7 @@ a longer number is not a leak, and looking for substrings would find keys in tim
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -30,3 +31,25 @@ def database_text(path: Path) -> str:
             out += [str(v) for v in row if not isinstance(v, bytes)]
     con.close()
     return "\n".join(out)
+
+
+def leaked_anywhere(words: Iterable[int], text: str) -> list[str]:
+    """Every form of ``words`` a trace or log could show: :func:`leaked`'s forms, the word's
+    bytes swapped (``efbe``, as a little-endian dump shows it), two words as one 32-bit value in
+    either order (``d00dbeef`` as bqStudio shows a key pair), and the two bytes next to each other
+    in either order inside a run of byte-spaced hex (``BE EF`` / ``EF BE``)."""
+    words = list(words)
+    found = set(leaked(words, text))
+    tokens_seen = tokens(text)
+    swapped = {f"{(w & 0xFF) << 8 | w >> 8:04x}" for w in words}
+    pairs = {f"{a:04x}{b:04x}" for a in words for b in words}
+    found |= (swapped | {f"0x{s}" for s in swapped} | pairs | {f"0x{p}" for p in pairs}) & (
+        tokens_seen
+    )
+    wanted = {(w >> 8, w & 0xFF) for w in words} | {(w & 0xFF, w >> 8) for w in words}
+    for run in re.findall(r"(?:\b[0-9a-fA-F]{2}\b[ :,]?)+", text):
+        values = [int(b, 16) for b in re.findall(r"[0-9a-fA-F]{2}", run)]
+        for pair in itertools.pairwise(values):
+            if pair in wanted:
+                found.add(f"{pair[0]:02x} {pair[1]:02x}")
+    return sorted(found)

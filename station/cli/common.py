@@ -1,12 +1,14 @@
 """Options and error handling shared by every ``station`` command.
 
-Exit codes: 0 success or PASS, 1 the operation failed (FAIL, bus error), 2 usage or configuration
-error. Every error printed says what happened and what to do; no traceback reaches an operator.
+Exit codes: 0 success or PASS, 1 the operation failed (FAIL, bus error, a station fault), 2 usage
+or configuration error. Every error printed says what happened and what to do; no traceback
+reaches a screen: a station fault's traceback goes to the log.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
+from station.cli.logsetup import current, follow_config
 from station.config import ConfigError, StationConfig, load_config
 from station.keys import KeyStore, KeyStoreError
 
@@ -23,6 +26,8 @@ R = TypeVar("R")
 EXIT_OK = 0
 EXIT_FAIL = 1
 EXIT_USAGE = 2
+
+log = logging.getLogger("station.cli")
 
 
 class Failed(click.ClickException):
@@ -60,6 +65,18 @@ def bus_option(f: Callable[P, R]) -> Callable[P, R]:
     )(f)
 
 
+def bus_trace_option(f: Callable[P, R]) -> Callable[P, R]:
+    return click.option(
+        "--bus-trace",
+        "bus_trace",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        metavar="FILE",
+        help="Write every bus transaction to FILE (keys shown as <key>; bounded in size). "
+        "Default: the bus_trace setting.",
+    )(f)
+
+
 def keys_option(f: Callable[P, R]) -> Callable[P, R]:
     return click.option(
         "--keys",
@@ -72,9 +89,11 @@ def keys_option(f: Callable[P, R]) -> Callable[P, R]:
 
 
 def load_station_config(config_path: Path | None, **flags: Any) -> StationConfig:
-    """The effective configuration: file and environment, then the command's flags."""
-    config = load_config(config_path)
-    return config.with_overrides("flag", **flags)
+    """The effective configuration: file and environment, then the command's flags. Logging
+    follows it (the log folder, journal or file, the station's name on every record)."""
+    config = load_config(config_path).with_overrides("flag", **flags)
+    follow_config(config)
+    return config
 
 
 def load_key_store(config: StationConfig, keys_path: Path | None) -> KeyStore:
@@ -105,9 +124,33 @@ def handle_errors(f: Callable[P, R]) -> Callable[P, R]:
                 raise UsageProblem(f"[{exc.failure_code}] {exc}") from None
             if isinstance(exc, StoreError):
                 raise Failed(f"[{exc.failure_code}] {exc}") from None
-            raise
+            if isinstance(
+                exc, click.ClickException | click.exceptions.Abort | click.exceptions.Exit
+            ):
+                raise  # click's own: a message or an exit code already
+            raise Failed(station_fault(exc)) from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
 
     return wrapper
+
+
+def station_fault(exc: BaseException) -> str:
+    """Log a station defect with its traceback; the words for the screen instead of it."""
+    ctx = click.get_current_context(silent=True)
+    command = ctx.command_path if ctx is not None else "station"
+    log.critical("station fault in %s: %s", command, type(exc).__name__, exc_info=exc)
+    state = current()
+    where = state.where() if state is not None else "the station log"
+    return (
+        f"station fault: unexpected {type(exc).__name__}: {exc}\n"
+        "This is a fault of the station itself, not of the pack or of what you typed: call a "
+        f"technician. The details are logged in {where}."
+    )
+
+
+def fault_exit(exc: BaseException) -> int:
+    """For the entry point: say a station fault in words on stderr, and the exit code."""
+    click.echo(f"Error: {station_fault(exc)}", err=True)
+    return EXIT_FAIL

@@ -41,6 +41,7 @@ from station.gauge import (
 )
 from station.gauge import mac as macs
 from station.gauge.identity import parse_firmware_version
+from station.gauge.security import KEY_MACS, keyless_bus_trace
 from station.gauge.status import decode_status
 from station.keys import TI_DEFAULT_ID, KeySet
 
@@ -50,7 +51,7 @@ R = TypeVar("R")
 #: Status words shown by ``info``, read through MAC so they work SEALED.
 INFO_STATUS = ("OperationStatus", "SafetyStatus", "PFStatus", "ManufacturingStatus")
 #: MAC commands the engineer CLI will not send: they would put keys on the screen.
-NOT_FROM_CLI = frozenset({macs.SECURITY_KEYS})
+NOT_FROM_CLI = KEY_MACS
 
 
 class HexInt(click.ParamType[int, Any]):
@@ -102,11 +103,25 @@ def connect(
         opened = open_bus(config.bus, speed_hz=config.bus_speed_hz)
     except ImportError as exc:
         raise UsageProblem(f"bus {config.bus!r} cannot be opened: {exc}") from None
+    trace = keyless_bus_trace(Path(config.bus_trace)) if config.bus_trace else None
     try:
-        transport = SMBusTransport(opened.bus, opened.clock, pec=config.pec)
+        transport = SMBusTransport(
+            opened.bus,
+            opened.clock,
+            pec=config.pec,
+            trace=trace.session(_trace_header(config, opened.description)) if trace else None,
+        )
         yield Session(config, Gauge(transport, clock=opened.clock), keys)
     finally:
         opened.close()
+        if trace is not None:
+            trace.close()
+
+
+def _trace_header(config: StationConfig, bus: str) -> str:
+    command = click.get_current_context(silent=True)
+    name = command.command_path if command is not None else "station gauge"
+    return f"{name} at station {config.station_id}, bus {bus}, PEC {'on' if config.pec else 'off'}"
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from station.cli.common import (
     Failed,
     UsageProblem,
     bus_option,
+    bus_trace_option,
     config_option,
     handle_errors,
     keys_option,
@@ -111,6 +112,7 @@ def _open(config_path: Path | None, keys_path: Path | None, **flags: object):  #
     help="Supervisor badge authorising a rework of a pack that already passed.",
 )
 @click.option("--reason", default="", help="Why the rework is needed (with --rework-by).")
+@bus_trace_option
 @handle_errors
 def program_cmd(
     bus: str | None,
@@ -125,6 +127,7 @@ def program_cmd(
     printer: str | None,
     rework_by: str | None,
     reason: str,
+    bus_trace: Path | None,
 ) -> None:
     """Program one pack headless: the same engine as the operator terminal, events as lines.
 
@@ -133,7 +136,14 @@ def program_cmd(
     from station.sequence import ShiftRefused
     from station.sequence.service import RunRequest
 
-    config = load_station_config(config_path, bus=bus, pec=pec, database=database, printer=printer)
+    config = load_station_config(
+        config_path,
+        bus=bus,
+        pec=pec,
+        database=database,
+        printer=printer,
+        bus_trace=str(bus_trace) if bus_trace else None,
+    )
     _check_specs(config.bus, config.printer)
     from station.sequence import open_service
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from station.bus.spec import OpenedBus, parse_bus_spec
 from station.config import ConfigError, StationConfig
+from station.gauge.security import keyless_bus_trace
 from station.keys import KeyStore
 from station.recipe.profile_file import ProfileLibrary
 from station.sequence.context import SocketContext
@@ -37,7 +38,8 @@ def open_service(
     key_file = keys_path or (Path(config.keys) if config.keys else None)
     keys = KeyStore.load(key_file) if key_file is not None else KeyStore.builtin()
     store = Store.open(config.database)
-    socket = SocketContext(config, store, keys, bus_factory=bus_factory)
+    trace = keyless_bus_trace(Path(config.bus_trace)) if config.bus_trace else None
+    socket = SocketContext(config, store, keys, bus_factory=bus_factory, bus_trace=trace)
     store.mark_interrupted_stale(socket.host, station=config.station_id)
     folder = Path(config.recipes)
     if demo and not folder.is_dir():

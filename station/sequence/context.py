@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from station.bus.spec import OpenedBus, open_bus
+from station.bus.trace import BusTrace
 from station.bus.transport import SMBusTransport
 from station.clock import Clock, VirtualClock
 from station.config import StationConfig
 from station.gauge import Gauge, GaugeTimings
 from station.keys import KeyStore
+from station.logs import bound
 from station.recipe.recipe import Recipe
 from station.store import Store
 
@@ -72,6 +74,8 @@ class SocketContext:
     now: Callable[[], datetime] = utc_now
     host: str = field(default_factory=_socket.gethostname)
     pid: int = field(default_factory=os.getpid)
+    #: Every bus transaction is written here when set (``--bus-trace`` / ``bus_trace =``).
+    bus_trace: BusTrace | None = None
 
     @property
     def station_id(self) -> str:
@@ -94,9 +98,26 @@ class SocketContext:
         """Open the bus to the pack in the socket (a fresh connection per pack)."""
         bus = self.open_bus()
         try:
-            transport = SMBusTransport(bus.bus, bus.clock, pec=self.config.pec)
+            transport = self.transport_for(bus)
             gauge = Gauge(transport, clock=bus.clock, timings=gauge_timings(recipe))
         except Exception:
             bus.close()
             raise
         return PackConnection(bus, transport, gauge)
+
+    def transport_for(self, bus: OpenedBus) -> SMBusTransport:
+        """The SMBus transport on ``bus``; traced when the station keeps a bus trace, in a
+        session headed with the run it belongs to."""
+        trace = None
+        if self.bus_trace is not None:
+            header = (
+                f"station {self.station_id} socket {self.socket}, bus {bus.description}, "
+                f"PEC {'on' if self.config.pec else 'off'}"
+            )
+            run = bound()
+            if "attempt" in run:
+                header += f", attempt {run['attempt']}"
+            if "serial" in run:
+                header += f", pack {run['serial']}"
+            trace = self.bus_trace.session(header)
+        return SMBusTransport(bus.bus, bus.clock, pec=self.config.pec, trace=trace)

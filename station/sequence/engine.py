@@ -29,6 +29,7 @@ from station.recipe.recipe import Recipe
 from station.sequence.context import PackConnection, SocketContext
 from station.sequence.events import (
     STEP_TITLES,
+    AttemptOpened,
     CancelToken,
     Event,
     Failure,
@@ -240,6 +241,7 @@ class PackRun:
             self._results.append(result)
             self.on_event(StepFinished(result))
             return failure
+        self.on_event(AttemptOpened(self._attempt_id, self.serial))
         self.on_event(Notice(StepId.SERIAL, f"attempt {self._attempt_id} opened for {self.serial}"))
         self._measure(Measurement("serial", None, text=self.serial, outcome=Outcome.PASS))
         if unit.sbs_serial is not None:

@@ -6,6 +6,8 @@ whether it is the pack's fault (FAIL) or the station's (ERROR), and what the ope
 
 from __future__ import annotations
 
+import logging
+
 from station.bus.errors import BusError, BusGoneError, BusOpenError, PecError
 from station.gauge.errors import (
     FlashWriteTimeoutError,
@@ -19,6 +21,8 @@ from station.gauge.errors import (
 from station.recipe.errors import FirmwareMismatch, RecipeError, UnverifiedWriteRefused
 from station.sequence.events import Failure, Outcome, StepId
 from station.store.errors import StoreError, StoreUnavailableError
+
+log = logging.getLogger("station.sequence")
 
 
 class StepFailed(Exception):
@@ -65,6 +69,8 @@ ACTIONS: dict[str, str] = {
     "Do not program packs until it is back.",
     "PRINTER": "Fix the printer, then reprint the label from the result screen.",
     "ABORTED": "Nothing else to do; scan the pack again to run it.",
+    "STATION_FAULT": "Put the pack aside and call a technician: the station itself has a fault "
+    "(its details are in the station log).",
 }
 
 BUS_ACTION = (
@@ -127,11 +133,13 @@ def failure_from(step: StepId, exc: BaseException) -> Failure:
     if isinstance(exc, StoreError):
         code = getattr(exc, "failure_code", "DB_ERROR")
         return Failure(step, code, str(exc), action_for("DB_UNAVAILABLE"), Outcome.ERROR)
-    # Anything else is a station defect: say so plainly rather than hide it.
+    # Anything else is a station defect: its traceback goes to the log (with the run's attempt
+    # id, bound by the run), and the operator is told plainly, never shown the traceback.
+    log.error("station fault during %s: %s", step.value, type(exc).__name__, exc_info=exc)
     return Failure(
         step,
         "STATION_FAULT",
-        f"unexpected {type(exc).__name__}: {exc}",
-        "Put the pack aside and report the failure code and time to engineering.",
+        f"station fault (unexpected {type(exc).__name__}: {exc})",
+        action_for("STATION_FAULT"),
         Outcome.ERROR,
     )

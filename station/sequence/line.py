@@ -16,7 +16,6 @@ from pathlib import Path
 
 from station import __version__
 from station.bus.spec import parse_bus_spec
-from station.bus.transport import SMBusTransport
 from station.config import StationConfig, mask_url_password
 from station.gauge import Gauge, SecurityMode
 from station.recipe.errors import RecipeError, SerialRejected
@@ -37,6 +36,7 @@ from station.sequence.events import (
 from station.sequence.failures import failure_from
 from station.sequence.labelling import print_pass_label
 from station.sequence.recipes import RecipeLibrary, RecipeNotAvailable
+from station.sequence.runlog import RunLog
 from station.sequence.service import (
     ActiveRecipe,
     Badge,
@@ -263,6 +263,19 @@ class LineStation:
         on_event: Callable[[Event], None],
         cancel: CancelToken,
     ) -> RunResult:
+        story = RunLog(
+            self.config.station_id, self.config.socket, shift.operator.code, shift.lot, on_event
+        )
+        with story.scope(request.serial.strip()):
+            return self._run(shift, request, story, cancel)
+
+    def _run(
+        self,
+        shift: Shift,
+        request: RunRequest,
+        on_event: Callable[[Event], None],
+        cancel: CancelToken,
+    ) -> RunResult:
         try:
             rework = None
             if request.rework is not None:
@@ -279,8 +292,8 @@ class LineStation:
             ).execute()
         except Exception as exc:
             # The engine turns every pack and station problem into a result; reaching this is a
-            # station defect, and the screen must still say something true.
-            log.exception("run of %s failed outside the engine", request.serial)
+            # station defect, and the screen must still say something true (a defect's traceback
+            # is logged by failure_from; the run log records the result).
             failure = failure_from(StepId.SERIAL, exc)
             result = RunResult(
                 attempt_id=None,
@@ -349,7 +362,7 @@ class LineStation:
 
     def _connect_gauge(self, recipe: Recipe | None) -> tuple[Gauge, Callable[[], None]]:
         bus = self.socket.open_bus()
-        transport = SMBusTransport(bus.bus, bus.clock, pec=self.config.pec)
+        transport = self.socket.transport_for(bus)
         timings = gauge_timings(recipe) if recipe is not None else None
         return Gauge(transport, clock=bus.clock, timings=timings), bus.close
 

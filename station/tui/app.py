@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -15,6 +17,15 @@ from station.sequence.service import StationService
 from station.tui.context import LineContext, LineOptions
 from station.tui.screens import LineScreen, ShiftStartScreen
 from station.tui.theme import STATION_THEME
+
+log = logging.getLogger("station.tui")
+
+#: What the screen says when a station defect stops the terminal (instead of a traceback).
+STOPPED_ON_A_FAULT = (
+    "Station fault: the operator terminal stopped on an unexpected {error}.\n"
+    "Put the pack in the socket aside and call a technician; the details are in the station log "
+    "(station logs). The terminal starts again by itself."
+)
 
 
 class StationApp(App[None]):
@@ -32,6 +43,17 @@ class StationApp(App[None]):
         self.ctx = ctx
         self.register_theme(STATION_THEME)
         self.theme = STATION_THEME.name
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual would leave a traceback, with local variables, on the screen it exits to: the
+        # operator's tty1. The traceback goes to the log; the screen gets words instead.
+        log.critical("the operator terminal stopped on a station fault", exc_info=error)
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error  # run_test() raises it again, for the tests
+            self._exception_event.set()
+        self.bell()
+        self.panic(Text(STOPPED_ON_A_FAULT.format(error=type(error).__name__)))
 
     def get_default_screen(self) -> Screen[None]:
         return ShiftStartScreen(self.ctx)

@@ -13,7 +13,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from tests.bench import bus_time, overhead, store_bench
+from tests.bench import bus_time, log_cost, overhead, store_bench
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +44,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{cpu['bytes_per_pack'] / 4096:.2f} of budget",
         )
     )
+    logs = log_cost.cpu_per_pack()
+    bare = logs["none"]
+    for kind in log_cost.KINDS[1:]:
+        rows.append(
+            (
+                f"  CPU per pack with the {kind}",
+                f"+{logs[kind] - bare:.1f} ms",
+                f"over {bare:.1f} ms without",
+                f"{logs[kind] / bare:.2f} x",
+            )
+        )
     start = overhead.startup_s()
     rows.append(
         (

@@ -57,7 +57,7 @@ def test_shift_locks_live_in_a_shift_table() -> None:
 def test_terminal_paths_are_absolute() -> None:
     config = load_config(EXAMPLE, environ={})
     assert config.database == "sqlite:////var/lib/station/station.sqlite3"
-    for value in (config.keys, config.recipes, config.labels_dir):
+    for value in (config.keys, config.recipes, config.labels_dir, config.log_dir):
         assert value.startswith("/"), value
     assert config.printer.startswith("file:/")
 
@@ -98,6 +98,9 @@ def test_environment_still_overrides_the_example(variable: str) -> None:
         "STATION_LABELS": "/tmp/labels",
         "STATION_SUPERVISOR_BADGES": "SUP-1,SUP-2",
         "STATION_ENGINEER_BADGES": "ENG-1",
+        "STATION_LOG_DIR": "/tmp/station-logs",
+        "STATION_LOG_TO": "file",
+        "STATION_BUS_TRACE": "/tmp/bus-trace.txt",
     }
     if variable not in values:
         pytest.fail(f"{variable} is new: give it a test value here and document it in the example")

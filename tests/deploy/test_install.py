@@ -149,6 +149,7 @@ def test_folders_and_modes(installed: Installed) -> None:
     assert mode_of(root / "etc/station/station.env") == 0o600
     assert mode_of(root / "var/lib/station") == 0o750
     assert mode_of(root / "var/lib/station/labels") == 0o750
+    assert mode_of(root / "var/lib/station/logs") == 0o750
     assert (root / "etc/station/recipes").is_dir()
     assert mode_of(root / "usr/local/bin/station") == 0o755
 
@@ -241,6 +242,21 @@ def test_udev_rule_and_module(installed: Installed) -> None:
     assert [m for m in modules.splitlines() if m and not m.startswith("#")] == ["i2c-dev"]
 
 
+def test_journal_keeps_the_runs_across_reboots_within_bounds(installed: Installed) -> None:
+    conf = installed.prefix / "etc/systemd/journald.conf.d/60-station.conf"
+    assert mode_of(conf) == 0o644
+    sections = unit_entries(conf)
+    assert unit_value(sections, "Journal", "Storage") == "persistent"
+    assert unit_value(sections, "Journal", "SystemMaxUse") == "512M"
+    assert unit_value(sections, "Journal", "SystemKeepFree") == "1G"
+    assert unit_value(sections, "Journal", "MaxRetentionSec") == "3month"
+    # the service's log folder (commands run as the station user log there) is the example's
+    config = load_config(installed.prefix / "etc/station/station.toml", environ={})
+    assert config.log_dir == "/var/lib/station/logs"
+    log = (installed.prefix / "var/lib/station/install.log").read_text(encoding="utf-8")
+    assert "systemctl restart systemd-journald.service" in log.splitlines()
+
+
 def test_system_changes_are_recorded_not_run(installed: Installed) -> None:
     log = (installed.prefix / "var/lib/station/install.log").read_text(encoding="utf-8")
     commands = [line for line in log.splitlines() if not line.startswith("#")]
@@ -251,13 +267,14 @@ def test_system_changes_are_recorded_not_run(installed: Installed) -> None:
     assert groups is not None
     assert {"i2c", "dialout"} <= set(groups.group(1).split(","))
     assert "groupadd --system i2c" in commands
-    assert "chown station: /var/lib/station /var/lib/station/labels /etc/station/keys.toml" in (
-        commands
-    )
+    assert (
+        "chown station: /var/lib/station /var/lib/station/labels /var/lib/station/logs "
+        "/etc/station/keys.toml"
+    ) in commands
     assert "systemctl daemon-reload" in commands
     assert "systemctl enable station-terminal.service" in commands
     assert "udevadm control --reload" in commands
-    assert not any("restart" in c for c in commands)  # --no-start
+    assert not any("restart station-terminal" in c for c in commands)  # --no-start
     assert len(commands) == len(set(commands))
 
 

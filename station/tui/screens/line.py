@@ -8,6 +8,7 @@ handlers below, so the screen never waits on the bus.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
@@ -66,6 +67,8 @@ from station.tui.widgets import (
 )
 from station.tui.widgets.history import HistoryTable
 from station.tui.widgets.result_details import label_line
+
+log = logging.getLogger("station.tui")
 
 
 class Phase(StrEnum):
@@ -309,6 +312,7 @@ class LineScreen(Screen[None]):
         try:
             result = self.ctx.service.run(self.shift, request, self._forward, cancel)
         except Exception as exc:  # shown as an ERROR verdict: a crash must never look like PASS
+            log.exception("run of %s stopped on a station fault", request.serial)
             self.post_message(RunEnded(None, f"{type(exc).__name__}: {exc}"))
             return
         self.post_message(RunEnded(result))
@@ -357,7 +361,8 @@ class LineScreen(Screen[None]):
                     step=step,
                     code="STATION_FAULT",
                     reason=f"The station stopped the run on a fault: {message.error}",
-                    action="Set the pack aside and call the line engineer.",
+                    action="Set the pack aside and call a technician: the station itself has "
+                    "a fault (its details are in the station log).",
                     outcome=Outcome.ERROR,
                     pack_state="unknown: check it before any further use",
                 ),
