@@ -22,6 +22,7 @@ from datetime import datetime
 from station import __version__
 from station.gauge import Gauge, SecurityMode, UnsealRefusedError
 from station.gauge.identity import GaugeIdentity
+from station.gauge.security import key_problems
 from station.recipe.errors import SerialRejected
 from station.recipe.image import BLOCK_SIZE, DataFlashImage
 from station.recipe.plan import Target, WritePlan
@@ -356,6 +357,7 @@ class PackRun:
     # == steps ==================================================================================
 
     def _identify(self) -> str:
+        self._check_production_keys()
         self._conn = self.socket.connect(self.recipe)
         if self._conn.virtual_clock is not None:
             self._bus_started = self._conn.virtual_clock()
@@ -374,6 +376,25 @@ class PackRun:
         self._state.arrived_mode = mode
         self._measure(Measurement("security mode on arrival", None, text=mode.name))
         return f"{identity.part} firmware {identity.firmware_version}, {mode.name.lower()}"
+
+    def _check_production_keys(self) -> None:
+        """Keys the gauge would misread are refused before the pack is touched, not after it
+        was programmed and verified."""
+        new_id = self.recipe.security.production_key_set
+        if new_id is None:
+            return
+        problems = key_problems(self.socket.keys.get(new_id))
+        if problems:
+            raise StepFailed(
+                Failure(
+                    StepId.IDENTIFY,
+                    "KEYS_UNUSABLE",
+                    f"production key set {new_id} cannot be installed: {'; '.join(problems)}",
+                    action_for("KEYS_UNUSABLE"),
+                    Outcome.ERROR,
+                    "untouched by this run",
+                )
+            )
 
     def _unseal(self) -> str:
         # Before the keys are sent: the pack may open even if its answer is lost, and a pack

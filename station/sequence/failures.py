@@ -57,6 +57,8 @@ ACTIONS: dict[str, str] = {
     "SAFETY_STATUS": "Put the pack aside for engineering: a protection is active.",
     "PF_STATUS": "Put the pack aside for failure analysis: the gauge reports a permanent failure.",
     "MANUFACTURING_STATUS": "Put the pack aside for engineering; it was not sealed.",
+    "KEYS_UNUSABLE": "Call engineering: the production key set must be changed in the key store "
+    "before packs can be programmed with this recipe.",
     "KEYS_NOT_PROVEN": "Put the pack aside for a supervisor: the production keys could not be "
     "proven.",
     "SEAL_FAILED": "Run the pack again; if it repeats, put it aside for engineering.",

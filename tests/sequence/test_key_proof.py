@@ -39,3 +39,23 @@ def test_a_garbled_key_write_is_not_proven(tmp_path: Path) -> None:
     assert bench.device.security_mode == "UNSEALED"  # the unseal half took; full access did not
     (attempt,) = bench.store.pack_history("PK4S-000123")
     assert attempt.outcome is AttemptOutcome.FAIL
+
+
+def test_unusable_production_keys_are_refused_before_the_pack_is_touched(tmp_path: Path) -> None:
+    from station.keys import KeyPair, KeySet
+
+    # 0xF081 is a calibration MAC code the driver does not implement: the gauge would act on it.
+    bad = KeySet("acme-prod", KeyPair.of(0xF081, 0x5A3C), KeyPair.of(0xC3A5, 0x3C5A))
+    bench = make_bench(tmp_path, keys=KeyStore({"acme-prod": bad, "ti-default": ti_default_keys()}))
+    recipe = recipe_variant(tmp_path, production_key_set="acme-prod", full_access=True)
+    before = bench.device.df_peek(0x4000, 0x2000)
+
+    result = bench.run(recipe=recipe)
+
+    assert result.outcome is Outcome.ERROR
+    assert result.failure is not None
+    assert (result.failure.code, result.failure.step) == ("KEYS_UNUSABLE", StepId.IDENTIFY)
+    assert "MAC command code" in result.failure.reason
+    assert bench.device.df_peek(0x4000, 0x2000) == before
+    assert bench.device.stats.df_writes == 0
+    assert bench.device.security_mode == "SEALED"
