@@ -152,12 +152,15 @@ def validate_cmd(
             for problem in exc.problems:
                 click.echo(f"  {problem}")
             continue
+        written = recipe.written_parameters()
+        unconfirmed = recipe.profile.unverified(written)
         signed = (
             ""
-            if recipe.profile.signed_off
+            if not unconfirmed
             else (
-                f"; note: profile {recipe.profile.id} is not signed off, so real packs are refused "
-                "(the emulator accepts it)"
+                f"; note: {len(unconfirmed)} of the {len(written)} parameters it writes are not "
+                f"signed off in profile {recipe.profile.id}, so real packs are refused (the "
+                "emulator accepts it)"
             )
         )
         click.echo(
@@ -216,15 +219,11 @@ def show_cmd(
     echo(f"hash       sha256:{recipe.content_hash}")
     for ref in recipe.references:
         echo(f"  {ref.role:<10} {ref.relative} ({ref.size} bytes, sha256:{ref.sha256[:16]}...)")
-    signed = (
-        f"signed off by {profile.verified_by} {profile.verified_on}".strip()
-        if profile.signed_off
-        else "NOT signed off: real packs are refused until an "
-        "engineer confirms the addresses (the emulator accepts it)"
-    )
+    confirmed = sum(1 for p in profile.parameters if p.verified)
     echo(
         f"profile    {profile.id} (device 0x{profile.device_type:04X}, firmware "
-        f"{', '.join(profile.firmware)}): {signed}"
+        f"{', '.join(profile.firmware)}): {confirmed} of {len(profile.parameters)} parameters "
+        "confirmed by an engineer's sign-off"
     )
     echo(
         f"firmware   {', '.join(recipe.firmware)}   cells {recipe.cells}   chemistry "
@@ -318,6 +317,7 @@ def show_cmd(
     )
     if recipe.mode == "image":
         echo(f"  (and {len(target.parameters) - len(per_unit)} parameters from the image)")
+    echo(_signoff_line(profile, [p for p, _ in target.parameters]))
     echo("")
     defaults = recipe.plan(target, profile.default_image(), speed_hz=speed_hz)
     echo(f"plan vs profile defaults: {_plan_line(defaults)}")
@@ -530,6 +530,24 @@ def profile_show_cmd(profile: str, pattern: str | None, profile_dirs: tuple[Path
     _show_profile(prof, pattern)
 
 
+def _signoff_line(profile: Profile, written: list[Parameter]) -> str:
+    """Whether real packs accept what the recipe writes: every parameter needs a sign-off."""
+    unconfirmed = profile.unverified(written)
+    if not unconfirmed:
+        return f"sign-off   all {len(written)} parameters it writes are confirmed"
+    names = ", ".join(profile.short_name(p) for p in unconfirmed[:5])
+    more = f" and {len(unconfirmed) - 5} more" if len(unconfirmed) > 5 else ""
+    disputed = [
+        f"{profile.short_name(p)}: {d.text()}" for p in unconfirmed for d in profile.disputes_of(p)
+    ]
+    return (
+        f"sign-off   NOT signed off: {len(unconfirmed)} of {len(written)} parameters it writes "
+        f"are unconfirmed ({names}{more}); real packs are refused until an engineer confirms "
+        "each of them (the emulator accepts it)"
+        + (f"\n           disputed addresses: {'; '.join(disputed)}" if disputed else "")
+    )
+
+
 def _show_profile(prof: Profile, pattern: str | None) -> None:
     echo = click.echo
     echo(f"profile      {prof.id}: {prof.description}")
@@ -538,14 +556,15 @@ def _show_profile(prof: Profile, pattern: str | None) -> None:
         f"device type  0x{prof.device_type:04X}   firmware {', '.join(prof.firmware)}"
         + (f"   builds {', '.join(map(str, prof.builds))}" if prof.builds else "")
     )
-    echo(
-        "sign-off     "
-        + (
-            f"{prof.verified_by} {prof.verified_on}"
-            if prof.signed_off
-            else "none: writes to real packs are refused for unverified parameters"
+    if not prof.signoffs:
+        echo("sign-off     none: writes to real packs are refused for every parameter")
+    for so in prof.signoffs:
+        echo(
+            f"sign-off     {so.by} {so.on} ({so.method}, {so.evidence}): "
+            f"{len(so.parameters)} parameters"
         )
-    )
+    for d in prof.disputes:
+        echo(f"disputed     {d.parameter}: {d.text()}{' — ' + d.why if d.why else ''}")
     t = prof.timing
     echo(
         f"timing       DF write {t.df_write_busy_ms} ms + {t.df_write_per_byte_ms} ms/byte, reset "

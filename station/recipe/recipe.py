@@ -352,6 +352,12 @@ class Recipe:
             manufacturer_info_a=unit.manufacturer_info_a,
         )
 
+    def written_parameters(self) -> list[Parameter]:
+        """Every parameter this recipe may write into a pack (per-unit fields included): what
+        must be signed off before it programs real packs."""
+        target = self.target(self.serial.example, dt.date(2000, 1, 1))
+        return [p for p, _ in target.parameters]
+
     def _per_unit(self, unit: UnitIdentity, day: dt.date) -> list[tuple[Parameter, RawValue]]:
         out: list[tuple[Parameter, RawValue]] = []
         roles = self.profile.roles
