@@ -571,6 +571,14 @@ def _show_profile(prof: Profile, pattern: str | None) -> None:
         f"{t.reset_wait_ms} ms, signature {t.signature_wait_ms} ms, seal {t.seal_busy_ms} ms"
         f" ({'verified' if t.verified else 'UNCONFIRMED'}{': ' + t.source if t.source else ''})"
     )
+    echo(
+        f"pacing       nothing follows a write that drew no NACK for {t.df_write_min_ms} ms "
+        f"({t.source_of('df_write_min_ms')})"
+    )
+    echo(
+        f"retries      a NACKed write is sent again after {t.df_write_backoff_ms} ms, doubled, "
+        f"{t.df_write_attempts} attempts in all ({t.source_of('df_write_attempts')})"
+    )
     for change in prof.changes:
         echo(
             f"change       {change.action} {change.parameter}"

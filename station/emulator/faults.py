@@ -25,6 +25,8 @@ class FaultPlan:
     gone_from: int | None = None
     #: Data-flash writes NACK from the k-th one on.
     df_write_nack_from: int | None = None
+    #: These data-flash write attempts NACK (a gauge busy or refusing for a moment).
+    df_write_nack_at: set[int] = field(default_factory=set)
     #: The pack vanishes at the k-th data-flash write (that write and everything after NACK).
     df_write_gone_at: int | None = None
     #: These data-flash writes are acknowledged but do not take.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -40,6 +40,8 @@ class Scenario:
     pf: tuple[str, ...] = ()
     #: FaultPlan fields.
     faults: Mapping[str, Any] = field(default_factory=dict)
+    #: TimingModel fields (how the gauge behaves in time).
+    timing: Mapping[str, Any] = field(default_factory=dict)
     seed: int = 0
 
 
@@ -78,6 +80,11 @@ _TABLE: Mapping[str, Scenario] = MappingProxyType(
         "gone-mid-write": Scenario(
             "the pack vanishes at the 3rd data-flash write (everything NACKs after)",
             faults={"df_write_gone_at": 3},
+        ),
+        "busy-acks": Scenario(
+            "a gauge that neither NACKs nor clock-stretches while it programs data flash: a "
+            "write sent before the previous one finished lands misaligned",
+            timing={"flash_busy_nacks": False},
         ),
         "stuck-flash": Scenario(
             "the 2nd data-flash write is acknowledged but does not take",
@@ -149,7 +156,7 @@ def open_emulator(
         df,
         PackModel(**pack_fields),
         Security(spec.security, keys),
-        timing=timing or TimingModel(speed_hz=speed_hz),
+        timing=replace(timing or TimingModel(speed_hz=speed_hz), **spec.timing),
         identity=fw.identity.as_device_type(spec.device_type) if spec.device_type else None,
         reset_reseals=reset_reseals,
     )

@@ -501,10 +501,12 @@ class Gauge:
         if self.write_guard is not None:
             self.write_guard(address, len(data))
         label = f"data-flash write 0x{address:04X}"
+        t = self.timings
         with self._lock:
             self._require_mode(label, DF_MODES)
             payload = df_address_bytes(address) + bytes(data)
             attempt = 0
+            backoff = t.df_write_backoff_s
             while True:
                 attempt += 1
                 try:
@@ -513,26 +515,45 @@ class Gauge:
                 except _SILENT as exc:
                     # Sealed behind our back? Then say so rather than retry.
                     self._explain_refusal(label, DF_MODES, exc)
-                    if attempt >= self.timings.df_write_attempts:
+                    if attempt >= t.df_write_attempts:
                         raise
-                    log.info("%s not acknowledged (%s); sending it again", label, exc)
-                    t = self.timings
+                    log.info(
+                        "%s not acknowledged (%s); sending it again in %.0f ms",
+                        label,
+                        exc,
+                        backoff * 1000,
+                    )
+                    self.clock.sleep(backoff)
+                    backoff = min(backoff * 2, t.df_write_max_backoff_s)
+                    # A gauge that stays silent ends here (GaugeNotRespondingError), not in
+                    # another resend.
                     self._wait_answering(label, t.flash_write_timeout_s, t.flash_poll_s, 0.0)
             self._wait_flash(label, address, len(data))
 
     def _wait_flash(self, label: str, address: int, length: int) -> None:
-        """Poll with a cheap read until the gauge answers again after a flash write."""
+        """Return once the gauge has shown it finished the flash write just sent: a NACK on the
+        poll, then an answer. A poll answered without any NACK first proves nothing (the gauge
+        may clock-stretch, or answer while it programs): then nothing follows the write before
+        the minimum flash-write time has passed (reference §7.1: writing too fast misaligns
+        data flash)."""
         t = self.timings
         started = self.clock.monotonic()
+        nacked = False
         while True:
             self.clock.sleep(t.flash_poll_s)
             try:
                 self.transport.read_word(PROBE, label=f"{label} busy check", retries=0)
-                return
+                answered = True
             except _SILENT:
-                pass
+                nacked, answered = True, False
             except (PecError, BadResponseError):
-                return  # it answered; the next transaction will show whether it is sound
+                answered = True  # it answered; the next transaction shows whether it is sound
+            if answered:
+                if not nacked:
+                    left = t.df_write_min_s - (self.clock.monotonic() - started)
+                    if left > 0:
+                        self.clock.sleep(left)
+                return
             waited = self.clock.monotonic() - started
             if waited >= t.flash_write_timeout_s:
                 raise FlashWriteTimeoutError(address=address, length=length, waited_s=waited)

@@ -49,8 +49,18 @@ class GaugeTimings:
     flash_write_timeout_s: float = 1.0
     #: Attempts per 32-byte data-flash read block (a failed block is re-addressed and read again).
     df_read_attempts: int = 3
-    #: Attempts per data-flash write when the write itself is not acknowledged.
-    df_write_attempts: int = 2
+    #: Attempts per data-flash write when the write itself is not acknowledged (reference §7.1:
+    #: [S6] retries a NACKed write with back-off; the bound is the station's).
+    df_write_attempts: int = 5
+    #: First back-off before resending a NACKed data-flash write, doubled each time up to the
+    #: maximum (reference §7.1: [S6] backs off 10 ms).
+    df_write_backoff_s: float = 0.010
+    df_write_max_backoff_s: float = 0.080
+    #: When a write drew no NACK at all (a gauge that clock-stretches, or answers while it
+    #: programs), nothing follows it before this long: the poll proved nothing (reference §7.1:
+    #: [S4] paces restore writes 100 ms apart, Linux bq27xxx allows 100 ms; TI's figure is
+    #: UNCONFIRMED). A profile sets it from its timing table.
+    df_write_min_s: float = 0.100
     #: Back-off before re-addressing a failed data-flash block.
     df_retry_backoff_s: float = 0.005
 

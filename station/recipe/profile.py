@@ -194,15 +194,26 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Timing:
-    """Gauge timing the station plans with. Figures are UNCONFIRMED unless ``verified``."""
+    """Gauge timing the station plans and paces with. Figures are UNCONFIRMED unless
+    ``verified``; ``sources`` names the source of an entry that has its own."""
 
     df_write_busy_ms: float = 8.0
     df_write_per_byte_ms: float = 0.2
     reset_wait_ms: float = 300.0
     signature_wait_ms: float = 250.0
     seal_busy_ms: float = 20.0
+    #: Nothing follows a data-flash write that drew no NACK before this long.
+    df_write_min_ms: float = 100.0
+    #: First back-off before a NACKed data-flash write is sent again (doubled each time).
+    df_write_backoff_ms: float = 10.0
+    #: Attempts per data-flash write the gauge NACKs.
+    df_write_attempts: int = 5
     verified: bool = False
     source: str = ""
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def source_of(self, entry: str) -> str:
+        return self.sources.get(entry, self.source)
 
     def df_write_ms(self, n_bytes: int) -> float:
         return self.df_write_busy_ms + self.df_write_per_byte_ms * n_bytes

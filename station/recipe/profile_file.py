@@ -254,6 +254,18 @@ def _int(
     return number
 
 
+_TIMING_MS = (
+    "df_write_busy_ms",
+    "df_write_per_byte_ms",
+    "reset_wait_ms",
+    "signature_wait_ms",
+    "seal_busy_ms",
+    "df_write_min_ms",
+    "df_write_backoff_ms",
+)
+_TIMING_COUNTS = ("df_write_attempts",)
+
+
 def _timing(
     raw: object,
     problems: _Collector,
@@ -261,46 +273,49 @@ def _timing(
     lines: Mapping[tuple[str, ...], int],
     sources: Mapping[str, str],
 ) -> Timing:
+    """``[timing]``: each entry a number, or ``{ value = 100.0, source = "key" }`` when the figure
+    has a source of its own (the table's ``source`` covers the rest)."""
     if not isinstance(raw, dict):
         problems.add(where, tomltext.line_of(lines, "timing"), "[timing] must be a table")
         return Timing()
     values: dict[str, Any] = {}
-    for name in (
-        "df_write_busy_ms",
-        "df_write_per_byte_ms",
-        "reset_wait_ms",
-        "signature_wait_ms",
-        "seal_busy_ms",
-    ):
-        if name in raw:
-            v = raw[name]
-            if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+    own: dict[str, str] = {}
+    for name in (*_TIMING_MS, *_TIMING_COUNTS):
+        if name not in raw:
+            continue
+        line = tomltext.line_of(lines, "timing", name)
+        v = raw[name]
+        if isinstance(v, dict):
+            src = str(v.get("source", ""))
+            if src not in sources:
                 problems.add(
-                    where,
-                    tomltext.line_of(lines, "timing", name),
-                    f"{name} is a number of milliseconds ≥ 0",
-                    value=repr(v),
+                    where, line, f"{name}: source names a key of [sources]", value=repr(src)
                 )
             else:
-                values[name] = float(v)
-    unknown = (
-        set(raw)
-        - set(values)
-        - {
-            "verified",
-            "source",
-            "df_write_busy_ms",
-            "df_write_per_byte_ms",
-            "reset_wait_ms",
-            "signature_wait_ms",
-            "seal_busy_ms",
-        }
-    )
-    for name in sorted(unknown):
+                own[name] = sources[src]
+            v = v.get("value")
+        counts = name in _TIMING_COUNTS
+        if counts:
+            ok = isinstance(v, int) and not isinstance(v, bool) and v >= 1
+        else:
+            ok = not isinstance(v, bool) and isinstance(v, int | float) and v >= 0
+        if not ok:
+            problems.add(
+                where,
+                line,
+                f"{name} is a whole number ≥ 1" if counts else f"{name} is a number of ms ≥ 0",
+                value=repr(v),
+            )
+        else:
+            values[name] = int(v) if counts else float(v)
+    for name in sorted(set(raw) - {*_TIMING_MS, *_TIMING_COUNTS, "verified", "source"}):
         problems.add(where, tomltext.line_of(lines, "timing", name), f"unknown timing entry {name}")
     source = str(raw.get("source", ""))
     return Timing(
-        **values, verified=raw.get("verified") is True, source=sources.get(source, source)
+        **values,
+        verified=raw.get("verified") is True,
+        source=sources.get(source, source),
+        sources=own,
     )
 
 

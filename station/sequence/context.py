@@ -58,6 +58,9 @@ def gauge_timings(recipe: Recipe) -> GaugeTimings:
     return GaugeTimings().with_overrides(
         reset_min_wait_s=t.reset_wait_ms / 1000,
         signature_min_wait_s=t.signature_wait_ms / 1000,
+        df_write_min_s=t.df_write_min_ms / 1000,
+        df_write_backoff_s=t.df_write_backoff_ms / 1000,
+        df_write_attempts=t.df_write_attempts,
     )
 
 
