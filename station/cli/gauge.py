@@ -68,7 +68,7 @@ class HexInt(click.ParamType[int, Any]):
 
 
 def connection(f: Callable[P, R]) -> Callable[P, R]:
-    """--bus, --pec/--no-pec, --config and --keys."""
+    """--bus, --pec auto/on/off, --config and --keys."""
     return bus_option(config_option(keys_option(f)))
 
 
@@ -89,7 +89,7 @@ class Session:
 @contextmanager
 def connect(
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
     key_set_id: str | None = None,
@@ -103,8 +103,10 @@ def connect(
     except ImportError as exc:
         raise UsageProblem(f"bus {config.bus!r} cannot be opened: {exc}") from None
     try:
-        transport = SMBusTransport(opened.bus, opened.clock, pec=config.pec)
-        yield Session(config, Gauge(transport, clock=opened.clock), keys)
+        transport = SMBusTransport(opened.bus, opened.clock)
+        gauge = Gauge(transport, clock=opened.clock)
+        gauge.establish_pec(config.pec)
+        yield Session(config, gauge, keys)
     finally:
         opened.close()
 
@@ -176,13 +178,17 @@ def _line(label: str, value: object) -> None:
 @connection
 @handle_errors
 def info(
-    bus: str | None, pec: bool | None, config_path: Path | None, keys_path: Path | None
+    bus: str | None, pec: str | None, config_path: Path | None, keys_path: Path | None
 ) -> None:
     """Identity, security mode, live measurements and decoded status words."""
     with connect(bus, pec, config_path, keys_path) as session:
         g = session.gauge
         ident = g.identify()
-        _line("Bus", session.config.bus + (" (PEC on)" if session.config.pec else ""))
+        _line(
+            "Bus",
+            session.config.bus
+            + (" (PEC on: the gauge appends it)" if session.gauge.pec else " (PEC off)"),
+        )
         _line("Device type", f"{ident.device_type_hex} ({ident.part})")
         _line("Firmware version", str(ident.firmware))
         _line("Hardware version", f"0x{ident.hardware_version:04X}")
@@ -215,7 +221,7 @@ def mac(
     yes: bool,
     key_set_id: str,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:
@@ -309,7 +315,7 @@ def read_df(
     length: int | None,
     key_set_id: str,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:
@@ -344,7 +350,7 @@ def read_df(
 def unseal(
     key_set_id: str,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:
@@ -360,7 +366,7 @@ def unseal(
 def full_access(
     key_set_id: str,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:
@@ -373,7 +379,7 @@ def full_access(
 @connection
 @handle_errors
 def seal(
-    bus: str | None, pec: bool | None, config_path: Path | None, keys_path: Path | None
+    bus: str | None, pec: str | None, config_path: Path | None, keys_path: Path | None
 ) -> None:
     """Seal the gauge (MAC 0x0030) and confirm it reads SEALED."""
     with connect(bus, pec, config_path, keys_path) as session:
@@ -388,7 +394,7 @@ def seal(
 def reset(
     key_set_id: str | None,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:

@@ -285,7 +285,7 @@ class EmulatedGauge:
         if len(msgs) == 1 and not msgs[0].flags & I2C_M_RD:
             return self._write(index, bytes(msgs[0]), now, corrupt, misaligned=flash_busy)
         if len(msgs) == 2 and not msgs[0].flags & I2C_M_RD and msgs[1].flags & I2C_M_RD:
-            return self._read(bytes(msgs[0]), msgs[1], now, corrupt)
+            return self._read(index, bytes(msgs[0]), msgs[1], now, corrupt)
         raise _Nack(NackStage.DATA, "not an SMBus transaction")
 
     def _write(
@@ -343,7 +343,7 @@ class EmulatedGauge:
             raise _Nack(NackStage.DATA, "df write refused")
         return k in plan.df_write_lost
 
-    def _read(self, command: bytes, rd: i2c_msg, now: float, corrupt: bool) -> _Outcome:
+    def _read(self, index: int, command: bytes, rd: i2c_msg, now: float, corrupt: bool) -> _Outcome:
         chip = self._chip
         if len(command) != 1:
             raise _Nack(NackStage.DATA, "not an SMBus read")
@@ -352,10 +352,14 @@ class EmulatedGauge:
         if data is None:
             raise _Nack(NackStage.COMMAND, "refused")
         address = chip.identity.address
-        pec = crc8([write_address(address), cmd, read_address(address), *data])
-        reply = bytearray(data) + bytes([pec])
+        reply = bytearray(data)
+        if chip.config.host_pec:
+            # SBS Configuration [HPE] set: the answer ends with its PEC; else nothing follows.
+            reply.append(crc8([write_address(address), cmd, read_address(address), *data]))
         if corrupt and data:
-            reply[len(data) - 1] ^= 0x10  # the last data byte; the PEC no longer fits
+            where = self.faults.corrupt_where.get(index)
+            byte, bit = where if where is not None else (len(data) - 1, 4)
+            reply[min(byte, len(data) - 1)] ^= 1 << bit  # the PEC, if any, no longer fits
         reply = reply.ljust(rd.len, b"\xff")[: rd.len]
         ctypes.memmove(rd.buf, bytes(reply), rd.len)
         return _Outcome()

@@ -21,6 +21,9 @@ class FaultPlan:
     #: (writes). A host read then fails its PEC check; a host write with PEC is NACKed; a host
     #: write without PEC is applied corrupted.
     corrupt_at: set[int] = field(default_factory=set)
+    #: Which bit of a read's answer flips, by transaction index: (data byte, bit). Unlisted
+    #: corrupted reads flip bit 4 of their last data byte.
+    corrupt_where: dict[int, tuple[int, int]] = field(default_factory=dict)
     #: The pack is gone from this transaction index on (everything NACKs).
     gone_from: int | None = None
     #: Data-flash writes NACK from the k-th one on.

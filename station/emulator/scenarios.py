@@ -132,12 +132,15 @@ def open_emulator(
     seed: int | None = None,
     reset_reseals: bool = False,
     timing: TimingModel | None = None,
+    host_pec: bool | None = None,
 ) -> EmulatedGauge:
     """Build the emulated pack ``scenario`` on ``clock``.
 
     ``state_path``: load the pack's memory from this file if it exists, save it after every
     change. ``seed`` replaces the scenario's seed. ``reset_reseals``: whether a reset returns an
-    unsealed gauge to SEALED (UNCONFIRMED on BQ40Z50, ref §9; off by default).
+    unsealed gauge to SEALED (UNCONFIRMED on BQ40Z50, ref §9; off by default). ``host_pec``:
+    set (True) or clear (False) SBS Configuration [HPE], so the pack appends PEC to its answers
+    or not; None keeps the scenario's data flash (factory: clear).
     """
     if scenario not in _TABLE:
         raise KeyError(f"unknown emulator scenario {scenario!r}; known: {', '.join(_TABLE)}")
@@ -147,6 +150,11 @@ def open_emulator(
     df = fw.default_flash()
     for name, value in spec.dataflash.items():
         df.set(fw.lookup(name), value)
+    if host_pec is not None:
+        sbs_config = fw.param("sbs_configuration")
+        bit = 1 << fw.host_pec_bit
+        value = df.get_int(sbs_config)
+        df.set(sbs_config, value | bit if host_pec else value & ~bit)
     keys = fw.keysets[spec.keyset] if spec.keyset is not None else _unknown_keys(fw, seed)
     pack_fields: dict[str, Any] = {
         k: list(v) if isinstance(v, list) else v for k, v in spec.pack.items()

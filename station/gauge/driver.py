@@ -24,6 +24,7 @@ from station.bus.errors import (
 )
 from station.bus.transport import SMBusTransport
 from station.clock import Clock
+from station.config import PEC_SETTINGS
 from station.gauge import mac as macs
 from station.gauge.dataflash import DataFlashRegion, df_address_bytes, parse_df_block
 from station.gauge.errors import (
@@ -35,6 +36,7 @@ from station.gauge.errors import (
     GaugeResponseError,
     ImplausibleValueError,
     MissingKeysError,
+    PecNotSentError,
     SealFailedError,
     SecurityModeError,
     ShortBlockError,
@@ -73,6 +75,8 @@ _T = TypeVar("_T")
 MBA = 0x44
 #: BatteryStatus(): the cheap word read used to see whether the gauge answers.
 PROBE = 0x16
+#: Voltage(): a second word for the PEC check (readable in every mode).
+VOLTAGE = 0x09
 
 #: Called with (address, length) before every data-flash write; raises to veto it.
 WriteGuard = Callable[[int, int], None]
@@ -106,6 +110,37 @@ class Gauge:
         self._lock = threading.RLock()
         #: the last security mode this driver read or established; None when unknown
         self._mode: SecurityMode | None = None
+
+    # == link ===================================================================================
+
+    def establish_pec(self, setting: str = "auto") -> bool:
+        """Find out whether the gauge appends PEC to its answers (a word read with one byte more,
+        checked), and from then on check PEC on every read and write when it does, whatever the
+        setting: a gauge that sends PEC is never read without it. ``on`` refuses a gauge that
+        sends none (:class:`PecNotSentError`). Returns whether PEC is now used.
+
+        Two probes of different words must agree; when one bit flips in one of them, a third
+        decides.
+        """
+        if setting not in PEC_SETTINGS:
+            raise ValueError(f"PEC setting {setting!r}; one of {', '.join(PEC_SETTINGS)}")
+        with self._lock:
+            self.transport.pec = False
+            probe = self.transport.probe_pec
+            votes = [probe(PROBE, label="PEC check"), probe(VOLTAGE, label="PEC check")]
+            if votes[0] != votes[1]:
+                votes.append(probe(PROBE, label="PEC check"))
+            sends = votes.count(True) >= 2
+            if setting == "on" and not sends:
+                raise PecNotSentError()
+            self.transport.pec = sends
+            log.info("PEC %s (setting %s)", "on: the gauge appends it" if sends else "off", setting)
+            return sends
+
+    @property
+    def pec(self) -> bool:
+        """Whether every read and write is checked by PEC."""
+        return self.transport.pec
 
     # == SBS ====================================================================================
 

@@ -95,6 +95,23 @@ def _modes(modes: Iterable[SecurityMode]) -> str:
     return " or ".join(m.label for m in modes)
 
 
+class PecNotSentError(GaugeError):
+    """The station is set to require PEC and the gauge sends none."""
+
+    failure_code = "PEC_NOT_SENT"
+    meaning = (
+        "the station is set to require packet error checking (pec = on), but this gauge appends "
+        "no PEC to its answers (SBS Configuration HPE clear); nothing was written"
+    )
+    next_step = (
+        "set pec = auto (the station then confirms every read that decides something by a "
+        "second read), or program HPE in the pack's configuration"
+    )
+
+    def __init__(self) -> None:
+        super().__init__("no PEC after the data of two word reads", command="PEC check")
+
+
 class SecurityModeError(GaugeError):
     failure_code = "GAUGE_SECURITY_MODE"
     meaning = "the gauge refuses this in its current security mode; nothing was changed"

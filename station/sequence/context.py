@@ -97,7 +97,7 @@ class SocketContext:
         """Open the bus to the pack in the socket (a fresh connection per pack)."""
         bus = self.open_bus()
         try:
-            transport = SMBusTransport(bus.bus, bus.clock, pec=self.config.pec)
+            transport = SMBusTransport(bus.bus, bus.clock)
             gauge = Gauge(transport, clock=bus.clock, timings=gauge_timings(recipe))
         except Exception:
             bus.close()

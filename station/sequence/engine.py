@@ -362,6 +362,7 @@ class PackRun:
         if self._conn.virtual_clock is not None:
             self._bus_started = self._conn.virtual_clock()
         gauge = self._gauge
+        self._establish_pec(gauge)
         identity = gauge.identify()
         self._identity = identity
         self._measure(Measurement("device type", None, text=identity.device_type_hex))
@@ -376,6 +377,38 @@ class PackRun:
         self._state.arrived_mode = mode
         self._measure(Measurement("security mode on arrival", None, text=mode.name))
         return f"{identity.part} firmware {identity.firmware_version}, {mode.name.lower()}"
+
+    def _establish_pec(self, gauge: Gauge) -> None:
+        """Whether reads can be trusted one by one (PEC) or must be confirmed by a second read;
+        production keys are never written or proven without PEC."""
+        pec = gauge.establish_pec(self.socket.config.pec)
+        self._measure(
+            Measurement(
+                "PEC",
+                None,
+                text="on: the gauge appends it"
+                if pec
+                else "off: the gauge sends none; every read that decides is read twice",
+            )
+        )
+        if pec and self.socket.config.pec == "off":
+            self.on_event(
+                Notice(StepId.IDENTIFY, "the gauge appends PEC although pec = off: checking it")
+            )
+        key_set = self.recipe.security.production_key_set
+        if key_set and not pec:
+            raise StepFailed(
+                Failure(
+                    StepId.IDENTIFY,
+                    "KEYS_NEED_PEC",
+                    f"recipe {self.recipe.name} installs production key set {key_set}, and this "
+                    "gauge appends no PEC to its answers (SBS Configuration HPE clear): a key "
+                    "write garbled on the way could lock the pack for good, so it is refused",
+                    action_for("KEYS_NEED_PEC"),
+                    Outcome.ERROR,
+                    "untouched by this run",
+                )
+            )
 
     def _check_production_keys(self) -> None:
         """Keys the gauge would misread are refused before the pack is touched, not after it

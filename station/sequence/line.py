@@ -349,9 +349,15 @@ class LineStation:
 
     def _connect_gauge(self, recipe: Recipe | None) -> tuple[Gauge, Callable[[], None]]:
         bus = self.socket.open_bus()
-        transport = SMBusTransport(bus.bus, bus.clock, pec=self.config.pec)
+        transport = SMBusTransport(bus.bus, bus.clock)
         timings = gauge_timings(recipe) if recipe is not None else None
-        return Gauge(transport, clock=bus.clock, timings=timings), bus.close
+        gauge = Gauge(transport, clock=bus.clock, timings=timings)
+        try:
+            gauge.establish_pec(self.config.pec)
+        except Exception:
+            bus.close()
+            raise
+        return gauge, bus.close
 
     def gauge_snapshot(self, shift: Shift | None) -> list[Section]:
         gauge, close = self._connect_gauge(self._recipe(shift) if shift else None)

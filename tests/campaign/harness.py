@@ -280,17 +280,17 @@ def fresh_bench(tmp_path: Path, *, pec: bool = False, production_keys: bool = Fa
     installs :data:`PRODUCTION_KEYS`."""
     (tmp_path / "station.sqlite3").write_bytes(_template_db())
     clock = VirtualClock()
-    device = open_emulator("default", clock=clock)
+    # ``pec``: the pack appends PEC (SBS Configuration HPE set); the station finds out (auto).
+    device = open_emulator("default", clock=clock, host_pec=pec or None)
     config = StationConfig(
         station_id="ST-T1",
         bus="sim:default",
-        pec=pec,
         database=f"sqlite:///{tmp_path}/station.sqlite3",
         printer=f"file:{tmp_path}/labels",
     )
     store = Store.open(config.database)
     recipe = _production_recipe() if production_keys else recipe_4s()
-    bench = Bench(tmp_path, store, None, device, clock, recipe)  # type: ignore[arg-type]
+    bench = Bench(tmp_path, store, None, device, clock, recipe, pec)  # type: ignore[arg-type]
 
     def factory() -> OpenedBus:
         return OpenedBus(

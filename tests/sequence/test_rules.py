@@ -111,7 +111,7 @@ def test_abort_before_any_write_reseals_without_writing(bench: Bench) -> None:
 
 def test_production_keys_are_installed_proven_and_used_for_rework(tmp_path: Path) -> None:
     keys = KeyStore({"acme-prod": PROD, "ti-default": ti_default_keys()})
-    bench = make_bench(tmp_path, keys=keys)
+    bench = make_bench(tmp_path, keys=keys, pec=True)
     recipe = recipe_variant(tmp_path, production_key_set="acme-prod", full_access=True)
     result = bench.run(recipe=recipe)
     assert result.passed, result.failure
@@ -271,7 +271,7 @@ def test_database_gone_mid_run_stops_before_sealing(
 
 def test_keys_never_reach_the_database_or_events(tmp_path: Path) -> None:
     keys = KeyStore({"acme-prod": PROD, "ti-default": ti_default_keys()})
-    bench = make_bench(tmp_path, keys=keys)
+    bench = make_bench(tmp_path, keys=keys, pec=True)
     events: list[object] = []
     recipe = recipe_variant(tmp_path, production_key_set="acme-prod", full_access=True)
     assert bench.run(recipe=recipe, events=events).passed  # type: ignore[arg-type]
