@@ -20,6 +20,7 @@ from station.gauge.errors import (
     ShortBlockError,
     ShutdownFailedError,
     SignatureTimeoutError,
+    UnconfirmedReadError,
     UnsealRefusedError,
 )
 from station.gauge.identity import DfSignature, FirmwareVersion, GaugeIdentity
@@ -66,6 +67,7 @@ __all__ = [
     "ShutdownFailedError",
     "SignatureTimeoutError",
     "StatusWord",
+    "UnconfirmedReadError",
     "UnsealRefusedError",
     "WriteGuard",
     "mac_command",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -42,6 +42,7 @@ from station.gauge.errors import (
     ShortBlockError,
     ShutdownFailedError,
     SignatureTimeoutError,
+    UnconfirmedReadError,
     UnsealRefusedError,
 )
 from station.gauge.identity import DfSignature, GaugeIdentity, parse_firmware_version
@@ -110,6 +111,10 @@ class Gauge:
         self._lock = threading.RLock()
         #: the last security mode this driver read or established; None when unknown
         self._mode: SecurityMode | None = None
+        #: inside :meth:`confirming`: every read is confirmed by a second one (without PEC)
+        self._confirming = 0
+        #: reads whose second read disagreed with the first, and were read again (without PEC)
+        self.read_disagreements = 0
 
     # == link ===================================================================================
 
@@ -142,6 +147,32 @@ class Gauge:
         """Whether every read and write is checked by PEC."""
         return self.transport.pec
 
+    @contextmanager
+    def confirming(self) -> Iterator[None]:
+        """Within this, without PEC, every SBS, status and MAC read is confirmed by a second read
+        that agrees (the security mode always is): for reads a decision rests on."""
+        with self._lock:
+            self._confirming += 1
+            try:
+                yield
+            finally:
+                self._confirming -= 1
+
+    def _confirmed(self, read: Callable[[], _T], what: str, *, always: bool = False) -> _T:
+        """``read()``, trusted alone with PEC; else read again until two reads in a row agree
+        (bounded by ``timings.confirm_reads``; :class:`UnconfirmedReadError` past it)."""
+        if self.transport.pec or not (always or self._confirming):
+            return read()
+        last = read()
+        for reads in range(2, self.timings.confirm_reads + 1):
+            value = read()
+            if value == last:
+                return value
+            self.read_disagreements += 1
+            log.info("%s: read %d disagrees with the one before; reading again", what, reads)
+            last = value
+        raise UnconfirmedReadError(command=what, reads=self.timings.confirm_reads)
+
     # == SBS ====================================================================================
 
     def read_sbs(self, which: int | str) -> SbsValue:
@@ -151,7 +182,10 @@ class Gauge:
         """
         command = sbs_command(which)
         with self._lock:
-            return self._checked_twice(lambda: self._read_sbs_once(command))
+            return self._confirmed(
+                lambda: self._checked_twice(lambda: self._read_sbs_once(command)),
+                f"{command.name} (SBS 0x{command.code:02X})",
+            )
 
     def _read_sbs_once(self, command: SbsCommand) -> SbsValue:
         label = f"{command.name} (SBS 0x{command.code:02X})"
@@ -200,7 +234,9 @@ class Gauge:
             self._require_mode(command.label, command.access.modes_for("r"))
             if command.needs_wait:
                 return self._mac_read_when_ready(command)
-            return self._checked_twice(lambda: self._mac_exchange(command))
+            return self._confirmed(
+                lambda: self._checked_twice(lambda: self._mac_exchange(command)), command.label
+            )
 
     def mac_command(self, which: int | str) -> None:
         """Send a command-only MAC (seal, reset, toggles): the write alone.
@@ -249,8 +285,10 @@ class Gauge:
                     MBA, max_len=2 + command.response[1], label=command.label, retries=0
                 )
                 return _check_mac_response(command, raw)
-            except (*_SILENT, EchoMismatchError, ShortBlockError, PecError):
-                pass  # not ready yet (the gauge NACKs or still answers the previous command)
+            except (*_SILENT, EchoMismatchError, ShortBlockError, PecError, BadResponseError):
+                # Not ready yet (the gauge NACKs or still answers the previous command), or an
+                # answer garbled on the way: ask again.
+                pass
             waited = self.clock.monotonic() - started
             if waited >= t.signature_timeout_s:
                 raise SignatureTimeoutError(command=command.label, waited_s=waited)
@@ -260,9 +298,15 @@ class Gauge:
     # == status and identity ====================================================================
 
     def operation_status(self) -> OperationStatus:
-        """OperationStatus through MAC 0x0054 (works SEALED)."""
+        """OperationStatus through MAC 0x0054 (works SEALED). Without PEC it is always confirmed
+        by a second read: the security mode decides whether keys are sent and whether a pack
+        is called sealed."""
         with self._lock:
-            return self._checked_twice(self._read_operation_status)
+            return self._confirmed(
+                lambda: self._checked_twice(self._read_operation_status),
+                "OperationStatus (MAC 0x0054)",
+                always=True,
+            )
 
     def _read_operation_status(self, retries: int | None = None) -> OperationStatus:
         command = macs.mac_command(macs.OPERATION_STATUS)
@@ -526,6 +570,43 @@ class Gauge:
                 if progress is not None:
                     progress(len(out), length)
             return bytes(out)
+
+    def confirm_rows(self, rows: Mapping[int, bytes]) -> dict[int, bytes]:
+        """Without PEC, read data-flash rows again and return them as two reads in a row agree
+        (``rows``: address → what one read gave). With PEC, ``rows`` as they are.
+
+        The second read goes by runs of adjacent rows (one address write per run); a row whose
+        reads disagree is read alone until two in a row agree."""
+        if self.transport.pec or not rows:
+            return dict(rows)
+        out: dict[int, bytes] = {}
+        with self._lock:
+            runs: list[list[int]] = []
+            for address in sorted(rows):
+                if runs and runs[-1][-1] + len(rows[runs[-1][-1]]) == address:
+                    runs[-1].append(address)
+                else:
+                    runs.append([address])
+            for run in runs:
+                length = sum(len(rows[a]) for a in run)
+                data = self.read_df(run[0], length)
+                for a in run:
+                    again = data[a - run[0] : a - run[0] + len(rows[a])]
+                    out[a] = again if again == rows[a] else self._settle_row(a, again)
+        return out
+
+    def _settle_row(self, address: int, last: bytes) -> bytes:
+        """A row whose last two reads disagreed: read it until two reads in a row agree."""
+        self.read_disagreements += 1
+        what = f"data-flash read 0x{address:04X}"
+        log.info("%s: two reads disagree; reading again", what)
+        for _ in range(3, self.timings.confirm_reads + 1):
+            value = self.read_df(address, len(last))
+            if value == last:
+                return value
+            self.read_disagreements += 1
+            last = value
+        raise UnconfirmedReadError(command=what, reads=self.timings.confirm_reads)
 
     def write_df(self, address: int, data: bytes) -> None:
         """Write 1-32 bytes at ``address`` (0x4000-0x5F7F), then wait while the gauge is busy.

@@ -88,6 +88,22 @@ class ImplausibleValueError(GaugeResponseError):
         super().__init__(f"reported {shown}{reason}", command=command)
 
 
+class UnconfirmedReadError(GaugeResponseError):
+    """Without PEC, a read that decides something must be confirmed by a second read that agrees;
+    these kept disagreeing."""
+
+    failure_code = "GAUGE_READS_DISAGREE"
+    meaning = "the bus corrupts what the gauge says, so nothing was decided on it"
+    next_step = (
+        "check the cable and the fixture contacts, then run the pack again; a pack that appends "
+        "PEC (SBS Configuration HPE) lets the station catch such errors at once"
+    )
+
+    def __init__(self, *, command: str, reads: int) -> None:
+        self.reads = reads
+        super().__init__(f"{reads} reads, no two in a row alike", command=command)
+
+
 # -- security ----------------------------------------------------------------------------------
 
 

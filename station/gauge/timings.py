@@ -64,10 +64,15 @@ class GaugeTimings:
     #: Back-off before re-addressing a failed data-flash block.
     df_retry_backoff_s: float = 0.005
 
+    # -- reads without PEC --
+    #: Reads of one value at most, when two in a row must agree (no PEC): the first two, then
+    #: one more each time the last two disagree.
+    confirm_reads: int = 6
+
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, int) and f.name.endswith("attempts"):
+            if isinstance(value, int) and f.name.endswith(("attempts", "reads")):
                 if value < 1:
                     raise ValueError(f"GaugeTimings.{f.name} must be at least 1, not {value}")
             elif value < 0:

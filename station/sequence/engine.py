@@ -23,7 +23,7 @@ from station import __version__
 from station.gauge import Gauge, SecurityMode, UnsealRefusedError
 from station.gauge.identity import GaugeIdentity
 from station.gauge.security import key_problems
-from station.recipe.errors import SerialRejected
+from station.recipe.errors import FirmwareMismatch, SerialRejected
 from station.recipe.image import BLOCK_SIZE, DataFlashImage
 from station.recipe.plan import Target, WritePlan
 from station.recipe.recipe import Recipe
@@ -328,6 +328,7 @@ class PackRun:
             t0 = time.monotonic()
             self.on_event(StepStarted(step, index))
             outcome, failure = Outcome.PASS, None
+            disagreed = self._disagreements()
             try:
                 if not self._state.sealed:
                     self._checkpoint()
@@ -339,6 +340,7 @@ class PackRun:
             except Exception as exc:
                 failure = self._left_state(failure_from(step, exc))
                 outcome, summary = failure.outcome, failure.reason
+            self._note_disagreements(step, disagreed)
             try:
                 self._record(step, index, started, t0, outcome, summary, failure)
             except Exception as exc:
@@ -354,6 +356,18 @@ class PackRun:
             # A printer fault does not unmake a pass: the pack is sealed and verified.
         return None
 
+    def _disagreements(self) -> int:
+        return self._conn.gauge.read_disagreements if self._conn is not None else 0
+
+    def _note_disagreements(self, step: StepId, before: int) -> None:
+        """Reads that disagreed (no PEC) were read again until two agreed: say so, and count."""
+        n = self._disagreements() - before
+        if n > 0:
+            self._measure(Measurement("reads that disagreed and were read again", float(n)))
+            self.on_event(
+                Notice(step, f"{n} read(s) disagreed with the read before and were read again")
+            )
+
     # == steps ==================================================================================
 
     def _identify(self) -> str:
@@ -364,6 +378,14 @@ class PackRun:
         gauge = self._gauge
         self._establish_pec(gauge)
         identity = gauge.identify()
+        try:
+            self.recipe.check_identity(identity.device_type, identity.firmware_version)
+        except FirmwareMismatch:
+            if gauge.pec:
+                raise
+            # Without PEC a pack is not put aside on one read: confirm the identity first.
+            with gauge.confirming():
+                identity = gauge.identify()
         self._identity = identity
         self._measure(Measurement("device type", None, text=identity.device_type_hex))
         self._measure(Measurement("firmware", None, text=identity.firmware_version))
@@ -469,7 +491,15 @@ class PackRun:
         blocks = list(target.blocks())
         if self.recipe.backup.policy == "full":
             blocks = list(range(0x4000, 0x6000, BLOCK_SIZE))
-        image = read_blocks(gauge, blocks, self._progress(StepId.BACKUP), self._checkpoint)
+        # Without PEC the rows planning reads are confirmed by a second read: their bytes may be
+        # written back, and the plan's safety checks judge them.
+        image = read_blocks(
+            gauge,
+            blocks,
+            self._progress(StepId.BACKUP),
+            self._checkpoint,
+            confirm=target.blocks(),
+        )
         self._state.backup = image
         store = self.socket.store
         # One image per role: a set of blocks is stored once however many packs share it (the
@@ -586,7 +616,11 @@ class PackRun:
         if plan is not None:
             checks = plan.final_check
             image = read_blocks(
-                gauge, [c.address for c in checks], self._progress(StepId.VERIFY), self._checkpoint
+                gauge,
+                [c.address for c in checks],
+                self._progress(StepId.VERIFY),
+                self._checkpoint,
+                confirm=[c.address for c in checks],
             )
             if image.blocks:
                 # Kept as a difference from the before image: mostly the same bytes.
@@ -625,7 +659,8 @@ class PackRun:
                     )
                 )
         self._state.df_verified = True
-        outcomes = evaluate_checks(gauge, self.recipe)
+        with gauge.confirming():
+            outcomes = evaluate_checks(gauge, self.recipe)
         first_bad: tuple[str, str] | None = None
         for m, code in outcomes:
             self._measure(m)
@@ -799,7 +834,7 @@ class PackRun:
                 assert original is not None
                 gauge.write_df(write.address, original)
             blocks = sorted({w.address - w.address % BLOCK_SIZE for w in done})
-            back = read_blocks(gauge, blocks, None, None)
+            back = read_blocks(gauge, blocks, None, None, confirm=blocks)
             if any(back.blocks[b] != state.backup.blocks[b] for b in blocks):
                 raise RuntimeError("the restored blocks do not read back as backed up")
         except Exception as exc:

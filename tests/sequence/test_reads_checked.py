@@ -55,6 +55,19 @@ def _measured(events: list[Any], name: str) -> str:
     )
 
 
+def test_a_flipped_backup_byte_is_not_written_back_without_pec(tmp_path: Path) -> None:
+    bench = make_bench(tmp_path)  # a factory pack: no PEC
+    _other_otc(bench)
+    before = bench.device.df_peek(OCD_RECOVERY, 2)
+    flipped = flip_once(bench, _block_of(0x44A0), 3 + (OCD_RECOVERY - 0x44A0), 0)
+    events: list[Any] = []
+    result = bench.run(events=events)
+    assert flipped
+    assert result.outcome is Outcome.PASS, result.failure
+    assert bench.device.df_peek(OCD_RECOVERY, 2) == before  # 200 mA, not 201 mA
+    assert _measured(events, "PEC").startswith("off")
+
+
 def test_a_gauge_that_appends_pec_is_checked_whatever_the_setting(tmp_path: Path) -> None:
     bench = make_bench(tmp_path, pec=True, pec_setting="off")
     _other_otc(bench)
