@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -23,8 +23,9 @@ from station.recipe.errors import (
     RecipeInvalid,
     SerialRejected,
 )
+from station.recipe.flashstream import shown
 from station.recipe.image import BLOCK_SIZE
-from station.recipe.plan import WritePlan
+from station.recipe.plan import Target, WritePlan
 from station.recipe.profile import Parameter, Profile
 from station.recipe.profile_file import ProfileLibrary
 from station.recipe.recipe import Recipe, load_recipe
@@ -263,6 +264,24 @@ def show_cmd(
             f"flashstream {len(fs.lines)} commands ({fs.count('SWB')} block writes, "
             f"{fs.count('SCL') + fs.count('SCW')} compares), {fs.total_delay_ms} ms of waits"
         )
+        if recipe.fs_plan is not None:
+            for number, w in recipe.fs_plan.writes:
+                last = w.address + len(w.data) - 1
+                echo(
+                    f"  line {number:<4} writes {_ranges(range(w.address, last + 1))}"
+                    f" ({len(w.data)} bytes): {', '.join(w.parameters)}"
+                )
+            hidden = [ln.number for ln in fs.lines if shown(ln) != ln.text]
+            if hidden:
+                echo(
+                    f"  lines {', '.join(map(str, hidden))}: words to ManufacturerAccess 0x00 (key "
+                    "words among them) or key data: sent as written, never shown"
+                )
+            if recipe.fs_plan.mode_changing:
+                echo(
+                    "  DeviceReset at line(s) "
+                    + ", ".join(map(str, sorted(recipe.fs_plan.mode_changing)))
+                )
     if recipe.image is not None:
         img = recipe.image
         echo(
@@ -277,7 +296,7 @@ def show_cmd(
         raise UsageProblem(str(exc)) from None
     echo("")
     rows = []
-    per_unit = {p.key for p, _ in target.parameters} - {st.parameter.key for st in recipe.settings}
+    per_unit = recipe.per_unit_keys()
     info = profile.roles.manufacturer_info_a
     info_keys: set[str] = set()
     if info is not None and target.manufacturer_info_a is not None:
@@ -319,6 +338,21 @@ def show_cmd(
         echo(f"  (and {len(target.parameters) - len(per_unit)} parameters from the image)")
     echo(_signoff_line(profile, [p for p, _ in target.parameters]))
     echo("")
+    for line in _coverage_lines(recipe, target):
+        echo(line)
+    echo("")
+    if recipe.fs_plan is not None:
+        fsp = recipe.fs_plan
+        after = profile.default_image()
+        for w in fsp.df_writes:
+            after.apply(w.address, w.data)
+        per_unit_plan = recipe.plan(target, after, speed_hz=speed_hz)
+        echo(
+            f"FlashStream: {len(fsp.writes)} data-flash writes, "
+            f"{sum(len(w.data) for w in fsp.df_writes)} bytes, as written; then the per-unit "
+            f"fields vs profile defaults: {_plan_line(per_unit_plan)}"
+        )
+        return
     defaults = recipe.plan(target, profile.default_image(), speed_hz=speed_hz)
     echo(f"plan vs profile defaults: {_plan_line(defaults)}")
     worst = profile.default_image()
@@ -528,6 +562,43 @@ def profile_show_cmd(profile: str, pattern: str | None, profile_dirs: tuple[Path
     except ProblemsError as exc:
         raise Failed(str(exc)) from None
     _show_profile(prof, pattern)
+
+
+def _ranges(addresses: Iterable[int]) -> str:
+    """``0x4040-0x4061, 0x406C-0x409E``: contiguous runs of addresses."""
+    runs: list[list[int]] = []
+    for a in sorted(set(addresses)):
+        if runs and runs[-1][1] + 1 == a:
+            runs[-1][1] = a
+        else:
+            runs.append([a, a])
+    return ", ".join(f"0x{lo:04X}-0x{hi:04X}" if hi > lo else f"0x{lo:04X}" for lo, hi in runs)
+
+
+def _coverage_lines(recipe: Recipe, target: Target) -> list[str]:
+    """What a pack gets written, what is backed up first, and what verify compares."""
+    blocks = target.blocks()
+    if recipe.backup.policy == "full":
+        backed = "the whole data flash, 0x4000-0x5FFF (8192 bytes)"
+    else:
+        spans = _ranges(a for b in blocks for a in range(b, b + BLOCK_SIZE))
+        backed = f"{len(blocks)} blocks, {len(blocks) * BLOCK_SIZE} bytes: {spans}"
+    compared = [a for a in target.data if a not in target.no_verify]
+    order = (
+        "the FlashStream's bytes, then the per-unit fields"
+        if recipe.mode == "flashstream"
+        else "only the bytes that differ on the pack, in whole parameters"
+    )
+    lines = [
+        f"writes     {_ranges(target.data)} ({len(target.data)} bytes at most: {order})",
+        f"backs up   {backed}",
+        f"verify     compares {len(compared)} bytes: {_ranges(compared)}",
+    ]
+    never = "0x5F80-0x5FFF (does not take writes)"
+    if target.no_verify:
+        never = f"{_ranges(target.no_verify)} (kept by the gauge itself, or masked); " + never
+    lines.append(f"           never compared: {never}")
+    return lines
 
 
 def _signoff_line(profile: Profile, written: list[Parameter]) -> str:

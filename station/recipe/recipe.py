@@ -372,6 +372,12 @@ class Recipe:
         target = self.target(self.serial.example, dt.date(2000, 1, 1))
         return [p for p, _ in target.parameters]
 
+    def per_unit_keys(self) -> set[str]:
+        """Keys of the per-unit parameters this recipe writes into every pack (serial number,
+        manufacture date, Manufacturer Info A), after anything else it writes."""
+        unit = self.identify(self.serial.example)
+        return {p.key for p, _ in self._per_unit(unit, dt.date(2000, 1, 1))}
+
     def _per_unit(self, unit: UnitIdentity, day: dt.date) -> list[tuple[Parameter, RawValue]]:
         out: list[tuple[Parameter, RawValue]] = []
         roles = self.profile.roles
