@@ -66,9 +66,11 @@ class Baseline:
 
 
 @functools.cache
-def baseline(pec: bool, production_keys: bool = False) -> Baseline:
+def baseline(pec: bool, production_keys: bool = False, flashstream: bool = False) -> Baseline:
     with tempfile.TemporaryDirectory() as folder:
-        bench = fresh_bench(Path(folder), pec=pec, production_keys=production_keys)
+        bench = fresh_bench(
+            Path(folder), pec=pec, production_keys=production_keys, flashstream=flashstream
+        )
         device = bench.device
         writes: list[int] = []
         key_writes: list[int] = []
@@ -213,6 +215,77 @@ def test_fault_while_installing_production_keys(
         assert seen.step_at(k).value == step
         check_run(bench, seen, fault_at=k, bus_back=kind != "gone")
         # The next attempt opens the pack with whichever keys it holds now.
+        check_fresh_attempt(bench, seen)
+    finally:
+        bench.store.close()
+
+
+#: The FlashStream recipe's default sample: one in FS_STRIDE, each kind at its own offset.
+FS_STRIDE = 23
+
+
+def _flashstream_cases() -> list[object]:
+    """The FlashStream twin of the recipe: every kind where APPLY and RESET begin (and the
+    transaction after), one kind at each other step boundary, one in FS_STRIDE elsewhere, and the
+    stream's data-flash writes spread over the kinds; STATION_FULL_SWEEP=1 runs every k for
+    every kind."""
+    out = []
+    kinds = list(FAULT_KINDS)
+    for kind, pec in FAULT_KINDS.items():
+        base = baseline(pec, flashstream=True)
+        total = base.transactions
+        if full_sweep():
+            picked = set(range(total))
+        else:
+            offset = kinds.index(kind)
+            starts = dict(base.starts)
+            around = {starts[StepId.APPLY], starts[StepId.RESET]}
+            picked = {
+                k
+                for i, b in enumerate(base.boundaries)
+                if b in around or i % len(kinds) == offset
+                for k in (b, b + 1)
+            }
+            picked |= set(range(offset * 5, total, FS_STRIDE))
+            writes = base.df_write_indices
+            picked |= {k for i, k in enumerate(writes) if i % len(kinds) == offset}
+        if kind == "corrupt":
+            picked -= set(base.df_write_indices)  # their own test below
+        for k in sorted(x for x in picked if 0 <= x < total):
+            step = base.step_at(k).value
+            out.append(pytest.param(kind, k, step, id=f"fs-{kind}-k{k:03d}-{step}"))
+    return out
+
+
+@pytest.mark.parametrize(("kind", "k", "step"), _flashstream_cases())
+def test_fault_while_running_a_flashstream_recipe(
+    tmp_path: Path, kind: str, k: int, step: str
+) -> None:
+    bench = fresh_bench(tmp_path, pec=FAULT_KINDS[kind], flashstream=True)
+    try:
+        arm(bench, kind, k)
+        seen = observe(bench)
+        assert seen.step_at(k).value == step
+        check_run(bench, seen, fault_at=k, bus_back=kind != "gone")
+        check_fresh_attempt(bench, seen)
+    finally:
+        bench.store.close()
+
+
+@pytest.mark.parametrize("n", range(len(baseline(False, flashstream=True).df_write_indices)))
+def test_a_corrupted_flashstream_write_without_pec_is_caught_by_verify(
+    tmp_path: Path, n: int
+) -> None:
+    k = baseline(False, flashstream=True).df_write_indices[n]
+    bench = fresh_bench(tmp_path, pec=False, flashstream=True)
+    try:
+        arm(bench, "corrupt", k)
+        seen = observe(bench)
+        check_run(bench, seen, fault_at=k)
+        assert seen.result.outcome is Outcome.FAIL
+        assert seen.result.failure is not None
+        assert seen.result.failure.code == "VERIFY_MISMATCH"
+        assert seen.mode_after != "SEALED"
         check_fresh_attempt(bench, seen)
     finally:
         bench.store.close()
