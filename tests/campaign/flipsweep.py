@@ -78,18 +78,30 @@ class Outcomes:
         return len(self.lost) / self.runs if self.runs else 0.0
 
 
-def _bench(folder: Path, pack: str) -> Any:
+def _bench(folder: Path, pack: str, confirm: bool = True) -> Any:
+    """A fresh bench with ``pack``; ``confirm=False``: the station as it was when one read
+    decided (no second read), for comparison."""
     bench = fresh_bench(folder)
     bench.socket.now = lambda: NOW
     for name, value in PACKS[pack].items():
         bench.device.df_set(name, value)
+    if not confirm:
+        connect = bench.socket.connect
+
+        def single_reads(recipe: Any) -> Any:
+            conn = connect(recipe)
+            conn.gauge._confirmed = lambda read, what, always=False: read()
+            conn.gauge.confirm_rows = lambda rows: dict(rows)
+            return conn
+
+        bench.socket.connect = single_reads
     return bench
 
 
 @functools.cache
-def clean_run(pack: str = "factory") -> Clean:
+def clean_run(pack: str = "factory", confirm: bool = True) -> Clean:
     with tempfile.TemporaryDirectory() as folder:
-        bench = _bench(Path(folder), pack)
+        bench = _bench(Path(folder), pack, confirm)
         device = bench.device
         reads: list[tuple[int, int]] = []
         transact = device.i2c_rdwr
@@ -114,12 +126,16 @@ def clean_run(pack: str = "factory") -> Clean:
 
 
 def flipped_run(
-    folder: Path, read: Read, pack: str = "factory", where: tuple[int, int] | None = None
+    folder: Path,
+    read: Read,
+    pack: str = "factory",
+    where: tuple[int, int] | None = None,
+    confirm: bool = True,
 ) -> tuple[str, str]:
     """One run with ``read`` flipped (at ``where``, else its first position): ("good" |
     "wrong" | "lost", what happened)."""
-    clean = clean_run(pack)
-    bench = _bench(folder, pack)
+    clean = clean_run(pack, confirm)
+    bench = _bench(folder, pack, confirm)
     try:
         byte, bit = where or read.flip()
         bench.device.faults.corrupt_at = {read.index}
@@ -143,16 +159,18 @@ def flipped_run(
     return "lost", told
 
 
-def sweep(folder: Path, pack: str = "factory", positions: int = 1) -> Outcomes:
+def sweep(
+    folder: Path, pack: str = "factory", positions: int = 1, confirm: bool = True
+) -> Outcomes:
     """Every read of the clean run, flipped at ``positions`` places (one run each)."""
-    clean = clean_run(pack)
+    clean = clean_run(pack, confirm)
     out = Outcomes()
     for read in clean.reads:
         for n in range(positions):
-            case = folder / f"{pack}-r{read.index}-{n}"
+            case = folder / f"{pack}-{confirm}-r{read.index}-{n}"
             case.mkdir()
             where = read.flip(n, positions)
-            verdict, told = flipped_run(case, read, pack, where)
+            verdict, told = flipped_run(case, read, pack, where, confirm)
             out.by_outcome[told.split(" at ")[0]] += 1
             label = f"read {read.index} byte {where[0]} bit {where[1]}"
             if verdict == "good":
@@ -164,19 +182,27 @@ def sweep(folder: Path, pack: str = "factory", positions: int = 1) -> Outcomes:
     return out
 
 
-def figures(positions: int = 1) -> dict[str, tuple[Clean, Outcomes]]:
+def figures(positions: int = 1, confirm: bool = True) -> dict[str, tuple[Clean, Outcomes]]:
     out = {}
     with tempfile.TemporaryDirectory() as folder:
         for pack in PACKS:
-            out[pack] = (clean_run(pack), sweep(Path(folder), pack, positions))
+            out[pack] = (
+                clean_run(pack, confirm),
+                sweep(Path(folder), pack, positions, confirm),
+            )
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="one flipped read, swept over a clean run")
     parser.add_argument("--positions", type=int, default=1, help="flips per read (one run each)")
+    parser.add_argument(
+        "--single-reads",
+        action="store_true",
+        help="for comparison: the station as it was when one read decided",
+    )
     args = parser.parse_args(argv)
-    for pack, (clean, out) in figures(args.positions).items():
+    for pack, (clean, out) in figures(args.positions, not args.single_reads).items():
         print(
             f"{pack} pack: clean run of {clean.transactions} transactions, {len(clean.reads)} "
             f"reads; {out.runs} runs with one read flipped"
