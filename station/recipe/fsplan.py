@@ -21,7 +21,6 @@ Lines that carry keys are shown as ``SWW 0x00 <key>`` at most, everywhere (:func
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from station.recipe.dftypes import RawValue
@@ -35,7 +34,7 @@ from station.recipe.image import (
     DataFlashImage,
     block_of,
 )
-from station.recipe.plan import DFWrite
+from station.recipe.plan import DFWrite, parameter_names
 from station.recipe.profile import Parameter, Profile
 
 #: ManufacturerAccess (key words, MAC codes by Write Word) and ManufacturerBlockAccess.
@@ -152,7 +151,7 @@ def plan_flashstream(stream: FlashStream, profile: Profile) -> FlashStreamPlan:
                 if problem:
                     refuse(line, problem)
                     continue
-                write = DFWrite(code, body, _names(profile, range(code, code + len(body))))
+                write = DFWrite(code, body, parameter_names(profile, range(code, code + len(body))))
                 writes.append((line.number, write))
                 for i, b in enumerate(body):
                     written[code + i] = b
@@ -221,15 +220,6 @@ def _df_write_problem(profile: Profile, address: int, data: bytes) -> str | None
             f"0x{unknown[0]:04X}); the station writes only bytes the profile knows"
         )
     return None
-
-
-def _names(profile: Profile, addresses: Iterable[int]) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for a in addresses:
-        p = profile.parameter_at(a)
-        if p is not None:
-            seen.setdefault(profile.short_name(p))
-    return tuple(seen)
 
 
 def _parameters(profile: Profile, written: dict[int, int]) -> tuple[Parameter, ...]:

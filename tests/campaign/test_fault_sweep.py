@@ -35,6 +35,7 @@ from tests.campaign.harness import (
     full_sweep,
     observe,
 )
+from tests.sequence.conftest import Bench
 
 #: The default run sweeps one in EVERY of the first FIRST transactions per kind, each kind at its
 #: own offset (so every one of them is swept by some kind), every step boundary and the
@@ -147,29 +148,28 @@ def test_a_pass_run_is_counted_with_and_without_pec() -> None:
     assert all(plain.step_at(i) is StepId.APPLY for i in plain.df_write_indices)
 
 
-@pytest.mark.parametrize(("kind", "k", "step"), _cases())
-def test_fault_at_transaction(tmp_path: Path, kind: str, k: int, step: str) -> None:
-    bench = fresh_bench(tmp_path, pec=FAULT_KINDS[kind])
+def _fault_case(bench: Bench, kind: str, k: int, step: str) -> None:
+    """Transaction ``k`` fails as ``kind`` says; the run ends cleanly, and the same pack then
+    passes."""
     try:
         arm(bench, kind, k)
         seen = observe(bench)
         # Up to k the run is the PASS run: transaction k belongs to the same step.
         assert seen.step_at(k).value == step
         check_run(bench, seen, fault_at=k, bus_back=kind != "gone")
+        # The next attempt opens the pack with whichever keys it holds now.
         check_fresh_attempt(bench, seen)
     finally:
         bench.store.close()
 
 
-@pytest.mark.parametrize("n", range(len(baseline(False).df_write_indices)))
-def test_a_corrupted_write_without_pec_is_caught_by_verify(tmp_path: Path, n: int) -> None:
-    k = baseline(False).df_write_indices[n]
-    bench = fresh_bench(tmp_path, pec=False)
+def _corrupted_write_case(bench: Bench, k: int) -> None:
+    """One bit of data-flash write ``k`` flips and, without PEC, the gauge applies it: only
+    verify can see it, and the pack stays open."""
     try:
         arm(bench, "corrupt", k)
         seen = observe(bench)
         check_run(bench, seen, fault_at=k)
-        # The gauge applied the flipped bit: only verify can see it, and the pack stays open.
         assert seen.result.outcome is Outcome.FAIL
         assert seen.result.failure is not None
         assert (seen.result.failure.code, seen.result.failure.step) == (
@@ -181,6 +181,17 @@ def test_a_corrupted_write_without_pec_is_caught_by_verify(tmp_path: Path, n: in
         check_fresh_attempt(bench, seen)
     finally:
         bench.store.close()
+
+
+@pytest.mark.parametrize(("kind", "k", "step"), _cases())
+def test_fault_at_transaction(tmp_path: Path, kind: str, k: int, step: str) -> None:
+    _fault_case(fresh_bench(tmp_path, pec=FAULT_KINDS[kind]), kind, k, step)
+
+
+@pytest.mark.parametrize("n", range(len(baseline(False).df_write_indices)))
+def test_a_corrupted_write_without_pec_is_caught_by_verify(tmp_path: Path, n: int) -> None:
+    k = baseline(False).df_write_indices[n]
+    _corrupted_write_case(fresh_bench(tmp_path, pec=False), k)
 
 
 def _keys_cases() -> list[object]:
@@ -208,16 +219,7 @@ def _keys_cases() -> list[object]:
 def test_fault_while_installing_production_keys(
     tmp_path: Path, kind: str, k: int, step: str
 ) -> None:
-    bench = fresh_bench(tmp_path, pec=True, production_keys=True)
-    try:
-        arm(bench, kind, k)
-        seen = observe(bench)
-        assert seen.step_at(k).value == step
-        check_run(bench, seen, fault_at=k, bus_back=kind != "gone")
-        # The next attempt opens the pack with whichever keys it holds now.
-        check_fresh_attempt(bench, seen)
-    finally:
-        bench.store.close()
+    _fault_case(fresh_bench(tmp_path, pec=True, production_keys=True), kind, k, step)
 
 
 #: The FlashStream recipe's default sample: one in FS_STRIDE, each kind at its own offset.
@@ -261,15 +263,7 @@ def _flashstream_cases() -> list[object]:
 def test_fault_while_running_a_flashstream_recipe(
     tmp_path: Path, kind: str, k: int, step: str
 ) -> None:
-    bench = fresh_bench(tmp_path, pec=FAULT_KINDS[kind], flashstream=True)
-    try:
-        arm(bench, kind, k)
-        seen = observe(bench)
-        assert seen.step_at(k).value == step
-        check_run(bench, seen, fault_at=k, bus_back=kind != "gone")
-        check_fresh_attempt(bench, seen)
-    finally:
-        bench.store.close()
+    _fault_case(fresh_bench(tmp_path, pec=FAULT_KINDS[kind], flashstream=True), kind, k, step)
 
 
 @pytest.mark.parametrize("n", range(len(baseline(False, flashstream=True).df_write_indices)))
@@ -277,15 +271,4 @@ def test_a_corrupted_flashstream_write_without_pec_is_caught_by_verify(
     tmp_path: Path, n: int
 ) -> None:
     k = baseline(False, flashstream=True).df_write_indices[n]
-    bench = fresh_bench(tmp_path, pec=False, flashstream=True)
-    try:
-        arm(bench, "corrupt", k)
-        seen = observe(bench)
-        check_run(bench, seen, fault_at=k)
-        assert seen.result.outcome is Outcome.FAIL
-        assert seen.result.failure is not None
-        assert seen.result.failure.code == "VERIFY_MISMATCH"
-        assert seen.mode_after != "SEALED"
-        check_fresh_attempt(bench, seen)
-    finally:
-        bench.store.close()
+    _corrupted_write_case(fresh_bench(tmp_path, pec=False, flashstream=True), k)

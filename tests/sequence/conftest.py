@@ -74,6 +74,19 @@ class Bench:
             cancel=cancel or CancelToken(),
         ).execute()
 
+    def as_real_hardware(self) -> None:
+        """From now on the socket's bus says it is not the emulator (the same emulated pack
+        behind it): what the station refuses on real packs, it refuses here."""
+        real = self.socket.bus_factory
+        assert real is not None
+
+        def factory() -> OpenedBus:
+            opened = real()
+            opened.emulated = False
+            return opened
+
+        self.socket.bus_factory = factory
+
     def new_pack(self, scenario: str = "default") -> None:
         """Put another (fresh) emulated pack into the socket."""
         self.clock = VirtualClock()

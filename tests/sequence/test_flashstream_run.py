@@ -13,21 +13,9 @@ from station.store import AttemptOutcome
 from tests.campaign.harness import observe, recipe_bytes_wrong
 from tests.leaks import database_text, leaked
 from tests.recipe.fsrecipe import flashstream_recipe, write_flashstream_recipe
-from tests.sequence.conftest import Bench, make_bench
+from tests.sequence.conftest import make_bench
 
 SERIAL = "PK4S-000123"
-
-
-def _as_real_hardware(bench: Bench) -> None:
-    real = bench.socket.bus_factory
-    assert real is not None
-
-    def factory():  # type: ignore[no-untyped-def]
-        opened = real()
-        opened.emulated = False
-        return opened
-
-    bench.socket.bus_factory = factory
 
 
 def test_a_flashstream_recipe_programs_what_the_parameter_recipe_does(tmp_path: Path) -> None:
@@ -66,7 +54,7 @@ def test_writes_that_did_not_take_are_caught_by_verify(tmp_path: Path) -> None:
 
 def test_unconfirmed_addresses_are_refused_on_real_packs_before_any_line(tmp_path: Path) -> None:
     bench = make_bench(tmp_path)
-    _as_real_hardware(bench)
+    bench.as_real_hardware()
     before = bench.device.transaction_count
     result = bench.run(recipe=flashstream_recipe())
     assert result.outcome is Outcome.ERROR

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from station.keys import KeyStore, ti_default_keys
 from station.sequence.events import MeasurementTaken, Outcome, StepId
 from tests.sequence.conftest import Bench, make_bench
@@ -55,8 +57,19 @@ def _measured(events: list[Any], name: str) -> str:
     )
 
 
-def test_a_flipped_backup_byte_is_not_written_back_without_pec(tmp_path: Path) -> None:
-    bench = make_bench(tmp_path)  # a factory pack: no PEC
+@pytest.mark.parametrize(
+    ("sends_pec", "setting", "checked_by"),
+    [
+        # A factory pack: no PEC, so the rows to be written back are read twice.
+        (False, "auto", "off"),
+        # A pack that appends PEC is checked by it, even with the station set to off.
+        (True, "off", "on"),
+    ],
+)
+def test_a_flipped_backup_byte_is_never_written_back(
+    tmp_path: Path, sends_pec: bool, setting: str, checked_by: str
+) -> None:
+    bench = make_bench(tmp_path, pec=sends_pec, pec_setting=setting)
     _other_otc(bench)
     before = bench.device.df_peek(OCD_RECOVERY, 2)
     flipped = flip_once(bench, _block_of(0x44A0), 3 + (OCD_RECOVERY - 0x44A0), 0)
@@ -65,20 +78,7 @@ def test_a_flipped_backup_byte_is_not_written_back_without_pec(tmp_path: Path) -
     assert flipped
     assert result.outcome is Outcome.PASS, result.failure
     assert bench.device.df_peek(OCD_RECOVERY, 2) == before  # 200 mA, not 201 mA
-    assert _measured(events, "PEC").startswith("off")
-
-
-def test_a_gauge_that_appends_pec_is_checked_whatever_the_setting(tmp_path: Path) -> None:
-    bench = make_bench(tmp_path, pec=True, pec_setting="off")
-    _other_otc(bench)
-    before = bench.device.df_peek(OCD_RECOVERY, 2)
-    flipped = flip_once(bench, _block_of(0x44A0), 3 + (OCD_RECOVERY - 0x44A0), 0)
-    events: list[Any] = []
-    result = bench.run(events=events)
-    assert flipped
-    assert result.outcome is Outcome.PASS, result.failure
-    assert bench.device.df_peek(OCD_RECOVERY, 2) == before
-    assert _measured(events, "PEC").startswith("on")
+    assert _measured(events, "PEC").startswith(checked_by)
 
 
 def test_pec_on_refuses_a_pack_that_sends_none_before_touching_it(tmp_path: Path) -> None:

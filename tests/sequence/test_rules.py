@@ -134,15 +134,7 @@ def test_ship_mode_leaves_the_gauge_silent(tmp_path: Path) -> None:
 
 def test_unverified_profile_is_refused_on_real_hardware_before_any_write(tmp_path: Path) -> None:
     bench = make_bench(tmp_path)
-    real = bench.socket.bus_factory
-    assert real is not None
-
-    def as_real_hardware():  # type: ignore[no-untyped-def]
-        opened = real()
-        opened.emulated = False
-        return opened
-
-    bench.socket.bus_factory = as_real_hardware
+    bench.as_real_hardware()
     result = bench.run()
     assert result.outcome is Outcome.ERROR
     assert result.failure is not None
@@ -179,21 +171,9 @@ def _signed_profile_recipe(tmp_path: Path, leave_out: str) -> Recipe:
     return load_recipe(path)
 
 
-def _as_real_hardware(bench: Bench) -> None:
-    real = bench.socket.bus_factory
-    assert real is not None
-
-    def factory():  # type: ignore[no-untyped-def]
-        opened = real()
-        opened.emulated = False
-        return opened
-
-    bench.socket.bus_factory = factory
-
-
 def test_a_parameter_nobody_confirmed_is_refused_though_others_are_signed(tmp_path: Path) -> None:
     bench = make_bench(tmp_path)
-    _as_real_hardware(bench)
+    bench.as_real_hardware()
     recipe = _signed_profile_recipe(tmp_path, leave_out="Protections:CUV:Delay")
     assert recipe.profile.signed_off
     result = bench.run(recipe=recipe)
@@ -208,7 +188,7 @@ def test_a_parameter_nobody_confirmed_is_refused_though_others_are_signed(tmp_pa
 
 def test_a_recipe_whose_every_parameter_is_signed_programs_a_real_pack(tmp_path: Path) -> None:
     bench = make_bench(tmp_path)
-    _as_real_hardware(bench)
+    bench.as_real_hardware()
     result = bench.run(recipe=_signed_profile_recipe(tmp_path, leave_out=""))
     assert result.passed, result.failure
 
