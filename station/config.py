@@ -39,6 +39,11 @@ ENV_OVERRIDES: dict[str, str] = {
 #: Where the station's log records go: see station.logs.
 LOG_DESTINATIONS = ("auto", "journal", "file")
 
+#: ``pec``: ``auto`` (default) checks PEC when the gauge appends it and confirms every read that
+#: decides something by a second read when it does not; ``on`` refuses a gauge that sends no PEC;
+#: ``off`` expects none, yet a gauge found appending PEC is still checked.
+PEC_SETTINGS = ("auto", "on", "off")
+
 _STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
 
@@ -53,7 +58,7 @@ class StationConfig:
     station_id: str = "ST-01"
     socket: str = "A"
     bus: str = "sim"
-    pec: bool = False
+    pec: str = "auto"
     bus_speed_hz: int = 100_000
     database: str = "sqlite:///db/station.sqlite3"
     keys: str = ""  # empty: the built-in ti-default key set only
@@ -150,6 +155,8 @@ def _coerce(key: str, value: Any, *, where: str) -> Any:
                 "1000000 (the BQ40Z50 runs at 10-100 kHz, 400 kHz only in SMBus XL mode)"
             )
         return number
+    if key == "pec":
+        return _pec_setting(value, where=where)
     if not isinstance(value, str):
         raise ConfigError(f"{where}: {key} = {value!r} must be a string")
     text = value.strip()
@@ -172,6 +179,21 @@ def _coerce(key: str, value: Any, *, where: str) -> Any:
         raise ConfigError(
             f"{where}: database = {value!r} is not a database URL; e.g. "
             "sqlite:///var/lib/station/station.sqlite3 or postgresql+psycopg://user@host/traceability"
+        )
+    return text
+
+
+def _pec_setting(value: Any, *, where: str) -> str:
+    """``auto``/``on``/``off``; the true/false of older files mean on/off."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    text = str(value).strip().lower()
+    words = {"1": "on", "true": "on", "yes": "on", "0": "off", "false": "off", "no": "off"}
+    text = words.get(text, text)
+    if text not in PEC_SETTINGS:
+        raise ConfigError(
+            f"{where}: pec = {value!r}; allowed: auto (check PEC when the gauge sends it, the "
+            "default), on (refuse a gauge that sends none), off"
         )
     return text
 

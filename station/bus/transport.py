@@ -167,6 +167,23 @@ class SMBusTransport:
 
         return self._run(attempt, "block read", command, label, retries)
 
+    def probe_pec(self, command: int, *, label: str | None = None) -> bool:
+        """Read a word with one byte more and say whether that byte is the word's PEC: whether
+        the device appends PEC to what it sends (a BQ40Z50 does only with SBS Configuration
+        [HPE] set, reference §2). Retried like any read; the word itself is not returned."""
+
+        def attempt() -> bool:
+            wr = i2c_msg.write(self.address, [command & 0xFF])
+            rd = i2c_msg.read(self.address, 3)
+            self._xfer("read", [wr, rd], 1, 3)
+            raw = list(bytes(rd))
+            if len(raw) < 3:
+                raise _Retryable(ShortReadError(f"{len(raw)} bytes arrived, 3 asked", command=""))
+            covered = [write_address(self.address), command & 0xFF, read_address(self.address)]
+            return raw[2] == crc8([*covered, raw[0], raw[1]])
+
+        return self._run(attempt, "PEC check", command, label, None)
+
     # -- one transaction ----------------------------------------------------------------------
 
     def _write(self, payload: list[int]) -> None:

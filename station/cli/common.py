@@ -54,7 +54,13 @@ def config_option(f: Callable[P, R]) -> Callable[P, R]:
 
 def bus_option(f: Callable[P, R]) -> Callable[P, R]:
     f = click.option(
-        "--pec/--no-pec", "pec", default=None, help="SMBus packet error checking (default: config)."
+        "--pec",
+        "pec",
+        type=click.Choice(["auto", "on", "off"]),
+        default=None,
+        help="SMBus packet error checking: auto checks PEC when the gauge appends it (and reads "
+        "every deciding value twice when it does not); on refuses a gauge that sends none; off "
+        "expects none (a gauge that sends it is still checked). Default: config, else auto.",
     )(f)
     return click.option(
         "--bus",

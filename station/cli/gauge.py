@@ -69,7 +69,7 @@ class HexInt(click.ParamType[int, Any]):
 
 
 def connection(f: Callable[P, R]) -> Callable[P, R]:
-    """--bus, --pec/--no-pec, --config and --keys."""
+    """--bus, --pec auto/on/off, --config and --keys."""
     return bus_option(config_option(keys_option(f)))
 
 
@@ -90,7 +90,7 @@ class Session:
 @contextmanager
 def connect(
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
     key_set_id: str | None = None,
@@ -108,10 +108,11 @@ def connect(
         transport = SMBusTransport(
             opened.bus,
             opened.clock,
-            pec=config.pec,
             trace=trace.session(_trace_header(config, opened.description)) if trace else None,
         )
-        yield Session(config, Gauge(transport, clock=opened.clock), keys)
+        gauge = Gauge(transport, clock=opened.clock)
+        gauge.establish_pec(config.pec)
+        yield Session(config, gauge, keys)
     finally:
         opened.close()
         if trace is not None:
@@ -121,7 +122,7 @@ def connect(
 def _trace_header(config: StationConfig, bus: str) -> str:
     command = click.get_current_context(silent=True)
     name = command.command_path if command is not None else "station gauge"
-    return f"{name} at station {config.station_id}, bus {bus}, PEC {'on' if config.pec else 'off'}"
+    return f"{name} at station {config.station_id}, bus {bus}, PEC setting {config.pec}"
 
 
 @contextmanager
@@ -191,13 +192,17 @@ def _line(label: str, value: object) -> None:
 @connection
 @handle_errors
 def info(
-    bus: str | None, pec: bool | None, config_path: Path | None, keys_path: Path | None
+    bus: str | None, pec: str | None, config_path: Path | None, keys_path: Path | None
 ) -> None:
     """Identity, security mode, live measurements and decoded status words."""
     with connect(bus, pec, config_path, keys_path) as session:
         g = session.gauge
         ident = g.identify()
-        _line("Bus", session.config.bus + (" (PEC on)" if session.config.pec else ""))
+        _line(
+            "Bus",
+            session.config.bus
+            + (" (PEC on: the gauge appends it)" if session.gauge.pec else " (PEC off)"),
+        )
         _line("Device type", f"{ident.device_type_hex} ({ident.part})")
         _line("Firmware version", str(ident.firmware))
         _line("Hardware version", f"0x{ident.hardware_version:04X}")
@@ -230,7 +235,7 @@ def mac(
     yes: bool,
     key_set_id: str,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:
@@ -324,7 +329,7 @@ def read_df(
     length: int | None,
     key_set_id: str,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:
@@ -359,7 +364,7 @@ def read_df(
 def unseal(
     key_set_id: str,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:
@@ -375,7 +380,7 @@ def unseal(
 def full_access(
     key_set_id: str,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:
@@ -388,7 +393,7 @@ def full_access(
 @connection
 @handle_errors
 def seal(
-    bus: str | None, pec: bool | None, config_path: Path | None, keys_path: Path | None
+    bus: str | None, pec: str | None, config_path: Path | None, keys_path: Path | None
 ) -> None:
     """Seal the gauge (MAC 0x0030) and confirm it reads SEALED."""
     with connect(bus, pec, config_path, keys_path) as session:
@@ -403,7 +408,7 @@ def seal(
 def reset(
     key_set_id: str | None,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:

@@ -116,7 +116,7 @@ def _open(config_path: Path | None, keys_path: Path | None, **flags: object):  #
 @handle_errors
 def program_cmd(
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
     recipe_path: Path,
@@ -369,7 +369,7 @@ def label_preview(
 @handle_errors
 def label_print(
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     serial: str,
     reason: str | None,

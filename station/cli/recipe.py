@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -23,8 +23,9 @@ from station.recipe.errors import (
     RecipeInvalid,
     SerialRejected,
 )
+from station.recipe.flashstream import shown
 from station.recipe.image import BLOCK_SIZE
-from station.recipe.plan import WritePlan
+from station.recipe.plan import Target, WritePlan
 from station.recipe.profile import Parameter, Profile
 from station.recipe.profile_file import ProfileLibrary
 from station.recipe.recipe import Recipe, load_recipe
@@ -152,12 +153,15 @@ def validate_cmd(
             for problem in exc.problems:
                 click.echo(f"  {problem}")
             continue
+        written = recipe.written_parameters()
+        unconfirmed = recipe.profile.unverified(written)
         signed = (
             ""
-            if recipe.profile.signed_off
+            if not unconfirmed
             else (
-                f"; note: profile {recipe.profile.id} is not signed off, so real packs are refused "
-                "(the emulator accepts it)"
+                f"; note: {len(unconfirmed)} of the {len(written)} parameters it writes are not "
+                f"signed off in profile {recipe.profile.id}, so real packs are refused (the "
+                "emulator accepts it)"
             )
         )
         click.echo(
@@ -216,15 +220,11 @@ def show_cmd(
     echo(f"hash       sha256:{recipe.content_hash}")
     for ref in recipe.references:
         echo(f"  {ref.role:<10} {ref.relative} ({ref.size} bytes, sha256:{ref.sha256[:16]}...)")
-    signed = (
-        f"signed off by {profile.verified_by} {profile.verified_on}".strip()
-        if profile.signed_off
-        else "NOT signed off: real packs are refused until an "
-        "engineer confirms the addresses (the emulator accepts it)"
-    )
+    confirmed = sum(1 for p in profile.parameters if p.verified)
     echo(
         f"profile    {profile.id} (device 0x{profile.device_type:04X}, firmware "
-        f"{', '.join(profile.firmware)}): {signed}"
+        f"{', '.join(profile.firmware)}): {confirmed} of {len(profile.parameters)} parameters "
+        "confirmed by an engineer's sign-off"
     )
     echo(
         f"firmware   {', '.join(recipe.firmware)}   cells {recipe.cells}   chemistry "
@@ -264,6 +264,24 @@ def show_cmd(
             f"flashstream {len(fs.lines)} commands ({fs.count('SWB')} block writes, "
             f"{fs.count('SCL') + fs.count('SCW')} compares), {fs.total_delay_ms} ms of waits"
         )
+        if recipe.fs_plan is not None:
+            for number, w in recipe.fs_plan.writes:
+                last = w.address + len(w.data) - 1
+                echo(
+                    f"  line {number:<4} writes {_ranges(range(w.address, last + 1))}"
+                    f" ({len(w.data)} bytes): {', '.join(w.parameters)}"
+                )
+            hidden = [ln.number for ln in fs.lines if shown(ln) != ln.text]
+            if hidden:
+                echo(
+                    f"  lines {', '.join(map(str, hidden))}: words to ManufacturerAccess 0x00 (key "
+                    "words among them) or key data: sent as written, never shown"
+                )
+            if recipe.fs_plan.mode_changing:
+                echo(
+                    "  DeviceReset at line(s) "
+                    + ", ".join(map(str, sorted(recipe.fs_plan.mode_changing)))
+                )
     if recipe.image is not None:
         img = recipe.image
         echo(
@@ -278,7 +296,7 @@ def show_cmd(
         raise UsageProblem(str(exc)) from None
     echo("")
     rows = []
-    per_unit = {p.key for p, _ in target.parameters} - {st.parameter.key for st in recipe.settings}
+    per_unit = recipe.per_unit_keys()
     info = profile.roles.manufacturer_info_a
     info_keys: set[str] = set()
     if info is not None and target.manufacturer_info_a is not None:
@@ -318,7 +336,23 @@ def show_cmd(
     )
     if recipe.mode == "image":
         echo(f"  (and {len(target.parameters) - len(per_unit)} parameters from the image)")
+    echo(_signoff_line(profile, [p for p, _ in target.parameters]))
     echo("")
+    for line in _coverage_lines(recipe, target):
+        echo(line)
+    echo("")
+    if recipe.fs_plan is not None:
+        fsp = recipe.fs_plan
+        after = profile.default_image()
+        for w in fsp.df_writes:
+            after.apply(w.address, w.data)
+        per_unit_plan = recipe.plan(target, after, speed_hz=speed_hz)
+        echo(
+            f"FlashStream: {len(fsp.writes)} data-flash writes, "
+            f"{sum(len(w.data) for w in fsp.df_writes)} bytes, as written; then the per-unit "
+            f"fields vs profile defaults: {_plan_line(per_unit_plan)}"
+        )
+        return
     defaults = recipe.plan(target, profile.default_image(), speed_hz=speed_hz)
     echo(f"plan vs profile defaults: {_plan_line(defaults)}")
     worst = profile.default_image()
@@ -530,6 +564,61 @@ def profile_show_cmd(profile: str, pattern: str | None, profile_dirs: tuple[Path
     _show_profile(prof, pattern)
 
 
+def _ranges(addresses: Iterable[int]) -> str:
+    """``0x4040-0x4061, 0x406C-0x409E``: contiguous runs of addresses."""
+    runs: list[list[int]] = []
+    for a in sorted(set(addresses)):
+        if runs and runs[-1][1] + 1 == a:
+            runs[-1][1] = a
+        else:
+            runs.append([a, a])
+    return ", ".join(f"0x{lo:04X}-0x{hi:04X}" if hi > lo else f"0x{lo:04X}" for lo, hi in runs)
+
+
+def _coverage_lines(recipe: Recipe, target: Target) -> list[str]:
+    """What a pack gets written, what is backed up first, and what verify compares."""
+    blocks = target.blocks()
+    if recipe.backup.policy == "full":
+        backed = "the whole data flash, 0x4000-0x5FFF (8192 bytes)"
+    else:
+        spans = _ranges(a for b in blocks for a in range(b, b + BLOCK_SIZE))
+        backed = f"{len(blocks)} blocks, {len(blocks) * BLOCK_SIZE} bytes: {spans}"
+    compared = [a for a in target.data if a not in target.no_verify]
+    order = (
+        "the FlashStream's bytes, then the per-unit fields"
+        if recipe.mode == "flashstream"
+        else "only the bytes that differ on the pack, in whole parameters"
+    )
+    lines = [
+        f"writes     {_ranges(target.data)} ({len(target.data)} bytes at most: {order})",
+        f"backs up   {backed}",
+        f"verify     compares {len(compared)} bytes: {_ranges(compared)}",
+    ]
+    never = "0x5F80-0x5FFF (does not take writes)"
+    if target.no_verify:
+        never = f"{_ranges(target.no_verify)} (kept by the gauge itself, or masked); " + never
+    lines.append(f"           never compared: {never}")
+    return lines
+
+
+def _signoff_line(profile: Profile, written: list[Parameter]) -> str:
+    """Whether real packs accept what the recipe writes: every parameter needs a sign-off."""
+    unconfirmed = profile.unverified(written)
+    if not unconfirmed:
+        return f"sign-off   all {len(written)} parameters it writes are confirmed"
+    names = ", ".join(profile.short_name(p) for p in unconfirmed[:5])
+    more = f" and {len(unconfirmed) - 5} more" if len(unconfirmed) > 5 else ""
+    disputed = [
+        f"{profile.short_name(p)}: {d.text()}" for p in unconfirmed for d in profile.disputes_of(p)
+    ]
+    return (
+        f"sign-off   NOT signed off: {len(unconfirmed)} of {len(written)} parameters it writes "
+        f"are unconfirmed ({names}{more}); real packs are refused until an engineer confirms "
+        "each of them (the emulator accepts it)"
+        + (f"\n           disputed addresses: {'; '.join(disputed)}" if disputed else "")
+    )
+
+
 def _show_profile(prof: Profile, pattern: str | None) -> None:
     echo = click.echo
     echo(f"profile      {prof.id}: {prof.description}")
@@ -538,19 +627,28 @@ def _show_profile(prof: Profile, pattern: str | None) -> None:
         f"device type  0x{prof.device_type:04X}   firmware {', '.join(prof.firmware)}"
         + (f"   builds {', '.join(map(str, prof.builds))}" if prof.builds else "")
     )
-    echo(
-        "sign-off     "
-        + (
-            f"{prof.verified_by} {prof.verified_on}"
-            if prof.signed_off
-            else "none: writes to real packs are refused for unverified parameters"
+    if not prof.signoffs:
+        echo("sign-off     none: writes to real packs are refused for every parameter")
+    for so in prof.signoffs:
+        echo(
+            f"sign-off     {so.by} {so.on} ({so.method}, {so.evidence}): "
+            f"{len(so.parameters)} parameters"
         )
-    )
+    for d in prof.disputes:
+        echo(f"disputed     {d.parameter}: {d.text()}{' — ' + d.why if d.why else ''}")
     t = prof.timing
     echo(
         f"timing       DF write {t.df_write_busy_ms} ms + {t.df_write_per_byte_ms} ms/byte, reset "
         f"{t.reset_wait_ms} ms, signature {t.signature_wait_ms} ms, seal {t.seal_busy_ms} ms"
         f" ({'verified' if t.verified else 'UNCONFIRMED'}{': ' + t.source if t.source else ''})"
+    )
+    echo(
+        f"pacing       nothing follows a write that drew no NACK for {t.df_write_min_ms} ms "
+        f"({t.source_of('df_write_min_ms')})"
+    )
+    echo(
+        f"retries      a NACKed write is sent again after {t.df_write_backoff_ms} ms, doubled, "
+        f"{t.df_write_attempts} attempts in all ({t.source_of('df_write_attempts')})"
     )
     for change in prof.changes:
         echo(

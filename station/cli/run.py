@@ -68,7 +68,7 @@ def register(group: click.Group) -> None:
 def run(
     config_path: Path | None,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     database: str | None,
     keys_path: Path | None,
     bus_trace: Path | None,

@@ -20,9 +20,9 @@ from station.bus.trace import DEFAULT_MAX_BYTES, BusTrace, Transaction
 from station.bus.transport import SMBusTransport
 from station.clock import Clock
 from station.gauge.errors import KeyWindowMissedError
-from station.gauge.mac import MAC_COMMANDS, SECURITY_KEYS
+from station.gauge.mac import RESERVED_MAC_CODES, SECURITY_KEYS
 from station.gauge.timings import GaugeTimings
-from station.keys import KeyPair, KeySet, SecretWord
+from station.keys import KeyPair, KeySet
 
 log = logging.getLogger("station.gauge")
 
@@ -79,10 +79,15 @@ def send_key_pair(
     raise failure
 
 
+#: Words a key must not use: erased flash (0xFFFF) and blank (0x0000) are what a garbled or
+#: half-written key store reads as, and 0xFFFF is TI's default full-access word.
+BLANK_WORDS = (0x0000, 0xFFFF)
+
+
 def key_problems(keys: KeySet) -> list[str]:
-    """Why a key set must not be written to a gauge (reference production flow: the first words
-    must differ from each other and from any MAC command). Compares words without revealing them;
-    the messages never show a key."""
+    """Why a key set must not be written to a gauge (reference production flow, SLUUAQ3A: the
+    first words must differ from each other and from every MAC command code, not only those this
+    driver implements; no word may be blank). The messages never show a key."""
     problems: list[str] = []
     fa = keys.full_access
     if fa is None:
@@ -90,8 +95,14 @@ def key_problems(keys: KeySet) -> list[str]:
     if keys.unseal.first == fa.first:
         problems.append("the first unseal word equals the first full-access word")
     for which, pair in (("unseal", keys.unseal), ("full-access", fa)):
-        if any(pair.first == SecretWord(code) for code in MAC_COMMANDS):
-            problems.append(f"the first {which} word is also a MAC command code")
+        if pair.first.reveal() in RESERVED_MAC_CODES:
+            problems.append(
+                f"the first {which} word is a MAC command code or a data-flash address "
+                "(the gauge would act on it instead of taking it as a key)"
+            )
+        for n, word in ((1, pair.first), (2, pair.second)):
+            if word.reveal() in BLANK_WORDS:
+                problems.append(f"{which} word {n} is 0x0000 or 0xFFFF (blank or erased flash)")
     if keys.unseal == fa:
         problems.append("the unseal and full-access keys are the same")
     return problems

@@ -365,7 +365,7 @@ def write_profile_files(profile: Profile, out_dir: Path) -> Path:
     back = {text: key for key, text in sources.items()}
     lines = [
         "# Gauge profile made from a bqStudio export. Every address is unverified until an",
-        "# engineer confirms it on the firmware named here and fills in verified_by/verified_on.",
+        "# engineer confirms it on the firmware named here and records it in a [[signoff]] entry.",
         "[profile]",
         f"id = {tomltext.basic_string(profile.id)}",
         f"description = {tomltext.basic_string(profile.description)}",

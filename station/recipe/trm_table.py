@@ -247,7 +247,7 @@ def minimal_header(
     """A header for a table imported without one: no roles, no bit fields, nothing signed off."""
     lines = [
         "# Gauge profile imported from a TI data-flash table. Every address is unverified until an",
-        "# engineer confirms it on the firmware named here and fills in verified_by/verified_on.",
+        "# engineer confirms it on the firmware named here and records it in a [[signoff]] entry.",
         "[profile]",
         f"id = {tomltext.basic_string(profile_id)}",
         f"description = {tomltext.basic_string(description)}",

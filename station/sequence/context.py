@@ -60,6 +60,9 @@ def gauge_timings(recipe: Recipe) -> GaugeTimings:
     return GaugeTimings().with_overrides(
         reset_min_wait_s=t.reset_wait_ms / 1000,
         signature_min_wait_s=t.signature_wait_ms / 1000,
+        df_write_min_s=t.df_write_min_ms / 1000,
+        df_write_backoff_s=t.df_write_backoff_ms / 1000,
+        df_write_attempts=t.df_write_attempts,
     )
 
 
@@ -112,7 +115,7 @@ class SocketContext:
         if self.bus_trace is not None:
             header = (
                 f"station {self.station_id} socket {self.socket}, bus {bus.description}, "
-                f"PEC {'on' if self.config.pec else 'off'}"
+                f"PEC setting {self.config.pec}"
             )
             run = bound()
             if "attempt" in run:
@@ -120,4 +123,4 @@ class SocketContext:
             if "serial" in run:
                 header += f", pack {run['serial']}"
             trace = self.bus_trace.session(header)
-        return SMBusTransport(bus.bus, bus.clock, pec=self.config.pec, trace=trace)
+        return SMBusTransport(bus.bus, bus.clock, trace=trace)

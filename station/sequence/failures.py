@@ -15,6 +15,7 @@ from station.gauge.errors import (
     GaugeError,
     GaugeNotRespondingError,
     GaugeResponseError,
+    PecNotSentError,
     SignatureTimeoutError,
     UnsealRefusedError,
 )
@@ -61,6 +62,12 @@ ACTIONS: dict[str, str] = {
     "SAFETY_STATUS": "Put the pack aside for engineering: a protection is active.",
     "PF_STATUS": "Put the pack aside for failure analysis: the gauge reports a permanent failure.",
     "MANUFACTURING_STATUS": "Put the pack aside for engineering; it was not sealed.",
+    "KEYS_UNUSABLE": "Call engineering: the production key set must be changed in the key store "
+    "before packs can be programmed with this recipe.",
+    "KEYS_NEED_PEC": "Call engineering: packs that get production keys must append PEC (SBS "
+    "Configuration HPE) before they reach this station.",
+    "PEC_NOT_SENT": "Call engineering: the station requires PEC and this pack sends none; set "
+    "pec = auto or program the pack's HPE bit.",
     "KEYS_NOT_PROVEN": "Put the pack aside for a supervisor: the production keys could not be "
     "proven.",
     "SEAL_FAILED": "Run the pack again; if it repeats, put it aside for engineering.",
@@ -108,6 +115,10 @@ def failure_from(step: StepId, exc: BaseException) -> Failure:
         # The gauge went quiet: a pack pulled mid-run or a station fault, not a bad pack.
         code = exc.failure_code
         return Failure(step, code, str(exc), BUS_ACTION, Outcome.ERROR)
+    if isinstance(exc, PecNotSentError):
+        # The station's setting against the pack's configuration, not a faulty pack.
+        code = exc.failure_code
+        return Failure(step, code, str(exc), action_for(code), Outcome.ERROR)
     if isinstance(exc, PecError):
         return Failure(step, exc.failure_code, str(exc), BUS_ACTION, Outcome.ERROR)
     if isinstance(exc, BusError):

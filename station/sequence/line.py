@@ -364,7 +364,13 @@ class LineStation:
         bus = self.socket.open_bus()
         transport = self.socket.transport_for(bus)
         timings = gauge_timings(recipe) if recipe is not None else None
-        return Gauge(transport, clock=bus.clock, timings=timings), bus.close
+        gauge = Gauge(transport, clock=bus.clock, timings=timings)
+        try:
+            gauge.establish_pec(self.config.pec)
+        except Exception:
+            bus.close()
+            raise
+        return gauge, bus.close
 
     def gauge_snapshot(self, shift: Shift | None) -> list[Section]:
         gauge, close = self._connect_gauge(self._recipe(shift) if shift else None)

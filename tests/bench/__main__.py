@@ -16,13 +16,53 @@ from pathlib import Path
 from tests.bench import bus_time, log_cost, overhead, store_bench
 
 
+def flip_rows(positions: int) -> list[tuple[str, str, str, str]]:
+    """The one-flipped-read sweep (PEC off), against the station as it was when one read
+    decided."""
+    from tests.campaign import flipsweep
+
+    def totals(confirm: bool) -> tuple[int, int, int]:
+        figures = flipsweep.figures(positions, confirm)
+        runs = sum(out.runs for _, out in figures.values())
+        wrong = sum(len(out.wrong_pass) for _, out in figures.values())
+        lost = sum(len(out.lost) for _, out in figures.values())
+        return runs, wrong, lost
+
+    runs, wrong, lost = totals(True)
+    runs1, wrong1, lost1 = totals(False)
+    packs = " and ".join(flipsweep.PACKS)
+    return [
+        (
+            f"one flipped read, no PEC: wrong PASS ({runs} runs)",
+            f"{wrong}",
+            f"one read decides: {wrong1} of {runs1}",
+            "target 0",
+        ),
+        (
+            "  packs lost to FAIL/ERROR",
+            f"{100 * lost / runs:.1f} %",
+            f"one read decides: {100 * lost1 / runs1:.1f} %",
+            "target <= 2 %",
+        ),
+        (f"  ({packs} pack, every read flipped at {positions} places)", "", "", ""),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="packline station benchmarks")
     parser.add_argument("--million", action="store_true", help="store queries at 1 000 000 too")
+    parser.add_argument(
+        "--flip-positions",
+        type=int,
+        default=4,
+        help="one-flipped-read sweep: places each read is flipped at (one run each; 0 skips it)",
+    )
     args = parser.parse_args(argv)
 
     rows: list[tuple[str, str, str, str]] = []
     rows += bus_time.table(bus_time.measure())
+    if args.flip_positions > 0:
+        rows += flip_rows(args.flip_positions)
 
     cpu = overhead.cpu_and_bytes()
     rows.append(

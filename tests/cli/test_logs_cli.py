@@ -14,6 +14,7 @@ import station.cli as station_cli
 import station.sequence as sequence
 from station.cli import cli, main
 from station.logs.files import parse_entries
+from station.recipe.recipe import load_recipe
 from station.tui import StationApp
 from tests.leaks import leaked_anywhere
 
@@ -75,8 +76,11 @@ def test_station_logs_tells_one_attempts_story(tmp_path: Path) -> None:
     shown = station("logs", "--attempt", "2", "--source", "file")
     assert shown.exit_code == 0, shown.output
     lines = shown.stdout.splitlines()
-    assert lines[0].endswith("attempt 2 started: pack PK4S-000124, recipe pk4s3p-3500 1.0.0 "
-                             "(97d1d1895a06), operator alice")  # fmt: skip
+    short_hash = load_recipe(RECIPE).content_hash[:12]
+    assert lines[0].endswith(
+        f"attempt 2 started: pack PK4S-000124, recipe pk4s3p-3500 1.0.0 ({short_hash}), "
+        "operator alice"
+    )
     assert "step verify PASS in " in shown.stdout
     assert lines[-1].split("] ", 1)[1].startswith("attempt 2 ended PASS")
     assert all("attempt 2 PK4S-000124" in line for line in lines)
@@ -118,7 +122,7 @@ def test_bus_trace_setting_traces_an_engineer_command(
     done = station("gauge", "unseal", "--bus", "sim", "--key-set", "ti-default")
     assert done.exit_code == 0, done.output
     text = trace.read_text(encoding="utf-8")
-    assert "station gauge unseal at station ST-01, bus sim, PEC off" in text
+    assert "station gauge unseal at station ST-01, bus sim, PEC setting auto" in text
     assert text.count("W: 00 <key> |") == 2
     assert leaked_anywhere([0x0414, 0x3672], text) == []
 

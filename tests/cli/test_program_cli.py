@@ -277,7 +277,7 @@ def test_keys_never_appear_in_output_logs_or_database(
     done = station(
         "program",
         "--bus",
-        "sim",
+        "sim?hpe=1",
         "--recipe",
         str(recipe),
         "--serial",

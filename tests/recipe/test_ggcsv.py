@@ -184,7 +184,7 @@ ROW = st.lists(
 ).map(lambda cells: ",".join(cells))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     st.lists(
         st.one_of(

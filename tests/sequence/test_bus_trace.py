@@ -46,10 +46,12 @@ def key_store(tmp_path: Path) -> Path:
 
 
 def key_installing_run(
-    tmp_path: Path, trace: Path, *, pec: bool = False
+    tmp_path: Path, trace: Path, *, setting: str = "auto", install: bool = True
 ) -> tuple[Outcome, EmulatedGauge]:
+    """A run that opens the pack with OLD and, when ``install``, installs NEW. A recipe that
+    installs keys runs only on a pack that appends PEC; the other one runs on a pack without."""
     clock = VirtualClock()
-    device = open_emulator("default", clock=clock)
+    device = open_emulator("default", clock=clock, host_pec=install)
     device.set_keys(*OLD)
 
     def bus() -> OpenedBus:
@@ -61,10 +63,13 @@ def key_installing_run(
         printer=f"file:{tmp_path}/labels",
         keys=str(key_store(tmp_path)),
         bus_trace=str(trace),
-        pec=pec,
+        pec=setting,
     )
     service = open_service(config, bus_factory=bus)
-    recipe = recipe_variant(tmp_path, key_set="old", production_key_set="new", full_access=True)
+    keys: dict[str, str | bool] = {"key_set": "old", "full_access": True}
+    if install:
+        keys["production_key_set"] = "new"
+    recipe = recipe_variant(tmp_path, **keys)
     shift = service.shift_for_file(tmp_path / "variant.toml", "alice", "LOT-1")
     assert shift.recipe.hash == recipe.content_hash
     result = service.run(shift, RunRequest("PK4S-000123"), lambda e: None, CancelToken())
@@ -72,12 +77,14 @@ def key_installing_run(
     return result.outcome, device
 
 
-@pytest.mark.parametrize("pec", [False, True], ids=["no PEC", "PEC"])
-def test_a_key_installing_run_is_traced_and_logged_without_a_key(tmp_path: Path, pec: bool) -> None:
+@pytest.mark.parametrize("setting", ["auto", "on"])
+def test_a_key_installing_run_is_traced_and_logged_without_a_key(
+    tmp_path: Path, setting: str
+) -> None:
     trace = tmp_path / "trace.txt"
     setup = configure(LogSettings("ST-01", "A", tmp_path / "logs"), Face.CLI, environ={})
     try:
-        outcome, device = key_installing_run(tmp_path, trace, pec=pec)
+        outcome, device = key_installing_run(tmp_path, trace, setting=setting)
     finally:
         setup.close()
     log = (tmp_path / "logs" / "station.log").read_text(encoding="utf-8")
@@ -87,10 +94,20 @@ def test_a_key_installing_run_is_traced_and_logged_without_a_key(tmp_path: Path,
     assert device.security_mode == "SEALED"
     text = trace.read_text(encoding="utf-8")
     assert "# session " in text
-    assert f"PEC {'on' if pec else 'off'}, attempt 1, pack PK4S-000123" in text
+    assert f"PEC setting {setting}, attempt 1, pack PK4S-000123" in text
     # the key transactions are there, their keys are not
     assert text.count("W: 00 <key> |") >= 6  # unseal, full access, and the proof with NEW
     assert "SecurityKeys (MAC 0x0035) | try 1 | W: 44 0A 35 00 <key> |" in text
+    assert leaked_anywhere(EVERY_WORD, text) == []
+
+
+def test_a_run_without_pec_is_traced_without_its_unseal_keys(tmp_path: Path) -> None:
+    """No PEC on the wire: the key words of unseal and full access are hidden all the same."""
+    trace = tmp_path / "trace.txt"
+    outcome, _ = key_installing_run(tmp_path, trace, install=False)
+    assert outcome is Outcome.PASS
+    text = trace.read_text(encoding="utf-8")
+    assert text.count("W: 00 <key> |") >= 4  # unseal and full access, two words each
     assert leaked_anywhere(EVERY_WORD, text) == []
 
 
