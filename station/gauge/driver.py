@@ -106,6 +106,13 @@ class Gauge:
         self._lock = threading.RLock()
         #: the last security mode this driver read or established; None when unknown
         self._mode: SecurityMode | None = None
+        self._reported: SecurityMode | None = None
+
+    @property
+    def last_reported_mode(self) -> SecurityMode | None:
+        """The security mode the gauge itself last reported (OperationStatus), kept even when
+        later commands may have changed it; None before the first read."""
+        return self._reported
 
     # == SBS ====================================================================================
 
@@ -246,7 +253,7 @@ class Gauge:
             raise ImplausibleValueError(
                 command=command.label, value=status.hex, why="SEC bits 9:8 read the reserved 00"
             )
-        self._mode = status.security_mode
+        self._mode = self._reported = status.security_mode
         return status
 
     def security_mode(self) -> SecurityMode:

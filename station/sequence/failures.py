@@ -65,6 +65,10 @@ ACTIONS: dict[str, str] = {
     "Do not program packs until it is back.",
     "PRINTER": "Fix the printer, then reprint the label from the result screen.",
     "ABORTED": "Nothing else to do; scan the pack again to run it.",
+    "CLOCK_IMPLAUSIBLE": "Call a technician: the station's clock is wrong and would date the "
+    "pack wrongly. Nothing was done to this pack; run it again once the clock is set.",
+    "EMULATED_ON_PRODUCTION": "Call engineering: this database is a production one and never "
+    "records runs on the emulator. Use a training database for the emulator.",
 }
 
 BUS_ACTION = (
