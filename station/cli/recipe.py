@@ -16,7 +16,6 @@ import click
 from station.cli.common import EXIT_FAIL, EXIT_OK, Failed, UsageProblem
 from station.keys import KeyStore, KeyStoreError
 from station.recipe.errors import (
-    FileFormatError,
     ProblemsError,
     ProfileNotFound,
     RecipeError,
@@ -26,7 +25,7 @@ from station.recipe.errors import (
 from station.recipe.image import BLOCK_SIZE
 from station.recipe.plan import WritePlan
 from station.recipe.profile import Parameter, Profile
-from station.recipe.profile_file import ProfileLibrary
+from station.recipe.profile_file import ProfileLibrary, write_private_text
 from station.recipe.recipe import Recipe, load_recipe
 from station.recipe.serial import decode_sbs_date
 
@@ -446,6 +445,12 @@ def _security_text(r: Recipe) -> str:
 @click.option("--key-set-id", default=None, help="Id for imported keys in the key file.")
 @click.option("--serial-pattern", default="", help="Serial regular expression for the recipe.")
 @click.option("--serial-example", default="", help="An example serial matching the pattern.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace files already in --out (never a key store with anything but keys; a "
+    "symbolic link is replaced, never followed).",
+)
 @_profiles_option
 @_errors
 def import_cmd(
@@ -456,9 +461,11 @@ def import_cmd(
     key_set_id: str | None,
     serial_pattern: str,
     serial_example: str,
+    force: bool,
     profile_dirs: tuple[Path, ...],
 ) -> None:
-    """Make a recipe from a .gg.csv, .bq.fs/.df.fs or .srec/raw dump."""
+    """Make a recipe from a .gg.csv, .bq.fs/.df.fs or .srec/raw dump. Nothing in --out is
+    overwritten without --force; key files are created readable by their owner only."""
     from station.recipe.ti_import import import_file
 
     library = _library([*profile_dirs, out_dir] if out_dir.is_dir() else list(profile_dirs))
@@ -472,8 +479,9 @@ def import_cmd(
             key_set_id=key_set_id,
             serial_pattern=serial_pattern,
             serial_example=serial_example,
+            force=force,
         )
-    except FileFormatError as exc:
+    except ProblemsError as exc:
         raise Failed(str(exc)) from None
     click.echo(f"recipe   {result.recipe}")
     if result.profile:
@@ -609,6 +617,7 @@ def _show_profile(prof: Profile, pattern: str | None) -> None:
 @click.option("--device-type", default=None, help="Device type, e.g. 0x4500 (without --header).")
 @click.option("--firmware", default=None, help='Firmware version, e.g. "1.09" (without --header).')
 @click.option("--description", default="", help="One line describing the profile.")
+@click.option("--force", is_flag=True, help="Replace profile files already in --out.")
 @_errors
 def profile_import_cmd(
     file: Path,
@@ -618,14 +627,15 @@ def profile_import_cmd(
     device_type: str | None,
     firmware: str | None,
     description: str,
+    force: bool,
 ) -> None:
     """Make a profile from TI's TRM data-flash table (CSV) or a bqStudio .gg.csv export."""
-    from station.recipe.ggcsv import parse_gg_csv
-    from station.recipe.ti_import import import_gg, write_profile_files
+    from station.recipe.ggcsv import decode_export, parse_gg_csv
+    from station.recipe.ti_import import import_gg, read_source, write_profile_files
     from station.recipe.trm_table import import_trm_table, looks_like_trm_table, minimal_header
 
-    text = file.read_text(encoding="utf-8-sig")
     try:
+        text, _ = decode_export(read_source(file), str(file))
         if looks_like_trm_table(text):
             if header is None:
                 if not (profile_id and device_type and firmware):
@@ -639,7 +649,8 @@ def profile_import_cmd(
                     raise UsageProblem(f"--device-type {device_type!r} is not a number") from None
                 out_dir.mkdir(parents=True, exist_ok=True)
                 header = out_dir / f"{profile_id}.toml"
-                header.write_text(
+                write_private_text(
+                    header,
                     minimal_header(
                         profile_id=profile_id,
                         description=description or f"imported from {file.name}",
@@ -648,9 +659,9 @@ def profile_import_cmd(
                         table_name=f"{profile_id}.csv",
                         source_text=f"{file.name} (TI data-flash table; unverified)",
                     ),
-                    encoding="utf-8",
+                    force=force,
                 )
-            result = import_trm_table(file, header, out_dir)
+            result = import_trm_table(file, header, out_dir, force=force)
             click.echo(
                 f"profile  {result.header_path} + {result.table_path.name} "
                 f"({len(result.profile.parameters)} parameters, all unverified)"
@@ -663,9 +674,13 @@ def profile_import_cmd(
             profile_id=profile_id or f"{file.name.split('.')[0]}-layout",
             firmware=firmware or "",
         )
-        path = write_profile_files(imported.profile, out_dir)
+        path = write_profile_files(imported.profile, out_dir, force=force)
         click.echo(
             f"profile  {path} ({len(imported.profile.parameters)} parameters, all unverified)"
         )
-    except FileFormatError as exc:
+    except ProblemsError as exc:
         raise Failed(str(exc)) from None
+    except FileExistsError as exc:
+        raise Failed(
+            f"{exc.filename} is already there; nothing was written (--force replaces it)"
+        ) from None
