@@ -10,15 +10,13 @@ the store's clock: no test waits), every privileged action is one audit row, and
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from station.cli import cli
 from station.config import StationConfig
 from station.sequence import open_service
 from station.sequence.line import LineStation
@@ -26,6 +24,14 @@ from station.store import AuditAction, Store
 from tests.leaks import database_text
 from tests.pins import CHEAP, PIN, give_pin
 from tests.sequence.conftest import RECIPE_4S
+from tests.station_cli import (
+    clean_environment,
+    db_of,
+    label_print_args,
+    program_args,
+    station,
+)
+from tests.station_cli import program as cli_program
 from tests.store.helpers import WallClock
 
 SERIAL = "PK4S-000123"
@@ -36,41 +42,13 @@ ENGINEER = "ENG-0042"
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in list(os.environ):
-        if var.startswith("STATION_") and var != "STATION_TEST_PG_URL":
-            monkeypatch.delenv(var)
-    monkeypatch.chdir(tmp_path)
+    clean_environment(monkeypatch, tmp_path)
     monkeypatch.setenv("STATION_SUPERVISOR_BADGES", SUPERVISOR)
     monkeypatch.setenv("STATION_ENGINEER_BADGES", ENGINEER)
 
 
-def station(*args: str, typed: str | None = None) -> Result:
-    """``station ARGS`` with ``typed`` typed at its prompts."""
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False, input=typed)
-
-
-def db_of(tmp: Path) -> str:
-    return f"sqlite:///{tmp}/db.sqlite3"
-
-
 def program(tmp: Path, *extra: str, typed: str | None = None, operator: str = OPERATOR) -> Result:
-    return station(
-        "program",
-        "--bus",
-        "sim",
-        "--recipe",
-        str(RECIPE_4S),
-        "--serial",
-        SERIAL,
-        "--operator",
-        operator,
-        "--db",
-        db_of(tmp),
-        "--printer",
-        f"file:{tmp}/labels",
-        *extra,
-        typed=typed,
-    )
+    return cli_program(tmp, *extra, typed=typed, operator=operator)
 
 
 def audit_rows(tmp: Path, action: str) -> list[object]:
@@ -131,21 +109,7 @@ def test_the_emulator_never_releases_into_a_production_database(tmp_path: Path) 
     config.write_text(
         f'[database]\nurl = "{db_of(tmp_path)}"\nproduction = true\n', encoding="utf-8"
     )
-    done = station(
-        "program",
-        "--config",
-        str(config),
-        "--bus",
-        "sim",
-        "--recipe",
-        str(RECIPE_4S),
-        "--serial",
-        SERIAL,
-        "--operator",
-        OPERATOR,
-        "--printer",
-        f"file:{tmp_path}/labels",
-    )
+    done = station(*program_args(tmp_path, operator=OPERATOR), "--config", str(config))
     assert done.exit_code == 2, done.output
     assert "production database" in done.output
     with Store.open(db_of(tmp_path)) as store:
@@ -187,18 +151,7 @@ def test_an_engineer_badge_is_not_a_supervisor_badge_on_any_face(tmp_path: Path)
     assert rework.exit_code == 1
     assert "needs a supervisor badge" in rework.output
     reprint = station(
-        "label",
-        "print",
-        "--serial",
-        SERIAL,
-        "--by",
-        ENGINEER,
-        "--reason",
-        "torn",
-        "--db",
-        db_of(tmp_path),
-        "--printer",
-        f"file:{tmp_path}/labels",
+        *label_print_args(db_of(tmp_path), ENGINEER, f"file:{tmp_path}/labels"),
         typed=f"{PIN}\n",
     )
     assert reprint.exit_code == 1

@@ -453,34 +453,29 @@ def _in_subprocess(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@NOT_FILES
-def test_a_configuration_that_is_not_a_regular_file_is_refused_at_once(
-    tmp_path: Path, kind: str
-) -> None:
-    path = _not_a_file(kind, tmp_path)
-    done = _in_subprocess(
-        "from station.config import load_config, ConfigError\n"
-        "try:\n    load_config()\nexcept ConfigError as exc:\n    print('REFUSED', exc)\n",
-        STATION_CONFIG=str(path),
-    )
-    assert done.returncode == 0, done.stderr
-    assert "REFUSED" in done.stdout
-    assert ("not a regular file" in done.stdout) or ("more than the" in done.stdout), done.stdout
+#: how each file a setting names is loaded, and the error that says it was refused
+LOADERS = {
+    "configuration": (
+        "import os\nfrom station.config import load_config, ConfigError as Refused\n"
+        "def load(path):\n    os.environ['STATION_CONFIG'] = path\n    load_config()\n"
+    ),
+    "key store": (
+        "from station.keys import KeyStore, KeyStoreError as Refused\n"
+        "def load(path):\n    KeyStore.load(Path(path), require_private=False)\n"
+    ),
+}
 
 
 @NOT_FILES
-def test_a_key_store_that_is_not_a_regular_file_is_refused_at_once(
-    tmp_path: Path, kind: str
+@pytest.mark.parametrize("what", sorted(LOADERS))
+def test_a_setting_that_names_no_regular_file_is_refused_at_once(
+    tmp_path: Path, kind: str, what: str
 ) -> None:
     path = _not_a_file(kind, tmp_path)
-    if kind == "huge":
-        path.chmod(0o600)
     done = _in_subprocess(
-        "import sys\nfrom pathlib import Path\nfrom station.keys import KeyStore, KeyStoreError\n"
-        "try:\n    KeyStore.load(Path(sys.argv[1]), require_private=False)\n"
-        "except KeyStoreError as exc:\n    print('REFUSED', exc)\n".replace(
-            "sys.argv[1]", repr(str(path))
-        )
+        "from pathlib import Path\n"
+        + LOADERS[what]
+        + f"try:\n    load({str(path)!r})\nexcept Refused as exc:\n    print('REFUSED', exc)\n"
     )
     assert done.returncode == 0, done.stderr
     assert "REFUSED" in done.stdout

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from station.cli import cli
 from station.config import StationConfig
@@ -39,7 +39,8 @@ from station.store.records import StepRecord
 from tests.campaign.harness import _mode_claimed
 from tests.labels.fake_printers import FakeZebra
 from tests.pins import PIN, give_pin
-from tests.sequence.conftest import RECIPE_4S, make_bench
+from tests.sequence.conftest import make_bench
+from tests.station_cli import clean_environment, label_print_args, program, station
 
 SERIAL = "PK4S-000123"
 SUPERVISOR = "SUP-0042"
@@ -47,35 +48,8 @@ SUPERVISOR = "SUP-0042"
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in list(os.environ):
-        if var.startswith("STATION_") and var != "STATION_TEST_PG_URL":
-            monkeypatch.delenv(var)
-    monkeypatch.chdir(tmp_path)
+    clean_environment(monkeypatch, tmp_path)
     monkeypatch.setenv("STATION_SUPERVISOR_BADGES", SUPERVISOR)
-
-
-def station(*args: str, typed: str | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False, input=typed)
-
-
-def program(tmp: Path, *extra: str, bus: str = "sim", typed: str | None = None) -> Result:
-    return station(
-        "program",
-        "--bus",
-        bus,
-        "--recipe",
-        str(RECIPE_4S),
-        "--serial",
-        SERIAL,
-        "--operator",
-        "OP-1",
-        "--db",
-        f"sqlite:///{tmp}/db.sqlite3",
-        "--printer",
-        f"file:{tmp}/labels",
-        *extra,
-        typed=typed,
-    )
 
 
 # == a label is printed when the printer says so ===================================================
@@ -148,19 +122,7 @@ def test_no_pass_label_for_a_pack_whose_latest_attempt_is_not_its_pass(tmp_path:
     assert broken.exit_code == 1, broken.output
     labels = sorted((tmp_path / "labels").iterdir())
     reprint = station(
-        "label",
-        "print",
-        "--serial",
-        SERIAL,
-        "--by",
-        SUPERVISOR,
-        "--reason",
-        "torn",
-        "--db",
-        db,
-        "--printer",
-        f"file:{tmp_path}/labels",
-        typed=f"{PIN}\n",
+        *label_print_args(db, SUPERVISOR, f"file:{tmp_path}/labels"), typed=f"{PIN}\n"
     )
     assert reprint.exit_code == 1, reprint.output
     assert "latest attempt" in reprint.output
@@ -403,23 +365,7 @@ def test_stopping_a_print_stops_lp_and_what_it_started(tmp_path: Path) -> None:
         PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", STATION_SUPERVISOR_BADGES=SUPERVISOR
     )
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "station",
-            "label",
-            "print",
-            "--serial",
-            SERIAL,
-            "--by",
-            SUPERVISOR,
-            "--reason",
-            "torn",
-            "--db",
-            db,
-            "--printer",
-            "cups:zebra",
-        ],
+        [sys.executable, "-m", "station", *label_print_args(db, SUPERVISOR, "cups:zebra")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
