@@ -13,7 +13,7 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from station.cli.common import EXIT_FAIL, EXIT_OK, Failed, UsageProblem
+from station.cli.common import EXIT_FAIL, EXIT_OK, Failed, UsageProblem, echo
 from station.keys import KeyStore, KeyStoreError
 from station.recipe.errors import (
     ProblemsError,
@@ -147,9 +147,9 @@ def validate_cmd(
             recipe = load_recipe(path, library, known_key_sets=known)
         except RecipeInvalid as exc:
             failed += 1
-            click.echo(f"{path}: INVALID ({len(exc.problems)} problems)")
+            echo(f"{path}: INVALID ({len(exc.problems)} problems)")
             for problem in exc.problems:
-                click.echo(f"  {problem}")
+                echo(f"  {problem}")
             continue
         signed = (
             ""
@@ -159,11 +159,9 @@ def validate_cmd(
                 "(the emulator accepts it)"
             )
         )
-        click.echo(
-            f"{path}: OK {recipe.name} {recipe.version} sha256:{recipe.content_hash}{signed}"
-        )
+        echo(f"{path}: OK {recipe.name} {recipe.version} sha256:{recipe.content_hash}{signed}")
     if failed:
-        click.echo(f"{failed} of {len(files)} recipes refused", err=True)
+        echo(f"{failed} of {len(files)} recipes refused", err=True)
         raise SystemExit(EXIT_FAIL)
     raise SystemExit(EXIT_OK)
 
@@ -209,7 +207,6 @@ def show_cmd(
     except ValueError:
         raise UsageProblem(f"--date {date_text!r} is not YYYY-MM-DD") from None
     profile = recipe.profile
-    echo = click.echo
     echo(f"recipe     {recipe.name} {recipe.version}: {recipe.description}")
     echo(f"file       {file}")
     echo(f"hash       sha256:{recipe.content_hash}")
@@ -389,18 +386,18 @@ def diff_cmd(a: Path, b: Path, profile_dirs: tuple[Path, ...]) -> None:
         tb = " ".join(_value_unit(p, in_b)).strip() if in_b is not None else "(not set)"
         rows.append([name, ta, tb])
     if not lines and not rows:
-        click.echo(
+        echo(
             f"{a} and {b} program the same values (hashes "
             f"{'equal' if ra.content_hash == rb.content_hash else 'differ: text only'})"
         )
         raise SystemExit(EXIT_OK)
-    click.echo(f"--- {a} ({ra.name} {ra.version})")
-    click.echo(f"+++ {b} ({rb.name} {rb.version})")
+    echo(f"--- {a} ({ra.name} {ra.version})")
+    echo(f"+++ {b} ({rb.name} {rb.version})")
     for line in lines:
-        click.echo(line)
+        echo(line)
     if rows:
         for line in _table(rows, ["parameter", str(a.name), str(b.name)]):
-            click.echo(line)
+            echo(line)
     raise SystemExit(EXIT_FAIL)
 
 
@@ -483,26 +480,26 @@ def import_cmd(
         )
     except ProblemsError as exc:
         raise Failed(str(exc)) from None
-    click.echo(f"recipe   {result.recipe}")
+    echo(f"recipe   {result.recipe}")
     if result.profile:
-        click.echo(f"profile  {result.profile} (unverified addresses from the export)")
+        echo(f"profile  {result.profile} (unverified addresses from the export)")
     if result.keys:
-        click.echo(f"keys     {result.keys} (mode 600; keep it out of version control)")
+        echo(f"keys     {result.keys} (mode 600; keep it out of version control)")
     if result.copied:
-        click.echo(f"file     {result.copied}")
+        echo(f"file     {result.copied}")
     for note in result.notes:
-        click.echo(f"note     {note}")
+        echo(f"note     {note}")
     dirs = [*profile_dirs, out_dir]
     try:
         load_recipe(result.recipe, _library(dirs))
-        click.echo("the recipe validates")
+        echo("the recipe validates")
     except RecipeInvalid as exc:
-        click.echo(
+        echo(
             f"fill in before use ({len(exc.problems)} problems; run "
             f"`station recipe validate {result.recipe} --profiles {out_dir}`):"
         )
         for problem in exc.problems[:12]:
-            click.echo(f"  {problem}")
+            echo(f"  {problem}")
 
 
 # -- profile commands -----------------------------------------------------------------------
@@ -520,7 +517,7 @@ def profile_list_cmd(profile_dirs: tuple[Path, ...]) -> None:
     """Profiles the station can use."""
     library = _library(profile_dirs)
     for pid, paths in sorted(library.headers().items()):
-        click.echo(f"{pid:<24} {', '.join(str(p) for p in paths)}")
+        echo(f"{pid:<24} {', '.join(str(p) for p in paths)}")
 
 
 @profile_group.command("show")
@@ -539,7 +536,6 @@ def profile_show_cmd(profile: str, pattern: str | None, profile_dirs: tuple[Path
 
 
 def _show_profile(prof: Profile, pattern: str | None) -> None:
-    echo = click.echo
     echo(f"profile      {prof.id}: {prof.description}")
     echo(f"files        {prof.header_path} + {prof.table_path}")
     echo(
@@ -662,7 +658,7 @@ def profile_import_cmd(
                     force=force,
                 )
             result = import_trm_table(file, header, out_dir, force=force)
-            click.echo(
+            echo(
                 f"profile  {result.header_path} + {result.table_path.name} "
                 f"({len(result.profile.parameters)} parameters, all unverified)"
             )
@@ -675,9 +671,7 @@ def profile_import_cmd(
             firmware=firmware or "",
         )
         path = write_profile_files(imported.profile, out_dir, force=force)
-        click.echo(
-            f"profile  {path} ({len(imported.profile.parameters)} parameters, all unverified)"
-        )
+        echo(f"profile  {path} ({len(imported.profile.parameters)} parameters, all unverified)")
     except ProblemsError as exc:
         raise Failed(str(exc)) from None
     except FileExistsError as exc:

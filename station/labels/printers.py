@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -453,26 +454,60 @@ class CupsPrinter:
         """``argv`` with ``payload`` on its stdin, in a process group of its own (fixed argv, no
         shell). Whatever ends the wait (a time-out, Ctrl-C, a stop) ends the whole group: the
         command and everything it started, never left running behind the station."""
-        with subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        ) as process:
-            try:
-                out, err = process.communicate(payload, timeout=self.timeout_s)
-            except BaseException:
-                _stop_group(process)
-                raise
+        # Ctrl-C and stops are held while the command starts, so none can land between its start
+        # and the code that stops it; one that came meanwhile is raised once it is watched.
+        held = _hold_signals()
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except BaseException:
+            _release_signals(held)
+            raise
+        try:
+            _release_signals(held)
+            out, err = process.communicate(payload, timeout=self.timeout_s)
+        except BaseException:
+            _stop_group(process)
+            raise
+        finally:
+            for pipe in (process.stdin, process.stdout, process.stderr):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
         return subprocess.CompletedProcess(argv, process.returncode, out, err)
 
 
+#: what stops a command from the outside: the operator's Ctrl-C, the service manager's stop
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _hold_signals() -> set[int | signal.Signals] | None:
+    """Hold Ctrl-C and stops (they stay pending); only the main thread receives them."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+
+
+def _release_signals(held: set[int | signal.Signals] | None) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
+    """Kill the command and everything it started (a second Ctrl-C waits until it is done)."""
+    held = _hold_signals()
+    try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+    finally:
+        _release_signals(held)
 
 
 def summarise(stderr: bytes | str | None, limit: int = 200) -> str:
