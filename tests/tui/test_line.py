@@ -489,3 +489,29 @@ async def test_sigterm_aborts_the_run_at_its_safe_point_then_closes_the_terminal
         fake.resume.set()  # the engine reaches its safe point
         await wait_until(pilot, lambda: app._exit, "the terminal to close")
         assert screen.query_one(VerdictBanner).word == "ABORTED"
+
+
+async def test_a_wrong_pin_is_refused_by_the_service_and_asked_again(
+    fake: FakeStationService,
+) -> None:
+    app = line_app(fake)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await scan(pilot, PASSED_SERIAL)
+        await type_and_enter(pilot, SUPERVISOR)
+        await settle(pilot)
+        await type_and_enter(pilot, "9999")
+        await settle(pilot)
+        await pilot.press("enter")  # a reason: the service then checks badge and PIN
+        await settle(pilot)
+        assert isinstance(app.screen, AuthoriseScreen)
+        assert "wrong PIN" in text_of(pilot, "#auth-message")
+        assert focused_id(pilot) == "pin"
+        assert app.screen.query_one("#pin", Input).value == ""  # never kept
+        assert fake.reworks == []
+        assert [c.pin for c in fake.credentials_given] == ["9999"]
+        await type_and_enter(pilot, FAKE_PIN)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert len(fake.reworks) == 1
