@@ -30,6 +30,7 @@ from tests.tui.fake_service import (
 from tests.tui.helpers import (
     OPERATOR,
     SUPERVISOR,
+    badge_and_pin,
     focused_id,
     line_app,
     scan,
@@ -388,10 +389,7 @@ async def test_reprint_needs_a_supervisor_and_a_reason(fake: FakeStationService)
         await type_and_enter(pilot, OPERATOR)
         await settle(pilot)
         assert "supervisor badge" in text_of(pilot, "#auth-message")
-        await type_and_enter(pilot, SUPERVISOR)
-        await settle(pilot)
-        await type_and_enter(pilot, FAKE_PIN)
-        await settle(pilot)
+        await badge_and_pin(pilot, SUPERVISOR, FAKE_PIN)
         await pilot.press("enter")  # "Label damaged"
         await settle(pilot)
         assert fake.reprints == [(PASS_SERIAL, "Label damaged (authorised by SUP-0001)")]
@@ -409,10 +407,7 @@ async def test_a_reprint_on_an_offline_printer_says_so(fake: FakeStationService)
         await scan(pilot, PASS_SERIAL)
         fake.printer_online = False
         await pilot.press("ctrl+p")
-        await type_and_enter(pilot, SUPERVISOR)
-        await settle(pilot)
-        await type_and_enter(pilot, FAKE_PIN)
-        await settle(pilot)
+        await badge_and_pin(pilot, SUPERVISOR, FAKE_PIN)
         await pilot.press("down", "enter")
         await settle(pilot)
         assert fake.reprints == [(PASS_SERIAL, "Label unreadable (authorised by SUP-0001)")]
@@ -498,10 +493,7 @@ async def test_a_wrong_pin_is_refused_by_the_service_and_asked_again(
     async with app.run_test() as pilot:
         await settle(pilot)
         await scan(pilot, PASSED_SERIAL)
-        await type_and_enter(pilot, SUPERVISOR)
-        await settle(pilot)
-        await type_and_enter(pilot, "9999")
-        await settle(pilot)
+        await badge_and_pin(pilot, SUPERVISOR, "9999")
         await pilot.press("enter")  # a reason: the service then checks badge and PIN
         await settle(pilot)
         assert isinstance(app.screen, AuthoriseScreen)
