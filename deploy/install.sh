@@ -14,6 +14,7 @@ readonly ETC_DIR=/etc/station
 readonly DATA_DIR=/var/lib/station
 readonly LABEL_DIR=$DATA_DIR/labels
 readonly LOG_DIR=$DATA_DIR/logs
+readonly PREVIEW_DIR=$DATA_DIR/label-previews
 readonly UNIT=station-terminal.service
 readonly UNIT_PATH=/etc/systemd/system/$UNIT
 readonly UDEV_RULE=/etc/udev/rules.d/99-station-i2c.rules
@@ -308,7 +309,7 @@ fi
 
 say "Configuration $ETC_DIR, data $DATA_DIR"
 install -d -m 0755 -- "$(t "$ETC_DIR")" "$(t "$ETC_DIR/recipes")" "$(t "$APP_DIR")"
-install -d -m 0750 -- "$(t "$DATA_DIR")" "$(t "$LABEL_DIR")" "$(t "$LOG_DIR")"
+install -d -m 0750 -- "$(t "$DATA_DIR")" "$(t "$LABEL_DIR")" "$(t "$LOG_DIR")" "$(t "$PREVIEW_DIR")"
 
 put_file "$script_dir/station.toml.example" "$(t "$APP_DIR/station.toml.example")" 0644
 put_file "$script_dir/README.md" "$(t "$APP_DIR/README.md")" 0644
@@ -316,6 +317,13 @@ put_once "$script_dir/station.toml.example" "$(t "$ETC_DIR/station.toml")" 0644
 if [[ -f $(t "$ETC_DIR/station.toml") ]] &&
     ! cmp -s "$script_dir/station.toml.example" "$(t "$ETC_DIR/station.toml")"; then
     note "compare it with $APP_DIR/station.toml.example for settings added since"
+fi
+# A line terminal records real packs only: its database refuses emulated runs (the example sets
+# it; an older station.toml kept above may not).
+if ! grep -Eq '^[[:space:]]*production[[:space:]]*=[[:space:]]*true' "$(t "$ETC_DIR/station.toml")"; then
+    warn "$ETC_DIR/station.toml does not declare a production database: add 'production = true'" \
+        "under [database] (see $APP_DIR/station.toml.example), or emulated runs can be recorded" \
+        "beside real packs"
 fi
 
 cat >"$work/keys.toml" <<'EOF'
@@ -369,7 +377,7 @@ soft() { system "$@" || warn "'$*' failed; the change takes effect at the next b
 systemd_running=0
 [[ -n $prefix || -d /run/systemd/system ]] && systemd_running=1
 
-system chown "$user:" "$DATA_DIR" "$LABEL_DIR" "$LOG_DIR" "$ETC_DIR/keys.toml"
+system chown "$user:" "$DATA_DIR" "$LABEL_DIR" "$LOG_DIR" "$PREVIEW_DIR" "$ETC_DIR/keys.toml"
 soft modprobe i2c-dev
 if [[ $systemd_running -eq 1 ]]; then
     soft udevadm control --reload

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from station.files import CONFIG_LIMIT, read_text_limited
+
 CONFIG_ENV = "STATION_CONFIG"
 
 #: environment variable → setting it overrides
@@ -45,6 +47,10 @@ LOG_DESTINATIONS = ("auto", "journal", "file")
 PEC_SETTINGS = ("auto", "on", "off")
 
 _STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+#: A socket name is recorded with every attempt and claim (16 characters in the database).
+_SOCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$")
+#: ``[database]`` keys → settings (``database = "URL"`` at the top level works too).
+_DATABASE_TABLE = {"url": "database", "production": "production"}
 
 
 class ConfigError(Exception):
@@ -61,11 +67,14 @@ class StationConfig:
     pec: str = "auto"
     bus_speed_hz: int = 100_000
     database: str = "sqlite:///db/station.sqlite3"
+    #: A production database refuses emulated runs and demo releases (deploy/install.sh sets it).
+    production: bool = False
     keys: str = ""  # empty: the built-in ti-default key set only
     recipes: str = "recipes"
     profiles: str = ""  # engineers' own gauge profiles, beside the ones shipped in the package
     printer: str = "file:labels"
-    labels_dir: str = "labels"
+    #: where ``station label preview`` writes: never the file printer's folder
+    labels_dir: str = "label-previews"
     # Supervisor locks: when set, the operator terminal skips the choice at shift start.
     recipe: str = ""
     operator: str = ""
@@ -110,9 +119,28 @@ class StationConfig:
         return out
 
 
+#: Query parameters that carry a secret in database URLs (libpq and its drivers).
+_SECRET_PARAMS = re.compile(r"([?&;](?:password|passwd|pwd|sslpassword)=)[^&;#]*", re.IGNORECASE)
+
+
 def mask_url_password(url: str) -> str:
-    """``postgresql+psycopg://user:secret@host/db`` → ``postgresql+psycopg://user:***@host/db``."""
-    return re.sub(r"^([a-z0-9+]+://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """A database URL with every password replaced by ``***``: after the user name
+    (``user:secret@``, ``:secret@``) and in the query (``?password=secret``)."""
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        # The user information ends at the last '@' before the path or query (a password
+        # written with a raw '@' in it is masked whole).
+        end = len(rest)
+        for mark in "?#":
+            at = rest.find(mark)
+            if at != -1:
+                end = min(end, at)
+        at = rest.rfind("@", 0, end)
+        if at != -1 and ":" in rest[:at]:
+            user = rest[: rest.index(":")]
+            rest = f"{user}:***{rest[at:]}"
+        url = f"{scheme}{sep}{rest}"
+    return _SECRET_PARAMS.sub(r"\1***", url)
 
 
 _SETTINGS = {f.name: f for f in fields(StationConfig) if f.name != "sources"}
@@ -175,9 +203,14 @@ def _coerce(key: str, value: Any, *, where: str) -> Any:
             f"{where}: log_to = {value!r}; allowed: auto (the journal when started by systemd, "
             "else the log file), journal, file"
         )
+    if key == "socket" and not _SOCKET.match(text):
+        raise ConfigError(
+            f"{where}: socket = {value!r}; allowed: 1-16 letters, digits, '.', '_' or '-', "
+            'starting with a letter or digit (it is recorded with every pack), e.g. "A"'
+        )
     if key == "database" and "://" not in text:
         raise ConfigError(
-            f"{where}: database = {value!r} is not a database URL; e.g. "
+            f"{where}: database = {mask_url_password(value)!r} is not a database URL; e.g. "
             "sqlite:///var/lib/station/station.sqlite3 or postgresql+psycopg://user@host/traceability"
         )
     return text
@@ -222,16 +255,28 @@ def load_config(
 
 def _apply_file(config: StationConfig, path: Path) -> StationConfig:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text_limited(path, CONFIG_LIMIT, what="configuration file"))
     except FileNotFoundError:
         raise ConfigError(f"configuration file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"configuration file {path} cannot be read: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"configuration file {path} cannot be read: {exc.strerror or exc}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"configuration file {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
     flat: dict[str, Any] = {}
     for key, value in raw.items():
-        if isinstance(value, dict):
+        if key == "database" and isinstance(value, dict):
+            # [database] url = "...", production = true
+            for sub, subvalue in value.items():
+                if sub not in _DATABASE_TABLE:
+                    raise ConfigError(
+                        f"{path}: unknown entry {sub!r} in [database]; allowed: url, production"
+                    )
+                flat[_DATABASE_TABLE[sub]] = subvalue
+        elif isinstance(value, dict):
             # A table groups settings for readability ([shift] recipe/operator/lot); keys stay flat.
             for sub, subvalue in value.items():
                 flat[sub] = subvalue

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "station.cli.recipe",
     "station.cli.store",
     "station.cli.program",
+    "station.cli.authority",
     "station.cli.run",
     "station.cli.logs",
 )

@@ -23,6 +23,7 @@ from station.cli.common import (
     UsageProblem,
     bus_option,
     config_option,
+    echo,
     handle_errors,
     keys_option,
     load_key_store,
@@ -136,7 +137,7 @@ def in_mode(session: Session, needed: SecurityMode) -> Iterator[SecurityMode]:
             gauge.full_access(keys)
         else:
             gauge.unseal(keys)
-        click.echo(f"entered {gauge.security_mode().label} with key set {keys.id!r}", err=True)
+        echo(f"entered {gauge.security_mode().label} with key set {keys.id!r}", err=True)
     ok = False
     try:
         yield found
@@ -147,7 +148,7 @@ def in_mode(session: Session, needed: SecurityMode) -> Iterator[SecurityMode]:
         except GaugeError as exc:
             if ok:
                 raise
-            click.echo(f"WARNING: could not put the gauge back to {found.label}: {exc}", err=True)
+            echo(f"WARNING: could not put the gauge back to {found.label}: {exc}", err=True)
 
 
 def _restore(session: Session, found: SecurityMode) -> None:
@@ -159,7 +160,7 @@ def _restore(session: Session, found: SecurityMode) -> None:
         gauge.seal()
         if found is SecurityMode.UNSEALED:
             gauge.unseal(_keys(session))
-    click.echo(f"gauge put back to {gauge.security_mode().label}", err=True)
+    echo(f"gauge put back to {gauge.security_mode().label}", err=True)
 
 
 def _rank(mode: SecurityMode) -> int:
@@ -185,7 +186,7 @@ def gauge() -> None:
 
 
 def _line(label: str, value: object) -> None:
-    click.echo(f"{label:<22}{value}")
+    echo(f"{label:<22}{value}")
 
 
 @gauge.command("info")
@@ -272,7 +273,7 @@ def _run_mac(session: Session, spec: MacCommand) -> None:
     if spec.code == macs.SHUTDOWN:
         g.shutdown()
         g.wait_silent()
-        click.echo("the gauge is silent (ship mode); charger voltage wakes it")
+        echo("the gauge is silent (ship mode); charger voltage wakes it")
         return
     op = "r" if spec.kind is MacKind.READ else "w"
     needed = _lowest(spec.access.modes_for(op))
@@ -281,7 +282,7 @@ def _run_mac(session: Session, spec: MacCommand) -> None:
             _show_mac_read(g, spec)
         else:
             g.mac_command(spec.code)
-            click.echo(f"sent {spec.label}")
+            echo(f"sent {spec.label}")
             _line("ManufacturingStatus", g.status("ManufacturingStatus").describe())
             _line("OperationStatus", g.status("OperationStatus").describe())
 
@@ -348,7 +349,7 @@ def read_df(
         data = session.gauge.read_df(first, count)
     out.write_bytes(data)
     digest = hashlib.sha256(data).hexdigest()
-    click.echo(
+    echo(
         f"read {len(data)} bytes of data flash 0x{first:04X}-0x{first + count - 1:04X} into "
         f"{out} (sha256 {digest})"
     )
@@ -445,7 +446,7 @@ def scenarios() -> None:
         raise UsageProblem("this emulator does not list its scenarios")
     items: Mapping[str, Any] = found if isinstance(found, Mapping) else {str(s): s for s in found}
     for name in sorted(items):
-        click.echo(f"{name:<20}{_describe(items[name])}")
+        echo(f"{name:<20}{_describe(items[name])}")
 
 
 def _describe(scenario: object) -> str:

@@ -13,10 +13,9 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from station.cli.common import EXIT_FAIL, EXIT_OK, Failed, UsageProblem
+from station.cli.common import EXIT_FAIL, EXIT_OK, Failed, UsageProblem, echo
 from station.keys import KeyStore, KeyStoreError
 from station.recipe.errors import (
-    FileFormatError,
     ProblemsError,
     ProfileNotFound,
     RecipeError,
@@ -27,7 +26,7 @@ from station.recipe.flashstream import shown
 from station.recipe.image import BLOCK_SIZE
 from station.recipe.plan import Target, WritePlan
 from station.recipe.profile import Parameter, Profile
-from station.recipe.profile_file import ProfileLibrary
+from station.recipe.profile_file import ProfileLibrary, write_private_text
 from station.recipe.recipe import Recipe, load_recipe
 from station.recipe.serial import decode_sbs_date
 
@@ -149,9 +148,9 @@ def validate_cmd(
             recipe = load_recipe(path, library, known_key_sets=known)
         except RecipeInvalid as exc:
             failed += 1
-            click.echo(f"{path}: INVALID ({len(exc.problems)} problems)")
+            echo(f"{path}: INVALID ({len(exc.problems)} problems)")
             for problem in exc.problems:
-                click.echo(f"  {problem}")
+                echo(f"  {problem}")
             continue
         written = recipe.written_parameters()
         unconfirmed = recipe.profile.unverified(written)
@@ -164,11 +163,9 @@ def validate_cmd(
                 "emulator accepts it)"
             )
         )
-        click.echo(
-            f"{path}: OK {recipe.name} {recipe.version} sha256:{recipe.content_hash}{signed}"
-        )
+        echo(f"{path}: OK {recipe.name} {recipe.version} sha256:{recipe.content_hash}{signed}")
     if failed:
-        click.echo(f"{failed} of {len(files)} recipes refused", err=True)
+        echo(f"{failed} of {len(files)} recipes refused", err=True)
         raise SystemExit(EXIT_FAIL)
     raise SystemExit(EXIT_OK)
 
@@ -214,7 +211,6 @@ def show_cmd(
     except ValueError:
         raise UsageProblem(f"--date {date_text!r} is not YYYY-MM-DD") from None
     profile = recipe.profile
-    echo = click.echo
     echo(f"recipe     {recipe.name} {recipe.version}: {recipe.description}")
     echo(f"file       {file}")
     echo(f"hash       sha256:{recipe.content_hash}")
@@ -424,18 +420,18 @@ def diff_cmd(a: Path, b: Path, profile_dirs: tuple[Path, ...]) -> None:
         tb = " ".join(_value_unit(p, in_b)).strip() if in_b is not None else "(not set)"
         rows.append([name, ta, tb])
     if not lines and not rows:
-        click.echo(
+        echo(
             f"{a} and {b} program the same values (hashes "
             f"{'equal' if ra.content_hash == rb.content_hash else 'differ: text only'})"
         )
         raise SystemExit(EXIT_OK)
-    click.echo(f"--- {a} ({ra.name} {ra.version})")
-    click.echo(f"+++ {b} ({rb.name} {rb.version})")
+    echo(f"--- {a} ({ra.name} {ra.version})")
+    echo(f"+++ {b} ({rb.name} {rb.version})")
     for line in lines:
-        click.echo(line)
+        echo(line)
     if rows:
         for line in _table(rows, ["parameter", str(a.name), str(b.name)]):
-            click.echo(line)
+            echo(line)
     raise SystemExit(EXIT_FAIL)
 
 
@@ -480,6 +476,12 @@ def _security_text(r: Recipe) -> str:
 @click.option("--key-set-id", default=None, help="Id for imported keys in the key file.")
 @click.option("--serial-pattern", default="", help="Serial regular expression for the recipe.")
 @click.option("--serial-example", default="", help="An example serial matching the pattern.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace files already in --out (never a key store with anything but keys; a "
+    "symbolic link is replaced, never followed).",
+)
 @_profiles_option
 @_errors
 def import_cmd(
@@ -490,9 +492,11 @@ def import_cmd(
     key_set_id: str | None,
     serial_pattern: str,
     serial_example: str,
+    force: bool,
     profile_dirs: tuple[Path, ...],
 ) -> None:
-    """Make a recipe from a .gg.csv, .bq.fs/.df.fs or .srec/raw dump."""
+    """Make a recipe from a .gg.csv, .bq.fs/.df.fs or .srec/raw dump. Nothing in --out is
+    overwritten without --force; key files are created readable by their owner only."""
     from station.recipe.ti_import import import_file
 
     library = _library([*profile_dirs, out_dir] if out_dir.is_dir() else list(profile_dirs))
@@ -506,29 +510,30 @@ def import_cmd(
             key_set_id=key_set_id,
             serial_pattern=serial_pattern,
             serial_example=serial_example,
+            force=force,
         )
-    except FileFormatError as exc:
+    except ProblemsError as exc:
         raise Failed(str(exc)) from None
-    click.echo(f"recipe   {result.recipe}")
+    echo(f"recipe   {result.recipe}")
     if result.profile:
-        click.echo(f"profile  {result.profile} (unverified addresses from the export)")
+        echo(f"profile  {result.profile} (unverified addresses from the export)")
     if result.keys:
-        click.echo(f"keys     {result.keys} (mode 600; keep it out of version control)")
+        echo(f"keys     {result.keys} (mode 600; keep it out of version control)")
     if result.copied:
-        click.echo(f"file     {result.copied}")
+        echo(f"file     {result.copied}")
     for note in result.notes:
-        click.echo(f"note     {note}")
+        echo(f"note     {note}")
     dirs = [*profile_dirs, out_dir]
     try:
         load_recipe(result.recipe, _library(dirs))
-        click.echo("the recipe validates")
+        echo("the recipe validates")
     except RecipeInvalid as exc:
-        click.echo(
+        echo(
             f"fill in before use ({len(exc.problems)} problems; run "
             f"`station recipe validate {result.recipe} --profiles {out_dir}`):"
         )
         for problem in exc.problems[:12]:
-            click.echo(f"  {problem}")
+            echo(f"  {problem}")
 
 
 # -- profile commands -----------------------------------------------------------------------
@@ -546,7 +551,7 @@ def profile_list_cmd(profile_dirs: tuple[Path, ...]) -> None:
     """Profiles the station can use."""
     library = _library(profile_dirs)
     for pid, paths in sorted(library.headers().items()):
-        click.echo(f"{pid:<24} {', '.join(str(p) for p in paths)}")
+        echo(f"{pid:<24} {', '.join(str(p) for p in paths)}")
 
 
 @profile_group.command("show")
@@ -620,7 +625,6 @@ def _signoff_line(profile: Profile, written: list[Parameter]) -> str:
 
 
 def _show_profile(prof: Profile, pattern: str | None) -> None:
-    echo = click.echo
     echo(f"profile      {prof.id}: {prof.description}")
     echo(f"files        {prof.header_path} + {prof.table_path}")
     echo(
@@ -707,6 +711,7 @@ def _show_profile(prof: Profile, pattern: str | None) -> None:
 @click.option("--device-type", default=None, help="Device type, e.g. 0x4500 (without --header).")
 @click.option("--firmware", default=None, help='Firmware version, e.g. "1.09" (without --header).')
 @click.option("--description", default="", help="One line describing the profile.")
+@click.option("--force", is_flag=True, help="Replace profile files already in --out.")
 @_errors
 def profile_import_cmd(
     file: Path,
@@ -716,14 +721,15 @@ def profile_import_cmd(
     device_type: str | None,
     firmware: str | None,
     description: str,
+    force: bool,
 ) -> None:
     """Make a profile from TI's TRM data-flash table (CSV) or a bqStudio .gg.csv export."""
-    from station.recipe.ggcsv import parse_gg_csv
-    from station.recipe.ti_import import import_gg, write_profile_files
+    from station.recipe.ggcsv import decode_export, parse_gg_csv
+    from station.recipe.ti_import import import_gg, read_source, write_profile_files
     from station.recipe.trm_table import import_trm_table, looks_like_trm_table, minimal_header
 
-    text = file.read_text(encoding="utf-8-sig")
     try:
+        text, _ = decode_export(read_source(file), str(file))
         if looks_like_trm_table(text):
             if header is None:
                 if not (profile_id and device_type and firmware):
@@ -737,7 +743,8 @@ def profile_import_cmd(
                     raise UsageProblem(f"--device-type {device_type!r} is not a number") from None
                 out_dir.mkdir(parents=True, exist_ok=True)
                 header = out_dir / f"{profile_id}.toml"
-                header.write_text(
+                write_private_text(
+                    header,
                     minimal_header(
                         profile_id=profile_id,
                         description=description or f"imported from {file.name}",
@@ -746,10 +753,10 @@ def profile_import_cmd(
                         table_name=f"{profile_id}.csv",
                         source_text=f"{file.name} (TI data-flash table; unverified)",
                     ),
-                    encoding="utf-8",
+                    force=force,
                 )
-            result = import_trm_table(file, header, out_dir)
-            click.echo(
+            result = import_trm_table(file, header, out_dir, force=force)
+            echo(
                 f"profile  {result.header_path} + {result.table_path.name} "
                 f"({len(result.profile.parameters)} parameters, all unverified)"
             )
@@ -761,9 +768,11 @@ def profile_import_cmd(
             profile_id=profile_id or f"{file.name.split('.')[0]}-layout",
             firmware=firmware or "",
         )
-        path = write_profile_files(imported.profile, out_dir)
-        click.echo(
-            f"profile  {path} ({len(imported.profile.parameters)} parameters, all unverified)"
-        )
-    except FileFormatError as exc:
+        path = write_profile_files(imported.profile, out_dir, force=force)
+        echo(f"profile  {path} ({len(imported.profile.parameters)} parameters, all unverified)")
+    except ProblemsError as exc:
         raise Failed(str(exc)) from None
+    except FileExistsError as exc:
+        raise Failed(
+            f"{exc.filename} is already there; nothing was written (--force replaces it)"
+        ) from None

@@ -115,6 +115,7 @@ class Gauge:
         self._confirming = 0
         #: reads whose second read disagreed with the first, and were read again (without PEC)
         self.read_disagreements = 0
+        self._reported: SecurityMode | None = None
 
     # == link ===================================================================================
 
@@ -172,6 +173,12 @@ class Gauge:
             log.info("%s: read %d disagrees with the one before; reading again", what, reads)
             last = value
         raise UnconfirmedReadError(command=what, reads=self.timings.confirm_reads)
+
+    @property
+    def last_reported_mode(self) -> SecurityMode | None:
+        """The security mode the gauge itself last reported (OperationStatus), kept even when
+        later commands may have changed it; None before the first read."""
+        return self._reported
 
     # == SBS ====================================================================================
 
@@ -325,7 +332,7 @@ class Gauge:
             raise ImplausibleValueError(
                 command=command.label, value=status.hex, why="SEC bits 9:8 read the reserved 00"
             )
-        self._mode = status.security_mode
+        self._mode = self._reported = status.security_mode
         return status
 
     def security_mode(self) -> SecurityMode:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -42,6 +41,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from station.files import PROFILE_LIMIT, create_exclusive, read_text_limited
 from station.recipe import tomltext
 from station.recipe.dftypes import DFType, RawValue, encode
 from station.recipe.errors import CodecError, Problem, ProfileInvalid, ProfileNotFound
@@ -109,9 +109,13 @@ def load_profile(path: Path) -> Profile:
     problems = _Collector()
     where = str(path)
     try:
-        header_text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileNotFound(f"profile file {path} cannot be read: {exc}") from None
+        header_text = read_text_limited(path, PROFILE_LIMIT, what="profile")
+    except OSError as exc:
+        raise ProfileNotFound(
+            f"profile file {path} cannot be read: {exc.strerror or exc}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ProfileNotFound(f"profile file {path} is not UTF-8 text") from None
     try:
         raw = tomllib.loads(header_text)
     except tomllib.TOMLDecodeError as exc:
@@ -170,12 +174,13 @@ def load_profile(path: Path) -> Profile:
     table_path = path.parent / table_name if table_name else None
     if table_path is not None:
         try:
-            table_text = table_path.read_text(encoding="utf-8")
+            table_text = read_text_limited(table_path, PROFILE_LIMIT, what="profile table")
         except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
             problems.add(
                 where,
                 line("profile", "table"),
-                f"the table {table_path} cannot be read ({exc.__class__.__name__})",
+                f"the table {table_path} cannot be read ({why or exc.__class__.__name__})",
             )
         else:
             params = parse_table(table_text, str(table_path), sources, problems)
@@ -897,14 +902,11 @@ def table_text(params: Iterable[Parameter], source_keys: Mapping[str, str]) -> s
     return buf.getvalue()
 
 
-def write_private_text(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``text`` to ``path`` with ``mode`` from the start (no moment with wider rights)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)
-        os.write(fd, text.encode("utf-8"))
-    finally:
-        os.close(fd)
+def write_private_text(path: Path, text: str, mode: int = 0o644, *, force: bool = False) -> None:
+    """Create ``path`` holding ``text`` with ``mode`` from the start (no moment with wider
+    rights), exclusively and never through a symbolic link; an existing file is replaced (as a
+    whole, the link itself rather than what it points to) only with ``force``."""
+    create_exclusive(path, text.encode("utf-8"), mode=mode, force=force)
 
 
 # -- the library ----------------------------------------------------------------------------
@@ -930,7 +932,8 @@ class ProfileLibrary:
                 continue
             for path in sorted(d.glob("*.toml")):
                 try:
-                    head = tomllib.loads(path.read_text(encoding="utf-8")).get("profile")
+                    text = read_text_limited(path, PROFILE_LIMIT, what="profile")
+                    head = tomllib.loads(text).get("profile")
                 except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
                     continue
                 if isinstance(head, dict) and isinstance(head.get("id"), str):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
+from station.files import IMPORT_LIMIT, RECIPE_LIMIT, read_limited
 from station.recipe import tomltext
 from station.recipe.chemistry import Chemistry, load_chemistries
 from station.recipe.crosschecks import Finding, cross_check, value_in
@@ -510,10 +512,12 @@ def load_recipe(
     profiles = profiles or ProfileLibrary()
     where = str(path)
     try:
-        raw_bytes = path.read_bytes()
+        raw_bytes = read_limited(path, RECIPE_LIMIT, what="recipe")
         text = raw_bytes.decode("utf-8")
     except OSError as exc:
-        raise RecipeInvalid([Problem(where, None, f"cannot be read ({exc.strerror})")]) from None
+        raise RecipeInvalid(
+            [Problem(where, None, f"cannot be read ({exc.strerror or exc})")]
+        ) from None
     except UnicodeDecodeError:
         raise RecipeInvalid([Problem(where, None, "not UTF-8 text")]) from None
     canon = canonical_text(text)
@@ -526,6 +530,15 @@ def load_recipe(
             [Problem(where, int(m.group(1)) if m else None, f"not valid TOML: {exc}")]
         ) from None
     return _Loader(path, canon, doc, ctx, profiles, known_key_sets).load()
+
+
+def _referenced_bytes(ref: ReferencedFile) -> bytes:
+    try:
+        return read_limited(ref.path, IMPORT_LIMIT, what=f"{ref.role} file")
+    except OSError as exc:
+        raise RecipeInvalid(
+            [Problem(str(ref.path), None, f"cannot be read ({exc.strerror or exc})")]
+        ) from None
 
 
 def _table(ctx: _Ctx, doc: Mapping[str, Any], name: str, required: bool = True) -> dict[str, Any]:
@@ -669,7 +682,7 @@ class _Loader:
                 profile.table_text.encode(),
             ),
         ]
-        files = [(r.relative, r.path.read_bytes()) for r in references]
+        files = [(r.relative, _referenced_bytes(r)) for r in references]
         return Recipe(
             path=self.path,
             name=name,
@@ -885,7 +898,11 @@ class _Loader:
         return full
 
     def _reference(self, role: str, full: Path, refs: list[ReferencedFile]) -> None:
-        data = full.read_bytes()
+        try:
+            data = read_limited(full, IMPORT_LIMIT, what=f"{role} file")
+        except OSError as exc:
+            self.ctx.add([role, "file"], f"cannot be read ({exc.strerror or exc})")
+            return
         try:
             rel = str(full.relative_to(self.path.parent))
         except ValueError:
@@ -922,9 +939,14 @@ class _Loader:
         if full is None:
             return None
         try:
-            stream = parse_flashstream(full.read_bytes(), str(full))
+            stream = parse_flashstream(
+                read_limited(full, IMPORT_LIMIT, what="FlashStream"), str(full)
+            )
         except FileFormatError as exc:
             self.ctx.problems.extend(exc.problems)
+            return None
+        except OSError as exc:
+            self.ctx.add(["flashstream", "file"], f"cannot be read ({exc.strerror or exc})")
             return None
         self._reference("flashstream", full, refs)
         return stream
@@ -1054,6 +1076,8 @@ class _Loader:
         try:
             if isinstance(v, bool):
                 raise UnitError("true/false is not a quantity")
+            if isinstance(v, float) and not math.isfinite(v):
+                raise UnitError(f"{v} is not a quantity")
             if isinstance(v, int | float):
                 return Fraction(Decimal(repr(v)) if isinstance(v, float) else v)
             if not isinstance(v, str):

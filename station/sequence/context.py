@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from station.bus.spec import OpenedBus, open_bus
+from station.bus.errors import BusOpenError
+from station.bus.spec import OpenedBus, open_bus, parse_bus_spec
 from station.bus.trace import BusTrace
 from station.bus.transport import SMBusTransport
 from station.clock import Clock, VirtualClock
@@ -91,6 +92,14 @@ class SocketContext:
     @property
     def speed_hz(self) -> int:
         return self.config.bus_speed_hz
+
+    @property
+    def emulated(self) -> bool:
+        """Whether the configured bus is the emulator: its runs are recorded as emulated."""
+        try:
+            return parse_bus_spec(self.config.bus).kind == "sim"
+        except BusOpenError:
+            return False
 
     def open_bus(self) -> OpenedBus:
         if self.bus_factory is not None:

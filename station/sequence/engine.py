@@ -50,6 +50,7 @@ from station.sequence.events import (
     StepStarted,
 )
 from station.sequence.failures import AbortRequested, StepFailed, action_for, failure_from
+from station.sequence.guards import check_before_run, check_connection
 from station.sequence.labelling import print_pass_label
 from station.sequence.verify import evaluate_checks, read_blocks
 from station.store import (
@@ -194,8 +195,9 @@ class PackRun:
         t0 = time.monotonic()
         self.on_event(StepStarted(StepId.SERIAL, 0))
         try:
+            check_before_run(self.socket)
             unit = self.recipe.identify(self.serial)
-            previous = store.last_pass(self.serial)
+            previous = store.last_pass(self.serial, emulated=self.socket.emulated)
             if previous is not None and self.rework is None:
                 ended = previous.ended_at.isoformat(timespec="minutes") if previous.ended_at else ""
                 raise StepFailed(
@@ -233,6 +235,7 @@ class PackRun:
                     work_order=self.lot,
                     started_at=self._started_at,
                     rework=self.rework,
+                    emulated=self.socket.emulated,
                 ),
                 claim=self._claim,
             )
@@ -284,7 +287,12 @@ class PackRun:
 
     def _refused(self, failure: Failure) -> None:
         """A refused scan is not an attempt (nothing touched the pack) but it is audited."""
-        if failure.code in {"SERIAL_ALREADY_PASSED", "SERIAL_BUSY"}:
+        if failure.code in {
+            "SERIAL_ALREADY_PASSED",
+            "SERIAL_BUSY",
+            "CLOCK_IMPLAUSIBLE",
+            "EMULATED_ON_PRODUCTION",
+        }:
             try:
                 self.socket.store.audit(
                     "SERIAL_REFUSED",
@@ -378,6 +386,7 @@ class PackRun:
     def _identify(self) -> str:
         self._check_production_keys()
         self._conn = self.socket.connect(self.recipe)
+        check_connection(self.socket, self._conn.emulated, self._attempt)
         if self._conn.virtual_clock is not None:
             self._bus_started = self._conn.virtual_clock()
         gauge = self._gauge
@@ -1010,7 +1019,7 @@ class PackRun:
             )
         except Exception as exc:
             log.exception("could not record attempt %s", self._attempt_id)
-            state = "sealed and programmed" if self._state.sealed else "not sealed"
+            state = self._pack_state_now(failure)
             recorded = Failure(
                 StepId.RECORD,
                 getattr(exc, "failure_code", "DB_UNAVAILABLE"),
@@ -1034,6 +1043,17 @@ class PackRun:
         self._results.append(result)
         self.on_event(StepFinished(result))
         return None
+
+    def _pack_state_now(self, failure: Failure | None) -> str:
+        """What the pack is left as: what the failure found, else what the gauge last said."""
+        if failure is not None and failure.pack_state:
+            return failure.pack_state
+        mode = self._conn.gauge.last_reported_mode if self._conn is not None else None
+        if mode is SecurityMode.SEALED:
+            return "sealed" + (" and programmed" if self._state.verified else "")
+        if mode is not None:
+            return f"{mode.name}: not sealed"
+        return "not touched" if self._conn is None else "in an unknown state"
 
     def _record(
         self,

@@ -78,6 +78,10 @@ ACTIONS: dict[str, str] = {
     "ABORTED": "Nothing else to do; scan the pack again to run it.",
     "STATION_FAULT": "Put the pack aside and call a technician: the station itself has a fault "
     "(its details are in the station log).",
+    "CLOCK_IMPLAUSIBLE": "Call a technician: the station's clock is wrong and would date the "
+    "pack wrongly. Nothing was done to this pack; run it again once the clock is set.",
+    "EMULATED_ON_PRODUCTION": "Call engineering: this database is a production one and never "
+    "records runs on the emulator. Use a training database for the emulator.",
 }
 
 BUS_ACTION = (

@@ -6,6 +6,10 @@ SQLite gets its pragmas from a ``connect`` listener on the engine it builds (nev
 
 from __future__ import annotations
 
+import os
+import re
+import sqlite3
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +17,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from station.store.errors import StoreInputError, StoreUnavailableError
+from station.config import mask_url_password
+from station.store.errors import DatabaseMissingError, StoreInputError, StoreUnavailableError
 
 #: how long a SQLite writer waits for another one before giving up
 DEFAULT_BUSY_TIMEOUT_MS = 15_000
@@ -25,15 +30,29 @@ def parse_url(url: str | URL) -> URL:
     try:
         return make_url(url)
     except ArgumentError:
+        shown = mask_url_password(url) if isinstance(url, str) else describe(url)
         raise StoreInputError(
-            f"{url!r} is not a database URL; use e.g. sqlite:///var/lib/station/station.sqlite3 "
+            f"{shown!r} is not a database URL; use e.g. sqlite:///var/lib/station/station.sqlite3 "
             "or postgresql+psycopg://user@host/traceability"
         ) from None
 
 
 def describe(url: URL) -> str:
-    """The URL for messages, without its password."""
-    return url.render_as_string(hide_password=True)
+    """The URL for messages, without any password (after the user name or in the query)."""
+    return mask_url_password(url.render_as_string(hide_password=True))
+
+
+def _without_secrets(text: str, url: URL) -> str:
+    """A driver's message with the URL's passwords taken out (a driver may echo them)."""
+    secrets = [url.password] if url.password else []
+    for name, value in url.query.items():
+        if name.lower() in {"password", "passwd", "pwd", "sslpassword"}:
+            secrets += [value] if isinstance(value, str) else list(value)
+    for secret in secrets:
+        if secret:
+            text = text.replace(str(secret), "***")
+    # Any URL quoted in the message loses its password too.
+    return re.sub(r"\b([a-z][a-z0-9+.-]*://[^\s:/@]*):[^\s@]*@", r"\1:***@", text)
 
 
 def make_engine(
@@ -41,11 +60,18 @@ def make_engine(
     *,
     busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
     connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S,
+    read_only: bool = False,
 ) -> Engine:
-    """An engine for ``url``; a SQLite file's folder is created, its pragmas set per connection."""
+    """An engine for ``url``; a SQLite file's folder is created, its pragmas set per connection.
+
+    ``read_only`` (the tools that only read): a SQLite file must exist already and is opened
+    read-only, so nothing is created and a file the user may not write is still read.
+    """
     parsed = parse_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
+            if read_only:
+                return _sqlite_read_only(parsed, busy_timeout_ms)
             return _sqlite_engine(parsed, busy_timeout_ms)
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if parsed.get_backend_name() == "postgresql":
@@ -58,7 +84,7 @@ def make_engine(
         ) from None
 
 
-def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
+def _sqlite_path(url: URL) -> Path:
     database = url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
         # An in-memory database is one per connection (and per thread): nothing would be kept.
@@ -66,7 +92,48 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
             f"database URL {describe(url)} is an in-memory SQLite database; traceability "
             "records must survive the process: give a file, e.g. sqlite:///db/station.sqlite3"
         )
-    path = Path(database)
+    return Path(database)
+
+
+def _sqlite_read_only(url: URL, busy_timeout_ms: int) -> Engine:
+    path = _sqlite_path(url)
+    if not path.is_file():
+        raise DatabaseMissingError(
+            f"there is no database at {path}: nothing was recorded there, and nothing was "
+            "created; check the path (--db or the configuration's 'database'), or run "
+            "`station db upgrade` to create it"
+        )
+    where = "file:" + urllib.parse.quote(str(path.resolve()))
+
+    def connect() -> sqlite3.Connection:
+        options = {"uri": True, "timeout": busy_timeout_ms / 1000, "check_same_thread": False}
+        try:
+            conn = sqlite3.connect(f"{where}?mode=ro", **options)  # type: ignore[call-overload]
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn  # type: ignore[no-any-return]
+        except sqlite3.OperationalError:
+            if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+                raise
+        # A file this user may not write (an archive, another user's database): SQLite cannot
+        # share its write-ahead log with a writer, so it reads the file as it stands.
+        return sqlite3.connect(f"{where}?mode=ro&immutable=1", **options)  # type: ignore[no-any-return, call-overload]
+
+    engine = create_engine(url, creator=connect)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA query_only=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        finally:
+            cursor.close()
+
+    return engine
+
+
+def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
+    path = _sqlite_path(url)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -96,7 +163,7 @@ def unavailable(engine: Engine, exc: DBAPIError | OSError) -> StoreUnavailableEr
     """The typed error for a database that cannot be reached, with what to check."""
     url = engine.url
     orig = getattr(exc, "orig", None) or exc
-    reason = " ".join(str(orig).split()) or type(orig).__name__
+    reason = _without_secrets(" ".join(str(orig).split()), url) or type(orig).__name__
     if url.get_backend_name() == "sqlite":
         check = (
             f"that the file {url.database} and its folder exist and are writable by the station "

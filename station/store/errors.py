@@ -35,6 +35,10 @@ class SchemaError(StoreError):
     failure_code = "DB_SCHEMA"
 
 
+class DatabaseMissingError(SchemaError):
+    """A tool that only reads was given a database file that does not exist (none is made)."""
+
+
 class MigrationsNotFoundError(StoreError):
     """The Alembic migrations are not installed next to the package nor in the checkout."""
 

@@ -5,16 +5,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from station.sequence.service import StationService
 from station.tui.context import LineContext, LineOptions
+from station.tui.messages import RunSettled
 from station.tui.screens import LineScreen, ShiftStartScreen
 from station.tui.theme import STATION_THEME
 
@@ -43,6 +47,9 @@ class StationApp(App[None]):
         self.ctx = ctx
         self.register_theme(STATION_THEME)
         self.theme = STATION_THEME.name
+        #: SIGTERM came (systemctl stop/restart, the installer): close once no run is on
+        self.stopping = False
+        self._sigterm_handled = False
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual would leave a traceback, with local variables, on the screen it exits to: the
@@ -57,6 +64,36 @@ class StationApp(App[None]):
 
     def get_default_screen(self) -> Screen[None]:
         return ShiftStartScreen(self.ctx)
+
+    def on_mount(self) -> None:
+        # A service stop is an operator's abort at the next safe point, then a clean exit,
+        # well within the unit's stop timeout; never a run killed mid-write.
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.stop)
+        except (NotImplementedError, RuntimeError, ValueError):
+            return  # not the main thread (some test runners): nothing to hook
+        self._sigterm_handled = True
+
+    def on_unmount(self) -> None:
+        if self._sigterm_handled:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+
+    def stop(self) -> None:
+        """Stop the terminal as the service manager asks: abort a run first."""
+        self.stopping = True
+        for screen in self.screen_stack:
+            if isinstance(screen, LineScreen) and screen.stop_requested():
+                self.notify(
+                    "Station stopping: the pack is aborted at the next safe point",
+                    severity="warning",
+                )
+                return
+        self.exit()
+
+    @on(RunSettled)
+    def _run_settled(self) -> None:
+        if self.stopping:
+            self.exit()
 
     async def action_quit(self) -> None:
         screen = self.screen

@@ -41,7 +41,6 @@ class LineOptions:
     recipe: str = ""
     operator: str = ""
     lot: str = ""
-    reprint_needs_supervisor: bool = True
     gauge_refresh_s: float = 5.0  # engineer mode live values; 0 turns the timer off
     history_limit: int = 20
     monotonic: Callable[[], float] = field(default=time.monotonic, compare=False)

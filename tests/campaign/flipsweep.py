@@ -28,7 +28,7 @@ from station.sequence.events import Outcome, StepId
 from tests.campaign.harness import DF_START, fresh_bench, observe
 
 #: The station clock of every run: the same manufacture date in every data flash.
-NOW = dt.datetime(2026, 3, 14, 9, 30, tzinfo=dt.UTC)
+NOW = dt.datetime(2027, 3, 14, 9, 30, tzinfo=dt.UTC)  # after the build date: a plausible clock
 
 #: The packs swept: a factory pack, and one configured elsewhere (OTC Threshold 60 °C) whose
 #: write from OCD1 to OTC carries bytes the recipe does not set (OCD Recovery) back from the

@@ -226,7 +226,7 @@ def check_fresh_attempt(bench: Bench, previous: Observed, serial: str = SERIAL) 
     """Once the fault is cleared, the same pack passes: a rework if it had already passed (it
     must still unseal with the right keys if the run left it sealed)."""
     clear_faults(bench.device)
-    rework = SUPERVISOR if bench.store.last_pass(serial) is not None else None
+    rework = SUPERVISOR if bench.store.last_pass(serial, emulated=True) is not None else None
     again = observe(bench, serial, rework_by=rework)
     assert again.result.outcome is Outcome.PASS, (
         f"fresh attempt after {previous.result.outcome.value} "

@@ -30,6 +30,7 @@ from station.clock import VirtualClock
 from station.emulator import open_emulator
 from station.store import AttemptOutcome, Store
 from tests.campaign.harness import DF_END, DF_START, SUPERVISOR, full_sweep, recipe_4s
+from tests.pins import PIN, give_pin
 from tests.recipe.fsrecipe import write_flashstream_recipe
 from tests.sequence.conftest import RECIPE_4S
 
@@ -97,18 +98,24 @@ class Line:
 
     def passed_before(self) -> bool:
         with Store.open(self.db) as store:
-            return store.last_pass(SERIAL) is not None
+            give_pin(store, SUPERVISOR)  # the supervisor authorising reworks has a PIN
+            return store.last_pass(SERIAL, emulated=True) is not None
 
     def start(self, *, realtime: float) -> subprocess.Popen[str]:
         rework = self.state.exists() and self.passed_before()
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "station", *self.args(realtime=realtime, rework=rework)],
             cwd=self.tmp,
             env=self.env(),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
+        assert proc.stdin is not None
+        proc.stdin.write(f"{PIN}\n" if rework else "")  # the supervisor's PIN, when asked
+        proc.stdin.close()
+        return proc
 
     def wait_opened(self, proc: subprocess.Popen[str]) -> bool:
         """Read the station's output until it says it opened the attempt (False: it ended)."""
@@ -135,7 +142,11 @@ class Line:
         """The next attempt: ``station program`` in this process, at full speed."""
         rework = self.passed_before()
         result = CliRunner().invoke(
-            cli, self.args(realtime=0, rework=rework), env=self.env(), catch_exceptions=False
+            cli,
+            self.args(realtime=0, rework=rework),
+            env=self.env(),
+            catch_exceptions=False,
+            input=f"{PIN}\n" if rework else None,
         )
         self.log += result.output.splitlines()
         self.opened += result.output.count("opened for")
@@ -272,3 +283,33 @@ def test_killed_while_writing_the_data_flash_is_interrupted_then_passes(
     assert "gone" in (history[0].reason or "")
     done = pack_state(line, history[1].started_at.astimezone().date())
     assert (done.mode, done.recipe_bytes_wrong) == ("SEALED", 0)
+
+
+def test_sigterm_mid_write_aborts_restores_and_reseals_the_pack(tmp_path: Path) -> None:
+    """What ``systemctl restart`` and the installer send: handled as an operator's abort at the
+    next safe point (the backup written back, the pack sealed again), never a kill mid-write."""
+    line = Line(tmp_path)
+    factory = open_emulator("default", clock=VirtualClock()).df_peek(DF_START, DF_END - DF_START)
+    proc = line.start(realtime=4.0)  # about 65 ms between data-flash writes
+    try:
+        assert line.wait_opened(proc)
+        while _df_writes(line.state) < 2 and proc.poll() is None:
+            time.sleep(0.002)
+        assert proc.poll() is None, "the run ended before the stop"
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=120)  # the unit's stop timeout is 60 s
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.stdout is not None
+    line.log += proc.stdout.read().splitlines()
+    proc.stdout.close()
+    assert code == 1, "\n".join(line.log[-30:])
+    assert any("ABORTED: pack" in text for text in line.log), "\n".join(line.log[-30:])
+    with Store.open(line.db) as store:
+        (attempt,) = store.pack_history(SERIAL)
+    assert attempt.outcome is AttemptOutcome.ABORTED
+    seen = pack_state(line, attempt.started_at.astimezone().date())
+    assert seen.mode == "SEALED"
+    assert seen.df == factory  # every byte written was put back

@@ -24,7 +24,9 @@ def setting_blocks(text: str) -> dict[str, str]:
         stripped = line.strip()
         match = re.match(r"^([a-z_]+)\s*=", stripped)
         if match:
-            blocks.setdefault(match.group(1), "\n".join([*comments, stripped]))
+            # [database] url = "..." is the database setting
+            name = "database" if match.group(1) == "url" else match.group(1)
+            blocks.setdefault(name, "\n".join([*comments, stripped]))
             comments = []
         elif stripped.startswith("#"):
             comments.append(stripped)
@@ -64,10 +66,10 @@ def test_terminal_paths_are_absolute() -> None:
 
 def test_postgres_example_loads_and_carries_no_password(tmp_path: Path) -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if line.startswith("# database = ")]
+    lines = [line for line in text.splitlines() if line.startswith("# url = ")]
     assert len(lines) == 1
     enabled = text.replace(lines[0], lines[0].removeprefix("# "))
-    enabled = re.sub(r'^database = "sqlite:.*$', "", enabled, count=1, flags=re.MULTILINE)
+    enabled = re.sub(r'^url = "sqlite:.*$', "", enabled, count=1, flags=re.MULTILINE)
     path = tmp_path / "station.toml"
     path.write_text(enabled, encoding="utf-8")
     config = load_config(path, environ={})
@@ -75,6 +77,15 @@ def test_postgres_example_loads_and_carries_no_password(tmp_path: Path) -> None:
     assert mask_url_password(config.database) == config.database  # nothing to mask
     assert "PGPASSWORD" in text
     assert ".pgpass" in text
+
+
+def test_a_line_terminal_database_is_a_production_one() -> None:
+    config = load_config(EXAMPLE, environ={})
+    assert config.production is True
+    raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert raw["database"]["production"] is True
+    # A preview is never a print: its folder is not the printer's.
+    assert config.labels_dir != config.printer.removeprefix("file:")
 
 
 def test_no_password_anywhere_in_the_example() -> None:

@@ -150,6 +150,7 @@ def test_folders_and_modes(installed: Installed) -> None:
     assert mode_of(root / "var/lib/station") == 0o750
     assert mode_of(root / "var/lib/station/labels") == 0o750
     assert mode_of(root / "var/lib/station/logs") == 0o750
+    assert mode_of(root / "var/lib/station/label-previews") == 0o750
     assert (root / "etc/station/recipes").is_dir()
     assert mode_of(root / "usr/local/bin/station") == 0o755
 
@@ -183,6 +184,8 @@ def test_unit_runs_the_venv_station_on_tty1_and_restarts(installed: Installed) -
     assert program.read_text(encoding="utf-8").splitlines()[0] == f"#!/{VENV}/bin/python"
     assert unit_value(unit, "Service", "Restart") == "always"
     assert unit_value(unit, "Service", "RestartSec") == "2"
+    # SIGTERM aborts a run at its next safe point; the unit waits for that.
+    assert unit_value(unit, "Service", "TimeoutStopSec") == "60"
     assert unit_value(unit, "Service", "User") == "station"
     assert unit_value(unit, "Service", "TTYPath") == "/dev/tty1"
     assert unit_value(unit, "Service", "StandardInput") == "tty"
@@ -269,7 +272,7 @@ def test_system_changes_are_recorded_not_run(installed: Installed) -> None:
     assert "groupadd --system i2c" in commands
     assert (
         "chown station: /var/lib/station /var/lib/station/labels /var/lib/station/logs "
-        "/etc/station/keys.toml"
+        "/var/lib/station/label-previews /etc/station/keys.toml"
     ) in commands
     assert "systemctl daemon-reload" in commands
     assert "systemctl enable station-terminal.service" in commands
@@ -307,8 +310,23 @@ def test_update_reinstalls_and_keeps_edited_files(installed: Installed, tmp_path
     installed_clock = next((prefix / VENV).glob("lib/python*/site-packages/station/clock.py"))
     assert installed_clock.read_text(encoding="utf-8").endswith(marker)
     assert load_config(config, environ={}).station_id == "ST-07"
+    assert "does not declare a production database" not in result.stderr
     assert mode_of(keys) == 0o600
     assert "line-7" in KeyStore.load(keys).ids()
+
+
+def test_an_older_config_without_a_production_database_is_flagged(
+    installed: Installed, tmp_path: Path
+) -> None:
+    prefix = copy_prefix(installed, tmp_path / "root")
+    config = prefix / "etc/station/station.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("production = true", "production = false")
+    )
+    result = run_install(prefix, installed.source)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "does not declare a production database" in result.stderr
+    assert "production = false" in config.read_text(encoding="utf-8")  # kept as edited
 
 
 def test_other_service_user(installed: Installed, tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ from station.sequence.events import (
     StepStarted,
 )
 from station.sequence.service import (
-    Badge,
+    Credentials,
     HistoryRow,
     ReworkAuthorisation,
     RunRequest,
@@ -53,7 +53,7 @@ from station.sequence.service import (
 from station.tui.background import call_service
 from station.tui.context import REPRINT_REASONS, REWORK_REASONS, LineContext
 from station.tui.formatting import seconds
-from station.tui.messages import EngineEvent, RunEnded
+from station.tui.messages import EngineEvent, RunEnded, RunSettled
 from station.tui.screens.authorise import AuthoriseScreen
 from station.tui.screens.engineer import open_engineer_mode
 from station.tui.screens.trace import TraceScreen
@@ -258,9 +258,8 @@ class LineScreen(Screen[None]):
         serial = check.serial
         self._message(Content.from_markup("[b]$s[/] already passed: rework?", s=serial), "-warning")
 
-        def confirm(badge: Badge | None, reason: str) -> ReworkAuthorisation:
-            assert badge is not None
-            return self.ctx.service.authorise_rework(self.shift, serial, badge, reason)
+        def confirm(supervisor: Credentials, reason: str) -> ReworkAuthorisation:
+            return self.ctx.service.authorise_rework(self.shift, serial, supervisor, reason)
 
         def after(auth: ReworkAuthorisation | None) -> None:
             if auth is None:
@@ -278,7 +277,6 @@ class LineScreen(Screen[None]):
             title="Rework of a passed pack",
             info=info,
             reasons=REWORK_REASONS,
-            needs_supervisor=True,
             purpose="a rework",
             confirm=confirm,
         )
@@ -423,6 +421,17 @@ class LineScreen(Screen[None]):
         self._notice("Abort requested: the run stops at the next safe point")
         self._update_status()
 
+    def stop_requested(self) -> bool:
+        """The station is being stopped: abort a run like an operator would. True while a run
+        is still finishing (the terminal closes once its verdict is shown)."""
+        if not self.running:
+            return False
+        if self.cancel is not None and not self.cancel.requested:
+            self.cancel.request()
+            self._notice("Station stopping: the run stops at the next safe point")
+            self._update_status()
+        return True
+
     def _notice(self, line: str) -> None:
         self.notice_lines.append(line)
         self.query_one("#notices", RichLog).write(line)
@@ -445,6 +454,7 @@ class LineScreen(Screen[None]):
         self.phase = Phase.RESULT
         self._update_status()
         self._focus_scan()
+        self.post_message(RunSettled())
         if result.outcome in (Outcome.FAIL, Outcome.ERROR):
             self.app.bell()
         self.refresh_history()
@@ -458,13 +468,10 @@ class LineScreen(Screen[None]):
         if self.phase is not Phase.RESULT or result is None:
             return
         serial = result.serial
-        needs_supervisor = self.ctx.options.reprint_needs_supervisor
 
-        def confirm(badge: Badge | None, reason: str) -> LabelResult:
+        def confirm(supervisor: Credentials, reason: str) -> LabelResult:
             # The service decides who may reprint; it records the reason and the badge.
-            return self.ctx.service.reprint_label(
-                self.shift, serial, reason, badge or self.shift.operator
-            )
+            return self.ctx.service.reprint_label(self.shift, serial, reason, supervisor)
 
         def after(label: LabelResult | None) -> None:
             if label is None:
@@ -481,7 +488,6 @@ class LineScreen(Screen[None]):
             title=f"Reprint the label of {serial}",
             info="A reprinted label is recorded with its reason.",
             reasons=REPRINT_REASONS,
-            needs_supervisor=needs_supervisor,
             purpose="a label reprint",
             confirm=confirm,
         )
