@@ -6,8 +6,10 @@ SQLite gets its pragmas from a ``connect`` listener on the engine it builds (nev
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -86,6 +88,81 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        finally:
+            cursor.close()
+
+    return engine
+
+
+def make_read_only_engine(
+    url: str | URL, *, connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S
+) -> Engine:
+    """An engine that cannot change the database, for tools that only look (the dashboard).
+
+    SQLite: the file is opened read-only (``mode=ro``; never created, nor its folder) and every
+    connection is ``query_only``. PostgreSQL: every transaction is READ ONLY, so the server
+    itself refuses any write; give the tool a role with SELECT rights only, too.
+    """
+    parsed = parse_url(url)
+    backend = parsed.get_backend_name()
+    try:
+        if backend == "sqlite":
+            return _read_only_sqlite(parsed)
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if backend == "postgresql":
+            kwargs["connect_args"] = {"connect_timeout": connect_timeout_s}
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise StoreInputError(
+            f"database URL {describe(parsed)}: no driver for it is installed ({exc}); "
+            "use sqlite:///PATH or postgresql+psycopg://... (install packline-station[postgres])"
+        ) from None
+    if backend != "postgresql":
+        raise StoreInputError(
+            f"database URL {describe(parsed)}: only SQLite and PostgreSQL databases can be opened "
+            "read-only; use sqlite:///PATH or postgresql+psycopg://..."
+        )
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_connection: Any, _record: Any) -> None:
+        # The session default: every transaction this connection begins is READ ONLY.
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        finally:
+            cursor.close()
+        dbapi_connection.commit()
+
+    return engine
+
+
+def _read_only_sqlite(url: URL) -> Engine:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        raise StoreInputError(
+            f"database URL {describe(url)} names no database file; give the station's database, "
+            "e.g. sqlite:////var/lib/station/station.sqlite3"
+        )
+    path = Path(database).absolute()
+    if not path.is_file():
+        raise StoreUnavailableError(
+            str(path),
+            "there is no database file there",
+            check="the path (setting 'database' or --db): the station creates its database "
+            "when it first starts; this tool only reads one",
+        )
+    # SQLite's URI form opens the file read-only; quote() keeps odd characters in the path.
+    uri = f"file:{quote(str(path))}?mode=ro"
+    engine = create_engine(
+        url, creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA query_only=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(DEFAULT_BUSY_TIMEOUT_MS)}")
         finally:
             cursor.close()
 

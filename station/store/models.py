@@ -160,6 +160,8 @@ class Attempt(Base):
         # The report's median: the middle rows in order, without sorting every attempt.
         Index("ix_attempts_cycle_time_s", "cycle_time_s"),
         Index("ix_attempts_station_id_started_at", "station_id", "started_at"),
+        # The dashboard's line view: each socket found by one lookup, and its latest attempt.
+        Index("ix_attempts_station_id_socket_started_at", "station_id", "socket", "started_at"),
         CheckConstraint(_one_of("outcome", AttemptOutcome), name="outcome"),
         CheckConstraint(_one_of("label_state", LabelState), name="label_state"),
     )
