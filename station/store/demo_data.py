@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import zlib
 from collections.abc import Callable, Iterator
@@ -200,6 +201,9 @@ class DemoResult:
 def generate(engine: Engine, spec: DemoSpec) -> DemoResult:
     """Append ``spec.attempts`` synthetic attempts to the (upgraded) database of ``engine``."""
     rng = random.Random(spec.seed)
+    # The spread of the checked measurements has its own generator, so the outcomes of a seed
+    # stay what they were before the values varied.
+    noise = random.Random(spec.seed ^ 0x5EED)
     base_image = _base_image(rng)
     ids = _Ids(engine)
     totals = {"attempts": 0, "packs": 0, "first_pass": 0, "passed": 0}
@@ -207,7 +211,7 @@ def generate(engine: Engine, spec: DemoSpec) -> DemoResult:
     with engine.begin() as conn:
         shared = _shared_images(conn, batch, ids, base_image, spec.images)
     for plan in _plans(rng, spec):
-        _add_attempt(batch, ids, rng, spec, plan, base_image, shared)
+        _add_attempt(batch, ids, rng, noise, spec, plan, base_image, shared)
         totals["attempts"] += 1
         totals["packs"] += plan.attempt_no == 1
         totals["first_pass"] += plan.attempt_no == 1 and plan.outcome == "PASS"
@@ -502,6 +506,7 @@ def _add_attempt(
     batch: _Batch,
     ids: _Ids,
     rng: random.Random,
+    noise: random.Random,
     spec: DemoSpec,
     plan: _Plan,
     base_image: bytes,
@@ -548,11 +553,15 @@ def _add_attempt(
             )
         )
         at += timedelta(seconds=duration)
+        cells: list[float] = []
         for seq, (m_name, unit, low, high, typical) in enumerate(measured, start=1):
             text = plan.serial if m_name == "serial" else _TEXTS.get(m_name)
             value = typical
             if typical is not None and low is None and unit == "mV":
                 value = round(rng.gauss(typical, 3.0))
+                cells.append(value)
+            elif typical is not None and low is not None:
+                value = _checked_value(m_name, typical, cells, plan.started, noise)
             outcome = "INFO" if low is None and high is None else "PASS"
             if failed and seq == 1 and low is not None:
                 value, outcome = (high or 0.0) + 1.0, "FAIL"
@@ -627,6 +636,22 @@ def _add_attempt(
         rows[FlashImage.__tablename__] += [before, after]
         links = [("BEFORE", before[0]), ("AFTER", after[0])]
     rows[AttemptImage.__tablename__] += [(attempt_id, role, i) for role, i in links]
+
+
+def _checked_value(
+    name: str, typical: float, cells: list[float], when: datetime, noise: random.Random
+) -> float:
+    """A checked measurement that varies as on a line: the worst cell and the imbalance follow
+    the cell voltages; the temperature follows the day (warmer in the afternoon)."""
+    if cells and name == "cell voltage (worst)":
+        return min(cells)
+    if cells and name == "cell imbalance":
+        return max(cells) - min(cells)
+    if name == "temperature":
+        hour = when.hour + when.minute / 60
+        daily = 1.5 * math.sin(2 * math.pi * (hour - 9) / 24)
+        return round(typical + daily + noise.gauss(0.0, 0.4), 1)
+    return typical
 
 
 def _parameters(attempt_id: int, spec: DemoSpec, plan: _Plan) -> tuple[Any, ...]:
