@@ -9,7 +9,6 @@ period exactly (every time zone's offset is a whole number of quarter hours).
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -26,31 +25,10 @@ MAX_PERIODS = 400
 DEFAULT_SPAN = {Bucket.HOUR: 24, Bucket.SHIFT: 21, Bucket.DAY: 30}
 
 
-def parse_shift_starts(text: Sequence[str]) -> tuple[time, ...]:
-    """``["06:00", "14:00", "22:00"]`` as times; each on a quarter hour, at least one."""
-    starts: list[time] = []
-    for item in text:
-        found = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", item)
-        if found is None or int(found[1]) > 23 or int(found[2]) > 59:
-            raise StoreInputError(
-                f"shift start {item!r} is not a time of day; use HH:MM, e.g. 06:00"
-            )
-        t = time(int(found[1]), int(found[2]))
-        if t.minute % 15:
-            raise StoreInputError(
-                f"shift start {item!r} is not on a quarter hour; use e.g. 06:00, 14:30 or 22:45"
-            )
-        starts.append(t)
-    if not starts:
-        raise StoreInputError("at least one shift start time is needed, e.g. 06:00")
-    if len(set(starts)) != len(starts):
-        raise StoreInputError(f"shift start times {list(text)} name one time twice")
-    return tuple(sorted(starts))
-
-
 @dataclass(frozen=True)
 class ShiftPlan:
-    """When shifts start each day, in ``tz`` (None: this computer's local time)."""
+    """When shifts start each day, in ``tz`` (None: this computer's local time). The starts
+    are sorted, on quarter hours (``station.config.parse_shift_starts`` checks both)."""
 
     starts: tuple[time, ...] = DEFAULT_SHIFT_STARTS
     tz: tzinfo | None = None

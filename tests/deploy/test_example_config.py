@@ -80,6 +80,17 @@ def test_postgres_example_loads_and_carries_no_password(tmp_path: Path) -> None:
 def test_no_password_anywhere_in_the_example() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     assert not re.search(r"[a-z+]+://[^/\s:@]+:[^@\s]+@", text)
+    assert load_config(EXAMPLE, environ={}).dashboard_token == ""
+
+
+def test_dashboard_settings_live_in_a_dashboard_table() -> None:
+    raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert set(raw["dashboard"]) == {
+        "dashboard_listen",
+        "dashboard_user",
+        "dashboard_token",
+        "shift_starts",
+    }
 
 
 @pytest.mark.parametrize("variable", sorted(ENV_OVERRIDES))
@@ -98,6 +109,10 @@ def test_environment_still_overrides_the_example(variable: str) -> None:
         "STATION_LABELS": "/tmp/labels",
         "STATION_SUPERVISOR_BADGES": "SUP-1,SUP-2",
         "STATION_ENGINEER_BADGES": "ENG-1",
+        "STATION_DASHBOARD_LISTEN": "0.0.0.0:9090",
+        "STATION_DASHBOARD_USER": "quality",
+        "STATION_DASHBOARD_TOKEN": "a-token-of-twenty-four-c",
+        "STATION_SHIFT_STARTS": "07:00,19:00",
     }
     if variable not in values:
         pytest.fail(f"{variable} is new: give it a test value here and document it in the example")

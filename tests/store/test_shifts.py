@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from station.store import StoreInputError
-from station.store.shifts import MAX_PERIODS, ShiftPlan, parse_shift_starts, period_index
+from station.store.shifts import MAX_PERIODS, ShiftPlan, period_index
 from station.store.views import Bucket
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -84,25 +84,6 @@ def test_too_many_periods_is_refused_with_advice() -> None:
         PLAN.periods(Bucket.HOUR, utc(2026, 6, 30), utc(2026, 1, 1), None)
     year = PLAN.periods(Bucket.DAY, utc(2026, 12, 31), paris(2026, 1, 1), paris(2026, 12, 31))
     assert len(year) == 364 <= MAX_PERIODS
-
-
-@pytest.mark.parametrize(
-    ("given", "message"),
-    [
-        (["6h"], "not a time of day"),
-        (["06:10"], "quarter hour"),
-        ([], "at least one"),
-        (["06:00", "6:00"], "twice"),
-        (["24:00"], "not a time of day"),
-    ],
-)
-def test_bad_shift_starts_are_refused(given: list[str], message: str) -> None:
-    with pytest.raises(StoreInputError, match=message):
-        parse_shift_starts(given)
-
-
-def test_shift_starts_are_sorted() -> None:
-    assert parse_shift_starts(["22:00", "06:00", "14:30"]) == (time(6), time(14, 30), time(22))
 
 
 @settings(deadline=None, max_examples=60)
