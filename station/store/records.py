@@ -294,13 +294,15 @@ class PackTrace:
 
 @dataclass(frozen=True)
 class ReportFilter:
-    """Attempts started in ``[since, until)``; ``recipe`` matches a recipe name or hash."""
+    """Attempts started in ``[since, until)``; ``recipe`` matches a recipe name or hash;
+    ``serial``: one pack's attempts only."""
 
     since: datetime | None = None
     until: datetime | None = None
     recipe: str | None = None
     station: str | None = None
     lot: str | None = None
+    serial: str | None = None
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,9 @@ def conditions(f: ReportFilter, a: Any = Attempt) -> list[ColumnElement[bool]]:
         where.append(a.station_id == f.station)
     if f.lot:
         where.append(a.lot == f.lot)
+    if f.serial:
+        pack = select(Pack.id).where(Pack.serial == f.serial).scalar_subquery()
+        where.append(a.pack_id == pack)
     return where
 
 

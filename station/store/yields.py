@@ -14,6 +14,7 @@ retests, looked up by pack (``uq_attempts_pack_id_attempt_no``).
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -55,8 +56,8 @@ def slot_of(column: Any, dialect: str) -> ColumnElement[Any]:
 def yield_series(db: Database, plan: ShiftPlan, bucket: Bucket, f: ReportFilter) -> YieldSeries:
     """Yields per ``bucket`` over ``[f.since, f.until)`` (default: the latest periods)."""
     periods = plan.periods(bucket, db.now(), f.since, f.until)
-    window = ReportFilter(periods[0].start, periods[-1].end, f.recipe, f.station, f.lot)
-    unbounded = ReportFilter(None, None, f.recipe, f.station, f.lot)
+    window = replace(f, since=periods[0].start, until=periods[-1].end)
+    unbounded = replace(f, since=None, until=None)
     first = Attempt.attempt_no == 1
     # Most first attempts pass: counting them is one index range per period, nothing more.
     count_period = select(func.count()).where(

@@ -10,6 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from station.store import (
+    AttemptOutcome,
+    ReportFilter,
     SchemaError,
     Store,
     StoreInputError,
@@ -110,3 +112,19 @@ def test_stations_and_recipes_are_listed_once_each(
     with StoreReader.open(store_url, now=clock) as reader:
         assert reader.stations() == ["ST-01", "ST-02"]
         assert reader.recipes() == ["pack-a", "pack-b"]
+
+
+def test_one_pack_can_be_exported(store: Store, store_url: str, clock: WallClock) -> None:
+    run_attempt(store, clock, "PK-A", AttemptOutcome.FAIL, failure_code="CELL_COUNT")
+    run_attempt(store, clock, "PK-B")
+    run_attempt(store, clock, "PK-A")
+    with StoreReader.open(store_url, now=clock) as reader:
+        rows = list(reader.export(ReportFilter(serial="PK-A")))
+        assert [(r.serial, r.attempt_no, r.outcome) for r in rows] == [
+            ("PK-A", 1, "FAIL"),
+            ("PK-A", 2, "PASS"),
+        ]
+        measured = list(reader.export_measurements(ReportFilter(serial="PK-B")))
+        assert {m.serial for m in measured} == {"PK-B"}
+        assert list(reader.export(ReportFilter(serial="PK-NONE"))) == []
+    assert store.report(ReportFilter(serial="PK-A")).attempts == 2
