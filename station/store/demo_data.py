@@ -124,14 +124,19 @@ _TEXTS = {
     "ManufacturingStatus": "0x0278 (expected 0x0278 (b3-b9))",
     "security mode after seal and reset": "SEALED",
 }
-#: (failure code, index of the step that fails)
-FAILURES: tuple[tuple[str, int], ...] = (
-    ("BUS_NACK", 1),
-    ("UNSEAL_REFUSED", 2),
-    ("DF_VERIFY_MISMATCH", 6),
-    ("CELL_IMBALANCE", 6),
-    ("SEAL_NOT_CONFIRMED", 7),
+#: (failure code, index of the step that fails, the measurement out of its limits, how often:
+#: a line's failures are a few causes, one more common than the next); a bus fault is the
+#: station's (ERROR), the others the pack's (FAIL)
+FAILURES: tuple[tuple[str, int, str | None, float], ...] = (
+    ("DF_VERIFY_MISMATCH", 6, "data-flash bytes differing", 0.38),
+    ("CELL_IMBALANCE", 6, "cell imbalance", 0.27),
+    ("BUS_NACK", 1, None, 0.18),
+    ("SEAL_NOT_CONFIRMED", 7, None, 0.11),
+    ("UNSEAL_REFUSED", 2, None, 0.06),
 )
+_FAILURE_WEIGHTS = [f[3] for f in FAILURES]
+#: failure codes recorded as the station's fault
+STATION_FAULTS = frozenset({"BUS_NACK"})
 _APPLY = 4
 DF_START = 0x4000
 DF_LENGTH = 0x2000
@@ -175,6 +180,8 @@ class DemoSpec:
     retest_rate: float = 0.8
     fail_rate: float = 0.05
     interrupted_rate: float = 0.002
+    #: stopped by the operator
+    aborted_rate: float = 0.003
     #: parameter changes per attempt that reaches the apply step (up to 24)
     parameters: int = 24
     stations: int = 4
@@ -249,10 +256,14 @@ def _plans(rng: random.Random, spec: DemoSpec) -> Iterator[_Plan]:
             station = rng.randrange(spec.stations)
             per_station[station] += timedelta(seconds=spec.takt_s * rng.uniform(0.8, 1.3))
             roll = rng.random()
+            unjudged = spec.interrupted_rate + spec.aborted_rate
             if roll < spec.interrupted_rate:
                 outcome, failing = "INTERRUPTED", rng.randrange(len(STEPS))
-            elif roll < spec.interrupted_rate + spec.fail_rate:
-                outcome, failing = "FAIL", rng.randrange(len(FAILURES))
+            elif roll < unjudged:
+                outcome, failing = "ABORTED", rng.randrange(len(STEPS) - 2)
+            elif roll < unjudged + spec.fail_rate:
+                failing = rng.choices(range(len(FAILURES)), weights=_FAILURE_WEIGHTS)[0]
+                outcome = "ERROR" if FAILURES[failing][0] in STATION_FAULTS else "FAIL"
             else:
                 outcome, failing = "PASS", None
             made += 1
@@ -522,28 +533,29 @@ def _add_attempt(
         if len(ids.packs) > 10_000:  # only the current pack can be retested: forget old ones
             ids.packs.pop(next(iter(ids.packs)))
     attempt_id = ids.take(Attempt.__tablename__)
+    bad_measurement = None
     if plan.outcome == "PASS":
         last, code, failing_name = len(STEPS) - 1, None, None
-    elif plan.outcome == "FAIL":
+    elif plan.outcome in ("FAIL", "ERROR"):
         assert plan.failing is not None
-        code, last = FAILURES[plan.failing]
+        code, last, bad_measurement, _ = FAILURES[plan.failing]
         failing_name = STEPS[last][0]
     else:
         assert plan.failing is not None
-        last, code, failing_name = plan.failing, "INTERRUPTED", None
+        last, code, failing_name = plan.failing, plan.outcome, None
     at = plan.started
     steps, measurements = rows[Step.__tablename__], rows[Measurement.__tablename__]
     for ordinal in range(last + 1):
         name, kind, message, measured = STEPS[ordinal]
         duration = rng.uniform(0.3, 6.0)
-        failed = plan.outcome == "FAIL" and ordinal == last
+        failed = plan.outcome in ("FAIL", "ERROR") and ordinal == last
         steps.append(
             (
                 attempt_id,
                 ordinal,
                 name,
                 kind,
-                "FAIL" if failed else "PASS",
+                plan.outcome if failed else "PASS",
                 stamp(at),
                 stamp(at + timedelta(seconds=duration)),
                 duration,
@@ -563,8 +575,8 @@ def _add_attempt(
             elif typical is not None and low is not None:
                 value = _checked_value(m_name, typical, cells, plan.started, noise)
             outcome = "INFO" if low is None and high is None else "PASS"
-            if failed and seq == 1 and low is not None:
-                value, outcome = (high or 0.0) + 1.0, "FAIL"
+            if failed and m_name == bad_measurement:
+                value, outcome = (high or 0.0) + 1.0 + round(noise.expovariate(0.2)), "FAIL"
             measurements.append(
                 (attempt_id, ordinal, seq, m_name, value, text, unit, low, high, outcome)
             )

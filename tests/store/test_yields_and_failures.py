@@ -118,8 +118,8 @@ def test_aborted_and_interrupted_are_neither_passes_nor_failures(
     demo = [r for r in line.export(hour) if r.attempt_no == 1 and not r.serial.startswith("X-")]
     demo_pass = sum(r.outcome == "PASS" for r in demo)
     demo_judged = sum(r.outcome in JUDGING for r in demo)
-    assert mine.first.errors == 1
-    assert mine.first.aborted == 2
+    assert mine.first.errors == sum(r.outcome == "ERROR" for r in demo) + 1
+    assert mine.first.aborted == sum(r.outcome == "ABORTED" for r in demo) + 2
     assert mine.first.running == 1
     assert mine.first.first_judged == demo_judged + 1
     assert mine.first.first_pass == demo_pass
@@ -145,7 +145,7 @@ def test_failure_pareto_agrees_with_the_attempts(
         assert pareto.by_code[-1].cumulative == pytest.approx(1.0)
         cumulative = [b.cumulative for b in pareto.by_code]
         assert cumulative == sorted(cumulative)
-        assert pareto.aborted == sum(r.outcome == "ABORTED" for r in rows) == 2
+        assert pareto.aborted == sum(r.outcome == "ABORTED" for r in rows) >= 2
         assert pareto.interrupted == sum(r.outcome == "INTERRUPTED" for r in rows)
 
         top = pareto.by_code[0].key
