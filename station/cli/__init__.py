@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "station.cli.store",
     "station.cli.program",
     "station.cli.run",
+    "station.cli.dashboard",
 )
 
 
