@@ -55,7 +55,12 @@ _LATEST = (
         Attempt.ended_at,
     )
     .join(Pack, Pack.id == Attempt.pack_id)
-    .where(Attempt.station_id == bindparam("station"), Attempt.socket == bindparam("socket"))
+    .where(
+        Attempt.station_id == bindparam("station"),
+        Attempt.socket == bindparam("socket"),
+        # a running pack is shown as such; this is the last one that ended
+        Attempt.outcome != AttemptOutcome.RUNNING,
+    )
     .order_by(Attempt.started_at.desc())
     .limit(1)
 )

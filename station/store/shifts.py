@@ -61,7 +61,7 @@ class ShiftPlan:
 
     def _shift(self, start: datetime, end: datetime) -> Period:
         a, b = self.local(start), self.local(end)
-        return Period(start, end, f"{a:%a %d %b} {a:%H:%M}–{b:%H:%M}")
+        return Period(start, end, f"{a:%a %d %b} {a:%H:%M}–{b:%H:%M}", f"{a:%d %b %H:%M}")
 
     def _boundaries(self, bucket: Bucket, first: date, last: date) -> list[datetime]:
         """Every period start of ``bucket`` on local days ``first`` to ``last`` + 1."""
@@ -109,8 +109,9 @@ class ShiftPlan:
         if bucket is Bucket.SHIFT:
             return self._shift(start, end)
         a = self.local(start)
-        label = f"{a:%a %d %b}" if bucket is Bucket.DAY else f"{a:%a %d %b %H:%M}"
-        return Period(start, end, label)
+        if bucket is Bucket.DAY:
+            return Period(start, end, f"{a:%a %d %b}", f"{a:%d %b}")
+        return Period(start, end, f"{a:%a %d %b %H:%M}", f"{a:%H:%M}")
 
 
 def slot_start(slot: int) -> datetime:

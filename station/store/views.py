@@ -112,6 +112,7 @@ class SocketStatus:
     #: the latest sign of life: claim heartbeat, attempt start or end
     last_seen: datetime | None
     running: RunningPack | None
+    #: the last attempt that ended
     last: LastAttempt | None
     #: attempts started this shift
     shift: OutcomeCounts
@@ -147,6 +148,8 @@ class Period:
     start: datetime
     end: datetime
     label: str
+    #: a few characters, for a chart's axis
+    short: str = ""
 
 
 @dataclass(frozen=True)

@@ -191,8 +191,8 @@ def individuals_chart(
         above = value > high
         y = frame.y1 + 10 if above else frame.y0 - 4
         arrow = "↑" if above else "↓"
-        at = (("x", _n(frame.x1 - 4)), ("y", _n(y)))
-        marks.append(Mark("text", f"level-label far {kind}", at, text=f"{text} {arrow}"))
+        at = (("x", _n(frame.x0 + 6)), ("y", _n(y)))
+        marks.append(Mark("text", f"level-label far {kind}", at, text=f"{arrow} {text}"))
     series = [(frame.x(i), frame.y(v)) for i, v in enumerate(values)]
     marks.append(Mark("polyline", "series", _polyline(series)))
     radius = 3.5 if len(values) <= 150 else 2.2
@@ -320,7 +320,7 @@ def yield_chart(points: Sequence[YieldPoint]) -> Chart:
         for segment in segments:
             if len(segment) > 1:
                 marks.append(Mark("polyline", f"series {kind}", _polyline(segment)))
-    marks += frame.x_labels([p.period.label for p in points])
+    marks += frame.x_labels([p.period.short or p.period.label for p in points])
     return Chart(
         "First-pass and final yield",
         tuple(marks),

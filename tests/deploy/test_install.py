@@ -328,7 +328,7 @@ def test_bad_arguments_are_refused_clearly(args: list[str], message: str, tmp_pa
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 def test_scripts_are_shellcheck_clean() -> None:
     result = subprocess.run(
-        ["shellcheck", str(INSTALL), str(REPO / ".ci/postgres.sh")],
+        ["shellcheck", str(INSTALL), str(REPO / ".ci/postgres.sh"), str(REPO / ".ci/chromium.sh")],
         capture_output=True,
         text=True,
         check=False,

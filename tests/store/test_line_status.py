@@ -70,6 +70,7 @@ def test_each_socket_with_its_state(line: Store, store_url: str, clock: WallCloc
     assert working.running.serial == "RUN-1"
     assert (working.running.last_step, working.running.last_step_no) == ("Unseal", 2)
     assert working.running.heartbeat_at == SHIFT_START + timedelta(minutes=100)
+    assert working.last is None  # its only attempt is the running one: nothing has ended
 
     stale = by_socket[("ST-02", "A")]
     assert stale.liveness is Liveness.STALE
