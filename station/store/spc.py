@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, DateTime, func, select, type_coerce
 
 from station.store.database import Database
-from station.store.models import Attempt, Measurement, Pack
+from station.store.models import Attempt, Measurement, Pack, UTCDateTime
 from station.store.outcomes import scope
 from station.store.records import ReportFilter
 from station.store.views import ControlLimits, MeasurementKind, RunRule, SpcChart, SpcPoint
@@ -34,8 +34,8 @@ D2 = 1.128
 RUN_LENGTH = 8
 #: attempts sampled to list the measurements a page can chart
 CATALOGUE_SAMPLE = 200
-#: attempts read per page while collecting points, and at most in all
-PAGE = 1000
+#: at most this many attempts are read per page while collecting points, and MAX_SCANNED in all
+PAGE = 2000
 MAX_SCANNED = 50_000
 
 
@@ -161,30 +161,32 @@ def measurement_kinds(db: Database, f: ReportFilter) -> list[MeasurementKind]:
 
 def spc_chart(db: Database, f: ReportFilter, name: str, *, points: int = 100) -> SpcChart:
     """The newest ``points`` values of measurement ``name`` on matching attempts."""
+    sqlite = db.engine.dialect.name == "sqlite"
+    # Start times as the driver gives them: paging compares them as they are, and only the
+    # attempts that have the measurement get theirs turned into datetimes.
+    raw = type_coerce(Attempt.started_at, BigInteger() if sqlite else DateTime(timezone=True))
+    to_time = UTCDateTime().process_result_value
     found: list[tuple[int, str, datetime, float, float | None, float | None]] = []
     unit = ""
-    last: tuple[datetime, int] | None = None
+    last: tuple[Any, int] | None = None
     scanned = 0
+    size = points + points // 4 + 20  # most attempts have the measurement: one page, usually
     with db.conn() as conn:
         while len(found) < points and scanned < MAX_SCANNED:
             page = (
-                select(Attempt.id, Pack.serial, Attempt.started_at)
+                select(Attempt.id, Pack.serial, raw.label("started"))
                 .join(Pack, Pack.id == Attempt.pack_id)
                 .where(*scope(f))
             )
             if last is not None:
-                page = page.where(
-                    (Attempt.started_at < last[0])
-                    | ((Attempt.started_at == last[0]) & (Attempt.id < last[1]))
-                )
+                page = page.where((raw < last[0]) | ((raw == last[0]) & (Attempt.id < last[1])))
             batch = conn.execute(
-                page.order_by(Attempt.started_at.desc(), Attempt.id.desc()).limit(PAGE)
+                page.order_by(Attempt.started_at.desc(), Attempt.id.desc()).limit(size)
             ).all()
             if not batch:
                 break
             scanned += len(batch)
-            last = (batch[-1].started_at, batch[-1].id)
-            info = {r.id: (r.serial, r.started_at) for r in batch}
+            last = (batch[-1].started, batch[-1].id)
             measured = conn.execute(
                 select(
                     Measurement.attempt_id,
@@ -194,7 +196,7 @@ def spc_chart(db: Database, f: ReportFilter, name: str, *, points: int = 100) ->
                     Measurement.unit,
                 )
                 .where(
-                    Measurement.attempt_id.in_(list(info)),
+                    Measurement.attempt_id.in_([r.id for r in batch]),
                     Measurement.name == name,
                     Measurement.value.is_not(None),
                 )
@@ -204,11 +206,17 @@ def spc_chart(db: Database, f: ReportFilter, name: str, *, points: int = 100) ->
             for m in measured:
                 by_attempt.setdefault(m.attempt_id, []).append(m)
             for r in batch:  # newest first
-                for m in reversed(by_attempt.get(r.id, [])):
-                    found.append((r.id, r.serial, r.started_at, m.value, m.low_limit, m.high_limit))
+                values = by_attempt.get(r.id)
+                if not values:
+                    continue
+                started = to_time(r.started, db.engine.dialect)
+                assert started is not None
+                for m in reversed(values):
+                    found.append((r.id, r.serial, started, m.value, m.low_limit, m.high_limit))
                     unit = unit or m.unit
-            if len(batch) < PAGE:
+            if len(batch) < size:
                 break
+            size = min(size * 2, PAGE)
     newest = found[:points]
     newest.reverse()
     return chart(name, unit, f, newest)

@@ -65,7 +65,12 @@ class Dashboard:
             lstrip_blocks=True,
         )
         self.env.globals.update(
-            local=self.local, ago=self.ago, pct=pct, fmt=charts.fmt, seconds=seconds
+            local=self.local,
+            ago=self.ago,
+            pct=pct,
+            fmt=charts.fmt,
+            seconds=seconds,
+            svg=charts.to_svg,
         )
 
     # ---- formatting -----------------------------------------------------------------------

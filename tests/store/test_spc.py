@@ -190,3 +190,23 @@ def test_points_come_back_oldest_first_newest_kept(
             24.0,
             25.0,
         ]
+
+
+def test_points_are_collected_over_several_pages_of_attempts(
+    store: Store, store_url: str, clock: WallClock
+) -> None:
+    # 60 attempts all started at the same instant (ties broken by id), one in five with the
+    # measurement: the newest 8 values need more than one page of attempts.
+    started = clock()
+    for n in range(60):
+        attempt = store.start_attempt(start_record(f"PK-{n:03d}", started_at=started))
+        measured = (
+            (MeasurementRecord("temperature", float(n), unit="°C", low=0.0, high=99.0),)
+            if n % 5 == 0
+            else ()
+        )
+        store.record_step(attempt, step(clock, 1, "verify", measurements=measured))
+    with StoreReader.open(store_url, now=clock) as reader:
+        c = reader.spc(ReportFilter(), "temperature", points=8)
+    assert [p.value for p in c.points] == [float(n) for n in range(20, 60, 5)]
+    assert all(p.started_at == started for p in c.points)
