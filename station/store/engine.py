@@ -21,6 +21,8 @@ from station.store.errors import StoreInputError, StoreUnavailableError
 DEFAULT_BUSY_TIMEOUT_MS = 15_000
 #: how long a PostgreSQL connection attempt may take before the station reports it unreachable
 DEFAULT_CONNECT_TIMEOUT_S = 5
+#: what an unreachable database means to a tool that only reads it
+READ_ONLY_MEANING = "nothing can be shown from it (nothing was changed)"
 
 
 def parse_url(url: str | URL) -> URL:
@@ -150,6 +152,7 @@ def _read_only_sqlite(url: URL) -> Engine:
             "there is no database file there",
             check="the path (setting 'database' or --db): the station creates its database "
             "when it first starts; this tool only reads one",
+            meaning=READ_ONLY_MEANING,
         )
     # SQLite's URI form opens the file read-only; quote() keeps odd characters in the path.
     uri = f"file:{quote(str(path))}?mode=ro"

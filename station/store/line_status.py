@@ -10,12 +10,13 @@ time index over the shift only.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, tuple_
 
 from station.store.database import Database
 from station.store.models import Attempt, Pack, SerialClaim, Step
-from station.store.outcomes import outcome_columns, scope, to_counts
+from station.store.outcomes import base, outcome_columns, scope, to_counts
 from station.store.records import AttemptOutcome, ReportFilter
 from station.store.shifts import ShiftPlan
 from station.store.views import (
@@ -33,46 +34,54 @@ STALE_AFTER = timedelta(minutes=2)
 #: a socket not heard from for this long is shown as silent
 SILENT_AFTER = timedelta(minutes=30)
 
-_NEXT_SOCKET = (
-    select(Attempt.station_id, Attempt.socket)
-    .where(
-        tuple_(Attempt.station_id, Attempt.socket)
-        > tuple_(bindparam("station"), bindparam("socket"))
+
+def _first_socket() -> Any:
+    return (
+        select(Attempt.station_id, Attempt.socket)
+        .where(*base())
+        .order_by(Attempt.station_id, Attempt.socket)
+        .limit(1)
     )
-    .order_by(Attempt.station_id, Attempt.socket)
-    .limit(1)
-)
-_FIRST_SOCKET = (
-    select(Attempt.station_id, Attempt.socket).order_by(Attempt.station_id, Attempt.socket).limit(1)
-)
-_LATEST = (
-    select(
-        Pack.serial,
-        Attempt.id,
-        Attempt.outcome,
-        Attempt.failure_code,
-        Attempt.started_at,
-        Attempt.ended_at,
+
+
+def _next_socket() -> Any:
+    after = tuple_(Attempt.station_id, Attempt.socket) > tuple_(
+        bindparam("station"), bindparam("socket")
     )
-    .join(Pack, Pack.id == Attempt.pack_id)
-    .where(
-        Attempt.station_id == bindparam("station"),
-        Attempt.socket == bindparam("socket"),
-        # a running pack is shown as such; this is the last one that ended
-        Attempt.outcome != AttemptOutcome.RUNNING,
+    return _first_socket().where(after)
+
+
+def _latest() -> Any:
+    """The last attempt of one socket that ended (a running pack is shown as such)."""
+    return (
+        select(
+            Pack.serial,
+            Attempt.id,
+            Attempt.outcome,
+            Attempt.failure_code,
+            Attempt.started_at,
+            Attempt.ended_at,
+        )
+        .join(Pack, Pack.id == Attempt.pack_id)
+        .where(
+            *base(),
+            Attempt.station_id == bindparam("station"),
+            Attempt.socket == bindparam("socket"),
+            Attempt.outcome != AttemptOutcome.RUNNING,
+        )
+        .order_by(Attempt.started_at.desc())
+        .limit(1)
     )
-    .order_by(Attempt.started_at.desc())
-    .limit(1)
-)
 
 
 def sockets(conn: Connection) -> list[tuple[str, str]]:
     """Every (station, socket) that ever recorded an attempt, in order."""
     found: list[tuple[str, str]] = []
-    row = conn.execute(_FIRST_SOCKET).first()
+    next_socket = _next_socket()
+    row = conn.execute(_first_socket()).first()
     while row is not None:
         found.append((row[0], row[1]))
-        row = conn.execute(_NEXT_SOCKET, {"station": row[0], "socket": row[1]}).first()
+        row = conn.execute(next_socket, {"station": row[0], "socket": row[1]}).first()
     return found
 
 
@@ -98,7 +107,7 @@ def _running(conn: Connection) -> dict[tuple[str, str], RunningPack]:
         )
         .join(Pack, Pack.id == Attempt.pack_id)
         .outerjoin(SerialClaim, SerialClaim.attempt_id == Attempt.id)
-        .where(Attempt.outcome == AttemptOutcome.RUNNING)
+        .where(*base(), Attempt.outcome == AttemptOutcome.RUNNING)
         .order_by(Attempt.started_at)
     )
     running: dict[tuple[str, str], RunningPack] = {}
@@ -123,8 +132,9 @@ def line_status(
     past_hour = scope(ReportFilter(since=now - timedelta(hours=1)))
     with db.conn() as conn:
         pairs = sockets(conn)
+        last_of = _latest()
         latest = {
-            pair: conn.execute(_LATEST, {"station": pair[0], "socket": pair[1]}).first()
+            pair: conn.execute(last_of, {"station": pair[0], "socket": pair[1]}).first()
             for pair in pairs
         }
         running = _running(conn)

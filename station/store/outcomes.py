@@ -21,6 +21,12 @@ def scope(f: ReportFilter, a: Any = Attempt) -> list[ColumnElement[bool]]:
     return conditions(f, a)
 
 
+def base(a: Any = Attempt) -> list[ColumnElement[bool]]:
+    """What every read keeps out whatever the filters: the reports' scope with no filter (the
+    sockets of the line, a pack's retests, the lists a form offers go through it too)."""
+    return scope(ReportFilter(), a)
+
+
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count(case((condition, 1)))
 

@@ -17,8 +17,10 @@ from sqlalchemy.engine import URL
 
 from station.store import failures, line_status, migrations, queries, reports, spc, yields
 from station.store.database import Database, utc_now
-from station.store.engine import describe, make_read_only_engine
+from station.store.engine import READ_ONLY_MEANING, describe, make_read_only_engine
+from station.store.errors import StoreUnavailableError
 from station.store.models import Attempt, Pack
+from station.store.outcomes import base
 from station.store.records import ExportRow, MeasurementExportRow, PackTrace, ReportFilter
 from station.store.shifts import ShiftPlan
 from station.store.views import (
@@ -57,6 +59,11 @@ class StoreReader:
             # Reading the schema version is the first connection: an unreachable database
             # raises StoreUnavailableError here.
             migrations.require_head(engine)
+        except StoreUnavailableError as exc:
+            engine.dispose()
+            raise StoreUnavailableError(
+                exc.where, exc.reason, check=exc.check, meaning=READ_ONLY_MEANING
+            ) from exc
         except BaseException:
             engine.dispose()
             raise
@@ -156,16 +163,12 @@ class StoreReader:
     def recipes(self, *, limit: int = 50) -> list[str]:
         """Recipe names, from the recipe-name index (one lookup per name)."""
         names: list[str] = []
+        first = select(Attempt.recipe_name).where(*base()).order_by(Attempt.recipe_name).limit(1)
         with self._db.conn() as conn:
-            name = conn.scalar(select(Attempt.recipe_name).order_by(Attempt.recipe_name).limit(1))
+            name = conn.scalar(first)
             while name is not None and len(names) < limit:
                 names.append(name)
-                name = conn.scalar(
-                    select(Attempt.recipe_name)
-                    .where(Attempt.recipe_name > name)
-                    .order_by(Attempt.recipe_name)
-                    .limit(1)
-                )
+                name = conn.scalar(first.where(Attempt.recipe_name > name))
         return names
 
     # ---- exports (what `station export` writes) ------------------------------------------------

@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 
 from station.store.database import Database
 from station.store.models import Attempt, UTCDateTime
-from station.store.outcomes import scope
+from station.store.outcomes import base, scope
 from station.store.records import AttemptOutcome, ReportFilter
 from station.store.shifts import SLOT_S, ShiftPlan, period_index, slot_start
 from station.store.views import (
@@ -70,7 +70,7 @@ def yield_series(db: Database, plan: ShiftPlan, bucket: Bucket, f: ReportFilter)
     later = aliased(Attempt)
     became = (
         select(func.max(case((later.outcome == AttemptOutcome.PASS, 2), (_judging(later), 1))))
-        .where(later.pack_id == Attempt.pack_id, later.attempt_no > 1)
+        .where(later.pack_id == Attempt.pack_id, later.attempt_no > 1, *base(later))
         .scalar_subquery()
     )
     slot = slot_of(Attempt.started_at, db.engine.dialect.name)

@@ -276,13 +276,22 @@ class Dashboard:
                 message=f"There is no page at {request.url.path}.",
                 back="/",
             )
-        if isinstance(exc, StoreUnavailableError | SchemaError):
+        if isinstance(exc, StoreUnavailableError):
+            message = (
+                f"The database at {exc.where} cannot be reached ({exc.reason}). The dashboard "
+                f"only reads it: nothing was changed. Check {exc.check}, then reload this page."
+            )
+        elif isinstance(exc, SchemaError):
+            message = f"{exc} (the dashboard only reads the database: nothing was changed)"
+        else:
+            message = ""
+        if message:
             return self.render(
                 "problem.html",
                 status_code=503,
                 page="",
                 heading="The database cannot be read",
-                message=f"{exc} (the dashboard only reads it; nothing was changed)",
+                message=message,
                 back=str(request.url),
             )
         return self.render(

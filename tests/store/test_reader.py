@@ -128,3 +128,12 @@ def test_one_pack_can_be_exported(store: Store, store_url: str, clock: WallClock
         assert {m.serial for m in measured} == {"PK-B"}
         assert list(reader.export(ReportFilter(serial="PK-NONE"))) == []
     assert store.report(ReportFilter(serial="PK-A")).attempts == 2
+
+
+def test_an_unreachable_server_is_said_so_for_a_reader() -> None:
+    with pytest.raises(StoreUnavailableError) as refused:
+        StoreReader.open("postgresql+psycopg://nobody@127.0.0.1:1/traceability")
+    message = str(refused.value)
+    assert "cannot be reached" in message
+    assert "nothing was changed" in message
+    assert "program packs" not in message

@@ -187,3 +187,21 @@ def test_settings_come_from_the_station_config(tmp_path: Path) -> None:
     assert TOKEN not in repr(settings)
     with pytest.raises(ListenRefused, match="not HOST:PORT"):
         DashboardSettings.from_config(config, listen="9000")
+
+
+def test_a_database_that_goes_away_gives_a_page_that_says_so(tmp_path: Path) -> None:
+    from station.store import Store
+
+    url = f"sqlite:///{tmp_path / 'station.sqlite3'}"
+    Store.open(url).close()
+    with StoreReader.open(url) as reader, client_for(reader) as client:
+        assert client.get("/").status_code == 200
+        (tmp_path / "station.sqlite3").unlink()
+        for leftover in tmp_path.glob("station.sqlite3-*"):
+            leftover.unlink()
+        reader.engine.dispose()  # a new connection finds no file
+        response = client.get("/")
+    assert response.status_code == 503
+    doc = parse(response.text)
+    assert "cannot be reached" in doc.find("p", cls="refusal")[0].text
+    assert "nothing was changed" in doc.text
