@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, FromClause, create_engine, event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
@@ -138,6 +139,14 @@ def make_read_only_engine(
     return engine
 
 
+class _IndexedByCompiler(SQLiteCompiler):
+    """SQLite's compiler, writing a statement's table hints (``INDEXED BY ix_...``) after the
+    table they name, as SQLite takes them."""
+
+    def get_from_hint_text(self, table: FromClause, text: str | None) -> str | None:
+        return text
+
+
 def _read_only_sqlite(url: URL) -> Engine:
     database = url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
@@ -159,6 +168,9 @@ def _read_only_sqlite(url: URL) -> Engine:
     engine = create_engine(
         url, creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
     )
+    # This engine's statements may name the index SQLite is to walk (``with_hint``): it plans
+    # without statistics, and a read-only tool cannot gather them.
+    engine.dialect.statement_compiler = _IndexedByCompiler
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from station.store.database import Database
 from station.store.models import Attempt, Pack
-from station.store.outcomes import scope
+from station.store.outcomes import scope, walk_time
 from station.store.records import AttemptOutcome, ReportFilter
 from station.store.views import FailedAttempt, FailurePareto, ParetoBar
 
@@ -42,9 +42,12 @@ def failure_pareto(db: Database, f: ReportFilter) -> FailurePareto:
     outcomes = [str(o) for o in (*FAILURE_OUTCOMES, *_ENDED_UNJUDGED)]
     with db.conn() as conn:
         rows = conn.execute(
-            select(Attempt.outcome, Attempt.failure_code, Attempt.failing_step, func.count())
-            .where(*scope(f), Attempt.outcome.in_(outcomes))
-            .group_by(Attempt.outcome, Attempt.failure_code, Attempt.failing_step)
+            walk_time(
+                select(Attempt.outcome, Attempt.failure_code, Attempt.failing_step, func.count())
+                .where(*scope(f), Attempt.outcome.in_(outcomes))
+                .group_by(Attempt.outcome, Attempt.failure_code, Attempt.failing_step),
+                f,
+            )
         ).all()
     by_code: Counter[str] = Counter()
     by_step: Counter[str] = Counter()
@@ -85,22 +88,25 @@ def failed_attempts(
         )
     with db.conn() as conn:
         rows = conn.execute(
-            select(
-                Pack.serial,
-                Attempt.id,
-                Attempt.attempt_no,
-                Attempt.started_at,
-                Attempt.station_id,
-                Attempt.socket,
-                Attempt.outcome,
-                Attempt.failure_code,
-                Attempt.failing_step,
-                Attempt.reason,
+            walk_time(
+                select(
+                    Pack.serial,
+                    Attempt.id,
+                    Attempt.attempt_no,
+                    Attempt.started_at,
+                    Attempt.station_id,
+                    Attempt.socket,
+                    Attempt.outcome,
+                    Attempt.failure_code,
+                    Attempt.failing_step,
+                    Attempt.reason,
+                )
+                .join(Pack, Pack.id == Attempt.pack_id)
+                .where(*where)
+                .order_by(Attempt.started_at.desc(), Attempt.id.desc())
+                .limit(limit),
+                f,
             )
-            .join(Pack, Pack.id == Attempt.pack_id)
-            .where(*where)
-            .order_by(Attempt.started_at.desc(), Attempt.id.desc())
-            .limit(limit)
         ).all()
     return [
         FailedAttempt(

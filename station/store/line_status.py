@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, tuple_
+from sqlalchemy import Connection, bindparam, func, select
 
 from station.store.database import Database
 from station.store.models import Attempt, Pack, SerialClaim, Step
-from station.store.outcomes import base, outcome_columns, scope, to_counts
+from station.store.outcomes import base, outcome_columns, scope, to_counts, walk_time
 from station.store.records import AttemptOutcome, ReportFilter
 from station.store.shifts import ShiftPlan
 from station.store.views import (
@@ -33,22 +33,6 @@ from station.store.views import (
 STALE_AFTER = timedelta(minutes=2)
 #: a socket not heard from for this long is shown as silent
 SILENT_AFTER = timedelta(minutes=30)
-
-
-def _first_socket() -> Any:
-    return (
-        select(Attempt.station_id, Attempt.socket)
-        .where(*base())
-        .order_by(Attempt.station_id, Attempt.socket)
-        .limit(1)
-    )
-
-
-def _next_socket() -> Any:
-    after = tuple_(Attempt.station_id, Attempt.socket) > tuple_(
-        bindparam("station"), bindparam("socket")
-    )
-    return _first_socket().where(after)
 
 
 def _latest() -> Any:
@@ -75,13 +59,26 @@ def _latest() -> Any:
 
 
 def sockets(conn: Connection) -> list[tuple[str, str]]:
-    """Every (station, socket) that ever recorded an attempt, in order."""
+    """Every (station, socket) that ever recorded an attempt, in order: one index lookup each
+    (SQLite seeks a pair of columns by its first only, so stations and sockets are walked
+    one column at a time)."""
+    first_station = select(Attempt.station_id).where(*base()).order_by(Attempt.station_id).limit(1)
+    next_station = first_station.where(Attempt.station_id > bindparam("station"))
+    first_socket = (
+        select(Attempt.socket)
+        .where(*base(), Attempt.station_id == bindparam("station"))
+        .order_by(Attempt.socket)
+        .limit(1)
+    )
+    next_socket = first_socket.where(Attempt.socket > bindparam("socket"))
     found: list[tuple[str, str]] = []
-    next_socket = _next_socket()
-    row = conn.execute(_first_socket()).first()
-    while row is not None:
-        found.append((row[0], row[1]))
-        row = conn.execute(next_socket, {"station": row[0], "socket": row[1]}).first()
+    station = conn.scalar(first_station)
+    while station is not None:
+        socket = conn.scalar(first_socket, {"station": station})
+        while socket is not None:
+            found.append((station, socket))
+            socket = conn.scalar(next_socket, {"station": station, "socket": socket})
+        station = conn.scalar(next_station, {"station": station})
     return found
 
 
@@ -107,11 +104,12 @@ def _running(conn: Connection) -> dict[tuple[str, str], RunningPack]:
         )
         .join(Pack, Pack.id == Attempt.pack_id)
         .outerjoin(SerialClaim, SerialClaim.attempt_id == Attempt.id)
+        # No ORDER BY: SQLite would walk the time index for it instead of the outcome index.
         .where(*base(), Attempt.outcome == AttemptOutcome.RUNNING)
-        .order_by(Attempt.started_at)
     )
     running: dict[tuple[str, str], RunningPack] = {}
-    for station, socket, serial, attempt_id, no, started, beat, step, step_no in rows:
+    ordered = sorted(rows, key=lambda r: r.started_at)  # the newest of a socket wins
+    for station, socket, serial, attempt_id, no, started, beat, step, step_no in ordered:
         running[(station, socket)] = RunningPack(
             serial, attempt_id, no, started, beat, step, step_no
         )
@@ -139,18 +137,24 @@ def line_status(
         }
         running = _running(conn)
         counted = conn.execute(
-            select(Attempt.station_id, Attempt.socket, *outcome_columns())
-            .where(*in_shift)
-            .group_by(Attempt.station_id, Attempt.socket)
+            walk_time(
+                select(Attempt.station_id, Attempt.socket, *outcome_columns())
+                .where(*in_shift)
+                .group_by(Attempt.station_id, Attempt.socket),
+                ReportFilter(),
+            )
         ).all()
         ended = conn.execute(
-            select(Attempt.station_id, Attempt.socket, func.count())
-            .where(
-                *past_hour,
-                Attempt.started_at <= now,
-                Attempt.outcome != AttemptOutcome.RUNNING,
+            walk_time(
+                select(Attempt.station_id, Attempt.socket, func.count())
+                .where(
+                    *past_hour,
+                    Attempt.started_at <= now,
+                    Attempt.outcome != AttemptOutcome.RUNNING,
+                )
+                .group_by(Attempt.station_id, Attempt.socket),
+                ReportFilter(),
             )
-            .group_by(Attempt.station_id, Attempt.socket)
         ).all()
     counts = {(r[0], r[1]): to_counts(r[2:]) for r in counted}
     hourly = {(r[0], r[1]): int(r[2]) for r in ended}

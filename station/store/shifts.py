@@ -21,8 +21,8 @@ SLOT_S = 900
 DEFAULT_SHIFT_STARTS = (time(6), time(14), time(22))
 #: the most periods one query may span
 MAX_PERIODS = 400
-#: periods shown when no window is given: a day of hours, a week of shifts, a month of days
-DEFAULT_SPAN = {Bucket.HOUR: 24, Bucket.SHIFT: 21, Bucket.DAY: 30}
+#: periods shown when no window is given: a day of hours, a week of shifts, two weeks of days
+DEFAULT_SPAN = {Bucket.HOUR: 24, Bucket.SHIFT: 21, Bucket.DAY: 14}
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,11 @@ def slot_start(slot: int) -> datetime:
     return datetime.fromtimestamp(slot * SLOT_S, UTC)
 
 
-def period_index(periods: Sequence[Period], t: datetime) -> int | None:
-    """Which of ``periods`` (in order, contiguous) holds ``t``; None if none does."""
+def period_index(
+    periods: Sequence[Period], t: datetime, starts: Sequence[datetime] | None = None
+) -> int | None:
+    """Which of ``periods`` (in order, contiguous) holds ``t``; None if none does.
+    ``starts``: the periods' starts, when the caller asks many times."""
     if not periods or t < periods[0].start or t >= periods[-1].end:
         return None
-    return bisect.bisect_right([p.start for p in periods], t) - 1
+    return bisect.bisect_right(starts or [p.start for p in periods], t) - 1

@@ -24,7 +24,7 @@ from sqlalchemy import BigInteger, DateTime, func, select, type_coerce
 
 from station.store.database import Database
 from station.store.models import Attempt, Measurement, Pack, UTCDateTime
-from station.store.outcomes import scope
+from station.store.outcomes import scope, walk_time
 from station.store.records import ReportFilter
 from station.store.views import ControlLimits, MeasurementKind, RunRule, SpcChart, SpcPoint
 
@@ -137,8 +137,8 @@ def chart(
 
 
 def _newest(f: ReportFilter) -> Any:
-    newest_first = (Attempt.started_at.desc(), Attempt.id.desc())
-    return select(Attempt.id).where(*scope(f)).order_by(*newest_first)
+    """Matching attempts, newest first: the time index walked backwards."""
+    return walk_time(select(Attempt.id).where(*scope(f)).order_by(Attempt.started_at.desc()), f)
 
 
 def measurement_kinds(db: Database, f: ReportFilter) -> list[MeasurementKind]:
@@ -162,31 +162,36 @@ def measurement_kinds(db: Database, f: ReportFilter) -> list[MeasurementKind]:
 def spc_chart(db: Database, f: ReportFilter, name: str, *, points: int = 100) -> SpcChart:
     """The newest ``points`` values of measurement ``name`` on matching attempts."""
     sqlite = db.engine.dialect.name == "sqlite"
-    # Start times as the driver gives them: paging compares them as they are, and only the
-    # attempts that have the measurement get theirs turned into datetimes.
+    # Start times as the driver gives them; only the attempts that have the measurement get
+    # theirs turned into datetimes.
     raw = type_coerce(Attempt.started_at, BigInteger() if sqlite else DateTime(timezone=True))
     to_time = UTCDateTime().process_result_value
+    newest = walk_time(
+        select(Attempt.id, Pack.serial, raw.label("started"))
+        .join(Pack, Pack.id == Attempt.pack_id)
+        .where(*scope(f))
+        # the id orders attempts that started at the same instant, so pages never overlap
+        .order_by(Attempt.started_at.desc(), Attempt.id.desc()),
+        f,
+    )
     found: list[tuple[int, str, datetime, float, float | None, float | None]] = []
+    seen: set[int] = set()
     unit = ""
-    last: tuple[Any, int] | None = None
     scanned = 0
     size = points + points // 4 + 20  # most attempts have the measurement: one page, usually
     with db.conn() as conn:
         while len(found) < points and scanned < MAX_SCANNED:
-            page = (
-                select(Attempt.id, Pack.serial, raw.label("started"))
-                .join(Pack, Pack.id == Attempt.pack_id)
-                .where(*scope(f))
-            )
-            if last is not None:
-                page = page.where((raw < last[0]) | ((raw == last[0]) & (Attempt.id < last[1])))
-            batch = conn.execute(
-                page.order_by(Attempt.started_at.desc(), Attempt.id.desc()).limit(size)
-            ).all()
+            # Pages by position along the index (only attempts of the same instant are sorted);
+            # an attempt seen twice because one was added meanwhile is counted once.
+            batch = [
+                r
+                for r in conn.execute(newest.limit(size).offset(scanned)).all()
+                if r.id not in seen
+            ]
+            scanned += size
             if not batch:
                 break
-            scanned += len(batch)
-            last = (batch[-1].started, batch[-1].id)
+            seen.update(r.id for r in batch)
             measured = conn.execute(
                 select(
                     Measurement.attempt_id,
@@ -214,9 +219,7 @@ def spc_chart(db: Database, f: ReportFilter, name: str, *, points: int = 100) ->
                 for m in reversed(values):
                     found.append((r.id, r.serial, started, m.value, m.low_limit, m.high_limit))
                     unit = unit or m.unit
-            if len(batch) < size:
-                break
             size = min(size * 2, PAGE)
-    newest = found[:points]
-    newest.reverse()
-    return chart(name, unit, f, newest)
+    chosen = found[:points]
+    chosen.reverse()  # oldest first
+    return chart(name, unit, f, chosen)

@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 
 from station.store.database import Database
 from station.store.models import Attempt, UTCDateTime
-from station.store.outcomes import base, scope
+from station.store.outcomes import base, scope, walk_time
 from station.store.records import AttemptOutcome, ReportFilter
 from station.store.shifts import SLOT_S, ShiftPlan, period_index, slot_start
 from station.store.views import (
@@ -60,11 +60,14 @@ def yield_series(db: Database, plan: ShiftPlan, bucket: Bucket, f: ReportFilter)
     unbounded = replace(f, since=None, until=None)
     first = Attempt.attempt_no == 1
     # Most first attempts pass: counting them is one index range per period, nothing more.
-    count_period = select(func.count()).where(
-        first,
-        Attempt.started_at >= bindparam("start", type_=UTCDateTime()),
-        Attempt.started_at < bindparam("end", type_=UTCDateTime()),
-        *scope(unbounded),
+    count_period = walk_time(
+        select(func.count()).where(
+            first,
+            Attempt.started_at >= bindparam("start", type_=UTCDateTime()),
+            Attempt.started_at < bindparam("end", type_=UTCDateTime()),
+            *scope(unbounded),
+        ),
+        f,
     )
     # The others (a few percent) come back one row each, with what their retests became.
     later = aliased(Attempt)
@@ -74,19 +77,27 @@ def yield_series(db: Database, plan: ShiftPlan, bucket: Bucket, f: ReportFilter)
         .scalar_subquery()
     )
     slot = slot_of(Attempt.started_at, db.engine.dialect.name)
-    not_passed = select(slot, Attempt.outcome, became).where(
-        first, Attempt.outcome != AttemptOutcome.PASS, *scope(window)
+    not_passed = walk_time(
+        select(slot, Attempt.outcome, became).where(
+            first, Attempt.outcome != AttemptOutcome.PASS, *scope(window)
+        ),
+        f,
     )
     firsts = [0] * len(periods)
-    others: list[Counter[tuple[str, int]]] = [Counter() for _ in periods]
     with db.conn() as conn:
         for i, p in enumerate(periods):
             counted = conn.execute(count_period, {"start": p.start, "end": p.end})
             firsts[i] = int(counted.scalar_one())
-        for slot_no, outcome, retested in conn.execute(not_passed):
-            at = period_index(periods, slot_start(int(slot_no)))
-            if at is not None:
-                others[at][(outcome, int(retested or 0))] += 1
+        by_slot = Counter(
+            (int(slot_no), outcome, int(retested or 0))
+            for slot_no, outcome, retested in conn.execute(not_passed)
+        )
+    others: list[Counter[tuple[str, int]]] = [Counter() for _ in periods]
+    starts = [p.start for p in periods]
+    for (slot_no, outcome, retested), n in by_slot.items():
+        at = period_index(periods, slot_start(slot_no), starts)
+        if at is not None:
+            others[at][(outcome, retested)] += n
     points = tuple(_point(p, n, o) for p, n, o in zip(periods, firsts, others, strict=True))
     total = _point(
         Period(periods[0].start, periods[-1].end, "all"), sum(firsts), sum(others, Counter())

@@ -114,12 +114,14 @@ def pages(reader: StoreReader) -> list[tuple[str, str]]:
             .limit(1)
         ).scalar_one()
     lot, serial = newest
+    month = (reader.now() - timedelta(days=29)).date().isoformat()
     top = reader.failures(ReportFilter(since=reader.now() - timedelta(days=7))).by_code[0].key
     kinds = reader.measurement_kinds(ReportFilter())
     spc = quote(kinds[0].name)
     return [
         ("Line", "/"),
-        ("Yield per day (30 days)", "/yield"),
+        ("Yield per day (14 days)", "/yield"),
+        ("Yield per day, 30 days", f"/yield?since={month}"),
         ("Yield per hour (24 h)", "/yield?bucket=hour"),
         ("Yield per shift, one lot", f"/yield?bucket=shift&lot={lot}"),
         ("Yield per day, one station", "/yield?station=ST-02"),
