@@ -13,7 +13,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from html import escape
 
 from station.store.views import ParetoBar, RunRule, SpcChart, YieldPoint
 
@@ -44,6 +43,15 @@ class Chart:
     #: how many data points (or bars) it shows
     points: int = 0
     legend: tuple[tuple[str, str], ...] = field(default=())
+
+
+#: what XML text and attribute values must not hold as they are
+_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
+
+def escape(value: str) -> str:
+    """``value`` safe inside XML text or a quoted attribute (one pass, in C)."""
+    return value.translate(_ENTITIES)
 
 
 def to_svg(c: Chart) -> str:

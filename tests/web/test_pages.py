@@ -268,3 +268,16 @@ def test_unknown_pages_are_404(client: TestClient) -> None:
     for path in ("/nope", "/export/keys.toml", "/../etc/station/keys.toml", "/static/x"):
         response = client.get(path)
         assert response.status_code == 404, path
+
+
+def test_chart_text_is_escaped() -> None:
+    from station.store.views import ParetoBar
+    from station.web.charts import pareto_chart, to_svg
+
+    bars = (ParetoBar('<script>alert("x")</script>', 3, 1.0),)
+    svg = to_svg(pareto_chart(bars, title="a & b", link=lambda key: f"/x?k={key}&y='1'"))
+    assert "<script>" not in svg
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in svg
+    assert 'aria-label="a &amp; b"' in svg
+    assert "&amp;y=&#x27;1&#x27;" in svg
+    parse(svg)  # well formed enough for a parser
