@@ -221,14 +221,8 @@ class Dashboard:
             if len(found) == 1:
                 trace = self.reader.trace(found[0])
             elif serial is not None and not found:
-                return self.render(
-                    "problem.html",
-                    status_code=404,
-                    page="pack",
-                    heading="Unknown pack",
-                    message=f"Pack {asked} is not in this database: check the serial.",
-                    back="/pack",
-                )
+                message = f"Pack {asked} is not in this database: check the serial."
+                return self._problem(404, "Unknown pack", message, "/pack")
         return self.render(
             "pack.html",
             page="pack",
@@ -266,42 +260,26 @@ class Dashboard:
 
     # ---- problems -----------------------------------------------------------------------------
 
+    def _problem(self, status: int, heading: str, message: str, back: str) -> HTMLResponse:
+        return self.render(
+            "problem.html", status_code=status, page="", heading=heading, message=message, back=back
+        )
+
     def problem(self, request: Request, exc: Exception) -> Response:
         if isinstance(exc, HTTPException) and exc.status_code == 404:
-            return self.render(
-                "problem.html",
-                status_code=404,
-                page="",
-                heading="No such page",
-                message=f"There is no page at {request.url.path}.",
-                back="/",
+            return self._problem(
+                404, "No such page", f"There is no page at {request.url.path}.", "/"
             )
         if isinstance(exc, StoreUnavailableError):
             message = (
                 f"The database at {exc.where} cannot be reached ({exc.reason}). The dashboard "
                 f"only reads it: nothing was changed. Check {exc.check}, then reload this page."
             )
-        elif isinstance(exc, SchemaError):
+            return self._problem(503, "The database cannot be read", message, str(request.url))
+        if isinstance(exc, SchemaError):
             message = f"{exc} (the dashboard only reads the database: nothing was changed)"
-        else:
-            message = ""
-        if message:
-            return self.render(
-                "problem.html",
-                status_code=503,
-                page="",
-                heading="The database cannot be read",
-                message=message,
-                back=str(request.url),
-            )
-        return self.render(
-            "problem.html",
-            status_code=400,
-            page="",
-            heading="That cannot be shown",
-            message=str(exc),
-            back=request.url.path,
-        )
+            return self._problem(503, "The database cannot be read", message, str(request.url))
+        return self._problem(400, "That cannot be shown", str(exc), request.url.path)
 
 
 def create_app(reader: StoreReader, settings: DashboardSettings | None = None) -> Starlette:

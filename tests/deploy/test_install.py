@@ -337,11 +337,10 @@ def test_scripts_are_shellcheck_clean() -> None:
     assert result.returncode == 0, result.stdout
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is missing")
-def test_unit_has_no_unknown_or_invalid_directives(installed: Installed, tmp_path: Path) -> None:
-    unit = installed.prefix / "etc/systemd/system/station-terminal.service"
+def verify_unit(unit: Path, tmp_path: Path) -> None:
+    """``systemd-analyze verify`` finds nothing wrong with an installed unit."""
     # The venv's path exists only on the terminal: verify the directives with a program that exists.
-    checked = tmp_path / "station-terminal.service"
+    checked = tmp_path / unit.name
     text = unit.read_text(encoding="utf-8")
     checked.write_text(re.sub(r"(?m)^ExecStart=.*$", "ExecStart=/bin/true", text), encoding="utf-8")
     result = subprocess.run(
@@ -353,3 +352,8 @@ def test_unit_has_no_unknown_or_invalid_directives(installed: Installed, tmp_pat
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", result.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is missing")
+def test_unit_has_no_unknown_or_invalid_directives(installed: Installed, tmp_path: Path) -> None:
+    verify_unit(installed.prefix / "etc/systemd/system/station-terminal.service", tmp_path)
