@@ -92,9 +92,9 @@ def copy_prefix(installed: Installed, dest: Path) -> Path:
     return dest
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """One install per test run, shared read-only: tests that change a tree work on a copy.
+def shared_install(tmp_path_factory: pytest.TempPathFactory, name: str, *extra: str) -> Installed:
+    """One install per test run under ``name``, shared read-only: tests that change a tree
+    work on a copy.
 
     Under pytest-xdist the workers share the folder above their own and take turns through a
     lock, so the install runs once rather than once per worker.
@@ -102,17 +102,22 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
-    base = shared / "deploy-install"
-    with (shared / "deploy-install.lock").open("w") as lock:
+    base = shared / name
+    with (shared / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         done = base / "output.txt"
         if not done.exists():
             shutil.rmtree(base, ignore_errors=True)
             source = snapshot_source(base / "src")
-            result = run_install(base / "root", source)
+            result = run_install(base / "root", source, *extra)
             assert result.returncode == 0, result.stderr + result.stdout
             done.write_text(result.stdout, encoding="utf-8")
     return Installed(base / "root", base / "src")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    return shared_install(tmp_path_factory, "deploy-install")
 
 
 def mode_of(path: Path) -> int:

@@ -4,16 +4,11 @@ store, no I2C rules, no terminal on tty1); the installed copy serves the pages."
 
 from __future__ import annotations
 
-import base64
-import fcntl
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sysconfig
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -27,34 +22,22 @@ from tests.deploy.test_install import (
     copy_prefix,
     mode_of,
     run_install,
-    snapshot_source,
+    shared_install,
     tree_digest,
     unit_entries,
     unit_value,
     verify_unit,
 )
+from tests.web.served import dashboard_process, get
 
 LINE_DB = "postgresql+psycopg://dashboard@db.plant.local/traceability"
 
 
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """One dashboard install per test run, shared read-only (see ``installed`` in
-    test_install.py for the lock that keeps xdist workers from installing twice)."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent
-    base = shared / "deploy-dashboard"
-    with (shared / "deploy-dashboard.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        done = base / "output.txt"
-        if not done.exists():
-            shutil.rmtree(base, ignore_errors=True)
-            source = snapshot_source(base / "src")
-            result = run_install(base / "root", source, "--dashboard", "--database", LINE_DB)
-            assert result.returncode == 0, result.stderr + result.stdout
-            done.write_text(result.stdout, encoding="utf-8")
-    return Installed(base / "root", base / "src")
+    return shared_install(
+        tmp_path_factory, "deploy-dashboard", "--dashboard", "--database", LINE_DB
+    )
 
 
 def environment_file(path: Path) -> dict[str, str]:
@@ -202,31 +185,9 @@ def test_the_installed_dashboard_serves_with_its_token(
         "STATION_DASHBOARD_LISTEN": "127.0.0.1:0",
         "STATION_DASHBOARD_TOKEN": token,
     }
-    process = subprocess.Popen(
-        [str(venv / "bin/python"), str(venv / "bin/station"), "dashboard"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
-    try:
-        assert process.stderr is not None
-        for message in process.stderr:
-            if message.startswith("dashboard of"):
-                break
-        else:
-            pytest.fail("the installed dashboard stopped before serving")
-        url = message.split(" at ")[1].split()[0]
-        request = urllib.request.Request(url)
-        raw = base64.b64encode(f"supervisor:{token}".encode()).decode()
-        request.add_header("Authorization", f"Basic {raw}")
-        with urllib.request.urlopen(request, timeout=60) as response:
-            assert response.status == 200
-            assert "No station has recorded an attempt" in response.read().decode()
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(url, timeout=60)
-        assert refused.value.code == 401
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=120)
+    command = [str(venv / "bin/python"), str(venv / "bin/station"), "dashboard"]
+    with dashboard_process(command, env, cwd=tmp_path) as served:
+        status, body = get(served.url, token)
+        assert status == 200
+        assert "No station has recorded an attempt" in body
+        assert get(served.url)[0] == 401

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
-import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,6 +12,7 @@ from click.testing import CliRunner
 
 from station.cli import cli
 from tests.web.line import Line
+from tests.web.served import dashboard_process, get
 
 TOKEN = "cli-dashboard-token-0123456789"
 
@@ -47,50 +44,20 @@ def test_bad_listen_and_url_are_usage_errors(line: Line) -> None:
     assert "names no database file" in output
 
 
-def _get(url: str, token: str | None = None) -> tuple[int, str]:
-    request = urllib.request.Request(url)
-    if token:
-        raw = base64.b64encode(f"supervisor:{token}".encode()).decode()
-        request.add_header("Authorization", f"Basic {raw}")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
 @pytest.mark.parametrize("token", [None, TOKEN], ids=["local", "token"])
 def test_serves_until_stopped(line: Line, token: str | None) -> None:
     env = {**os.environ, "STATION_DASHBOARD_TOKEN": token or ""}
     env.pop("STATION_CONFIG", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "station", "dashboard", "--db", line.url, "--listen", "127.0.0.1:0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert process.stderr is not None
-        seen = []
-        for message in process.stderr:  # ends if the process dies before it is ready
-            seen.append(message)
-            if message.startswith("dashboard of"):
-                break
-        else:
-            pytest.fail("the dashboard stopped before serving: " + "".join(seen))
-        url = message.split(" at ")[1].split()[0]
-        assert url.startswith("http://127.0.0.1:")
-        assert ("token required" in message) == bool(token)
-        status, body = _get(url, token)
+    command = [sys.executable, "-m", "station", "dashboard", "--db", line.url]
+    with dashboard_process([*command, "--listen", "127.0.0.1:0"], env) as served:
+        assert served.url.startswith("http://127.0.0.1:")
+        assert ("token required" in served.ready) == bool(token)
+        status, body = get(served.url, token)
         assert status == 200
         assert "Line · shift" in body
         if token:
-            assert _get(url)[0] == 401
-    finally:
-        process.send_signal(signal.SIGTERM)
-        remaining = process.communicate(timeout=120)[1]
+            assert get(served.url)[0] == 401
     # uvicorn finishes the requests in flight, then ends by the signal it was sent (systemd
     # counts that as a clean stop)
-    assert process.returncode in (0, -signal.SIGTERM), remaining
-    assert "Finished server process" in remaining
+    assert served.returncode in (0, -signal.SIGTERM), served.log
+    assert "Finished server process" in served.log
