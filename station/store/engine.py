@@ -132,6 +132,9 @@ def make_read_only_engine(
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            # A look at the line is a handful of short queries: compiling them (JIT) would
+            # cost more than it saves.
+            cursor.execute("SET jit = off")
         finally:
             cursor.close()
         dbapi_connection.commit()

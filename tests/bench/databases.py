@@ -71,7 +71,7 @@ def _upgrade(url: str) -> None:
     with Store.open(url) as store:
         if store.engine.dialect.name == "postgresql":
             with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.exec_driver_sql("ANALYZE")
+                c.exec_driver_sql("VACUUM ANALYZE")
     print(
         f"upgraded the kept database to schema {head_revision()} in "
         f"{time.perf_counter() - start:.0f} s"
@@ -86,7 +86,7 @@ def _fill(url: str, spec: DemoSpec) -> None:
             conn.execute(text("INSERT INTO bench_ready VALUES (1)"))
         if store.engine.dialect.name == "postgresql":
             with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.exec_driver_sql("ANALYZE")
+                c.exec_driver_sql("VACUUM ANALYZE")
 
 
 def sqlite_database(spec: DemoSpec, *, fresh: bool = False) -> BenchDatabase:
