@@ -80,9 +80,9 @@ def test_pointed_at_the_line_database_with_a_token(dashboard: Installed) -> None
     example = (Path(__file__).resolve().parents[2] / "deploy/station.toml.example").read_text(
         encoding="utf-8"
     )
-    sqlite = 'database = "sqlite:////var/lib/station/station.sqlite3"'
+    sqlite = 'url = "sqlite:////var/lib/station/station.sqlite3"'
     assert example.count(sqlite) == 1
-    expected = example.replace(sqlite, f'database = "{LINE_DB}"')
+    expected = example.replace(sqlite, f'url = "{LINE_DB}"')
     assert config_path.read_text(encoding="utf-8") == expected
 
 
@@ -103,7 +103,7 @@ def test_nothing_of_a_line_terminal(dashboard: Installed) -> None:
     commands = [line for line in log.splitlines() if not line.startswith("#")]
     useradd = next(c for c in commands if c.startswith("useradd "))
     assert "--groups" not in useradd
-    assert "chown station: /var/lib/station" in commands
+    assert "chown station: /var/lib/station /var/lib/station/logs" in commands
     assert "systemctl enable station-dashboard.service" in commands
     assert not any(re.search(r"getty|udevadm|modprobe|sysctl|groupadd", c) for c in commands)
     assert mode_of(root / "var/lib/station") == 0o750
