@@ -73,11 +73,16 @@ def parse_bus_spec(text: str) -> BusSpec:
             rest, query = rest.split("?", 1)
         scenario = rest[1:] if rest.startswith(":") else rest
         options = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=False))
-        unknown = set(options) - {"state", "seed", "realtime"}
+        unknown = set(options) - {"state", "seed", "realtime", "hpe"}
         if unknown:
             raise BusOpenError(
                 f"bus spec {spec!r}: unknown emulator option(s) {sorted(unknown)}; "
-                "allowed: state=PATH, seed=N, realtime=FACTOR"
+                "allowed: state=PATH, seed=N, realtime=FACTOR, hpe=0|1"
+            )
+        if options.get("hpe", "0") not in ("0", "1"):
+            raise BusOpenError(
+                f"bus spec {spec!r}: hpe is 1 (the pack appends PEC to its answers: SBS "
+                "Configuration HPE set) or 0"
             )
         parsed = BusSpec("sim", scenario or "default", options, spec)
         _sim_numbers(parsed)
@@ -160,8 +165,14 @@ def _open_sim(spec: BusSpec, speed_hz: int) -> OpenedBus:
     state = Path(spec.options["state"]) if spec.options.get("state") else None
     clock = VirtualClock(realtime_factor=realtime)
     try:
+        hpe = spec.options.get("hpe")
         device = open_emulator(
-            spec.target, clock=clock, speed_hz=speed_hz, state_path=state, seed=seed
+            spec.target,
+            clock=clock,
+            speed_hz=speed_hz,
+            state_path=state,
+            seed=seed,
+            host_pec=None if hpe is None else hpe == "1",
         )
     except KeyError as exc:
         raise BusOpenError(f"bus spec {spec.text!r}: {exc.args[0]}") from None

@@ -7,26 +7,26 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
 
-from station.cli.common import EXIT_FAIL, EXIT_OK, Failed, UsageProblem
+from station.cli.common import EXIT_FAIL, EXIT_OK, Failed, UsageProblem, echo
 from station.keys import KeyStore, KeyStoreError
 from station.recipe.errors import (
-    FileFormatError,
     ProblemsError,
     ProfileNotFound,
     RecipeError,
     RecipeInvalid,
     SerialRejected,
 )
+from station.recipe.flashstream import shown
 from station.recipe.image import BLOCK_SIZE
-from station.recipe.plan import WritePlan
+from station.recipe.plan import Target, WritePlan
 from station.recipe.profile import Parameter, Profile
-from station.recipe.profile_file import ProfileLibrary
+from station.recipe.profile_file import ProfileLibrary, write_private_text
 from station.recipe.recipe import Recipe, load_recipe
 from station.recipe.serial import decode_sbs_date
 
@@ -148,23 +148,24 @@ def validate_cmd(
             recipe = load_recipe(path, library, known_key_sets=known)
         except RecipeInvalid as exc:
             failed += 1
-            click.echo(f"{path}: INVALID ({_problems(len(exc.problems))})")
+            echo(f"{path}: INVALID ({_problems(len(exc.problems))})")
             for problem in exc.problems:
-                click.echo(f"  {problem}")
+                echo(f"  {problem}")
             continue
+        written = recipe.written_parameters()
+        unconfirmed = recipe.profile.unverified(written)
         signed = (
             ""
-            if recipe.profile.signed_off
+            if not unconfirmed
             else (
-                f"; note: profile {recipe.profile.id} is not signed off, so real packs are refused "
-                "(the emulator accepts it)"
+                f"; note: {len(unconfirmed)} of the {len(written)} parameters it writes are not "
+                f"signed off in profile {recipe.profile.id}, so real packs are refused (the "
+                "emulator accepts it)"
             )
         )
-        click.echo(
-            f"{path}: OK {recipe.name} {recipe.version} sha256:{recipe.content_hash}{signed}"
-        )
+        echo(f"{path}: OK {recipe.name} {recipe.version} sha256:{recipe.content_hash}{signed}")
     if failed:
-        click.echo(f"{failed} of {len(files)} recipes refused", err=True)
+        echo(f"{failed} of {len(files)} recipes refused", err=True)
         raise SystemExit(EXIT_FAIL)
     raise SystemExit(EXIT_OK)
 
@@ -210,21 +211,16 @@ def show_cmd(
     except ValueError:
         raise UsageProblem(f"--date {date_text!r} is not YYYY-MM-DD") from None
     profile = recipe.profile
-    echo = click.echo
     echo(f"recipe     {recipe.name} {recipe.version}: {recipe.description}")
     echo(f"file       {file}")
     echo(f"hash       sha256:{recipe.content_hash}")
     for ref in recipe.references:
         echo(f"  {ref.role:<10} {ref.relative} ({ref.size} bytes, sha256:{ref.sha256[:16]}...)")
-    signed = (
-        f"signed off by {profile.verified_by} {profile.verified_on}".strip()
-        if profile.signed_off
-        else "NOT signed off: real packs are refused until an "
-        "engineer confirms the addresses (the emulator accepts it)"
-    )
+    confirmed = sum(1 for p in profile.parameters if p.verified)
     echo(
         f"profile    {profile.id} (device 0x{profile.device_type:04X}, firmware "
-        f"{', '.join(profile.firmware)}): {signed}"
+        f"{', '.join(profile.firmware)}): {confirmed} of {len(profile.parameters)} parameters "
+        "confirmed by an engineer's sign-off"
     )
     echo(
         f"firmware   {', '.join(recipe.firmware)}   cells {recipe.cells}   chemistry "
@@ -264,6 +260,24 @@ def show_cmd(
             f"flashstream {len(fs.lines)} commands ({fs.count('SWB')} block writes, "
             f"{fs.count('SCL') + fs.count('SCW')} compares), {fs.total_delay_ms} ms of waits"
         )
+        if recipe.fs_plan is not None:
+            for number, w in recipe.fs_plan.writes:
+                last = w.address + len(w.data) - 1
+                echo(
+                    f"  line {number:<4} writes {_ranges(range(w.address, last + 1))}"
+                    f" ({len(w.data)} bytes): {', '.join(w.parameters)}"
+                )
+            hidden = [ln.number for ln in fs.lines if shown(ln) != ln.text]
+            if hidden:
+                echo(
+                    f"  lines {', '.join(map(str, hidden))}: words to ManufacturerAccess 0x00 (key "
+                    "words among them) or key data: sent as written, never shown"
+                )
+            if recipe.fs_plan.mode_changing:
+                echo(
+                    "  DeviceReset at line(s) "
+                    + ", ".join(map(str, sorted(recipe.fs_plan.mode_changing)))
+                )
     if recipe.image is not None:
         img = recipe.image
         echo(
@@ -278,7 +292,7 @@ def show_cmd(
         raise UsageProblem(str(exc)) from None
     echo("")
     rows = []
-    per_unit = {p.key for p, _ in target.parameters} - {st.parameter.key for st in recipe.settings}
+    per_unit = recipe.per_unit_keys()
     info = profile.roles.manufacturer_info_a
     info_keys: set[str] = set()
     if info is not None and target.manufacturer_info_a is not None:
@@ -318,7 +332,23 @@ def show_cmd(
     )
     if recipe.mode == "image":
         echo(f"  (and {len(target.parameters) - len(per_unit)} parameters from the image)")
+    echo(_signoff_line(profile, [p for p, _ in target.parameters]))
     echo("")
+    for line in _coverage_lines(recipe, target):
+        echo(line)
+    echo("")
+    if recipe.fs_plan is not None:
+        fsp = recipe.fs_plan
+        after = profile.default_image()
+        for w in fsp.df_writes:
+            after.apply(w.address, w.data)
+        per_unit_plan = recipe.plan(target, after, speed_hz=speed_hz)
+        echo(
+            f"FlashStream: {len(fsp.writes)} data-flash writes, "
+            f"{sum(len(w.data) for w in fsp.df_writes)} bytes, as written; then the per-unit "
+            f"fields vs profile defaults: {_plan_line(per_unit_plan)}"
+        )
+        return
     defaults = recipe.plan(target, profile.default_image(), speed_hz=speed_hz)
     echo(f"plan vs profile defaults: {_plan_line(defaults)}")
     worst = profile.default_image()
@@ -390,18 +420,18 @@ def diff_cmd(a: Path, b: Path, profile_dirs: tuple[Path, ...]) -> None:
         tb = " ".join(_value_unit(p, in_b)).strip() if in_b is not None else "(not set)"
         rows.append([name, ta, tb])
     if not lines and not rows:
-        click.echo(
+        echo(
             f"{a} and {b} program the same values (hashes "
             f"{'equal' if ra.content_hash == rb.content_hash else 'differ: text only'})"
         )
         raise SystemExit(EXIT_OK)
-    click.echo(f"--- {a} ({ra.name} {ra.version})")
-    click.echo(f"+++ {b} ({rb.name} {rb.version})")
+    echo(f"--- {a} ({ra.name} {ra.version})")
+    echo(f"+++ {b} ({rb.name} {rb.version})")
     for line in lines:
-        click.echo(line)
+        echo(line)
     if rows:
         for line in _table(rows, ["parameter", str(a.name), str(b.name)]):
-            click.echo(line)
+            echo(line)
     raise SystemExit(EXIT_FAIL)
 
 
@@ -446,6 +476,12 @@ def _security_text(r: Recipe) -> str:
 @click.option("--key-set-id", default=None, help="Id for imported keys in the key file.")
 @click.option("--serial-pattern", default="", help="Serial regular expression for the recipe.")
 @click.option("--serial-example", default="", help="An example serial matching the pattern.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace files already in --out (never a key store with anything but keys; a "
+    "symbolic link is replaced, never followed).",
+)
 @_profiles_option
 @_errors
 def import_cmd(
@@ -456,9 +492,11 @@ def import_cmd(
     key_set_id: str | None,
     serial_pattern: str,
     serial_example: str,
+    force: bool,
     profile_dirs: tuple[Path, ...],
 ) -> None:
-    """Make a recipe from a .gg.csv, .bq.fs/.df.fs or .srec/raw dump."""
+    """Make a recipe from a .gg.csv, .bq.fs/.df.fs or .srec/raw dump. Nothing in --out is
+    overwritten without --force; key files are created readable by their owner only."""
     from station.recipe.ti_import import import_file
 
     library = _library([*profile_dirs, out_dir] if out_dir.is_dir() else list(profile_dirs))
@@ -472,29 +510,30 @@ def import_cmd(
             key_set_id=key_set_id,
             serial_pattern=serial_pattern,
             serial_example=serial_example,
+            force=force,
         )
-    except FileFormatError as exc:
+    except ProblemsError as exc:
         raise Failed(str(exc)) from None
-    click.echo(f"recipe   {result.recipe}")
+    echo(f"recipe   {result.recipe}")
     if result.profile:
-        click.echo(f"profile  {result.profile} (unverified addresses from the export)")
+        echo(f"profile  {result.profile} (unverified addresses from the export)")
     if result.keys:
-        click.echo(f"keys     {result.keys} (mode 600; keep it out of version control)")
+        echo(f"keys     {result.keys} (mode 600; keep it out of version control)")
     if result.copied:
-        click.echo(f"file     {result.copied}")
+        echo(f"file     {result.copied}")
     for note in result.notes:
-        click.echo(f"note     {note}")
+        echo(f"note     {note}")
     dirs = [*profile_dirs, out_dir]
     try:
         load_recipe(result.recipe, _library(dirs))
-        click.echo("the recipe validates")
+        echo("the recipe validates")
     except RecipeInvalid as exc:
-        click.echo(
+        echo(
             f"fill in before use ({_problems(len(exc.problems))}; run "
             f"`station recipe validate {result.recipe} --profiles {out_dir}`):"
         )
         for problem in exc.problems[:12]:
-            click.echo(f"  {problem}")
+            echo(f"  {problem}")
 
 
 # -- profile commands -----------------------------------------------------------------------
@@ -512,7 +551,7 @@ def profile_list_cmd(profile_dirs: tuple[Path, ...]) -> None:
     """Profiles the station can use."""
     library = _library(profile_dirs)
     for pid, paths in sorted(library.headers().items()):
-        click.echo(f"{pid:<24} {', '.join(str(p) for p in paths)}")
+        echo(f"{pid:<24} {', '.join(str(p) for p in paths)}")
 
 
 @profile_group.command("show")
@@ -530,27 +569,90 @@ def profile_show_cmd(profile: str, pattern: str | None, profile_dirs: tuple[Path
     _show_profile(prof, pattern)
 
 
+def _ranges(addresses: Iterable[int]) -> str:
+    """``0x4040-0x4061, 0x406C-0x409E``: contiguous runs of addresses."""
+    runs: list[list[int]] = []
+    for a in sorted(set(addresses)):
+        if runs and runs[-1][1] + 1 == a:
+            runs[-1][1] = a
+        else:
+            runs.append([a, a])
+    return ", ".join(f"0x{lo:04X}-0x{hi:04X}" if hi > lo else f"0x{lo:04X}" for lo, hi in runs)
+
+
+def _coverage_lines(recipe: Recipe, target: Target) -> list[str]:
+    """What a pack gets written, what is backed up first, and what verify compares."""
+    blocks = target.blocks()
+    if recipe.backup.policy == "full":
+        backed = "the whole data flash, 0x4000-0x5FFF (8192 bytes)"
+    else:
+        spans = _ranges(a for b in blocks for a in range(b, b + BLOCK_SIZE))
+        backed = f"{len(blocks)} blocks, {len(blocks) * BLOCK_SIZE} bytes: {spans}"
+    compared = [a for a in target.data if a not in target.no_verify]
+    order = (
+        "the FlashStream's bytes, then the per-unit fields"
+        if recipe.mode == "flashstream"
+        else "only the bytes that differ on the pack, in whole parameters"
+    )
+    lines = [
+        f"writes     {_ranges(target.data)} ({len(target.data)} bytes at most: {order})",
+        f"backs up   {backed}",
+        f"verify     compares {len(compared)} bytes: {_ranges(compared)}",
+    ]
+    never = "0x5F80-0x5FFF (does not take writes)"
+    if target.no_verify:
+        never = f"{_ranges(target.no_verify)} (kept by the gauge itself, or masked); " + never
+    lines.append(f"           never compared: {never}")
+    return lines
+
+
+def _signoff_line(profile: Profile, written: list[Parameter]) -> str:
+    """Whether real packs accept what the recipe writes: every parameter needs a sign-off."""
+    unconfirmed = profile.unverified(written)
+    if not unconfirmed:
+        return f"sign-off   all {len(written)} parameters it writes are confirmed"
+    names = ", ".join(profile.short_name(p) for p in unconfirmed[:5])
+    more = f" and {len(unconfirmed) - 5} more" if len(unconfirmed) > 5 else ""
+    disputed = [
+        f"{profile.short_name(p)}: {d.text()}" for p in unconfirmed for d in profile.disputes_of(p)
+    ]
+    return (
+        f"sign-off   NOT signed off: {len(unconfirmed)} of {len(written)} parameters it writes "
+        f"are unconfirmed ({names}{more}); real packs are refused until an engineer confirms "
+        "each of them (the emulator accepts it)"
+        + (f"\n           disputed addresses: {'; '.join(disputed)}" if disputed else "")
+    )
+
+
 def _show_profile(prof: Profile, pattern: str | None) -> None:
-    echo = click.echo
     echo(f"profile      {prof.id}: {prof.description}")
     echo(f"files        {prof.header_path} + {prof.table_path}")
     echo(
         f"device type  0x{prof.device_type:04X}   firmware {', '.join(prof.firmware)}"
         + (f"   builds {', '.join(map(str, prof.builds))}" if prof.builds else "")
     )
-    echo(
-        "sign-off     "
-        + (
-            f"{prof.verified_by} {prof.verified_on}"
-            if prof.signed_off
-            else "none: writes to real packs are refused for unverified parameters"
+    if not prof.signoffs:
+        echo("sign-off     none: writes to real packs are refused for every parameter")
+    for so in prof.signoffs:
+        echo(
+            f"sign-off     {so.by} {so.on} ({so.method}, {so.evidence}): "
+            f"{len(so.parameters)} parameters"
         )
-    )
+    for d in prof.disputes:
+        echo(f"disputed     {d.parameter}: {d.text()}{' — ' + d.why if d.why else ''}")
     t = prof.timing
     echo(
         f"timing       DF write {t.df_write_busy_ms} ms + {t.df_write_per_byte_ms} ms/byte, reset "
         f"{t.reset_wait_ms} ms, signature {t.signature_wait_ms} ms, seal {t.seal_busy_ms} ms"
         f" ({'verified' if t.verified else 'UNCONFIRMED'}{': ' + t.source if t.source else ''})"
+    )
+    echo(
+        f"pacing       nothing follows a write that drew no NACK for {t.df_write_min_ms} ms "
+        f"({t.source_of('df_write_min_ms')})"
+    )
+    echo(
+        f"retries      a NACKed write is sent again after {t.df_write_backoff_ms} ms, doubled, "
+        f"{t.df_write_attempts} attempts in all ({t.source_of('df_write_attempts')})"
     )
     for change in prof.changes:
         echo(
@@ -609,6 +711,7 @@ def _show_profile(prof: Profile, pattern: str | None) -> None:
 @click.option("--device-type", default=None, help="Device type, e.g. 0x4500 (without --header).")
 @click.option("--firmware", default=None, help='Firmware version, e.g. "1.09" (without --header).')
 @click.option("--description", default="", help="One line describing the profile.")
+@click.option("--force", is_flag=True, help="Replace profile files already in --out.")
 @_errors
 def profile_import_cmd(
     file: Path,
@@ -618,14 +721,15 @@ def profile_import_cmd(
     device_type: str | None,
     firmware: str | None,
     description: str,
+    force: bool,
 ) -> None:
     """Make a profile from TI's TRM data-flash table (CSV) or a bqStudio .gg.csv export."""
-    from station.recipe.ggcsv import parse_gg_csv
-    from station.recipe.ti_import import import_gg, write_profile_files
+    from station.recipe.ggcsv import decode_export, parse_gg_csv
+    from station.recipe.ti_import import import_gg, read_source, write_profile_files
     from station.recipe.trm_table import import_trm_table, looks_like_trm_table, minimal_header
 
-    text = file.read_text(encoding="utf-8-sig")
     try:
+        text, _ = decode_export(read_source(file), str(file))
         if looks_like_trm_table(text):
             if header is None:
                 if not (profile_id and device_type and firmware):
@@ -639,7 +743,8 @@ def profile_import_cmd(
                     raise UsageProblem(f"--device-type {device_type!r} is not a number") from None
                 out_dir.mkdir(parents=True, exist_ok=True)
                 header = out_dir / f"{profile_id}.toml"
-                header.write_text(
+                write_private_text(
+                    header,
                     minimal_header(
                         profile_id=profile_id,
                         description=description or f"imported from {file.name}",
@@ -648,10 +753,10 @@ def profile_import_cmd(
                         table_name=f"{profile_id}.csv",
                         source_text=f"{file.name} (TI data-flash table; unverified)",
                     ),
-                    encoding="utf-8",
+                    force=force,
                 )
-            result = import_trm_table(file, header, out_dir)
-            click.echo(
+            result = import_trm_table(file, header, out_dir, force=force)
+            echo(
                 f"profile  {result.header_path} + {result.table_path.name} "
                 f"({len(result.profile.parameters)} parameters, all unverified)"
             )
@@ -663,12 +768,14 @@ def profile_import_cmd(
             profile_id=profile_id or f"{file.name.split('.')[0]}-layout",
             firmware=firmware or "",
         )
-        path = write_profile_files(imported.profile, out_dir)
-        click.echo(
-            f"profile  {path} ({len(imported.profile.parameters)} parameters, all unverified)"
-        )
-    except FileFormatError as exc:
+        path = write_profile_files(imported.profile, out_dir, force=force)
+        echo(f"profile  {path} ({len(imported.profile.parameters)} parameters, all unverified)")
+    except ProblemsError as exc:
         raise Failed(str(exc)) from None
+    except FileExistsError as exc:
+        raise Failed(
+            f"{exc.filename} is already there; nothing was written (--force replaces it)"
+        ) from None
 
 
 def _problems(n: int) -> str:

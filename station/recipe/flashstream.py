@@ -11,13 +11,16 @@ Lines (fields separated by blanks, bytes in hex, the address is the 8-bit form `
 * ``; ...``                 comment
 
 The whole file is validated before anything touches a pack; execution stops at the first line
-that fails and reports it.
+that fails and reports it. Lines that carry keys (any word to ManufacturerAccess 0x00, a
+SecurityKeys block, a compare that reads keys back) are shown as ``SWW 0x00 <key>`` at most
+(:func:`shown`), in problems, failures and progress alike.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from station.bus.errors import BusError
@@ -27,6 +30,8 @@ from station.recipe.errors import FileFormatError, FlashStreamFailed, Problem
 #: The only device a BQ40Z50 FlashStream may address: 8-bit 0x16 = 7-bit 0x0B.
 SBS_ADDRESS_8BIT = 0x16
 MAX_DATA_BYTES = 96
+#: Data flash: an ``SWB 16 44`` block whose first two bytes lie here is a data-flash access.
+DF_FIRST, DF_LIMIT = 0x4000, 0x6000
 MAX_DELAY_MS = 600_000
 MAX_PROBLEMS = 50
 
@@ -68,16 +73,59 @@ class SMBusPrimitives(Protocol):
 
 @dataclass(frozen=True)
 class FSLine:
-    """One executable line."""
+    """One executable line. ``text`` is the line as written and may carry keys: show
+    :func:`shown` instead."""
 
     number: int
-    text: str
-    op: Op
+    text: str = field(repr=False)
+    op: Op = "X"
     command: int = 0
     data: bytes = b""  # SWB data; SCL expected data
     word: int = 0  # SWW / SCW
     length: int = 0  # SCL expected length
     delay_ms: int = 0  # X
+    #: a compare that reads keys back (after a SecurityKeys read request)
+    reads_keys: bool = False
+
+
+#: The MAC codes whose data is a key: SecurityKeys and AuthenticationKey.
+_KEY_MACS = (0x0035, 0x0037)
+
+
+def shown(line: FSLine) -> str:
+    """The line as it may be shown: key words and key blocks replaced by ``<key>``. Every word
+    to ManufacturerAccess 0x00 counts as a key word (a key's second word can be anything)."""
+    if line.op == "X":
+        return f"X: {line.delay_ms}"
+    if line.op == "SWW" and line.command == 0x00:
+        return "SWW 0x00 <key>"
+    if line.op == "SWB" and line.command == 0x44 and len(line.data) > 2:
+        code = line.data[0] | line.data[1] << 8
+        if code in _KEY_MACS:
+            return f"SWB 0x44 0x{code:04X} <key>"
+    if line.reads_keys:
+        return f"{line.op} 0x{line.command:02X} <key>"
+    return line.text
+
+
+def _shown_raw(op: str, fields: list[str], text: str) -> str:
+    """What a line that could not be parsed may show of itself."""
+    cmd = fields[1].lower() if len(fields) > 1 else ""
+    if op in ("SWW", "SCW") and cmd in ("00", "0", "000"):
+        return f"{op} 0x00 <key>"
+    if (
+        op in ("SWB", "SCL")
+        and cmd == "44"
+        and [f.lower() for f in fields[2:4]]
+        in (
+            ["35", "00"],
+            ["37", "00"],
+        )
+    ):
+        return f"{op} 0x44 <key>"
+    if op in ("SWW", "SWB", "SCW", "SCL") and len(fields) > 3:
+        return f"{op}: {' '.join(fields[:2])} ..."
+    return text[:40]
 
 
 @dataclass(frozen=True)
@@ -144,6 +192,7 @@ def parse_flashstream(content: str | bytes, name: str = "<flashstream>") -> Flas
     else:
         raw_lines.pop()
     out: list[FSLine] = []
+    requested = -1  # the MAC code the last request line asked for (its answer follows)
     for number, raw_line in enumerate(raw_lines, 1):
         line = raw_line[:-1] if raw_line.endswith("\r") else raw_line
         if "\r" in line:
@@ -153,46 +202,55 @@ def parse_flashstream(content: str | bytes, name: str = "<flashstream>") -> Flas
         if not stripped or stripped.startswith(";"):
             continue
         if ":" not in stripped:
-            bad(number, "no command (a line is CMD: fields, or ; comment)", stripped[:40])
+            bad(
+                number,
+                "no command (a line is CMD: fields, or ; comment)",
+                stripped.split()[0][:12] + " ...",
+            )
             continue
         head, _, rest = stripped.partition(":")
         op = head.strip().upper()
         fields = rest.split()
+        safe = _shown_raw(op, fields, stripped)
         if op in _DIALECT_I2C:
             bad(
                 number,
                 f"'{op}:' belongs to the I2C/HDQ FlashStream dialect (bq27xxx); a "
                 "BQ40Z50 file uses SWC/SWW/SWB/SCW/SCL/X",
-                stripped[:40],
+                safe,
             )
             continue
         if op not in ("SWC", "SWW", "SWB", "SCW", "SCL", "X"):
-            bad(number, f"unknown command '{head.strip()}:'", stripped[:40])
+            bad(number, f"unknown command '{head.strip()}:'", safe)
             continue
         if op == "X":
             if len(fields) != 1 or not fields[0].isdigit() or not fields[0].isascii():
-                bad(number, "X: takes one decimal number of milliseconds", stripped[:40])
+                bad(number, "X: takes one decimal number of milliseconds", safe)
                 continue
             delay = int(fields[0])
             if delay > MAX_DELAY_MS:
-                bad(number, f"a wait of {delay} ms is longer than {MAX_DELAY_MS} ms", stripped[:40])
+                bad(number, f"a wait of {delay} ms is longer than {MAX_DELAY_MS} ms", safe)
                 continue
             out.append(FSLine(number, stripped, "X", delay_ms=delay))
             continue
         try:
             values = [_byte(f) for f in fields]
         except ValueError as exc:
-            bad(number, str(exc), stripped[:40])
+            # The field's own text may be part of a key: then say only what is wrong.
+            why = str(exc)
+            if "<key>" in safe:
+                why = re.sub(r"^'[^']*'( = 0x[0-9A-F]+ > 0xFF)?", "a field", why)
+            bad(number, why, safe)
             continue
         if len(values) < 2:
-            bad(number, f"{op}: needs at least an address and a command", stripped[:40])
+            bad(number, f"{op}: needs at least an address and a command", safe)
             continue
         if values[0] != SBS_ADDRESS_8BIT:
             bad(
                 number,
                 f"address {fields[0]} is not the gauge: a BQ40Z50 FlashStream addresses "
                 "16 (8-bit form of 0x0B)",
-                stripped[:40],
+                safe,
             )
             continue
         command, data = values[1], bytes(values[2:])
@@ -200,40 +258,61 @@ def parse_flashstream(content: str | bytes, name: str = "<flashstream>") -> Flas
             bad(
                 number,
                 f"{len(data)} data bytes on one line; at most {MAX_DATA_BYTES}",
-                stripped[:40],
+                safe,
             )
             continue
+        word_to_mac = op == "SWW" and command == 0x00 and len(data) == 2
+        block_to_mba = op == "SWB" and command == 0x44 and len(data) >= 2
+        if word_to_mac or block_to_mba:
+            requested = data[0] | data[1] << 8
         if op == "SWC":
             if data:
-                bad(number, "SWC: is the command alone, without data", stripped[:40])
+                bad(number, "SWC: is the command alone, without data", safe)
                 continue
             out.append(FSLine(number, stripped, "SWC", command=command))
         elif op in ("SWW", "SCW"):
             if len(data) != 2:
-                bad(number, f"{op}: takes exactly two data bytes (low, high)", stripped[:40])
+                bad(number, f"{op}: takes exactly two data bytes (low, high)", safe)
                 continue
             word_op: Op = "SWW" if op == "SWW" else "SCW"
             word = data[0] | data[1] << 8
-            out.append(FSLine(number, stripped, word_op, command=command, word=word))
+            out.append(
+                FSLine(
+                    number,
+                    stripped,
+                    word_op,
+                    command=command,
+                    word=word,
+                    reads_keys=word_op == "SCW" and requested in _KEY_MACS,
+                )
+            )
         elif op == "SWB":
             if not data:
-                bad(number, "SWB: needs at least one data byte", stripped[:40])
+                bad(number, "SWB: needs at least one data byte", safe)
                 continue
             out.append(FSLine(number, stripped, "SWB", command=command, data=data))
         else:  # SCL
             if not data:
-                bad(number, "SCL: needs the expected length", stripped[:40])
+                bad(number, "SCL: needs the expected length", safe)
                 continue
             length, expected = data[0], data[1:]
             if length != len(expected):
                 bad(
                     number,
                     f"SCL: length {length} but {len(expected)} expected bytes follow",
-                    stripped[:40],
+                    safe,
                 )
                 continue
             out.append(
-                FSLine(number, stripped, "SCL", command=command, data=expected, length=length)
+                FSLine(
+                    number,
+                    stripped,
+                    "SCL",
+                    command=command,
+                    data=expected,
+                    length=length,
+                    reads_keys=requested in _KEY_MACS,
+                )
             )
     if problems:
         raise FileFormatError(problems)
@@ -264,10 +343,16 @@ def run_flashstream(
     *,
     progress: Callable[[FlashStreamProgress], None] | None = None,
     should_abort: Callable[[], bool] | None = None,
+    checkpoint: Callable[[], None] | None = None,
+    write_df: Callable[[int, bytes], None] | None = None,
 ) -> FlashStreamResult:
     """Run every line in order; :class:`FlashStreamFailed` at the first line that fails.
 
-    ``X:`` waits go through ``clock``. ``should_abort`` lets an operator stop between lines.
+    ``X:`` waits go through ``clock``. ``checkpoint`` runs before every line (it may raise to stop
+    the stream, e.g. an operator abort, and what it raises goes through untouched);
+    ``should_abort`` is the older form (stop with :class:`FlashStreamFailed`). ``write_df``, when
+    given, carries the data-flash writes (``SWB 16 44 lo hi d..``) instead of the transport, so
+    they are guarded and paced like every other data-flash write.
     """
     if transport.address != SBS_ADDRESS_8BIT >> 1:
         raise FlashStreamFailed(
@@ -279,20 +364,34 @@ def run_flashstream(
     started = clock.monotonic()
     total = len(stream.lines)
     for done, line in enumerate(stream.lines):
+        if checkpoint is not None:
+            checkpoint()
         if should_abort is not None and should_abort():
             raise FlashStreamFailed(
-                line.number, line.text, "stopped by the operator", compare=False
+                line.number, shown(line), "stopped by the operator", compare=False
             )
         label = f"FlashStream line {line.number}"
         try:
-            _run_line(line, transport, clock, label)
+            address = df_write_address(line)
+            if write_df is not None and address is not None:
+                write_df(address, line.data[2:])
+            else:
+                _run_line(line, transport, clock, label)
         except BusError as exc:
             raise FlashStreamFailed(
-                line.number, line.text, f"[{exc.failure_code}] {exc.what}", compare=False
+                line.number, shown(line), f"[{exc.failure_code}] {exc.what}", compare=False
             ) from None
         if progress is not None:
             progress(FlashStreamProgress(done + 1, total, line))
     return FlashStreamResult(total, clock.monotonic() - started)
+
+
+def df_write_address(line: FSLine) -> int | None:
+    """The data-flash address a line writes (``SWB 16 44 lo hi d..``), else None."""
+    if line.op != "SWB" or line.command != 0x44 or len(line.data) < 3:
+        return None
+    address = line.data[0] | line.data[1] << 8
+    return address if DF_FIRST <= address < DF_LIMIT else None
 
 
 def _run_line(line: FSLine, t: SMBusPrimitives, clock: Clock, label: str) -> None:
@@ -309,8 +408,10 @@ def _run_line(line: FSLine, t: SMBusPrimitives, clock: Clock, label: str) -> Non
         if got != line.word:
             raise FlashStreamFailed(
                 line.number,
-                line.text,
-                f"read 0x{got:04X}, the file expects 0x{line.word:04X}",
+                shown(line),
+                "the word read is not the one the file expects"
+                if line.reads_keys
+                else f"read 0x{got:04X}, the file expects 0x{line.word:04X}",
                 compare=True,
             )
     else:
@@ -318,7 +419,7 @@ def _run_line(line: FSLine, t: SMBusPrimitives, clock: Clock, label: str) -> Non
         if len(got_block) != line.length:
             raise FlashStreamFailed(
                 line.number,
-                line.text,
+                shown(line),
                 f"block of {len(got_block)} bytes, the file expects {line.length}",
                 compare=True,
             )
@@ -328,8 +429,10 @@ def _run_line(line: FSLine, t: SMBusPrimitives, clock: Clock, label: str) -> Non
             )
             raise FlashStreamFailed(
                 line.number,
-                line.text,
-                f"byte {first} reads "
+                shown(line),
+                f"byte {first} differs from what the file expects"
+                if line.reads_keys
+                else f"byte {first} reads "
                 f"0x{got_block[first]:02X}, the file expects "
                 f"0x{line.data[first]:02X}",
                 compare=True,

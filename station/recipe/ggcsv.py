@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -284,15 +285,61 @@ def display_to_raw(row: GGRow, t: DFType) -> RawValue:
 
 
 def raw_limits(row: GGRow, t: DFType) -> tuple[int | float | None, int | float | None]:
-    def one(text: str) -> int | float | None:
-        s = text.strip()
+    """The row's Minimum and Maximum Value as stored numbers; ValueError says which is not one.
+
+    Rows of Data Type ``H`` give them in hexadecimal, with or without ``0x`` (``FFFF``); other
+    rows (``U`` rows shown as hex included) in decimal, or hexadecimal with ``0x``.
+    """
+    hexadecimal = row.cells.get("type", "").strip().upper().startswith("H")
+
+    def one(column: str, title: str) -> int | float | None:
+        s = row.cells.get(column, "").strip()
         if not s:
             return None
-        if t.kind == "F":
-            return float(s)
-        return int(s, 16) if s.lower().startswith("0x") else int(Decimal(s))
+        try:
+            if t.kind == "F":
+                number = float(s)
+                if not math.isfinite(number):
+                    raise ValueError
+                return number
+            if s.lower().startswith("0x"):
+                return int(s[2:], 16)
+            if hexadecimal:
+                return int(s, 16)
+            value = Decimal(s)
+            if not value.is_finite() or value != value.to_integral_value():
+                raise ValueError
+            return int(value)
+        except (ValueError, ArithmeticError):
+            kind = "a hexadecimal number" if hexadecimal else "a number"
+            raise ValueError(f"{title} {s[:24]!r} is not {kind}") from None
 
-    return one(row.cells.get("min", "")), one(row.cells.get("max", ""))
+    return one("min", "Minimum Value"), one("max", "Maximum Value")
+
+
+#: encodings a bqStudio export may come in: UTF-8 (with or without BOM), or Windows' ANSI code
+#: page when the file was saved by a Windows editor
+EXPORT_ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+def decode_export(data: bytes, name: str) -> tuple[str, str]:
+    """An export's text and the encoding it was read in; :class:`FileFormatError` (with the
+    line) when it is neither UTF-8 nor Windows-1252."""
+    for encoding in EXPORT_ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            bad_line = data[: exc.start].count(b"\n") + 1
+    raise FileFormatError(
+        [
+            Problem(
+                name,
+                bad_line,
+                "not text: neither UTF-8 nor Windows-1252 (re-export it from bqStudio)",
+                code="GG_FORMAT",
+            )
+        ]
+    )
 
 
 def check_row(row: GGRow, t: DFType, raw: RawValue) -> str | None:
@@ -305,8 +352,8 @@ def check_row(row: GGRow, t: DFType, raw: RawValue) -> str | None:
         return None
     try:
         lo, hi = raw_limits(row, t)
-    except (ValueError, InvalidOperation):
-        return "the row's minimum/maximum are not numbers"
+    except ValueError as exc:
+        return str(exc)
     if (lo is not None and raw < lo) or (hi is not None and raw > hi):
         return f"raw value {raw} is outside the row's limits {lo}..{hi}"
     return None

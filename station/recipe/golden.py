@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from station.files import IMPORT_LIMIT, read_limited
 from station.recipe.errors import FileFormatError, Problem
 from station.recipe.image import DF_END, DF_SIZE, DF_START, WRITABLE_END
 from station.recipe.srec import parse_srec
@@ -76,7 +77,12 @@ def parse_ranges(items: Sequence[object], where: str, line: int | None) -> list[
 
 def load_golden(path: Path, no_verify: Sequence[tuple[int, int]] = ()) -> GoldenImage:
     """A golden image from ``path`` (S-record by extension, else a raw dump of exactly 8 KiB)."""
-    data = path.read_bytes()
+    try:
+        data = read_limited(path, IMPORT_LIMIT, what="golden image")
+    except OSError as exc:
+        raise FileFormatError(
+            [Problem(str(path), None, f"cannot be read ({exc.strerror or exc})")]
+        ) from None
     if path.suffix.lower() in SREC_SUFFIXES:
         try:
             text = data.decode("ascii")

@@ -262,7 +262,7 @@ def plan_writes(
                 if last is not None:
                     hi = min(last.end - 1, block + BLOCK_SIZE - 1)
                 data = bytes(target.data.get(x, cur[x - block]) for x in range(lo, hi + 1))
-                names = _names(profile, range(lo, hi + 1))
+                names = parameter_names(profile, range(lo, hi + 1))
                 writes.append(DFWrite(lo, data, names))
                 after.apply(lo, data)
             run = []
@@ -296,7 +296,8 @@ def plan_writes(
     )
 
 
-def _names(profile: Profile, addresses: Iterable[int]) -> tuple[str, ...]:
+def parameter_names(profile: Profile, addresses: Iterable[int]) -> tuple[str, ...]:
+    """Short names of the parameters ``addresses`` touch, in address order."""
     seen: dict[str, None] = {}
     for a in addresses:
         p = profile.parameter_at(a)

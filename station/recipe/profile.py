@@ -194,15 +194,26 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Timing:
-    """Gauge timing the station plans with. Figures are UNCONFIRMED unless ``verified``."""
+    """Gauge timing the station plans and paces with. Figures are UNCONFIRMED unless
+    ``verified``; ``sources`` names the source of an entry that has its own."""
 
     df_write_busy_ms: float = 8.0
     df_write_per_byte_ms: float = 0.2
     reset_wait_ms: float = 300.0
     signature_wait_ms: float = 250.0
     seal_busy_ms: float = 20.0
+    #: Nothing follows a data-flash write that drew no NACK before this long.
+    df_write_min_ms: float = 100.0
+    #: First back-off before a NACKed data-flash write is sent again (doubled each time).
+    df_write_backoff_ms: float = 10.0
+    #: Attempts per data-flash write the gauge NACKs.
+    df_write_attempts: int = 5
     verified: bool = False
     source: str = ""
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def source_of(self, entry: str) -> str:
+        return self.sources.get(entry, self.source)
 
     def df_write_ms(self, n_bytes: int) -> float:
         return self.df_write_busy_ms + self.df_write_per_byte_ms * n_bytes
@@ -290,6 +301,37 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip()).casefold()
 
 
+#: How an engineer confirmed parameters: values read back from a reference pack configured with
+#: known values, or a bqStudio export of the same firmware.
+SIGNOFF_METHODS = ("reference-pack", "bqstudio-export")
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """An engineer's confirmation that these parameters sit where the profile says, on the
+    firmware it names: who, when, how, and the evidence (file, hash, reference pack)."""
+
+    by: str
+    on: str
+    method: str
+    evidence: str
+    parameters: tuple[str, ...]  # parameter keys
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """Sources that disagree on where a parameter lives; the table's address is one of them, and
+    the parameter cannot be signed off until the dispute is settled."""
+
+    parameter: str  # parameter key
+    claims: tuple[tuple[str, int], ...]  # (source text, address)
+    why: str = ""
+
+    def text(self) -> str:
+        return ", ".join(f"0x{address:04X} per {source}" for source, address in self.claims)
+
+
 @dataclass(frozen=True)
 class Profile:
     """The data-flash layout of one gauge firmware."""
@@ -306,6 +348,8 @@ class Profile:
     roles: Roles = field(default_factory=Roles)
     sources: Mapping[str, str] = field(default_factory=dict)
     changes: tuple[ProfileChange, ...] = ()
+    signoffs: tuple[SignOff, ...] = ()
+    disputes: tuple[Dispute, ...] = ()
     runtime_classes: tuple[str, ...] = ()
     calibration_classes: tuple[str, ...] = ()
     header_path: Path | None = None
@@ -315,8 +359,16 @@ class Profile:
 
     @property
     def signed_off(self) -> bool:
-        """An engineer confirmed this profile's addresses on the firmware it names."""
-        return bool(self.verified_by.strip())
+        """Some parameters have been confirmed by an engineer (``verified_by`` on the header
+        alone confirms nothing: confirmation is per parameter, in ``[[signoff]]`` entries)."""
+        return bool(self.signoffs)
+
+    def confirmations(self, p: Parameter) -> list[SignOff]:
+        """The sign-offs that confirm ``p``."""
+        return [s for s in self.signoffs if p.key in s.parameters]
+
+    def disputes_of(self, p: Parameter) -> list[Dispute]:
+        return [d for d in self.disputes if d.parameter == p.key]
 
     # -- indexes -----------------------------------------------------------------------------
 
@@ -461,9 +513,7 @@ class Profile:
     # -- safety ------------------------------------------------------------------------------
 
     def unverified(self, parameters: Iterable[Parameter]) -> list[Parameter]:
-        """The parameters nobody has confirmed, given the profile's sign-off."""
-        if self.signed_off:
-            return []
+        """The parameters no sign-off confirms (each parameter on its own)."""
         return [p for p in parameters if not p.verified]
 
     def check_write_allowed(self, parameters: Iterable[Parameter], *, emulated: bool) -> None:
@@ -475,7 +525,14 @@ class Profile:
             return
         risky = self.unverified(parameters)
         if risky:
-            raise UnverifiedWriteRefused(self.id, [self.short_name(p) for p in risky])
+            disputed = [
+                f"{self.short_name(p)} is disputed ({d.text()})"
+                for p in risky
+                for d in self.disputes_of(p)
+            ]
+            raise UnverifiedWriteRefused(
+                self.id, [self.short_name(p) for p in risky], disputes=disputed
+            )
 
     def firmware_matches(self, version: str) -> bool:
         return version in self.firmware

@@ -32,7 +32,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -42,17 +41,21 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from station.files import PROFILE_LIMIT, create_exclusive, read_text_limited
 from station.recipe import tomltext
 from station.recipe.dftypes import DFType, RawValue, encode
 from station.recipe.errors import CodecError, Problem, ProfileInvalid, ProfileNotFound
 from station.recipe.image import DF_START, WRITABLE_END
 from station.recipe.profile import (
+    SIGNOFF_METHODS,
     BitField,
     ByteStringRole,
+    Dispute,
     Parameter,
     Profile,
     ProfileChange,
     Roles,
+    SignOff,
     Timing,
 )
 
@@ -106,9 +109,13 @@ def load_profile(path: Path) -> Profile:
     problems = _Collector()
     where = str(path)
     try:
-        header_text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileNotFound(f"profile file {path} cannot be read: {exc}") from None
+        header_text = read_text_limited(path, PROFILE_LIMIT, what="profile")
+    except OSError as exc:
+        raise ProfileNotFound(
+            f"profile file {path} cannot be read: {exc.strerror or exc}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ProfileNotFound(f"profile file {path} is not UTF-8 text") from None
     try:
         raw = tomllib.loads(header_text)
     except tomllib.TOMLDecodeError as exc:
@@ -167,12 +174,13 @@ def load_profile(path: Path) -> Profile:
     table_path = path.parent / table_name if table_name else None
     if table_path is not None:
         try:
-            table_text = table_path.read_text(encoding="utf-8")
+            table_text = read_text_limited(table_path, PROFILE_LIMIT, what="profile table")
         except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
             problems.add(
                 where,
                 line("profile", "table"),
-                f"the table {table_path} cannot be read ({exc.__class__.__name__})",
+                f"the table {table_path} cannot be read ({why or exc.__class__.__name__})",
             )
         else:
             params = parse_table(table_text, str(table_path), sources, problems)
@@ -182,6 +190,9 @@ def load_profile(path: Path) -> Profile:
     _check_overlaps(params, problems, str(table_path))
     roles = _roles(raw.get("roles", {}), params, problems, where, lines)
     changes = _changes(raw.get("change", []), problems, where, lines)
+    disputes = _disputes(raw.get("dispute", []), params, problems, where, lines, sources)
+    signoffs = _signoffs(raw.get("signoff", []), params, problems, where, lines, disputes)
+    params = _confirm(params, signoffs, problems, str(table_path))
     if problems.problems:
         raise ProfileInvalid(problems.problems)
     return Profile(
@@ -197,6 +208,8 @@ def load_profile(path: Path) -> Profile:
         roles=roles,
         sources=sources,
         changes=changes,
+        signoffs=signoffs,
+        disputes=disputes,
         runtime_classes=tuple(str(c) for c in head.get("runtime_classes", [])),
         calibration_classes=tuple(str(c) for c in head.get("calibration_classes", [])),
         header_path=path,
@@ -246,6 +259,18 @@ def _int(
     return number
 
 
+_TIMING_MS = (
+    "df_write_busy_ms",
+    "df_write_per_byte_ms",
+    "reset_wait_ms",
+    "signature_wait_ms",
+    "seal_busy_ms",
+    "df_write_min_ms",
+    "df_write_backoff_ms",
+)
+_TIMING_COUNTS = ("df_write_attempts",)
+
+
 def _timing(
     raw: object,
     problems: _Collector,
@@ -253,46 +278,49 @@ def _timing(
     lines: Mapping[tuple[str, ...], int],
     sources: Mapping[str, str],
 ) -> Timing:
+    """``[timing]``: each entry a number, or ``{ value = 100.0, source = "key" }`` when the figure
+    has a source of its own (the table's ``source`` covers the rest)."""
     if not isinstance(raw, dict):
         problems.add(where, tomltext.line_of(lines, "timing"), "[timing] must be a table")
         return Timing()
     values: dict[str, Any] = {}
-    for name in (
-        "df_write_busy_ms",
-        "df_write_per_byte_ms",
-        "reset_wait_ms",
-        "signature_wait_ms",
-        "seal_busy_ms",
-    ):
-        if name in raw:
-            v = raw[name]
-            if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+    own: dict[str, str] = {}
+    for name in (*_TIMING_MS, *_TIMING_COUNTS):
+        if name not in raw:
+            continue
+        line = tomltext.line_of(lines, "timing", name)
+        v = raw[name]
+        if isinstance(v, dict):
+            src = str(v.get("source", ""))
+            if src not in sources:
                 problems.add(
-                    where,
-                    tomltext.line_of(lines, "timing", name),
-                    f"{name} is a number of milliseconds ≥ 0",
-                    value=repr(v),
+                    where, line, f"{name}: source names a key of [sources]", value=repr(src)
                 )
             else:
-                values[name] = float(v)
-    unknown = (
-        set(raw)
-        - set(values)
-        - {
-            "verified",
-            "source",
-            "df_write_busy_ms",
-            "df_write_per_byte_ms",
-            "reset_wait_ms",
-            "signature_wait_ms",
-            "seal_busy_ms",
-        }
-    )
-    for name in sorted(unknown):
+                own[name] = sources[src]
+            v = v.get("value")
+        counts = name in _TIMING_COUNTS
+        if counts:
+            ok = isinstance(v, int) and not isinstance(v, bool) and v >= 1
+        else:
+            ok = not isinstance(v, bool) and isinstance(v, int | float) and v >= 0
+        if not ok:
+            problems.add(
+                where,
+                line,
+                f"{name} is a whole number ≥ 1" if counts else f"{name} is a number of ms ≥ 0",
+                value=repr(v),
+            )
+        else:
+            values[name] = int(v) if counts else float(v)
+    for name in sorted(set(raw) - {*_TIMING_MS, *_TIMING_COUNTS, "verified", "source"}):
         problems.add(where, tomltext.line_of(lines, "timing", name), f"unknown timing entry {name}")
     source = str(raw.get("source", ""))
     return Timing(
-        **values, verified=raw.get("verified") is True, source=sources.get(source, source)
+        **values,
+        verified=raw.get("verified") is True,
+        source=sources.get(source, source),
+        sources=own,
     )
 
 
@@ -682,6 +710,160 @@ def _changes(
     return tuple(out)
 
 
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _entries(
+    raw: object, name: str, problems: _Collector, where: str, lines: Mapping[tuple[str, ...], int]
+) -> list[tuple[int | None, dict[str, Any]]]:
+    if not isinstance(raw, list):
+        problems.add(where, tomltext.line_of(lines, name), f"[[{name}]] entries are tables")
+        return []
+    out = []
+    for i, entry in enumerate(raw):
+        line = tomltext.line_of(lines, name, str(i))
+        if not isinstance(entry, dict):
+            problems.add(where, line, f"a [[{name}]] entry is a table")
+            continue
+        out.append((line, entry))
+    return out
+
+
+def _disputes(
+    raw: object,
+    params: Sequence[Parameter],
+    problems: _Collector,
+    where: str,
+    lines: Mapping[tuple[str, ...], int],
+    sources: Mapping[str, str],
+) -> tuple[Dispute, ...]:
+    """``[[dispute]]``: sources that disagree on a parameter's address. The table keeps one of
+    the claimed addresses; the disagreement stays visible until an engineer settles it."""
+    by_key = {p.key.casefold(): p for p in params}
+    out: list[Dispute] = []
+    for line, entry in _entries(raw, "dispute", problems, where, lines):
+        p = by_key.get(str(entry.get("parameter", "")).casefold())
+        if p is None:
+            problems.add(
+                where,
+                line,
+                "a dispute names a parameter the table does not have",
+                value=repr(entry.get("parameter")),
+            )
+            continue
+        claims: list[tuple[str, int]] = []
+        for claim in entry.get("claims", []) if isinstance(entry.get("claims"), list) else []:
+            src = str(claim.get("source", "")) if isinstance(claim, dict) else ""
+            try:
+                address = int(str(claim.get("address", "")), 16) if isinstance(claim, dict) else -1
+            except ValueError:
+                address = -1
+            if src not in sources or address < 0:
+                problems.add(
+                    where,
+                    line,
+                    'each claim is { source = "<a key of [sources]>", address = "0x47CC" }',
+                    parameter=p.key,
+                    value=repr(claim),
+                )
+                continue
+            confidence = claim.get("confidence", "")
+            text = sources[src] + (f" ({confidence} confidence)" if confidence else "")
+            claims.append((text, address))
+        if len(claims) < 2:
+            problems.add(where, line, "a dispute lists at least two claims", parameter=p.key)
+            continue
+        if p.address not in {a for _, a in claims}:
+            problems.add(
+                where,
+                line,
+                f"the table puts it at 0x{p.address:04X}, which no claim of the dispute gives",
+                parameter=p.key,
+            )
+        out.append(Dispute(p.key, tuple(claims), str(entry.get("why", ""))))
+    return tuple(out)
+
+
+def _signoffs(
+    raw: object,
+    params: Sequence[Parameter],
+    problems: _Collector,
+    where: str,
+    lines: Mapping[tuple[str, ...], int],
+    disputes: Sequence[Dispute],
+) -> tuple[SignOff, ...]:
+    """``[[signoff]]``: which parameters an engineer confirmed on this firmware, and how."""
+    by_key = {p.key.casefold(): p for p in params}
+    disputed = {d.parameter for d in disputes}
+    out: list[SignOff] = []
+    for line, entry in _entries(raw, "signoff", problems, where, lines):
+        before = len(problems.problems)
+        texts = {k: entry.get(k, "") for k in ("by", "on", "method", "evidence")}
+        for k, v in texts.items():
+            if not isinstance(v, str) or not v.strip():
+                problems.add(where, line, f"{k} is required in a sign-off", value=repr(v))
+        if isinstance(texts["on"], str) and texts["on"] and not _DATE_RE.match(texts["on"]):
+            problems.add(where, line, "on is the date of the check, YYYY-MM-DD", value=texts["on"])
+        if texts["method"] and texts["method"] not in SIGNOFF_METHODS:
+            problems.add(
+                where,
+                line,
+                f"method is {' or '.join(SIGNOFF_METHODS)}",
+                value=repr(texts["method"]),
+            )
+        names = entry.get("parameters", [])
+        if not isinstance(names, list) or not names:
+            problems.add(where, line, "parameters lists the confirmed parameters' full names")
+            names = []
+        keys: list[str] = []
+        for name in names:
+            p = by_key.get(str(name).casefold())
+            if p is None:
+                problems.add(where, line, "no such parameter in the table", value=repr(name))
+            elif p.key in disputed:
+                problems.add(
+                    where,
+                    line,
+                    "the parameter's address is disputed ([[dispute]]): settle the dispute "
+                    "(relocate it if needed and remove the entry) before signing it off",
+                    parameter=p.key,
+                )
+            else:
+                keys.append(p.key)
+        if len(problems.problems) == before:
+            out.append(
+                SignOff(
+                    by=str(texts["by"]).strip(),
+                    on=str(texts["on"]),
+                    method=str(texts["method"]),
+                    evidence=str(texts["evidence"]).strip(),
+                    parameters=tuple(keys),
+                    line=line,
+                )
+            )
+    return tuple(out)
+
+
+def _confirm(
+    params: list[Parameter], signoffs: Sequence[SignOff], problems: _Collector, table: str
+) -> list[Parameter]:
+    """A parameter is verified exactly when a sign-off names it; the table's ``verified`` column
+    must agree (a bare ``true`` there says nothing about who checked it, or how)."""
+    confirmed = {k for s in signoffs for k in s.parameters}
+    out = []
+    for p in params:
+        if p.verified and p.key not in confirmed:
+            problems.add(
+                table,
+                p.line,
+                "verified = true, but no [[signoff]] entry of the profile names this parameter: "
+                "record who confirmed it, when, how and against what",
+                parameter=p.key,
+            )
+        out.append(replace(p, verified=p.key in confirmed))
+    return out
+
+
 # -- writing --------------------------------------------------------------------------------
 
 
@@ -720,14 +902,11 @@ def table_text(params: Iterable[Parameter], source_keys: Mapping[str, str]) -> s
     return buf.getvalue()
 
 
-def write_private_text(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``text`` to ``path`` with ``mode`` from the start (no moment with wider rights)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)
-        os.write(fd, text.encode("utf-8"))
-    finally:
-        os.close(fd)
+def write_private_text(path: Path, text: str, mode: int = 0o644, *, force: bool = False) -> None:
+    """Create ``path`` holding ``text`` with ``mode`` from the start (no moment with wider
+    rights), exclusively and never through a symbolic link; an existing file is replaced (as a
+    whole, the link itself rather than what it points to) only with ``force``."""
+    create_exclusive(path, text.encode("utf-8"), mode=mode, force=force)
 
 
 # -- the library ----------------------------------------------------------------------------
@@ -753,7 +932,8 @@ class ProfileLibrary:
                 continue
             for path in sorted(d.glob("*.toml")):
                 try:
-                    head = tomllib.loads(path.read_text(encoding="utf-8")).get("profile")
+                    text = read_text_limited(path, PROFILE_LIMIT, what="profile")
+                    head = tomllib.loads(text).get("profile")
                 except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
                     continue
                 if isinstance(head, dict) and isinstance(head.get("id"), str):

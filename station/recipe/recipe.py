@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
+from station.files import IMPORT_LIMIT, RECIPE_LIMIT, read_limited
 from station.recipe import tomltext
 from station.recipe.chemistry import Chemistry, load_chemistries
 from station.recipe.crosschecks import Finding, cross_check, value_in
@@ -39,6 +41,7 @@ from station.recipe.errors import (
     SerialRejected,
 )
 from station.recipe.flashstream import FlashStream, parse_flashstream
+from station.recipe.fsplan import FlashStreamPlan, plan_flashstream
 from station.recipe.golden import GoldenImage, load_golden, parse_ranges
 from station.recipe.hashing import canonical_text, content_hash, sha256
 from station.recipe.image import DF_START, WRITABLE_END, DataFlashImage
@@ -266,6 +269,8 @@ class Recipe:
     canonical_text: str
     content_hash: str
     references: tuple[ReferencedFile, ...] = field(default=())
+    #: what the FlashStream writes, line by line (FlashStream recipes)
+    fs_plan: FlashStreamPlan | None = None
 
     # -- values ----------------------------------------------------------------------------
 
@@ -275,6 +280,8 @@ class Recipe:
             return {s.parameter.key: s.raw for s in self.settings}
         if self.mode == "image" and self.image is not None:
             return self.profile.decode(_golden_image(self.image), self._image_parameters())
+        if self.fs_plan is not None:
+            return self.fs_plan.values(self.profile)
         return {}
 
     def effective_values(self) -> dict[str, RawValue]:
@@ -339,6 +346,15 @@ class Recipe:
                 if p.key in decoded:
                     settings.append((p, decoded[p.key]))
             no_verify = {a for a in raw_bytes if self.image.masked(a)}
+        elif self.fs_plan is not None:
+            # Every byte the stream writes, as it leaves them; per-unit fields are written after
+            # it. Bytes the gauge keeps for itself are not compared after the reset.
+            raw_bytes = dict(self.fs_plan.written)
+            values = self.fs_plan.values(self.profile)
+            settings = [
+                (p, values[p.key]) for p in self.fs_plan.parameters_written if p.key in values
+            ]
+            no_verify = set(self.fs_plan.no_verify)
         per_unit = self._per_unit(unit, manufacture_date)
         per_unit_addresses = {a for p, _ in per_unit for a in p.addresses}
         return build_target(
@@ -351,6 +367,18 @@ class Recipe:
             manufacture_date=sbs_date(manufacture_date) if self.serial.manufacture_date else None,
             manufacturer_info_a=unit.manufacturer_info_a,
         )
+
+    def written_parameters(self) -> list[Parameter]:
+        """Every parameter this recipe may write into a pack (per-unit fields included): what
+        must be signed off before it programs real packs."""
+        target = self.target(self.serial.example, dt.date(2000, 1, 1))
+        return [p for p, _ in target.parameters]
+
+    def per_unit_keys(self) -> set[str]:
+        """Keys of the per-unit parameters this recipe writes into every pack (serial number,
+        manufacture date, Manufacturer Info A), after anything else it writes."""
+        unit = self.identify(self.serial.example)
+        return {p.key for p, _ in self._per_unit(unit, dt.date(2000, 1, 1))}
 
     def _per_unit(self, unit: UnitIdentity, day: dt.date) -> list[tuple[Parameter, RawValue]]:
         out: list[tuple[Parameter, RawValue]] = []
@@ -406,7 +434,11 @@ class Recipe:
         params = (
             [s.parameter for s in self.settings]
             if self.mode == "parameters"
-            else (self._image_parameters() if self.mode == "image" else [])
+            else (
+                self._image_parameters()
+                if self.mode == "image"
+                else list(self.fs_plan.parameters_written if self.fs_plan else ())
+            )
         )
         return self.profile.decode(image, params)
 
@@ -480,10 +512,12 @@ def load_recipe(
     profiles = profiles or ProfileLibrary()
     where = str(path)
     try:
-        raw_bytes = path.read_bytes()
+        raw_bytes = read_limited(path, RECIPE_LIMIT, what="recipe")
         text = raw_bytes.decode("utf-8")
     except OSError as exc:
-        raise RecipeInvalid([Problem(where, None, f"cannot be read ({exc.strerror})")]) from None
+        raise RecipeInvalid(
+            [Problem(where, None, f"cannot be read ({exc.strerror or exc})")]
+        ) from None
     except UnicodeDecodeError:
         raise RecipeInvalid([Problem(where, None, "not UTF-8 text")]) from None
     canon = canonical_text(text)
@@ -496,6 +530,15 @@ def load_recipe(
             [Problem(where, int(m.group(1)) if m else None, f"not valid TOML: {exc}")]
         ) from None
     return _Loader(path, canon, doc, ctx, profiles, known_key_sets).load()
+
+
+def _referenced_bytes(ref: ReferencedFile) -> bytes:
+    try:
+        return read_limited(ref.path, IMPORT_LIMIT, what=f"{ref.role} file")
+    except OSError as exc:
+        raise RecipeInvalid(
+            [Problem(str(ref.path), None, f"cannot be read ({exc.strerror or exc})")]
+        ) from None
 
 
 def _table(ctx: _Ctx, doc: Mapping[str, Any], name: str, required: bool = True) -> dict[str, Any]:
@@ -584,6 +627,12 @@ class _Loader:
             image = self._image(_table(ctx, doc, "image"), references)
         elif mode == "flashstream" and "flashstream" in doc:
             stream = self._flashstream(_table(ctx, doc, "flashstream"), references)
+        fs_plan: FlashStreamPlan | None = None
+        if stream is not None and profile is not None:
+            try:
+                fs_plan = plan_flashstream(stream, profile)
+            except FileFormatError as exc:
+                ctx.problems.extend(exc.problems)
 
         serial = self._serial(_table(ctx, doc, "serial"), profile)
         values: dict[str, RawValue] = {}
@@ -591,6 +640,8 @@ class _Loader:
             values = {p.key: p.default for p in profile.parameters}
             if mode == "parameters":
                 values.update({s.parameter.key: s.raw for s in settings})
+            elif fs_plan is not None:
+                values.update(fs_plan.values(profile))
             elif image is not None:
                 golden = _golden_image(image)
                 values.update(
@@ -608,7 +659,7 @@ class _Loader:
         label = self._label(_table(ctx, doc, "label"), profile, values, mode)
         security = self._security(_table(ctx, doc, "security"))
         backup = self._backup(_table(ctx, doc, "backup", required=False))
-        if profile is not None and mode != "flashstream" and cells and chemistry is not None:
+        if profile is not None and cells and chemistry is not None:
             self._cross(profile, values, cells, chemistry, nominal, settings)
 
         if ctx.problems:
@@ -631,7 +682,7 @@ class _Loader:
                 profile.table_text.encode(),
             ),
         ]
-        files = [(r.relative, r.path.read_bytes()) for r in references]
+        files = [(r.relative, _referenced_bytes(r)) for r in references]
         return Recipe(
             path=self.path,
             name=name,
@@ -654,6 +705,7 @@ class _Loader:
             canonical_text=self.text,
             content_hash=content_hash(self.text, profile_parts, files),
             references=tuple(references),
+            fs_plan=fs_plan,
         )
 
     # -- pieces ----------------------------------------------------------------------------
@@ -846,7 +898,11 @@ class _Loader:
         return full
 
     def _reference(self, role: str, full: Path, refs: list[ReferencedFile]) -> None:
-        data = full.read_bytes()
+        try:
+            data = read_limited(full, IMPORT_LIMIT, what=f"{role} file")
+        except OSError as exc:
+            self.ctx.add([role, "file"], f"cannot be read ({exc.strerror or exc})")
+            return
         try:
             rel = str(full.relative_to(self.path.parent))
         except ValueError:
@@ -883,9 +939,14 @@ class _Loader:
         if full is None:
             return None
         try:
-            stream = parse_flashstream(full.read_bytes(), str(full))
+            stream = parse_flashstream(
+                read_limited(full, IMPORT_LIMIT, what="FlashStream"), str(full)
+            )
         except FileFormatError as exc:
             self.ctx.problems.extend(exc.problems)
+            return None
+        except OSError as exc:
+            self.ctx.add(["flashstream", "file"], f"cannot be read ({exc.strerror or exc})")
             return None
         self._reference("flashstream", full, refs)
         return stream
@@ -1015,6 +1076,8 @@ class _Loader:
         try:
             if isinstance(v, bool):
                 raise UnitError("true/false is not a quantity")
+            if isinstance(v, float) and not math.isfinite(v):
+                raise UnitError(f"{v} is not a quantity")
             if isinstance(v, int | float):
                 return Fraction(Decimal(repr(v)) if isinstance(v, float) else v)
             if not isinstance(v, str):
@@ -1028,7 +1091,7 @@ class _Loader:
     def _mfg_status(
         self, profile: Profile | None, values: Mapping[str, RawValue], mode: Mode
     ) -> int | None:
-        if profile is None or mode == "flashstream":
+        if profile is None:
             return None
         p = profile.role("mfg_status_init")
         raw = values.get(p.key) if p is not None else None
@@ -1056,7 +1119,7 @@ class _Loader:
         if "temperature" in table:
             t = self._window(table["temperature"], "°C", ["checks", "temperature"])
             temps = (Decimal(format_number(t[0])), Decimal(format_number(t[1]))) if t else None
-        if volts is not None and profile is not None and mode != "flashstream":
+        if volts is not None and profile is not None:
             cuv = value_in(profile.role("cuv_threshold"), values, "mV")
             covs = [value_in(p, values, "mV") for p in profile.role_list("cov_thresholds")]
             cov = min((c for c in covs if c is not None), default=None)
@@ -1125,7 +1188,7 @@ class _Loader:
                     value=f"{format_number(e)} Wh",
                     allowed="within 2 %",
                 )
-            if profile is not None and mode != "flashstream":
+            if profile is not None:
                 self._label_vs_flash(profile, values, v, c, e)
         if v is None or c is None or e is None:
             return None
@@ -1211,9 +1274,15 @@ class _Loader:
                 name = setting.written_name
                 why = f.why
             else:
-                path = ["parameters"] if "parameters" in self.doc else ["image"]
+                table = next((t for t in ("image", "flashstream") if t in self.doc), "parameters")
+                path = [table]
                 name = profile.short_name(f.parameter) if f.parameter else None
-                why = f.why + " (the recipe does not set it: this is the profile default)"
+                # A FlashStream's values are its own (or the pack's), not profile defaults.
+                why = f.why + (
+                    ""
+                    if table == "flashstream"
+                    else " (the recipe does not set it: this is the profile default)"
+                )
             self.ctx.add(path, why, parameter=name, value=f.value, allowed=f.allowed, code=f.code)
 
 

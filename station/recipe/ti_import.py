@@ -13,16 +13,22 @@ left empty so ``station recipe validate`` names exactly what to fill in.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+from station.files import IMPORT_LIMIT, KEY_STORE_LIMIT, create_exclusive, read_limited
 from station.recipe import tomltext
 from station.recipe.dftypes import RawValue
-from station.recipe.errors import CodecError, FileFormatError, Problem, RecipeError
+from station.recipe.errors import (
+    CodecError,
+    FileFormatError,
+    Problem,
+    ProblemsError,
+    RecipeError,
+)
 from station.recipe.flashstream import parse_flashstream
 from station.recipe.formula import FormulaError, parse_formula
 from station.recipe.ggcsv import (
@@ -30,6 +36,7 @@ from station.recipe.ggcsv import (
     GGFile,
     GGRow,
     check_row,
+    decode_export,
     display_to_raw,
     formula_problem,
     parse_gg_csv,
@@ -62,6 +69,13 @@ DEFAULT_PROFILE_ID = "bq40z50-r1"
 
 class ImportRefused(RecipeError):
     failure_code = "IMPORT_REFUSED"
+
+
+class OutputRefused(ProblemsError):
+    """An import would overwrite what is there (or a key store): nothing was written."""
+
+    failure_code = "IMPORT_REFUSED"
+    headline = "import refused, nothing was written"
 
 
 @dataclass(frozen=True)
@@ -359,13 +373,14 @@ def setting_toml(p: Parameter, raw: RawValue) -> str:
     return number
 
 
-def write_profile_files(profile: Profile, out_dir: Path) -> Path:
-    """A header + table for an in-memory profile; returns the header path."""
+def write_profile_files(profile: Profile, out_dir: Path, *, force: bool = False) -> Path:
+    """A header + table for an in-memory profile, created exclusively (replaced only with
+    ``force``); returns the header path."""
     sources = dict(profile.sources) or {"import": "imported"}
     back = {text: key for key, text in sources.items()}
     lines = [
         "# Gauge profile made from a bqStudio export. Every address is unverified until an",
-        "# engineer confirms it on the firmware named here and fills in verified_by/verified_on.",
+        "# engineer confirms it on the firmware named here and records it in a [[signoff]] entry.",
         "[profile]",
         f"id = {tomltext.basic_string(profile.id)}",
         f"description = {tomltext.basic_string(profile.description)}",
@@ -383,14 +398,19 @@ def write_profile_files(profile: Profile, out_dir: Path) -> Path:
     ]
     out_dir.mkdir(parents=True, exist_ok=True)
     header = out_dir / f"{profile.id}.toml"
-    write_private_text(out_dir / f"{profile.id}.csv", table_text(profile.parameters, back))
-    write_private_text(header, "\n".join(lines))
+    table = out_dir / f"{profile.id}.csv"
+    check_targets([header, table], force=force)
+    write_private_text(table, table_text(profile.parameters, back), force=force)
+    write_private_text(header, "\n".join(lines), force=force)
     load_profile(header)  # what was written must load
     return header
 
 
-def write_key_file(path: Path, key_set_id: str, keys: dict[str, int]) -> None:
-    """A key-store file (``station.keys`` format), readable by its owner only."""
+def write_key_file(
+    path: Path, key_set_id: str, keys: dict[str, int], *, force: bool = False
+) -> None:
+    """A key-store file (``station.keys`` format), readable by its owner only (mode 600 from its
+    first byte), created exclusively (replaced only with ``force``)."""
     lines = [
         "# Security keys imported from a bqStudio export. Keep this file private (mode 600);",
         "# point the station at it with --keys or STATION_KEYS.",
@@ -400,7 +420,49 @@ def write_key_file(path: Path, key_set_id: str, keys: dict[str, int]) -> None:
         lines.append(f'unseal = "0x{keys["unseal"]:08X}"')
     if "full_access" in keys:
         lines.append(f'full_access = "0x{keys["full_access"]:08X}"')
-    write_private_text(path, "\n".join(lines) + "\n", mode=0o600)
+    write_private_text(path, "\n".join(lines) + "\n", mode=0o600, force=force)
+
+
+def _holds_keys(path: Path) -> bool:
+    """Whether ``path`` is a key store (a file with key sets), read without following a link."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        return b"[key_sets" in read_limited(path, KEY_STORE_LIMIT, what="key store")
+    except OSError:
+        return False
+
+
+def check_targets(paths: Sequence[Path], *, force: bool, key_files: Sequence[Path] = ()) -> None:
+    """Refuse, before anything is written, outputs that would overwrite a file (without
+    ``force``), a folder, or a key store with anything but keys (even with ``force``)."""
+    problems = []
+    for path in paths:
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            problems.append(Problem(str(path), None, "a folder is in the way; nothing written"))
+        elif path not in key_files and _holds_keys(path):
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    "holds security keys (a key store): an import never replaces it with "
+                    "something else, even with --force; choose another --name or --out",
+                )
+            )
+        elif not force:
+            kind = "a symbolic link" if path.is_symlink() else "a file"
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    f"{kind} is already there; nothing was written: choose another --out or "
+                    "--name, or give --force to replace it (a link is replaced, never followed)",
+                )
+            )
+    if problems:
+        raise OutputRefused(problems)
 
 
 def render_recipe(
@@ -511,8 +573,14 @@ def import_file(
     key_set_id: str | None = None,
     serial_pattern: str = "",
     serial_example: str = "",
+    force: bool = False,
 ) -> ImportResult:
-    """Import one TI file into ``out_dir``; :class:`FileFormatError` when the file is refused."""
+    """Import one TI file into ``out_dir``; :class:`FileFormatError` when the file is refused.
+
+    Every output file is created exclusively, never through a symbolic link; a file already
+    there stops the import before anything is written, unless ``force`` (a key store is never
+    replaced by anything but keys). Key files are mode 600 from their first byte.
+    """
     lower = source.name.lower()
     recipe_name = _slug(
         name
@@ -527,11 +595,16 @@ def import_file(
     out_dir.mkdir(parents=True, exist_ok=True)
     common = {"serial_pattern": serial_pattern, "serial_example": serial_example}
     if lower.endswith(".csv"):
-        return _import_gg(source, out_dir, profiles, profile_id, recipe_name, key_set_id, common)
+        return _import_gg(
+            source, out_dir, profiles, profile_id, recipe_name, key_set_id, common, force
+        )
+    recipe_path = out_dir / f"{recipe_name}.toml"
     if lower.endswith((".fs", ".bqfs", ".dffs")):
-        stream = parse_flashstream(source.read_bytes(), str(source))
+        data = read_source(source)
+        stream = parse_flashstream(data, str(source))
         profile = profiles.get(profile_id or DEFAULT_PROFILE_ID)
-        copied = _copy(source, out_dir)
+        check_targets([recipe_path, *_copy_target(source, out_dir)], force=force)
+        copied = _copy(source, data, out_dir, force=force)
         text = render_recipe(
             name=recipe_name,
             description=f"FlashStream {source.name}",
@@ -549,11 +622,12 @@ def import_file(
             serial_pattern=common["serial_pattern"],
             serial_example=common["serial_example"],
         )
-        return ImportResult(_write_recipe(out_dir, recipe_name, text), copied=copied)
+        return ImportResult(_write_recipe(out_dir, recipe_name, text, force=force), copied=copied)
     if lower.endswith(SREC_SUFFIXES) or lower.endswith(".bin"):
         golden = load_golden(source)
         profile = profiles.get(profile_id or DEFAULT_PROFILE_ID)
-        copied = _copy(source, out_dir)
+        check_targets([recipe_path, *_copy_target(source, out_dir)], force=force)
+        copied = _copy(source, read_source(source), out_dir, force=force)
         image = DataFlashImage.from_bytes(DF_START, golden.data)
         values = profile.decode(image)
         text = render_recipe(
@@ -580,20 +654,37 @@ def import_file(
             if golden.outside_bytes
             else ()
         )
-        return ImportResult(_write_recipe(out_dir, recipe_name, text), copied=copied, notes=notes)
+        return ImportResult(
+            _write_recipe(out_dir, recipe_name, text, force=force), copied=copied, notes=notes
+        )
     raise ImportRefused(f"{source.name}: not a .gg.csv, .bq.fs/.df.fs, .srec or raw .bin dump")
 
 
-def _copy(source: Path, out_dir: Path) -> Path:
+def read_source(source: Path) -> bytes:
+    """A TI file's bytes (a regular file of a sensible size); :class:`FileFormatError` if not."""
+    try:
+        return read_limited(source, IMPORT_LIMIT, what="TI file")
+    except OSError as exc:
+        raise FileFormatError(
+            [Problem(str(source), None, f"cannot be read ({exc.strerror or exc})")]
+        ) from None
+
+
+def _copy(source: Path, data: bytes, out_dir: Path, *, force: bool) -> Path:
     target = out_dir / source.name
     if target.resolve() != source.resolve():
-        shutil.copyfile(source, target)
+        create_exclusive(target, data, mode=0o644, force=force)
     return target
 
 
-def _write_recipe(out_dir: Path, name: str, text: str) -> Path:
+def _copy_target(source: Path, out_dir: Path) -> list[Path]:
+    target = out_dir / source.name
+    return [] if target.resolve() == source.resolve() else [target]
+
+
+def _write_recipe(out_dir: Path, name: str, text: str, *, force: bool) -> Path:
     path = out_dir / f"{name}.toml"
-    write_private_text(path, text)
+    write_private_text(path, text, force=force)
     return path
 
 
@@ -605,12 +696,34 @@ def _import_gg(
     recipe_name: str,
     key_set_id: str | None,
     common: dict[str, str],
+    force: bool,
 ) -> ImportResult:
-    gg = parse_gg_csv(source.read_text(encoding="utf-8-sig"), str(source))
+    text, encoding = decode_export(read_source(source), str(source))
+    gg = parse_gg_csv(text, str(source))
     existing = profiles.get(profile_id) if profile_id else None
     result = import_gg(gg, existing, profile_id=f"{recipe_name}-layout")
     profile = result.profile
-    profile_path = write_profile_files(profile, out_dir) if result.new_profile else None
+    keys_path = out_dir / f"{recipe_name}.keys.toml" if result.keys else None
+    targets = [out_dir / f"{recipe_name}.toml"]
+    if result.new_profile:
+        targets += [out_dir / f"{profile.id}.toml", out_dir / f"{profile.id}.csv"]
+    if keys_path is not None:
+        targets.append(keys_path)
+    if len(set(targets)) != len(targets):
+        raise OutputRefused(
+            [
+                Problem(
+                    str(out_dir),
+                    None,
+                    "two of the files to write have the same name (recipe, profile, keys); "
+                    "choose another --name",
+                )
+            ]
+        )
+    check_targets(targets, force=force, key_files=[keys_path] if keys_path else [])
+    profile_path = (
+        write_profile_files(profile, out_dir, force=force) if result.new_profile else None
+    )
     values = {p.key: raw for p, raw in result.values}
     per_unit = {k for k in (profile.roles.serial_number, profile.roles.manufacture_date) if k}
     if profile.roles.manufacturer_info_a is not None:
@@ -630,12 +743,10 @@ def _import_gg(
             continue
         name = profile.short_name(p)
         body.append(f"{tomltext.key(name)} = {setting_toml(p, raw)}")
-    keys_path = None
     key_set = "ti-default"
-    if result.keys:
+    if result.keys and keys_path is not None:
         key_set = key_set_id or f"{recipe_name}-keys"
-        keys_path = out_dir / f"{recipe_name}.keys.toml"
-        write_key_file(keys_path, key_set, result.keys)
+        write_key_file(keys_path, key_set, result.keys, force=force)
     text = render_recipe(
         name=recipe_name,
         description=f"bqStudio export {source.name}",
@@ -650,6 +761,8 @@ def _import_gg(
         serial_example=common["serial_example"],
     )
     notes = []
+    if encoding != "utf-8-sig":
+        notes.append(f"{source.name} was read as Windows-1252 text (it is not UTF-8)")
     if skipped:
         notes.append(
             f"{skipped} per-pack values (calibration, lifetime, status, serial/date) "
@@ -661,5 +774,8 @@ def _import_gg(
             "not into the recipe"
         )
     return ImportResult(
-        _write_recipe(out_dir, recipe_name, text), profile_path, keys_path, notes=tuple(notes)
+        _write_recipe(out_dir, recipe_name, text, force=force),
+        profile_path,
+        keys_path,
+        notes=tuple(notes),
     )

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from station.files import PROFILE_LIMIT, read_text_limited
 from station.recipe import tomltext
 from station.recipe.dftypes import DFType, RawValue, encode
 from station.recipe.errors import CodecError, FileFormatError, Problem
@@ -197,9 +198,11 @@ def apply_changes(
     return out
 
 
-def import_trm_table(table: Path, header: Path, out_dir: Path) -> ImportedProfile:
+def import_trm_table(
+    table: Path, header: Path, out_dir: Path, *, force: bool = False
+) -> ImportedProfile:
     """TRM table + profile header → ``out_dir/<header name>`` and its CSV table, validated."""
-    header_text = header.read_text(encoding="utf-8")
+    header_text = read_text_limited(header, PROFILE_LIMIT, what="profile header")
     try:
         raw = tomllib.loads(header_text)
     except tomllib.TOMLDecodeError as exc:
@@ -219,7 +222,9 @@ def import_trm_table(table: Path, header: Path, out_dir: Path) -> ImportedProfil
             ]
         )
     params = parse_trm_table(
-        table.read_text(encoding="utf-8"), str(table), source=sources[table_source]
+        read_text_limited(table, PROFILE_LIMIT, what="TRM table"),
+        str(table),
+        source=sources[table_source],
     )
     params = apply_changes(
         params, list(raw.get("change", [])), sources, str(header), tomltext.key_lines(header_text)
@@ -229,9 +234,9 @@ def import_trm_table(table: Path, header: Path, out_dir: Path) -> ImportedProfil
     table_name = str(head.get("table", "")) or f"{head.get('id', table.stem)}.csv"
     table_out = out_dir / table_name
     header_out = out_dir / header.name
-    write_private_text(table_out, table_text(params, back))
+    write_private_text(table_out, table_text(params, back), force=force)
     if header_out.resolve() != header.resolve():
-        write_private_text(header_out, header_text)
+        write_private_text(header_out, header_text, force=force)
     return ImportedProfile(header_out, table_out, load_profile(header_out))
 
 
@@ -247,7 +252,7 @@ def minimal_header(
     """A header for a table imported without one: no roles, no bit fields, nothing signed off."""
     lines = [
         "# Gauge profile imported from a TI data-flash table. Every address is unverified until an",
-        "# engineer confirms it on the firmware named here and fills in verified_by/verified_on.",
+        "# engineer confirms it on the firmware named here and records it in a [[signoff]] entry.",
         "[profile]",
         f"id = {tomltext.basic_string(profile_id)}",
         f"description = {tomltext.basic_string(description)}",

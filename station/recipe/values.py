@@ -13,6 +13,7 @@ Accepted forms:
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -69,6 +70,8 @@ def _raw(p: Parameter, value: object) -> RawValue:
     if isinstance(value, int):
         number, unit = Fraction(value), ""
     elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise SettingError(f"{value} is not a value a gauge can hold", _forms(p))
         number, unit = Fraction(Decimal(repr(value))), ""
     elif isinstance(value, str):
         try:

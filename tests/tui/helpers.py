@@ -83,6 +83,14 @@ async def start_shift(pilot: Pilot[Any], recipe_index: int = 0, lot: str = LOT) 
     await settle(pilot)
 
 
+async def badge_and_pin(pilot: Pilot[Any], badge: str, pin: str) -> None:
+    """Scan a badge in an authorisation dialog, then type its PIN."""
+    await type_and_enter(pilot, badge)
+    await settle(pilot)
+    await type_and_enter(pilot, pin)
+    await settle(pilot)
+
+
 async def scan(pilot: Pilot[Any], serial: str) -> None:
     await type_and_enter(pilot, serial)
     await settle(pilot)

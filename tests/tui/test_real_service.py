@@ -15,6 +15,7 @@ from textual.widgets import Input
 
 from station.config import StationConfig
 from station.sequence import open_service
+from station.sequence.authority import DEMO_PIN
 from station.sequence.events import Outcome, Verdict
 from station.sequence.service import StationService
 from station.tui import LineOptions, StationApp, make_app
@@ -102,7 +103,9 @@ async def test_a_passed_pack_on_the_real_service_needs_a_rework(tmp_path: Path) 
         await type_and_enter(pilot, SERIAL)
         await settle(pilot)
         assert "already PASSED" in text_of(pilot, "#auth-info")
-        await type_and_enter(pilot, "SUP-0001")  # the demo's supervisor badge
+        await type_and_enter(pilot, "SUP-0001")  # the demo's supervisor badge ...
+        await settle(pilot)
+        await type_and_enter(pilot, DEMO_PIN)  # ... and its PIN
         await settle(pilot)
         await pilot.press("down", "enter")  # "Customer return"
         await settle(pilot)
