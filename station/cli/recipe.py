@@ -22,13 +22,13 @@ from station.recipe.errors import (
     RecipeInvalid,
     SerialRejected,
 )
-from station.recipe.flashstream import shown
-from station.recipe.image import BLOCK_SIZE
-from station.recipe.plan import Target, WritePlan
-from station.recipe.profile import Parameter, Profile
-from station.recipe.profile_file import ProfileLibrary, write_private_text
-from station.recipe.recipe import Recipe, load_recipe
-from station.recipe.serial import decode_sbs_date
+from station.recipe.planning.writes import Target, WritePlan
+from station.recipe.product.model import Recipe, load_recipe
+from station.recipe.product.serial import decode_sbs_date
+from station.recipe.profile.image import BLOCK_SIZE
+from station.recipe.profile.loader import ProfileLibrary, write_private_text
+from station.recipe.profile.model import Parameter, Profile
+from station.recipe.ti.flashstream import shown
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -497,7 +497,7 @@ def import_cmd(
 ) -> None:
     """Make a recipe from a .gg.csv, .bq.fs/.df.fs or .srec/raw dump. Nothing in --out is
     overwritten without --force; key files are created readable by their owner only."""
-    from station.recipe.ti_import import import_file
+    from station.recipe.ti.importer import import_file
 
     library = _library([*profile_dirs, out_dir] if out_dir.is_dir() else list(profile_dirs))
     try:
@@ -724,9 +724,9 @@ def profile_import_cmd(
     force: bool,
 ) -> None:
     """Make a profile from TI's TRM data-flash table (CSV) or a bqStudio .gg.csv export."""
-    from station.recipe.ggcsv import decode_export, parse_gg_csv
-    from station.recipe.ti_import import import_gg, read_source, write_profile_files
-    from station.recipe.trm_table import import_trm_table, looks_like_trm_table, minimal_header
+    from station.recipe.ti.ggcsv import decode_export, parse_gg_csv
+    from station.recipe.ti.importer import import_gg, read_source, write_profile_files
+    from station.recipe.ti.trm_table import import_trm_table, looks_like_trm_table, minimal_header
 
     try:
         text, _ = decode_export(read_source(file), str(file))

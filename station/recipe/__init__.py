@@ -14,7 +14,6 @@ The sequence uses, in order::
     recipe.checks.evaluate(...), recipe.label, recipe.security, recipe.backup
 """
 
-from station.recipe.dftypes import DFType, RawValue
 from station.recipe.errors import (
     CodecError,
     FileFormatError,
@@ -30,26 +29,7 @@ from station.recipe.errors import (
     SerialRejected,
     UnverifiedWriteRefused,
 )
-from station.recipe.flashstream import (
-    FlashStream,
-    FlashStreamProgress,
-    FlashStreamResult,
-    SMBusPrimitives,
-    parse_flashstream,
-    run_flashstream,
-)
-from station.recipe.golden import GoldenImage, load_golden
-from station.recipe.image import (
-    BLOCK_SIZE,
-    DF_END,
-    DF_SIZE,
-    DF_START,
-    WRITABLE_END,
-    DataFlashAccess,
-    DataFlashImage,
-    block_of,
-)
-from station.recipe.plan import (
+from station.recipe.planning.writes import (
     BlockCheck,
     BusEstimate,
     DFWrite,
@@ -58,9 +38,7 @@ from station.recipe.plan import (
     WritePlan,
     plan_writes,
 )
-from station.recipe.profile import BitField, Parameter, Profile, Timing, UnknownParameter
-from station.recipe.profile_file import ProfileLibrary, load_profile, package_profile_dir
-from station.recipe.recipe import (
+from station.recipe.product.model import (
     BackupPolicy,
     CheckOutcome,
     LabelFields,
@@ -72,7 +50,29 @@ from station.recipe.recipe import (
     load_recipe,
     validate_recipe,
 )
-from station.recipe.serial import SerialRule, UnitIdentity, decode_sbs_date, sbs_date
+from station.recipe.product.serial import SerialRule, UnitIdentity, decode_sbs_date, sbs_date
+from station.recipe.profile.dftypes import DFType, RawValue
+from station.recipe.profile.image import (
+    BLOCK_SIZE,
+    DF_END,
+    DF_SIZE,
+    DF_START,
+    WRITABLE_END,
+    DataFlashAccess,
+    DataFlashImage,
+    block_of,
+)
+from station.recipe.profile.loader import ProfileLibrary, load_profile, package_profile_dir
+from station.recipe.profile.model import BitField, Parameter, Profile, Timing, UnknownParameter
+from station.recipe.ti.flashstream import (
+    FlashStream,
+    FlashStreamProgress,
+    FlashStreamResult,
+    SMBusPrimitives,
+    parse_flashstream,
+    run_flashstream,
+)
+from station.recipe.ti.golden import GoldenImage, load_golden
 
 __all__ = [
     "BLOCK_SIZE",

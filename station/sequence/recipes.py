@@ -14,8 +14,8 @@ from pathlib import Path
 
 import station
 from station.recipe.errors import RecipeError
-from station.recipe.profile_file import ProfileLibrary
-from station.recipe.recipe import Recipe, load_recipe
+from station.recipe.product.model import Recipe, load_recipe
+from station.recipe.profile.loader import ProfileLibrary
 
 log = logging.getLogger("station.recipes")
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from station.recipe.formula import Affine, FormulaError, parse_formula
+from station.recipe.ti.formula import Affine, FormulaError, parse_formula
 from station.recipe.units import UnitError, convert, parse_quantity, parse_ti_unit
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from station.files import IMPORT_LIMIT, read_limited
 from station.recipe.errors import FileFormatError, Problem
-from station.recipe.image import DF_END, DF_SIZE, DF_START, WRITABLE_END
-from station.recipe.srec import parse_srec
+from station.recipe.profile.image import DF_END, DF_SIZE, DF_START, WRITABLE_END
+from station.recipe.ti.srec import parse_srec
 
 SREC_SUFFIXES = (".srec", ".s19", ".s28", ".s37", ".mot", ".sx")
 _RANGE = re.compile(r"^\s*(0x[0-9A-Fa-f]{1,4})\s*(?:-\s*(0x[0-9A-Fa-f]{1,4}))?\s*$")

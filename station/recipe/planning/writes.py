@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from station.recipe.dftypes import RawValue
 from station.recipe.errors import PlanError
-from station.recipe.image import (
+from station.recipe.profile.dftypes import RawValue
+from station.recipe.profile.image import (
     BLOCK_SIZE,
     DF_END,
     DF_START,
@@ -28,7 +28,7 @@ from station.recipe.image import (
     DataFlashImage,
     block_of,
 )
-from station.recipe.profile import Parameter, Profile, Timing
+from station.recipe.profile.model import Parameter, Profile, Timing
 
 #: SMBus bit times: START + STOP per transaction, one more for a repeated START.
 _BITS_PER_BYTE = 9

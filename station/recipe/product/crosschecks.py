@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from station.recipe.chemistry import Chemistry
-from station.recipe.dftypes import RawValue
-from station.recipe.profile import Parameter, Profile
+from station.recipe.product.chemistry import Chemistry
+from station.recipe.profile.dftypes import RawValue
+from station.recipe.profile.model import Parameter, Profile
 from station.recipe.units import UnitError, convert, format_number
 
 #: Design energy must be within this fraction of capacity × design voltage.

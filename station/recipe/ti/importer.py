@@ -21,7 +21,6 @@ from pathlib import Path
 
 from station.files import IMPORT_LIMIT, KEY_STORE_LIMIT, create_exclusive, read_limited
 from station.recipe import tomltext
-from station.recipe.dftypes import RawValue
 from station.recipe.errors import (
     CodecError,
     FileFormatError,
@@ -29,9 +28,19 @@ from station.recipe.errors import (
     ProblemsError,
     RecipeError,
 )
-from station.recipe.flashstream import parse_flashstream
-from station.recipe.formula import FormulaError, parse_formula
-from station.recipe.ggcsv import (
+from station.recipe.profile.dftypes import RawValue
+from station.recipe.profile.image import DF_START, WRITABLE_END, DataFlashImage
+from station.recipe.profile.loader import (
+    ProfileLibrary,
+    load_profile,
+    table_text,
+    write_private_text,
+)
+from station.recipe.profile.model import Parameter, Profile
+from station.recipe.profile.values import SettingError, parse_setting
+from station.recipe.ti.flashstream import parse_flashstream
+from station.recipe.ti.formula import FormulaError, parse_formula
+from station.recipe.ti.ggcsv import (
     KEY_ROWS,
     GGFile,
     GGRow,
@@ -43,17 +52,8 @@ from station.recipe.ggcsv import (
     raw_limits,
     row_type,
 )
-from station.recipe.golden import SREC_SUFFIXES, load_golden
-from station.recipe.image import DF_START, WRITABLE_END, DataFlashImage
-from station.recipe.profile import Parameter, Profile
-from station.recipe.profile_file import (
-    ProfileLibrary,
-    load_profile,
-    table_text,
-    write_private_text,
-)
+from station.recipe.ti.golden import SREC_SUFFIXES, load_golden
 from station.recipe.units import canonical_unit
-from station.recipe.values import SettingError, parse_setting
 
 #: TI family conventions used when an export brings its own layout (no profile to ask).
 DEFAULT_RUNTIME_CLASSES = (

@@ -43,10 +43,10 @@ from typing import Any
 
 from station.files import PROFILE_LIMIT, create_exclusive, read_text_limited
 from station.recipe import tomltext
-from station.recipe.dftypes import DFType, RawValue, encode
 from station.recipe.errors import CodecError, Problem, ProfileInvalid, ProfileNotFound
-from station.recipe.image import DF_START, WRITABLE_END
-from station.recipe.profile import (
+from station.recipe.profile.dftypes import DFType, RawValue, encode
+from station.recipe.profile.image import DF_START, WRITABLE_END
+from station.recipe.profile.model import (
     SIGNOFF_METHODS,
     BitField,
     ByteStringRole,
@@ -79,7 +79,7 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 def package_profile_dir() -> Path:
     """Where the profiles shipped with the station live."""
-    return Path(str(resources.files("station.recipe").joinpath("profiles")))
+    return Path(str(resources.files("station.recipe.profile").joinpath("shipped")))
 
 
 # -- loading --------------------------------------------------------------------------------

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from station.recipe.dftypes import RawValue
 from station.recipe.errors import FileFormatError, Problem
-from station.recipe.flashstream import FlashStream, FSLine, shown
-from station.recipe.image import (
+from station.recipe.planning.writes import DFWrite, parameter_names
+from station.recipe.profile.dftypes import RawValue
+from station.recipe.profile.image import (
     BLOCK_SIZE,
     DF_END,
     DF_START,
@@ -34,8 +34,8 @@ from station.recipe.image import (
     DataFlashImage,
     block_of,
 )
-from station.recipe.plan import DFWrite, parameter_names
-from station.recipe.profile import Parameter, Profile
+from station.recipe.profile.model import Parameter, Profile
+from station.recipe.ti.flashstream import FlashStream, FSLine, shown
 
 #: ManufacturerAccess (key words, MAC codes by Write Word) and ManufacturerBlockAccess.
 MANUFACTURER_ACCESS = 0x00

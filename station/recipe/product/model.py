@@ -27,9 +27,6 @@ from typing import Any, Literal
 
 from station.files import IMPORT_LIMIT, RECIPE_LIMIT, read_limited
 from station.recipe import tomltext
-from station.recipe.chemistry import Chemistry, load_chemistries
-from station.recipe.crosschecks import Finding, cross_check, value_in
-from station.recipe.dftypes import RawValue
 from station.recipe.errors import (
     FileFormatError,
     FirmwareMismatch,
@@ -40,17 +37,20 @@ from station.recipe.errors import (
     RecipeInvalid,
     SerialRejected,
 )
-from station.recipe.flashstream import FlashStream, parse_flashstream
-from station.recipe.fsplan import FlashStreamPlan, plan_flashstream
-from station.recipe.golden import GoldenImage, load_golden, parse_ranges
-from station.recipe.hashing import canonical_text, content_hash, sha256
-from station.recipe.image import DF_START, WRITABLE_END, DataFlashImage
-from station.recipe.plan import Target, WritePlan, build_target, plan_writes
-from station.recipe.profile import Parameter, Profile, UnknownParameter
-from station.recipe.profile_file import FIRMWARE_RE, ProfileLibrary
-from station.recipe.serial import SerialRule, UnitIdentity, sbs_date, template_names
+from station.recipe.planning.flashstream_plan import FlashStreamPlan, plan_flashstream
+from station.recipe.planning.writes import Target, WritePlan, build_target, plan_writes
+from station.recipe.product.chemistry import Chemistry, load_chemistries
+from station.recipe.product.crosschecks import Finding, cross_check, value_in
+from station.recipe.product.hashing import canonical_text, content_hash, sha256
+from station.recipe.product.serial import SerialRule, UnitIdentity, sbs_date, template_names
+from station.recipe.profile.dftypes import RawValue
+from station.recipe.profile.image import DF_START, WRITABLE_END, DataFlashImage
+from station.recipe.profile.loader import FIRMWARE_RE, ProfileLibrary
+from station.recipe.profile.model import Parameter, Profile, UnknownParameter
+from station.recipe.profile.values import SettingError, parse_setting, show_value
+from station.recipe.ti.flashstream import FlashStream, parse_flashstream
+from station.recipe.ti.golden import GoldenImage, load_golden, parse_ranges
 from station.recipe.units import UnitError, convert, format_number, parse_quantity
-from station.recipe.values import SettingError, parse_setting, show_value
 
 Mode = Literal["parameters", "image", "flashstream"]
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from station.recipe.dftypes import DFType, RawValue, encode
 from station.recipe.errors import CodecError, FileFormatError, Problem
-from station.recipe.formula import FormulaError, parse_formula
+from station.recipe.profile.dftypes import DFType, RawValue, encode
+from station.recipe.ti.formula import FormulaError, parse_formula
 
 KEY_ROWS = {"sealed to unsealed": "unseal", "unsealed to full": "full_access"}
 MAX_PROBLEMS = 50

@@ -1,6 +1,6 @@
 """Gauge profiles: the data-flash layout of one gauge firmware, with limits, units and sources.
 
-A profile is data (see :mod:`station.recipe.profile_file` for the file format); this module holds
+A profile is data (see :mod:`station.recipe.profile.loader` for the file format); this module holds
 the in-memory model, parameter-name resolution and the image decoder.
 """
 
@@ -15,11 +15,11 @@ from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 
-from station.recipe import dftypes
-from station.recipe.dftypes import DFType, RawValue
 from station.recipe.errors import CodecError, RecipeError, UnverifiedWriteRefused
-from station.recipe.image import DataFlashImage
-from station.recipe.serial import decode_sbs_date
+from station.recipe.product.serial import decode_sbs_date
+from station.recipe.profile import dftypes
+from station.recipe.profile.dftypes import DFType, RawValue
+from station.recipe.profile.image import DataFlashImage
 from station.recipe.units import UnitError, convert, format_number
 
 EngValue = int | Decimal | float | str
