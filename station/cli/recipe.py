@@ -24,7 +24,7 @@ from station.recipe.errors import (
 )
 from station.recipe.planning.writes import Target, WritePlan
 from station.recipe.product.model import Recipe, load_recipe
-from station.recipe.product.serial import decode_sbs_date
+from station.recipe.profile.dftypes import decode_sbs_date
 from station.recipe.profile.image import BLOCK_SIZE
 from station.recipe.profile.loader import ProfileLibrary, write_private_text
 from station.recipe.profile.model import Parameter, Profile

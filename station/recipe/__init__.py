@@ -50,8 +50,8 @@ from station.recipe.product.model import (
     load_recipe,
     validate_recipe,
 )
-from station.recipe.product.serial import SerialRule, UnitIdentity, decode_sbs_date, sbs_date
-from station.recipe.profile.dftypes import DFType, RawValue
+from station.recipe.product.serial import SerialRule, UnitIdentity
+from station.recipe.profile.dftypes import DFType, RawValue, decode_sbs_date, sbs_date
 from station.recipe.profile.image import (
     BLOCK_SIZE,
     DF_END,

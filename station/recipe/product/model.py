@@ -42,8 +42,8 @@ from station.recipe.planning.writes import Target, WritePlan, build_target, plan
 from station.recipe.product.chemistry import Chemistry, load_chemistries
 from station.recipe.product.crosschecks import Finding, cross_check, value_in
 from station.recipe.product.hashing import canonical_text, content_hash, sha256
-from station.recipe.product.serial import SerialRule, UnitIdentity, sbs_date, template_names
-from station.recipe.profile.dftypes import RawValue
+from station.recipe.product.serial import SerialRule, UnitIdentity, template_names
+from station.recipe.profile.dftypes import RawValue, sbs_date
 from station.recipe.profile.image import DF_START, WRITABLE_END, DataFlashImage
 from station.recipe.profile.loader import FIRMWARE_RE, ProfileLibrary
 from station.recipe.profile.model import Parameter, Profile, UnknownParameter

@@ -16,9 +16,8 @@ from functools import cached_property
 from pathlib import Path
 
 from station.recipe.errors import CodecError, RecipeError, UnverifiedWriteRefused
-from station.recipe.product.serial import decode_sbs_date
 from station.recipe.profile import dftypes
-from station.recipe.profile.dftypes import DFType, RawValue
+from station.recipe.profile.dftypes import DFType, RawValue, decode_sbs_date
 from station.recipe.profile.image import DataFlashImage
 from station.recipe.units import UnitError, convert, format_number
 
