@@ -113,7 +113,6 @@ def test_write_formula_inverts_read_formula(x: int, k: int, offset: int) -> None
     read = parse_formula(f"(x+{offset})/{k}")
     write = parse_formula(f"x*{k}-{offset}")
     assert write.apply(read.apply(Fraction(x))) == x
-    assert read.invert(read.apply(Fraction(x))) == x
 
 
 @given(st.text(max_size=40))

@@ -284,12 +284,6 @@ class Recipe:
             return self.fs_plan.values(self.profile)
         return {}
 
-    def effective_values(self) -> dict[str, RawValue]:
-        """The recipe's values over the profile defaults: what cross-checks judge."""
-        out: dict[str, RawValue] = {p.key: p.default for p in self.profile.parameters}
-        out.update(self.values())
-        return out
-
     def _image_parameters(self) -> list[Parameter]:
         assert self.image is not None
         return [

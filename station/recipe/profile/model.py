@@ -477,7 +477,7 @@ class Profile:
         """{parameter key: stored value} for every parameter fully present in ``image``.
 
         Bytes that cannot be the parameter's type (a string with a bad length byte) are left
-        out of the result; :meth:`decode_problems` lists them.
+        out of the result.
         """
         out: dict[str, RawValue] = {}
         for p in self.parameters if parameters is None else parameters:
@@ -488,18 +488,6 @@ class Profile:
                 out[p.key] = p.decode(data)
             except CodecError:
                 continue
-        return out
-
-    def decode_problems(self, image: DataFlashImage) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for p in self.parameters:
-            data = image.read(p.address, p.size)
-            if data is None:
-                continue
-            try:
-                p.decode(data)
-            except CodecError as exc:
-                out[p.key] = str(exc)
         return out
 
     def default_image(self, fill: int = 0xFF) -> DataFlashImage:
@@ -532,6 +520,3 @@ class Profile:
             raise UnverifiedWriteRefused(
                 self.id, [self.short_name(p) for p in risky], disputes=disputed
             )
-
-    def firmware_matches(self, version: str) -> bool:
-        return version in self.firmware

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 
 from station.recipe.errors import CodecError
@@ -155,10 +155,3 @@ def _bits(p: Parameter, spec: dict[str, object]) -> int:
                     f"{f.name} = {v} does not fit {f.bits_text()}", f"{f.min_value}..{f.max_value}"
                 ) from None
     return raw
-
-
-def parse_number(text: object) -> Decimal:
-    try:
-        return Decimal(str(text))
-    except InvalidOperation:
-        raise SettingError(f"{text!r} is not a number") from None
