@@ -297,11 +297,7 @@ def show_cmd(
     info_keys: set[str] = set()
     if info is not None and target.manufacturer_info_a is not None:
         length_p, first = profile.get(info.length), profile.get(info.first)
-        info_keys = {length_p.key} | {
-            q.key
-            for a in range(first.address, first.address + info.size)
-            if (q := profile.parameter_at(a)) is not None
-        }
+        info_keys = profile.manufacturer_info_a_keys()
         raw_info = bytes(target.data[a] for a in range(length_p.address, first.address + info.size))
         rows.append(
             [

@@ -42,6 +42,11 @@ class Problem:
         return text
 
 
+def unreadable(exc: OSError) -> str:
+    """Why a file could not be read, as every problem says it: ``cannot be read (...)``."""
+    return f"cannot be read ({exc.strerror or exc})"
+
+
 class RecipeError(Exception):
     """Base of the recipe layer's errors; ``failure_code`` is what the database records."""
 

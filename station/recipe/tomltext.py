@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
@@ -137,6 +138,12 @@ def key_lines(text: str) -> dict[KeyPath, int]:
         if not multiline:
             depth = max(0, _bracket_delta(value))
     return out
+
+
+def error_line(exc: tomllib.TOMLDecodeError) -> int | None:
+    """The line a ``tomllib`` error names (its text is the only place that says it)."""
+    m = re.search(r"line (\d+)", str(exc))
+    return int(m.group(1)) if m else None
 
 
 def line_of(lines: Mapping[KeyPath, int], *path: str) -> int | None:

@@ -169,7 +169,7 @@ def plan_flashstream(stream: FlashStream, profile: Profile) -> FlashStreamPlan:
                 )
     if problems:
         raise FileFormatError(problems)
-    params = _parameters(profile, written)
+    params = profile.parameters_at(sorted(written))
     runtime = frozenset(
         a for p in params if profile.is_runtime(p) for a in p.addresses if a in written
     )
@@ -220,12 +220,3 @@ def _df_write_problem(profile: Profile, address: int, data: bytes) -> str | None
             f"0x{unknown[0]:04X}); the station writes only bytes the profile knows"
         )
     return None
-
-
-def _parameters(profile: Profile, written: dict[int, int]) -> tuple[Parameter, ...]:
-    out: dict[str, Parameter] = {}
-    for a in sorted(written):
-        p = profile.parameter_at(a)
-        if p is not None:
-            out.setdefault(p.key, p)
-    return tuple(out.values())

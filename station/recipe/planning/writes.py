@@ -269,7 +269,9 @@ def plan_writes(
     written = tuple(sorted({block_of(w.address) for w in writes}))
     verify = tuple(_check(profile, target, after, b, writes) for b in written)
     final = tuple(_check(profile, target, after, b, writes) for b in target.blocks())
-    params_written = _parameters(profile, writes)
+    params_written = profile.parameters_at(
+        a for w in writes for a in range(w.address, w.address + len(w.data))
+    )
     changes = _changes(profile, target, current, after)
     whole = tuple(range(DF_START, DF_END, BLOCK_SIZE))
     backup_blocks = whole if backup == "full" else written
@@ -298,22 +300,7 @@ def plan_writes(
 
 def parameter_names(profile: Profile, addresses: Iterable[int]) -> tuple[str, ...]:
     """Short names of the parameters ``addresses`` touch, in address order."""
-    seen: dict[str, None] = {}
-    for a in addresses:
-        p = profile.parameter_at(a)
-        if p is not None:
-            seen.setdefault(profile.short_name(p))
-    return tuple(seen)
-
-
-def _parameters(profile: Profile, writes: Iterable[DFWrite]) -> tuple[Parameter, ...]:
-    out: dict[str, Parameter] = {}
-    for w in writes:
-        for a in range(w.address, w.address + len(w.data)):
-            p = profile.parameter_at(a)
-            if p is not None:
-                out.setdefault(p.key, p)
-    return tuple(out.values())
+    return tuple(profile.short_name(p) for p in profile.parameters_at(addresses))
 
 
 def _check(
@@ -362,11 +349,7 @@ def _fold_byte_strings(
         return changes
     length_p = profile.get(role.length)
     first = profile.get(role.first)
-    members = {length_p.key} | {
-        p.key
-        for a in range(first.address, first.address + role.size)
-        if (p := profile.parameter_at(a)) is not None
-    }
+    members = profile.manufacturer_info_a_keys()
     if not any(c.key in members for c in changes):
         return changes
 

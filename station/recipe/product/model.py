@@ -36,6 +36,7 @@ from station.recipe.errors import (
     ProfileNotFound,
     RecipeInvalid,
     SerialRejected,
+    unreadable,
 )
 from station.recipe.planning.flashstream_plan import FlashStreamPlan, plan_flashstream
 from station.recipe.planning.writes import Target, WritePlan, build_target, plan_writes
@@ -44,7 +45,7 @@ from station.recipe.product.crosschecks import Finding, cross_check, value_in
 from station.recipe.product.hashing import canonical_text, content_hash, sha256
 from station.recipe.product.serial import SerialRule, UnitIdentity, template_names
 from station.recipe.profile.dftypes import RawValue, sbs_date
-from station.recipe.profile.image import DF_START, WRITABLE_END, DataFlashImage
+from station.recipe.profile.image import WRITABLE_END, DataFlashImage
 from station.recipe.profile.loader import FIRMWARE_RE, ProfileLibrary
 from station.recipe.profile.model import Parameter, Profile, UnknownParameter
 from station.recipe.profile.values import SettingError, parse_setting, show_value
@@ -279,7 +280,7 @@ class Recipe:
         if self.mode == "parameters":
             return {s.parameter.key: s.raw for s in self.settings}
         if self.mode == "image" and self.image is not None:
-            return self.profile.decode(_golden_image(self.image), self._image_parameters())
+            return self.profile.decode(self.image.image(), self._image_parameters())
         if self.fs_plan is not None:
             return self.fs_plan.values(self.profile)
         return {}
@@ -331,7 +332,7 @@ class Recipe:
             settings = [(s.parameter, s.raw) for s in self.settings]
         elif self.mode == "image" and self.image is not None:
             params = self._image_parameters()
-            decoded = self.profile.decode(_golden_image(self.image), params)
+            decoded = self.profile.decode(self.image.image(), params)
             for p in params:
                 for a in p.addresses:
                     b = self.image.byte(a)
@@ -437,10 +438,6 @@ class Recipe:
         return self.profile.decode(image, params)
 
 
-def _golden_image(g: GoldenImage) -> DataFlashImage:
-    return DataFlashImage.from_bytes(DF_START, g.data)
-
-
 def _finding_name(profile: Profile, f: Finding) -> str:
     return profile.short_name(f.parameter) if f.parameter is not None else "recipe"
 
@@ -509,9 +506,7 @@ def load_recipe(
         raw_bytes = read_limited(path, RECIPE_LIMIT, what="recipe")
         text = raw_bytes.decode("utf-8")
     except OSError as exc:
-        raise RecipeInvalid(
-            [Problem(where, None, f"cannot be read ({exc.strerror or exc})")]
-        ) from None
+        raise RecipeInvalid([Problem(where, None, unreadable(exc))]) from None
     except UnicodeDecodeError:
         raise RecipeInvalid([Problem(where, None, "not UTF-8 text")]) from None
     canon = canonical_text(text)
@@ -519,9 +514,8 @@ def load_recipe(
     try:
         doc = tomllib.loads(canon)
     except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
         raise RecipeInvalid(
-            [Problem(where, int(m.group(1)) if m else None, f"not valid TOML: {exc}")]
+            [Problem(where, tomltext.error_line(exc), f"not valid TOML: {exc}")]
         ) from None
     return _Loader(path, canon, doc, ctx, profiles, known_key_sets).load()
 
@@ -530,9 +524,7 @@ def _referenced_bytes(ref: ReferencedFile) -> bytes:
     try:
         return read_limited(ref.path, IMPORT_LIMIT, what=f"{ref.role} file")
     except OSError as exc:
-        raise RecipeInvalid(
-            [Problem(str(ref.path), None, f"cannot be read ({exc.strerror or exc})")]
-        ) from None
+        raise RecipeInvalid([Problem(str(ref.path), None, unreadable(exc))]) from None
 
 
 def _table(ctx: _Ctx, doc: Mapping[str, Any], name: str, required: bool = True) -> dict[str, Any]:
@@ -637,7 +629,7 @@ class _Loader:
             elif fs_plan is not None:
                 values.update(fs_plan.values(profile))
             elif image is not None:
-                golden = _golden_image(image)
+                golden = image.image()
                 values.update(
                     profile.decode(
                         golden,
@@ -815,7 +807,7 @@ class _Loader:
     def _settings(self, profile: Profile, table: Mapping[str, Any]) -> tuple[Setting, ...]:
         out: list[Setting] = []
         seen: dict[str, str] = {}
-        per_unit = self._per_unit_keys(profile)
+        per_unit = profile.per_unit_keys()
         for name, value in table.items():
             path = ["parameters", name]
             try:
@@ -823,8 +815,7 @@ class _Loader:
             except UnknownParameter as exc:
                 self.ctx.add(
                     path,
-                    exc.why
-                    + (f"; did you mean {_or(exc.suggestions)}?" if exc.suggestions else ""),
+                    exc.why + exc.hint,
                     parameter=name,
                     value=show_value(value),
                     code="UNKNOWN_PARAMETER",
@@ -864,18 +855,6 @@ class _Loader:
             self.ctx.add(["parameters"], "[parameters] sets nothing")
         return tuple(out)
 
-    def _per_unit_keys(self, profile: Profile) -> set[str]:
-        keys = {k for k in (profile.roles.serial_number, profile.roles.manufacture_date) if k}
-        info = profile.roles.manufacturer_info_a
-        if info is not None:
-            first = profile.get(info.first)
-            keys.add(profile.get(info.length).key)
-            for a in range(first.address, first.address + info.size):
-                p = profile.parameter_at(a)
-                if p is not None:
-                    keys.add(p.key)
-        return keys
-
     def _file(self, table: Mapping[str, Any], tname: str) -> Path | None:
         name = table.get("file")
         if not isinstance(name, str) or not name.strip():
@@ -895,7 +874,7 @@ class _Loader:
         try:
             data = read_limited(full, IMPORT_LIMIT, what=f"{role} file")
         except OSError as exc:
-            self.ctx.add([role, "file"], f"cannot be read ({exc.strerror or exc})")
+            self.ctx.add([role, "file"], unreadable(exc))
             return
         try:
             rel = str(full.relative_to(self.path.parent))
@@ -940,7 +919,7 @@ class _Loader:
             self.ctx.problems.extend(exc.problems)
             return None
         except OSError as exc:
-            self.ctx.add(["flashstream", "file"], f"cannot be read ({exc.strerror or exc})")
+            self.ctx.add(["flashstream", "file"], unreadable(exc))
             return None
         self._reference("flashstream", full, refs)
         return stream
@@ -1278,8 +1257,3 @@ class _Loader:
                     else " (the recipe does not set it: this is the profile default)"
                 )
             self.ctx.add(path, why, parameter=name, value=f.value, allowed=f.allowed, code=f.code)
-
-
-def _or(items: Sequence[str]) -> str:
-    quoted = [f'"{s}"' for s in items]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]

@@ -119,7 +119,9 @@ def load_profile(path: Path) -> Profile:
     try:
         raw = tomllib.loads(header_text)
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileInvalid([Problem(where, _toml_line(exc), f"not valid TOML: {exc}")]) from None
+        raise ProfileInvalid(
+            [Problem(where, tomltext.error_line(exc), f"not valid TOML: {exc}")]
+        ) from None
     lines = tomltext.key_lines(header_text)
     head = raw.get("profile")
     if not isinstance(head, dict):
@@ -217,11 +219,6 @@ def load_profile(path: Path) -> Profile:
         header_text=header_text,
         table_text=table_text,
     )
-
-
-def _toml_line(exc: tomllib.TOMLDecodeError) -> int | None:
-    m = re.search(r"line (\d+)", str(exc))
-    return int(m.group(1)) if m else None
 
 
 def _str(

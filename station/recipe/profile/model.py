@@ -284,13 +284,13 @@ class UnknownParameter(RecipeError):
         self.name = name
         self.why = why
         self.suggestions = tuple(suggestions)
-        hint = f"; did you mean {_or_list(self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"{name!r}: {why}{hint}")
-
-
-def _or_list(items: Sequence[str]) -> str:
-    quoted = [f'"{s}"' for s in items]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+        quoted = [f'"{s}"' for s in self.suggestions]
+        either = (
+            ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else "".join(quoted)
+        )
+        #: ``; did you mean "A" or "B"?`` (empty without suggestions), to follow ``why``
+        self.hint = f"; did you mean {either}?" if quoted else ""
+        super().__init__(f"{name!r}: {why}{self.hint}")
 
 
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,6}$")
@@ -468,6 +468,30 @@ class Profile:
     def role_list(self, name: str) -> list[Parameter]:
         keys = getattr(self.roles, name, ())
         return [self._by_key[_norm(k)] for k in keys if _norm(k) in self._by_key]
+
+    def parameters_at(self, addresses: Iterable[int]) -> tuple[Parameter, ...]:
+        """The parameters ``addresses`` touch, each once, in the order they are first touched."""
+        out: dict[str, Parameter] = {}
+        for a in addresses:
+            p = self._by_address.get(a)
+            if p is not None:
+                out.setdefault(p.key, p)
+        return tuple(out.values())
+
+    def manufacturer_info_a_keys(self) -> set[str]:
+        """Keys of Manufacturer Info A's length and text bytes (none without that role)."""
+        info = self.roles.manufacturer_info_a
+        if info is None:
+            return set()
+        first = self.get(info.first)
+        text = self.parameters_at(range(first.address, first.address + info.size))
+        return {self.get(info.length).key} | {p.key for p in text}
+
+    def per_unit_keys(self) -> set[str]:
+        """Parameters every pack gets from its own serial and date, never from a recipe value:
+        serial number, manufacture date and Manufacturer Info A."""
+        dated = {k for k in (self.roles.serial_number, self.roles.manufacture_date) if k}
+        return dated | self.manufacturer_info_a_keys()
 
     # -- image decoding ----------------------------------------------------------------------
 

@@ -27,9 +27,10 @@ from station.recipe.errors import (
     Problem,
     ProblemsError,
     RecipeError,
+    unreadable,
 )
 from station.recipe.profile.dftypes import RawValue
-from station.recipe.profile.image import DF_START, WRITABLE_END, DataFlashImage
+from station.recipe.profile.image import DF_START, WRITABLE_END
 from station.recipe.profile.loader import (
     ProfileLibrary,
     load_profile,
@@ -628,8 +629,7 @@ def import_file(
         profile = profiles.get(profile_id or DEFAULT_PROFILE_ID)
         check_targets([recipe_path, *_copy_target(source, out_dir)], force=force)
         copied = _copy(source, read_source(source), out_dir, force=force)
-        image = DataFlashImage.from_bytes(DF_START, golden.data)
-        values = profile.decode(image)
+        values = profile.decode(golden.image())
         text = render_recipe(
             name=recipe_name,
             description=f"golden image {source.name}",
@@ -665,9 +665,7 @@ def read_source(source: Path) -> bytes:
     try:
         return read_limited(source, IMPORT_LIMIT, what="TI file")
     except OSError as exc:
-        raise FileFormatError(
-            [Problem(str(source), None, f"cannot be read ({exc.strerror or exc})")]
-        ) from None
+        raise FileFormatError([Problem(str(source), None, unreadable(exc))]) from None
 
 
 def _copy(source: Path, data: bytes, out_dir: Path, *, force: bool) -> Path:
@@ -725,16 +723,7 @@ def _import_gg(
         write_profile_files(profile, out_dir, force=force) if result.new_profile else None
     )
     values = {p.key: raw for p, raw in result.values}
-    per_unit = {k for k in (profile.roles.serial_number, profile.roles.manufacture_date) if k}
-    if profile.roles.manufacturer_info_a is not None:
-        info = profile.roles.manufacturer_info_a
-        first = profile.get(info.first)
-        per_unit.add(profile.get(info.length).key)
-        per_unit |= {
-            p.key
-            for a in range(first.address, first.address + info.size)
-            if (p := profile.parameter_at(a)) is not None
-        }
+    per_unit = profile.per_unit_keys()
     body = ["[parameters]"]
     skipped = 0
     for p, raw in result.values:
