@@ -23,7 +23,8 @@ from station.recipe.errors import (
     SerialRejected,
 )
 from station.recipe.planning.writes import Target, WritePlan
-from station.recipe.product.model import Recipe, load_recipe
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
 from station.recipe.profile.dftypes import decode_sbs_date
 from station.recipe.profile.image import BLOCK_SIZE
 from station.recipe.profile.loader import ProfileLibrary, write_private_text

@@ -38,18 +38,10 @@ from station.recipe.planning.writes import (
     WritePlan,
     plan_writes,
 )
-from station.recipe.product.model import (
-    BackupPolicy,
-    CheckOutcome,
-    LabelFields,
-    PostChecks,
-    Recipe,
-    ReferencedFile,
-    SecuritySettings,
-    Setting,
-    load_recipe,
-    validate_recipe,
-)
+from station.recipe.product.checks import CheckOutcome, PostChecks
+from station.recipe.product.loader import load_recipe, validate_recipe
+from station.recipe.product.model import LabelFields, Recipe, ReferencedFile, Setting
+from station.recipe.product.sections import BackupPolicy, SecuritySettings
 from station.recipe.product.serial import SerialRule, UnitIdentity
 from station.recipe.profile.dftypes import DFType, RawValue, decode_sbs_date, sbs_date
 from station.recipe.profile.image import (

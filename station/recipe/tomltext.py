@@ -156,6 +156,17 @@ def line_of(lines: Mapping[KeyPath, int], *path: str) -> int | None:
     return None
 
 
+def show_value(value: object) -> str:
+    """How a TOML value reads in an error message."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {show_value(v)}" for k, v in value.items()) + " }"
+    return str(value)
+
+
 # -- writing --------------------------------------------------------------------------------
 
 

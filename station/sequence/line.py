@@ -19,7 +19,8 @@ from station.config import StationConfig, mask_url_password
 from station.gauge import Gauge, SecurityMode
 from station.labels import LabelArtwork, parse_stock, render
 from station.recipe.errors import RecipeError, SerialRejected
-from station.recipe.product.model import Recipe, load_recipe
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
 from station.recipe.profile.image import BLOCK_SIZE
 from station.sequence.authority import Authority, Privilege
 from station.sequence.context import SocketContext, gauge_timings

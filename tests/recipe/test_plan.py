@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from station.recipe.errors import PlanError, UnverifiedWriteRefused
 from station.recipe.planning.writes import block_read_s, block_write_s, build_target, plan_writes
-from station.recipe.product.model import Recipe, load_recipe
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
 from station.recipe.profile.dftypes import DFType
 from station.recipe.profile.image import BLOCK_SIZE, DataFlashImage, block_of
 from station.recipe.profile.model import Parameter, Profile, Timing

@@ -47,6 +47,7 @@ from station.recipe.errors import CodecError, Problem, ProfileInvalid, ProfileNo
 from station.recipe.profile.dftypes import DFType, RawValue, encode
 from station.recipe.profile.image import DF_START, WRITABLE_END
 from station.recipe.profile.model import (
+    FIRMWARE_RE,
     SIGNOFF_METHODS,
     BitField,
     ByteStringRole,
@@ -73,7 +74,6 @@ COLUMNS = (
     "verified",
     "source",
 )
-FIRMWARE_RE = re.compile(r"^\d+\.[0-9A-Fa-f]{2}$")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 

@@ -23,6 +23,9 @@ from station.recipe.units import UnitError, convert, format_number
 
 EngValue = int | Decimal | float | str
 
+#: A firmware version as the gauge reports it: major.minor, the minor in two hex digits.
+FIRMWARE_RE = re.compile(r"^\d+\.[0-9A-Fa-f]{2}$")
+
 
 @dataclass(frozen=True)
 class BitField:

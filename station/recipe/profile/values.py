@@ -35,17 +35,6 @@ class SettingError(ValueError):
         self.allowed = allowed
 
 
-def show_value(value: object) -> str:
-    """How a TOML value reads in an error message."""
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {show_value(v)}" for k, v in value.items()) + " }"
-    return str(value)
-
-
 def parse_setting(p: Parameter, value: object) -> RawValue:
     """The stored value for ``value``; :class:`SettingError` with what is allowed otherwise."""
     raw = _raw(p, value)

@@ -1,0 +1,121 @@
+"""The checks a pack must pass after programming, as a recipe's ``[checks]`` asks for them.
+
+The sequence measures; :meth:`PostChecks.evaluate` judges every check, pass or fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    name: str
+    passed: bool
+    measured: str
+    expected: str
+    failure_code: str
+
+
+@dataclass(frozen=True)
+class PostChecks:
+    """Checks after programming; the sequence measures, :meth:`evaluate` judges."""
+
+    cells: int
+    cell_voltage_mv: tuple[int, int] | None = None
+    max_cell_imbalance_mv: int | None = None
+    temperature_c: tuple[Decimal, Decimal] | None = None
+    safety_status_clear: bool = True
+    pf_status_clear: bool = True
+    manufacturing_status_equals_init: bool = True
+    #: The Mfg Status Init the recipe writes (None: not known, e.g. a FlashStream recipe).
+    expected_manufacturing_status: int | None = None
+
+    def evaluate(
+        self,
+        *,
+        cells_seen: int,
+        cell_voltages_mv: Sequence[int],
+        temperatures_c: Sequence[float],
+        safety_status: int,
+        pf_status: int,
+        manufacturing_status: int,
+    ) -> list[CheckOutcome]:
+        """Every check with its outcome (the sequence records all of them, pass or fail)."""
+        out = [
+            CheckOutcome(
+                "cells", cells_seen == self.cells, str(cells_seen), str(self.cells), "CELL_COUNT"
+            )
+        ]
+        volts = list(cell_voltages_mv[: self.cells])
+        if self.cell_voltage_mv is not None:
+            lo, hi = self.cell_voltage_mv
+            ok = bool(volts) and all(lo <= v <= hi for v in volts)
+            out.append(
+                CheckOutcome(
+                    "cell voltage",
+                    ok,
+                    ", ".join(f"{v} mV" for v in volts),
+                    f"{lo}..{hi} mV",
+                    "CELL_VOLTAGE",
+                )
+            )
+        if self.max_cell_imbalance_mv is not None and volts:
+            spread = max(volts) - min(volts)
+            out.append(
+                CheckOutcome(
+                    "cell imbalance",
+                    spread <= self.max_cell_imbalance_mv,
+                    f"{spread} mV",
+                    f"≤ {self.max_cell_imbalance_mv} mV",
+                    "CELL_IMBALANCE",
+                )
+            )
+        if self.temperature_c is not None:
+            tlo, thi = self.temperature_c
+            ok = bool(temperatures_c) and all(float(tlo) <= t <= float(thi) for t in temperatures_c)
+            out.append(
+                CheckOutcome(
+                    "temperature",
+                    ok,
+                    ", ".join(f"{t:.1f} °C" for t in temperatures_c),
+                    f"{tlo}..{thi} °C",
+                    "TEMPERATURE",
+                )
+            )
+        if self.safety_status_clear:
+            out.append(
+                CheckOutcome(
+                    "SafetyStatus clear",
+                    safety_status == 0,
+                    f"0x{safety_status:08X}",
+                    "0x00000000",
+                    "SAFETY_STATUS",
+                )
+            )
+        if self.pf_status_clear:
+            out.append(
+                CheckOutcome(
+                    "PFStatus clear",
+                    pf_status == 0,
+                    f"0x{pf_status:08X}",
+                    "0x00000000",
+                    "PF_STATUS",
+                )
+            )
+        if self.manufacturing_status_equals_init and self.expected_manufacturing_status is not None:
+            # Only the persistent enable bits (b3-b9) come from Mfg Status Init.
+            mask = 0x03F8
+            want = self.expected_manufacturing_status & mask
+            out.append(
+                CheckOutcome(
+                    "ManufacturingStatus",
+                    manufacturing_status & mask == want,
+                    f"0x{manufacturing_status:04X}",
+                    f"0x{want:04X} (b3-b9)",
+                    "MANUFACTURING_STATUS",
+                )
+            )
+        return out
