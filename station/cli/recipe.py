@@ -27,9 +27,10 @@ from station.recipe.product.loader import load_recipe
 from station.recipe.product.model import Recipe
 from station.recipe.profile.dftypes import decode_sbs_date
 from station.recipe.profile.image import BLOCK_SIZE
-from station.recipe.profile.loader import ProfileLibrary, write_private_text
+from station.recipe.profile.library import ProfileLibrary
 from station.recipe.profile.model import Parameter, Profile
 from station.recipe.ti.flashstream import shown
+from station.recipe.ti.output import write_private_text
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -54,7 +54,8 @@ from station.recipe.profile.image import (
     DataFlashImage,
     block_of,
 )
-from station.recipe.profile.loader import ProfileLibrary, load_profile, package_profile_dir
+from station.recipe.profile.library import ProfileLibrary, package_profile_dir
+from station.recipe.profile.loader import load_profile
 from station.recipe.profile.model import BitField, Parameter, Profile, Timing, UnknownParameter
 from station.recipe.ti.flashstream import (
     FlashStream,

@@ -291,15 +291,17 @@ class Choice(Kind):
     lists_options: bool = False
     #: what a refused value is read as
     fallback: object = None
+    #: the problem shows the refused value
+    shows_value: bool = True
 
     def read(self, at: Place, value: object) -> object:
         if value is MISSING:
             value = self.default
         options = self.options() if callable(self.options) else self.options
         if not isinstance(value, str) or value not in options:
-            allowed = ", ".join(sorted(map(str, options))) if self.lists_options else None
-            # The entry's own line even when it is missing: the default is what was refused.
-            at.reader.add(at.path, self.why, value=at.style.show(value), allowed=allowed)
+            allowed = ", ".join(sorted(options)) if self.lists_options else None
+            shown = at.style.show(value) if self.shows_value else None
+            at.add(self.why, value=shown, allowed=allowed)
             return self.fallback
         return value
 

@@ -16,7 +16,7 @@ import station
 from station.recipe.errors import RecipeError
 from station.recipe.product.loader import load_recipe
 from station.recipe.product.model import Recipe
-from station.recipe.profile.loader import ProfileLibrary
+from station.recipe.profile.library import ProfileLibrary
 
 log = logging.getLogger("station.recipes")
 

@@ -496,7 +496,7 @@ def test_a_recipe_or_profile_that_is_not_a_regular_file_is_a_listed_problem(
     (profiles / "odd.toml").symlink_to(bad)
     done = _in_subprocess(
         "import sys\nfrom pathlib import Path\n"
-        "from station.recipe.profile.loader import ProfileLibrary\n"
+        "from station.recipe.profile.library import ProfileLibrary\n"
         "from station.sequence.recipes import RecipeLibrary\n"
         f"lib = RecipeLibrary(Path({str(folder)!r}), ProfileLibrary([Path({str(profiles)!r})]))\n"
         "print('LOADED', sorted(r.name for r in lib.scan()))\n"

@@ -9,7 +9,7 @@ import pytest
 
 from station.recipe.errors import FileFormatError
 from station.recipe.planning.flashstream_plan import plan_flashstream
-from station.recipe.profile.loader import ProfileLibrary
+from station.recipe.profile.library import ProfileLibrary
 from station.recipe.profile.model import Profile
 from station.recipe.ti.flashstream import parse_flashstream, shown
 from tests.leaks import leaked

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from station.keys import KeyStore
 from station.recipe.errors import FileFormatError, Problem, ProblemsError
 from station.recipe.product.loader import load_recipe
-from station.recipe.profile.loader import ProfileLibrary, load_profile
+from station.recipe.profile.library import ProfileLibrary
+from station.recipe.profile.loader import load_profile
 from station.recipe.profile.model import Profile
 from station.recipe.profile.values import parse_setting
 from station.recipe.ti.ggcsv import parse_gg_csv

@@ -44,7 +44,7 @@ from station.recipe.product.sections import (
 )
 from station.recipe.product.serial import SerialRule
 from station.recipe.profile.dftypes import RawValue
-from station.recipe.profile.loader import ProfileLibrary
+from station.recipe.profile.library import ProfileLibrary
 from station.recipe.profile.model import Profile, UnknownParameter
 from station.recipe.profile.values import SettingError, parse_setting
 from station.recipe.ti.flashstream import FlashStream, parse_flashstream

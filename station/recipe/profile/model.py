@@ -19,6 +19,7 @@ from station.recipe.errors import CodecError, RecipeError, UnverifiedWriteRefuse
 from station.recipe.profile import dftypes
 from station.recipe.profile.dftypes import DFType, RawValue, decode_sbs_date
 from station.recipe.profile.image import DataFlashImage
+from station.recipe.tomlschema import Choice, Loose, entry
 from station.recipe.units import UnitError, convert, format_number
 
 EngValue = int | Decimal | float | str
@@ -269,15 +270,25 @@ class Roles:
         return out
 
 
+#: What a ``[[change]]`` of a profile does to the table it was imported from.
+CHANGE_ACTIONS = ("relocate", "drop", "default", "rename", "limits")
+
+
 @dataclass(frozen=True)
 class ProfileChange:
     """A documented difference from the table the profile was imported from."""
 
-    action: str  # "relocate" | "drop" | "default" | "rename" | "limits"
-    parameter: str
-    value: str = ""
-    why: str = ""
-    source: str = ""
+    action: str = entry(
+        Choice(
+            CHANGE_ACTIONS,
+            "a change has action = relocate, drop, default, rename or limits",
+            shows_value=False,
+        )
+    )
+    parameter: str = entry(Loose())
+    value: str = entry(Loose())
+    why: str = entry(Loose())
+    source: str = entry(Loose())
 
 
 class UnknownParameter(RecipeError):

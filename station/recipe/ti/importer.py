@@ -31,13 +31,10 @@ from station.recipe.errors import (
 )
 from station.recipe.profile.dftypes import RawValue
 from station.recipe.profile.image import DF_START, WRITABLE_END
-from station.recipe.profile.loader import (
-    ProfileLibrary,
-    load_profile,
-    table_text,
-    write_private_text,
-)
+from station.recipe.profile.library import ProfileLibrary
+from station.recipe.profile.loader import load_profile
 from station.recipe.profile.model import Parameter, Profile
+from station.recipe.profile.table import table_text
 from station.recipe.profile.values import SettingError, parse_setting
 from station.recipe.ti.flashstream import parse_flashstream
 from station.recipe.ti.formula import FormulaError, parse_formula
@@ -54,6 +51,7 @@ from station.recipe.ti.ggcsv import (
     row_type,
 )
 from station.recipe.ti.golden import SREC_SUFFIXES, load_golden
+from station.recipe.ti.output import write_private_text
 from station.recipe.units import canonical_unit
 
 #: TI family conventions used when an export brings its own layout (no profile to ask).
