@@ -28,7 +28,8 @@ from station.recipe.product.model import Recipe
 from station.recipe.profile.dftypes import decode_sbs_date
 from station.recipe.profile.image import BLOCK_SIZE
 from station.recipe.profile.library import ProfileLibrary
-from station.recipe.profile.model import Parameter, Profile
+from station.recipe.profile.model import Profile
+from station.recipe.profile.parameter import Parameter
 from station.recipe.ti.flashstream import shown
 from station.recipe.ti.output import write_private_text
 

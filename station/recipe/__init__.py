@@ -56,7 +56,8 @@ from station.recipe.profile.image import (
 )
 from station.recipe.profile.library import ProfileLibrary, package_profile_dir
 from station.recipe.profile.loader import load_profile
-from station.recipe.profile.model import BitField, Parameter, Profile, Timing, UnknownParameter
+from station.recipe.profile.model import Profile, Timing, UnknownParameter
+from station.recipe.profile.parameter import BitField, Parameter
 from station.recipe.ti.flashstream import (
     FlashStream,
     FlashStreamProgress,

@@ -15,7 +15,8 @@ from station.recipe.product.loader import load_recipe
 from station.recipe.product.model import Recipe
 from station.recipe.profile.dftypes import DFType
 from station.recipe.profile.image import BLOCK_SIZE, DataFlashImage, block_of
-from station.recipe.profile.model import Parameter, Profile, Timing
+from station.recipe.profile.model import Profile, Timing
+from station.recipe.profile.parameter import Parameter
 from tests.recipe.helpers import EXAMPLE_4S, variant
 
 DAY = dt.date(2026, 3, 14)

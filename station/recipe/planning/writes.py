@@ -28,7 +28,8 @@ from station.recipe.profile.image import (
     DataFlashImage,
     block_of,
 )
-from station.recipe.profile.model import Parameter, Profile, Timing
+from station.recipe.profile.model import Profile, Timing
+from station.recipe.profile.parameter import Parameter
 
 #: SMBus bit times: START + STOP per transaction, one more for a repeated START.
 _BITS_PER_BYTE = 9

@@ -30,7 +30,8 @@ from station.recipe.product.sections import BackupPolicy, Mode, SecuritySettings
 from station.recipe.product.serial import SerialRule, UnitIdentity
 from station.recipe.profile.dftypes import RawValue, sbs_date
 from station.recipe.profile.image import WRITABLE_END, DataFlashImage
-from station.recipe.profile.model import Parameter, Profile
+from station.recipe.profile.model import Profile
+from station.recipe.profile.parameter import Parameter
 from station.recipe.ti.flashstream import FlashStream
 from station.recipe.ti.golden import GoldenImage
 

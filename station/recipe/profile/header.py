@@ -21,15 +21,14 @@ from typing import Any
 from station.recipe.errors import Problem
 from station.recipe.profile.model import (
     SIGNOFF_METHODS,
-    BitField,
     ByteStringRole,
     Dispute,
-    Parameter,
     ProfileChange,
     Roles,
     SignOff,
     Timing,
 )
+from station.recipe.profile.parameter import BitField, Parameter
 from station.recipe.tomlschema import MISSING, Kind, Place, Raw, Reader, entry
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

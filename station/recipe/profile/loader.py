@@ -37,7 +37,8 @@ from station.files import PROFILE_LIMIT, read_text_limited
 from station.recipe import tomltext
 from station.recipe.errors import Problem, ProfileInvalid, ProfileNotFound
 from station.recipe.profile import header
-from station.recipe.profile.model import FIRMWARE_RE, Parameter, Profile
+from station.recipe.profile.model import FIRMWARE_RE, Profile
+from station.recipe.profile.parameter import Parameter
 from station.recipe.profile.table import check_overlaps, parse_table
 from station.recipe.tomlschema import (
     Loose,

@@ -18,7 +18,7 @@ from typing import Protocol
 from station.recipe.errors import CodecError, Problem
 from station.recipe.profile.dftypes import DFType, RawValue, encode
 from station.recipe.profile.image import DF_START, WRITABLE_END
-from station.recipe.profile.model import Parameter
+from station.recipe.profile.parameter import Parameter
 
 COLUMNS = (
     "class",

@@ -20,7 +20,7 @@ from fractions import Fraction
 
 from station.recipe.errors import CodecError
 from station.recipe.profile.dftypes import RawValue
-from station.recipe.profile.model import Parameter
+from station.recipe.profile.parameter import Parameter
 from station.recipe.units import UnitError, parse_quantity
 
 _BITN = re.compile(r"^bit(\d{1,2})$", re.IGNORECASE)

@@ -33,7 +33,8 @@ from station.recipe.profile.dftypes import RawValue
 from station.recipe.profile.image import DF_START, WRITABLE_END
 from station.recipe.profile.library import ProfileLibrary
 from station.recipe.profile.loader import load_profile
-from station.recipe.profile.model import Parameter, Profile
+from station.recipe.profile.model import Profile
+from station.recipe.profile.parameter import Parameter
 from station.recipe.profile.table import table_text
 from station.recipe.profile.values import SettingError, parse_setting
 from station.recipe.ti.flashstream import parse_flashstream
