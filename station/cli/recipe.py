@@ -29,7 +29,6 @@ from station.recipe.profile import report as profile_report
 from station.recipe.profile.library import ProfileLibrary
 from station.recipe.profile.model import Profile
 from station.recipe.profile.report import Line, Table
-from station.recipe.ti.output import write_private_text
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -364,55 +363,35 @@ def profile_import_cmd(
     force: bool,
 ) -> None:
     """Make a profile from TI's TRM data-flash table (CSV) or a bqStudio .gg.csv export."""
-    from station.recipe.ti.ggcsv import decode_export, parse_gg_csv
-    from station.recipe.ti.importer import import_gg, read_source, write_profile_files
-    from station.recipe.ti.trm_table import import_trm_table, looks_like_trm_table, minimal_header
+    from station.recipe.ti.importer import import_profile, is_trm_table
 
     try:
-        text, _ = decode_export(read_source(file), str(file))
-        if looks_like_trm_table(text):
-            if header is None:
-                if not (profile_id and device_type and firmware):
-                    raise UsageProblem(
-                        "a TRM table needs --header HEADER.toml, or --id, "
-                        "--device-type and --firmware"
-                    )
-                try:
-                    dev = int(device_type, 0)
-                except ValueError:
-                    raise UsageProblem(f"--device-type {device_type!r} is not a number") from None
-                out_dir.mkdir(parents=True, exist_ok=True)
-                header = out_dir / f"{profile_id}.toml"
-                write_private_text(
-                    header,
-                    minimal_header(
-                        profile_id=profile_id,
-                        description=description or f"imported from {file.name}",
-                        device_type=dev,
-                        firmware=[firmware],
-                        table_name=f"{profile_id}.csv",
-                        source_text=f"{file.name} (TI data-flash table; unverified)",
-                    ),
-                    force=force,
+        trm = is_trm_table(file)
+        dev: int | None = None
+        if trm and header is None:
+            if not (profile_id and device_type and firmware):
+                raise UsageProblem(
+                    "a TRM table needs --header HEADER.toml, or --id, --device-type and --firmware"
                 )
-            result = import_trm_table(file, header, out_dir, force=force)
-            echo(
-                f"profile  {result.header_path} + {result.table_path.name} "
-                f"({len(result.profile.parameters)} parameters, all unverified)"
-            )
-            return
-        gg = parse_gg_csv(text, str(file))
-        imported = import_gg(
-            gg,
-            None,
-            profile_id=profile_id or f"{file.name.split('.')[0]}-layout",
-            firmware=firmware or "",
+            try:
+                dev = int(device_type, 0)
+            except ValueError:
+                raise UsageProblem(f"--device-type {device_type!r} is not a number") from None
+        result = import_profile(
+            file,
+            out_dir,
+            header=header,
+            profile_id=profile_id,
+            device_type=dev,
+            firmware=firmware,
+            description=description,
+            force=force,
         )
-        path = write_profile_files(imported.profile, out_dir, force=force)
-        echo(f"profile  {path} ({len(imported.profile.parameters)} parameters, all unverified)")
     except ProblemsError as exc:
         raise Failed(str(exc)) from None
     except FileExistsError as exc:
         raise Failed(
             f"{exc.filename} is already there; nothing was written (--force replaces it)"
         ) from None
+    files = f"{result.header_path} + {result.table_path.name}" if trm else f"{result.header_path}"
+    echo(f"profile  {files} ({len(result.profile.parameters)} parameters, all unverified)")
