@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from station.recipe.errors import CodecError, FileFormatError, Problem
+from station.recipe.errors import CodecError, FileFormatError, Problem, undecodable_line
 from station.recipe.profile.dftypes import DFType, RawValue, encode
 from station.recipe.ti.formula import FormulaError, parse_formula
 
@@ -329,7 +329,7 @@ def decode_export(data: bytes, name: str) -> tuple[str, str]:
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError as exc:
-            bad_line = data[: exc.start].count(b"\n") + 1
+            bad_line = undecodable_line(data, exc)
     raise FileFormatError(
         [
             Problem(
