@@ -52,89 +52,103 @@ class SRecFile:
 
 def parse_srec(text: str, name: str = "<srec>") -> SRecFile:
     """Parse S-record text; :class:`FileFormatError` lists every malformed line."""
-    problems: list[Problem] = []
-    records: list[SRecord] = []
-    header = b""
-    start: int | None = None
-    data_count = 0
-    ended_at: int | None = None
-    seen: dict[int, tuple[int, int]] = {}
-
-    def bad(line: int, why: str, value: str | None = None) -> None:
-        if len(problems) < MAX_PROBLEMS:
-            problems.append(Problem(name, line, why, value=value, code="SREC_FORMAT"))
-
+    reader = _Reader(name)
     for lineno, raw_line in enumerate(text.splitlines(), 1):
         line = raw_line.strip()
-        if not line:
-            continue
+        if line:
+            reader.record(lineno, line)
+    if not reader.records and not reader.problems:
+        reader.bad(1, "no data records (S1/S2/S3): nothing to program")
+    if reader.problems:
+        raise FileFormatError(reader.problems)
+    return SRecFile(name, reader.header, tuple(reader.records), reader.start)
+
+
+class _Reader:
+    """Reads records in order, keeping what the file says so far and its problems."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.problems: list[Problem] = []
+        self.records: list[SRecord] = []
+        self.header = b""
+        self.start: int | None = None
+        self.ended_at: int | None = None
+        #: every data address given so far: (byte, line)
+        self.seen: dict[int, tuple[int, int]] = {}
+
+    def bad(self, line: int, why: str, value: str | None = None) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(self.name, line, why, value=value, code="SREC_FORMAT"))
+
+    def record(self, lineno: int, line: str) -> None:
         shown = line if len(line) <= 24 else line[:21] + "..."
-        if ended_at is not None:
-            bad(lineno, f"data after the end record on line {ended_at}", shown)
-            continue
-        if len(line) < 4 or line[0] not in "Ss" or line[1] not in _ADDRESS_BYTES:
-            bad(lineno, "not an S-record (S0, S1-S3, S5/S6 or S7-S9 followed by hex)", shown)
-            continue
-        body = line[2:]
-        if any(c not in _HEX for c in body):
-            bad(lineno, "contains characters that are not hexadecimal", shown)
-            continue
-        if len(body) % 2:
-            bad(lineno, "odd number of hex digits", shown)
-            continue
-        raw = bytes.fromhex(body)
+        raw = self._bytes(lineno, line, shown)
+        if raw is None:
+            return
         kind = line[1]
-        count = raw[0]
-        if count != len(raw) - 1:
-            bad(lineno, f"byte count says {count}, the record holds {len(raw) - 1}", shown)
-            continue
         n_addr = _ADDRESS_BYTES[kind]
-        if count < n_addr + 1:
-            bad(lineno, f"too short for an S{kind} record", shown)
-            continue
-        checksum = 0xFF - (sum(raw[:-1]) & 0xFF)
-        if raw[-1] != checksum:
-            bad(
-                lineno,
-                f"checksum 0x{raw[-1]:02X}, expected 0x{checksum:02X}: the file is corrupted",
-                shown,
-            )
-            continue
         address = int.from_bytes(raw[1 : 1 + n_addr], "big")
         data = raw[1 + n_addr : -1]
         if kind == "0":
-            header = data
+            self.header = data
         elif kind in "123":
-            for i, b in enumerate(data):
-                prev = seen.get(address + i)
-                if prev is not None and prev[0] != b:
-                    bad(
-                        lineno,
-                        f"0x{address + i:X} given again with another value (first on "
-                        f"line {prev[1]})",
-                        shown,
-                    )
-                    break
-                seen[address + i] = (b, lineno)
-            records.append(SRecord(lineno, kind, address, data))
-            data_count += 1
+            self._data(lineno, kind, address, data, shown)
         elif kind in "56":
             if data:
-                bad(lineno, f"an S{kind} record carries no data", shown)
-            elif address != data_count % (1 << (8 * n_addr)):
-                bad(
+                self.bad(lineno, f"an S{kind} record carries no data", shown)
+            elif address != len(self.records) % (1 << (8 * n_addr)):
+                self.bad(
                     lineno,
-                    f"record count says {address}, the file has {data_count} data records "
-                    "before it: records are missing",
+                    f"record count says {address}, the file has {len(self.records)} data "
+                    "records before it: records are missing",
                     shown,
                 )
         else:
             if data:
-                bad(lineno, f"an S{kind} record carries no data", shown)
-            start = address
-            ended_at = lineno
-    if not records and not problems:
-        bad(1, "no data records (S1/S2/S3): nothing to program")
-    if problems:
-        raise FileFormatError(problems)
-    return SRecFile(name, header, tuple(records), start)
+                self.bad(lineno, f"an S{kind} record carries no data", shown)
+            self.start = address
+            self.ended_at = lineno
+
+    def _bytes(self, lineno: int, line: str, shown: str) -> bytes | None:
+        """The record's bytes (count, address, data, checksum) once its form is checked."""
+        if self.ended_at is not None:
+            self.bad(lineno, f"data after the end record on line {self.ended_at}", shown)
+            return None
+        if len(line) < 4 or line[0] not in "Ss" or line[1] not in _ADDRESS_BYTES:
+            self.bad(lineno, "not an S-record (S0, S1-S3, S5/S6 or S7-S9 followed by hex)", shown)
+            return None
+        body = line[2:]
+        if any(c not in _HEX for c in body):
+            self.bad(lineno, "contains characters that are not hexadecimal", shown)
+            return None
+        if len(body) % 2:
+            self.bad(lineno, "odd number of hex digits", shown)
+            return None
+        raw = bytes.fromhex(body)
+        count = raw[0]
+        if count != len(raw) - 1:
+            self.bad(lineno, f"byte count says {count}, the record holds {len(raw) - 1}", shown)
+            return None
+        if count < _ADDRESS_BYTES[line[1]] + 1:
+            self.bad(lineno, f"too short for an S{line[1]} record", shown)
+            return None
+        checksum = 0xFF - (sum(raw[:-1]) & 0xFF)
+        if raw[-1] != checksum:
+            why = f"checksum 0x{raw[-1]:02X}, expected 0x{checksum:02X}: the file is corrupted"
+            self.bad(lineno, why, shown)
+            return None
+        return raw
+
+    def _data(self, lineno: int, kind: str, address: int, data: bytes, shown: str) -> None:
+        for i, b in enumerate(data):
+            prev = self.seen.get(address + i)
+            if prev is not None and prev[0] != b:
+                self.bad(
+                    lineno,
+                    f"0x{address + i:X} given again with another value (first on line {prev[1]})",
+                    shown,
+                )
+                break
+            self.seen[address + i] = (b, lineno)
+        self.records.append(SRecord(lineno, kind, address, data))
