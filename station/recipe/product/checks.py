@@ -44,24 +44,23 @@ class PostChecks:
         manufacturing_status: int,
     ) -> list[CheckOutcome]:
         """Every check with its outcome (the sequence records all of them, pass or fail)."""
-        out = [
-            CheckOutcome(
-                "cells", cells_seen == self.cells, str(cells_seen), str(self.cells), "CELL_COUNT"
-            )
+        count = CheckOutcome(
+            "cells", cells_seen == self.cells, str(cells_seen), str(self.cells), "CELL_COUNT"
+        )
+        return [
+            count,
+            *self._cells(list(cell_voltages_mv[: self.cells])),
+            *self._temperature(temperatures_c),
+            *self._status(safety_status, pf_status, manufacturing_status),
         ]
-        volts = list(cell_voltages_mv[: self.cells])
+
+    def _cells(self, volts: list[int]) -> list[CheckOutcome]:
+        out = []
         if self.cell_voltage_mv is not None:
             lo, hi = self.cell_voltage_mv
             ok = bool(volts) and all(lo <= v <= hi for v in volts)
-            out.append(
-                CheckOutcome(
-                    "cell voltage",
-                    ok,
-                    ", ".join(f"{v} mV" for v in volts),
-                    f"{lo}..{hi} mV",
-                    "CELL_VOLTAGE",
-                )
-            )
+            measured = ", ".join(f"{v} mV" for v in volts)
+            out.append(CheckOutcome("cell voltage", ok, measured, f"{lo}..{hi} mV", "CELL_VOLTAGE"))
         if self.max_cell_imbalance_mv is not None and volts:
             spread = max(volts) - min(volts)
             out.append(
@@ -73,37 +72,31 @@ class PostChecks:
                     "CELL_IMBALANCE",
                 )
             )
-        if self.temperature_c is not None:
-            tlo, thi = self.temperature_c
-            ok = bool(temperatures_c) and all(float(tlo) <= t <= float(thi) for t in temperatures_c)
-            out.append(
-                CheckOutcome(
-                    "temperature",
-                    ok,
-                    ", ".join(f"{t:.1f} °C" for t in temperatures_c),
-                    f"{tlo}..{thi} °C",
-                    "TEMPERATURE",
-                )
-            )
+        return out
+
+    def _temperature(self, temperatures_c: Sequence[float]) -> list[CheckOutcome]:
+        if self.temperature_c is None:
+            return []
+        tlo, thi = self.temperature_c
+        ok = bool(temperatures_c) and all(float(tlo) <= t <= float(thi) for t in temperatures_c)
+        measured = ", ".join(f"{t:.1f} °C" for t in temperatures_c)
+        return [CheckOutcome("temperature", ok, measured, f"{tlo}..{thi} °C", "TEMPERATURE")]
+
+    def _status(self, safety: int, pf: int, manufacturing: int) -> list[CheckOutcome]:
+        out = []
         if self.safety_status_clear:
             out.append(
                 CheckOutcome(
                     "SafetyStatus clear",
-                    safety_status == 0,
-                    f"0x{safety_status:08X}",
+                    safety == 0,
+                    f"0x{safety:08X}",
                     "0x00000000",
                     "SAFETY_STATUS",
                 )
             )
         if self.pf_status_clear:
             out.append(
-                CheckOutcome(
-                    "PFStatus clear",
-                    pf_status == 0,
-                    f"0x{pf_status:08X}",
-                    "0x00000000",
-                    "PF_STATUS",
-                )
+                CheckOutcome("PFStatus clear", pf == 0, f"0x{pf:08X}", "0x00000000", "PF_STATUS")
             )
         if self.manufacturing_status_equals_init and self.expected_manufacturing_status is not None:
             # Only the persistent enable bits (b3-b9) come from Mfg Status Init.
@@ -112,8 +105,8 @@ class PostChecks:
             out.append(
                 CheckOutcome(
                     "ManufacturingStatus",
-                    manufacturing_status & mask == want,
-                    f"0x{manufacturing_status:04X}",
+                    manufacturing & mask == want,
+                    f"0x{manufacturing:04X}",
                     f"0x{want:04X} (b3-b9)",
                     "MANUFACTURING_STATUS",
                 )
