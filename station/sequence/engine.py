@@ -24,10 +24,10 @@ from station.gauge import Gauge, SecurityMode, UnsealRefusedError
 from station.gauge.identity import GaugeIdentity
 from station.gauge.security import key_problems
 from station.recipe.errors import FirmwareMismatch, SerialRejected
-from station.recipe.fsplan import FlashStreamPlan
-from station.recipe.image import BLOCK_SIZE, DataFlashImage
-from station.recipe.plan import DFWrite, Target, WritePlan
-from station.recipe.recipe import Recipe
+from station.recipe.planning.flashstream_plan import FlashStreamPlan
+from station.recipe.planning.writes import DFWrite, Target, WritePlan
+from station.recipe.product.model import Recipe
+from station.recipe.profile.image import BLOCK_SIZE, DataFlashImage
 from station.sequence.context import PackConnection, SocketContext
 from station.sequence.events import (
     STEP_TITLES,
@@ -645,7 +645,7 @@ class PackRun:
     ) -> int:
         """The stream's lines as written; its data-flash writes through the guarded, paced
         driver; an operator abort honoured between lines. Returns the lines run."""
-        from station.recipe.flashstream import FlashStreamProgress, run_flashstream
+        from station.recipe.ti.flashstream import FlashStreamProgress, run_flashstream
 
         assert self._conn is not None
         gauge = self._gauge
