@@ -1,0 +1,132 @@
+"""A bqStudio-style ``.gg.csv`` export of an emulated pack: what TI's tool would write for a
+reference pack, so the bring-up procedure (``station profile verify``) can be run end to end
+without hardware.
+
+The rows come from the emulator's own data-flash layout (its data file), never from a station
+profile: checking a profile against an export made from that same profile would prove nothing.
+Values are the ones the emulated pack holds now, written as raw (stored) values with a Display
+Format that implies no decimals, the layout TI's header and ``* Field Order:`` line describe
+(production-flow.md §3.1). Key rows are never written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from station.emulator.dataflash import Param, Value
+from station.emulator.device import EmulatedGauge
+
+#: the columns, in bqStudio's names
+FIELD_ORDER = (
+    "Class Name",
+    "Subclass Name",
+    "Parameter Name",
+    "Parameter Value",
+    "Display Units",
+    "Data Type",
+    "Data Length",
+    "Address Offset",
+    "Default Value",
+    "Minimum Value",
+    "Maximum Value",
+    "Display Format",
+)
+
+
+def _number(text: str) -> int | float | None:
+    t = text.strip()
+    if not t or t in {"x", "-", "—"}:
+        return None
+    try:
+        return int(t, 0)
+    except ValueError:
+        try:
+            return float(t)
+        except ValueError:
+            return None
+
+
+def _display(param: Param, value: Value) -> str:
+    """The value as bqStudio shows it with this row's Display Format."""
+    kind = param.type[0]
+    if isinstance(value, str):
+        return value
+    if kind == "H" and isinstance(value, int):
+        return f"{value:0{2 * param.size}X}"
+    if isinstance(value, float):
+        return f"{value:.9g}"  # nine digits bring a single-precision float back exactly
+    return str(value)
+
+
+def _limit(param: Param, text: str) -> str:
+    number = _number(text)
+    if number is None or param.type.startswith("S"):
+        return ""
+    if param.type[0] == "H" and isinstance(number, int):
+        return f"{number:0{2 * param.size}X}"
+    return str(number)
+
+
+def _format(param: Param) -> str:
+    kind = param.type[0]
+    if kind == "H":
+        return "h" * (2 * param.size)
+    if kind == "S":
+        return "s"
+    if kind == "F":
+        return ""
+    return "d"
+
+
+def _unit(param: Param) -> str:
+    unit = param.unit.strip()
+    return "" if unit in {"—", "-", "Hex", "hex"} else unit
+
+
+def gg_csv_text(gauge: EmulatedGauge, *, created: datetime) -> str:
+    """The export of ``gauge`` as bqStudio would write it (text, CRLF-free)."""
+    identity = gauge.identity
+    fw = identity.firmware_version
+    version = f"{fw[2]}.{fw[3]:02X}" if len(fw) >= 4 else "0.00"
+    build = int.from_bytes(fw[4:6], "big") if len(fw) >= 6 else 0
+    out = io.StringIO()
+    for line in (
+        "Texas Instruments Data Flash File",
+        f"File created {created:%a %b %d %H:%M:%S %Y}",
+        f"Device Number {identity.device_type:04X}",
+        f"Firmware Version {version}",
+        f"Build Number {build}",
+        "Order Number",
+        f"Field Order: {', '.join(FIELD_ORDER)}",
+    ):
+        out.write(f"* {line}\n")
+    writer = csv.writer(out, lineterminator="\n")
+    for param in gauge.firmware.layout:
+        value = param.decode(gauge.df_peek(param.address, param.size))
+        default = _display(param, _default(param))
+        writer.writerow(
+            [
+                param.cls,
+                param.subclass,
+                param.name,
+                _display(param, value),
+                _unit(param),
+                param.type[0],
+                param.size,
+                f"0x{param.address:04X}",
+                default,
+                _limit(param, param.minimum),
+                _limit(param, param.maximum),
+                _format(param),
+            ]
+        )
+    return out.getvalue()
+
+
+def _default(param: Param) -> Value:
+    try:
+        return param.decode(param.default_bytes())
+    except (ValueError, TypeError):
+        return "" if param.type.startswith("S") else 0
