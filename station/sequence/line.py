@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from station import __version__
+from station.bus.errors import BusOpenError
 from station.config import StationConfig, mask_url_password
-from station.gauge import Gauge, SecurityMode
+from station.gauge import Gauge, GaugeError, SecurityMode
 from station.labels import LabelArtwork, parse_stock, render
 from station.recipe.errors import RecipeError, SerialRejected
 from station.recipe.product import report
 from station.recipe.product.loader import load_recipe
 from station.recipe.product.model import Recipe
 from station.recipe.profile.image import BLOCK_SIZE
+from station.sequence import reference
 from station.sequence.authority import Authority, Privilege
 from station.sequence.context import SocketContext, gauge_timings
 from station.sequence.engine import PackRun, steps_for
@@ -107,6 +109,7 @@ class LineStation:
             database=mask_url_password(self.config.database),
             printer=self.config.printer,
             software_version=__version__,
+            reference_check=self.config.reference_check,
         )
 
     def badge(self, code: str) -> Badge:
@@ -170,7 +173,29 @@ class LineStation:
         except RecipeNotAvailable as exc:
             raise ShiftRefused(str(exc)) from None
         self._shift_recipes[recipe.content_hash] = recipe
+        self._reference_check(operator)
         return Shift(operator=operator, recipe=_active(recipe), lot=lot)
+
+    def _reference_check(self, operator: Badge) -> None:
+        """With ``reference_check`` on, the first shift start of each shift reads the line's
+        reference pack and compares it with its registration (recorded either way)."""
+        if not self.config.reference_check:
+            return
+        if reference.checked_this_shift(self.socket, self.socket.now()):
+            return
+        try:
+            gauge, close = self._connect_gauge(None)
+        except (BusOpenError, GaugeError) as exc:
+            raise ShiftRefused(
+                f"reference-pack self-test: the pack in the fixture does not answer ({exc}); "
+                "put the line's reference pack in the fixture and check the adapter"
+            ) from None
+        try:
+            reference.self_test(self.socket, self.recipes.profiles, operator.code, gauge)
+        except reference.ReferenceCheckFailed as exc:
+            raise ShiftRefused(str(exc)) from None
+        finally:
+            close()
 
     def shift_for_file(self, path: Path, operator: str, lot: str) -> Shift:
         """For ``station program``: the recipe file must be released, except on the emulator

@@ -57,6 +57,7 @@ class ReferencePackRecord:
     device_type: int
     firmware: str
     chem_id: int
+    image_id: int
     image_sha256: str
     readings: Mapping[str, Any]
 
@@ -119,9 +120,7 @@ def record_signoff(
                 pack_firmware=pack.firmware,
                 pack_image_sha256=pack.image_sha256,
             )
-        entry = add_entry(
-            s, db, AuditAction.PROFILE_SIGNED_OFF, by, station, profile_id, full
-        )
+        entry = add_entry(s, db, AuditAction.PROFILE_SIGNED_OFF, by, station, profile_id, full)
         return SignOffRecord(entry, evidence_id)
 
 
@@ -242,6 +241,7 @@ def _reference(row: ReferencePack) -> ReferencePackRecord:
         device_type=row.device_type,
         firmware=row.firmware,
         chem_id=row.chem_id,
+        image_id=row.image_id,
         image_sha256=row.image_sha256,
         readings=dict(row.readings),
     )

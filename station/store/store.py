@@ -376,9 +376,7 @@ class Store:
     def register_reference(
         self, pack: bringup.PackRead, *, by: str, station: str, readings: Mapping[str, Any]
     ) -> bringup.ReferencePackRecord:
-        return bringup.register_reference(
-            self._db, pack, by=by, station=station, readings=readings
-        )
+        return bringup.register_reference(self._db, pack, by=by, station=station, readings=readings)
 
     def current_reference(self, station: str) -> bringup.ReferencePackRecord | None:
         """The station's newest registered reference pack."""

@@ -71,18 +71,18 @@ def append_signoff(profile: Profile, entry: SignOffEntry) -> Profile:
     path = check_signable(profile)
     before = path.read_text(encoding="utf-8")
     text = before if before.endswith("\n") else before + "\n"
-    _replace(path, text + entry.toml())
+    replace_text(path, text + entry.toml())
     try:
         return load_profile(path)
     except ProblemsError as exc:
-        _replace(path, before)
+        replace_text(path, before)
         raise SignOffRefused(
             f"the signed profile would not load, so {path} was left as it was: "
             + "; ".join(str(p) for p in exc.problems[:3])
         ) from None
 
 
-def _replace(path: Path, text: str) -> None:
+def replace_text(path: Path, text: str) -> None:
     """The whole file at once: a crash leaves the old header or the new one, never half."""
     tmp = path.with_name(f".{path.name}.signing")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
