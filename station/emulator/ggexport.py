@@ -60,10 +60,37 @@ def _display(param: Param, value: Value) -> str:
     return str(value)
 
 
+def exported_params(gauge: EmulatedGauge) -> list[Param]:
+    """The layout rows an export lists, in address order: one parameter a byte. Where the
+    emulator's layout file gives two rows the same bytes (a sibling part's row kept beside the
+    one this firmware uses), the row the emulated firmware uses wins, else the first."""
+    fw = gauge.firmware
+    used = {fw.layout[name].key for name in fw.roles.values() if name in fw.layout}
+    taken: set[int] = set()
+    chosen: list[Param] = []
+    rows = sorted(fw.layout, key=lambda p: (p.key not in used, p.address))
+    for param in rows:
+        span = set(range(param.address, param.address + param.size))
+        if span & taken:
+            continue
+        taken |= span
+        chosen.append(param)
+    return sorted(chosen, key=lambda p: p.address)
+
+
 def _limit(param: Param, text: str) -> str:
     number = _number(text)
     if number is None or param.type.startswith("S"):
         return ""
+    if isinstance(number, int) and param.type[0] in "IUH":
+        # bqStudio's limits always fit the type
+        bits = 8 * param.size
+        low, high = (
+            (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+            if param.type[0] == "I"
+            else (0, (1 << bits) - 1)
+        )
+        number = min(max(number, low), high)
     if param.type[0] == "H" and isinstance(number, int):
         return f"{number:0{2 * param.size}X}"
     return str(number)
@@ -103,7 +130,7 @@ def gg_csv_text(gauge: EmulatedGauge, *, created: datetime) -> str:
     ):
         out.write(f"* {line}\n")
     writer = csv.writer(out, lineterminator="\n")
-    for param in gauge.firmware.layout:
+    for param in exported_params(gauge):
         value = param.decode(gauge.df_peek(param.address, param.size))
         default = _display(param, _default(param))
         writer.writerow(

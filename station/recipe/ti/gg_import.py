@@ -200,6 +200,13 @@ def _key_row(row: GGRow, keys: dict[str, int], problems: list[Problem], name: st
 # -- a layout from the export -----------------------------------------------------------------
 
 
+def layout_profile(gg: GGFile, profile_id: str, firmware: str) -> Profile:
+    """The layout an export with addresses describes, as a profile (every address unverified);
+    :class:`FileFormatError` lists the rows that cannot be read."""
+    problems: list[Problem] = []
+    return _profile_from_gg(gg, profile_id, firmware, problems)
+
+
 def _profile_from_gg(
     gg: GGFile, profile_id: str, firmware: str, problems: list[Problem]
 ) -> Profile:
