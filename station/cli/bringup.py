@@ -30,7 +30,9 @@ from station.keys import TI_DEFAULT_ID
 if TYPE_CHECKING:
     from station.config import StationConfig
     from station.recipe.profile.library import ProfileLibrary
+    from station.recipe.ti.verify import Finding
     from station.sequence.bringup import VerifyOutcome
+    from station.store import Store
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
@@ -137,13 +139,11 @@ def verify_cmd(
         )
 
 
-def _sign(outcome: VerifyOutcome, config: StationConfig, store: object, by: str) -> VerifyOutcome:
+def _sign(outcome: VerifyOutcome, config: StationConfig, store: Store, by: str) -> VerifyOutcome:
     from station.sequence.authority import Authority
     from station.sequence.bringup import BringUpRefused, sign_off
     from station.sequence.service import Credentials
-    from station.store import Store
 
-    assert isinstance(store, Store)
     rules = Authority(config, store)
     code = rules.identify(by).code
     try:
@@ -181,7 +181,7 @@ def _print_outcome(outcome: VerifyOutcome) -> None:
             prof.short_name(f.parameter),
             f"0x{f.parameter.address:04X}",
             f.parameter.dtype.name,
-            f.detail,
+            f.detail + _earlier(f),
         ]
         for f in sorted_findings(v.findings)
     ]
@@ -208,6 +208,16 @@ def _print_outcome(outcome: VerifyOutcome) -> None:
     for gap in outcome.gaps:
         names = ", ".join(f"{prof.short_name(f.parameter)} ({f.status.value})" for f in gap.missing)
         echo(f"NOT CONFIRMED for released recipe {gap.recipe}: {names}")
+
+
+def _earlier(f: Finding) -> str:
+    """A parameter signed off earlier that this evidence contradicts stays writable until the
+    engineer removes it from that sign-off: say so where it is listed."""
+    from station.recipe.ti.verify import Status
+
+    if f.parameter.verified and f.status in (Status.ADDRESS_DIFFERS, Status.TYPE_DIFFERS):
+        return " (SIGNED OFF EARLIER: remove it from that [[signoff]] entry)"
+    return ""
 
 
 # -- profile from-export --------------------------------------------------------------------------

@@ -173,16 +173,23 @@ class LineStation:
         except RecipeNotAvailable as exc:
             raise ShiftRefused(str(exc)) from None
         self._shift_recipes[recipe.content_hash] = recipe
-        self._reference_check(operator)
+        self._reference_check(operator, may_read=True)
         return Shift(operator=operator, recipe=_active(recipe), lot=lot)
 
-    def _reference_check(self, operator: Badge) -> None:
+    def _reference_check(self, operator: Badge, *, may_read: bool) -> None:
         """With ``reference_check`` on, the first shift start of each shift reads the line's
-        reference pack and compares it with its registration (recorded either way)."""
+        reference pack and compares it with its registration (recorded either way). A headless
+        run (``may_read`` false: the pack in the fixture is a production pack) needs a self-test
+        that passed this shift."""
         if not self.config.reference_check:
             return
         if reference.checked_this_shift(self.socket, self.socket.now()):
             return
+        if not may_read:
+            raise ShiftRefused(
+                "reference_check is on and no reference-pack self-test passed at this socket "
+                "this shift: start the shift at the terminal with the reference pack first"
+            )
         try:
             gauge, close = self._connect_gauge(None)
         except (BusOpenError, GaugeError) as exc:
@@ -220,7 +227,9 @@ class LineStation:
                 "released automatically for a run on the emulator",
                 station=self.config.station_id,
             )
-        return self.start_shift(self.badge(operator), recipe.content_hash, lot)
+        operator_badge = self.badge(operator)
+        self._reference_check(operator_badge, may_read=False)
+        return self.start_shift(operator_badge, recipe.content_hash, lot)
 
     # == one pack ==============================================================================
 

@@ -154,3 +154,14 @@ def test_the_self_test_is_a_setting_off_by_default() -> None:
 
     assert load_config(environ={}).reference_check is False
     assert load_config(environ={"STATION_REFERENCE_CHECK": "yes"}).reference_check is True
+
+
+def test_a_headless_run_needs_a_self_test_passed_this_shift(line: Line) -> None:
+    from tests.sequence.conftest import RECIPE_4S
+
+    register(line)
+    with pytest.raises(ShiftRefused, match="start the shift at the terminal"):
+        line.service.shift_for_file(RECIPE_4S, "OP-1", "LOT-1")
+    assert line.service.socket.store.reference_checks("ST-R1") == []  # the pack was not read
+    line.start()
+    line.service.shift_for_file(RECIPE_4S, "OP-1", "LOT-1")

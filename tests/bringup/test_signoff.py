@@ -188,3 +188,17 @@ def test_the_reference_pack_is_sealed_again_after_the_read(tmp_path: Path) -> No
     pack = read_pack(bench)
     assert device.security_mode == "SEALED"
     assert pack.image == device.df_peek(0x4000, 0x2000)
+
+
+def test_an_export_alone_signs_off_with_the_export_as_evidence(tmp_path: Path) -> None:
+    bench = make_bench(tmp_path, "reference")
+    header = profile_copy(tmp_path / "profiles")
+    data = gg_csv_text(bench.device, created=CREATED).encode()
+    outcome = verify_profile(
+        ProfileLibrary().load(header), ExportFile.read(Path("ref.gg.csv"), data), None, []
+    )
+    done = sign(bench, outcome)
+    assert done.record is not None
+    assert done.record.evidence_id is None
+    assert 'method = "bqstudio-export"' in header.read_text(encoding="utf-8")
+    assert done.record.audit.detail["method"] == "bqstudio-export"

@@ -101,8 +101,7 @@ class ShiftStartScreen(Screen[None]):
             self._look_up_badge(self.ctx.options.operator)
         else:
             self.query_one("#badge", Input).focus()
-        if self.ctx.info.reference_check:
-            self._say(REFERENCE_NOTE)
+        self._say("")
         self._load_recipes()
 
     def on_screen_suspend(self, event: ScreenSuspend) -> None:
@@ -291,5 +290,7 @@ class ShiftStartScreen(Screen[None]):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#shift-message", Static)
+        if not text and self.ctx.info.reference_check:
+            text = REFERENCE_NOTE  # the instruction stays until something else is to be said
         message.update(text)
         message.set_class(error, "-error")
