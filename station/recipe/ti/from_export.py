@@ -22,7 +22,7 @@ from station.recipe.profile.parameter import BitField, Parameter
 from station.recipe.profile.table import table_text
 from station.recipe.ti.gg_import import layout_profile
 from station.recipe.ti.ggcsv import GGFile
-from station.recipe.ti.output import check_targets, write_private_text
+from station.recipe.ti.output import check_targets, profile_table_lines, write_private_text
 
 
 @dataclass(frozen=True)
@@ -123,16 +123,7 @@ def header_text(profile: Profile, template: Profile) -> str:
         f"# bit fields come from profile {template.id}. Every address is unverified until",
         "# `station profile verify` confirms it on a reference pack and an engineer signs it off",
         "# ([[signoff]] entries, written by `station profile verify --by`).",
-        "[profile]",
-        f"id = {tomltext.basic_string(profile.id)}",
-        f"description = {tomltext.basic_string(profile.description)}",
-        f'device_type = "0x{profile.device_type:04X}"',
-        f"firmware = {tomltext.value(list(profile.firmware))}",
-        'verified_by = ""',
-        'verified_on = ""',
-        f"table = {tomltext.basic_string(profile.id + '.csv')}",
-        f"runtime_classes = {tomltext.value(list(profile.runtime_classes))}",
-        f"calibration_classes = {tomltext.value(list(profile.calibration_classes))}",
+        *profile_table_lines(profile),
         "",
         "[sources]",
     ]

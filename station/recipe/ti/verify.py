@@ -25,6 +25,7 @@ from station.recipe.profile.dftypes import DFType, RawValue
 from station.recipe.profile.image import DataFlashImage
 from station.recipe.profile.model import Dispute, Profile
 from station.recipe.profile.parameter import Parameter
+from station.recipe.ti.gg_import import check_origin
 from station.recipe.ti.ggcsv import GGFile, GGRow, display_to_raw, row_type
 
 
@@ -111,40 +112,19 @@ def export_sha256(data: bytes) -> str:
 def check_export_origin(gg: GGFile, profile: Profile) -> None:
     """The export must come from the device the profile is for, on a firmware it names; a
     header without its firmware cannot vouch for any address."""
-    problems: list[Problem] = []
-    if gg.device_number is not None and gg.device_number != profile.device_type:
-        problems.append(
-            Problem(
-                gg.name,
-                1,
-                f"the export is from device 0x{gg.device_number:04X}; profile {profile.id} is "
-                f"for 0x{profile.device_type:04X}: export the reference pack of this gauge",
-                code="DEVICE_MISMATCH",
-            )
-        )
     if gg.firmware is None:
-        problems.append(
-            Problem(
-                gg.name,
-                1,
-                "the export's header names no firmware version: it cannot confirm addresses "
-                "of any firmware; export again from bqStudio with its header",
-                code="FIRMWARE_MISMATCH",
-            )
+        raise FileFormatError(
+            [
+                Problem(
+                    gg.name,
+                    1,
+                    "the export's header names no firmware version: it cannot confirm addresses "
+                    "of any firmware; export again from bqStudio with its header",
+                    code="FIRMWARE_MISMATCH",
+                )
+            ]
         )
-    elif gg.firmware not in profile.firmware:
-        problems.append(
-            Problem(
-                gg.name,
-                1,
-                f"the export is from firmware {gg.firmware}; profile {profile.id} describes "
-                f"{', '.join(profile.firmware) or 'no firmware'}: verify the profile of that "
-                "firmware, or make one with `station profile from-export`",
-                code="FIRMWARE_MISMATCH",
-            )
-        )
-    if problems:
-        raise FileFormatError(problems)
+    check_origin(gg, profile)
 
 
 def verify_export(
