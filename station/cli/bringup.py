@@ -101,7 +101,12 @@ def verify_cmd(
     not confirmed."""
     from station.bus.spec import parse_bus_spec
     from station.recipe.ti.importer import read_source
-    from station.sequence.bringup import ExportFile, read_reference, verify_profile
+    from station.sequence.bringup import (
+        BringUpRefused,
+        ExportFile,
+        read_reference,
+        verify_profile,
+    )
     from station.sequence.recipes import RecipeLibrary
     from station.store import Store
 
@@ -128,7 +133,10 @@ def verify_cmd(
                 released.append(recipes.by_hash(r.hash, r.text))
             except Exception:  # a released recipe that cannot load here is not this profile's
                 continue
-        outcome = verify_profile(prof, export, pack, released, emulated=emulated)
+        try:
+            outcome = verify_profile(prof, export, pack, released, emulated=emulated)
+        except BringUpRefused as exc:
+            raise Failed(f"[{exc.failure_code}] {exc}") from None
         _print_outcome(outcome)
         if by is not None:
             outcome = _sign(outcome, config, store, by)

@@ -155,6 +155,11 @@ def verify_profile(
     image = None
     if pack is not None:
         check_pack_matches(profile, pack)
+        if gg.firmware is not None and gg.firmware != pack.firmware:
+            raise BringUpRefused(
+                f"the export is from firmware {gg.firmware}, the pack on the bus runs "
+                f"{pack.firmware}: the export must be of this very pack; export it again"
+            )
         image = DataFlashImage.from_bytes(pack.image_start, pack.image)
     verification = verify_export(profile, gg, export.sha256, image)
     recipes = [r for r in released if r.profile.id == profile.id]

@@ -149,3 +149,23 @@ def test_emulator_export_is_for_the_emulator_only(tmp_path: Path) -> None:
     result = station("gauge", "emulator-export", "--bus", "/dev/i2c-99", "--out", "x.gg.csv")
     assert result.exit_code == 2
     assert not (tmp_path / "x.gg.csv").exists()
+
+
+def test_verify_refuses_an_export_of_another_firmware_than_the_pack_on_the_bus(
+    tmp_path: Path,
+) -> None:
+    out = export(tmp_path)
+    header = profile_copy(tmp_path / "profiles")
+    text = header.read_text(encoding="utf-8").replace(
+        'firmware = ["1.09"]', 'firmware = ["1.09", "2.01"]'
+    )
+    header.write_text(text, encoding="utf-8")
+    lines = out.read_text(encoding="utf-8").replace(
+        "* Firmware Version 1.09", "* Firmware Version 2.01"
+    )
+    out.write_text(lines, encoding="utf-8")
+    result = station("profile", "verify", str(header), "--export", str(out), "--bus", bus(tmp_path))
+    assert result.exit_code == 1
+    assert "[BRINGUP_REFUSED] the export is from firmware 2.01, the pack on the bus runs 1.09" in (
+        result.output
+    )
