@@ -4,16 +4,18 @@ without hardware.
 
 The rows come from the emulator's own data-flash layout (its data file), never from a station
 profile: checking a profile against an export made from that same profile would prove nothing.
-Values are the ones the emulated pack holds now, written as raw (stored) values with a Display
-Format that implies no decimals, the layout TI's header and ``* Field Order:`` line describe
-(production-flow.md §3.1). Key rows are never written.
+Values are the ones the emulated pack holds now, shown as bqStudio shows them (a step of 0.1 °C
+as one decimal, ``d.d``; hexadecimal for H rows), in the layout TI's header and
+``* Field Order:`` line describe (production-flow.md §3.1). Key rows are never written.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
+from decimal import Decimal
 
 from station.emulator.dataflash import Param, Value
 from station.emulator.device import EmulatedGauge
@@ -48,8 +50,21 @@ def _number(text: str) -> int | float | None:
             return None
 
 
+_TENTHS = re.compile(r"^\s*0\.(0*)1(0*)\s*(\S.*)$")
+
+
+def _decimals(param: Param) -> tuple[int, str]:
+    """A unit written with a power-of-ten step ("0.1°C", "0.01%"): the decimals bqStudio shows
+    and the unit it names; other units: (0, the unit)."""
+    found = _TENTHS.match(param.unit)
+    if found is None or param.type[0] not in "IU":
+        return 0, _unit(param)
+    return len(found.group(1)) + 1, found.group(3).strip()
+
+
 def _display(param: Param, value: Value) -> str:
-    """The value as bqStudio shows it with this row's Display Format."""
+    """The value as bqStudio shows it with this row's Display Format (in engineering units:
+    a stored 250 in steps of 0.1 °C shows as 25.0)."""
     kind = param.type[0]
     if isinstance(value, str):
         return value
@@ -57,6 +72,9 @@ def _display(param: Param, value: Value) -> str:
         return f"{value:0{2 * param.size}X}"
     if isinstance(value, float):
         return f"{value:.9g}"  # nine digits bring a single-precision float back exactly
+    decimals, _ = _decimals(param)
+    if decimals:
+        return f"{Decimal(value).scaleb(-decimals):.{decimals}f}"
     return str(value)
 
 
@@ -98,6 +116,9 @@ def _limit(param: Param, text: str) -> str:
 
 def _format(param: Param) -> str:
     kind = param.type[0]
+    decimals, _ = _decimals(param)
+    if decimals:
+        return "d." + "d" * decimals
     if kind == "H":
         return "h" * (2 * param.size)
     if kind == "S":
@@ -139,7 +160,7 @@ def gg_csv_text(gauge: EmulatedGauge, *, created: datetime) -> str:
                 param.subclass,
                 param.name,
                 _display(param, value),
-                _unit(param),
+                _decimals(param)[1],
                 param.type[0],
                 param.size,
                 f"0x{param.address:04X}",
