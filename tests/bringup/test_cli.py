@@ -106,6 +106,13 @@ def test_from_export_builds_a_profile_that_verify_then_accepts(tmp_path: Path) -
     assert profile.roles.mfg_status_init == "Settings:Manufacturing:Mfg Status Init"
     assert profile.get("DA Configuration").field("cells") is not None
     assert not any(p.verified for p in profile.parameters)
+    shipped = ProfileLibrary().get("bq40z50-r1").get("OTC Threshold")
+    made_otc = profile.get("OTC Threshold")
+    assert (made_otc.unit, made_otc.scale, made_otc.address) == (
+        shipped.unit,
+        shipped.scale,
+        shipped.address,
+    )
     check = station("profile", "verify", str(header), "--export", str(out), "--bus", bus(tmp_path))
     assert check.exit_code == 0, check.output
     assert "address differs" not in check.output
