@@ -14,7 +14,7 @@ that a gauge profile's addresses are right; an engineer signs the confirmed ones
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -269,7 +269,3 @@ def _audit_detail(outcome: VerifyOutcome, entry: SignOffEntry, header: Path) -> 
         "counts": counts,
         "emulated": outcome.emulated,
     }
-
-
-def weak_keys(outcome: VerifyOutcome) -> Sequence[str]:
-    return [f.parameter.key for f in outcome.verification.with_status(Status.WEAK)]

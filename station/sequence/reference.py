@@ -10,7 +10,7 @@ learned state, signatures) and small drifts of the readings, up to :data:`CELL_T
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -243,7 +243,3 @@ def self_test(
             "reference-pack self-test failed, the shift cannot start: " + "; ".join(problems)
         )
     return record
-
-
-def problems_of(record: ReferenceCheckRecord) -> Sequence[str]:
-    return [str(p) for p in record.detail.get("problems", [])]
