@@ -176,3 +176,17 @@ def test_verify_refuses_an_export_of_another_firmware_than_the_pack_on_the_bus(
     assert "[BRINGUP_REFUSED] the export is from firmware 2.01, the pack on the bus runs 1.09" in (
         result.output
     )
+
+
+def test_key_rows_of_an_export_never_reach_the_screen(tmp_path: Path) -> None:
+    out = export(tmp_path)
+    text = out.read_text(encoding="utf-8")
+    text += "System Data,Security,Sealed to Unsealed,5A3C1F2E,,H,4,0x5F00,,,,hhhhhhhh\n"
+    text += "System Data,Security,Unsealed to Full,7B6D4C9A,,H,4,0x5F04,,,,hhhhhhhh\n"
+    out.write_text(text, encoding="utf-8")
+    result = station(
+        "profile", "verify", "bq40z50-r1", "--export", str(out), "--bus", bus(tmp_path)
+    )
+    assert result.exit_code == 0, result.output
+    for secret in ("5A3C", "1F2E", "7B6D", "4C9A", "5a3c1f2e", "7b6d4c9a"):
+        assert secret.casefold() not in result.output.casefold()
