@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from station.emulator.ggexport import gg_csv_text
 from station.recipe.errors import FileFormatError
@@ -123,3 +125,25 @@ def test_an_export_of_another_firmware_or_device_is_refused(header: str, code: s
     with pytest.raises(FileFormatError) as caught:
         verify_export(SHIPPED, parse_gg_csv("\n".join(lines), "x.gg.csv"), "0" * 64, None)
     assert caught.value.problems[0].code == code
+
+
+_WRITABLE = [p for p in SHIPPED.parameters if p.dtype.kind in "IUHF" and not SHIPPED.disputes_of(p)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_any_value_the_pack_holds_reads_back_through_the_export(data: st.DataObject) -> None:
+    """Whatever a parameter holds (decimal steps, hexadecimal, floats, signed), the export shows
+    it so that it reads back as the same stored value: confirmed, or weakly when its bytes are
+    all alike, never 'pack differs'."""
+    p = data.draw(st.sampled_from(_WRITABLE))
+    lo = p.minimum if p.minimum is not None else p.dtype.raw_min
+    hi = p.maximum if p.maximum is not None else p.dtype.raw_max
+    if p.dtype.kind == "F":
+        value: float | int = data.draw(st.floats(float(lo), float(hi), allow_nan=False, width=32))
+    else:
+        value = data.draw(st.integers(int(lo), int(hi)))
+    device = emulated_pack("default")
+    device.df_set(p.key, value)
+    v = verify_export(SHIPPED, export_of(device), "0" * 64, image_of(device))
+    assert status_of(v, p.key) in (Status.CONFIRMED, Status.WEAK)
