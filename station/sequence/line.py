@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from station import __version__
-from station.bus.errors import BusOpenError
+from station.bus.errors import BusError, BusOpenError
 from station.config import StationConfig, mask_url_password
 from station.gauge import Gauge, GaugeError, SecurityMode
 from station.labels import LabelArtwork, parse_stock, render
@@ -192,7 +192,7 @@ class LineStation:
             )
         try:
             gauge, close = self._connect_gauge(None)
-        except (BusOpenError, GaugeError) as exc:
+        except (BusOpenError, BusError, GaugeError) as exc:
             raise ShiftRefused(
                 f"reference-pack self-test: the pack in the fixture does not answer ({exc}); "
                 "put the line's reference pack in the fixture and check the adapter"
