@@ -193,10 +193,8 @@ class LineStation:
         try:
             gauge, close = self._connect_gauge(None)
         except (BusOpenError, BusError, GaugeError) as exc:
-            raise ShiftRefused(
-                f"reference-pack self-test: the pack in the fixture does not answer ({exc}); "
-                "put the line's reference pack in the fixture and check the adapter"
-            ) from None
+            refusal = reference.unreachable(self.socket, operator.code, str(exc))
+            raise ShiftRefused(str(refusal)) from None
         try:
             reference.self_test(self.socket, self.recipes.profiles, operator.code, gauge)
         except reference.ReferenceCheckFailed as exc:

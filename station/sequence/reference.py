@@ -200,6 +200,24 @@ def checked_this_shift(socket: SocketContext, now: datetime) -> bool:
     return False
 
 
+def unreachable(socket: SocketContext, operator: str, why: str) -> ReferenceCheckFailed:
+    """Record a self-test whose pack could not even be reached; the refusal to raise."""
+    registered = socket.store.current_reference(socket.station_id)
+    problem = (
+        f"the pack in the fixture does not answer ({why}): put the line's reference pack in "
+        "the fixture and check the adapter"
+    )
+    socket.store.record_reference_check(
+        station=socket.station_id,
+        socket=socket.socket,
+        operator=operator,
+        reference_id=registered.id if registered is not None else None,
+        problems=[problem],
+        detail={},
+    )
+    return ReferenceCheckFailed(f"reference-pack self-test failed: {problem}")
+
+
 def self_test(
     socket: SocketContext, profiles: ProfileLibrary, operator: str, gauge: Gauge
 ) -> ReferenceCheckRecord:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from station.bus.errors import BusOpenError
 from station.bus.spec import BusSpec, OpenedBus
 from station.bus.transport import SMBusTransport
 from station.clock import VirtualClock
@@ -31,10 +32,10 @@ MORNING = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 @dataclass
 class Line:
     service: LineStation
-    device: EmulatedGauge
+    device: EmulatedGauge | None
     now: list[datetime]
 
-    def put(self, device: EmulatedGauge) -> None:
+    def put(self, device: EmulatedGauge | None) -> None:
         self.device = device
 
     def gauge(self) -> Gauge:
@@ -65,6 +66,8 @@ def line(tmp_path: Path) -> Iterator[Line]:
 
     def factory() -> OpenedBus:
         d = holder.device
+        if d is None:
+            raise BusOpenError("no I2C adapter at /dev/i2c-1")
         return OpenedBus(BusSpec("sim", "reference", {}, config.bus), d, d.clock, True, d)
 
     service = open_service(config, demo=True, bus_factory=factory)
@@ -165,3 +168,12 @@ def test_a_headless_run_needs_a_self_test_passed_this_shift(line: Line) -> None:
     assert line.service.socket.store.reference_checks("ST-R1") == []  # the pack was not read
     line.start()
     line.service.shift_for_file(RECIPE_4S, "OP-1", "LOT-1")
+
+
+def test_no_pack_answering_blocks_the_shift_and_is_recorded(line: Line) -> None:
+    register(line)
+    line.put(None)
+    with pytest.raises(ShiftRefused, match=r"does not answer \(no I2C adapter"):
+        line.start()
+    checks = line.service.socket.store.reference_checks("ST-R1")
+    assert [c.passed for c in checks] == [False]
