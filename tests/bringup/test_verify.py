@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,10 @@ def test_an_export_of_another_firmware_or_device_is_refused(header: str, code: s
     assert caught.value.problems[0].code == code
 
 
+def _as_f32(value: float) -> float:
+    return float(struct.unpack("<f", struct.pack("<f", value))[0])
+
+
 _WRITABLE = [p for p in SHIPPED.parameters if p.dtype.kind in "IUHF" and not SHIPPED.disputes_of(p)]
 
 
@@ -140,7 +145,13 @@ def test_any_value_the_pack_holds_reads_back_through_the_export(data: st.DataObj
     lo = p.minimum if p.minimum is not None else p.dtype.raw_min
     hi = p.maximum if p.maximum is not None else p.dtype.raw_max
     if p.dtype.kind == "F":
-        value: float | int = data.draw(st.floats(float(lo), float(hi), allow_nan=False, width=32))
+        # A limit such as 0.1 has no exact 32-bit form: draw in 64 bits, keep the 32-bit values
+        # inside the limits (what the pack can hold).
+        value: float | int = data.draw(
+            st.floats(float(lo), float(hi), allow_nan=False)
+            .map(_as_f32)
+            .filter(lambda v: float(lo) <= v <= float(hi))
+        )
     else:
         value = data.draw(st.integers(int(lo), int(hi)))
     device = emulated_pack("default")
