@@ -144,7 +144,6 @@ def program_cmd(
 
     Exit 0 PASS, 1 FAIL (or station error), 2 usage or configuration error."""
     from station.recipe.errors import RecipeError
-    from station.sequence import ShiftRefused
     from station.sequence.service import RunRequest
 
     config = load_station_config(
@@ -161,7 +160,7 @@ def program_cmd(
     service = open_service(config, keys_path=keys_path)
     try:
         shift = service.shift_for_file(recipe_path, operator, lot)
-    except (RecipeError, ShiftRefused, ValueError) as exc:
+    except RecipeError as exc:  # the file given does not load: what was typed, not the pack
         raise UsageProblem(str(exc)) from None
     check = service.check_serial(shift, serial)
     if check.busy_elsewhere:
@@ -174,12 +173,7 @@ def program_cmd(
             raise Failed(
                 f"[SERIAL_ALREADY_PASSED] {check.reason} (use --rework-by BADGE --reason TEXT)"
             )
-        try:
-            rework = service.authorise_rework(
-                shift, serial, _credentials(service, rework_by), reason
-            )
-        except ValueError as exc:
-            raise Failed(str(exc)) from None
+        rework = service.authorise_rework(shift, serial, _credentials(service, rework_by), reason)
     cancel = CancelToken()
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
@@ -255,10 +249,7 @@ def release_cmd(
     """Store a validated recipe's text and hash in the database: the line only runs released
     recipes. A recipe released already is left as it is (exit 0, it says by whom)."""
     _, service = _open(config_path, keys_path, database=database)
-    try:
-        done = service.release_recipe(recipe_path, _credentials(service, by))
-    except ValueError as exc:
-        raise Failed(str(exc)) from None
+    done = service.release_recipe(recipe_path, _credentials(service, by))
     c = done.choice
     when = c.released_at.astimezone().strftime("%Y-%m-%d %H:%M")
     if done.already_released:
@@ -376,10 +367,7 @@ def label_preview(
     from station.labels.preview import PreviewRefused, write_preview
 
     config, service = _open(config_path, None, database=database)
-    try:
-        artwork = service.label_artwork(serial)
-    except ValueError as exc:
-        raise Failed(str(exc)) from None
+    artwork = service.label_artwork(serial)
     if out == "-":
         click.echo(artwork.zpl if fmt == "zpl" else artwork.svg, nl=False)
         return
@@ -423,12 +411,9 @@ def label_print(
     if not reason:
         reason = click.prompt("Reason for the reprint")
     _, service = _open(config_path, None, printer=printer, database=database)
-    try:
-        # A reprint needs no shift: the pack's own recipe is used, and its operator may not
-        # authorise it.
-        result = service.reprint_label(None, serial, reason or "", _credentials(service, by))
-    except ValueError as exc:
-        raise Failed(str(exc)) from None
+    # A reprint needs no shift: the pack's own recipe is used, and its operator may not
+    # authorise it.
+    result = service.reprint_label(None, serial, reason or "", _credentials(service, by))
     echo(result.detail)
     if not result.printed:
         sys.exit(EXIT_FAIL)

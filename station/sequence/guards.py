@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from station import BUILD_DATE
 from station.bus.errors import BusOpenError
 from station.bus.spec import parse_bus_spec
+from station.refusal import Refused
 from station.sequence.context import SocketContext
 from station.sequence.events import Failure, Outcome, StepId
 from station.sequence.failures import StepFailed, action_for
@@ -21,7 +22,7 @@ MAX_CLOCK_SKEW = timedelta(minutes=10)
 UNTOUCHED = "untouched by this run"
 
 
-class EmulationRefused(ValueError):
+class EmulationRefused(Refused):
     """The emulator was asked to run against a production database."""
 
     failure_code = "EMULATED_ON_PRODUCTION"

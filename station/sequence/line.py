@@ -21,6 +21,7 @@ from station.labels import LabelArtwork, parse_stock, render
 from station.recipe.errors import RecipeError, SerialRejected
 from station.recipe.image import BLOCK_SIZE
 from station.recipe.recipe import Recipe, load_recipe
+from station.refusal import Refused
 from station.sequence.authority import Authority, Privilege
 from station.sequence.context import SocketContext, gauge_timings
 from station.sequence.engine import PackRun, steps_for
@@ -38,6 +39,7 @@ from station.sequence.failures import failure_from
 from station.sequence.guards import refuse_emulation_on_production
 from station.sequence.labelling import label_data, print_pass_label
 from station.sequence.recipes import RecipeLibrary, RecipeNotAvailable
+from station.sequence.releases import release
 from station.sequence.runlog import RunLog
 from station.sequence.service import (
     ActiveRecipe,
@@ -66,7 +68,7 @@ log = logging.getLogger("station.line")
 _LOT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,47}$")
 
 
-class ShiftRefused(ValueError):
+class ShiftRefused(Refused):
     """The shift cannot start as asked; the message says why."""
 
 
@@ -184,13 +186,11 @@ class LineStation:
                     "released; an engineer releases it with: station recipe release "
                     f"{path} --by NAME"
                 )
-            self.socket.store.release_recipe(
-                recipe.name,
-                recipe.version,
-                recipe.content_hash,
-                recipe.canonical_text,
-                "emulator-demo",
-                "released automatically for a run on the emulator",
+            release(
+                self.socket.store,
+                recipe,
+                by="emulator-demo",
+                note="released automatically for a run on the emulator",
                 station=self.config.station_id,
             )
         return self.start_shift(self.badge(operator), recipe.content_hash, lot)
@@ -257,7 +257,7 @@ class LineStation:
         self, shift: Shift, serial: str, supervisor: Credentials, reason: str
     ) -> ReworkAuthorisation:
         if not reason.strip():
-            raise ValueError("a rework needs a reason")
+            raise Refused("a rework needs a reason")
         badge = self.rules.authorise(Privilege.REWORK, supervisor, operator=shift.operator.code)
         stored = self.socket.store.authorise_rework(
             serial.strip(), badge.code, reason.strip(), station=self.config.station_id
@@ -326,17 +326,17 @@ class LineStation:
         self, shift: Shift | None, serial: str, reason: str, by: Credentials
     ) -> LabelResult:
         if not reason.strip():
-            raise ValueError("a reprint needs a reason (it is written to the audit log)")
+            raise Refused("a reprint needs a reason (it is written to the audit log)")
         serial = serial.strip()
         store = self.socket.store
         last = self._last_pass(serial)
         if last is None:
-            raise ValueError(f"pack {serial} has no PASS: there is no label to reprint")
+            raise Refused(f"pack {serial} has no PASS: there is no label to reprint")
         latest = store.last_attempt(serial, emulated=last.emulated)
         if latest is not None and latest.id != last.id:
             # A later attempt (a rework killed mid-run, a failed retest) may have left the pack
             # unsealed or half written: a PASS label would lie about it.
-            raise ValueError(
+            raise Refused(
                 f"pack {serial}'s latest attempt ({latest.id}) ended {latest.outcome.value}, "
                 f"after its PASS (attempt {last.id}): the pack may no longer be what that label "
                 "says; run it again (rework) and print the label of that run"
@@ -364,17 +364,17 @@ class LineStation:
 
     def label_artwork(self, serial: str) -> LabelArtwork:
         """The label of ``serial``'s last PASS, rendered (for a preview: nothing is printed or
-        recorded). ValueError when there is none."""
+        recorded). Refused when there is none."""
         serial = serial.strip()
         store = self.socket.store
         last = self._last_pass(serial)
         if last is None:
-            raise ValueError(f"pack {serial} has no PASS: there is no label to preview")
+            raise Refused(f"pack {serial} has no PASS: there is no label to preview")
         released = store.get_released(last.recipe_hash)
         try:
             recipe = self.recipes.by_hash(last.recipe_hash, released.text if released else None)
         except RecipeNotAvailable as exc:
-            raise ValueError(str(exc)) from None
+            raise Refused(str(exc)) from None
         made = (last.ended_at or last.started_at).astimezone().date()
         return render(
             label_data(self.socket, recipe, last.serial, made), parse_stock(recipe.label.stock)
@@ -494,27 +494,10 @@ class LineStation:
         try:
             recipe = load_recipe(path, self.recipes.profiles, known_key_sets=self.socket.keys.ids())
         except RecipeError as exc:
-            raise ValueError(str(exc)) from None
-        store = self.socket.store
-        earlier = store.get_released(recipe.content_hash)
-        if earlier is not None and (earlier.name, earlier.version) != (
-            recipe.name,
-            recipe.version,
-        ):
-            earlier = None  # the store refuses one text under two names, and says so
-        if earlier is None:
-            released = store.release_recipe(
-                recipe.name,
-                recipe.version,
-                recipe.content_hash,
-                recipe.canonical_text,
-                badge.code,
-                station=self.config.station_id,
-            )
-        else:
-            released = earlier
+            raise Refused(str(exc)) from None
+        done = release(self.socket.store, recipe, by=badge.code, station=self.config.station_id)
         self.recipes.add(recipe)
-        return Release(_choice(released, recipe), already_released=earlier is not None)
+        return Release(_choice(done.row, recipe), already_released=done.already)
 
 
 def _choice(released: ReleasedRecipe, recipe: Recipe) -> RecipeChoice:

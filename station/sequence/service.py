@@ -1,5 +1,8 @@
 """The station as the faces see it: everything the operator terminal and the CLI may ask for.
 
+A request the station declines raises :class:`~station.refusal.Refused` with the reason for the
+operator; any other exception out of a call is a station defect.
+
 The TUI and ``station`` commands talk only to :class:`StationService`; every rule (what a valid
 serial is, when a rework is allowed, what PASS means) lives behind it and is tested without a UI.
 All calls are blocking; the TUI calls them from thread workers.
@@ -170,7 +173,7 @@ class StationService(Protocol):
     def info(self) -> StationInfo: ...
 
     def badge(self, code: str) -> Badge:
-        """Identify a scanned badge; raises ValueError with the reason for a malformed one.
+        """Identify a scanned badge; raises Refused with the reason for a malformed one.
         A badge that ``needs_pin`` proves itself with :class:`Credentials` where it is used."""
         ...
 
@@ -182,11 +185,11 @@ class StationService(Protocol):
 
     def find_released(self, name_or_hash: str) -> RecipeChoice:
         """The one released recipe a supervisor lock names (full hash, a hash prefix of at
-        least 6 characters, or a name released once); ValueError with the reason otherwise."""
+        least 6 characters, or a name released once); Refused with the reason otherwise."""
         ...
 
     def start_shift(self, operator: Badge, recipe_hash: str, lot: str) -> Shift:
-        """Load and check the released recipe; raises ValueError with the reason if refused."""
+        """Load and check the released recipe; raises Refused with the reason if refused."""
         ...
 
     # -- one pack -------------------------------------------------------------------------------
@@ -201,7 +204,7 @@ class StationService(Protocol):
         self, shift: Shift, serial: str, supervisor: Credentials, reason: str
     ) -> ReworkAuthorisation:
         """A supervisor (badge and PIN, not the shift's operator) allows one more run of a pack
-        that passed; audited. ValueError with the reason if refused."""
+        that passed; audited. Refused with the reason if refused."""
         ...
 
     def run(
@@ -219,7 +222,7 @@ class StationService(Protocol):
         self, shift: Shift | None, serial: str, reason: str, by: Credentials
     ) -> LabelResult:
         """Print a passed pack's label again; needs a supervisor's badge and PIN (not the
-        operator's) and a reason, recorded in the audit log. ValueError with the reason if
+        operator's) and a reason, recorded in the audit log. Refused with the reason if
         refused (also when the pack's latest attempt is not its PASS)."""
         ...
 
@@ -234,7 +237,8 @@ class StationService(Protocol):
 
     # -- engineer mode --------------------------------------------------------------------------
     def engineer_mode(self, engineer: Credentials) -> Badge:
-        """The engineer's badge when badge and PIN allow engineer mode; ValueError otherwise."""
+        """The engineer's badge when badge and PIN allow engineer mode; Refused (NotAuthorised)
+        otherwise."""
         ...
 
     def gauge_snapshot(self, shift: Shift | None) -> list[Section]: ...
@@ -245,5 +249,5 @@ class StationService(Protocol):
 
     def release_recipe(self, path: Path, by: Credentials) -> Release:
         """Release a recipe file (an engineer's badge and PIN); a recipe released already is
-        reported as such and nothing changes. ValueError with the reason if refused."""
+        reported as such and nothing changes. Refused with the reason if refused."""
         ...
