@@ -144,6 +144,7 @@ def program_cmd(
 
     Exit 0 PASS, 1 FAIL (or station error), 2 usage or configuration error."""
     from station.recipe.errors import RecipeError
+    from station.sequence.failures import FailureCode
     from station.sequence.service import RunRequest
 
     config = load_station_config(
@@ -164,14 +165,15 @@ def program_cmd(
         raise UsageProblem(str(exc)) from None
     check = service.check_serial(shift, serial)
     if check.busy_elsewhere:
-        raise Failed(f"[SERIAL_BUSY] {check.reason}")
+        raise Failed(f"[{FailureCode.SERIAL_BUSY}] {check.reason}")
     if not check.valid and check.previous_pass is None:
-        raise UsageProblem(f"[SERIAL_REJECTED] {check.reason}")
+        raise UsageProblem(f"[{FailureCode.SERIAL_REJECTED}] {check.reason}")
     rework = None
     if check.previous_pass is not None:
         if not rework_by:
             raise Failed(
-                f"[SERIAL_ALREADY_PASSED] {check.reason} (use --rework-by BADGE --reason TEXT)"
+                f"[{FailureCode.SERIAL_ALREADY_PASSED}] {check.reason} "
+                "(use --rework-by BADGE --reason TEXT)"
             )
         rework = service.authorise_rework(shift, serial, _credentials(service, rework_by), reason)
     cancel = CancelToken()

@@ -49,8 +49,14 @@ from station.sequence.events import (
     StepResult,
     StepStarted,
 )
-from station.sequence.failures import AbortRequested, StepFailed, action_for, failure_from
-from station.sequence.guards import check_before_run, check_connection
+from station.sequence.failures import (
+    AbortRequested,
+    FailureCode,
+    StepFailed,
+    failure_from,
+    make_failure,
+)
+from station.sequence.guards import UNTOUCHED, check_before_run, check_connection
 from station.sequence.labelling import print_pass_label
 from station.sequence.verify import evaluate_checks, read_blocks
 from station.store import (
@@ -201,13 +207,12 @@ class PackRun:
             if previous is not None and self.rework is None:
                 ended = previous.ended_at.isoformat(timespec="minutes") if previous.ended_at else ""
                 raise StepFailed(
-                    Failure(
+                    make_failure(
                         StepId.SERIAL,
-                        "SERIAL_ALREADY_PASSED",
+                        FailureCode.SERIAL_ALREADY_PASSED,
                         f"pack {self.serial} already passed at station {previous.station_id} "
                         f"({ended}, attempt {previous.id})",
-                        action_for("SERIAL_ALREADY_PASSED"),
-                        pack_state="untouched by this run",
+                        UNTOUCHED,
                     )
                 )
             self._key_set_id = self._unseal_key_set()
@@ -257,41 +262,16 @@ class PackRun:
         return None
 
     def _serial_failure(self, exc: BaseException) -> Failure:
-        if isinstance(exc, StepFailed):
-            return exc.failure
-        if isinstance(exc, SerialRejected):
-            return Failure(
-                StepId.SERIAL,
-                "SERIAL_REJECTED",
-                str(exc),
-                action_for("SERIAL_REJECTED"),
-                pack_state="untouched by this run",
-            )
-        if isinstance(exc, SerialBusyError):
-            return Failure(
-                StepId.SERIAL,
-                "SERIAL_BUSY",
-                str(exc),
-                action_for("SERIAL_BUSY"),
-                pack_state="untouched by this run",
-            )
-        failure = failure_from(StepId.SERIAL, exc)
-        return Failure(
-            failure.step,
-            failure.code,
-            failure.reason,
-            failure.action,
-            failure.outcome,
-            "untouched by this run",
-        )
+        found = failure_from(StepId.SERIAL, exc)
+        return found if found.pack_state else replace(found, pack_state=UNTOUCHED)
 
     def _refused(self, failure: Failure) -> None:
         """A refused scan is not an attempt (nothing touched the pack) but it is audited."""
         if failure.code in {
-            "SERIAL_ALREADY_PASSED",
-            "SERIAL_BUSY",
-            "CLOCK_IMPLAUSIBLE",
-            "EMULATED_ON_PRODUCTION",
+            FailureCode.SERIAL_ALREADY_PASSED,
+            FailureCode.SERIAL_BUSY,
+            FailureCode.CLOCK_IMPLAUSIBLE,
+            FailureCode.EMULATED_ON_PRODUCTION,
         }:
             try:
                 self.socket.store.audit(
@@ -434,15 +414,13 @@ class PackRun:
         key_set = self.recipe.security.production_key_set
         if key_set and not pec:
             raise StepFailed(
-                Failure(
+                make_failure(
                     StepId.IDENTIFY,
-                    "KEYS_NEED_PEC",
+                    FailureCode.KEYS_NEED_PEC,
                     f"recipe {self.recipe.name} installs production key set {key_set}, and this "
                     "gauge appends no PEC to its answers (SBS Configuration HPE clear): a key "
                     "write garbled on the way could lock the pack for good, so it is refused",
-                    action_for("KEYS_NEED_PEC"),
-                    Outcome.ERROR,
-                    "untouched by this run",
+                    UNTOUCHED,
                 )
             )
 
@@ -455,13 +433,11 @@ class PackRun:
         problems = key_problems(self.socket.keys.get(new_id))
         if problems:
             raise StepFailed(
-                Failure(
+                make_failure(
                     StepId.IDENTIFY,
-                    "KEYS_UNUSABLE",
+                    FailureCode.KEYS_UNUSABLE,
                     f"production key set {new_id} cannot be installed: {'; '.join(problems)}",
-                    action_for("KEYS_UNUSABLE"),
-                    Outcome.ERROR,
-                    "untouched by this run",
+                    UNTOUCHED,
                 )
             )
 
@@ -579,12 +555,10 @@ class PackRun:
             outside = [a for a in range(address, address + length) if a not in allowed]
             if outside:
                 raise StepFailed(
-                    Failure(
+                    make_failure(
                         StepId.APPLY,
-                        "UNKNOWN_ADDRESS",
+                        FailureCode.UNKNOWN_ADDRESS,
                         f"write to 0x{outside[0]:04X} is not in the recipe's plan; refused",
-                        action_for("UNVERIFIED_ADDRESS"),
-                        Outcome.ERROR,
                     )
                 )
 
@@ -705,13 +679,11 @@ class PackRun:
                     f"{len(wrong)} data-flash bytes read back wrong at "
                     f"{', '.join(f'0x{a:04X}' for a in wrong[:6])} ({', '.join(names[:4])})"
                 )
-                code = "VERIFY_MISMATCH"
                 raise StepFailed(
-                    Failure(
+                    make_failure(
                         StepId.VERIFY,
-                        code,
+                        FailureCode.VERIFY_MISMATCH,
                         problems[0] + "; the pack was not sealed",
-                        action_for(code),
                     )
                 )
         self._state.df_verified = True
@@ -725,11 +697,10 @@ class PackRun:
         if first_bad is not None:
             code, text = first_bad
             raise StepFailed(
-                Failure(
+                make_failure(
                     StepId.VERIFY,
-                    code,
+                    FailureCode(code),
                     f"check failed: {text}; the pack was not sealed",
-                    action_for(code),
                 )
             )
         self._state.verified = True
@@ -760,14 +731,13 @@ class PackRun:
         except UnsealRefusedError as exc:
             self._state.sealed = exc.mode is SecurityMode.SEALED
             raise StepFailed(
-                Failure(
+                make_failure(
                     StepId.KEYS,
-                    "KEYS_NOT_PROVEN",
+                    FailureCode.KEYS_NOT_PROVEN,
                     f"after installing key set {new_id} the pack did not open with it "
                     f"({exc}); it is {exc.mode.label}",
-                    action_for("KEYS_NOT_PROVEN"),
-                    pack_state=f"programmed and verified, {exc.mode.label}, with keys that are "
-                    f"not all those of key set {new_id}",
+                    f"programmed and verified, {exc.mode.label}, with keys that are not all "
+                    f"those of key set {new_id}",
                 )
             ) from None
         except Exception as exc:
@@ -794,12 +764,10 @@ class PackRun:
             # Unreachable by construction; kept because sealing an unverified pack is the one
             # mistake the station must never make.
             raise StepFailed(
-                Failure(
+                make_failure(
                     StepId.SEAL,
-                    "NOT_VERIFIED",
+                    FailureCode.NOT_VERIFIED,
                     "refusing to seal a pack that did not verify",
-                    action_for("VERIFY_MISMATCH"),
-                    Outcome.ERROR,
                 )
             )
         gauge = self._gauge
@@ -818,12 +786,11 @@ class PackRun:
         if mode is not SecurityMode.SEALED:
             self._state.sealed = False
             raise StepFailed(
-                Failure(
+                make_failure(
                     StepId.SEAL,
-                    "SEAL_FAILED",
+                    FailureCode.SEAL_FAILED,
                     f"after seal and reset the gauge reports {mode.name}",
-                    action_for("SEAL_FAILED"),
-                    pack_state=f"programmed and verified but {mode.name}: it did NOT seal",
+                    f"programmed and verified but {mode.name}: it did NOT seal",
                 )
             )
         if self.recipe.security.ship_mode:
@@ -840,12 +807,10 @@ class PackRun:
         )
         if not self._label.printed:
             raise StepFailed(
-                Failure(
+                make_failure(
                     StepId.LABEL,
-                    self._label.failure_code or "PRINTER_ERROR",
+                    FailureCode(self._label.failure_code or FailureCode.PRINTER_ERROR),
                     self._label.detail,
-                    action_for(self._label.failure_code or "PRINTER_ERROR"),
-                    Outcome.ERROR,
                     "sealed and PASS; label NOT printed",
                 )
             )
@@ -865,13 +830,8 @@ class PackRun:
             note = self._reseal("nothing was written")
         else:
             note = "nothing was written"
-        return Failure(
-            step,
-            "ABORTED",
-            f"aborted by the operator during {STEP_TITLES[step]}",
-            action_for("ABORTED"),
-            Outcome.ABORTED,
-            note,
+        return make_failure(
+            step, FailureCode.ABORTED, f"aborted by the operator during {STEP_TITLES[step]}", note
         )
 
     def _rollback(self) -> str:
@@ -953,12 +913,8 @@ class PackRun:
             self._results.append(StepResult(step, Outcome.SKIPPED, 0.0, "not run"))
         outcome = failure.outcome if failure is not None else Outcome.PASS
         if failure is None and not (self._state.verified and self._state.sealed):
-            failure = Failure(
-                StepId.RECORD,
-                "NOT_PROVEN",
-                "the run ended without verify and seal",
-                action_for(""),
-                Outcome.ERROR,
+            failure = make_failure(
+                StepId.RECORD, FailureCode.NOT_PROVEN, "the run ended without verify and seal"
             )
             outcome = Outcome.ERROR
         record = self._record_outcome(outcome, failure)
@@ -1020,12 +976,13 @@ class PackRun:
         except Exception as exc:
             log.exception("could not record attempt %s", self._attempt_id)
             state = self._pack_state_now(failure)
-            recorded = Failure(
+            code = FailureCode.DB_UNAVAILABLE
+            if isinstance(exc, StoreError):
+                code = FailureCode(exc.failure_code)
+            recorded = make_failure(
                 StepId.RECORD,
-                getattr(exc, "failure_code", "DB_UNAVAILABLE"),
+                code,
                 f"the result could not be recorded ({exc}); the attempt will show as INTERRUPTED",
-                action_for("DB_UNAVAILABLE"),
-                Outcome.ERROR,
                 f"{state}; keep it aside and run it again (rework) once the database is back",
             )
             result = StepResult(
