@@ -267,14 +267,6 @@ class Gauge:
                     self._mode = None
             log.info("sent %s", command.label)
 
-    def mac_write(self, which: int | str, data: bytes) -> None:
-        """Send a MAC code followed by data in one block write to 0x44 (keys go through
-        :meth:`set_security_keys`, data flash through :meth:`write_df`)."""
-        command = _mac(which)
-        with self._lock:
-            self._require_mode(command.label, command.access.modes_for("w"))
-            self.transport.block_write(MBA, _code_bytes(command.code) + data, label=command.label)
-
     def _mac_exchange(self, command: MacCommand) -> bytes:
         self.transport.block_write(MBA, _code_bytes(command.code), label=command.label)
         raw = self.transport.block_read(MBA, max_len=2 + command.response[1], label=command.label)

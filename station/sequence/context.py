@@ -10,23 +10,19 @@ import os
 import socket as _socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from station.bus.errors import BusOpenError
 from station.bus.spec import OpenedBus, open_bus, parse_bus_spec
 from station.bus.trace import BusTrace
 from station.bus.transport import SMBusTransport
-from station.clock import Clock, VirtualClock
+from station.clock import Clock, VirtualClock, utc_now
 from station.config import StationConfig
 from station.gauge import Gauge, GaugeTimings
 from station.keys import KeyStore
 from station.logs import bound
 from station.recipe.recipe import Recipe
 from station.store import Store
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

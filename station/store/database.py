@@ -19,16 +19,13 @@ from sqlalchemy import Connection, CursorResult, Engine, Result, Table
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
+from station.clock import utc_now
 from station.store.engine import describe, unavailable
 from station.store.errors import SchemaError, StoreInputError
 from station.store.models import Base
 
 #: a claim whose holder has not sent a heartbeat for this long may be taken over
 DEFAULT_CLAIM_TTL = timedelta(minutes=10)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def process_alive(pid: int, since: datetime) -> bool:

@@ -15,8 +15,9 @@ from types import TracebackType
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import URL
 
+from station.clock import utc_now
 from station.store import failures, line_status, migrations, queries, reports, spc, yields
-from station.store.database import Database, utc_now
+from station.store.database import Database
 from station.store.engine import READ_ONLY_MEANING, describe, make_read_only_engine, parse_url
 from station.store.errors import DatabaseMissingError, StoreUnavailableError
 from station.store.models import Attempt, Pack

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
+from station.clock import utc_now
 from station.store import (
     attempts,
     audit,
@@ -28,7 +29,7 @@ from station.store import (
     recipes,
     reports,
 )
-from station.store.database import DEFAULT_CLAIM_TTL, Database, process_alive, utc_now
+from station.store.database import DEFAULT_CLAIM_TTL, Database, process_alive
 from station.store.engine import describe, make_engine, unavailable
 from station.store.records import (
     AttemptOutcome,
@@ -41,7 +42,6 @@ from station.store.records import (
     LabelOutcome,
     LabelRecord,
     MeasurementExportRow,
-    MeasurementRecord,
     PackTrace,
     ParameterChange,
     ReleasedRecipe,
@@ -153,11 +153,6 @@ class Store:
     def record_step(self, attempt_id: int, step: StepRecord) -> None:
         """Keep one finished step (and its measurements), committed at once."""
         attempts.record_step(self._db, attempt_id, step)
-
-    def record_measurements(
-        self, attempt_id: int, step_ordinal: int, measurements: Sequence[MeasurementRecord]
-    ) -> None:
-        attempts.record_measurements(self._db, attempt_id, step_ordinal, measurements)
 
     def record_parameters(self, attempt_id: int, changes: Sequence[ParameterChange]) -> None:
         """Keep the attempt's parameter changes (one compressed row per attempt)."""
