@@ -62,7 +62,12 @@ def test_a_security_keys_write_and_its_answer_show_no_key(keys: list[int], pec: 
     bare = tx("block read", bytes([0x23]), bytes([8]) + data)
     assert "R: 08 <key> |" in render(bare, redact(bare))
     for t in (write, answer, bare):
-        assert leaked_anywhere(keys, render(t, redact(t)).split("W:")[1]) == []
+        shown = render(t, redact(t)).split("W:")[1]
+        if t is not write:
+            # past the register the read names: 0x23 shows as 23, which is no key of the pack's
+            # even when a key word is 23
+            shown = shown.split("|", 1)[1]
+        assert leaked_anywhere(keys, shown) == []
 
 
 def test_ordinary_traffic_is_shown_whole() -> None:
