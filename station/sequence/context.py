@@ -16,7 +16,7 @@ from station.bus.errors import BusOpenError
 from station.bus.spec import OpenedBus, open_bus, parse_bus_spec
 from station.bus.trace import BusTrace
 from station.bus.transport import SMBusTransport
-from station.clock import Clock, VirtualClock, utc_now
+from station.clock import Clock, RealClock, VirtualClock, utc_now
 from station.config import StationConfig
 from station.gauge import Gauge, GaugeTimings
 from station.keys import KeyStore
@@ -76,6 +76,8 @@ class SocketContext:
     pid: int = field(default_factory=os.getpid)
     #: Every bus transaction is written here when set (``--bus-trace`` / ``bus_trace =``).
     bus_trace: BusTrace | None = None
+    #: the station's own time: step durations, cycle times, the claim's heartbeat
+    clock: Clock = field(default_factory=RealClock)
 
     @property
     def station_id(self) -> str:
