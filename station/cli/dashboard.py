@@ -32,9 +32,17 @@ def register(group: click.Group) -> None:
     help="Where to listen (default: the configuration's dashboard_listen, 127.0.0.1:8080). "
     "Anything but this computer needs a dashboard_token in the configuration.",
 )
+@click.option(
+    "--include-emulated",
+    is_flag=True,
+    help="Count runs on the emulator as the line's (a demonstration database such as the one "
+    "'make run' fills); every page then says so. A line's dashboard leaves them out.",
+)
 @config_option
 @handle_errors
-def dashboard(database: str | None, listen: str | None, config_path: Path | None) -> None:
+def dashboard(
+    database: str | None, listen: str | None, include_emulated: bool, config_path: Path | None
+) -> None:
     """Serve the line's dashboard (yield, failure Paretos, SPC charts, pack traces) read-only."""
     config = load_station_config(config_path, database=database)
     from station.store.errors import StoreInputError
@@ -54,7 +62,11 @@ def dashboard(database: str | None, listen: str | None, config_path: Path | None
             "another port with --listen, or stop what uses it"
         ) from None
     try:
-        reader = StoreReader.open(config.database, plan=ShiftPlan(settings.shift_starts))
+        reader = StoreReader.open(
+            config.database,
+            plan=ShiftPlan(settings.shift_starts),
+            include_emulated=include_emulated,
+        )
     except StoreInputError as exc:
         sock.close()
         raise UsageProblem(str(exc)) from None

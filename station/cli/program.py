@@ -281,7 +281,7 @@ def config_check(config_path: Path | None, keys_path: Path | None) -> None:
     from station.cli.common import load_key_store
     from station.keys import KeyStoreError
     from station.labels import PrinterSpecError, parse_printer_spec
-    from station.recipe.profile_file import ProfileLibrary
+    from station.recipe.profile.library import ProfileLibrary
     from station.sequence.recipes import RecipeLibrary
     from station.store import Store, StoreError
 

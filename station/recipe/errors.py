@@ -42,6 +42,16 @@ class Problem:
         return text
 
 
+def undecodable_line(data: bytes, exc: UnicodeDecodeError) -> int:
+    """The line (from 1) of ``data`` where it stops being text in the expected encoding."""
+    return data[: exc.start].count(b"\n") + 1
+
+
+def unreadable(exc: OSError) -> str:
+    """Why a file could not be read, as every problem says it: ``cannot be read (...)``."""
+    return f"cannot be read ({exc.strerror or exc})"
+
+
 class RecipeError(Exception):
     """Base of the recipe layer's errors; ``failure_code`` is what the database records."""
 

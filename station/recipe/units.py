@@ -99,11 +99,6 @@ def canonical_unit(text: str) -> str | None:
     return _ALIASES.get(t.lower().replace("μ", "µ"))
 
 
-def dimension(unit: str) -> str | None:
-    entry = _UNITS.get(unit)
-    return entry[0] if entry else None
-
-
 @dataclass(frozen=True)
 class Quantity:
     """A number with an optional unit, as written by an engineer."""

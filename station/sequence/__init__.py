@@ -9,7 +9,7 @@ from station.bus.spec import OpenedBus, parse_bus_spec
 from station.config import ConfigError, StationConfig
 from station.gauge.security import keyless_bus_trace
 from station.keys import KeyStore
-from station.recipe.profile_file import ProfileLibrary
+from station.recipe.profile.library import ProfileLibrary
 from station.sequence.context import SocketContext
 from station.sequence.guards import EmulationRefused, refuse_emulation_on_production
 from station.sequence.line import LineStation, ShiftRefused

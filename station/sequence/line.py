@@ -19,8 +19,10 @@ from station.config import StationConfig, mask_url_password
 from station.gauge import Gauge, SecurityMode
 from station.labels import LabelArtwork, parse_stock, render
 from station.recipe.errors import RecipeError, SerialRejected
-from station.recipe.image import BLOCK_SIZE
-from station.recipe.recipe import Recipe, load_recipe
+from station.recipe.product import report
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
+from station.recipe.profile.image import BLOCK_SIZE
 from station.refusal import Refused
 from station.sequence.authority import Authority, Privilege
 from station.sequence.context import SocketContext, gauge_timings
@@ -442,16 +444,7 @@ class LineStation:
                 ("key set", recipe.security.key_set),
             ),
         )
-        rows = []
-        for s in recipe.settings:
-            p = s.parameter
-            rows.append(
-                (
-                    recipe.profile.short_name(p),
-                    f"{p.format(s.raw)}  @0x{p.address:04X}  [{p.encode(s.raw).hex(' ')}]",
-                )
-            )
-        return [head, Section("Parameters", tuple(rows))]
+        return [head, Section("Parameters", tuple(report.setting_rows(recipe)))]
 
     def recipe_diff_against_pack(self, shift: Shift) -> list[Section]:
         """Read the connected pack's values for the recipe's parameters (unsealing with the
@@ -474,15 +467,7 @@ class LineStation:
             pack = recipe.decode_values(image)
         finally:
             close()
-        rows = []
-        for s in recipe.settings:
-            p = s.parameter
-            have = pack.get(p.key)
-            shown = p.format(have) if have is not None else "?"
-            mark = "same" if have == s.raw else "DIFFERS"
-            rows.append(
-                (recipe.profile.short_name(p), f"recipe {p.format(s.raw)} | pack {shown} | {mark}")
-            )
+        rows = report.pack_comparison(recipe, pack)
         differing = sum(1 for _, text in rows if text.endswith("DIFFERS"))
         return [
             Section("Recipe vs pack", (("parameters differing", f"{differing} of {len(rows)}"),)),

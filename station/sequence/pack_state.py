@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from station.gauge import SecurityMode
-from station.recipe.image import DataFlashImage
-from station.recipe.plan import DFWrite, Target, WritePlan
+from station.recipe.planning.writes import DFWrite, Target, WritePlan
+from station.recipe.profile.image import DataFlashImage
 
 #: the state of a pack no step touched
 UNTOUCHED = "untouched by this run"

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import station
 from station.recipe.errors import RecipeError
-from station.recipe.profile_file import ProfileLibrary
-from station.recipe.recipe import Recipe, load_recipe
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
+from station.recipe.profile.library import ProfileLibrary
 
 log = logging.getLogger("station.recipes")
 

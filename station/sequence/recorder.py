@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from station.clock import Clock
-from station.recipe.plan import WritePlan
+from station.recipe.planning.writes import WritePlan
 from station.sequence.context import SocketContext
 from station.sequence.events import (
     STEP_TITLES,

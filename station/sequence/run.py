@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 
 from station.gauge import Gauge
 from station.gauge.identity import GaugeIdentity
-from station.recipe.image import BLOCK_SIZE
-from station.recipe.recipe import Recipe
+from station.recipe.product.model import Recipe
+from station.recipe.profile.image import BLOCK_SIZE
 from station.sequence.context import PackConnection, SocketContext
 from station.sequence.events import (
     STEP_TITLES,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from station.gauge import Gauge
-from station.recipe.image import BLOCK_SIZE, DataFlashImage
-from station.recipe.recipe import Recipe
+from station.recipe.product.model import Recipe
+from station.recipe.profile.image import BLOCK_SIZE, DataFlashImage
 from station.sequence.events import Measurement, Outcome
 
 #: A connected Li-ion cell never reads below this; a configured but absent cell reads near 0 V.

@@ -35,7 +35,7 @@ STALE_AFTER = timedelta(minutes=2)
 SILENT_AFTER = timedelta(minutes=30)
 
 
-def _latest() -> Any:
+def _latest(include_emulated: bool) -> Any:
     """The last attempt of one socket that ended (a running pack is shown as such)."""
     return (
         select(
@@ -48,7 +48,7 @@ def _latest() -> Any:
         )
         .join(Pack, Pack.id == Attempt.pack_id)
         .where(
-            *base(),
+            *base(include_emulated=include_emulated),
             Attempt.station_id == bindparam("station"),
             Attempt.socket == bindparam("socket"),
             Attempt.outcome != AttemptOutcome.RUNNING,
@@ -58,15 +58,16 @@ def _latest() -> Any:
     )
 
 
-def sockets(conn: Connection) -> list[tuple[str, str]]:
+def sockets(conn: Connection, *, include_emulated: bool = False) -> list[tuple[str, str]]:
     """Every (station, socket) that ever recorded an attempt, in order: one index lookup each
     (SQLite seeks a pair of columns by its first only, so stations and sockets are walked
     one column at a time)."""
-    first_station = select(Attempt.station_id).where(*base()).order_by(Attempt.station_id).limit(1)
+    kept = base(include_emulated=include_emulated)
+    first_station = select(Attempt.station_id).where(*kept).order_by(Attempt.station_id).limit(1)
     next_station = first_station.where(Attempt.station_id > bindparam("station"))
     first_socket = (
         select(Attempt.socket)
-        .where(*base(), Attempt.station_id == bindparam("station"))
+        .where(*kept, Attempt.station_id == bindparam("station"))
         .order_by(Attempt.socket)
         .limit(1)
     )
@@ -82,7 +83,7 @@ def sockets(conn: Connection) -> list[tuple[str, str]]:
     return found
 
 
-def _running(conn: Connection) -> dict[tuple[str, str], RunningPack]:
+def _running(conn: Connection, include_emulated: bool) -> dict[tuple[str, str], RunningPack]:
     """The newest RUNNING attempt of each socket, with its claim's heartbeat and last step."""
     last_step = (
         select(Step.ordinal, Step.name)
@@ -105,7 +106,7 @@ def _running(conn: Connection) -> dict[tuple[str, str], RunningPack]:
         .join(Pack, Pack.id == Attempt.pack_id)
         .outerjoin(SerialClaim, SerialClaim.attempt_id == Attempt.id)
         # No ORDER BY: SQLite would walk the time index for it instead of the outcome index.
-        .where(*base(), Attempt.outcome == AttemptOutcome.RUNNING)
+        .where(*base(include_emulated=include_emulated), Attempt.outcome == AttemptOutcome.RUNNING)
     )
     running: dict[tuple[str, str], RunningPack] = {}
     ordered = sorted(rows, key=lambda r: r.started_at)  # the newest of a socket wins
@@ -123,19 +124,22 @@ def line_status(
     now: datetime | None = None,
     stale_after: timedelta = STALE_AFTER,
     silent_after: timedelta = SILENT_AFTER,
+    include_emulated: bool = False,
 ) -> LineStatus:
+    """``include_emulated``: runs on the emulator count as the line's (a demonstration)."""
     now = now or db.now()
     shift = plan.shift_at(now)
-    in_shift = scope(ReportFilter(since=shift.start, until=shift.end))
-    past_hour = scope(ReportFilter(since=now - timedelta(hours=1)))
+    emulated = include_emulated
+    in_shift = scope(ReportFilter(since=shift.start, until=shift.end, include_emulated=emulated))
+    past_hour = scope(ReportFilter(since=now - timedelta(hours=1), include_emulated=emulated))
     with db.conn() as conn:
-        pairs = sockets(conn)
-        last_of = _latest()
+        pairs = sockets(conn, include_emulated=emulated)
+        last_of = _latest(emulated)
         latest = {
             pair: conn.execute(last_of, {"station": pair[0], "socket": pair[1]}).first()
             for pair in pairs
         }
-        running = _running(conn)
+        running = _running(conn, emulated)
         counted = conn.execute(
             walk_time(
                 select(Attempt.station_id, Attempt.socket, *outcome_columns())

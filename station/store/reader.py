@@ -9,6 +9,7 @@ threads: every call runs in its own short transaction and returns frozen records
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from types import TracebackType
 
@@ -41,9 +42,13 @@ SEARCH_LIMIT = 20
 class StoreReader:
     """Reads of the traceability database. Open with :meth:`open`; close with :meth:`close`."""
 
-    def __init__(self, db: Database, plan: ShiftPlan | None = None) -> None:
+    def __init__(
+        self, db: Database, plan: ShiftPlan | None = None, *, include_emulated: bool = False
+    ) -> None:
         self._db = db
         self.plan = plan or ShiftPlan()
+        #: runs on the emulator count as the line's (a demonstration database); off for a line
+        self.include_emulated = include_emulated
 
     @classmethod
     def open(
@@ -52,6 +57,7 @@ class StoreReader:
         *,
         plan: ShiftPlan | None = None,
         now: Callable[[], datetime] = utc_now,
+        include_emulated: bool = False,
     ) -> StoreReader:
         """Connect read-only (raising :class:`StoreUnavailableError` if that fails) and refuse
         a database that is not at this software's schema (:class:`SchemaError`)."""
@@ -77,7 +83,7 @@ class StoreReader:
         except BaseException:
             engine.dispose()
             raise
-        return cls(Database(engine, now_source=now), plan)
+        return cls(Database(engine, now_source=now), plan, include_emulated=include_emulated)
 
     def close(self) -> None:
         self._db.engine.dispose()
@@ -114,14 +120,22 @@ class StoreReader:
         silent_after: timedelta = line_status.SILENT_AFTER,
     ) -> LineStatus:
         return line_status.line_status(
-            self._db, self.plan, stale_after=stale_after, silent_after=silent_after
+            self._db,
+            self.plan,
+            stale_after=stale_after,
+            silent_after=silent_after,
+            include_emulated=self.include_emulated,
         )
 
+    def _scoped(self, filters: ReportFilter) -> ReportFilter:
+        """``filters`` with the emulator's runs kept when this reader was opened to keep them."""
+        return replace(filters, include_emulated=True) if self.include_emulated else filters
+
     def yields(self, bucket: Bucket, filters: ReportFilter) -> YieldSeries:
-        return yields.yield_series(self._db, self.plan, bucket, filters)
+        return yields.yield_series(self._db, self.plan, bucket, self._scoped(filters))
 
     def failures(self, filters: ReportFilter) -> FailurePareto:
-        return failures.failure_pareto(self._db, filters)
+        return failures.failure_pareto(self._db, self._scoped(filters))
 
     def failed_attempts(
         self,
@@ -131,13 +145,15 @@ class StoreReader:
         step: str | None = None,
         limit: int = 200,
     ) -> list[FailedAttempt]:
-        return failures.failed_attempts(self._db, filters, code=code, step=step, limit=limit)
+        return failures.failed_attempts(
+            self._db, self._scoped(filters), code=code, step=step, limit=limit
+        )
 
     def measurement_kinds(self, filters: ReportFilter) -> list[MeasurementKind]:
-        return spc.measurement_kinds(self._db, filters)
+        return spc.measurement_kinds(self._db, self._scoped(filters))
 
     def spc(self, filters: ReportFilter, name: str, *, points: int = 100) -> SpcChart:
-        return spc.spc_chart(self._db, filters, name, points=points)
+        return spc.spc_chart(self._db, self._scoped(filters), name, points=points)
 
     def trace(self, serial: str) -> PackTrace | None:
         return queries.trace(self._db, serial)
@@ -168,12 +184,24 @@ class StoreReader:
     def stations(self) -> list[str]:
         """Every station that recorded an attempt."""
         with self._db.conn() as conn:
-            return sorted({station for station, _ in line_status.sockets(conn)})
+            return sorted(
+                {
+                    station
+                    for station, _ in line_status.sockets(
+                        conn, include_emulated=self.include_emulated
+                    )
+                }
+            )
 
     def recipes(self, *, limit: int = 50) -> list[str]:
         """Recipe names, from the recipe-name index (one lookup per name)."""
         names: list[str] = []
-        first = select(Attempt.recipe_name).where(*base()).order_by(Attempt.recipe_name).limit(1)
+        first = (
+            select(Attempt.recipe_name)
+            .where(*base(include_emulated=self.include_emulated))
+            .order_by(Attempt.recipe_name)
+            .limit(1)
+        )
         with self._db.conn() as conn:
             name = conn.scalar(first)
             while name is not None and len(names) < limit:
@@ -184,7 +212,7 @@ class StoreReader:
     # ---- exports (what `station export` writes) ------------------------------------------------
 
     def export(self, filters: ReportFilter) -> Iterator[ExportRow]:
-        return reports.export(self._db, filters)
+        return reports.export(self._db, self._scoped(filters))
 
     def export_measurements(self, filters: ReportFilter) -> Iterator[MeasurementExportRow]:
-        return reports.export_measurements(self._db, filters)
+        return reports.export_measurements(self._db, self._scoped(filters))

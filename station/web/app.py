@@ -97,6 +97,7 @@ class Dashboard:
             "where": self.reader.where,
             "zone": f"{local_now.tzname()} (UTC{local_now:%z})",
             "made": local_now.strftime("%Y-%m-%d %H:%M:%S"),
+            "emulated": self.reader.include_emulated,
         }
         html = self.env.get_template(name).render(**base, **context)
         return HTMLResponse(html, status_code=status_code)

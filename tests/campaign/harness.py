@@ -21,8 +21,9 @@ from station.clock import VirtualClock
 from station.config import StationConfig
 from station.emulator import EmulatedGauge, FaultPlan, open_emulator
 from station.keys import KeyPair, KeySet, KeyStore
-from station.recipe.plan import Target
-from station.recipe.recipe import Recipe, load_recipe
+from station.recipe.planning.writes import Target
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
 from station.sequence.context import PackConnection, SocketContext
 from station.sequence.events import Event, Outcome, RunResult, RunStarted, StepId, StepStarted
 from station.store import AttemptOutcome, Store

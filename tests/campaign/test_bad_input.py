@@ -34,7 +34,7 @@ from station.keys import KeyStore, KeyStoreError
 from station.labels import LabelStock, PrinterSpecError, parse_printer_spec, parse_stock
 from station.labels.errors import LabelStockError
 from station.recipe.errors import RecipeError, SerialRejected
-from station.recipe.recipe import load_recipe
+from station.recipe.product.loader import load_recipe
 from station.sequence import open_service
 from station.store import Store
 from tests.campaign.harness import full_sweep, recipe_4s
@@ -496,7 +496,7 @@ def test_a_recipe_or_profile_that_is_not_a_regular_file_is_a_listed_problem(
     (profiles / "odd.toml").symlink_to(bad)
     done = _in_subprocess(
         "import sys\nfrom pathlib import Path\n"
-        "from station.recipe.profile_file import ProfileLibrary\n"
+        "from station.recipe.profile.library import ProfileLibrary\n"
         "from station.sequence.recipes import RecipeLibrary\n"
         f"lib = RecipeLibrary(Path({str(folder)!r}), ProfileLibrary([Path({str(profiles)!r})]))\n"
         "print('LOADED', sorted(r.name for r in lib.scan()))\n"

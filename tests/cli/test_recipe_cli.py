@@ -166,7 +166,7 @@ def test_profile_import_trm_table(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "Min Blow Fuse Voltage" in result.output
     header = tmp_path / "h.toml"
-    shipped = Path(__file__).resolve().parents[2] / "station/recipe/profiles/bq40z50-r1.toml"
+    shipped = Path(__file__).resolve().parents[2] / "station/recipe/profile/shipped/bq40z50-r1.toml"
     header.write_text(shipped.read_text().replace('table = "bq40z50-r1.csv"', 'table = "h.csv"'))
     result = run(
         "profile",

@@ -13,7 +13,8 @@ import functools
 import tempfile
 from pathlib import Path
 
-from station.recipe.recipe import Recipe, load_recipe
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
 from tests.recipe.helpers import EXAMPLE_4S
 
 #: The TI default keys, as a bqStudio FlashStream prologue carries them.

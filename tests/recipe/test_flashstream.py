@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from station.bus.errors import NackError
 from station.clock import VirtualClock
 from station.recipe.errors import FileFormatError, FlashStreamFailed
-from station.recipe.flashstream import (
+from station.recipe.ti.flashstream import (
     FlashStreamProgress,
     parse_flashstream,
     run_flashstream,

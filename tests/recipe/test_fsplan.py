@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 
 from station.recipe.errors import FileFormatError
-from station.recipe.flashstream import parse_flashstream, shown
-from station.recipe.fsplan import plan_flashstream
-from station.recipe.profile import Profile
-from station.recipe.profile_file import ProfileLibrary
+from station.recipe.planning.flashstream_plan import plan_flashstream
+from station.recipe.profile.library import ProfileLibrary
+from station.recipe.profile.model import Profile
+from station.recipe.ti.flashstream import parse_flashstream, shown
 from tests.leaks import leaked
 from tests.recipe.fsrecipe import flashstream_recipe
 

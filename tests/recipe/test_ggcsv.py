@@ -16,12 +16,15 @@ from hypothesis import strategies as st
 
 from station.keys import KeyStore
 from station.recipe.errors import FileFormatError, Problem, ProblemsError
-from station.recipe.ggcsv import parse_gg_csv
-from station.recipe.profile import Profile
-from station.recipe.profile_file import ProfileLibrary, load_profile
-from station.recipe.recipe import load_recipe
-from station.recipe.ti_import import import_file, import_gg, setting_toml
-from station.recipe.values import parse_setting
+from station.recipe.product.loader import load_recipe
+from station.recipe.profile.library import ProfileLibrary
+from station.recipe.profile.loader import load_profile
+from station.recipe.profile.model import Profile
+from station.recipe.profile.values import parse_setting
+from station.recipe.ti.gg_import import import_gg
+from station.recipe.ti.ggcsv import parse_gg_csv
+from station.recipe.ti.importer import import_file
+from station.recipe.ti.recipe_text import setting_toml
 from tests.recipe.helpers import FIXTURES
 
 

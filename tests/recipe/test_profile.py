@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from station.recipe.errors import ProfileInvalid, ProfileNotFound, UnverifiedWriteRefused
-from station.recipe.profile import Profile, UnknownParameter
-from station.recipe.profile_file import ProfileLibrary, load_profile, package_profile_dir
-from station.recipe.trm_table import import_trm_table
+from station.recipe.profile.library import ProfileLibrary, package_profile_dir
+from station.recipe.profile.loader import load_profile
+from station.recipe.profile.model import Profile, UnknownParameter
+from station.recipe.ti.trm_table import import_trm_table
 from tests.recipe.helpers import FIXTURES
 
 PROFILE_DIR = package_profile_dir()
@@ -412,7 +413,7 @@ TRM_ROW = st.lists(
 @given(st.lists(TRM_ROW, max_size=6), st.booleans())
 def test_fuzz_trm_table(rows: list[str], with_header: bool) -> None:
     from station.recipe.errors import FileFormatError
-    from station.recipe.trm_table import parse_trm_table
+    from station.recipe.ti.trm_table import parse_trm_table
 
     text = "class,subclass,address,type,name,min,max,default,unit\n" if with_header else ""
     text += "\n".join(rows)
@@ -429,10 +430,11 @@ def test_fuzz_trm_table(rows: list[str], with_header: bool) -> None:
 @settings(max_examples=200)
 @given(st.lists(TRM_ROW, max_size=6))
 def test_fuzz_profile_table(rows: list[str]) -> None:
-    from station.recipe.profile_file import COLUMNS, _Collector, parse_table
+    from station.recipe.errors import Problem
+    from station.recipe.profile.table import COLUMNS, parse_table
 
     text = ",".join(COLUMNS) + "\n" + "\n".join(rows)
-    found = _Collector()
+    found: list[Problem] = []
     params = parse_table(text, "fuzz.csv", {"s": "source"}, found)
     assert all(p.line is not None for p in params)
-    assert all(p.line is None or p.line >= 1 for p in found.problems)
+    assert all(p.line is None or p.line >= 1 for p in found)

@@ -18,7 +18,8 @@ from station.clock import VirtualClock
 from station.config import StationConfig
 from station.emulator import EmulatedGauge, open_emulator
 from station.keys import KeyStore
-from station.recipe.recipe import Recipe, load_recipe
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
 from station.sequence.context import SocketContext
 from station.sequence.engine import PackRun
 from station.sequence.events import CancelToken, Event, RunResult

@@ -18,7 +18,7 @@ from station.config import StationConfig
 from station.emulator import EmulatedGauge, open_emulator
 from station.gauge.security import keyless_bus_trace
 from station.logs import Face, LogSettings, configure
-from station.recipe.flashstream import parse_flashstream, run_flashstream
+from station.recipe.ti.flashstream import parse_flashstream, run_flashstream
 from station.sequence import open_service
 from station.sequence.events import CancelToken, Outcome
 from station.sequence.service import RunRequest

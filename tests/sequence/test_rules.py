@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from station.keys import KeyPair, KeySet, KeyStore, ti_default_keys
-from station.recipe.recipe import Recipe, load_recipe
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
 from station.sequence.events import CancelToken, Outcome, StepFinished, StepId, StepProgress
 from station.store import AttemptOutcome, StepRecord
 from station.store.errors import StoreUnavailableError
@@ -146,7 +147,7 @@ def test_unverified_profile_is_refused_on_real_hardware_before_any_write(tmp_pat
 def _signed_profile_recipe(tmp_path: Path, leave_out: str) -> Recipe:
     """The 4S recipe on a copy of the shipped profile where an engineer signed off every
     parameter but ``leave_out``."""
-    from station.recipe.profile_file import ProfileLibrary, package_profile_dir
+    from station.recipe.profile.library import ProfileLibrary, package_profile_dir
 
     shipped = ProfileLibrary().get("bq40z50-r1")
     header = (package_profile_dir() / "bq40z50-r1.toml").read_text(encoding="utf-8")

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from station.gauge import SecurityMode
-from station.recipe.fsplan import FlashStreamPlan
-from station.recipe.plan import DFWrite, WritePlan
-from station.recipe.profile import Parameter
+from station.recipe.planning.flashstream_plan import FlashStreamPlan
+from station.recipe.planning.writes import DFWrite, WritePlan
+from station.recipe.profile.parameter import Parameter
 from station.sequence.events import Measurement, StepId
 from station.sequence.failures import FailureCode, StepFailed, make_failure
 from station.sequence.run import Run
@@ -126,7 +126,7 @@ def _run_flashstream(
 ) -> int:
     """The stream's lines as written; its data-flash writes through the guarded, paced
     driver; an operator abort honoured between lines. Returns the lines run."""
-    from station.recipe.flashstream import FlashStreamProgress, run_flashstream
+    from station.recipe.ti.flashstream import FlashStreamProgress, run_flashstream
 
     assert run.conn is not None
     gauge = run.gauge

@@ -7,7 +7,7 @@ from __future__ import annotations
 from station.gauge import Gauge, SecurityMode, UnsealRefusedError
 from station.gauge.security import key_problems
 from station.recipe.errors import FirmwareMismatch
-from station.recipe.image import BLOCK_SIZE
+from station.recipe.profile.image import BLOCK_SIZE
 from station.sequence.events import Measurement, StepId
 from station.sequence.failures import FailureCode, StepFailed, make_failure
 from station.sequence.guards import check_connection

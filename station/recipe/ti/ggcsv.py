@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from station.recipe.dftypes import DFType, RawValue, encode
-from station.recipe.errors import CodecError, FileFormatError, Problem
-from station.recipe.formula import FormulaError, parse_formula
+from station.recipe.errors import CodecError, FileFormatError, Problem, undecodable_line
+from station.recipe.profile.dftypes import DFType, RawValue, encode
+from station.recipe.ti.formula import FormulaError, parse_formula
 
 KEY_ROWS = {"sealed to unsealed": "unseal", "unsealed to full": "full_access"}
 MAX_PROBLEMS = 50
@@ -131,8 +131,40 @@ _HEADER_KEYS = (
 
 def parse_gg_csv(text: str, name: str = "<gg.csv>") -> GGFile:
     """Parse a bqStudio export; :class:`FileFormatError` lists every problem."""
-    problems: list[Problem] = []
     lines = text.lstrip("\ufeff").splitlines()
+    header, field_line, body_start = _header(lines)
+    if not field_line:
+        raise FileFormatError(
+            [
+                Problem(
+                    name,
+                    body_start or 1,
+                    "no '* Field Order:' header line: "
+                    "the columns cannot be named (re-export from bqStudio)",
+                    code="GG_FORMAT",
+                )
+            ]
+        )
+    columns = tuple(c.strip() for c in next(csv.reader([header["field order"]])))
+    index = _column_index(columns, header["field order"], name, field_line)
+    rows = _rows(lines, body_start, columns, index, name) if body_start else []
+    if not rows:
+        raise FileFormatError(
+            [Problem(name, field_line, "no parameter rows after the header", code="GG_FORMAT")]
+        )
+    return GGFile(
+        name=name,
+        header=header,
+        device_number=_device(_header_value(header, "bqz device number", "device number")),
+        firmware=_firmware(header),
+        build=_header_value(header, "bqz build number", "build number"),
+        columns=columns,
+        rows=tuple(rows),
+    )
+
+
+def _header(lines: list[str]) -> tuple[dict[str, str], int, int]:
+    """The ``*`` lines: {key: value}, the Field Order's line and the first row's (0: none)."""
     header: dict[str, str] = {}
     field_line = 0
     body_start = 0
@@ -152,19 +184,13 @@ def parse_gg_csv(text: str, name: str = "<gg.csv>") -> GGFile:
             if lowered.startswith(key):
                 header.setdefault(key, content[len(key) :].strip(" :"))
                 break
-    if not field_line:
-        raise FileFormatError(
-            [
-                Problem(
-                    name,
-                    body_start or 1,
-                    "no '* Field Order:' header line: "
-                    "the columns cannot be named (re-export from bqStudio)",
-                    code="GG_FORMAT",
-                )
-            ]
-        )
-    columns = tuple(c.strip() for c in next(csv.reader([header["field order"]])))
+    return header, field_line, body_start
+
+
+def _column_index(
+    columns: tuple[str, ...], field_order: str, name: str, field_line: int
+) -> dict[str, int]:
+    """{column: position} by bqStudio's names; the required ones must be there."""
     index: dict[str, int] = {}
     for i, col in enumerate(columns):
         for logical, aliases in COLUMN_ALIASES.items():
@@ -178,56 +204,39 @@ def parse_gg_csv(text: str, name: str = "<gg.csv>") -> GGFile:
                     name,
                     field_line,
                     "the Field Order lacks " + ", ".join(COLUMN_ALIASES[m][0] for m in missing),
-                    value=header["field order"][:80],
+                    value=field_order[:80],
                     code="GG_FORMAT",
                 )
             ]
         )
+    return index
+
+
+def _rows(
+    lines: list[str], body_start: int, columns: tuple[str, ...], index: dict[str, int], name: str
+) -> list[GGRow]:
+    """One row a parameter, after the header; :class:`FileFormatError` for malformed rows."""
+    problems: list[Problem] = []
     rows: list[GGRow] = []
-    if body_start:
-        reader = csv.reader(io.StringIO("\n".join(lines[body_start - 1 :])))
-        try:
-            for row in reader:
-                line_no = body_start + reader.line_num - 1
-                if not any(c.strip() for c in row):
-                    continue
-                if len(row) < len(columns):
-                    if len(problems) < MAX_PROBLEMS:
-                        problems.append(
-                            Problem(
-                                name,
-                                line_no,
-                                f"{len(row)} columns; the Field Order names {len(columns)}",
-                                code="GG_FORMAT",
-                            )
-                        )
-                    continue
-                cells = {k: row[i].strip() for k, i in index.items()}
-                rows.append(GGRow(line_no, cells["class"], cells["subclass"], cells["name"], cells))
-        except csv.Error as exc:
-            problems.append(
-                Problem(
-                    name,
-                    body_start + reader.line_num - 1,
-                    f"not valid CSV: {exc}",
-                    code="GG_FORMAT",
-                )
-            )
+    reader = csv.reader(io.StringIO("\n".join(lines[body_start - 1 :])))
+    try:
+        for row in reader:
+            line_no = body_start + reader.line_num - 1
+            if not any(c.strip() for c in row):
+                continue
+            if len(row) < len(columns):
+                if len(problems) < MAX_PROBLEMS:
+                    why = f"{len(row)} columns; the Field Order names {len(columns)}"
+                    problems.append(Problem(name, line_no, why, code="GG_FORMAT"))
+                continue
+            cells = {k: row[i].strip() for k, i in index.items()}
+            rows.append(GGRow(line_no, cells["class"], cells["subclass"], cells["name"], cells))
+    except csv.Error as exc:
+        line = body_start + reader.line_num - 1
+        problems.append(Problem(name, line, f"not valid CSV: {exc}", code="GG_FORMAT"))
     if problems:
         raise FileFormatError(problems)
-    if not rows:
-        raise FileFormatError(
-            [Problem(name, field_line, "no parameter rows after the header", code="GG_FORMAT")]
-        )
-    return GGFile(
-        name=name,
-        header=header,
-        device_number=_device(_header_value(header, "bqz device number", "device number")),
-        firmware=_firmware(header),
-        build=_header_value(header, "bqz build number", "build number"),
-        columns=columns,
-        rows=tuple(rows),
-    )
+    return rows
 
 
 # -- rows → types and raw values ------------------------------------------------------------
@@ -329,7 +338,7 @@ def decode_export(data: bytes, name: str) -> tuple[str, str]:
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError as exc:
-            bad_line = data[: exc.start].count(b"\n") + 1
+            bad_line = undecodable_line(data, exc)
     raise FileFormatError(
         [
             Problem(

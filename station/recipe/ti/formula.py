@@ -29,11 +29,6 @@ class Affine:
     def apply(self, x: Fraction) -> Fraction:
         return self.a * x + self.b
 
-    def invert(self, y: Fraction) -> Fraction:
-        if self.a == 0:
-            raise FormulaError("the formula does not depend on x, so it cannot be inverted")
-        return (y - self.b) / self.a
-
 
 def _tokens(text: str) -> list[str | Fraction]:
     out: list[str | Fraction] = []

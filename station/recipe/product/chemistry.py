@@ -18,7 +18,7 @@ class Chemistry:
 
 
 def load_chemistries() -> dict[str, Chemistry]:
-    text = resources.files("station.recipe").joinpath("chemistry.toml").read_text("utf-8")
+    text = resources.files("station.recipe.product").joinpath("chemistry.toml").read_text("utf-8")
     raw = tomllib.loads(text)["chemistry"]
     out: dict[str, Chemistry] = {}
     for cid, c in raw.items():

@@ -9,6 +9,7 @@ Raw values are what the gauge stores: ``int`` for I/U/H, ``float`` for F4, ``str
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import struct
@@ -128,3 +129,21 @@ def f32(value: float) -> float:
     """``value`` rounded to single precision, as the gauge will store it."""
     rounded: float = struct.unpack("<f", struct.pack("<f", value))[0]
     return rounded
+
+
+# -- SBS dates (parameters of unit "date") ------------------------------------------------------
+
+
+def sbs_date(day: dt.date) -> int:
+    """SBS packed date: (year - 1980) × 512 + month × 32 + day."""
+    if not 1980 <= day.year <= 2107:
+        raise ValueError(f"{day.isoformat()} cannot be stored as an SBS date (1980-2107)")
+    return (day.year - 1980) * 512 + day.month * 32 + day.day
+
+
+def decode_sbs_date(value: int) -> dt.date | None:
+    """The date an SBS packed value stands for, or None if it is not a real date."""
+    try:
+        return dt.date(1980 + (value >> 9), (value >> 5) & 0x0F, value & 0x1F)
+    except ValueError:
+        return None

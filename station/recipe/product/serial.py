@@ -7,7 +7,6 @@ for Manufacturer Info A (``{serial}`` is the whole scanned text, ``{name}`` a na
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,21 +14,6 @@ from functools import cached_property
 from station.recipe.errors import SerialRejected
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}|[{}]")
-
-
-def sbs_date(day: dt.date) -> int:
-    """SBS packed date: (year - 1980) × 512 + month × 32 + day."""
-    if not 1980 <= day.year <= 2107:
-        raise ValueError(f"{day.isoformat()} cannot be stored as an SBS date (1980-2107)")
-    return (day.year - 1980) * 512 + day.month * 32 + day.day
-
-
-def decode_sbs_date(value: int) -> dt.date | None:
-    """The date an SBS packed value stands for, or None if it is not a real date."""
-    try:
-        return dt.date(1980 + (value >> 9), (value >> 5) & 0x0F, value & 0x1F)
-    except ValueError:
-        return None
 
 
 def template_names(template: str) -> list[str]:

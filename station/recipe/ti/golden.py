@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from station.files import IMPORT_LIMIT, read_limited
-from station.recipe.errors import FileFormatError, Problem
-from station.recipe.image import DF_END, DF_SIZE, DF_START, WRITABLE_END
-from station.recipe.srec import parse_srec
+from station.recipe.errors import FileFormatError, Problem, unreadable
+from station.recipe.profile.image import DF_END, DF_SIZE, DF_START, WRITABLE_END, DataFlashImage
+from station.recipe.ti.srec import parse_srec
 
 SREC_SUFFIXES = (".srec", ".s19", ".s28", ".s37", ".mot", ".sx")
 _RANGE = re.compile(r"^\s*(0x[0-9A-Fa-f]{1,4})\s*(?:-\s*(0x[0-9A-Fa-f]{1,4}))?\s*$")
@@ -34,6 +34,10 @@ class GoldenImage:
     def byte(self, address: int) -> int | None:
         i = address - DF_START
         return self.data[i] if 0 <= i < DF_SIZE and self.present[i] else None
+
+    def image(self) -> DataFlashImage:
+        """The whole data flash as an image (bytes the file did not give read 0xFF)."""
+        return DataFlashImage.from_bytes(DF_START, self.data)
 
     def masked(self, address: int) -> bool:
         if address >= WRITABLE_END:
@@ -80,9 +84,7 @@ def load_golden(path: Path, no_verify: Sequence[tuple[int, int]] = ()) -> Golden
     try:
         data = read_limited(path, IMPORT_LIMIT, what="golden image")
     except OSError as exc:
-        raise FileFormatError(
-            [Problem(str(path), None, f"cannot be read ({exc.strerror or exc})")]
-        ) from None
+        raise FileFormatError([Problem(str(path), None, unreadable(exc))]) from None
     if path.suffix.lower() in SREC_SUFFIXES:
         try:
             text = data.decode("ascii")

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from station.recipe.dftypes import RawValue
 from station.recipe.errors import PlanError
-from station.recipe.image import (
+from station.recipe.profile.dftypes import RawValue
+from station.recipe.profile.image import (
     BLOCK_SIZE,
     DF_END,
     DF_START,
@@ -28,7 +28,8 @@ from station.recipe.image import (
     DataFlashImage,
     block_of,
 )
-from station.recipe.profile import Parameter, Profile, Timing
+from station.recipe.profile.model import Profile, Timing
+from station.recipe.profile.parameter import Parameter
 
 #: SMBus bit times: START + STOP per transaction, one more for a repeated START.
 _BITS_PER_BYTE = 9
@@ -238,38 +239,18 @@ def plan_writes(
             f"block 0x{missing[0]:04X} was not read from the pack; read every block of "
             "target.blocks() before planning"
         )
-    known = profile.known_addresses
     writes: list[DFWrite] = []
     after = current.copy()
     for block in target.blocks():
-        cur = current.blocks[block]
-        addresses = range(block, block + BLOCK_SIZE)
-        changed = {a for a in addresses if a in target.data and target.data[a] != cur[a - block]}
-        if not changed:
-            continue
-        run: list[int] = []
-        for a in [*addresses, None]:
-            if a is not None and a in known and a < WRITABLE_END:
-                run.append(a)
-                continue
-            hits = [x for x in run if x in changed]
-            if hits:
-                # Whole parameters: a half-written value is never left behind by a write.
-                lo, hi = min(hits), max(hits)
-                first, last = profile.parameter_at(lo), profile.parameter_at(hi)
-                if first is not None:
-                    lo = max(first.address, block)
-                if last is not None:
-                    hi = min(last.end - 1, block + BLOCK_SIZE - 1)
-                data = bytes(target.data.get(x, cur[x - block]) for x in range(lo, hi + 1))
-                names = parameter_names(profile, range(lo, hi + 1))
-                writes.append(DFWrite(lo, data, names))
-                after.apply(lo, data)
-            run = []
+        for w in _block_writes(target, block, current.blocks[block]):
+            writes.append(w)
+            after.apply(w.address, w.data)
     written = tuple(sorted({block_of(w.address) for w in writes}))
     verify = tuple(_check(profile, target, after, b, writes) for b in written)
     final = tuple(_check(profile, target, after, b, writes) for b in target.blocks())
-    params_written = _parameters(profile, writes)
+    params_written = profile.parameters_at(
+        a for w in writes for a in range(w.address, w.address + len(w.data))
+    )
     changes = _changes(profile, target, current, after)
     whole = tuple(range(DF_START, DF_END, BLOCK_SIZE))
     backup_blocks = whole if backup == "full" else written
@@ -296,24 +277,39 @@ def plan_writes(
     )
 
 
+def _block_writes(target: Target, block: int, cur: bytes) -> list[DFWrite]:
+    """The writes inside one aligned block: each a run of bytes the profile knows, spanning the
+    parameters whose bytes changed in it."""
+    profile = target.profile
+    addresses = range(block, block + BLOCK_SIZE)
+    changed = {a for a in addresses if a in target.data and target.data[a] != cur[a - block]}
+    if not changed:
+        return []
+    known = profile.known_addresses
+    writes: list[DFWrite] = []
+    run: list[int] = []
+    for a in [*addresses, None]:
+        if a is not None and a in known and a < WRITABLE_END:
+            run.append(a)
+            continue
+        hits = [x for x in run if x in changed]
+        if hits:
+            # Whole parameters: a half-written value is never left behind by a write.
+            lo, hi = min(hits), max(hits)
+            first, last = profile.parameter_at(lo), profile.parameter_at(hi)
+            if first is not None:
+                lo = max(first.address, block)
+            if last is not None:
+                hi = min(last.end - 1, block + BLOCK_SIZE - 1)
+            data = bytes(target.data.get(x, cur[x - block]) for x in range(lo, hi + 1))
+            writes.append(DFWrite(lo, data, parameter_names(profile, range(lo, hi + 1))))
+        run = []
+    return writes
+
+
 def parameter_names(profile: Profile, addresses: Iterable[int]) -> tuple[str, ...]:
     """Short names of the parameters ``addresses`` touch, in address order."""
-    seen: dict[str, None] = {}
-    for a in addresses:
-        p = profile.parameter_at(a)
-        if p is not None:
-            seen.setdefault(profile.short_name(p))
-    return tuple(seen)
-
-
-def _parameters(profile: Profile, writes: Iterable[DFWrite]) -> tuple[Parameter, ...]:
-    out: dict[str, Parameter] = {}
-    for w in writes:
-        for a in range(w.address, w.address + len(w.data)):
-            p = profile.parameter_at(a)
-            if p is not None:
-                out.setdefault(p.key, p)
-    return tuple(out.values())
+    return tuple(profile.short_name(p) for p in profile.parameters_at(addresses))
 
 
 def _check(
@@ -362,11 +358,7 @@ def _fold_byte_strings(
         return changes
     length_p = profile.get(role.length)
     first = profile.get(role.first)
-    members = {length_p.key} | {
-        p.key
-        for a in range(first.address, first.address + role.size)
-        if (p := profile.parameter_at(a)) is not None
-    }
+    members = profile.manufacturer_info_a_keys()
     if not any(c.key in members for c in changes):
         return changes
 

@@ -1,7 +1,8 @@
 """Gauge profiles: the data-flash layout of one gauge firmware, with limits, units and sources.
 
-A profile is data (see :mod:`station.recipe.profile_file` for the file format); this module holds
-the in-memory model, parameter-name resolution and the image decoder.
+A profile is data (see :mod:`station.recipe.profile.loader` for the file format); this module holds
+the in-memory model (its parameters: :mod:`station.recipe.profile.parameter`), parameter-name
+resolution, the image decoder and the sign-off guard.
 """
 
 from __future__ import annotations
@@ -10,186 +11,17 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 
-from station.recipe import dftypes
-from station.recipe.dftypes import DFType, RawValue
 from station.recipe.errors import CodecError, RecipeError, UnverifiedWriteRefused
-from station.recipe.image import DataFlashImage
-from station.recipe.serial import decode_sbs_date
-from station.recipe.units import UnitError, convert, format_number
+from station.recipe.profile.dftypes import RawValue
+from station.recipe.profile.image import DataFlashImage
+from station.recipe.profile.parameter import Parameter
+from station.recipe.tomlschema import Choice, Loose, entry
 
-EngValue = int | Decimal | float | str
-
-
-@dataclass(frozen=True)
-class BitField:
-    """A named bit or group of bits inside an H-type parameter.
-
-    A single bit with no offset is a flag (true/false); a wider field holds a number, shown as
-    ``bits + offset`` (DA Configuration's cell count: code 0b11 + 1 = 4 cells).
-    """
-
-    name: str
-    low: int
-    high: int
-    offset: int = 0
-    verified: bool = False
-    source: str = ""
-    note: str = ""
-
-    @property
-    def width(self) -> int:
-        return self.high - self.low + 1
-
-    @property
-    def mask(self) -> int:
-        return ((1 << self.width) - 1) << self.low
-
-    @property
-    def is_flag(self) -> bool:
-        return self.width == 1 and self.offset == 0
-
-    @property
-    def min_value(self) -> int:
-        return self.offset
-
-    @property
-    def max_value(self) -> int:
-        return self.offset + (1 << self.width) - 1
-
-    def get(self, raw: int) -> int:
-        return ((raw & self.mask) >> self.low) + self.offset
-
-    def put(self, raw: int, value: int) -> int:
-        if not self.min_value <= value <= self.max_value:
-            raise CodecError(f"{self.name} = {value} is outside {self.min_value}..{self.max_value}")
-        return (raw & ~self.mask) | ((value - self.offset) << self.low)
-
-    def bits_text(self) -> str:
-        return f"b{self.low}" if self.width == 1 else f"b{self.high}:{self.low}"
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One data-flash parameter of a profile. Limits and default are stored (raw) values."""
-
-    class_name: str
-    subclass: str
-    name: str
-    address: int
-    dtype: DFType
-    unit: str = ""
-    scale: Decimal = Decimal(1)
-    minimum: int | float | None = None
-    maximum: int | float | None = None
-    default: RawValue = 0
-    verified: bool = False
-    source: str = ""
-    fields: tuple[BitField, ...] = ()
-    line: int | None = None
-
-    @property
-    def key(self) -> str:
-        return f"{self.class_name}:{self.subclass}:{self.name}"
-
-    @property
-    def size(self) -> int:
-        return self.dtype.size
-
-    @property
-    def end(self) -> int:
-        """One past the last address."""
-        return self.address + self.dtype.size
-
-    @property
-    def addresses(self) -> range:
-        return range(self.address, self.end)
-
-    @property
-    def is_hex(self) -> bool:
-        return self.dtype.kind == "H"
-
-    def field(self, name: str) -> BitField | None:
-        wanted = name.strip().casefold()
-        for f in self.fields:
-            if f.name.casefold() == wanted:
-                return f
-        return None
-
-    def encode(self, raw: RawValue) -> bytes:
-        return dftypes.encode(self.dtype, raw)
-
-    def decode(self, data: bytes) -> RawValue:
-        return dftypes.decode(self.dtype, data)
-
-    def limits_problem(self, raw: RawValue) -> str | None:
-        """Why ``raw`` is outside this parameter's limits, or None when it fits."""
-        try:
-            self.encode(raw)
-        except CodecError as exc:
-            return str(exc)
-        if isinstance(raw, str):
-            return None
-        if self.minimum is not None and raw < self.minimum:
-            return "below the profile minimum"
-        if self.maximum is not None and raw > self.maximum:
-            return "above the profile maximum"
-        return None
-
-    def to_engineering(self, raw: RawValue) -> EngValue:
-        """Stored value → engineering value (``550`` → ``Decimal("55.0")`` for 0.1 °C)."""
-        if isinstance(raw, str):
-            return raw
-        if isinstance(raw, float):
-            return raw * float(self.scale)
-        if self.scale == 1:
-            return raw
-        return Decimal(raw) * self.scale
-
-    def from_engineering(self, value: Fraction, unit: str) -> RawValue:
-        """An engineering value (in ``unit``, or the profile unit when ``unit`` is empty) → raw.
-
-        Raises :class:`UnitError` for a foreign unit and :class:`CodecError` when the value is
-        not a whole number of stored steps.
-        """
-        if unit and unit != self.unit:
-            if not self.unit:
-                raise UnitError(f"{self.name} has no unit; write a plain number")
-            value = convert(value, unit, self.unit)
-        stored = value / Fraction(self.scale)
-        if self.dtype.kind == "F":
-            return float(stored)
-        if stored.denominator != 1:
-            step = f"{format_number(self.scale)} {self.unit}".strip()
-            raise CodecError(f"not a whole number of steps of {step}")
-        return int(stored)
-
-    def format(self, raw: RawValue) -> str:
-        """Display text in engineering units: ``55.0 °C``, ``0x0012``, ``"BQ40Z50"``."""
-        if isinstance(raw, str):
-            return f'"{raw}"'
-        if self.is_hex and isinstance(raw, int):
-            return f"0x{raw:0{2 * self.size}X}"
-        if self.unit == "date" and isinstance(raw, int):
-            day = decode_sbs_date(raw)
-            return f"{raw} ({day.isoformat()})" if day else f"{raw} (no date)"
-        eng = self.to_engineering(raw)
-        text = f"{eng:.7g}" if isinstance(eng, float) else str(eng)
-        return f"{text} {self.unit}".strip()
-
-    def range_text(self) -> str:
-        """The allowed range in engineering units."""
-        if self.dtype.kind == "S":
-            return f"printable ASCII, at most {self.dtype.max_chars} characters"
-        lo = self.minimum if self.minimum is not None else self.dtype.raw_min
-        hi = self.maximum if self.maximum is not None else self.dtype.raw_max
-        if self.is_hex:
-            return f"0x{int(lo):0{2 * self.size}X}..0x{int(hi):0{2 * self.size}X}"
-        return f"{self.format(lo)} .. {self.format(hi)}"
+#: A firmware version as the gauge reports it: major.minor, the minor in two hex digits.
+FIRMWARE_RE = re.compile(r"^\d+\.[0-9A-Fa-f]{2}$")
 
 
 @dataclass(frozen=True)
@@ -267,15 +99,25 @@ class Roles:
         return out
 
 
+#: What a ``[[change]]`` of a profile does to the table it was imported from.
+CHANGE_ACTIONS = ("relocate", "drop", "default", "rename", "limits")
+
+
 @dataclass(frozen=True)
 class ProfileChange:
     """A documented difference from the table the profile was imported from."""
 
-    action: str  # "relocate" | "drop" | "default" | "rename" | "limits"
-    parameter: str
-    value: str = ""
-    why: str = ""
-    source: str = ""
+    action: str = entry(
+        Choice(
+            CHANGE_ACTIONS,
+            "a change has action = relocate, drop, default, rename or limits",
+            shows_value=False,
+        )
+    )
+    parameter: str = entry(Loose())
+    value: str = entry(Loose())
+    why: str = entry(Loose())
+    source: str = entry(Loose())
 
 
 class UnknownParameter(RecipeError):
@@ -285,13 +127,13 @@ class UnknownParameter(RecipeError):
         self.name = name
         self.why = why
         self.suggestions = tuple(suggestions)
-        hint = f"; did you mean {_or_list(self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"{name!r}: {why}{hint}")
-
-
-def _or_list(items: Sequence[str]) -> str:
-    quoted = [f'"{s}"' for s in items]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+        quoted = [f'"{s}"' for s in self.suggestions]
+        either = (
+            ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else "".join(quoted)
+        )
+        #: ``; did you mean "A" or "B"?`` (empty without suggestions), to follow ``why``
+        self.hint = f"; did you mean {either}?" if quoted else ""
+        super().__init__(f"{name!r}: {why}{self.hint}")
 
 
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,6}$")
@@ -470,6 +312,30 @@ class Profile:
         keys = getattr(self.roles, name, ())
         return [self._by_key[_norm(k)] for k in keys if _norm(k) in self._by_key]
 
+    def parameters_at(self, addresses: Iterable[int]) -> tuple[Parameter, ...]:
+        """The parameters ``addresses`` touch, each once, in the order they are first touched."""
+        out: dict[str, Parameter] = {}
+        for a in addresses:
+            p = self._by_address.get(a)
+            if p is not None:
+                out.setdefault(p.key, p)
+        return tuple(out.values())
+
+    def manufacturer_info_a_keys(self) -> set[str]:
+        """Keys of Manufacturer Info A's length and text bytes (none without that role)."""
+        info = self.roles.manufacturer_info_a
+        if info is None:
+            return set()
+        first = self.get(info.first)
+        text = self.parameters_at(range(first.address, first.address + info.size))
+        return {self.get(info.length).key} | {p.key for p in text}
+
+    def per_unit_keys(self) -> set[str]:
+        """Parameters every pack gets from its own serial and date, never from a recipe value:
+        serial number, manufacture date and Manufacturer Info A."""
+        dated = {k for k in (self.roles.serial_number, self.roles.manufacture_date) if k}
+        return dated | self.manufacturer_info_a_keys()
+
     # -- image decoding ----------------------------------------------------------------------
 
     def decode(
@@ -478,7 +344,7 @@ class Profile:
         """{parameter key: stored value} for every parameter fully present in ``image``.
 
         Bytes that cannot be the parameter's type (a string with a bad length byte) are left
-        out of the result; :meth:`decode_problems` lists them.
+        out of the result.
         """
         out: dict[str, RawValue] = {}
         for p in self.parameters if parameters is None else parameters:
@@ -489,18 +355,6 @@ class Profile:
                 out[p.key] = p.decode(data)
             except CodecError:
                 continue
-        return out
-
-    def decode_problems(self, image: DataFlashImage) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for p in self.parameters:
-            data = image.read(p.address, p.size)
-            if data is None:
-                continue
-            try:
-                p.decode(data)
-            except CodecError as exc:
-                out[p.key] = str(exc)
         return out
 
     def default_image(self, fill: int = 0xFF) -> DataFlashImage:
@@ -533,6 +387,3 @@ class Profile:
             raise UnverifiedWriteRefused(
                 self.id, [self.short_name(p) for p in risky], disputes=disputed
             )
-
-    def firmware_matches(self, version: str) -> bool:
-        return version in self.firmware

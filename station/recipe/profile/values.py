@@ -15,12 +15,12 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 
-from station.recipe.dftypes import RawValue
 from station.recipe.errors import CodecError
-from station.recipe.profile import Parameter
+from station.recipe.profile.dftypes import RawValue
+from station.recipe.profile.parameter import Parameter
 from station.recipe.units import UnitError, parse_quantity
 
 _BITN = re.compile(r"^bit(\d{1,2})$", re.IGNORECASE)
@@ -33,17 +33,6 @@ class SettingError(ValueError):
         super().__init__(why)
         self.why = why
         self.allowed = allowed
-
-
-def show_value(value: object) -> str:
-    """How a TOML value reads in an error message."""
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {show_value(v)}" for k, v in value.items()) + " }"
-    return str(value)
 
 
 def parse_setting(p: Parameter, value: object) -> RawValue:
@@ -155,10 +144,3 @@ def _bits(p: Parameter, spec: dict[str, object]) -> int:
                     f"{f.name} = {v} does not fit {f.bits_text()}", f"{f.min_value}..{f.max_value}"
                 ) from None
     return raw
-
-
-def parse_number(text: object) -> Decimal:
-    try:
-        return Decimal(str(text))
-    except InvalidOperation:
-        raise SettingError(f"{text!r} is not a number") from None

@@ -25,7 +25,7 @@ from typing import Literal, Protocol
 
 from station.bus.errors import BusError
 from station.clock import Clock
-from station.recipe.errors import FileFormatError, FlashStreamFailed, Problem
+from station.recipe.errors import FileFormatError, FlashStreamFailed, Problem, undecodable_line
 
 #: The only device a BQ40Z50 FlashStream may address: 8-bit 0x16 = 7-bit 0x0B.
 SBS_ADDRESS_8BIT = 0x16
@@ -156,34 +156,21 @@ def _byte(field: str) -> int:
 
 def parse_flashstream(content: str | bytes, name: str = "<flashstream>") -> FlashStream:
     """Parse and validate a whole FlashStream; :class:`FileFormatError` lists every bad line."""
-    problems: list[Problem] = []
-
-    def bad(line: int, why: str, value: str | None = None) -> None:
-        if len(problems) < MAX_PROBLEMS:
-            problems.append(Problem(name, line, why, value=value, code="FLASHSTREAM_FORMAT"))
-
     if isinstance(content, bytes):
         try:
             text = content.decode("ascii")
         except UnicodeDecodeError as exc:
-            where_line = content[: exc.start].count(b"\n") + 1
-            raise FileFormatError(
-                [
-                    Problem(
-                        name,
-                        where_line,
-                        "not ASCII text: a FlashStream holds only ASCII",
-                        code="FLASHSTREAM_FORMAT",
-                    )
-                ]
-            ) from None
+            why = "not ASCII text: a FlashStream holds only ASCII"
+            line = undecodable_line(content, exc)
+            raise FileFormatError([Problem(name, line, why, code=_CODE)]) from None
     else:
         text = content
     if not text.strip():
-        raise FileFormatError([Problem(name, 1, "the file is empty", code="FLASHSTREAM_FORMAT")])
+        raise FileFormatError([Problem(name, 1, "the file is empty", code=_CODE)])
+    parser = _Parser(name)
     raw_lines = text.split("\n")
     if raw_lines[-1] != "":
-        bad(
+        parser.bad(
             len(raw_lines),
             "the last line has no newline: the file may be cut short (an "
             "incomplete copy); re-export it",
@@ -191,48 +178,79 @@ def parse_flashstream(content: str | bytes, name: str = "<flashstream>") -> Flas
         )
     else:
         raw_lines.pop()
-    out: list[FSLine] = []
-    requested = -1  # the MAC code the last request line asked for (its answer follows)
-    for number, raw_line in enumerate(raw_lines, 1):
+    out = [ln for number, raw in enumerate(raw_lines, 1) if (ln := parser.line(number, raw))]
+    if parser.problems:
+        raise FileFormatError(parser.problems)
+    if not out:
+        raise FileFormatError([Problem(name, 1, "no commands, only comments", code=_CODE)])
+    return FlashStream(name, tuple(out))
+
+
+_CODE = "FLASHSTREAM_FORMAT"
+
+
+class _Parser:
+    """Reads a FlashStream line by line, keeping its problems and the MAC code the last request
+    line asked for (a compare that follows reads that code's answer)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.problems: list[Problem] = []
+        self.requested = -1
+
+    def bad(self, line: int, why: str, value: str | None = None) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(self.name, line, why, value=value, code=_CODE))
+
+    def line(self, number: int, raw_line: str) -> FSLine | None:
+        """The command on a line (None: a comment, a blank line, or a problem)."""
         line = raw_line[:-1] if raw_line.endswith("\r") else raw_line
         if "\r" in line:
-            bad(number, "a stray carriage return inside the line")
-            continue
+            self.bad(number, "a stray carriage return inside the line")
+            return None
         stripped = line.strip()
         if not stripped or stripped.startswith(";"):
-            continue
+            return None
         if ":" not in stripped:
-            bad(
+            self.bad(
                 number,
                 "no command (a line is CMD: fields, or ; comment)",
                 stripped.split()[0][:12] + " ...",
             )
-            continue
+            return None
         head, _, rest = stripped.partition(":")
         op = head.strip().upper()
         fields = rest.split()
         safe = _shown_raw(op, fields, stripped)
         if op in _DIALECT_I2C:
-            bad(
+            self.bad(
                 number,
                 f"'{op}:' belongs to the I2C/HDQ FlashStream dialect (bq27xxx); a "
                 "BQ40Z50 file uses SWC/SWW/SWB/SCW/SCL/X",
                 safe,
             )
-            continue
+            return None
         if op not in ("SWC", "SWW", "SWB", "SCW", "SCL", "X"):
-            bad(number, f"unknown command '{head.strip()}:'", safe)
-            continue
+            self.bad(number, f"unknown command '{head.strip()}:'", safe)
+            return None
         if op == "X":
-            if len(fields) != 1 or not fields[0].isdigit() or not fields[0].isascii():
-                bad(number, "X: takes one decimal number of milliseconds", safe)
-                continue
-            delay = int(fields[0])
-            if delay > MAX_DELAY_MS:
-                bad(number, f"a wait of {delay} ms is longer than {MAX_DELAY_MS} ms", safe)
-                continue
-            out.append(FSLine(number, stripped, "X", delay_ms=delay))
-            continue
+            return self.wait(number, stripped, fields, safe)
+        return self.command(number, stripped, op, fields, safe)
+
+    def wait(self, number: int, text: str, fields: list[str], safe: str) -> FSLine | None:
+        if len(fields) != 1 or not fields[0].isdigit() or not fields[0].isascii():
+            self.bad(number, "X: takes one decimal number of milliseconds", safe)
+            return None
+        delay = int(fields[0])
+        if delay > MAX_DELAY_MS:
+            self.bad(number, f"a wait of {delay} ms is longer than {MAX_DELAY_MS} ms", safe)
+            return None
+        return FSLine(number, text, "X", delay_ms=delay)
+
+    def command(
+        self, number: int, text: str, op: str, fields: list[str], safe: str
+    ) -> FSLine | None:
+        """An SMBus command line: address, command code, data bytes."""
         try:
             values = [_byte(f) for f in fields]
         except ValueError as exc:
@@ -240,87 +258,70 @@ def parse_flashstream(content: str | bytes, name: str = "<flashstream>") -> Flas
             why = str(exc)
             if "<key>" in safe:
                 why = re.sub(r"^'[^']*'( = 0x[0-9A-F]+ > 0xFF)?", "a field", why)
-            bad(number, why, safe)
-            continue
+            self.bad(number, why, safe)
+            return None
         if len(values) < 2:
-            bad(number, f"{op}: needs at least an address and a command", safe)
-            continue
+            self.bad(number, f"{op}: needs at least an address and a command", safe)
+            return None
         if values[0] != SBS_ADDRESS_8BIT:
-            bad(
+            self.bad(
                 number,
                 f"address {fields[0]} is not the gauge: a BQ40Z50 FlashStream addresses "
                 "16 (8-bit form of 0x0B)",
                 safe,
             )
-            continue
+            return None
         command, data = values[1], bytes(values[2:])
         if len(data) > MAX_DATA_BYTES:
-            bad(
-                number,
-                f"{len(data)} data bytes on one line; at most {MAX_DATA_BYTES}",
-                safe,
-            )
-            continue
+            why = f"{len(data)} data bytes on one line; at most {MAX_DATA_BYTES}"
+            self.bad(number, why, safe)
+            return None
         word_to_mac = op == "SWW" and command == 0x00 and len(data) == 2
         block_to_mba = op == "SWB" and command == 0x44 and len(data) >= 2
         if word_to_mac or block_to_mba:
-            requested = data[0] | data[1] << 8
+            self.requested = data[0] | data[1] << 8
+        return self.shaped(number, text, op, command, data, safe)
+
+    def shaped(
+        self, number: int, text: str, op: str, command: int, data: bytes, safe: str
+    ) -> FSLine | None:
+        """The command if its data has the shape ``op`` needs."""
         if op == "SWC":
             if data:
-                bad(number, "SWC: is the command alone, without data", safe)
-                continue
-            out.append(FSLine(number, stripped, "SWC", command=command))
-        elif op in ("SWW", "SCW"):
+                self.bad(number, "SWC: is the command alone, without data", safe)
+                return None
+            return FSLine(number, text, "SWC", command=command)
+        if op in ("SWW", "SCW"):
             if len(data) != 2:
-                bad(number, f"{op}: takes exactly two data bytes (low, high)", safe)
-                continue
+                self.bad(number, f"{op}: takes exactly two data bytes (low, high)", safe)
+                return None
             word_op: Op = "SWW" if op == "SWW" else "SCW"
+            reads_keys = word_op == "SCW" and self.requested in _KEY_MACS
             word = data[0] | data[1] << 8
-            out.append(
-                FSLine(
-                    number,
-                    stripped,
-                    word_op,
-                    command=command,
-                    word=word,
-                    reads_keys=word_op == "SCW" and requested in _KEY_MACS,
-                )
-            )
-        elif op == "SWB":
+            return FSLine(number, text, word_op, command=command, word=word, reads_keys=reads_keys)
+        if op == "SWB":
             if not data:
-                bad(number, "SWB: needs at least one data byte", safe)
-                continue
-            out.append(FSLine(number, stripped, "SWB", command=command, data=data))
-        else:  # SCL
-            if not data:
-                bad(number, "SCL: needs the expected length", safe)
-                continue
-            length, expected = data[0], data[1:]
-            if length != len(expected):
-                bad(
-                    number,
-                    f"SCL: length {length} but {len(expected)} expected bytes follow",
-                    safe,
-                )
-                continue
-            out.append(
-                FSLine(
-                    number,
-                    stripped,
-                    "SCL",
-                    command=command,
-                    data=expected,
-                    length=length,
-                    reads_keys=requested in _KEY_MACS,
-                )
-            )
-    if problems:
-        raise FileFormatError(problems)
-    if not out:
-        raise FileFormatError(
-            [Problem(name, 1, "no commands, only comments", code="FLASHSTREAM_FORMAT")]
+                self.bad(number, "SWB: needs at least one data byte", safe)
+                return None
+            return FSLine(number, text, "SWB", command=command, data=data)
+        if not data:  # SCL
+            self.bad(number, "SCL: needs the expected length", safe)
+            return None
+        length, expected = data[0], data[1:]
+        if length != len(expected):
+            why = f"SCL: length {length} but {len(expected)} expected bytes follow"
+            self.bad(number, why, safe)
+            return None
+        reads_keys = self.requested in _KEY_MACS
+        return FSLine(
+            number,
+            text,
+            "SCL",
+            command=command,
+            data=expected,
+            length=length,
+            reads_keys=reads_keys,
         )
-    return FlashStream(name, tuple(out))
 
 
 @dataclass(frozen=True)

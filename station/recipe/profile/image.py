@@ -6,7 +6,7 @@ The recipe layer never talks to the bus itself: the caller hands it a :class:`Da
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -57,13 +57,6 @@ class DataFlashImage:
         )
 
     @classmethod
-    def from_blocks(cls, blocks: Mapping[int, bytes]) -> DataFlashImage:
-        image = cls()
-        for address, data in blocks.items():
-            image.set_block(address, data)
-        return image
-
-    @classmethod
     def read_from(cls, df: DataFlashAccess, blocks: Iterable[int]) -> DataFlashImage:
         """Read the given blocks through a gauge driver."""
         image = cls()
@@ -77,9 +70,6 @@ class DataFlashImage:
         if len(data) != BLOCK_SIZE:
             raise ValueError(f"block 0x{address:04X} has {len(data)} bytes, not {BLOCK_SIZE}")
         self.blocks[address] = bytes(data)
-
-    def has(self, address: int, length: int = 1) -> bool:
-        return all(block_of(a) in self.blocks for a in range(address, address + length))
 
     def read(self, address: int, length: int) -> bytes | None:
         """The bytes at ``address``, or None when a block they span is not in the image."""

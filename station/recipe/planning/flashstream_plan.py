@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from station.recipe.dftypes import RawValue
 from station.recipe.errors import FileFormatError, Problem
-from station.recipe.flashstream import FlashStream, FSLine, shown
-from station.recipe.image import (
+from station.recipe.planning.writes import DFWrite, parameter_names
+from station.recipe.profile.dftypes import RawValue
+from station.recipe.profile.image import (
     BLOCK_SIZE,
     DF_END,
     DF_START,
@@ -34,8 +34,9 @@ from station.recipe.image import (
     DataFlashImage,
     block_of,
 )
-from station.recipe.plan import DFWrite, parameter_names
-from station.recipe.profile import Parameter, Profile
+from station.recipe.profile.model import Profile
+from station.recipe.profile.parameter import Parameter
+from station.recipe.ti.flashstream import FlashStream, FSLine, shown
 
 #: ManufacturerAccess (key words, MAC codes by Write Word) and ManufacturerBlockAccess.
 MANUFACTURER_ACCESS = 0x00
@@ -124,52 +125,27 @@ def plan_flashstream(stream: FlashStream, profile: Profile) -> FlashStreamPlan:
     writes: list[tuple[int, DFWrite]] = []
     written: dict[int, int] = {}
     mode_changing: set[int] = set()
-
-    def refuse(line: FSLine, why: str) -> None:
-        problems.append(
-            Problem(stream.name, line.number, why, value=shown(line), code="FLASHSTREAM_REFUSED")
-        )
-
     for line in stream.lines:
-        if line.op == "SWW" and line.command == MANUFACTURER_ACCESS:
-            code = line.word
-            if code == DEVICE_RESET:
-                mode_changing.add(line.number)
-            elif code in _CHANGING_MACS:
-                refuse(line, _changing_why(code))
-            # Any other word is a key word or a read request: sent as written, never shown.
-        elif line.op == "SWB" and line.command == MBA:
-            if len(line.data) < 2:
-                refuse(line, "a block to 0x44 starts with a 2-byte MAC code or address")
-                continue
-            code = line.data[0] | line.data[1] << 8
-            body = line.data[2:]
-            if DF_START <= code < DF_END:
-                if not body:
-                    continue  # sets the read address for the compare that follows
-                problem = _df_write_problem(profile, code, body)
-                if problem:
-                    refuse(line, problem)
-                    continue
-                write = DFWrite(code, body, parameter_names(profile, range(code, code + len(body))))
-                writes.append((line.number, write))
-                for i, b in enumerate(body):
-                    written[code + i] = b
-            elif code in _CHANGING_MACS:
-                refuse(line, _changing_why(code))
-            elif code == DEVICE_RESET and not body:
-                mode_changing.add(line.number)
-            elif code in READ_MACS and not body:
-                continue
-            else:
-                refuse(
-                    line,
-                    f"MAC 0x{code:04X} through 0x44 is not one a FlashStream may send here (data-"
-                    "flash writes, DeviceReset and read requests are)",
+        effect = _effect(line, profile)
+        if effect.refused is not None:
+            problems.append(
+                Problem(
+                    stream.name,
+                    line.number,
+                    effect.refused,
+                    value=shown(line),
+                    code="FLASHSTREAM_REFUSED",
                 )
+            )
+        elif effect.resets:
+            mode_changing.add(line.number)
+        elif effect.write is not None:
+            writes.append((line.number, effect.write))
+            for i, b in enumerate(effect.write.data):
+                written[effect.write.address + i] = b
     if problems:
         raise FileFormatError(problems)
-    params = _parameters(profile, written)
+    params = profile.parameters_at(sorted(written))
     runtime = frozenset(
         a for p in params if profile.is_runtime(p) for a in p.addresses if a in written
     )
@@ -180,6 +156,50 @@ def plan_flashstream(stream: FlashStream, profile: Profile) -> FlashStreamPlan:
         parameters_written=params,
         no_verify=runtime,
         mode_changing=frozenset(mode_changing),
+    )
+
+
+@dataclass(frozen=True)
+class _Effect:
+    """What one line does to a pack; a line with none of these is sent as written."""
+
+    refused: str | None = None
+    write: DFWrite | None = None
+    #: a DeviceReset: the security mode must be read again after it
+    resets: bool = False
+
+
+def _effect(line: FSLine, profile: Profile) -> _Effect:
+    if line.op == "SWW" and line.command == MANUFACTURER_ACCESS:
+        code = line.word
+        if code == DEVICE_RESET:
+            return _Effect(resets=True)
+        if code in _CHANGING_MACS:
+            return _Effect(refused=_changing_why(code))
+        return _Effect()  # a key word or a read request: sent as written, never shown
+    if line.op != "SWB" or line.command != MBA:
+        return _Effect()
+    if len(line.data) < 2:
+        return _Effect(refused="a block to 0x44 starts with a 2-byte MAC code or address")
+    code = line.data[0] | line.data[1] << 8
+    body = line.data[2:]
+    if DF_START <= code < DF_END:
+        if not body:
+            return _Effect()  # sets the read address for the compare that follows
+        problem = _df_write_problem(profile, code, body)
+        if problem:
+            return _Effect(refused=problem)
+        names = parameter_names(profile, range(code, code + len(body)))
+        return _Effect(write=DFWrite(code, body, names))
+    if code in _CHANGING_MACS:
+        return _Effect(refused=_changing_why(code))
+    if code == DEVICE_RESET and not body:
+        return _Effect(resets=True)
+    if code in READ_MACS and not body:
+        return _Effect()
+    return _Effect(
+        refused=f"MAC 0x{code:04X} through 0x44 is not one a FlashStream may send here (data-"
+        "flash writes, DeviceReset and read requests are)"
     )
 
 
@@ -220,12 +240,3 @@ def _df_write_problem(profile: Profile, address: int, data: bytes) -> str | None
             f"0x{unknown[0]:04X}); the station writes only bytes the profile knows"
         )
     return None
-
-
-def _parameters(profile: Profile, written: dict[int, int]) -> tuple[Parameter, ...]:
-    out: dict[str, Parameter] = {}
-    for a in sorted(written):
-        p = profile.parameter_at(a)
-        if p is not None:
-            out.setdefault(p.key, p)
-    return tuple(out.values())

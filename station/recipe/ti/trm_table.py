@@ -18,11 +18,14 @@ from pathlib import Path
 
 from station.files import PROFILE_LIMIT, read_text_limited
 from station.recipe import tomltext
-from station.recipe.dftypes import DFType, RawValue, encode
 from station.recipe.errors import CodecError, FileFormatError, Problem
-from station.recipe.image import DF_START, WRITABLE_END
-from station.recipe.profile import Parameter, Profile
-from station.recipe.profile_file import load_profile, table_text, write_private_text
+from station.recipe.profile.dftypes import DFType, RawValue, encode
+from station.recipe.profile.image import DF_START, WRITABLE_END
+from station.recipe.profile.loader import load_profile
+from station.recipe.profile.model import Profile
+from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.table import table_text
+from station.recipe.ti.output import write_private_text
 from station.recipe.units import parse_ti_unit
 
 TRM_COLUMNS = ("class", "subclass", "address", "type", "name", "min", "max", "default", "unit")
