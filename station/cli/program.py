@@ -3,8 +3,10 @@ and ``station label preview|print``: thin faces over the station service."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -144,7 +146,6 @@ def program_cmd(
 
     Exit 0 PASS, 1 FAIL (or station error), 2 usage or configuration error."""
     from station.recipe.errors import RecipeError
-    from station.sequence.failures import FailureCode
     from station.sequence.service import RunRequest
 
     config = load_station_config(
@@ -163,20 +164,36 @@ def program_cmd(
         shift = service.shift_for_file(recipe_path, operator, lot)
     except RecipeError as exc:  # the file given does not load: what was typed, not the pack
         raise UsageProblem(str(exc)) from None
+    rework = _allowed(service, shift, serial, rework_by, reason)
+    cancel = CancelToken()
+    with _signals_abort(cancel):
+        result = service.run(shift, RunRequest(serial, rework), _echo_event, cancel)
+    sys.exit(EXIT_OK if result.outcome is Outcome.PASS else EXIT_FAIL)
+
+
+def _allowed(service, shift, serial: str, rework_by: str | None, reason: str):  # type: ignore[no-untyped-def]
+    """The serial's check; for a pack that passed, the supervisor's rework (or a refusal)."""
+    from station.sequence.failures import FailureCode
+
     check = service.check_serial(shift, serial)
     if check.busy_elsewhere:
         raise Failed(f"[{FailureCode.SERIAL_BUSY}] {check.reason}")
     if not check.valid and check.previous_pass is None:
         raise UsageProblem(f"[{FailureCode.SERIAL_REJECTED}] {check.reason}")
-    rework = None
-    if check.previous_pass is not None:
-        if not rework_by:
-            raise Failed(
-                f"[{FailureCode.SERIAL_ALREADY_PASSED}] {check.reason} "
-                "(use --rework-by BADGE --reason TEXT)"
-            )
-        rework = service.authorise_rework(shift, serial, _credentials(service, rework_by), reason)
-    cancel = CancelToken()
+    if check.previous_pass is None:
+        return None
+    if not rework_by:
+        raise Failed(
+            f"[{FailureCode.SERIAL_ALREADY_PASSED}] {check.reason} "
+            "(use --rework-by BADGE --reason TEXT)"
+        )
+    return service.authorise_rework(shift, serial, _credentials(service, rework_by), reason)
+
+
+@contextlib.contextmanager
+def _signals_abort(cancel: CancelToken) -> Iterator[None]:
+    """Ctrl-C and a service stop are an operator's abort, at the next safe point (the pack is
+    restored and sealed again), well within the unit's stop timeout; a second Ctrl-C kills."""
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
         if cancel.requested:
@@ -187,8 +204,6 @@ def program_cmd(
         cancel.request()
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        # A service stop or restart: an operator's abort, at the next safe point (the pack is
-        # restored and sealed again), well within the unit's stop timeout.
         if not cancel.requested:
             click.echo("stop requested: aborting at the next safe point", err=True)
         cancel.request()
@@ -196,11 +211,10 @@ def program_cmd(
     previous = signal.signal(signal.SIGINT, on_sigint)
     previous_term = signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        result = service.run(shift, RunRequest(serial, rework), _echo_event, cancel)
+        yield
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, previous_term)
-    sys.exit(EXIT_OK if result.outcome is Outcome.PASS else EXIT_FAIL)
 
 
 def _check_specs(bus: str, printer: str) -> None:

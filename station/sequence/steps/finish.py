@@ -18,55 +18,12 @@ KEY_CHANGED = "KEY_SET_CHANGED"
 
 
 def verify(run: Run) -> str:
-    gauge = run.gauge
-    plan = run.state.plan
-    problems: list[str] = []
-    if plan is not None:
-        checks = plan.final_check
-        image = read_blocks(
-            gauge,
-            [c.address for c in checks],
-            run.progress(StepId.VERIFY),
-            run.checkpoint,
-            confirm=[c.address for c in checks],
-        )
-        if image.blocks:
-            # Kept as a difference from the before image: mostly the same bytes.
-            after = run.socket.store.store_blocks(image.blocks, base=run.state.before_image)
-            run.socket.store.link_images(run.attempt, after=after)
-        wrong = [a for c in checks for a in c.mismatches(image.blocks[c.address])]
-        run.measure(
-            Measurement(
-                "data-flash bytes differing",
-                float(len(wrong)),
-                "bytes",
-                0,
-                0,
-                Outcome.PASS if not wrong else Outcome.FAIL,
-            )
-        )
-        if wrong:
-            names = sorted(
-                {
-                    plan.profile.short_name(p)
-                    for a in wrong
-                    if (p := plan.profile.parameter_at(a)) is not None
-                }
-            )
-            problems.append(
-                f"{len(wrong)} data-flash bytes read back wrong at "
-                f"{', '.join(f'0x{a:04X}' for a in wrong[:6])} ({', '.join(names[:4])})"
-            )
-            raise StepFailed(
-                make_failure(
-                    StepId.VERIFY,
-                    FailureCode.VERIFY_MISMATCH,
-                    problems[0] + "; the pack was not sealed",
-                )
-            )
+    """The data flash reads back as planned, then the pack's checks pass; else the pack is
+    not sealed."""
+    _verify_data_flash(run)
     run.state.df_verified = True
-    with gauge.confirming():
-        outcomes = evaluate_checks(gauge, run.recipe)
+    with run.gauge.confirming():
+        outcomes = evaluate_checks(run.gauge, run.recipe)
     first_bad: tuple[str, str] | None = None
     for m, code in outcomes:
         run.measure(m)
@@ -83,6 +40,54 @@ def verify(run: Run) -> str:
         )
     run.state.verified = True
     return "data flash and pack checks pass"
+
+
+def _verify_data_flash(run: Run) -> None:
+    """Read back every block the plan wrote, keep it (as a difference from the before image)
+    and measure the bytes that differ from the plan."""
+    plan = run.state.plan
+    if plan is None:
+        return
+    checks = plan.final_check
+    image = read_blocks(
+        run.gauge,
+        [c.address for c in checks],
+        run.progress(StepId.VERIFY),
+        run.checkpoint,
+        confirm=[c.address for c in checks],
+    )
+    if image.blocks:
+        after = run.socket.store.store_blocks(image.blocks, base=run.state.before_image)
+        run.socket.store.link_images(run.attempt, after=after)
+    wrong = [a for c in checks for a in c.mismatches(image.blocks[c.address])]
+    run.measure(
+        Measurement(
+            "data-flash bytes differing",
+            float(len(wrong)),
+            "bytes",
+            0,
+            0,
+            Outcome.PASS if not wrong else Outcome.FAIL,
+        )
+    )
+    if not wrong:
+        return
+    names = sorted(
+        {
+            plan.profile.short_name(p)
+            for a in wrong
+            if (p := plan.profile.parameter_at(a)) is not None
+        }
+    )
+    raise StepFailed(
+        make_failure(
+            StepId.VERIFY,
+            FailureCode.VERIFY_MISMATCH,
+            f"{len(wrong)} data-flash bytes read back wrong at "
+            f"{', '.join(f'0x{a:04X}' for a in wrong[:6])} ({', '.join(names[:4])}); the pack "
+            "was not sealed",
+        )
+    )
 
 
 def install_keys(run: Run) -> str:
