@@ -16,16 +16,14 @@ from pathlib import Path
 
 from station import __version__
 from station.config import StationConfig, mask_url_password
-from station.gauge import Gauge, SecurityMode
 from station.labels import LabelArtwork, parse_stock, render
 from station.recipe.errors import RecipeError, SerialRejected
-from station.recipe.product import report
 from station.recipe.product.loader import load_recipe
 from station.recipe.product.model import Recipe
-from station.recipe.profile.image import BLOCK_SIZE
 from station.refusal import Refused
+from station.sequence import engineering
 from station.sequence.authority import Authority, Privilege
-from station.sequence.context import SocketContext, gauge_timings
+from station.sequence.context import SocketContext
 from station.sequence.engine import PackRun, steps_for
 from station.sequence.events import (
     CancelToken,
@@ -60,9 +58,7 @@ from station.sequence.service import (
     ShiftCounters,
     StationInfo,
 )
-from station.sequence.snapshot import gauge_sections
 from station.sequence.tracing import trace_sections
-from station.sequence.verify import read_blocks
 from station.store import AttemptSummary, ReleasedRecipe
 
 log = logging.getLogger("station.line")
@@ -410,69 +406,14 @@ class LineStation:
     def engineer_mode(self, engineer: Credentials) -> Badge:
         return self.rules.authorise(Privilege.ENGINEER_MODE, engineer)
 
-    def _connect_gauge(self, recipe: Recipe | None) -> tuple[Gauge, Callable[[], None]]:
-        bus = self.socket.open_bus()
-        transport = self.socket.transport_for(bus)
-        timings = gauge_timings(recipe) if recipe is not None else None
-        gauge = Gauge(transport, clock=bus.clock, timings=timings)
-        try:
-            gauge.establish_pec(self.config.pec)
-        except Exception:
-            bus.close()
-            raise
-        return gauge, bus.close
-
     def gauge_snapshot(self, shift: Shift | None) -> list[Section]:
-        gauge, close = self._connect_gauge(self._recipe(shift) if shift else None)
-        try:
-            return gauge_sections(gauge)
-        finally:
-            close()
+        return engineering.gauge_snapshot(self.socket, self._recipe(shift) if shift else None)
 
     def recipe_details(self, shift: Shift) -> list[Section]:
-        recipe = self._recipe(shift)
-        head = Section(
-            "Recipe",
-            (
-                ("name", recipe.name),
-                ("version", recipe.version),
-                ("hash", recipe.content_hash),
-                ("profile", recipe.profile.id),
-                ("firmware", ", ".join(recipe.firmware)),
-                ("mode", recipe.mode),
-                ("serial pattern", recipe.serial.pattern),
-                ("key set", recipe.security.key_set),
-            ),
-        )
-        return [head, Section("Parameters", tuple(report.setting_rows(recipe)))]
+        return engineering.recipe_details(self._recipe(shift))
 
     def recipe_diff_against_pack(self, shift: Shift) -> list[Section]:
-        """Read the connected pack's values for the recipe's parameters (unsealing with the
-        recipe's key set, and sealing again if it came sealed) and show what differs."""
-        recipe = self._recipe(shift)
-        gauge, close = self._connect_gauge(recipe)
-        try:
-            arrived = gauge.security_mode()
-            keys = self.socket.keys.get(recipe.security.key_set)
-            if arrived is SecurityMode.SEALED:
-                gauge.unseal(keys)
-            try:
-                blocks = sorted(
-                    {a - a % BLOCK_SIZE for s in recipe.settings for a in s.parameter.addresses}
-                )
-                image = read_blocks(gauge, blocks, None, None)
-            finally:
-                if arrived is SecurityMode.SEALED:
-                    gauge.seal()
-            pack = recipe.decode_values(image)
-        finally:
-            close()
-        rows = report.pack_comparison(recipe, pack)
-        differing = sum(1 for _, text in rows if text.endswith("DIFFERS"))
-        return [
-            Section("Recipe vs pack", (("parameters differing", f"{differing} of {len(rows)}"),)),
-            Section("Parameters", tuple(rows)),
-        ]
+        return engineering.diff_against_pack(self.socket, self._recipe(shift))
 
     def release_recipe(self, path: Path, by: Credentials) -> Release:
         badge = self.rules.authorise(Privilege.RELEASE, by)
