@@ -101,6 +101,14 @@ _TABLE: Mapping[str, Scenario] = MappingProxyType(
         "imbalance": Scenario(
             "cell 2 is 120 mV below the others", pack={"cell_mv": [3700, 3580, 3700, 3700]}
         ),
+        "empty": Scenario(
+            "no pack in the fixture: the bus works, nothing answers at the gauge's address",
+            faults={"gone_from": 0},
+        ),
+        "bus-stuck": Scenario(
+            "the bus is stuck (a clock line held low): every transaction times out",
+            faults={"stuck_from": 0},
+        ),
         "shipped": Scenario(
             "programmed and SEALED with the emulator-only test key set test-prod",
             keyset="test-prod",

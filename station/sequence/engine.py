@@ -47,6 +47,7 @@ from station.sequence.failures import (
 )
 from station.sequence.guards import check_before_run
 from station.sequence.pack_state import UNTOUCHED
+from station.sequence.readiness import connect_ready
 from station.sequence.recorder import HEARTBEAT_S, Recorder
 from station.sequence.run import Run
 from station.sequence.steps import Step, pack_steps
@@ -152,8 +153,13 @@ class PackRun:
             return failure
         attempt = self._record.attempt
         self.on_event(AttemptOpened(attempt, self.serial))
+        conn = self.run.conn
+        if conn is not None and self.socket.bus_trace is not None:
+            # The bus was opened (and asked whether a gauge answers) before the attempt
+            # existed: the run's transactions go on under a header that names the attempt.
+            conn.transport.trace = self.socket.trace_session(conn.bus)
         self.run.notice(StepId.SERIAL, f"attempt {attempt} opened for {self.serial}")
-        self.run.measure(Measurement("serial", None, text=self.serial, outcome=Outcome.PASS))
+        self.run.measure(Measurement("serial", None, text=self.serial))
         if unit.sbs_serial is not None:
             self.run.measure(Measurement("SBS serial number", float(unit.sbs_serial)))
         self._record.step(StepId.SERIAL, 0, started, t0, Outcome.PASS, "serial accepted", None)
@@ -180,6 +186,12 @@ class PackRun:
         store, socket = self.socket.store, self.socket
         claim = store.claim(self.serial, socket.station_id, socket.socket, socket.host, socket.pid)
         self._record.claim = claim
+        # A bus the station cannot use says nothing about the pack: refused as a station fault
+        # before any attempt is written against the serial.
+        self.run.conn, ready = connect_ready(socket, self.recipe)
+        if self.run.conn is None:
+            log.warning("scan of %s refused, %s", self.serial, ready.detail)
+            raise StepFailed(ready.refusal(self.serial))
         self._record.attempt_id = store.start_attempt(
             AttemptStart(
                 serial=self.serial,

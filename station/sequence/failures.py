@@ -80,6 +80,7 @@ class FailureCode(StrEnum):
     BUS_TIMEOUT = "BUS_TIMEOUT"
     BUS_GONE = "BUS_GONE"
     BUS_OPEN = "BUS_OPEN"
+    BUS_FAULT = "BUS_FAULT"  # the station cannot use its bus at all, found before a run
     GAUGE_NOT_RESPONDING = "GAUGE_NOT_RESPONDING"
     GAUGE_BAD_RESPONSE = "GAUGE_BAD_RESPONSE"
     GAUGE_BAD_ECHO = "GAUGE_BAD_ECHO"
@@ -236,6 +237,11 @@ FAILURES: dict[FailureCode, Advice] = {
         "Call engineering: the station cannot open its bus; check the bus setting with "
         "station config check.",
     ),
+    C.BUS_FAULT: Advice(
+        S,
+        "Call a technician: the station cannot use its bus (adapter unplugged, cable or "
+        "fixture fault). Scan the pack again once the header shows Place pack or Pack detected.",
+    ),
     C.GAUGE_NOT_RESPONDING: Advice(S, _BUS),
     C.GAUGE_BAD_RESPONSE: Advice(S, _BUS),
     C.GAUGE_BAD_ECHO: Advice(S, _BUS),
@@ -338,19 +344,6 @@ FAILURES: dict[FailureCode, Advice] = {
         "details are in the station log).",
     ),
 }
-
-
-def advice(code: str) -> Advice:
-    """The table's row for ``code``; a code outside the vocabulary is a station fault."""
-    try:
-        return FAILURES[FailureCode(code)]
-    except ValueError:
-        log.error("failure code %r is not in the failure table", code)
-        return FAILURES[FailureCode.STATION_FAULT]
-
-
-def action_for(code: str) -> str:
-    return advice(code).action
 
 
 def make_failure(step: StepId, code: FailureCode, reason: str, pack_state: str = "") -> Failure:

@@ -69,8 +69,9 @@ class PackState:
             )
         if self.written and not self.verified:
             return (
+                # What to do is the failure code's one action (the failure table), not said here.
                 f"UNSEALED, data flash written ({self.writes_text()}) but not verified; it was "
-                "NOT sealed. Running the pack again completes it"
+                "NOT sealed"
             )
         if self.verified:
             return "UNSEALED, programmed and verified but NOT sealed; run it again to seal it"

@@ -244,14 +244,7 @@ class Recorder:
 
 
 def _to_record(m: Measurement) -> MeasurementRecord:
-    if m.low is None and m.high is None and m.outcome is Outcome.PASS:
-        outcome = MeasurementOutcome.INFO
-    else:
-        outcome = (
-            MeasurementOutcome(m.outcome.value)
-            if m.outcome in (Outcome.PASS, Outcome.FAIL)
-            else MeasurementOutcome.INFO
-        )
+    # Stored as judged: the store never judges an engine measurement again.
     return MeasurementRecord(
         name=m.name,
         value=m.value,
@@ -259,5 +252,5 @@ def _to_record(m: Measurement) -> MeasurementRecord:
         unit=m.unit,
         low=m.low,
         high=m.high,
-        outcome=outcome,
+        outcome=MeasurementOutcome(m.verdict.value),
     )

@@ -1,6 +1,8 @@
 """A scripted :class:`StationService` for the operator-terminal tests.
 
-It behaves like a small station: badges by prefix, two released recipes, serials ``PK4S-NNNNNN``,
+Its refusals are :class:`~station.refusal.Refused` and its failures come from the failure table,
+as the real service's do. It behaves like a small station: badges by prefix, two released
+recipes, serials ``PK4S-NNNNNN``,
 and a run script chosen by serial (PASS, the three FAIL scenarios, a pack that already passed, a
 pack busy elsewhere). ``run()`` emits the events a real engine would, advances an injected clock by
 each step's duration, and can stop at a pause point inside *Apply recipe* until the test releases
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from station.refusal import Refused
 from station.sequence.events import (
     CancelToken,
     Event,
@@ -32,13 +35,16 @@ from station.sequence.events import (
     StepProgress,
     StepResult,
     StepStarted,
+    Verdict,
 )
+from station.sequence.failures import FailureCode, make_failure
 from station.sequence.service import (
     ActiveRecipe,
     Badge,
     Credentials,
     HistoryRow,
     PassRecord,
+    Readiness,
     RecipeChoice,
     RecipeProblem,
     Release,
@@ -49,6 +55,7 @@ from station.sequence.service import (
     SerialCheck,
     Shift,
     ShiftCounters,
+    SocketState,
     StationInfo,
 )
 
@@ -150,6 +157,11 @@ class FakeStationService:
     paused: threading.Event = field(default_factory=threading.Event)
     resume: threading.Event = field(default_factory=threading.Event)
     hold_after_abort: bool = False
+    #: serials look like this template (``#`` a digit)
+    serial_template: str = SERIAL_TEMPLATE
+    #: when set, ``start_shift`` waits for it (``starting`` is set while it waits)
+    start_gate: threading.Event | None = None
+    starting: threading.Event = field(default_factory=threading.Event)
     # what the service received
     badges_looked_up: list[str] = field(default_factory=list)
     shifts_started: list[tuple[str, str, str]] = field(default_factory=list)
@@ -159,6 +171,11 @@ class FakeStationService:
     reprints: list[tuple[str, str]] = field(default_factory=list)
     gauge_reads: int = 0
     diffs: int = 0
+    ready_checks: int = 0
+    #: what ``readiness`` answers (the real rule, a bus fault refusing scans, is the service's)
+    ready: Readiness = field(
+        default_factory=lambda: Readiness(SocketState.PACK_DETECTED, "a gauge answers at 0x0B")
+    )
     released: list[tuple[Path, str]] = field(default_factory=list)
     credentials_given: list[Credentials] = field(default_factory=list)
     problems: list[RecipeProblem] = field(default_factory=list)
@@ -186,7 +203,7 @@ class FakeStationService:
         ):
             if code.startswith(prefix) and code[len(prefix) :].isdigit():
                 return Badge(code=code, role=role)
-        raise ValueError(f"{code!r} is not a badge: expected OP-, SUP- or ENG- and digits")
+        raise Refused(f"{code!r} is not a badge: expected OP-, SUP- or ENG- and digits")
 
     def released_recipes(self) -> list[RecipeChoice]:
         return list(self.recipes)
@@ -201,25 +218,28 @@ class FakeStationService:
         if len(found) == 1:
             return found[0]
         if found:
-            raise ValueError(f"Recipe {wanted!r} matches several releases")
-        raise ValueError(f"Recipe {wanted!r} is not released on this station")
+            raise Refused(f"Recipe {wanted!r} matches several releases")
+        raise Refused(f"Recipe {wanted!r} is not released on this station")
 
     def start_shift(self, operator: Badge, recipe_hash: str, lot: str) -> Shift:
         self.shifts_started.append((operator.code, recipe_hash, lot))
+        if self.start_gate is not None:
+            self.starting.set()
+            self.start_gate.wait(10)
         if not lot.strip():
-            raise ValueError("A work order or lot is required to start the shift")
+            raise Refused("A work order or lot is required to start the shift")
         if lot.strip().upper() == "CLOSED-01":
-            raise ValueError("Lot CLOSED-01 is closed in the database: ask the supervisor")
+            raise Refused("Lot CLOSED-01 is closed in the database: ask the supervisor")
         for choice in self.recipes:
             if choice.hash == recipe_hash:
                 return Shift(operator=operator, recipe=_active(choice), lot=lot.strip())
-        raise ValueError(f"Recipe {recipe_hash[:12]} is not released")
+        raise Refused(f"Recipe {recipe_hash[:12]} is not released")
 
     # -- one pack -------------------------------------------------------------------------------
     def partial_serial_ok(self, shift: Shift, text: str) -> bool:
-        if len(text) > len(SERIAL_TEMPLATE):
+        if len(text) > len(self.serial_template):
             return False
-        for char, want in zip(text, SERIAL_TEMPLATE, strict=False):
+        for char, want in zip(text, self.serial_template, strict=False):
             if want == "#":
                 if not char.isdigit():
                     return False
@@ -227,13 +247,19 @@ class FakeStationService:
                 return False
         return True
 
+    def readiness(self) -> Readiness:
+        self.ready_checks += 1
+        return self.ready
+
     def check_serial(self, shift: Shift, serial: str) -> SerialCheck:
         self.serials_checked.append(serial)
-        if len(serial) != len(SERIAL_TEMPLATE) or not self.partial_serial_ok(shift, serial):
+        template = self.serial_template
+        if len(serial) != len(template) or not self.partial_serial_ok(shift, serial):
             return SerialCheck(
                 serial=serial,
                 valid=False,
-                reason=f"{serial!r} is not a {shift.recipe.product} serial (like PK4S-000123)",
+                reason=f"{serial!r} is not a {shift.recipe.product} serial: expected "
+                f"{shift.recipe.serial_form}",
             )
         if serial == BUSY_SERIAL:
             return SerialCheck(
@@ -250,7 +276,7 @@ class FakeStationService:
                 reason="This pack already passed",
                 previous_pass=previous,
             )
-        return SerialCheck(serial=serial, valid=True)
+        return SerialCheck(serial=serial, valid=True, readiness=self.ready)
 
     def _previous_pass(self, serial: str) -> PassRecord | None:
         if serial == PASSED_SERIAL:
@@ -270,11 +296,11 @@ class FakeStationService:
         self.credentials_given.append(given)
         badge = self.badge(given.code)
         if badge.role is not role:
-            raise ValueError(f"badge {badge.code} is a {badge.role.value} badge: {what} refused")
+            raise Refused(f"badge {badge.code} is a {badge.role.value} badge: {what} refused")
         if badge.code == operator:
-            raise ValueError(f"badge {badge.code} is the operator of this run: {what} refused")
+            raise Refused(f"badge {badge.code} is the operator of this run: {what} refused")
         if given.pin != FAKE_PIN:
-            raise ValueError(f"wrong PIN for badge {badge.code}")
+            raise Refused(f"wrong PIN for badge {badge.code}")
         return badge
 
     def authorise_rework(
@@ -330,11 +356,15 @@ class FakeStationService:
         passed = sum(a.outcome is Outcome.PASS for a in mine)
         failed = sum(a.outcome is Outcome.FAIL for a in mine)
         errors = sum(a.outcome is Outcome.ERROR for a in mine)
+        aborted = sum(a.outcome is Outcome.ABORTED for a in mine)
         first: dict[str, Outcome] = {}
         for a in mine:
             first.setdefault(a.serial, a.outcome)
-        fpy = sum(o is Outcome.PASS for o in first.values()) / len(first) if first else None
-        return ShiftCounters(passed=passed, failed=failed, errors=errors, first_pass_yield=fpy)
+        judged = [o for o in first.values() if o in (Outcome.PASS, Outcome.FAIL, Outcome.ERROR)]
+        fpy = sum(o is Outcome.PASS for o in judged) / len(judged) if judged else None
+        return ShiftCounters(
+            passed=passed, failed=failed, errors=errors, first_pass_yield=fpy, aborted=aborted
+        )
 
     def trace(self, serial: str) -> list[Section]:
         mine = [a for a in self.attempts if a.serial == serial]
@@ -434,7 +464,7 @@ class FakeStationService:
         self._authorise(by, Role.ENGINEER, "release")
         self.released.append((path, by.code))
         if path.suffix != ".toml":
-            raise ValueError(f"{path} is not a recipe file (.toml)")
+            raise Refused(f"{path} is not a recipe file (.toml)")
         choice = RecipeChoice(
             name=path.stem.upper(),
             version="2.0.0",
@@ -458,6 +488,7 @@ def _active(choice: RecipeChoice) -> ActiveRecipe:
         serial_pattern=r"PK4S-\d{6}",
         serial_example=choice.serial_example,
         steps=ALL_STEPS,
+        serial_form=f'"PK4S-" and six digits, e.g. {choice.serial_example}',
     )
 
 
@@ -561,12 +592,11 @@ class _Run:
             self.measure(step, Measurement("Device type", None, text="0x4500"))
             self.measure(step, Measurement("Firmware", None, text="0x0101"))
         elif step is StepId.UNSEAL and serial == SEALED_SERIAL:
-            return Failure(
-                step=step,
-                code="SEALED_UNKNOWN_KEYS",
-                reason="The gauge is sealed with keys this station does not know.",
-                action="Set the pack aside for engineering; do not retry on the line.",
-                pack_state="sealed, not changed",
+            return make_failure(
+                step,
+                FailureCode.SEALED_UNKNOWN_KEYS,
+                "The gauge is sealed with keys this station does not know.",
+                "sealed, not changed",
             )
         elif step is StepId.BACKUP:
             self.emit(Notice(step, "Data flash backed up (8192 bytes)"))
@@ -574,8 +604,8 @@ class _Run:
             return self._apply(step)
         elif step is StepId.VERIFY:
             cells = 3 if serial == CELLS_SERIAL else 4
-            self.measure(step, Measurement("Pack voltage", 16.21, "V", 14.0, 16.8))
-            self.measure(step, Measurement("Temperature", 24.8, "°C", 15.0, 35.0))
+            self.measure(step, Measurement("Pack voltage", 16.21, "V", 14.0, 16.8, Verdict.PASS))
+            self.measure(step, Measurement("Temperature", 24.8, "°C", 15.0, 35.0, Verdict.PASS))
             self.measure(
                 step,
                 Measurement(
@@ -584,19 +614,20 @@ class _Run:
                     "",
                     4.0,
                     4.0,
-                    Outcome.PASS if cells == 4 else Outcome.FAIL,
+                    Verdict.of(cells == 4),
                 ),
             )
             if cells != 4:
-                return Failure(
-                    step=step,
-                    code="CELL_COUNT",
-                    reason="The gauge sees 3 cells; recipe PK4S-STD expects 4.",
-                    action="Check the cell tap connector, then re-run the pack.",
-                    pack_state="configured, not sealed; data flash restored from backup",
+                return make_failure(
+                    step,
+                    FailureCode.CELL_COUNT,
+                    "The gauge sees 3 cells; recipe PK4S-STD expects 4.",
+                    "configured, not sealed; data flash restored from backup",
                 )
         elif step is StepId.SEAL:
-            self.measure(step, Measurement("Security mode", None, text="SEALED"))
+            self.measure(
+                step, Measurement("Security mode", None, verdict=Verdict.PASS, text="SEALED")
+            )
         return None
 
     def _apply(self, step: StepId) -> Failure | None:
@@ -605,13 +636,11 @@ class _Run:
             self.emit(StepProgress(step, done, FLASH_BLOCKS, f"block {done}/{FLASH_BLOCKS}"))
             if self.request.serial == NACK_SERIAL and done >= 92:
                 self.emit(Notice(step, "NACK at block 92: restoring the backup"))
-                return Failure(
-                    step=step,
-                    code="BUS_NACK",
-                    reason="The gauge stopped answering (NACK) while writing block 92 of 230.",
-                    action="Reseat the connector and re-run the pack.",
-                    outcome=Outcome.ERROR,
-                    pack_state="data flash restored from backup; not sealed",
+                return make_failure(
+                    step,
+                    FailureCode.BUS_NACK,
+                    "The gauge stopped answering (NACK) while writing block 92 of 230.",
+                    "data flash restored from backup; not sealed",
                 )
             if self.svc.pause_in_apply and done == 115:
                 self.svc.paused.set()
@@ -629,14 +658,7 @@ class _Run:
 
 
 def _aborted(step: StepId, pack_state: str) -> Failure:
-    return Failure(
-        step=step,
-        code="ABORTED",
-        reason="Stopped by the operator.",
-        action="Run the pack again to program it.",
-        outcome=Outcome.ABORTED,
-        pack_state=pack_state,
-    )
+    return make_failure(step, FailureCode.ABORTED, "Stopped by the operator.", pack_state)
 
 
 _STEP_M: dict[StepId, frozenset[str]] = {

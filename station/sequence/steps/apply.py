@@ -136,14 +136,17 @@ def _run_flashstream(
             gauge.forget_mode()
         progress(p.done, total)
 
-    result = run_flashstream(
-        fs.stream,
-        run.conn.transport,
-        run.conn.clock,
-        progress=on_line,
-        checkpoint=run.checkpoint,
-        write_df=run.write,
-    )
+    # One program on the adapter: a stream's key words (two writes to 0x00) and its
+    # write-then-wait lines must not be split by another user of the adapter.
+    with run.conn.transport.lock:
+        result = run_flashstream(
+            fs.stream,
+            run.conn.transport,
+            run.conn.clock,
+            progress=on_line,
+            checkpoint=run.checkpoint,
+            write_df=run.write,
+        )
     # Key words or a reset in the stream may have changed the mode behind the driver.
     gauge.forget_mode()
     if gauge.security_mode() is SecurityMode.SEALED:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from station.gauge import SecurityMode, UnsealRefusedError
-from station.sequence.events import Measurement, Outcome, StepId
+from station.sequence.events import Measurement, StepId, Verdict
 from station.sequence.failures import FailureCode, StepFailed, failure_from, make_failure
 from station.sequence.labelling import print_pass_label
 from station.sequence.run import Run
@@ -27,7 +27,7 @@ def verify(run: Run) -> str:
     first_bad: tuple[str, str] | None = None
     for m, code in outcomes:
         run.measure(m)
-        if m.outcome is Outcome.FAIL and first_bad is None:
+        if m.verdict is Verdict.FAIL and first_bad is None:
             first_bad = (code, m.describe())
     if first_bad is not None:
         code, text = first_bad
@@ -67,7 +67,7 @@ def _verify_data_flash(run: Run) -> None:
             "bytes",
             0,
             0,
-            Outcome.PASS if not wrong else Outcome.FAIL,
+            Verdict.of(not wrong),
         )
     )
     if not wrong:
@@ -136,7 +136,11 @@ def install_keys(run: Run) -> str:
     run.state.sealed = run.state.seal_sent = False
     run.key_set_id = new_id
     run.socket.store.audit(KEY_CHANGED, run.operator, run.socket.station_id, run.serial, change)
-    run.measure(Measurement("production keys proven", None, text=f"{new_id}: {mode.name}"))
+    run.measure(
+        Measurement(
+            "production keys proven", None, verdict=Verdict.PASS, text=f"{new_id}: {mode.name}"
+        )
+    )
     return f"key set {new_id} installed and proven (seal, unseal, full access)"
 
 
@@ -161,7 +165,7 @@ def seal(run: Run) -> str:
             "security mode after seal and reset",
             None,
             text=mode.name,
-            outcome=Outcome.PASS if mode is SecurityMode.SEALED else Outcome.FAIL,
+            verdict=Verdict.of(mode is SecurityMode.SEALED),
         )
     )
     if mode is not SecurityMode.SEALED:
@@ -177,7 +181,7 @@ def seal(run: Run) -> str:
     if run.recipe.security.ship_mode:
         gauge.shutdown()
         gauge.wait_silent()
-        run.measure(Measurement("ship mode", None, text="gauge silent"))
+        run.measure(Measurement("ship mode", None, verdict=Verdict.PASS, text="gauge silent"))
         return "sealed (confirmed after reset); ship mode entered"
     return "sealed (confirmed after reset)"
 
