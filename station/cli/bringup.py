@@ -24,7 +24,7 @@ from station.cli.common import (
     load_station_config,
 )
 from station.cli.gauge import connect, connection, gauge, key_set_option
-from station.cli.recipe import _errors, _profiles_option, _table, profile_group
+from station.cli.recipe import _profiles_option, _table, profile_group
 from station.keys import TI_DEFAULT_ID
 
 if TYPE_CHECKING:
@@ -79,7 +79,6 @@ def _library(config: StationConfig, dirs: tuple[Path, ...]) -> ProfileLibrary:
 @connection
 @_profiles_option
 @handle_errors
-@_errors
 def verify_cmd(
     profile: str,
     export_path: Path,
@@ -245,7 +244,6 @@ def _earlier(f: Finding) -> str:
 @click.option("--force", is_flag=True, help="Replace profile files already in --out.")
 @_profiles_option
 @handle_errors
-@_errors
 def from_export_cmd(
     export_path: Path,
     profile_id: str,
@@ -300,7 +298,6 @@ def from_export_cmd(
 @click.argument("new")
 @_profiles_option
 @handle_errors
-@_errors
 def diff_cmd(old: str, new: str, profile_dirs: tuple[Path, ...]) -> None:
     """What changes from profile OLD to NEW (e.g. R1 to R3): parameters moved, retyped, with
     other limits, default or scale, appeared or vanished; roles pointing elsewhere."""

@@ -25,6 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from station.config import StationConfig
+from station.refusal import Refused
 from station.sequence.service import Badge, Credentials, Role
 from station.store import AuditAction, BadgePin, Store
 
@@ -67,7 +68,7 @@ REQUIRED_ROLE: dict[Privilege, Role] = {
 }
 
 
-class NotAuthorised(ValueError):
+class NotAuthorised(Refused):
     """A badge may not do what was asked; the message says why and what to do. Never holds a
     PIN."""
 

@@ -10,24 +10,20 @@ import os
 import socket as _socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from station.bus.adapters import AdapterRegistry
 from station.bus.errors import BusOpenError
 from station.bus.spec import OpenedBus, open_bus, parse_bus_spec
 from station.bus.trace import BusTrace, TransactionHook
 from station.bus.transport import SMBusTransport
-from station.clock import Clock, VirtualClock
+from station.clock import Clock, RealClock, VirtualClock, utc_now
 from station.config import StationConfig
 from station.gauge import Gauge, GaugeTimings
 from station.keys import KeyStore
 from station.logs import bound
 from station.recipe.product.model import Recipe
 from station.store import Store
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -89,6 +85,8 @@ class SocketContext:
     pid: int = field(default_factory=os.getpid)
     #: Every bus transaction is written here when set (``--bus-trace`` / ``bus_trace =``).
     bus_trace: BusTrace | None = None
+    #: the station's own time: step durations, cycle times, the claim's heartbeat
+    clock: Clock = field(default_factory=RealClock)
 
     @property
     def station_id(self) -> str:

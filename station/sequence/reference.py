@@ -21,6 +21,7 @@ from station.gauge import Gauge, GaugeError
 from station.keys import KeySet, KeyStoreError
 from station.recipe.profile.library import ProfileLibrary
 from station.recipe.profile.model import Profile
+from station.refusal import Refused
 from station.sequence.authority import Authority, Privilege
 from station.sequence.bringup import BringUpRefused, read_reference
 from station.sequence.context import SocketContext
@@ -182,7 +183,7 @@ def _reading_problems(was: Mapping[str, Any], now: Mapping[str, Any]) -> list[st
     return problems
 
 
-class ReferenceCheckFailed(ValueError):
+class ReferenceCheckFailed(Refused):
     """The shift-start self-test found the fixture, adapter or pack not as registered."""
 
     failure_code = "REFERENCE_CHECK_FAILED"

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
+from station.clock import utc_now
 from station.store import (
     attempts,
     audit,
@@ -29,8 +29,8 @@ from station.store import (
     recipes,
     reports,
 )
-from station.store.database import DEFAULT_CLAIM_TTL, Database, process_alive, utc_now
-from station.store.engine import describe, make_engine, unavailable
+from station.store.database import DEFAULT_CLAIM_TTL, Database, OpenDatabase, process_alive
+from station.store.engine import make_engine, unavailable
 from station.store.records import (
     AttemptOutcome,
     AttemptStart,
@@ -42,7 +42,6 @@ from station.store.records import (
     LabelOutcome,
     LabelRecord,
     MeasurementExportRow,
-    MeasurementRecord,
     PackTrace,
     ParameterChange,
     ReleasedRecipe,
@@ -54,7 +53,7 @@ from station.store.records import (
 )
 
 
-class Store:
+class Store(OpenDatabase):
     """The traceability database. Open with :meth:`open`; close with :meth:`close`."""
 
     def __init__(self, db: Database) -> None:
@@ -97,29 +96,6 @@ class Store:
             raise
         return cls(Database(engine, now_source=now, pid_alive=pid_alive, claim_ttl=claim_ttl))
 
-    def close(self) -> None:
-        self._db.engine.dispose()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @property
-    def engine(self) -> Engine:
-        return self._db.engine
-
-    @property
-    def where(self) -> str:
-        """The database URL without its password, for messages and the status line."""
-        return describe(self._db.engine.url)
-
     # ---- serial claims --------------------------------------------------------------------------
 
     def claim(self, serial: str, station: str, socket: str, host: str, pid: int) -> Claim:
@@ -154,11 +130,6 @@ class Store:
     def record_step(self, attempt_id: int, step: StepRecord) -> None:
         """Keep one finished step (and its measurements), committed at once."""
         attempts.record_step(self._db, attempt_id, step)
-
-    def record_measurements(
-        self, attempt_id: int, step_ordinal: int, measurements: Sequence[MeasurementRecord]
-    ) -> None:
-        attempts.record_measurements(self._db, attempt_id, step_ordinal, measurements)
 
     def record_parameters(self, attempt_id: int, changes: Sequence[ParameterChange]) -> None:
         """Keep the attempt's parameter changes (one compressed row per attempt)."""
@@ -416,10 +387,6 @@ class Store:
     def mark_production(self, *, by: str, station: str) -> AuditEntry | None:
         """Declare the database a production one, for good (audited once)."""
         return audit.mark_production(self._db, by=by, station=station)
-
-    def now(self) -> datetime:
-        """The store's wall clock (injected in tests)."""
-        return self._db.now()
 
     def server_time(self) -> datetime | None:
         """The database server's own clock (PostgreSQL), or None when the database is a file

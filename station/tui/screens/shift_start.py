@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from station.refusal import Refused
 from station.sequence.service import Badge, RecipeChoice, RecipeProblem, Role, Shift
 from station.tui.background import call_service
 from station.tui.context import LineContext
@@ -165,7 +166,7 @@ class ShiftStartScreen(Screen[None]):
                 return choices, None, "", broken
             try:
                 return choices, self.ctx.service.find_released(wanted), "", broken
-            except ValueError as exc:
+            except Refused as exc:
                 return choices, None, f"{exc}: choose one below", broken
 
         call_service(self, fetch, self._recipes_loaded, self._recipes_failed)
