@@ -70,8 +70,10 @@ class SMBusTransport:
     """SMBus primitives for one device address.
 
     Every transaction (with its retries) holds ``lock``, the lock of the adapter; callers that
-    need several transactions back to back (two key words) hold it around all of them. Give
-    every transport on one adapter the same lock (:class:`station.bus.adapters.AdapterRegistry`).
+    need several transactions back to back on the bus (two key words) hold it around all of
+    them. ``pack_lock`` is the lock of the one pack this transport reaches: the driver holds it
+    around calls that must not be interleaved with another call to the same pack. Give every
+    transport the locks of :class:`station.bus.adapters.AdapterRegistry`.
     """
 
     def __init__(
@@ -84,9 +86,11 @@ class SMBusTransport:
         retry: RetryPolicy | None = None,
         on_transaction: Callable[[str, int], None] | None = None,
         lock: AdapterLock | None = None,
+        pack_lock: AdapterLock | None = None,
     ) -> None:
         self.bus = bus
         self.lock = lock if lock is not None else AdapterLock()
+        self.pack_lock = pack_lock if pack_lock is not None else AdapterLock()
         self.clock = clock
         self.address = address
         self.pec = pec

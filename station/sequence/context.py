@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from station.bus.adapters import AdapterRegistry
-from station.bus.spec import OpenedBus, open_bus
+from station.bus.spec import OpenedBus
 from station.bus.transport import SMBusTransport
 from station.clock import Clock, VirtualClock
 from station.config import StationConfig
@@ -95,13 +95,14 @@ class SocketContext:
         return self.config.bus_speed_hz
 
     def open_bus(self) -> OpenedBus:
-        """The socket's bus, holding the lock its adapter shares with every other user."""
-        lock = self.adapters.lock_for(self.config.bus)
+        """The socket's bus, holding the locks its adapter and its pack share with every other
+        user (a mux channel is selected under the adapter's)."""
         if self.bus_factory is not None:
             bus = self.bus_factory()
+            bus.lock = self.adapters.lock_for(self.config.bus)
         else:
-            bus = open_bus(self.config.bus, speed_hz=self.config.bus_speed_hz)
-        bus.lock = lock
+            bus = self.adapters.open(self.config.bus, speed_hz=self.config.bus_speed_hz)
+        bus.pack_lock = self.adapters.pack_lock_for(self.config.bus)
         return bus
 
     def connect(self, recipe: Recipe | None = None) -> PackConnection:
@@ -111,7 +112,9 @@ class SocketContext:
         """
         bus = self.open_bus()
         try:
-            transport = SMBusTransport(bus.bus, bus.clock, pec=self.config.pec, lock=bus.lock)
+            transport = SMBusTransport(
+                bus.bus, bus.clock, pec=self.config.pec, lock=bus.lock, pack_lock=bus.pack_lock
+            )
             gauge = Gauge(transport, clock=bus.clock, timings=gauge_timings(recipe))
         except Exception:
             bus.close()
