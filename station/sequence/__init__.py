@@ -12,6 +12,7 @@ from station.recipe.profile_file import ProfileLibrary
 from station.sequence.context import SocketContext
 from station.sequence.line import LineStation, ShiftRefused
 from station.sequence.recipes import RecipeLibrary, shipped_recipes_dir
+from station.sequence.sockets import check_sockets
 from station.store import Store
 
 __all__ = ["LineStation", "ShiftRefused", "open_service"]
@@ -26,6 +27,8 @@ def open_service(
 ) -> LineStation:
     """Everything a station socket needs, checked before the first pack: key store (private),
     database (reachable, migrated; attempts of a dead process marked INTERRUPTED), recipes.
+    With ``[[sockets]]``, the socket ``config.socket`` names (else the first); the others get
+    their own station from :func:`station.sequence.sockets.socket_stations`.
 
     ``demo`` (emulator only) releases the shipped example recipes so the line can start at once.
     """
@@ -34,6 +37,11 @@ def open_service(
             f"--demo runs on the emulator only (bus = {config.bus!r}); real packs run released "
             "recipes: drop --demo"
         )
+    if config.sockets:
+        # A face that runs one socket runs the one ``socket`` names, else the first.
+        check_sockets(config)
+        ids = config.socket_ids()
+        config = config.for_socket(config.socket if config.socket in ids else ids[0])
     key_file = keys_path or (Path(config.keys) if config.keys else None)
     keys = KeyStore.load(key_file) if key_file is not None else KeyStore.builtin()
     store = Store.open(config.database)
