@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from station.bus.adapters import AdapterRegistry
 from station.bus.spec import OpenedBus, parse_bus_spec
 from station.config import ConfigError, StationConfig
 from station.keys import KeyStore
@@ -24,6 +25,7 @@ def open_service(
     keys_path: Path | None = None,
     demo: bool = False,
     bus_factory: Callable[[], OpenedBus] | None = None,
+    adapters: AdapterRegistry | None = None,
 ) -> LineStation:
     """Everything a station socket needs, checked before the first pack: key store (private),
     database (reachable, migrated; attempts of a dead process marked INTERRUPTED), recipes.
@@ -31,21 +33,25 @@ def open_service(
     their own station from :func:`station.sequence.sockets.socket_stations`.
 
     ``demo`` (emulator only) releases the shipped example recipes so the line can start at once.
+    ``adapters`` is the station's adapter registry (tests and benchmarks pass one on virtual
+    time); by default a new one.
     """
-    if demo and parse_bus_spec(config.bus).kind != "sim":
-        raise ConfigError(
-            f"--demo runs on the emulator only (bus = {config.bus!r}); real packs run released "
-            "recipes: drop --demo"
-        )
     if config.sockets:
         # A face that runs one socket runs the one ``socket`` names, else the first.
         check_sockets(config)
         ids = config.socket_ids()
         config = config.for_socket(config.socket if config.socket in ids else ids[0])
+    if demo and parse_bus_spec(config.bus).kind != "sim":
+        raise ConfigError(
+            f"--demo runs on the emulator only (bus = {config.bus!r}); real packs run released "
+            "recipes: drop --demo"
+        )
     key_file = keys_path or (Path(config.keys) if config.keys else None)
     keys = KeyStore.load(key_file) if key_file is not None else KeyStore.builtin()
     store = Store.open(config.database)
-    socket = SocketContext(config, store, keys, bus_factory=bus_factory)
+    socket = SocketContext(
+        config, store, keys, bus_factory=bus_factory, adapters=adapters or AdapterRegistry()
+    )
     store.mark_interrupted_stale(socket.host, station=config.station_id)
     folder = Path(config.recipes)
     if demo and not folder.is_dir():
