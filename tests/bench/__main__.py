@@ -1,6 +1,7 @@
 """``make bench``: every benchmark in one table (measure | this station | comparison | ratio).
 
-    python -m tests.bench               # bus time, CPU, bytes per pack, start-up, store at 100 000
+    python -m tests.bench               # bus time, sockets, CPU, bytes per pack, start-up, store
+    python -m tests.bench.sockets_bench # packs per hour with 1-8 sockets only
     python -m tests.bench --million     # the store queries at 1 000 000 attempts too (minutes)
 
 Bus figures are virtual time from the emulator's timing model at 100 kHz; CPU, start-up and
@@ -13,7 +14,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from tests.bench import bus_time, overhead, store_bench
+from tests.bench import bus_time, overhead, sockets_bench, store_bench
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[tuple[str, str, str, str]] = []
     rows += bus_time.table(bus_time.measure())
+    rows += sockets_bench.table(sockets_bench.measure())
 
     cpu = overhead.cpu_and_bytes()
     rows.append(
