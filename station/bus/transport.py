@@ -69,7 +69,7 @@ class _Retryable(Exception):
 class SMBusTransport:
     """SMBus primitives for one device address.
 
-    Every transaction (with its retries) holds ``lock``, the lock of the adapter; callers that
+    Every transaction (each attempt of it) holds ``lock``, the lock of the adapter; callers that
     need several transactions back to back on the bus (two key words) hold it around all of
     them. ``pack_lock`` is the lock of the one pack this transport reaches: the driver holds it
     around calls that must not be interleaved with another call to the same pack. Give every
@@ -232,24 +232,16 @@ class SMBusTransport:
         label: str | None,
         retries: int | None,
     ) -> T:
-        with self.lock:
-            return self._retried(attempt, kind, command, label, retries)
-
-    def _retried(
-        self,
-        attempt: Callable[[], T],
-        kind: str,
-        command: int,
-        label: str | None,
-        retries: int | None,
-    ) -> T:
         allowed = self.retry.retries if retries is None else retries
         delay = self.retry.backoff_s
         tries = 0
         while True:
             tries += 1
             try:
-                return attempt()
+                # The adapter is held per attempt, not across the back-off: another socket on
+                # the adapter may use the bus while this one waits to try again.
+                with self.lock:
+                    return attempt()
             except _Retryable as wrapped:
                 err = wrapped.error
                 # An adapter that has gone away will not come back within a back-off.
