@@ -49,6 +49,11 @@ def check_sockets(config: StationConfig) -> dict[str, BusSpec]:
             spec = parse_bus_spec(sock.bus)
         except BusOpenError as exc:
             raise ConfigError(f"socket {sock.id}: bus = {sock.bus!r}: {exc}") from None
+        if spec.kind == "sim" and spec.target == "mux" and spec.mux is None:
+            raise ConfigError(
+                f"socket {sock.id}: bus = {sock.bus!r} is the emulated mux alone, with no pack: "
+                f'name the socket\'s channel, e.g. "{sock.bus}@0x70:0"'
+            )
         key = pack_key(spec)
         other = packs.get(key)
         if other is not None:

@@ -42,7 +42,7 @@ def measure_one(tmp: Path, sockets: int, *, behind_mux: bool, packs: int = PACKS
     results = station.run(packs)
     elapsed = station.clock.monotonic() - start
     done = [r for runs in results.values() for r in runs]
-    passed = sum(1 for r in done if getattr(r, "passed", False))
+    passed = sum(1 for r in done if r.passed)
     occupancy = station.mux.stats.bus_time_s / elapsed if behind_mux else None
     waits = sum(lock.waits for lock in station.registry.adapter_locks())
     if behind_mux:

@@ -14,7 +14,7 @@ from station.clock import VirtualScheduler
 from station.config import SocketConfig, StationConfig
 from station.emulator import EmulatedGauge, EmulatedMux, open_emulator
 from station.sequence import open_service
-from station.sequence.events import Event
+from station.sequence.events import Event, RunResult
 from station.sequence.line import LineStation
 from station.sequence.service import RunRequest, Shift
 from station.sequence.sockets import SocketBatch, SocketPool, socket_stations
@@ -70,7 +70,7 @@ class Fleet:
         scenario: Callable[[str, int], str] = lambda socket, n: "default",
         on_event: Callable[[str, Event], None] | None = None,
         sockets: Sequence[str] | None = None,
-    ) -> dict[str, list[object]]:
+    ) -> dict[str, list[RunResult]]:
         chosen = list(sockets or self.stations)
         batches = {}
         for sock in chosen:
@@ -80,7 +80,7 @@ class Fleet:
                 self.shift, requests, before_pack=self._seater(sock, requests, scenario)
             )
         outcomes = self.pool.run(batches, on_event=on_event, runner=self.clock.run)
-        return dict(outcomes.results.items())  # type: ignore[arg-type]
+        return outcomes.results
 
     def _seater(
         self, sock: str, requests: list[RunRequest], scenario: Callable[[str, int], str]

@@ -29,8 +29,7 @@ def scenario(socket: str, n: int) -> str:
     return FAULTS.get(socket, {}).get(n, "default")
 
 
-def signature(result: object) -> tuple[str, str | None, StepId | None]:
-    assert isinstance(result, RunResult)
+def signature(result: RunResult) -> tuple[str, str | None, StepId | None]:
     failure = result.failure
     return (
         result.outcome.value,
@@ -70,7 +69,6 @@ def test_eight_sockets_behind_one_mux_each_pack_ends_as_it_would_alone(tmp_path:
         index = station.channel(sock)
         assert len(runs) == PACKS
         for n, result in enumerate(runs):
-            assert isinstance(result, RunResult)
             assert result.serial == serial(index, n)
             if n in ABORTS.get(sock, set()):
                 assert result.outcome is Outcome.ABORTED, (sock, n, result.failure)
@@ -95,7 +93,7 @@ def test_eight_sockets_behind_one_mux_each_pack_ends_as_it_would_alone(tmp_path:
         for n, r in enumerate(runs)
         if scenario(sock, n) == "default" and n not in ABORTS.get(sock, set())
     ]
-    assert all(isinstance(r, RunResult) and r.passed for r in healthy)
+    assert all(r.passed for r in healthy)
     assert len(healthy) == 8 * PACKS - sum(map(len, FAULTS.values())) - 2
 
     # Nothing one socket sent landed on another's pack...

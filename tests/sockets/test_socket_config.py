@@ -112,6 +112,7 @@ def test_a_wrong_socket_table_is_refused_saying_what_a_socket_needs(
         (("/dev/i2c-1", "/dev/i2c-1"), "own channel of an I2C multiplexer"),
         (("sim", "sim"), "both reach the pack"),
         (("/dev/i2c-1@0x70:9", "sim"), "socket A: bus = .*channel 0-7"),
+        (("sim:mux?channels=8", "sim"), "the emulated mux alone, with no pack"),
     ],
 )
 def test_sockets_that_cannot_work_together_are_refused(
