@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from datetime import time
 from pathlib import Path
 from typing import Any
+
+from station.files import CONFIG_LIMIT, read_text_limited
 
 CONFIG_ENV = "STATION_CONFIG"
 
@@ -32,16 +35,39 @@ ENV_OVERRIDES: dict[str, str] = {
     "STATION_SUPERVISOR_BADGES": "supervisor_badges",
     "STATION_ENGINEER_BADGES": "engineer_badges",
     "STATION_BELL": "bell",
+    "STATION_LOG_DIR": "log_dir",
+    "STATION_LOG_TO": "log_to",
+    "STATION_BUS_TRACE": "bus_trace",
+    "STATION_DASHBOARD_LISTEN": "dashboard_listen",
+    "STATION_DASHBOARD_USER": "dashboard_user",
+    "STATION_DASHBOARD_TOKEN": "dashboard_token",
+    "STATION_SHIFT_STARTS": "shift_starts",
 }
 
+#: Where the station's log records go: see station.logs.
+LOG_DESTINATIONS = ("auto", "journal", "file")
+
+#: ``pec``: ``auto`` (default) checks PEC when the gauge appends it and confirms every read that
+#: decides something by a second read when it does not; ``on`` refuses a gauge that sends no PEC;
+#: ``off`` expects none, yet a gauge found appending PEC is still checked.
+PEC_SETTINGS = ("auto", "on", "off")
+
+#: settings that are secrets: never shown, never in a message
+SECRET_SETTINGS = frozenset({"dashboard_token"})
+#: a dashboard token shorter than this is refused (it is the only lock on a listening dashboard)
+MIN_TOKEN_LENGTH = 16
+
 _STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+#: A socket name is recorded with every attempt and claim (16 characters in the database).
+_SOCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$")
+#: ``[database]`` keys → settings (``database = "URL"`` at the top level works too).
+_DATABASE_TABLE = {"url": "database", "production": "production"}
 
 
 class ConfigError(Exception):
     """The configuration is unusable; the message names the file, key, value and what is allowed."""
 
 
-_SOCKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$")
 _SOCKET_KEYS = ("id", "bus", "instrument", "printer")
 
 
@@ -63,14 +89,17 @@ class StationConfig:
     station_id: str = "ST-01"
     socket: str = "A"
     bus: str = "sim"
-    pec: bool = False
+    pec: str = "auto"
     bus_speed_hz: int = 100_000
     database: str = "sqlite:///db/station.sqlite3"
+    #: A production database refuses emulated runs and demo releases (deploy/install.sh sets it).
+    production: bool = False
     keys: str = ""  # empty: the built-in ti-default key set only
     recipes: str = "recipes"
     profiles: str = ""  # engineers' own gauge profiles, beside the ones shipped in the package
     printer: str = "file:labels"
-    labels_dir: str = "labels"
+    #: where ``station label preview`` writes: never the file printer's folder
+    labels_dir: str = "label-previews"
     # Supervisor locks: when set, the operator terminal skips the choice at shift start.
     recipe: str = ""
     operator: str = ""
@@ -82,6 +111,18 @@ class StationConfig:
     engineer_badges: tuple[str, ...] = ()
     #: ``[[sockets]]``: several fixtures on one station; empty: the one socket ``socket`` on ``bus``
     sockets: tuple[SocketConfig, ...] = ()
+    # Logs: the folder of the rotating log file, and whether records go to the journal (auto:
+    # when started by systemd) or the file. A bus trace file ("" for none) gets every transaction.
+    log_dir: str = "logs"
+    log_to: str = "auto"
+    bus_trace: str = ""
+    # The dashboard (station dashboard): where it listens; beyond this computer, browsers must
+    # give the user name and token (HTTP basic auth) or the token (Authorization: Bearer).
+    dashboard_listen: str = "127.0.0.1:8080"
+    dashboard_user: str = "supervisor"
+    dashboard_token: str = ""
+    #: local times the shifts start, for "this shift" and the yield per shift
+    shift_starts: tuple[str, ...] = ("06:00", "14:00", "22:00")
     #: where each value came from: "default", a file path, an environment variable, or "flag"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -138,13 +179,34 @@ class StationConfig:
                 text = str(value)
             if f.name == "database":
                 text = mask_url_password(text)
+            if f.name in SECRET_SETTINGS and text:
+                text = "***"
             out[f.name] = text
         return out
 
 
+#: Query parameters that carry a secret in database URLs (libpq and its drivers).
+_SECRET_PARAMS = re.compile(r"([?&;](?:password|passwd|pwd|sslpassword)=)[^&;#]*", re.IGNORECASE)
+
+
 def mask_url_password(url: str) -> str:
-    """``postgresql+psycopg://user:secret@host/db`` → ``postgresql+psycopg://user:***@host/db``."""
-    return re.sub(r"^([a-z0-9+]+://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """A database URL with every password replaced by ``***``: after the user name
+    (``user:secret@``, ``:secret@``) and in the query (``?password=secret``)."""
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        # The user information ends at the last '@' before the path or query (a password
+        # written with a raw '@' in it is masked whole).
+        end = len(rest)
+        for mark in "?#":
+            at = rest.find(mark)
+            if at != -1:
+                end = min(end, at)
+        at = rest.rfind("@", 0, end)
+        if at != -1 and ":" in rest[:at]:
+            user = rest[: rest.index(":")]
+            rest = f"{user}:***{rest[at:]}"
+        url = f"{scheme}{sep}{rest}"
+    return _SECRET_PARAMS.sub(r"\1***", url)
 
 
 _SETTINGS = {f.name: f for f in fields(StationConfig) if f.name != "sources"}
@@ -185,7 +247,7 @@ def _sockets(value: Any, *, where: str) -> tuple[SocketConfig, ...]:
             instrument=str(table.get("instrument", "")).strip(),
             printer=str(table.get("printer", "")).strip(),
         )
-        if not _SOCKET_ID.match(sock.id):
+        if not _SOCKET.match(sock.id):
             raise ConfigError(
                 f"{here}: id = {sock.id!r}; allowed: 1-16 letters, digits, '.', '_' or '-' "
                 "(it is printed on the fixture's socket barcode SOCKET:ID)"
@@ -196,10 +258,35 @@ def _sockets(value: Any, *, where: str) -> tuple[SocketConfig, ...]:
     return tuple(out)
 
 
+def parse_shift_starts(values: Sequence[str], *, where: str = "shift_starts") -> tuple[time, ...]:
+    """``["06:00", "14:00", "22:00"]`` as times, sorted; each on a quarter hour, at least one."""
+    starts: list[time] = []
+    for item in values:
+        found = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", item)
+        if found is None or int(found[1]) > 23 or int(found[2]) > 59:
+            raise ConfigError(f"{where}: {item!r} is not a time of day; use HH:MM, e.g. 06:00")
+        if int(found[2]) % 15:
+            raise ConfigError(
+                f"{where}: {item!r} is not on a quarter hour; use e.g. 06:00, 14:30 or 22:45"
+            )
+        starts.append(time(int(found[1]), int(found[2])))
+    if not starts:
+        raise ConfigError(f"{where}: at least one shift start time is needed, e.g. 06:00")
+    if len(set(starts)) != len(starts):
+        raise ConfigError(f"{where}: {list(values)} names one time twice")
+    return tuple(sorted(starts))
+
+
 def _coerce(key: str, value: Any, *, where: str) -> Any:
     if key == "sockets":
         return _sockets(value, where=where)
     kind = type(getattr(StationConfig(), key))
+    if key == "shift_starts":
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise ConfigError(f'{where}: shift_starts must be a list of times, e.g. ["06:00"]')
+        parse_shift_starts(items, where=f"{where}: shift_starts")
+        return tuple(i.strip() for i in items)
     if kind is tuple:
         items = value.split(",") if isinstance(value, str) else value
         if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
@@ -225,6 +312,8 @@ def _coerce(key: str, value: Any, *, where: str) -> Any:
                 "1000000 (the BQ40Z50 runs at 10-100 kHz, 400 kHz only in SMBus XL mode)"
             )
         return number
+    if key == "pec":
+        return _pec_setting(value, where=where)
     if not isinstance(value, str):
         raise ConfigError(f"{where}: {key} = {value!r} must be a string")
     text = value.strip()
@@ -233,14 +322,78 @@ def _coerce(key: str, value: Any, *, where: str) -> Any:
             f"{where}: station_id = {value!r}; allowed: 1-32 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
-    if key in {"bus", "database", "recipes", "printer", "labels_dir", "socket"} and not text:
+    if (
+        key in {"bus", "database", "recipes", "printer", "labels_dir", "socket", "log_dir"}
+        and not text
+    ):
         raise ConfigError(f"{where}: {key} must not be empty")
+    if key == "log_to" and text not in LOG_DESTINATIONS:
+        raise ConfigError(
+            f"{where}: log_to = {value!r}; allowed: auto (the journal when started by systemd, "
+            "else the log file), journal, file"
+        )
+    if key == "socket" and not _SOCKET.match(text):
+        raise ConfigError(
+            f"{where}: socket = {value!r}; allowed: 1-16 letters, digits, '.', '_' or '-', "
+            'starting with a letter or digit (it is recorded with every pack), e.g. "A"'
+        )
+    if key == "dashboard_listen":
+        _check_listen(text, where=where)
+    if key == "dashboard_user" and not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", text):
+        raise ConfigError(
+            f"{where}: dashboard_user = {value!r}; allowed: 1-64 letters, digits, '.', '_' or '-'"
+        )
+    if key == "dashboard_token" and text and len(text) < MIN_TOKEN_LENGTH:
+        # The value itself is never repeated in a message.
+        raise ConfigError(
+            f"{where}: dashboard_token is {len(text)} characters long; use at least "
+            f"{MIN_TOKEN_LENGTH} random ones, e.g. from `python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(24))'`"
+        )
     if key == "database" and "://" not in text:
         raise ConfigError(
-            f"{where}: database = {value!r} is not a database URL; e.g. "
+            f"{where}: database = {mask_url_password(value)!r} is not a database URL; e.g. "
             "sqlite:///var/lib/station/station.sqlite3 or postgresql+psycopg://user@host/traceability"
         )
     return text
+
+
+def _pec_setting(value: Any, *, where: str) -> str:
+    """``auto``/``on``/``off``; the true/false of older files mean on/off."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    text = str(value).strip().lower()
+    words = {"1": "on", "true": "on", "yes": "on", "0": "off", "false": "off", "no": "off"}
+    text = words.get(text, text)
+    if text not in PEC_SETTINGS:
+        raise ConfigError(
+            f"{where}: pec = {value!r}; allowed: auto (check PEC when the gauge sends it, the "
+            "default), on (refuse a gauge that sends none), off"
+        )
+    return text
+
+
+def split_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8080`` for IPv6) as (host, port); raises ValueError."""
+    found = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([^\s:\[\]]+):(\d{1,5})", text)
+    if found is None:
+        raise ValueError(text)
+    host = found[1] or found[3]
+    port = int(found[2] or found[4])
+    if port > 65535:
+        raise ValueError(text)
+    return host, port
+
+
+def _check_listen(text: str, *, where: str) -> None:
+    try:
+        split_listen(text)
+    except ValueError:
+        raise ConfigError(
+            f"{where}: dashboard_listen = {text!r}; allowed: HOST:PORT, e.g. 127.0.0.1:8080 "
+            "(this computer only), 0.0.0.0:8080 (every network, with a dashboard_token) or "
+            "[::1]:8080"
+        ) from None
 
 
 def load_config(
@@ -267,17 +420,29 @@ def load_config(
 
 def _apply_file(config: StationConfig, path: Path) -> StationConfig:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text_limited(path, CONFIG_LIMIT, what="configuration file"))
     except FileNotFoundError:
         raise ConfigError(f"configuration file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"configuration file {path} cannot be read: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"configuration file {path} cannot be read: {exc.strerror or exc}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"configuration file {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
     flat: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "sockets":
             flat[key] = value
+        elif key == "database" and isinstance(value, dict):
+            # [database] url = "...", production = true
+            for sub, subvalue in value.items():
+                if sub not in _DATABASE_TABLE:
+                    raise ConfigError(
+                        f"{path}: unknown entry {sub!r} in [database]; allowed: url, production"
+                    )
+                flat[_DATABASE_TABLE[sub]] = subvalue
         elif isinstance(value, dict):
             # A table groups settings for readability ([shift] recipe/operator/lot); keys stay flat.
             for sub, subvalue in value.items():

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from station.files import KEY_STORE_LIMIT, read_text_limited
+
 #: The environment variable naming the key-store file when ``--keys`` is not given.
 KEYS_ENV = "STATION_KEYS"
 
@@ -157,11 +159,14 @@ class KeyStore:
                 f"must be readable only by the station user. Fix it with: chmod 600 {path}"
             )
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
+            raw = tomllib.loads(read_text_limited(path, KEY_STORE_LIMIT, what="key store"))
+        except OSError as exc:
+            # The file's own words never appear: only why it could not be read.
             raise KeyStoreError(
-                f"key store {path} cannot be read: {exc.__class__.__name__}"
+                f"key store {path} cannot be read: {exc.strerror or exc.__class__.__name__}"
             ) from None
+        except UnicodeDecodeError:
+            raise KeyStoreError(f"key store {path} is not UTF-8 text") from None
         except tomllib.TOMLDecodeError as exc:
             # The decoder's message names a line and column, never the offending value.
             raise KeyStoreError(f"key store {path} is not valid TOML: {exc}") from None

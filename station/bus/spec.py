@@ -31,7 +31,7 @@ from station.clock import Clock, RealClock, VirtualClock
 DEFAULT_SPEED_HZ = 100_000
 _PLUGIN = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 _MUX_SUFFIX = re.compile(r"^(?P<adapter>.*)@(?P<address>[^@:]*):(?P<channel>[^@:]*)$")
-_SIM_OPTIONS = {"state", "seed", "realtime", "adapter"}
+_SIM_OPTIONS = {"state", "seed", "realtime", "hpe", "adapter"}
 _MUX_OPTIONS = {"channels", "pack", "seed", "realtime", "adapter"}
 
 
@@ -130,11 +130,16 @@ def _parse_adapter(spec: str) -> BusSpec:
             allowed = (
                 "channels=N, pack=SCENARIO, seed=N, realtime=FACTOR, adapter=NAME"
                 if is_mux
-                else "state=PATH, seed=N, realtime=FACTOR, adapter=NAME"
+                else "state=PATH, seed=N, realtime=FACTOR, hpe=0|1, adapter=NAME"
             )
             raise BusOpenError(
                 f"bus spec {spec!r}: unknown emulator option(s) {sorted(unknown)}; "
                 f"allowed: {allowed}"
+            )
+        if options.get("hpe", "0") not in ("0", "1"):
+            raise BusOpenError(
+                f"bus spec {spec!r}: hpe is 1 (the pack appends PEC to its answers: SBS "
+                "Configuration HPE set) or 0"
             )
         parsed = BusSpec("sim", scenario or "default", options, spec)
         _sim_numbers(parsed)
@@ -293,8 +298,14 @@ def _open_sim(spec: BusSpec, speed_hz: int, shared: VirtualClock | None = None) 
             raise BusOpenError(f"bus spec {spec.text!r}: {exc.args[0]}") from None
         return OpenedBus(spec, mux, clock, emulated=True, device=mux, _close=mux.close)
     try:
+        hpe = spec.options.get("hpe")
         device = open_emulator(
-            spec.target, clock=clock, speed_hz=speed_hz, state_path=state, seed=seed
+            spec.target,
+            clock=clock,
+            speed_hz=speed_hz,
+            state_path=state,
+            seed=seed,
+            host_pec=None if hpe is None else hpe == "1",
         )
     except KeyError as exc:
         raise BusOpenError(f"bus spec {spec.text!r}: {exc.args[0]}") from None

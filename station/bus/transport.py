@@ -22,6 +22,7 @@ from station.bus.errors import (
     error_for_errno,
 )
 from station.bus.lock import AdapterLock
+from station.bus.trace import Transaction, TransactionHook
 from station.clock import Clock
 from station.pec import crc8, read_address, write_address
 
@@ -87,6 +88,7 @@ class SMBusTransport:
         on_transaction: Callable[[str, int], None] | None = None,
         lock: AdapterLock | None = None,
         pack_lock: AdapterLock | None = None,
+        trace: TransactionHook | None = None,
     ) -> None:
         self.bus = bus
         self.lock = lock if lock is not None else AdapterLock()
@@ -97,6 +99,9 @@ class SMBusTransport:
         self.retry = retry or RetryPolicy()
         self.stats = TransportStats()
         self._on_transaction = on_transaction
+        #: Called with every try of every transaction (a bus trace), when set.
+        self.trace = trace
+        self._wire: tuple[float, float, bytes, bytes] | None = None  # the last try, for trace
 
     # -- primitives ---------------------------------------------------------------------------
 
@@ -174,6 +179,23 @@ class SMBusTransport:
 
         return self._run(attempt, "block read", command, label, retries)
 
+    def probe_pec(self, command: int, *, label: str | None = None) -> bool:
+        """Read a word with one byte more and say whether that byte is the word's PEC: whether
+        the device appends PEC to what it sends (a BQ40Z50 does only with SBS Configuration
+        [HPE] set, reference §2). Retried like any read; the word itself is not returned."""
+
+        def attempt() -> bool:
+            wr = i2c_msg.write(self.address, [command & 0xFF])
+            rd = i2c_msg.read(self.address, 3)
+            self._xfer("read", [wr, rd], 1, 3)
+            raw = list(bytes(rd))
+            if len(raw) < 3:
+                raise _Retryable(ShortReadError(f"{len(raw)} bytes arrived, 3 asked", command=""))
+            covered = [write_address(self.address), command & 0xFF, read_address(self.address)]
+            return raw[2] == crc8([*covered, raw[0], raw[1]])
+
+        return self._run(attempt, "PEC check", command, label, None)
+
     # -- one transaction ----------------------------------------------------------------------
 
     def _write(self, payload: list[int]) -> None:
@@ -210,13 +232,21 @@ class SMBusTransport:
         self.stats.bytes_in += n_in
         if self._on_transaction is not None:
             self._on_transaction(kind, n_out + n_in)
+        if self.trace is None:
+            try:
+                self.bus.i2c_rdwr(*msgs)
+            except OSError as exc:
+                raise _os_error(exc) from None
+            return
+        started = self.clock.monotonic()
+        wrote = bytes(msgs[0])
         try:
             self.bus.i2c_rdwr(*msgs)
         except OSError as exc:
-            cls = error_for_errno(exc.errno)
-            raise _Retryable(
-                cls(exc.strerror or "I/O error", command="", os_errno=exc.errno)
-            ) from None
+            self._wire = (started, self.clock.monotonic() - started, wrote, b"")
+            raise _os_error(exc) from None
+        read = bytes(msgs[1]) if len(msgs) > 1 else b""
+        self._wire = (started, self.clock.monotonic() - started, wrote, read)
 
     # -- retries ------------------------------------------------------------------------------
 
@@ -241,11 +271,15 @@ class SMBusTransport:
                 # The adapter is held per attempt, not across the back-off: another socket on
                 # the adapter may use the bus while this one waits to try again.
                 with self.lock:
-                    return attempt()
+                    value = attempt()
             except _Retryable as wrapped:
                 err = wrapped.error
                 # An adapter that has gone away will not come back within a back-off.
-                if isinstance(err, BusGoneError) or tries > allowed:
+                given_up = isinstance(err, BusGoneError) or tries > allowed
+                if self.trace is not None:
+                    result = f"{err.failure_code}: {err.what}"
+                    self._traced(kind, command, label, tries, result, retrying=not given_up)
+                if given_up:
                     self.stats.failures += 1
                     raise type(err)(
                         err.what,
@@ -256,3 +290,36 @@ class SMBusTransport:
                 self.stats.retries += 1
                 self.clock.sleep(delay)
                 delay = min(delay * self.retry.backoff_factor, self.retry.max_backoff_s)
+                continue
+            if self.trace is not None:
+                self._traced(kind, command, label, tries, "ok", retrying=False)
+            return value
+
+    def _traced(
+        self, kind: str, command: int, label: str | None, tries: int, result: str, *, retrying: bool
+    ) -> None:
+        assert self.trace is not None
+        wire, self._wire = self._wire, None
+        if wire is None:
+            return
+        started, took, wrote, read = wire
+        self.trace(
+            Transaction(
+                at_s=started,
+                took_s=took,
+                address=self.address,
+                operation=kind,
+                command=command,
+                label=label,
+                wrote=wrote,
+                read=read,
+                result=result,
+                attempt=tries,
+                retrying=retrying,
+            )
+        )
+
+
+def _os_error(exc: OSError) -> _Retryable:
+    cls = error_for_errno(exc.errno)
+    return _Retryable(cls(exc.strerror or "I/O error", command="", os_errno=exc.errno))

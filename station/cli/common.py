@@ -1,12 +1,19 @@
 """Options and error handling shared by every ``station`` command.
 
-Exit codes: 0 success or PASS, 1 the operation failed (FAIL, bus error), 2 usage or configuration
-error. Every error printed says what happened and what to do; no traceback reaches an operator.
+Exit codes: 0 success or PASS, 1 the operation failed (FAIL, bus error, a station fault), 2 usage
+or configuration error. Every error printed says what happened and what to do; no traceback
+reaches a screen: a station fault's traceback goes to the log.
+
+Text that came from outside (a scanned serial, a file, the database) may hold control characters:
+:func:`echo` and the errors below show them escaped (``\x1b``), never raw, so nothing typed or
+stored can drive the terminal that shows it.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +21,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
+from station.cli.logsetup import current, follow_config
 from station.config import ConfigError, StationConfig, load_config
 from station.keys import KeyStore, KeyStoreError
 
@@ -24,17 +32,56 @@ EXIT_OK = 0
 EXIT_FAIL = 1
 EXIT_USAGE = 2
 
+log = logging.getLogger("station.cli")
+
+
+#: C0 and C1 controls (but newline and tab), DEL, and the Unicode marks that reorder text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes: ``"A\x1b[2J"`` → ``"A\\x1b[2J"``."""
+
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match[0])
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _CONTROL.sub(escape, text)
+
+
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` of text that may hold characters from outside, escaped."""
+    click.echo(printable(text), err=err, nl=nl)
+
 
 class Failed(click.ClickException):
     """The operation ran and failed (exit 1)."""
 
     exit_code = EXIT_FAIL
 
+    def format_message(self) -> str:
+        return printable(self.message)
+
 
 class UsageProblem(click.ClickException):
     """The command cannot run as given (exit 2)."""
 
     exit_code = EXIT_USAGE
+
+    def format_message(self) -> str:
+        return printable(self.message)
+
+
+def ask_pin(badge: str, what: str = "PIN") -> str:
+    """Ask for a badge's PIN without echoing it (from the terminal, or a line on stdin)."""
+    return str(
+        click.prompt(
+            f"{what} for badge {printable(badge)}",
+            hide_input=True,
+            default="",
+            show_default=False,
+        )
+    )
 
 
 def config_option(f: Callable[P, R]) -> Callable[P, R]:
@@ -49,7 +96,13 @@ def config_option(f: Callable[P, R]) -> Callable[P, R]:
 
 def bus_option(f: Callable[P, R]) -> Callable[P, R]:
     f = click.option(
-        "--pec/--no-pec", "pec", default=None, help="SMBus packet error checking (default: config)."
+        "--pec",
+        "pec",
+        type=click.Choice(["auto", "on", "off"]),
+        default=None,
+        help="SMBus packet error checking: auto checks PEC when the gauge appends it (and reads "
+        "every deciding value twice when it does not); on refuses a gauge that sends none; off "
+        "expects none (a gauge that sends it is still checked). Default: config, else auto.",
     )(f)
     return click.option(
         "--bus",
@@ -57,6 +110,18 @@ def bus_option(f: Callable[P, R]) -> Callable[P, R]:
         default=None,
         metavar="SPEC",
         help="/dev/i2c-N, sim[:SCENARIO], or package.module:callable (default: config).",
+    )(f)
+
+
+def bus_trace_option(f: Callable[P, R]) -> Callable[P, R]:
+    return click.option(
+        "--bus-trace",
+        "bus_trace",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        metavar="FILE",
+        help="Write every bus transaction to FILE (keys shown as <key>; bounded in size). "
+        "Default: the bus_trace setting.",
     )(f)
 
 
@@ -72,9 +137,11 @@ def keys_option(f: Callable[P, R]) -> Callable[P, R]:
 
 
 def load_station_config(config_path: Path | None, **flags: Any) -> StationConfig:
-    """The effective configuration: file and environment, then the command's flags."""
-    config = load_config(config_path)
-    return config.with_overrides("flag", **flags)
+    """The effective configuration: file and environment, then the command's flags. Logging
+    follows it (the log folder, journal or file, the station's name on every record)."""
+    config = load_config(config_path).with_overrides("flag", **flags)
+    follow_config(config)
+    return config
 
 
 def load_key_store(config: StationConfig, keys_path: Path | None) -> KeyStore:
@@ -95,19 +162,48 @@ def handle_errors(f: Callable[P, R]) -> Callable[P, R]:
             raise UsageProblem(str(exc)) from None
         except (BusError, GaugeError) as exc:
             raise Failed(f"[{exc.failure_code}] {exc}") from None
+        except click.ClickException:
+            raise
         except Exception as exc:
             # The database layer is imported only when one of its errors is in flight, so
             # engineer commands that never touch it start fast.
+            from station.sequence.authority import NotAuthorised
             from station.store.errors import SchemaError, StoreError, StoreUnavailableError
 
+            if isinstance(exc, NotAuthorised):
+                raise Failed(f"[{exc.failure_code}] {exc}") from None
             if isinstance(exc, StoreUnavailableError | SchemaError):
                 # Nothing is programmed that cannot be recorded: stop before any pack.
                 raise UsageProblem(f"[{exc.failure_code}] {exc}") from None
             if isinstance(exc, StoreError):
                 raise Failed(f"[{exc.failure_code}] {exc}") from None
-            raise
+            if isinstance(
+                exc, click.ClickException | click.exceptions.Abort | click.exceptions.Exit
+            ):
+                raise  # click's own: a message or an exit code already
+            raise Failed(station_fault(exc)) from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
 
     return wrapper
+
+
+def station_fault(exc: BaseException) -> str:
+    """Log a station defect with its traceback; the words for the screen instead of it."""
+    ctx = click.get_current_context(silent=True)
+    command = ctx.command_path if ctx is not None else "station"
+    log.critical("station fault in %s: %s", command, type(exc).__name__, exc_info=exc)
+    state = current()
+    where = state.where() if state is not None else "the station log"
+    return (
+        f"station fault: unexpected {type(exc).__name__}: {exc}\n"
+        "This is a fault of the station itself, not of the pack or of what you typed: call a "
+        f"technician. The details are logged in {where}."
+    )
+
+
+def fault_exit(exc: BaseException) -> int:
+    """For the entry point: say a station fault in words on stderr, and the exit code."""
+    click.echo(f"Error: {station_fault(exc)}", err=True)
+    return EXIT_FAIL

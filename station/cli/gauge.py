@@ -23,6 +23,7 @@ from station.cli.common import (
     UsageProblem,
     bus_option,
     config_option,
+    echo,
     handle_errors,
     keys_option,
     load_key_store,
@@ -41,6 +42,7 @@ from station.gauge import (
 )
 from station.gauge import mac as macs
 from station.gauge.identity import parse_firmware_version
+from station.gauge.security import KEY_MACS, keyless_bus_trace
 from station.gauge.status import decode_status
 from station.keys import TI_DEFAULT_ID, KeySet
 
@@ -50,7 +52,7 @@ R = TypeVar("R")
 #: Status words shown by ``info``, read through MAC so they work SEALED.
 INFO_STATUS = ("OperationStatus", "SafetyStatus", "PFStatus", "ManufacturingStatus")
 #: MAC commands the engineer CLI will not send: they would put keys on the screen.
-NOT_FROM_CLI = frozenset({macs.SECURITY_KEYS})
+NOT_FROM_CLI = KEY_MACS
 
 
 class HexInt(click.ParamType[int, Any]):
@@ -68,7 +70,7 @@ class HexInt(click.ParamType[int, Any]):
 
 
 def connection(f: Callable[P, R]) -> Callable[P, R]:
-    """--bus, --pec/--no-pec, --config and --keys."""
+    """--bus, --pec auto/on/off, --config and --keys."""
     return bus_option(config_option(keys_option(f)))
 
 
@@ -89,7 +91,7 @@ class Session:
 @contextmanager
 def connect(
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
     key_set_id: str | None = None,
@@ -102,11 +104,26 @@ def connect(
         opened = open_bus(config.bus, speed_hz=config.bus_speed_hz)
     except ImportError as exc:
         raise UsageProblem(f"bus {config.bus!r} cannot be opened: {exc}") from None
+    trace = keyless_bus_trace(Path(config.bus_trace)) if config.bus_trace else None
     try:
-        transport = SMBusTransport(opened.bus, opened.clock, pec=config.pec)
-        yield Session(config, Gauge(transport, clock=opened.clock), keys)
+        transport = SMBusTransport(
+            opened.bus,
+            opened.clock,
+            trace=trace.session(_trace_header(config, opened.description)) if trace else None,
+        )
+        gauge = Gauge(transport, clock=opened.clock)
+        gauge.establish_pec(config.pec)
+        yield Session(config, gauge, keys)
     finally:
         opened.close()
+        if trace is not None:
+            trace.close()
+
+
+def _trace_header(config: StationConfig, bus: str) -> str:
+    command = click.get_current_context(silent=True)
+    name = command.command_path if command is not None else "station gauge"
+    return f"{name} at station {config.station_id}, bus {bus}, PEC setting {config.pec}"
 
 
 @contextmanager
@@ -120,7 +137,7 @@ def in_mode(session: Session, needed: SecurityMode) -> Iterator[SecurityMode]:
             gauge.full_access(keys)
         else:
             gauge.unseal(keys)
-        click.echo(f"entered {gauge.security_mode().label} with key set {keys.id!r}", err=True)
+        echo(f"entered {gauge.security_mode().label} with key set {keys.id!r}", err=True)
     ok = False
     try:
         yield found
@@ -131,7 +148,7 @@ def in_mode(session: Session, needed: SecurityMode) -> Iterator[SecurityMode]:
         except GaugeError as exc:
             if ok:
                 raise
-            click.echo(f"WARNING: could not put the gauge back to {found.label}: {exc}", err=True)
+            echo(f"WARNING: could not put the gauge back to {found.label}: {exc}", err=True)
 
 
 def _restore(session: Session, found: SecurityMode) -> None:
@@ -143,7 +160,7 @@ def _restore(session: Session, found: SecurityMode) -> None:
         gauge.seal()
         if found is SecurityMode.UNSEALED:
             gauge.unseal(_keys(session))
-    click.echo(f"gauge put back to {gauge.security_mode().label}", err=True)
+    echo(f"gauge put back to {gauge.security_mode().label}", err=True)
 
 
 def _rank(mode: SecurityMode) -> int:
@@ -169,20 +186,24 @@ def gauge() -> None:
 
 
 def _line(label: str, value: object) -> None:
-    click.echo(f"{label:<22}{value}")
+    echo(f"{label:<22}{value}")
 
 
 @gauge.command("info")
 @connection
 @handle_errors
 def info(
-    bus: str | None, pec: bool | None, config_path: Path | None, keys_path: Path | None
+    bus: str | None, pec: str | None, config_path: Path | None, keys_path: Path | None
 ) -> None:
     """Identity, security mode, live measurements and decoded status words."""
     with connect(bus, pec, config_path, keys_path) as session:
         g = session.gauge
         ident = g.identify()
-        _line("Bus", session.config.bus + (" (PEC on)" if session.config.pec else ""))
+        _line(
+            "Bus",
+            session.config.bus
+            + (" (PEC on: the gauge appends it)" if session.gauge.pec else " (PEC off)"),
+        )
         _line("Device type", f"{ident.device_type_hex} ({ident.part})")
         _line("Firmware version", str(ident.firmware))
         _line("Hardware version", f"0x{ident.hardware_version:04X}")
@@ -215,7 +236,7 @@ def mac(
     yes: bool,
     key_set_id: str,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:
@@ -252,7 +273,7 @@ def _run_mac(session: Session, spec: MacCommand) -> None:
     if spec.code == macs.SHUTDOWN:
         g.shutdown()
         g.wait_silent()
-        click.echo("the gauge is silent (ship mode); charger voltage wakes it")
+        echo("the gauge is silent (ship mode); charger voltage wakes it")
         return
     op = "r" if spec.kind is MacKind.READ else "w"
     needed = _lowest(spec.access.modes_for(op))
@@ -261,7 +282,7 @@ def _run_mac(session: Session, spec: MacCommand) -> None:
             _show_mac_read(g, spec)
         else:
             g.mac_command(spec.code)
-            click.echo(f"sent {spec.label}")
+            echo(f"sent {spec.label}")
             _line("ManufacturingStatus", g.status("ManufacturingStatus").describe())
             _line("OperationStatus", g.status("OperationStatus").describe())
 
@@ -309,7 +330,7 @@ def read_df(
     length: int | None,
     key_set_id: str,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:
@@ -328,7 +349,7 @@ def read_df(
         data = session.gauge.read_df(first, count)
     out.write_bytes(data)
     digest = hashlib.sha256(data).hexdigest()
-    click.echo(
+    echo(
         f"read {len(data)} bytes of data flash 0x{first:04X}-0x{first + count - 1:04X} into "
         f"{out} (sha256 {digest})"
     )
@@ -344,7 +365,7 @@ def read_df(
 def unseal(
     key_set_id: str,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:
@@ -360,7 +381,7 @@ def unseal(
 def full_access(
     key_set_id: str,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:
@@ -373,7 +394,7 @@ def full_access(
 @connection
 @handle_errors
 def seal(
-    bus: str | None, pec: bool | None, config_path: Path | None, keys_path: Path | None
+    bus: str | None, pec: str | None, config_path: Path | None, keys_path: Path | None
 ) -> None:
     """Seal the gauge (MAC 0x0030) and confirm it reads SEALED."""
     with connect(bus, pec, config_path, keys_path) as session:
@@ -388,7 +409,7 @@ def seal(
 def reset(
     key_set_id: str | None,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
 ) -> None:
@@ -425,7 +446,7 @@ def scenarios() -> None:
         raise UsageProblem("this emulator does not list its scenarios")
     items: Mapping[str, Any] = found if isinstance(found, Mapping) else {str(s): s for s in found}
     for name in sorted(items):
-        click.echo(f"{name:<20}{_describe(items[name])}")
+        echo(f"{name:<20}{_describe(items[name])}")
 
 
 def _describe(scenario: object) -> str:

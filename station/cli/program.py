@@ -13,11 +13,13 @@ import click
 from station.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
-    EXIT_USAGE,
     Failed,
     UsageProblem,
+    ask_pin,
     bus_option,
+    bus_trace_option,
     config_option,
+    echo,
     handle_errors,
     keys_option,
     load_station_config,
@@ -81,10 +83,19 @@ def format_event(event: Event) -> str | None:
 
 
 def _open(config_path: Path | None, keys_path: Path | None, **flags: object):  # type: ignore[no-untyped-def]
+    """The service for a command that runs no pack (labels, releases)."""
     from station.sequence import open_service
 
     config = load_station_config(config_path, **flags)
-    return config, open_service(config, keys_path=keys_path)
+    return config, open_service(config, keys_path=keys_path, runs_packs=False)
+
+
+def _credentials(service, code: str):  # type: ignore[no-untyped-def]
+    """The badge as given with its PIN, asked for (hidden) when the badge has one to give."""
+    from station.sequence.service import Credentials
+
+    badge = service.badge(code)
+    return Credentials(badge.code, ask_pin(badge.code) if badge.needs_pin else "")
 
 
 @click.command("program")
@@ -116,13 +127,15 @@ def _open(config_path: Path | None, keys_path: Path | None, **flags: object):  #
     "--rework-by",
     default=None,
     metavar="BADGE",
-    help="Supervisor badge authorising a rework of a pack that already passed.",
+    help="Supervisor badge authorising a rework of a pack that already passed (its PIN is "
+    "asked for; the supervisor is not the operator).",
 )
 @click.option("--reason", default="", help="Why the rework is needed (with --rework-by).")
+@bus_trace_option
 @handle_errors
 def program_cmd(
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     keys_path: Path | None,
     recipe_path: Path,
@@ -134,6 +147,7 @@ def program_cmd(
     printer: str | None,
     rework_by: str | None,
     reason: str,
+    bus_trace: Path | None,
 ) -> None:
     """Program one pack headless: the same engine as the operator terminal, events as lines.
 
@@ -142,7 +156,12 @@ def program_cmd(
     from station.sequence import ShiftRefused
     from station.sequence.service import RunRequest
 
-    config = load_station_config(config_path, pec=pec, database=database)
+    config = load_station_config(
+        config_path,
+        pec=pec,
+        database=database,
+        bus_trace=str(bus_trace) if bus_trace else None,
+    )
     config = _socket_config(config, socket_id).with_overrides("flag", bus=bus, printer=printer)
     _check_specs(config.bus, config.printer)
     from station.sequence import open_service
@@ -165,9 +184,11 @@ def program_cmd(
                 f"[SERIAL_ALREADY_PASSED] {check.reason} (use --rework-by BADGE --reason TEXT)"
             )
         try:
-            rework = service.authorise_rework(shift, serial, service.badge(rework_by), reason)
+            rework = service.authorise_rework(
+                shift, serial, _credentials(service, rework_by), reason
+            )
         except ValueError as exc:
-            raise UsageProblem(str(exc)) from None
+            raise Failed(str(exc)) from None
     cancel = CancelToken()
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
@@ -178,11 +199,20 @@ def program_cmd(
         )
         cancel.request()
 
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        # A service stop or restart: an operator's abort, at the next safe point (the pack is
+        # restored and sealed again), well within the unit's stop timeout.
+        if not cancel.requested:
+            click.echo("stop requested: aborting at the next safe point", err=True)
+        cancel.request()
+
     previous = signal.signal(signal.SIGINT, on_sigint)
+    previous_term = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         result = service.run(shift, RunRequest(serial, rework), _echo_event, cancel)
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
     sys.exit(EXIT_OK if result.outcome is Outcome.PASS else EXIT_FAIL)
 
 
@@ -224,14 +254,20 @@ def _check_specs(bus: str, printer: str) -> None:
 def _echo_event(event: Event) -> None:
     line = format_event(event)
     if line is not None:
-        click.echo(line)
+        echo(line)
 
 
 @click.command("release")
 @config_option
 @keys_option
 @click.argument("recipe_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--by", "by", required=True, metavar="BADGE", help="Engineer releasing it.")
+@click.option(
+    "--by",
+    "by",
+    required=True,
+    metavar="BADGE",
+    help="Engineer releasing it (an engineer badge; its PIN is asked for).",
+)
 @click.option("--db", "database", default=None, metavar="URL")
 @handle_errors
 def release_cmd(
@@ -242,38 +278,21 @@ def release_cmd(
     database: str | None,
 ) -> None:
     """Store a validated recipe's text and hash in the database: the line only runs released
-    recipes."""
-    from station.cli.common import load_key_store
-    from station.recipe.errors import RecipeError
-    from station.recipe.recipe import load_recipe
-    from station.store import Store
-
-    config = load_station_config(config_path, database=database)
-    keys = load_key_store(config, keys_path)
-    profiles = _profiles(config.profiles)
+    recipes. A recipe released already is left as it is (exit 0, it says by whom)."""
+    _, service = _open(config_path, keys_path, database=database)
     try:
-        recipe = load_recipe(recipe_path, profiles, known_key_sets=keys.ids())
-    except RecipeError as exc:
+        done = service.release_recipe(recipe_path, _credentials(service, by))
+    except ValueError as exc:
         raise Failed(str(exc)) from None
-    with Store.open(config.database) as store:
-        released = store.release_recipe(
-            recipe.name,
-            recipe.version,
-            recipe.content_hash,
-            recipe.canonical_text,
-            by,
-            station=config.station_id,
+    c = done.choice
+    when = c.released_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    if done.already_released:
+        echo(
+            f"{c.name} {c.version} ({c.short_hash}) was already released by {c.released_by} on "
+            f"{when}; nothing changed"
         )
-    click.echo(
-        f"released {released.name} {released.version} ({released.hash[:12]}) by "
-        f"{released.released_by}"
-    )
-
-
-def _profiles(folder: str):  # type: ignore[no-untyped-def]
-    from station.recipe.profile_file import ProfileLibrary
-
-    return ProfileLibrary([Path(folder)] if folder else [])
+    else:
+        echo(f"released {c.name} {c.version} ({c.short_hash}) by {c.released_by} on {when}")
 
 
 @click.group("config")
@@ -287,19 +306,22 @@ def config_group() -> None:
 @handle_errors
 def config_check(config_path: Path | None, keys_path: Path | None) -> None:
     """Print the effective configuration (secrets masked), where each value came from, and check
-    that the key store, bus spec, printer and database can be used."""
+    that the key store, bus spec, printer, recipes and database can be used (read only: nothing
+    is created). Exit 0 when all is well, 1 when a PROBLEM line was printed."""
     from station.bus.errors import BusOpenError
     from station.bus.spec import parse_bus_spec
     from station.cli.common import load_key_store
     from station.keys import KeyStoreError
     from station.labels import PrinterSpecError, parse_printer_spec
+    from station.recipe.profile.library import ProfileLibrary
+    from station.sequence.recipes import RecipeLibrary
     from station.store import Store, StoreError
 
     config = load_station_config(config_path)
     values = config.masked()
     width = max(len(k) for k in values)
     for key, value in values.items():
-        click.echo(f"{key:<{width}} = {value:<40} ({config.sources.get(key, 'default')})")
+        echo(f"{key:<{width}} = {value:<40} ({config.sources.get(key, 'default')})")
     problems: list[str] = []
     checks: list[tuple[str, str]] = []
     try:
@@ -316,18 +338,33 @@ def config_check(config_path: Path | None, keys_path: Path | None) -> None:
         checks.append(("key store", f"key sets: {', '.join(keys.ids())}"))
     except KeyStoreError as exc:
         problems.append(f"key store: {exc}")
+    profiles = ProfileLibrary([Path(config.profiles)] if config.profiles else [])
+    library = RecipeLibrary(Path(config.recipes), profiles)
+    loaded = list(library.scan())
+    if not Path(config.recipes).is_dir():
+        problems.append(f"recipes: {config.recipes} is not a folder")
+    else:
+        checks.append(("recipes", f"{len(loaded)} recipe file(s) load in {config.recipes}"))
+    for path, problem in sorted(library.problems.items()):
+        problems.append(f"recipe {path.name}: {problem}")
     try:
-        with Store.open(config.database, upgrade=False) as store:
-            checks.append(("database", f"{store.where}: reachable, schema up to date"))
-    except StoreError as exc:
+        with Store.open(config.database, upgrade=False, read_only=True) as store:
+            production = config.production or store.is_production()
+            kind = "production database" if production else "not a production database"
+            checks.append(("database", f"{store.where}: reachable, schema up to date, {kind}"))
+            if production and parse_bus_spec(config.bus).kind == "sim":
+                problems.append(
+                    "bus: the emulator on a production database: every run would be refused"
+                )
+    except (StoreError, BusOpenError) as exc:
         problems.append(f"database: {exc}")
-    click.echo("")
+    echo("")
     for name, text in checks:
-        click.echo(f"ok      {name}: {text}")
+        echo(f"ok      {name}: {text}")
     for text in problems:
-        click.echo(f"PROBLEM {text}")
+        echo(f"PROBLEM {text}")
     if problems:
-        sys.exit(EXIT_USAGE)
+        sys.exit(EXIT_FAIL)
 
 
 @click.group("label")
@@ -340,39 +377,45 @@ def label_group() -> None:
 @click.option("--serial", required=True)
 @click.option(
     "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    "out",
     default=None,
-    help="Folder for the PNG/SVG/ZPL files (default: the configured label folder).",
+    metavar="DIR|-",
+    help="Folder for <serial>-preview.png/.svg/.zpl (default: the configured preview folder, "
+    "labels_dir), or - to write the ZPL to standard output. Never the printer's folder.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["zpl", "svg"]),
+    default="zpl",
+    show_default=True,
+    help="What --out - writes.",
 )
 @click.option("--db", "database", default=None, metavar="URL")
 @handle_errors
 def label_preview(
-    config_path: Path | None, serial: str, out_dir: Path | None, database: str | None
+    config_path: Path | None, serial: str, out: str | None, fmt: str, database: str | None
 ) -> None:
-    """Write the label files of a pack's last PASS (no print is recorded)."""
-    from station.labels import FilePrinter, parse_stock, render
-    from station.sequence.labelling import label_data
-    from station.sequence.recipes import RecipeNotAvailable
+    """Show the label of a pack's last PASS, for checking a layout: files in a preview folder
+    or text on standard output. Never a print: nothing is sent, numbered or recorded."""
+    from station.labels.preview import PreviewRefused, write_preview
 
     config, service = _open(config_path, None, database=database)
-    last = service.socket.store.last_pass(serial)
-    if last is None:
-        raise Failed(f"pack {serial} has no PASS: there is no label to preview")
-    released = service.socket.store.get_released(last.recipe_hash)
     try:
-        recipe = service.recipes.by_hash(last.recipe_hash, released.text if released else None)
-    except RecipeNotAvailable as exc:
+        artwork = service.label_artwork(serial)
+    except ValueError as exc:
         raise Failed(str(exc)) from None
-    made = (last.ended_at or last.started_at).astimezone().date()
-    artwork = render(
-        label_data(service.socket, recipe, last.serial, made), parse_stock(recipe.label.stock)
-    )
-    result = FilePrinter(out_dir or Path(config.labels_dir)).print(
-        artwork, job_name=f"{serial}-preview"
-    )
-    for path in result.paths:
-        click.echo(str(path))
+    if out == "-":
+        click.echo(artwork.zpl if fmt == "zpl" else artwork.svg, nl=False)
+        return
+    try:
+        paths = write_preview(artwork, Path(out or config.labels_dir), printer_spec=config.printer)
+    except PreviewRefused as exc:
+        raise UsageProblem(str(exc)) from None
+    except OSError as exc:
+        raise Failed(f"the preview could not be written: {exc.strerror or exc}") from None
+    for path in paths:
+        echo(str(path))
 
 
 @label_group.command("print")
@@ -380,13 +423,19 @@ def label_preview(
 @config_option
 @click.option("--serial", required=True)
 @click.option("--reason", default=None, help="Why it is reprinted (asked for if missing).")
-@click.option("--by", "by", required=True, metavar="BADGE", help="Who reprints it.")
+@click.option(
+    "--by",
+    "by",
+    required=True,
+    metavar="BADGE",
+    help="Supervisor badge authorising the reprint (its PIN is asked for).",
+)
 @click.option("--printer", default=None, metavar="SPEC")
 @click.option("--db", "database", default=None, metavar="URL")
 @handle_errors
 def label_print(
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     config_path: Path | None,
     serial: str,
     reason: str | None,
@@ -394,20 +443,18 @@ def label_print(
     printer: str | None,
     database: str | None,
 ) -> None:
-    """Print a pack's label again (recorded, with the reason, in the audit log)."""
-    from station.sequence.service import ActiveRecipe, Shift
-
+    """Print a pack's label again: a supervisor's badge and PIN, and a reason (recorded in the
+    audit log). Refused when the pack's latest attempt is not its PASS."""
     if not reason:
         reason = click.prompt("Reason for the reprint")
     _, service = _open(config_path, None, printer=printer, database=database)
-    badge = service.badge(by)
-    # A reprint needs no recipe choice: the pack's own recipe is used.
-    shift = Shift(badge, ActiveRecipe("", "", "", "", "", "", "", ()), "")
     try:
-        result = service.reprint_label(shift, serial, reason or "", badge)
+        # A reprint needs no shift: the pack's own recipe is used, and its operator may not
+        # authorise it.
+        result = service.reprint_label(None, serial, reason or "", _credentials(service, by))
     except ValueError as exc:
         raise Failed(str(exc)) from None
-    click.echo(result.detail)
+    echo(result.detail)
     if not result.printed:
         sys.exit(EXIT_FAIL)
 

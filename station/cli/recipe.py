@@ -13,22 +13,22 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from station.cli.common import EXIT_FAIL, EXIT_OK, Failed, UsageProblem
+from station.cli.common import EXIT_FAIL, EXIT_OK, Failed, UsageProblem, echo
 from station.keys import KeyStore, KeyStoreError
 from station.recipe.errors import (
-    FileFormatError,
     ProblemsError,
     ProfileNotFound,
     RecipeError,
     RecipeInvalid,
     SerialRejected,
 )
-from station.recipe.image import BLOCK_SIZE
-from station.recipe.plan import WritePlan
-from station.recipe.profile import Parameter, Profile
-from station.recipe.profile_file import ProfileLibrary
-from station.recipe.recipe import Recipe, load_recipe
-from station.recipe.serial import decode_sbs_date
+from station.recipe.product import report
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
+from station.recipe.profile import report as profile_report
+from station.recipe.profile.library import ProfileLibrary
+from station.recipe.profile.model import Profile
+from station.recipe.profile.report import Line, Table
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,36 +74,15 @@ def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> list[str]:
     return out
 
 
-def _value_unit(p: Parameter, raw: object) -> tuple[str, str]:
-    if isinstance(raw, str):
-        return f'"{raw}"', ""
-    if p.is_hex and isinstance(raw, int):
-        text = f"0x{raw:0{2 * p.size}X}"
-        named = [
-            f"{f.name}={f.get(raw)}" if not f.is_flag else f.name
-            for f in p.fields
-            if not f.is_flag or f.get(raw)
-        ]
-        return (f"{text} ({', '.join(named)})" if named else text), ""
-    if p.unit == "date" and isinstance(raw, int):
-        day = decode_sbs_date(raw)
-        return f"{raw} ({day.isoformat() if day else 'not a date'})", ""
-    eng = p.to_engineering(raw)  # type: ignore[arg-type]
-    return (f"{eng:.7g}" if isinstance(eng, float) else str(eng)), p.unit
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms"
-
-
-def _plan_line(plan: WritePlan) -> str:
-    e = plan.estimate
-    return (
-        f"{len(plan.writes)} writes, {plan.bytes_written} bytes in "
-        f"{len(plan.written_blocks)} of {len(plan.read_blocks)} blocks; est. {_ms(e.total_s)} "
-        f"at {e.speed_hz // 1000} kHz (read {_ms(e.read_s)}, write {_ms(e.write_s)}, "
-        f"flash {_ms(e.flash_s)}, verify {_ms(e.verify_s)})"
-    )
+def _print(*parts: Table | Sequence[Line]) -> None:
+    """Lines as the report labels them, tables in aligned columns."""
+    for part in parts:
+        if isinstance(part, Table):
+            for line in _table(part.rows, part.headers):
+                echo(line)
+        else:
+            for item in part:
+                echo(str(item))
 
 
 # -- recipe commands ------------------------------------------------------------------------
@@ -148,23 +127,16 @@ def validate_cmd(
             recipe = load_recipe(path, library, known_key_sets=known)
         except RecipeInvalid as exc:
             failed += 1
-            click.echo(f"{path}: INVALID ({_problems(len(exc.problems))})")
+            echo(f"{path}: INVALID ({_problems(len(exc.problems))})")
             for problem in exc.problems:
-                click.echo(f"  {problem}")
+                echo(f"  {problem}")
             continue
-        signed = (
-            ""
-            if recipe.profile.signed_off
-            else (
-                f"; note: profile {recipe.profile.id} is not signed off, so real packs are refused "
-                "(the emulator accepts it)"
-            )
-        )
-        click.echo(
-            f"{path}: OK {recipe.name} {recipe.version} sha256:{recipe.content_hash}{signed}"
+        echo(
+            f"{path}: OK {recipe.name} {recipe.version} sha256:{recipe.content_hash}"
+            + report.signoff_note(recipe)
         )
     if failed:
-        click.echo(f"{failed} of {len(files)} recipes refused", err=True)
+        echo(f"{failed} of {len(files)} recipes refused", err=True)
         raise SystemExit(EXIT_FAIL)
     raise SystemExit(EXIT_OK)
 
@@ -209,126 +181,17 @@ def show_cmd(
         day = dt.date.fromisoformat(date_text) if date_text else dt.date.today()
     except ValueError:
         raise UsageProblem(f"--date {date_text!r} is not YYYY-MM-DD") from None
-    profile = recipe.profile
-    echo = click.echo
-    echo(f"recipe     {recipe.name} {recipe.version}: {recipe.description}")
-    echo(f"file       {file}")
-    echo(f"hash       sha256:{recipe.content_hash}")
-    for ref in recipe.references:
-        echo(f"  {ref.role:<10} {ref.relative} ({ref.size} bytes, sha256:{ref.sha256[:16]}...)")
-    signed = (
-        f"signed off by {profile.verified_by} {profile.verified_on}".strip()
-        if profile.signed_off
-        else "NOT signed off: real packs are refused until an "
-        "engineer confirms the addresses (the emulator accepts it)"
-    )
-    echo(
-        f"profile    {profile.id} (device 0x{profile.device_type:04X}, firmware "
-        f"{', '.join(profile.firmware)}): {signed}"
-    )
-    echo(
-        f"firmware   {', '.join(recipe.firmware)}   cells {recipe.cells}   chemistry "
-        f"{recipe.chemistry.id}   mode {recipe.mode}"
-    )
-    s = recipe.serial
-    echo(f"serial     {s.pattern}   example {s.example}")
-    sec = recipe.security
-    echo(
-        f"security   unseal with {sec.key_set}; full access {'yes' if sec.full_access else 'no'}; "
-        f"production keys {sec.production_key_set or 'none'}; ship mode "
-        f"{'on' if sec.ship_mode else 'off'}"
-    )
-    echo(
-        f"backup     {recipe.backup.policy} blocks"
-        f"{' + signature' if recipe.backup.signature else ''}"
-    )
-    lab = recipe.label
-    echo(
-        f"label      {lab.product}; {lab.nominal_voltage_v} V, {lab.capacity_mah} mAh, "
-        f"{lab.energy_wh} Wh; stock {lab.stock}"
-    )
-    c = recipe.checks
-    parts = []
-    if c.cell_voltage_mv:
-        parts.append(f"cells {c.cell_voltage_mv[0]}..{c.cell_voltage_mv[1]} mV")
-    if c.max_cell_imbalance_mv is not None:
-        parts.append(f"imbalance ≤ {c.max_cell_imbalance_mv} mV")
-    if c.temperature_c:
-        parts.append(f"temperature {c.temperature_c[0]}..{c.temperature_c[1]} °C")
-    if c.expected_manufacturing_status is not None and c.manufacturing_status_equals_init:
-        parts.append(f"ManufacturingStatus = 0x{c.expected_manufacturing_status:04X}")
-    echo(f"checks     {'; '.join(parts) or 'status registers only'}")
-    if recipe.flashstream is not None:
-        fs = recipe.flashstream
-        echo(
-            f"flashstream {len(fs.lines)} commands ({fs.count('SWB')} block writes, "
-            f"{fs.count('SCL') + fs.count('SCW')} compares), {fs.total_delay_ms} ms of waits"
-        )
-    if recipe.image is not None:
-        img = recipe.image
-        echo(
-            f"image      {sum(img.present)} bytes of data flash; never compared: "
-            + ", ".join(f"0x{lo:04X}-0x{hi:04X}" for lo, hi in img.no_verify)
-            + (", " if img.no_verify else "")
-            + "0x5F80-0x5FFF (not writable)"
-        )
+    _print(report.summary(recipe))
     try:
-        target = recipe.target(serial or s.example, day)
+        pack = report.pack_report(recipe, serial or recipe.serial.example, day, speed_hz=speed_hz)
     except SerialRejected as exc:
         raise UsageProblem(str(exc)) from None
     echo("")
-    rows = []
-    per_unit = {p.key for p, _ in target.parameters} - {st.parameter.key for st in recipe.settings}
-    info = profile.roles.manufacturer_info_a
-    info_keys: set[str] = set()
-    if info is not None and target.manufacturer_info_a is not None:
-        length_p, first = profile.get(info.length), profile.get(info.first)
-        info_keys = {length_p.key} | {
-            q.key
-            for a in range(first.address, first.address + info.size)
-            if (q := profile.parameter_at(a)) is not None
-        }
-        raw_info = bytes(target.data[a] for a in range(length_p.address, first.address + info.size))
-        rows.append(
-            [
-                "Manufacturer Info A *",
-                repr(target.manufacturer_info_a),
-                "",
-                f"{raw_info.hex(' ')}"[:47] + ("..." if len(raw_info) > 16 else ""),
-                f"0x{length_p.address:04X}",
-            ]
-        )
-    for p, raw in target.parameters:
-        if (recipe.mode == "image" and p.key not in per_unit) or p.key in info_keys:
-            continue
-        value, unit = _value_unit(p, raw)
-        name = profile.short_name(p) + (" *" if p.key in per_unit else "")
-        rows.append([name, value, unit, p.encode(raw).hex(" "), f"0x{p.address:04X}"])
-    for line in _table(rows, ["parameter", "value", "unit", "raw bytes", "address"]):
-        echo(line)
-    echo(
-        f"* per-unit: serial {target.serial} → SBS serial "
-        f"{target.sbs_serial if target.sbs_serial is not None else '-'}, manufacture date "
-        f"{day.isoformat()}"
-        + (
-            f", Manufacturer Info A {target.manufacturer_info_a!r}"
-            if target.manufacturer_info_a is not None
-            else ""
-        )
-    )
-    if recipe.mode == "image":
-        echo(f"  (and {len(target.parameters) - len(per_unit)} parameters from the image)")
+    _print(pack.parameters, pack.notes)
     echo("")
-    defaults = recipe.plan(target, profile.default_image(), speed_hz=speed_hz)
-    echo(f"plan vs profile defaults: {_plan_line(defaults)}")
-    worst = profile.default_image()
-    for address, byte in target.data.items():
-        worst.apply(address, bytes([byte ^ 0xFF]))
-    echo(f"plan worst case:          {_plan_line(recipe.plan(target, worst, speed_hz=speed_hz))}")
-    echo(
-        "(bus-time figures come from the profile's timing model, which is unconfirmed; the "
-        "emulator measures the real sequence)"
-    )
+    _print(pack.coverage)
+    echo("")
+    _print(pack.plans)
 
 
 @recipe_group.command("diff")
@@ -339,91 +202,20 @@ def show_cmd(
 def diff_cmd(a: Path, b: Path, profile_dirs: tuple[Path, ...]) -> None:
     """Parameter-level differences between two recipes (exit 0 same, 1 different)."""
     ra, rb = _load(a, profile_dirs), _load(b, profile_dirs)
-    lines: list[str] = []
-    for label, va, vb in (
-        ("profile", ra.profile.id, rb.profile.id),
-        ("firmware", ", ".join(ra.firmware), ", ".join(rb.firmware)),
-        ("cells", str(ra.cells), str(rb.cells)),
-        ("chemistry", ra.chemistry.id, rb.chemistry.id),
-        ("mode", ra.mode, rb.mode),
-        ("serial pattern", ra.serial.pattern, rb.serial.pattern),
-        ("serial example", ra.serial.example, rb.serial.example),
-        (
-            "SBS serial",
-            f"{ra.serial.sbs_group}/{ra.serial.sbs_base}/{ra.serial.sbs_modulo}",
-            f"{rb.serial.sbs_group}/{rb.serial.sbs_base}/{rb.serial.sbs_modulo}",
-        ),
-        (
-            "Manufacturer Info A",
-            str(ra.serial.manufacturer_info_a),
-            str(rb.serial.manufacturer_info_a),
-        ),
-        ("checks", _checks_text(ra), _checks_text(rb)),
-        ("label", _label_text(ra), _label_text(rb)),
-        ("security", _security_text(ra), _security_text(rb)),
-        (
-            "backup",
-            f"{ra.backup.policy}/{ra.backup.signature}",
-            f"{rb.backup.policy}/{rb.backup.signature}",
-        ),
-        (
-            "referenced files",
-            ", ".join(f"{r.relative}:{r.sha256[:12]}" for r in ra.references),
-            ", ".join(f"{r.relative}:{r.sha256[:12]}" for r in rb.references),
-        ),
-    ):
-        if va != vb:
-            lines.append(f"  {label}: {va} → {vb}")
-    values_a, values_b = ra.values(), rb.values()
-    params = {
-        **{p.key: p for p in ra.profile.parameters},
-        **{p.key: p for p in rb.profile.parameters},
-    }
-    rows = []
-    for key in sorted(set(values_a) | set(values_b), key=lambda k: params[k].address):
-        p = params[key]
-        name = ra.profile.short_name(p) if key in values_a else rb.profile.short_name(p)
-        in_a, in_b = values_a.get(key), values_b.get(key)
-        if in_a == in_b:
-            continue
-        ta = " ".join(_value_unit(p, in_a)).strip() if in_a is not None else "(not set)"
-        tb = " ".join(_value_unit(p, in_b)).strip() if in_b is not None else "(not set)"
-        rows.append([name, ta, tb])
-    if not lines and not rows:
-        click.echo(
+    found = report.differences(ra, rb)
+    if found.none:
+        echo(
             f"{a} and {b} program the same values (hashes "
             f"{'equal' if ra.content_hash == rb.content_hash else 'differ: text only'})"
         )
         raise SystemExit(EXIT_OK)
-    click.echo(f"--- {a} ({ra.name} {ra.version})")
-    click.echo(f"+++ {b} ({rb.name} {rb.version})")
-    for line in lines:
-        click.echo(line)
-    if rows:
-        for line in _table(rows, ["parameter", str(a.name), str(b.name)]):
-            click.echo(line)
+    echo(f"--- {a} ({ra.name} {ra.version})")
+    echo(f"+++ {b} ({rb.name} {rb.version})")
+    for what, in_a, in_b in found.settings:
+        echo(f"  {what}: {in_a} → {in_b}")
+    if found.values:
+        _print(Table(("parameter", str(a.name), str(b.name)), tuple(found.values)))
     raise SystemExit(EXIT_FAIL)
-
-
-def _checks_text(r: Recipe) -> str:
-    c = r.checks
-    return (
-        f"{c.cell_voltage_mv} {c.max_cell_imbalance_mv} {c.temperature_c} "
-        f"{c.safety_status_clear}/{c.pf_status_clear}/{c.manufacturing_status_equals_init}"
-    )
-
-
-def _label_text(r: Recipe) -> str:
-    lab = r.label
-    return (
-        f"{lab.product}; {lab.nominal_voltage_v} V; {lab.capacity_mah} mAh; {lab.energy_wh} "
-        f"Wh; {lab.stock}"
-    )
-
-
-def _security_text(r: Recipe) -> str:
-    s = r.security
-    return f"{s.key_set}/full={s.full_access}/prod={s.production_key_set}/ship={s.ship_mode}"
 
 
 @recipe_group.command("import")
@@ -446,6 +238,12 @@ def _security_text(r: Recipe) -> str:
 @click.option("--key-set-id", default=None, help="Id for imported keys in the key file.")
 @click.option("--serial-pattern", default="", help="Serial regular expression for the recipe.")
 @click.option("--serial-example", default="", help="An example serial matching the pattern.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace files already in --out (never a key store with anything but keys; a "
+    "symbolic link is replaced, never followed).",
+)
 @_profiles_option
 @_errors
 def import_cmd(
@@ -456,10 +254,12 @@ def import_cmd(
     key_set_id: str | None,
     serial_pattern: str,
     serial_example: str,
+    force: bool,
     profile_dirs: tuple[Path, ...],
 ) -> None:
-    """Make a recipe from a .gg.csv, .bq.fs/.df.fs or .srec/raw dump."""
-    from station.recipe.ti_import import import_file
+    """Make a recipe from a .gg.csv, .bq.fs/.df.fs or .srec/raw dump. Nothing in --out is
+    overwritten without --force; key files are created readable by their owner only."""
+    from station.recipe.ti.importer import import_file
 
     library = _library([*profile_dirs, out_dir] if out_dir.is_dir() else list(profile_dirs))
     try:
@@ -472,29 +272,30 @@ def import_cmd(
             key_set_id=key_set_id,
             serial_pattern=serial_pattern,
             serial_example=serial_example,
+            force=force,
         )
-    except FileFormatError as exc:
+    except ProblemsError as exc:
         raise Failed(str(exc)) from None
-    click.echo(f"recipe   {result.recipe}")
+    echo(f"recipe   {result.recipe}")
     if result.profile:
-        click.echo(f"profile  {result.profile} (unverified addresses from the export)")
+        echo(f"profile  {result.profile} (unverified addresses from the export)")
     if result.keys:
-        click.echo(f"keys     {result.keys} (mode 600; keep it out of version control)")
+        echo(f"keys     {result.keys} (mode 600; keep it out of version control)")
     if result.copied:
-        click.echo(f"file     {result.copied}")
+        echo(f"file     {result.copied}")
     for note in result.notes:
-        click.echo(f"note     {note}")
+        echo(f"note     {note}")
     dirs = [*profile_dirs, out_dir]
     try:
         load_recipe(result.recipe, _library(dirs))
-        click.echo("the recipe validates")
+        echo("the recipe validates")
     except RecipeInvalid as exc:
-        click.echo(
+        echo(
             f"fill in before use ({_problems(len(exc.problems))}; run "
             f"`station recipe validate {result.recipe} --profiles {out_dir}`):"
         )
         for problem in exc.problems[:12]:
-            click.echo(f"  {problem}")
+            echo(f"  {problem}")
 
 
 # -- profile commands -----------------------------------------------------------------------
@@ -512,7 +313,7 @@ def profile_list_cmd(profile_dirs: tuple[Path, ...]) -> None:
     """Profiles the station can use."""
     library = _library(profile_dirs)
     for pid, paths in sorted(library.headers().items()):
-        click.echo(f"{pid:<24} {', '.join(str(p) for p in paths)}")
+        echo(f"{pid:<24} {', '.join(str(p) for p in paths)}")
 
 
 @profile_group.command("show")
@@ -531,69 +332,9 @@ def profile_show_cmd(profile: str, pattern: str | None, profile_dirs: tuple[Path
 
 
 def _show_profile(prof: Profile, pattern: str | None) -> None:
-    echo = click.echo
-    echo(f"profile      {prof.id}: {prof.description}")
-    echo(f"files        {prof.header_path} + {prof.table_path}")
-    echo(
-        f"device type  0x{prof.device_type:04X}   firmware {', '.join(prof.firmware)}"
-        + (f"   builds {', '.join(map(str, prof.builds))}" if prof.builds else "")
-    )
-    echo(
-        "sign-off     "
-        + (
-            f"{prof.verified_by} {prof.verified_on}"
-            if prof.signed_off
-            else "none: writes to real packs are refused for unverified parameters"
-        )
-    )
-    t = prof.timing
-    echo(
-        f"timing       DF write {t.df_write_busy_ms} ms + {t.df_write_per_byte_ms} ms/byte, reset "
-        f"{t.reset_wait_ms} ms, signature {t.signature_wait_ms} ms, seal {t.seal_busy_ms} ms"
-        f" ({'verified' if t.verified else 'UNCONFIRMED'}{': ' + t.source if t.source else ''})"
-    )
-    for change in prof.changes:
-        echo(
-            f"change       {change.action} {change.parameter}"
-            f"{' → ' + change.value if change.value else ''}: {change.why}"
-        )
+    _print(profile_report.profile_lines(prof))
     echo("")
-    rows = []
-    for p in sorted(prof.parameters, key=lambda q: q.address):
-        name = prof.short_name(p)
-        if pattern and pattern.casefold() not in (name + " " + p.key).casefold():
-            continue
-        default, unit = _value_unit(p, p.default)
-        rows.append(
-            [
-                name,
-                f"0x{p.address:04X}",
-                p.dtype.name,
-                unit,
-                p.range_text(),
-                default,
-                "yes" if p.verified else "no",
-                p.source[:40],
-            ]
-        )
-        for f in p.fields:
-            rows.append(
-                [
-                    f"  .{f.name}",
-                    f.bits_text(),
-                    "",
-                    "",
-                    f"{f.min_value}..{f.max_value}",
-                    str(f.get(p.default) if isinstance(p.default, int) else ""),
-                    "yes" if f.verified else "no",
-                    (f.note or f.source)[:40],
-                ]
-            )
-    for line in _table(
-        rows, ["parameter", "address", "type", "unit", "range", "default", "verified", "source"]
-    ):
-        echo(line)
-    echo(f"{len(prof.parameters)} parameters; block size {BLOCK_SIZE} bytes")
+    _print(profile_report.parameter_table(prof, pattern), [profile_report.profile_footer(prof)])
 
 
 @profile_group.command("import")
@@ -609,6 +350,7 @@ def _show_profile(prof: Profile, pattern: str | None) -> None:
 @click.option("--device-type", default=None, help="Device type, e.g. 0x4500 (without --header).")
 @click.option("--firmware", default=None, help='Firmware version, e.g. "1.09" (without --header).')
 @click.option("--description", default="", help="One line describing the profile.")
+@click.option("--force", is_flag=True, help="Replace profile files already in --out.")
 @_errors
 def profile_import_cmd(
     file: Path,
@@ -618,57 +360,41 @@ def profile_import_cmd(
     device_type: str | None,
     firmware: str | None,
     description: str,
+    force: bool,
 ) -> None:
     """Make a profile from TI's TRM data-flash table (CSV) or a bqStudio .gg.csv export."""
-    from station.recipe.ggcsv import parse_gg_csv
-    from station.recipe.ti_import import import_gg, write_profile_files
-    from station.recipe.trm_table import import_trm_table, looks_like_trm_table, minimal_header
+    from station.recipe.ti.importer import import_profile, is_trm_table
 
-    text = file.read_text(encoding="utf-8-sig")
     try:
-        if looks_like_trm_table(text):
-            if header is None:
-                if not (profile_id and device_type and firmware):
-                    raise UsageProblem(
-                        "a TRM table needs --header HEADER.toml, or --id, "
-                        "--device-type and --firmware"
-                    )
-                try:
-                    dev = int(device_type, 0)
-                except ValueError:
-                    raise UsageProblem(f"--device-type {device_type!r} is not a number") from None
-                out_dir.mkdir(parents=True, exist_ok=True)
-                header = out_dir / f"{profile_id}.toml"
-                header.write_text(
-                    minimal_header(
-                        profile_id=profile_id,
-                        description=description or f"imported from {file.name}",
-                        device_type=dev,
-                        firmware=[firmware],
-                        table_name=f"{profile_id}.csv",
-                        source_text=f"{file.name} (TI data-flash table; unverified)",
-                    ),
-                    encoding="utf-8",
+        trm = is_trm_table(file)
+        dev: int | None = None
+        if trm and header is None:
+            if not (profile_id and device_type and firmware):
+                raise UsageProblem(
+                    "a TRM table needs --header HEADER.toml, or --id, --device-type and --firmware"
                 )
-            result = import_trm_table(file, header, out_dir)
-            click.echo(
-                f"profile  {result.header_path} + {result.table_path.name} "
-                f"({len(result.profile.parameters)} parameters, all unverified)"
-            )
-            return
-        gg = parse_gg_csv(text, str(file))
-        imported = import_gg(
-            gg,
-            None,
-            profile_id=profile_id or f"{file.name.split('.')[0]}-layout",
-            firmware=firmware or "",
+            try:
+                dev = int(device_type, 0)
+            except ValueError:
+                raise UsageProblem(f"--device-type {device_type!r} is not a number") from None
+        result = import_profile(
+            file,
+            out_dir,
+            header=header,
+            profile_id=profile_id,
+            device_type=dev,
+            firmware=firmware,
+            description=description,
+            force=force,
         )
-        path = write_profile_files(imported.profile, out_dir)
-        click.echo(
-            f"profile  {path} ({len(imported.profile.parameters)} parameters, all unverified)"
-        )
-    except FileFormatError as exc:
+    except ProblemsError as exc:
         raise Failed(str(exc)) from None
+    except FileExistsError as exc:
+        raise Failed(
+            f"{exc.filename} is already there; nothing was written (--force replaces it)"
+        ) from None
+    files = f"{result.header_path} + {result.table_path.name}" if trm else f"{result.header_path}"
+    echo(f"profile  {files} ({len(result.profile.parameters)} parameters, all unverified)")
 
 
 def _problems(n: int) -> str:

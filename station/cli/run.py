@@ -6,6 +6,7 @@ start without loading them.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ import click
 from station.cli.common import (
     UsageProblem,
     bus_option,
+    bus_trace_option,
     config_option,
     handle_errors,
     keys_option,
@@ -35,6 +37,7 @@ def register(group: click.Group) -> None:
     help="Traceability database URL (default: config; sqlite:///db/station.sqlite3).",
 )
 @keys_option
+@bus_trace_option
 @click.option(
     "--printer",
     default=None,
@@ -65,9 +68,10 @@ def register(group: click.Group) -> None:
 def run(
     config_path: Path | None,
     bus: str | None,
-    pec: bool | None,
+    pec: str | None,
     database: str | None,
     keys_path: Path | None,
+    bus_trace: Path | None,
     printer: str | None,
     recipe: str | None,
     operator: str | None,
@@ -80,6 +84,7 @@ def run(
         bus=bus,
         pec=pec,
         database=database,
+        bus_trace=str(bus_trace) if bus_trace else None,
         printer=printer,
         recipe=recipe,
         operator=operator,
@@ -92,4 +97,9 @@ def run(
         service = open_service(config, keys_path=keys_path, demo=demo)
     except ValueError as exc:  # the service refuses with a reason (e.g. a recipe it cannot load)
         raise UsageProblem(str(exc)) from None
-    make_app(service, LineOptions.from_config(config)).run()
+    app = make_app(service, LineOptions.from_config(config))
+    app.run()
+    if app.return_code:
+        # A station fault stopped the terminal (logged, and said on the screen): a non-zero exit
+        # tells systemd, which starts it again.
+        sys.exit(app.return_code)

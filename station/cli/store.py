@@ -20,11 +20,14 @@ from pathlib import Path
 from typing import IO, Any, ParamSpec, TypeVar
 
 import click
+from sqlalchemy import inspect
+from sqlalchemy.exc import DBAPIError
 
 from station.cli.common import (
     Failed,
     UsageProblem,
     config_option,
+    echo,
     handle_errors,
     load_station_config,
 )
@@ -44,7 +47,8 @@ from station.store import (
     make_engine,
     upgrade,
 )
-from station.store.engine import describe
+from station.store.engine import describe, parse_url, unavailable
+from station.store.errors import DatabaseMissingError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -122,6 +126,11 @@ class When(click.ParamType[datetime]):
 
 
 def _filter_options(f: Callable[P, R]) -> Callable[P, R]:
+    f = click.option(
+        "--include-emulated",
+        is_flag=True,
+        help="Count runs on the emulator too (left out by default: they are not real packs).",
+    )(f)
     f = click.option("--lot", default=None, help="Only this lot.")(f)
     f = click.option("--station", "station_id", default=None, help="Only this station id.")(f)
     f = click.option("--recipe", default=None, help="Only this recipe (name or hash).")(f)
@@ -142,17 +151,18 @@ def _filters(
     recipe: str | None,
     station_id: str | None,
     lot: str | None,
+    include_emulated: bool = False,
 ) -> ReportFilter:
     if since is not None and until is not None and until <= since:
         raise UsageProblem(
             f"--until ({_stamp(until)}) is not after --since ({_stamp(since)}); nothing can match"
         )
-    return ReportFilter(since, until, recipe, station_id, lot)
+    return ReportFilter(since, until, recipe, station_id, lot, include_emulated)
 
 
 def _open(config_path: Path | None, db_url: str | None) -> Store:
-    # Read-only tools never migrate a database behind the operator's back.
-    return Store.open(_database_url(config_path, db_url), upgrade=False)
+    # Read-only tools never migrate a database behind the operator's back, nor create one.
+    return Store.open(_database_url(config_path, db_url), upgrade=False, read_only=True)
 
 
 # -- plain values for JSON and CSV ---------------------------------------------------------------
@@ -217,9 +227,9 @@ def db_upgrade(db_url: str | None, config_path: Path | None) -> None:
         engine.dispose()
     where = describe(engine.url)
     if before == after:
-        click.echo(f"{where}: already at schema {after}; nothing to do")
+        echo(f"{where}: already at schema {after}; nothing to do")
     else:
-        click.echo(f"{where}: upgraded schema {before or '(empty)'} -> {after}")
+        echo(f"{where}: upgraded schema {before or '(empty)'} -> {after}")
 
 
 @db.command("current")
@@ -227,20 +237,41 @@ def db_upgrade(db_url: str | None, config_path: Path | None) -> None:
 @config_option
 @_store_errors
 def db_current(db_url: str | None, config_path: Path | None) -> None:
-    """Show the database's schema version and whether it is this software's."""
-    engine = make_engine(_database_url(config_path, db_url))
+    """Show the database's schema version and whether it is this software's (read only)."""
+    url = _database_url(config_path, db_url)
+    try:
+        engine = make_engine(url, read_only=True)
+    except DatabaseMissingError:
+        echo(
+            f"{describe(parse_url(url))}: no database there yet (nothing was created); "
+            "`station db upgrade` creates it"
+        )
+        return
     try:
         current = current_revision(engine)
+        found = sorted(inspect(engine).get_table_names()) if current is None else []
+    except DBAPIError as exc:
+        raise unavailable(engine, exc) from exc
     finally:
         engine.dispose()
     head = head_revision()
     where = describe(engine.url)
+    if current is None and found:
+        shown = ", ".join(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
+        echo(
+            f"{where}: no station schema (no alembic_version table); it holds {len(found)} "
+            f"other table(s): {shown}"
+        )
+        raise Failed(
+            f"[{SchemaError.failure_code}] this is not a station database (or one made without "
+            "its migrations); check the URL, or give the station a database of its own"
+        )
     if current is None:
-        click.echo(f"{where}: empty (no station schema); run `station db upgrade`")
+        echo(f"{where}: empty (no tables, no station schema); run `station db upgrade`")
     elif current == head:
-        click.echo(f"{where}: schema {current} (current)")
+        echo(f"{where}: schema {current} (current)")
     else:
-        click.echo(f"{where}: schema {current}; this software uses {head}")
+        echo(f"{where}: schema {current}; this software uses {head}")
         raise Failed(
             f"[{SchemaError.failure_code}] the database schema is not this software's; run "
             "`station db upgrade` (or update the station software if the database is newer)"
@@ -269,10 +300,10 @@ def trace(
     if found is None:
         raise Failed(f"pack {serial} is not in the traceability database; check the serial")
     if as_json:
-        click.echo(json.dumps(_plain(found), indent=2))
+        echo(json.dumps(_plain(found), indent=2))
         return
     for line in _trace_lines(found, all_parameters=all_parameters):
-        click.echo(line)
+        echo(line)
 
 
 def _trace_lines(t: PackTrace, *, all_parameters: bool) -> Iterator[str]:
@@ -301,7 +332,8 @@ def _attempt_lines(a: AttemptTrace, *, all_parameters: bool) -> Iterator[str]:
         verdict += f" [{s.failure_code}]"
     if s.failing_step:
         verdict += f" at step {s.failing_step!r}"
-    yield f"Attempt {s.attempt_no} (id {s.id}): {verdict}"
+    emulated = "  [EMULATED: a run on the emulator, not a real pack]" if s.emulated else ""
+    yield f"Attempt {s.attempt_no} (id {s.id}): {verdict}{emulated}"
     yield (
         f"  started {_stamp(s.started_at)}, ended {_stamp(s.ended_at)}, "
         f"cycle {_seconds(s.cycle_time_s)}"
@@ -376,19 +408,20 @@ def report(
     recipe: str | None,
     station_id: str | None,
     lot: str | None,
+    include_emulated: bool,
     as_json: bool,
     db_url: str | None,
     config_path: Path | None,
 ) -> None:
     """Counts, first-pass yield, failures by code and by step, median cycle time."""
-    filters = _filters(since, until, recipe, station_id, lot)
+    filters = _filters(since, until, recipe, station_id, lot, include_emulated)
     with _open(config_path, db_url) as store:
         r = store.report(filters)
     if as_json:
-        click.echo(json.dumps(_plain(r), indent=2))
+        echo(json.dumps(_plain(r), indent=2))
         return
     for line in _report_lines(r):
-        click.echo(line)
+        echo(line)
 
 
 def _report_lines(r: Report) -> Iterator[str]:
@@ -400,7 +433,9 @@ def _report_lines(r: Report) -> Iterator[str]:
     scope += [
         f"{k} {v}" for k, v in (("recipe", f.recipe), ("station", f.station), ("lot", f.lot)) if v
     ]
-    yield "Report: " + (", ".join(s for s in scope if s) or "all attempts")
+    if f.include_emulated:
+        scope.append("runs on the emulator included")
+    yield "Report: " + (", ".join(s for s in scope if s) or "all attempts on real packs")
     yield f"  attempts           {r.attempts}  (on {r.packs} packs)"
     yield f"  passed             {r.passed}"
     yield f"  failed             {r.failed}  (FAIL and ERROR)"
@@ -463,11 +498,12 @@ def export(
     recipe: str | None,
     station_id: str | None,
     lot: str | None,
+    include_emulated: bool,
     db_url: str | None,
     config_path: Path | None,
 ) -> None:
     """Export attempts (or measurements) as CSV or JSON for customers and MES."""
-    filters = _filters(since, until, recipe, station_id, lot)
+    filters = _filters(since, until, recipe, station_id, lot, include_emulated)
     with _open(config_path, db_url) as store:
         if rows == "attempts":
             records: Iterable[Any] = store.export(filters)
@@ -489,7 +525,7 @@ def export(
             except BaseException:
                 partial.unlink(missing_ok=True)
                 raise
-            click.echo(f"exported {count} {rows} to {out}", err=True)
+            echo(f"exported {count} {rows} to {out}", err=True)
 
 
 def _write(stream: IO[str], fmt: str, columns: tuple[str, ...], records: Iterable[Any]) -> int:

@@ -32,11 +32,15 @@ class LiveConfig:
     cuv_threshold_mv: int
     cov_threshold_mv: int
     otc_threshold_dc: int
+    #: SBS Configuration [HPE]: answers to the host end with a PEC byte.
+    host_pec: bool = False
 
     @classmethod
     def load(cls, fw: Firmware, df: DataFlash) -> LiveConfig:
         da = df.get_int(fw.param("da_configuration"))
+        sbs_config = df.get_int(fw.param("sbs_configuration"))
         return cls(
+            host_pec=bool(sbs_config >> fw.host_pec_bit & 1),
             # DA Configuration CC1:CC0: 00 = 1S ... 11 = 4S (ref §8.2).
             cell_count=(da & 0b11) + 1,
             design_capacity_mah=df.get_int(fw.param("design_capacity_mah")),

@@ -87,6 +87,8 @@ class EmulatedGauge:
         #: Index of the next ``i2c_rdwr`` call (0-based), counting every call.
         self.transaction_count = 0
         self._busy_until = float("-inf")
+        #: the busy period is a data-flash write (not a reset, seal or key change)
+        self._busy_flash = False
         self._gone = False
         self._closed = False
         if state_path is not None:
@@ -263,6 +265,7 @@ class EmulatedGauge:
         end = start + duration
         if out.fx.busy_s > 0:
             self._busy_until = end + out.fx.busy_s
+            self._busy_flash = out.df_write
         stats.device_busy_s += out.fx.busy_s + out.fx.result_delay_s
         if out.df_write:
             stats.df_writes += 1
@@ -280,17 +283,20 @@ class EmulatedGauge:
             raise _Nack(NackStage.ADDRESS, "injected")
         if chip.is_silent(start):
             raise _Nack(NackStage.ADDRESS, "shutdown")
-        if start < self._busy_until:
+        flash_busy = start < self._busy_until and self._busy_flash
+        if start < self._busy_until and not (flash_busy and not self.timing.flash_busy_nacks):
             self.stats.busy_nacks += 1
             raise _Nack(NackStage.ADDRESS, "busy")
         corrupt = self.faults.draw_corrupt(index)
         if len(msgs) == 1 and not msgs[0].flags & I2C_M_RD:
-            return self._write(index, bytes(msgs[0]), now, corrupt)
+            return self._write(index, bytes(msgs[0]), now, corrupt, misaligned=flash_busy)
         if len(msgs) == 2 and not msgs[0].flags & I2C_M_RD and msgs[1].flags & I2C_M_RD:
-            return self._read(bytes(msgs[0]), msgs[1], now, corrupt)
+            return self._read(index, bytes(msgs[0]), msgs[1], now, corrupt)
         raise _Nack(NackStage.DATA, "not an SMBus transaction")
 
-    def _write(self, index: int, received: bytes, now: float, corrupt: bool) -> _Outcome:
+    def _write(
+        self, index: int, received: bytes, now: float, corrupt: bool, *, misaligned: bool = False
+    ) -> _Outcome:
         chip = self._chip
         cmd = received[0]
         is_block = cmd in sbs.BLOCK_COMMANDS
@@ -325,7 +331,7 @@ class EmulatedGauge:
         if cmd == 0x44 and dfaccess.is_df_write(chip, data):
             lost = self._df_write_faults()
             out.df_write = True
-        if not sbs.write_block(chip, cmd, data, now, out.fx, lost=lost):
+        if not sbs.write_block(chip, cmd, data, now, out.fx, lost=lost, misaligned=misaligned):
             raise _Nack(NackStage.DATA, "refused")
         return out
 
@@ -337,11 +343,13 @@ class EmulatedGauge:
         if plan.df_write_gone_at is not None and k >= plan.df_write_gone_at:
             self._gone = True
             raise _Nack(NackStage.ADDRESS, "gone")
-        if plan.df_write_nack_from is not None and k >= plan.df_write_nack_from:
+        if (plan.df_write_nack_from is not None and k >= plan.df_write_nack_from) or (
+            k in plan.df_write_nack_at
+        ):
             raise _Nack(NackStage.DATA, "df write refused")
         return k in plan.df_write_lost
 
-    def _read(self, command: bytes, rd: i2c_msg, now: float, corrupt: bool) -> _Outcome:
+    def _read(self, index: int, command: bytes, rd: i2c_msg, now: float, corrupt: bool) -> _Outcome:
         chip = self._chip
         if len(command) != 1:
             raise _Nack(NackStage.DATA, "not an SMBus read")
@@ -350,10 +358,14 @@ class EmulatedGauge:
         if data is None:
             raise _Nack(NackStage.COMMAND, "refused")
         address = chip.identity.address
-        pec = crc8([write_address(address), cmd, read_address(address), *data])
-        reply = bytearray(data) + bytes([pec])
+        reply = bytearray(data)
+        if chip.config.host_pec:
+            # SBS Configuration [HPE] set: the answer ends with its PEC; else nothing follows.
+            reply.append(crc8([write_address(address), cmd, read_address(address), *data]))
         if corrupt and data:
-            reply[len(data) - 1] ^= 0x10  # the last data byte; the PEC no longer fits
+            where = self.faults.corrupt_where.get(index)
+            byte, bit = where if where is not None else (len(data) - 1, 4)
+            reply[min(byte, len(data) - 1)] ^= 1 << bit  # the PEC, if any, no longer fits
         reply = reply.ljust(rd.len, b"\xff")[: rd.len]
         ctypes.memmove(rd.buf, bytes(reply), rd.len)
         return _Outcome()

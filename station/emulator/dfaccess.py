@@ -22,8 +22,14 @@ def is_df_write(chip: Chip, payload: bytes) -> bool:
     return len(payload) >= 3 and is_df_address(chip, payload[0] | payload[1] << 8)
 
 
-def df_block_write(chip: Chip, payload: bytes, fx: Effects, *, lost: bool = False) -> bool:
-    """An address write (2 bytes) or a data write (3-34 bytes); False = NACK."""
+def df_block_write(
+    chip: Chip, payload: bytes, fx: Effects, *, lost: bool = False, misaligned: bool = False
+) -> bool:
+    """An address write (2 bytes) or a data write (3-34 bytes); False = NACK.
+
+    ``misaligned``: the write came while the previous one was still being programmed, and lands
+    one byte further on (cut at the end of its 32-byte row), as the reference warns (§7.1).
+    """
     if chip.security.mode == "SEALED":
         return False
     address = payload[0] | payload[1] << 8
@@ -36,7 +42,11 @@ def df_block_write(chip: Chip, payload: bytes, fx: Effects, *, lost: bool = Fals
         return True
     chip.df_pointer = None
     fx.busy_s = chip.timing.df_write_busy_s(len(data))
-    if not lost:
+    if misaligned:
+        row_end = address - address % ROW + ROW
+        address += 1
+        data = data[: max(row_end - address, 0)]
+    if not lost and data:
         chip.df.write(address, data)
         fx.changed = True
     return True

@@ -21,6 +21,9 @@ class FaultPlan:
     #: (writes). A host read then fails its PEC check; a host write with PEC is NACKed; a host
     #: write without PEC is applied corrupted.
     corrupt_at: set[int] = field(default_factory=set)
+    #: Which bit of a read's answer flips, by transaction index: (data byte, bit). Unlisted
+    #: corrupted reads flip bit 4 of their last data byte.
+    corrupt_where: dict[int, tuple[int, int]] = field(default_factory=dict)
     #: The pack is gone from this transaction index on (everything NACKs).
     gone_from: int | None = None
     #: The bus is stuck from this transaction index on (a clock line held low, a hung adapter):
@@ -28,6 +31,8 @@ class FaultPlan:
     stuck_from: int | None = None
     #: Data-flash writes NACK from the k-th one on.
     df_write_nack_from: int | None = None
+    #: These data-flash write attempts NACK (a gauge busy or refusing for a moment).
+    df_write_nack_at: set[int] = field(default_factory=set)
     #: The pack vanishes at the k-th data-flash write (that write and everything after NACK).
     df_write_gone_at: int | None = None
     #: These data-flash writes are acknowledged but do not take.

@@ -72,6 +72,8 @@ class Firmware:
     charge_blocking: int
     discharge_blocking: int
     keysets: Mapping[str, KeyWords]
+    #: SBS Configuration bit that makes the gauge append PEC to what it sends the host.
+    host_pec_bit: int = 2
 
     def param(self, role: str) -> Param:
         """The layout row the firmware uses for ``role`` (a key of the TOML ``[params]``)."""
@@ -157,4 +159,5 @@ def load_firmware(name: str = DEFAULT_FIRMWARE) -> Firmware:
                 for k, v in cfg["keysets"].items()
             }
         ),
+        host_pec_bit=int(cfg["smbus"]["host_pec_bit"]),
     )

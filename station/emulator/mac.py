@@ -243,13 +243,21 @@ def write_word(chip: Chip, code: int, now: float, fx: Effects) -> None:
     _run(chip, code, command, MacCall(b"", now, fx))
 
 
-def write_block(chip: Chip, payload: bytes, now: float, fx: Effects, *, lost: bool = False) -> bool:
+def write_block(
+    chip: Chip,
+    payload: bytes,
+    now: float,
+    fx: Effects,
+    *,
+    lost: bool = False,
+    misaligned: bool = False,
+) -> bool:
     """A Block Write to 0x44, ``payload`` after the count byte; False = NACK."""
     if len(payload) < 2:
         return False
     code = payload[0] | payload[1] << 8
     if dfaccess.is_df_address(chip, code):
-        return dfaccess.df_block_write(chip, payload, fx, lost=lost)
+        return dfaccess.df_block_write(chip, payload, fx, lost=lost, misaligned=misaligned)
     command = MAC_TABLE.get(code)
     data = payload[2:]
     if (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -40,6 +40,8 @@ class Scenario:
     pf: tuple[str, ...] = ()
     #: FaultPlan fields.
     faults: Mapping[str, Any] = field(default_factory=dict)
+    #: TimingModel fields (how the gauge behaves in time).
+    timing: Mapping[str, Any] = field(default_factory=dict)
     seed: int = 0
 
 
@@ -78,6 +80,11 @@ _TABLE: Mapping[str, Scenario] = MappingProxyType(
         "gone-mid-write": Scenario(
             "the pack vanishes at the 3rd data-flash write (everything NACKs after)",
             faults={"df_write_gone_at": 3},
+        ),
+        "busy-acks": Scenario(
+            "a gauge that neither NACKs nor clock-stretches while it programs data flash: a "
+            "write sent before the previous one finished lands misaligned",
+            timing={"flash_busy_nacks": False},
         ),
         "stuck-flash": Scenario(
             "the 2nd data-flash write is acknowledged but does not take",
@@ -133,12 +140,15 @@ def open_emulator(
     seed: int | None = None,
     reset_reseals: bool = False,
     timing: TimingModel | None = None,
+    host_pec: bool | None = None,
 ) -> EmulatedGauge:
     """Build the emulated pack ``scenario`` on ``clock``.
 
     ``state_path``: load the pack's memory from this file if it exists, save it after every
     change. ``seed`` replaces the scenario's seed. ``reset_reseals``: whether a reset returns an
-    unsealed gauge to SEALED (UNCONFIRMED on BQ40Z50, ref §9; off by default).
+    unsealed gauge to SEALED (UNCONFIRMED on BQ40Z50, ref §9; off by default). ``host_pec``:
+    set (True) or clear (False) SBS Configuration [HPE], so the pack appends PEC to its answers
+    or not; None keeps the scenario's data flash (factory: clear).
     """
     if scenario not in _TABLE:
         raise KeyError(f"unknown emulator scenario {scenario!r}; known: {', '.join(_TABLE)}")
@@ -148,6 +158,11 @@ def open_emulator(
     df = fw.default_flash()
     for name, value in spec.dataflash.items():
         df.set(fw.lookup(name), value)
+    if host_pec is not None:
+        sbs_config = fw.param("sbs_configuration")
+        bit = 1 << fw.host_pec_bit
+        value = df.get_int(sbs_config)
+        df.set(sbs_config, value | bit if host_pec else value & ~bit)
     keys = fw.keysets[spec.keyset] if spec.keyset is not None else _unknown_keys(fw, seed)
     pack_fields: dict[str, Any] = {
         k: list(v) if isinstance(v, list) else v for k, v in spec.pack.items()
@@ -157,7 +172,7 @@ def open_emulator(
         df,
         PackModel(**pack_fields),
         Security(spec.security, keys),
-        timing=timing or TimingModel(speed_hz=speed_hz),
+        timing=replace(timing or TimingModel(speed_hz=speed_hz), **spec.timing),
         identity=fw.identity.as_device_type(spec.device_type) if spec.device_type else None,
         reset_reseals=reset_reseals,
     )

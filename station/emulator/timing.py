@@ -30,6 +30,10 @@ class TimingModel:
     #: A data-flash block write keeps the gauge busy for base + per_byte x data bytes.
     df_write_base_s: float = 0.008
     df_write_per_byte_s: float = 0.0002
+    #: While a data-flash write is under way the gauge NACKs (True), or acknowledges everything
+    #: as if idle (False: a gauge that neither NACKs nor clock-stretches, ref §7.1); a data-flash
+    #: write that arrives then lands misaligned, one byte further on.
+    flash_busy_nacks: bool = True
     #: MAC 0x0041 DeviceReset: silent for this long (UNCONFIRMED figure, ref §9).
     reset_s: float = 0.300
     #: After the reset silence, OperationStatus INIT stays set this long (model only).

@@ -13,7 +13,7 @@ a reset's wait holds only the pack: the other sockets on the adapter use the bus
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -27,6 +27,7 @@ from station.bus.errors import (
 )
 from station.bus.transport import SMBusTransport
 from station.clock import Clock
+from station.config import PEC_SETTINGS
 from station.gauge import mac as macs
 from station.gauge.dataflash import DataFlashRegion, df_address_bytes, parse_df_block
 from station.gauge.errors import (
@@ -38,11 +39,13 @@ from station.gauge.errors import (
     GaugeResponseError,
     ImplausibleValueError,
     MissingKeysError,
+    PecNotSentError,
     SealFailedError,
     SecurityModeError,
     ShortBlockError,
     ShutdownFailedError,
     SignatureTimeoutError,
+    UnconfirmedReadError,
     UnsealRefusedError,
 )
 from station.gauge.identity import DfSignature, GaugeIdentity, parse_firmware_version
@@ -76,6 +79,8 @@ _T = TypeVar("_T")
 MBA = 0x44
 #: BatteryStatus(): the cheap word read used to see whether the gauge answers.
 PROBE = 0x16
+#: Voltage(): a second word for the PEC check (readable in every mode).
+VOLTAGE = 0x09
 
 #: Called with (address, length) before every data-flash write; raises to veto it.
 WriteGuard = Callable[[int, int], None]
@@ -111,6 +116,74 @@ class Gauge:
         self._lock = transport.pack_lock
         #: the last security mode this driver read or established; None when unknown
         self._mode: SecurityMode | None = None
+        #: inside :meth:`confirming`: every read is confirmed by a second one (without PEC)
+        self._confirming = 0
+        #: reads whose second read disagreed with the first, and were read again (without PEC)
+        self.read_disagreements = 0
+        self._reported: SecurityMode | None = None
+
+    # == link ===================================================================================
+
+    def establish_pec(self, setting: str = "auto") -> bool:
+        """Find out whether the gauge appends PEC to its answers (a word read with one byte more,
+        checked), and from then on check PEC on every read and write when it does, whatever the
+        setting: a gauge that sends PEC is never read without it. ``on`` refuses a gauge that
+        sends none (:class:`PecNotSentError`). Returns whether PEC is now used.
+
+        Two probes of different words must agree; when one bit flips in one of them, a third
+        decides.
+        """
+        if setting not in PEC_SETTINGS:
+            raise ValueError(f"PEC setting {setting!r}; one of {', '.join(PEC_SETTINGS)}")
+        with self._lock:
+            self.transport.pec = False
+            probe = self.transport.probe_pec
+            votes = [probe(PROBE, label="PEC check"), probe(VOLTAGE, label="PEC check")]
+            if votes[0] != votes[1]:
+                votes.append(probe(PROBE, label="PEC check"))
+            sends = votes.count(True) >= 2
+            if setting == "on" and not sends:
+                raise PecNotSentError()
+            self.transport.pec = sends
+            log.info("PEC %s (setting %s)", "on: the gauge appends it" if sends else "off", setting)
+            return sends
+
+    @property
+    def pec(self) -> bool:
+        """Whether every read and write is checked by PEC."""
+        return self.transport.pec
+
+    @contextmanager
+    def confirming(self) -> Iterator[None]:
+        """Within this, without PEC, every SBS, status and MAC read is confirmed by a second read
+        that agrees (the security mode always is): for reads a decision rests on."""
+        with self._lock:
+            self._confirming += 1
+            try:
+                yield
+            finally:
+                self._confirming -= 1
+
+    def _confirmed(self, read: Callable[[], _T], what: str, *, always: bool = False) -> _T:
+        """``read()``, trusted alone with PEC; else read again until two reads in a row agree
+        (bounded by ``timings.confirm_reads``; :class:`UnconfirmedReadError` past it)."""
+        if self.transport.pec or not (always or self._confirming):
+            return read()
+        last = read()
+        for reads in range(2, self.timings.confirm_reads + 1):
+            value = read()
+            if value == last:
+                return value
+            self.read_disagreements += 1
+            log.info("%s: read %d disagrees with the one before; reading again", what, reads)
+            last = value
+        raise UnconfirmedReadError(command=what, reads=self.timings.confirm_reads)
+
+    @property
+    def last_reported_mode(self) -> SecurityMode | None:
+        """The security mode the gauge itself last reported (OperationStatus), kept even when
+        later commands may have changed it; None before the first read."""
+        return self._reported
 
     # == SBS ====================================================================================
 
@@ -121,7 +194,10 @@ class Gauge:
         """
         command = sbs_command(which)
         with self._lock:
-            return self._checked_twice(lambda: self._read_sbs_once(command))
+            return self._confirmed(
+                lambda: self._checked_twice(lambda: self._read_sbs_once(command)),
+                f"{command.name} (SBS 0x{command.code:02X})",
+            )
 
     def _read_sbs_once(self, command: SbsCommand) -> SbsValue:
         label = f"{command.name} (SBS 0x{command.code:02X})"
@@ -170,7 +246,9 @@ class Gauge:
             self._require_mode(command.label, command.access.modes_for("r"))
             if command.needs_wait:
                 return self._mac_read_when_ready(command)
-            return self._checked_twice(lambda: self._mac_exchange(command))
+            return self._confirmed(
+                lambda: self._checked_twice(lambda: self._mac_exchange(command)), command.label
+            )
 
     def mac_command(self, which: int | str) -> None:
         """Send a command-only MAC (seal, reset, toggles): the write alone.
@@ -219,8 +297,10 @@ class Gauge:
                     MBA, max_len=2 + command.response[1], label=command.label, retries=0
                 )
                 return _check_mac_response(command, raw)
-            except (*_SILENT, EchoMismatchError, ShortBlockError, PecError):
-                pass  # not ready yet (the gauge NACKs or still answers the previous command)
+            except (*_SILENT, EchoMismatchError, ShortBlockError, PecError, BadResponseError):
+                # Not ready yet (the gauge NACKs or still answers the previous command), or an
+                # answer garbled on the way: ask again.
+                pass
             waited = self.clock.monotonic() - started
             if waited >= t.signature_timeout_s:
                 raise SignatureTimeoutError(command=command.label, waited_s=waited)
@@ -230,9 +310,15 @@ class Gauge:
     # == status and identity ====================================================================
 
     def operation_status(self) -> OperationStatus:
-        """OperationStatus through MAC 0x0054 (works SEALED)."""
+        """OperationStatus through MAC 0x0054 (works SEALED). Without PEC it is always confirmed
+        by a second read: the security mode decides whether keys are sent and whether a pack
+        is called sealed."""
         with self._lock:
-            return self._checked_twice(self._read_operation_status)
+            return self._confirmed(
+                lambda: self._checked_twice(self._read_operation_status),
+                "OperationStatus (MAC 0x0054)",
+                always=True,
+            )
 
     def _read_operation_status(self, retries: int | None = None) -> OperationStatus:
         command = macs.mac_command(macs.OPERATION_STATUS)
@@ -251,7 +337,7 @@ class Gauge:
             raise ImplausibleValueError(
                 command=command.label, value=status.hex, why="SEC bits 9:8 read the reserved 00"
             )
-        self._mode = status.security_mode
+        self._mode = self._reported = status.security_mode
         return status
 
     def security_mode(self) -> SecurityMode:
@@ -511,6 +597,43 @@ class Gauge:
                     progress(len(out), length)
             return bytes(out)
 
+    def confirm_rows(self, rows: Mapping[int, bytes]) -> dict[int, bytes]:
+        """Without PEC, read data-flash rows again and return them as two reads in a row agree
+        (``rows``: address → what one read gave). With PEC, ``rows`` as they are.
+
+        The second read goes by runs of adjacent rows (one address write per run); a row whose
+        reads disagree is read alone until two in a row agree."""
+        if self.transport.pec or not rows:
+            return dict(rows)
+        out: dict[int, bytes] = {}
+        with self._lock:
+            runs: list[list[int]] = []
+            for address in sorted(rows):
+                if runs and runs[-1][-1] + len(rows[runs[-1][-1]]) == address:
+                    runs[-1].append(address)
+                else:
+                    runs.append([address])
+            for run in runs:
+                length = sum(len(rows[a]) for a in run)
+                data = self.read_df(run[0], length)
+                for a in run:
+                    again = data[a - run[0] : a - run[0] + len(rows[a])]
+                    out[a] = again if again == rows[a] else self._settle_row(a, again)
+        return out
+
+    def _settle_row(self, address: int, last: bytes) -> bytes:
+        """A row whose last two reads disagreed: read it until two reads in a row agree."""
+        self.read_disagreements += 1
+        what = f"data-flash read 0x{address:04X}"
+        log.info("%s: two reads disagree; reading again", what)
+        for _ in range(3, self.timings.confirm_reads + 1):
+            value = self.read_df(address, len(last))
+            if value == last:
+                return value
+            self.read_disagreements += 1
+            last = value
+        raise UnconfirmedReadError(command=what, reads=self.timings.confirm_reads)
+
     def write_df(self, address: int, data: bytes) -> None:
         """Write 1-32 bytes at ``address`` (0x4000-0x5F7F), then wait while the gauge is busy.
 
@@ -520,10 +643,12 @@ class Gauge:
         if self.write_guard is not None:
             self.write_guard(address, len(data))
         label = f"data-flash write 0x{address:04X}"
+        t = self.timings
         with self._lock:
             self._require_mode(label, DF_MODES)
             payload = df_address_bytes(address) + bytes(data)
             attempt = 0
+            backoff = t.df_write_backoff_s
             while True:
                 attempt += 1
                 try:
@@ -532,26 +657,45 @@ class Gauge:
                 except _SILENT as exc:
                     # Sealed behind our back? Then say so rather than retry.
                     self._explain_refusal(label, DF_MODES, exc)
-                    if attempt >= self.timings.df_write_attempts:
+                    if attempt >= t.df_write_attempts:
                         raise
-                    log.info("%s not acknowledged (%s); sending it again", label, exc)
-                    t = self.timings
+                    log.info(
+                        "%s not acknowledged (%s); sending it again in %.0f ms",
+                        label,
+                        exc,
+                        backoff * 1000,
+                    )
+                    self.clock.sleep(backoff)
+                    backoff = min(backoff * 2, t.df_write_max_backoff_s)
+                    # A gauge that stays silent ends here (GaugeNotRespondingError), not in
+                    # another resend.
                     self._wait_answering(label, t.flash_write_timeout_s, t.flash_poll_s, 0.0)
             self._wait_flash(label, address, len(data))
 
     def _wait_flash(self, label: str, address: int, length: int) -> None:
-        """Poll with a cheap read until the gauge answers again after a flash write."""
+        """Return once the gauge has shown it finished the flash write just sent: a NACK on the
+        poll, then an answer. A poll answered without any NACK first proves nothing (the gauge
+        may clock-stretch, or answer while it programs): then nothing follows the write before
+        the minimum flash-write time has passed (reference §7.1: writing too fast misaligns
+        data flash)."""
         t = self.timings
         started = self.clock.monotonic()
+        nacked = False
         while True:
             self.clock.sleep(t.flash_poll_s)
             try:
                 self.transport.read_word(PROBE, label=f"{label} busy check", retries=0)
-                return
+                answered = True
             except _SILENT:
-                pass
+                nacked, answered = True, False
             except (PecError, BadResponseError):
-                return  # it answered; the next transaction will show whether it is sound
+                answered = True  # it answered; the next transaction shows whether it is sound
+            if answered:
+                if not nacked:
+                    left = t.df_write_min_s - (self.clock.monotonic() - started)
+                    if left > 0:
+                        self.clock.sleep(left)
+                return
             waited = self.clock.monotonic() - started
             if waited >= t.flash_write_timeout_s:
                 raise FlashWriteTimeoutError(address=address, length=length, waited_s=waited)

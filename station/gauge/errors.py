@@ -88,11 +88,44 @@ class ImplausibleValueError(GaugeResponseError):
         super().__init__(f"reported {shown}{reason}", command=command)
 
 
+class UnconfirmedReadError(GaugeResponseError):
+    """Without PEC, a read that decides something must be confirmed by a second read that agrees;
+    these kept disagreeing."""
+
+    failure_code = "GAUGE_READS_DISAGREE"
+    meaning = "the bus corrupts what the gauge says, so nothing was decided on it"
+    next_step = (
+        "check the cable and the fixture contacts, then run the pack again; a pack that appends "
+        "PEC (SBS Configuration HPE) lets the station catch such errors at once"
+    )
+
+    def __init__(self, *, command: str, reads: int) -> None:
+        self.reads = reads
+        super().__init__(f"{reads} reads, no two in a row alike", command=command)
+
+
 # -- security ----------------------------------------------------------------------------------
 
 
 def _modes(modes: Iterable[SecurityMode]) -> str:
     return " or ".join(m.label for m in modes)
+
+
+class PecNotSentError(GaugeError):
+    """The station is set to require PEC and the gauge sends none."""
+
+    failure_code = "PEC_NOT_SENT"
+    meaning = (
+        "the station is set to require packet error checking (pec = on), but this gauge appends "
+        "no PEC to its answers (SBS Configuration HPE clear); nothing was written"
+    )
+    next_step = (
+        "set pec = auto (the station then confirms every read that decides something by a "
+        "second read), or program HPE in the pack's configuration"
+    )
+
+    def __init__(self) -> None:
+        super().__init__("no PEC after the data of two word reads", command="PEC check")
 
 
 class SecurityModeError(GaugeError):

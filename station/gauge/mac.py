@@ -164,6 +164,35 @@ _BY_NAME: Mapping[str, MacCommand] = MappingProxyType(
     {n.lower(): c for c in _COMMANDS for n in (c.name, *c.aliases)}
 )
 
+
+def _codes(*spans: tuple[int, int]) -> frozenset[int]:
+    return frozenset(c for lo, hi in spans for c in range(lo, hi + 1))
+
+
+#: Every ManufacturerAccess code the reference lists for the BQ40Z50 family (§5 MAC table, §1 R5
+#: additions), the ones this driver does not implement included: ROMMode 0x0F00, the legacy
+#: DeviceReset 0x0012, AuthenticationKey 0x0037, the calibration outputs 0xF080-0xF082, the R4/R5
+#: lifetime blocks, PowerEvents 0x006F, ManufacturerInfoB 0x007A, ChargingVoltageOverride 0x00B0,
+#: and data-flash addresses 0x4000-0x5FFF (DataFlashAccess puts the address where the code goes).
+#: A key's first word must be none of them (SLUUAQ3A, production-flow §1.3 step 12).
+RESERVED_MAC_CODES: frozenset[int] = _codes(
+    (0x0001, 0x0006),
+    (0x0008, 0x0013),
+    (0x001D, 0x0030),
+    (0x0035, 0x0035),
+    (0x0037, 0x0037),
+    (0x0041, 0x0041),
+    (0x0050, 0x0058),
+    (0x005A, 0x005A),
+    (0x0060, 0x007A),
+    (0x007E, 0x007E),
+    (0x00B0, 0x00B0),
+    (0x0F00, 0x0F00),
+    (0x4000, 0x5FFF),
+    (0xF080, 0xF082),
+) | frozenset(MAC_COMMANDS)
+
+
 #: Status words readable through MAC in every security mode, in display order.
 STATUS_MACS = (0x0054, 0x0051, 0x0050, 0x0053, 0x0052, 0x0057, 0x0055, 0x0056)
 

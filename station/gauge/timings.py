@@ -49,15 +49,30 @@ class GaugeTimings:
     flash_write_timeout_s: float = 1.0
     #: Attempts per 32-byte data-flash read block (a failed block is re-addressed and read again).
     df_read_attempts: int = 3
-    #: Attempts per data-flash write when the write itself is not acknowledged.
-    df_write_attempts: int = 2
+    #: Attempts per data-flash write when the write itself is not acknowledged (reference §7.1:
+    #: [S6] retries a NACKed write with back-off; the bound is the station's).
+    df_write_attempts: int = 5
+    #: First back-off before resending a NACKed data-flash write, doubled each time up to the
+    #: maximum (reference §7.1: [S6] backs off 10 ms).
+    df_write_backoff_s: float = 0.010
+    df_write_max_backoff_s: float = 0.080
+    #: When a write drew no NACK at all (a gauge that clock-stretches, or answers while it
+    #: programs), nothing follows it before this long: the poll proved nothing (reference §7.1:
+    #: [S4] paces restore writes 100 ms apart, Linux bq27xxx allows 100 ms; TI's figure is
+    #: UNCONFIRMED). A profile sets it from its timing table.
+    df_write_min_s: float = 0.100
     #: Back-off before re-addressing a failed data-flash block.
     df_retry_backoff_s: float = 0.005
+
+    # -- reads without PEC --
+    #: Reads of one value at most, when two in a row must agree (no PEC): the first two, then
+    #: one more each time the last two disagree.
+    confirm_reads: int = 6
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, int) and f.name.endswith("attempts"):
+            if isinstance(value, int) and f.name.endswith(("attempts", "reads")):
                 if value < 1:
                     raise ValueError(f"GaugeTimings.{f.name} must be at least 1, not {value}")
             elif value < 0:

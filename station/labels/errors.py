@@ -96,6 +96,16 @@ class PrinterRefusedError(PrinterError):
     next_step = "check the printer address and raw port (usually 9100) in the station config"
 
 
+class PrinterNotConfirmedError(PrinterError):
+    """The printer took the label but did not confirm it could print it (its status answer was
+    missing, unreadable, or showed an error)."""
+
+    failure_code = "PRINTER_NOT_CONFIRMED"
+    next_step = (
+        "check the printer: paper and ribbon loaded, head closed, not paused, no error light"
+    )
+
+
 class PrinterCommandMissingError(PrinterError):
     """The CUPS ``lp`` command is not installed on this station."""
 

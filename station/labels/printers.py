@@ -1,12 +1,13 @@
 """Printers, chosen by one spec string (station config ``printer =`` or ``--printer``).
 
 - ``file:DIR``: writes ``<serial>-<attempt>.png/.svg/.zpl`` into DIR (the demo default);
-- ``zpl-tcp:HOST[:PORT]``: raw ZPL to a Zebra printer's port 9100;
+- ``zpl-tcp:HOST[:PORT]``: raw ZPL to a Zebra printer's port 9100, then its host status
+  (``~HS``): the label counts as printed only when the printer answers with no error flag;
 - ``cups:QUEUE``: ZPL through ``lp -o raw`` to a CUPS queue.
 
-A print result never claims a label was printed: a file was written, bytes were accepted by the
-printer's socket, or CUPS queued a job. Every failure is a :class:`PrinterError` that tells the
-operator the pack stays PASS and sealed and how to print the label again.
+A print result claims no more than it knows: a file was written, the printer confirmed its status
+after taking the label, or CUPS queued a job. Every failure is a :class:`PrinterError` that tells
+the operator the pack stays PASS and sealed and how to print the label again.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,7 @@ from typing import Literal, Protocol
 
 from station.labels.errors import (
     PrinterCommandMissingError,
+    PrinterNotConfirmedError,
     PrinterOfflineError,
     PrinterRefusedError,
     PrinterRejectedError,
@@ -32,14 +36,22 @@ from station.labels.errors import (
     PrinterWriteError,
 )
 from station.labels.render import LabelArtwork
+from station.labels.zebra_status import (
+    HOST_STATUS_QUERY,
+    StatusUnreadable,
+    complete,
+    parse_host_status,
+)
 
 PrinterKind = Literal["file", "zpl-tcp", "cups"]
-PrintStatus = Literal["written to files", "sent to printer", "queued in CUPS"]
+PrintStatus = Literal["written to files", "confirmed by the printer", "queued in CUPS"]
 
 DEFAULT_PRINTER_SPEC = "file:labels"
 ZPL_RAW_PORT = 9100
 DEFAULT_CONNECT_TIMEOUT_S = 3.0
 DEFAULT_SEND_TIMEOUT_S = 3.0
+#: how long a printer may take to answer its host status after the label
+DEFAULT_STATUS_TIMEOUT_S = 5.0
 DEFAULT_LP_TIMEOUT_S = 10.0
 
 SPEC_FORMS = (
@@ -136,8 +148,8 @@ class PrintResult:
             job = f" as job {self.request_id}" if self.request_id else ""
             return f"label {self.serial} queued in CUPS queue {self.destination}{job}"
         return (
-            f"label {self.serial} sent to printer {self.destination} "
-            f"({self.bytes_sent} bytes of ZPL accepted)"
+            f"label {self.serial} printed on {self.destination} ({self.bytes_sent} bytes of "
+            "ZPL; the printer's status confirmed it)"
         )
 
 
@@ -254,7 +266,8 @@ class FilePrinter:
 
 
 class ZplTcpPrinter:
-    """Raw ZPL to a printer's TCP port (9100): connect, send everything, half-close."""
+    """Raw ZPL to a printer's TCP port (9100): connect, send the label and a host-status query
+    (``~HS``), half-close, and read the status; printed only when the printer confirms."""
 
     def __init__(
         self,
@@ -263,13 +276,15 @@ class ZplTcpPrinter:
         *,
         connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
         send_timeout_s: float = DEFAULT_SEND_TIMEOUT_S,
+        status_timeout_s: float = DEFAULT_STATUS_TIMEOUT_S,
     ) -> None:
-        if connect_timeout_s <= 0 or send_timeout_s <= 0:
+        if min(connect_timeout_s, send_timeout_s, status_timeout_s) <= 0:
             raise ValueError("printer timeouts must be greater than 0 seconds")
         self.host = host
         self.port = port
         self.connect_timeout_s = connect_timeout_s
         self.send_timeout_s = send_timeout_s
+        self.status_timeout_s = status_timeout_s
         self._spec = PrinterSpec("zpl-tcp", host, port)
 
     @property
@@ -307,7 +322,7 @@ class ZplTcpPrinter:
         with conn:
             conn.settimeout(self.send_timeout_s)
             try:
-                conn.sendall(payload)
+                conn.sendall(payload + HOST_STATUS_QUERY)
                 conn.shutdown(socket.SHUT_WR)
             except TimeoutError as exc:
                 raise PrinterTimeoutError(
@@ -322,15 +337,57 @@ class ZplTcpPrinter:
                     detail=exc.strerror or type(exc).__name__,
                     **common,
                 ) from exc
+            answer = self._read_status(conn, where, common)
+        try:
+            status = parse_host_status(answer)
+        except StatusUnreadable as exc:
+            raise PrinterNotConfirmedError(
+                f"{where} took the label but its status answer is not a Zebra host status",
+                detail=str(exc),
+                **common,
+            ) from exc
+        problems = status.problems()
+        if problems:
+            raise PrinterNotConfirmedError(
+                f"{where} took the label but reports it cannot print: {', '.join(problems)}",
+                **common,
+            )
         return PrintResult(
             serial=artwork.serial,
             printer=str(self.spec),
             kind="zpl-tcp",
-            status="sent to printer",
+            status="confirmed by the printer",
             destination=where,
             job_name=job_name,
             bytes_sent=len(payload),
         )
+
+    def _read_status(self, conn: socket.socket, where: str, common: dict[str, str]) -> bytes:
+        """The printer's answer to ``~HS`` (what it sent before it closed, went quiet, or gave
+        the two status strings the station reads)."""
+        answer = bytearray()
+        conn.settimeout(self.status_timeout_s)
+        try:
+            while not complete(bytes(answer)) and len(answer) < 4096:
+                chunk = conn.recv(1024)
+                if not chunk:
+                    break
+                answer.extend(chunk)
+        except TimeoutError:
+            if not answer:
+                raise PrinterNotConfirmedError(
+                    f"{where} took the label but did not answer its status query within "
+                    f"{self.status_timeout_s:g} s (a printer out of paper or ribbon, or with its "
+                    "head open, does not answer)",
+                    **common,
+                ) from None
+        except OSError as exc:
+            raise PrinterOfflineError(
+                f"{where} dropped the connection before confirming the label",
+                detail=exc.strerror or type(exc).__name__,
+                **common,
+            ) from exc
+        return bytes(answer)
 
 
 class CupsPrinter:
@@ -358,13 +415,7 @@ class CupsPrinter:
         payload = artwork.zpl.encode("utf-8")
         common = {"printer": str(self.spec), "serial": artwork.serial}
         try:
-            done = subprocess.run(  # fixed argv, no shell
-                self.command(job_name),
-                input=payload,
-                capture_output=True,
-                timeout=self.timeout_s,
-                check=False,
-            )
+            done = self._run(self.command(job_name), payload)
         except FileNotFoundError as exc:
             raise PrinterCommandMissingError(
                 f"the CUPS command `{self.lp_command}` was not found on this station", **common
@@ -399,6 +450,65 @@ class CupsPrinter:
             request_id=match[1] if match else "",
         )
 
+    def _run(self, argv: list[str], payload: bytes) -> subprocess.CompletedProcess[bytes]:
+        """``argv`` with ``payload`` on its stdin, in a process group of its own (fixed argv, no
+        shell). Whatever ends the wait (a time-out, Ctrl-C, a stop) ends the whole group: the
+        command and everything it started, never left running behind the station."""
+        # Ctrl-C and stops are held while the command starts, so none can land between its start
+        # and the code that stops it; one that came meanwhile is raised once it is watched.
+        held = _hold_signals()
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except BaseException:
+            _release_signals(held)
+            raise
+        try:
+            _release_signals(held)
+            out, err = process.communicate(payload, timeout=self.timeout_s)
+        except BaseException:
+            _stop_group(process)
+            raise
+        finally:
+            for pipe in (process.stdin, process.stdout, process.stderr):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
+        return subprocess.CompletedProcess(argv, process.returncode, out, err)
+
+
+#: what stops a command from the outside: the operator's Ctrl-C, the service manager's stop
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _hold_signals() -> set[int | signal.Signals] | None:
+    """Hold Ctrl-C and stops (they stay pending); only the main thread receives them."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+
+
+def _release_signals(held: set[int | signal.Signals] | None) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the command and everything it started (a second Ctrl-C waits until it is done)."""
+    held = _hold_signals()
+    try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+    finally:
+        _release_signals(held)
+
 
 def summarise(stderr: bytes | str | None, limit: int = 200) -> str:
     """One line of a command's stderr, shortened for an operator message."""
@@ -415,6 +525,7 @@ def open_printer(
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
     send_timeout_s: float = DEFAULT_SEND_TIMEOUT_S,
     lp_timeout_s: float = DEFAULT_LP_TIMEOUT_S,
+    status_timeout_s: float = DEFAULT_STATUS_TIMEOUT_S,
 ) -> Printer:
     """The printer for a spec string; raises :class:`PrinterSpecError` for a bad spec."""
     parsed = parse_printer_spec(spec)
@@ -427,4 +538,5 @@ def open_printer(
         parsed.port,
         connect_timeout_s=connect_timeout_s,
         send_timeout_s=send_timeout_s,
+        status_timeout_s=status_timeout_s,
     )

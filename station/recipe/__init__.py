@@ -14,7 +14,6 @@ The sequence uses, in order::
     recipe.checks.evaluate(...), recipe.label, recipe.security, recipe.backup
 """
 
-from station.recipe.dftypes import DFType, RawValue
 from station.recipe.errors import (
     CodecError,
     FileFormatError,
@@ -30,16 +29,22 @@ from station.recipe.errors import (
     SerialRejected,
     UnverifiedWriteRefused,
 )
-from station.recipe.flashstream import (
-    FlashStream,
-    FlashStreamProgress,
-    FlashStreamResult,
-    SMBusPrimitives,
-    parse_flashstream,
-    run_flashstream,
+from station.recipe.planning.writes import (
+    BlockCheck,
+    BusEstimate,
+    DFWrite,
+    ParameterChange,
+    Target,
+    WritePlan,
+    plan_writes,
 )
-from station.recipe.golden import GoldenImage, load_golden
-from station.recipe.image import (
+from station.recipe.product.checks import CheckOutcome, PostChecks
+from station.recipe.product.loader import load_recipe, validate_recipe
+from station.recipe.product.model import LabelFields, Recipe, ReferencedFile, Setting
+from station.recipe.product.sections import BackupPolicy, SecuritySettings
+from station.recipe.product.serial import SerialRule, UnitIdentity
+from station.recipe.profile.dftypes import DFType, RawValue, decode_sbs_date, sbs_date
+from station.recipe.profile.image import (
     BLOCK_SIZE,
     DF_END,
     DF_SIZE,
@@ -49,30 +54,19 @@ from station.recipe.image import (
     DataFlashImage,
     block_of,
 )
-from station.recipe.plan import (
-    BlockCheck,
-    BusEstimate,
-    DFWrite,
-    ParameterChange,
-    Target,
-    WritePlan,
-    plan_writes,
+from station.recipe.profile.library import ProfileLibrary, package_profile_dir
+from station.recipe.profile.loader import load_profile
+from station.recipe.profile.model import Profile, Timing, UnknownParameter
+from station.recipe.profile.parameter import BitField, Parameter
+from station.recipe.ti.flashstream import (
+    FlashStream,
+    FlashStreamProgress,
+    FlashStreamResult,
+    SMBusPrimitives,
+    parse_flashstream,
+    run_flashstream,
 )
-from station.recipe.profile import BitField, Parameter, Profile, Timing, UnknownParameter
-from station.recipe.profile_file import ProfileLibrary, load_profile, package_profile_dir
-from station.recipe.recipe import (
-    BackupPolicy,
-    CheckOutcome,
-    LabelFields,
-    PostChecks,
-    Recipe,
-    ReferencedFile,
-    SecuritySettings,
-    Setting,
-    load_recipe,
-    validate_recipe,
-)
-from station.recipe.serial import SerialRule, UnitIdentity, decode_sbs_date, sbs_date
+from station.recipe.ti.golden import GoldenImage, load_golden
 
 __all__ = [
     "BLOCK_SIZE",

@@ -42,6 +42,16 @@ class Problem:
         return text
 
 
+def undecodable_line(data: bytes, exc: UnicodeDecodeError) -> int:
+    """The line (from 1) of ``data`` where it stops being text in the expected encoding."""
+    return data[: exc.start].count(b"\n") + 1
+
+
+def unreadable(exc: OSError) -> str:
+    """Why a file could not be read, as every problem says it: ``cannot be read (...)``."""
+    return f"cannot be read ({exc.strerror or exc})"
+
+
 class RecipeError(Exception):
     """Base of the recipe layer's errors; ``failure_code`` is what the database records."""
 
@@ -102,17 +112,21 @@ class UnverifiedWriteRefused(RecipeError):
 
     failure_code = "UNVERIFIED_ADDRESS"
 
-    def __init__(self, profile_id: str, parameters: Iterable[str]) -> None:
+    def __init__(
+        self, profile_id: str, parameters: Iterable[str], *, disputes: Iterable[str] = ()
+    ) -> None:
         self.profile_id = profile_id
         self.parameters = tuple(parameters)
+        self.disputes = tuple(disputes)
         shown = ", ".join(self.parameters[:6])
         more = f" and {len(self.parameters) - 6} more" if len(self.parameters) > 6 else ""
+        disputed = f" ({'; '.join(self.disputes)})" if self.disputes else ""
         super().__init__(
-            f"profile {profile_id!r} has not been signed off by an engineer and would write "
-            f"unverified addresses ({shown}{more}) on a real pack; a wrong address can corrupt "
-            "the gauge's configuration. Nothing was written. Confirm the addresses on a reference "
-            "pack, then set verified_by/verified_on in the profile (or verified = true on the "
-            "parameters), or run on the emulator"
+            f"nobody has confirmed the addresses of {shown}{more} in profile {profile_id!r} for "
+            f"this firmware{disputed}; a wrong address can corrupt the gauge's configuration, so "
+            "they are not written to a real pack. Nothing was written. Confirm each parameter on "
+            "a reference pack (or against a bqStudio export of the same firmware) and record it "
+            "in a [[signoff]] entry of the profile, or run on the emulator"
         )
 
 

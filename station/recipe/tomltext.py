@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
@@ -139,6 +140,12 @@ def key_lines(text: str) -> dict[KeyPath, int]:
     return out
 
 
+def error_line(exc: tomllib.TOMLDecodeError) -> int | None:
+    """The line a ``tomllib`` error names (its text is the only place that says it)."""
+    m = re.search(r"line (\d+)", str(exc))
+    return int(m.group(1)) if m else None
+
+
 def line_of(lines: Mapping[KeyPath, int], *path: str) -> int | None:
     """The line of ``path``, else of its nearest written parent, else None."""
     p: KeyPath = tuple(path)
@@ -147,6 +154,17 @@ def line_of(lines: Mapping[KeyPath, int], *path: str) -> int | None:
             return lines[p]
         p = p[:-1]
     return None
+
+
+def show_value(value: object) -> str:
+    """How a TOML value reads in an error message."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {show_value(v)}" for k, v in value.items()) + " }"
+    return str(value)
 
 
 # -- writing --------------------------------------------------------------------------------

@@ -99,11 +99,6 @@ def canonical_unit(text: str) -> str | None:
     return _ALIASES.get(t.lower().replace("μ", "µ"))
 
 
-def dimension(unit: str) -> str | None:
-    entry = _UNITS.get(unit)
-    return entry[0] if entry else None
-
-
 @dataclass(frozen=True)
 class Quantity:
     """A number with an optional unit, as written by an engineer."""
@@ -115,6 +110,10 @@ class Quantity:
         return f"{self.number} {self.unit}".strip()
 
 
+#: Quantities in recipes lie well within 10^±18 of their unit.
+MAX_EXPONENT = 18
+
+
 def parse_quantity(text: str) -> Quantity:
     """``"4250 mV"``, ``"-20 A"``, ``"55.0 °C"``, ``"151.2 Wh"``, ``"0x12"`` is not a quantity."""
     m = _QUANTITY.match(text)
@@ -124,6 +123,9 @@ def parse_quantity(text: str) -> Quantity:
         number = Decimal(m.group(1))
     except InvalidOperation:
         raise UnitError(f"{text!r} is not a number") from None
+    if number and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
+        # 1e400 is a number, but none a gauge holds; exact arithmetic on it would take ages.
+        raise UnitError(f"{text!r} is far outside any value a gauge can hold")
     unit_text = m.group(2)
     if not unit_text:
         return Quantity(number, "")

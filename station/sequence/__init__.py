@@ -8,9 +8,11 @@ from pathlib import Path
 from station.bus.adapters import AdapterRegistry
 from station.bus.spec import OpenedBus, parse_bus_spec
 from station.config import ConfigError, StationConfig
+from station.gauge.security import keyless_bus_trace
 from station.keys import KeyStore
-from station.recipe.profile_file import ProfileLibrary
+from station.recipe.profile.library import ProfileLibrary
 from station.sequence.context import SocketContext
+from station.sequence.guards import EmulationRefused, refuse_emulation_on_production
 from station.sequence.line import LineStation, ShiftRefused
 from station.sequence.recipes import RecipeLibrary, shipped_recipes_dir
 from station.sequence.sockets import check_sockets
@@ -25,14 +27,18 @@ def open_service(
     keys_path: Path | None = None,
     demo: bool = False,
     bus_factory: Callable[[], OpenedBus] | None = None,
+    runs_packs: bool = True,
     adapters: AdapterRegistry | None = None,
 ) -> LineStation:
     """Everything a station socket needs, checked before the first pack: key store (private),
-    database (reachable, migrated; attempts of a dead process marked INTERRUPTED), recipes.
-    With ``[[sockets]]``, the socket ``config.socket`` names (else the first); the others get
-    their own station from :func:`station.sequence.sockets.socket_stations`.
+    database (reachable, migrated; attempts of a dead process marked INTERRUPTED; declared a
+    production database when the configuration says so), recipes. With ``[[sockets]]``, the
+    socket ``config.socket`` names (else the first); the others get their own station from
+    :func:`station.sequence.sockets.socket_stations`.
 
-    ``demo`` (emulator only) releases the shipped example recipes so the line can start at once.
+    ``demo`` (emulator only, never on a production database) releases the shipped example
+    recipes so the line can start at once, and gives the demo badges their PIN. With
+    ``runs_packs`` an emulated bus on a production database is refused here, before anything.
     ``adapters`` is the station's adapter registry (tests and benchmarks pass one on virtual
     time); by default a new one.
     """
@@ -49,9 +55,41 @@ def open_service(
     key_file = keys_path or (Path(config.keys) if config.keys else None)
     keys = KeyStore.load(key_file) if key_file is not None else KeyStore.builtin()
     store = Store.open(config.database)
+    try:
+        return _open(config, store, keys, demo, bus_factory, runs_packs, adapters)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _open(
+    config: StationConfig,
+    store: Store,
+    keys: KeyStore,
+    demo: bool,
+    bus_factory: Callable[[], OpenedBus] | None,
+    runs_packs: bool,
+    adapters: AdapterRegistry | None,
+) -> LineStation:
+    if config.production:
+        store.mark_production(by="station configuration", station=config.station_id)
+    trace = keyless_bus_trace(Path(config.bus_trace)) if config.bus_trace else None
     socket = SocketContext(
-        config, store, keys, bus_factory=bus_factory, adapters=adapters or AdapterRegistry()
+        config,
+        store,
+        keys,
+        bus_factory=bus_factory,
+        bus_trace=trace,
+        adapters=adapters or AdapterRegistry(),
     )
+    if runs_packs or demo:
+        try:
+            refuse_emulation_on_production(socket)
+        except EmulationRefused as exc:
+            raise ConfigError(
+                f"{exc}; use the real bus, or a training database for the emulator"
+                + (" (--demo)" if demo else "")
+            ) from None
     store.mark_interrupted_stale(socket.host, station=config.station_id)
     folder = Path(config.recipes)
     if demo and not folder.is_dir():
@@ -73,4 +111,7 @@ def open_service(
                     "example recipe released by the emulator demo",
                     station=config.station_id,
                 )
-    return LineStation(socket, library, demo=demo)
+    station = LineStation(socket, library, demo=demo)
+    if demo:
+        station.rules.give_demo_pins()
+    return station

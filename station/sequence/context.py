@@ -13,13 +13,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from station.bus.adapters import AdapterRegistry
-from station.bus.spec import OpenedBus
+from station.bus.errors import BusOpenError
+from station.bus.spec import OpenedBus, parse_bus_spec
+from station.bus.trace import BusTrace, TransactionHook
 from station.bus.transport import SMBusTransport
 from station.clock import Clock, VirtualClock
 from station.config import StationConfig
 from station.gauge import Gauge, GaugeTimings
 from station.keys import KeyStore
-from station.recipe.recipe import Recipe
+from station.logs import bound
+from station.recipe.product.model import Recipe
 from station.store import Store
 
 
@@ -61,6 +64,9 @@ def gauge_timings(recipe: Recipe | None) -> GaugeTimings:
     return GaugeTimings().with_overrides(
         reset_min_wait_s=t.reset_wait_ms / 1000,
         signature_min_wait_s=t.signature_wait_ms / 1000,
+        df_write_min_s=t.df_write_min_ms / 1000,
+        df_write_backoff_s=t.df_write_backoff_ms / 1000,
+        df_write_attempts=t.df_write_attempts,
     )
 
 
@@ -81,6 +87,8 @@ class SocketContext:
     now: Callable[[], datetime] = utc_now
     host: str = field(default_factory=_socket.gethostname)
     pid: int = field(default_factory=os.getpid)
+    #: Every bus transaction is written here when set (``--bus-trace`` / ``bus_trace =``).
+    bus_trace: BusTrace | None = None
 
     @property
     def station_id(self) -> str:
@@ -93,6 +101,14 @@ class SocketContext:
     @property
     def speed_hz(self) -> int:
         return self.config.bus_speed_hz
+
+    @property
+    def emulated(self) -> bool:
+        """Whether the configured bus is the emulator: its runs are recorded as emulated."""
+        try:
+            return parse_bus_spec(self.config.bus).kind == "sim"
+        except BusOpenError:
+            return False
 
     def open_bus(self) -> OpenedBus:
         """The socket's bus, holding the locks its adapter and its pack share with every other
@@ -112,11 +128,35 @@ class SocketContext:
         """
         bus = self.open_bus()
         try:
-            transport = SMBusTransport(
-                bus.bus, bus.clock, pec=self.config.pec, lock=bus.lock, pack_lock=bus.pack_lock
-            )
+            transport = self.transport_for(bus)
             gauge = Gauge(transport, clock=bus.clock, timings=gauge_timings(recipe))
         except Exception:
             bus.close()
             raise
         return PackConnection(bus, transport, gauge)
+
+    def transport_for(self, bus: OpenedBus) -> SMBusTransport:
+        """The SMBus transport on ``bus``, holding the adapter's and the pack's locks; traced
+        when the station keeps a bus trace."""
+        return SMBusTransport(
+            bus.bus,
+            bus.clock,
+            trace=self.trace_session(bus),
+            lock=bus.lock,
+            pack_lock=bus.pack_lock,
+        )
+
+    def trace_session(self, bus: OpenedBus) -> TransactionHook | None:
+        """A bus-trace session headed with the run it belongs to (None: no trace kept)."""
+        if self.bus_trace is None:
+            return None
+        header = (
+            f"station {self.station_id} socket {self.socket}, bus {bus.description}, "
+            f"PEC setting {self.config.pec}"
+        )
+        run = bound()
+        if "attempt" in run:
+            header += f", attempt {run['attempt']}"
+        if "serial" in run:
+            header += f", pack {run['serial']}"
+        return self.bus_trace.session(header)

@@ -22,13 +22,16 @@ from datetime import datetime
 from station import __version__
 from station.gauge import Gauge, SecurityMode, UnsealRefusedError
 from station.gauge.identity import GaugeIdentity
-from station.recipe.errors import SerialRejected
-from station.recipe.image import BLOCK_SIZE, DataFlashImage
-from station.recipe.plan import Target, WritePlan
-from station.recipe.recipe import Recipe
+from station.gauge.security import key_problems
+from station.recipe.errors import FirmwareMismatch, SerialRejected
+from station.recipe.planning.flashstream_plan import FlashStreamPlan
+from station.recipe.planning.writes import DFWrite, Target, WritePlan
+from station.recipe.product.model import Recipe
+from station.recipe.profile.image import BLOCK_SIZE, DataFlashImage
 from station.sequence.context import PackConnection, SocketContext
 from station.sequence.events import (
     STEP_TITLES,
+    AttemptOpened,
     CancelToken,
     Event,
     Failure,
@@ -48,6 +51,7 @@ from station.sequence.events import (
     Verdict,
 )
 from station.sequence.failures import AbortRequested, StepFailed, action_for, failure_from
+from station.sequence.guards import check_before_run, check_connection
 from station.sequence.labelling import print_pass_label
 from station.sequence.readiness import connect_ready
 from station.sequence.verify import evaluate_checks, read_blocks
@@ -112,6 +116,8 @@ class _PackState:
     seal_sent: bool = False  # the seal may have taken even if it was not confirmed
     keys_changed_to: str | None = None
     backup: DataFlashImage | None = None
+    #: every data-flash write of the run, in the order sent (a FlashStream's, then the plan's)
+    writes: tuple[DFWrite, ...] = ()
     before_image: int | None = None  # its id in the store
     plan: WritePlan | None = None
     target: Target | None = None
@@ -191,8 +197,9 @@ class PackRun:
         t0 = time.monotonic()
         self.on_event(StepStarted(StepId.SERIAL, 0))
         try:
+            check_before_run(self.socket)
             unit = self.recipe.identify(self.serial)
-            previous = store.last_pass(self.serial)
+            previous = store.last_pass(self.serial, emulated=self.socket.emulated)
             if previous is not None and self.rework is None:
                 ended = previous.ended_at.isoformat(timespec="minutes") if previous.ended_at else ""
                 raise StepFailed(
@@ -236,6 +243,7 @@ class PackRun:
                     work_order=self.lot,
                     started_at=self._started_at,
                     rework=self.rework,
+                    emulated=self.socket.emulated,
                 ),
                 claim=self._claim,
             )
@@ -248,6 +256,11 @@ class PackRun:
             self._results.append(result)
             self.on_event(StepFinished(result))
             return failure
+        self.on_event(AttemptOpened(self._attempt_id, self.serial))
+        if self._conn is not None and self.socket.bus_trace is not None:
+            # The bus was opened (and asked whether a gauge answers) before the attempt
+            # existed: the run's transactions go on under a header that names the attempt.
+            self._conn.transport.trace = self.socket.trace_session(self._conn.bus)
         self.on_event(Notice(StepId.SERIAL, f"attempt {self._attempt_id} opened for {self.serial}"))
         self._measure(Measurement("serial", None, text=self.serial))
         if unit.sbs_serial is not None:
@@ -286,7 +299,12 @@ class PackRun:
 
     def _refused(self, failure: Failure) -> None:
         """A refused scan is not an attempt (nothing touched the pack) but it is audited."""
-        if failure.code in {"SERIAL_ALREADY_PASSED", "SERIAL_BUSY"}:
+        if failure.code in {
+            "SERIAL_ALREADY_PASSED",
+            "SERIAL_BUSY",
+            "CLOCK_IMPLAUSIBLE",
+            "EMULATED_ON_PRODUCTION",
+        }:
             try:
                 self.socket.store.audit(
                     "SERIAL_REFUSED",
@@ -335,6 +353,7 @@ class PackRun:
             t0 = time.monotonic()
             self.on_event(StepStarted(step, index))
             outcome, failure = Outcome.PASS, None
+            disagreed = self._disagreements()
             try:
                 if not self._state.sealed:
                     self._checkpoint()
@@ -346,6 +365,7 @@ class PackRun:
             except Exception as exc:
                 failure = self._left_state(failure_from(step, exc))
                 outcome, summary = failure.outcome, failure.reason
+            self._note_disagreements(step, disagreed)
             try:
                 self._record(step, index, started, t0, outcome, summary, failure)
             except Exception as exc:
@@ -361,14 +381,38 @@ class PackRun:
             # A printer fault does not unmake a pass: the pack is sealed and verified.
         return None
 
+    def _disagreements(self) -> int:
+        return self._conn.gauge.read_disagreements if self._conn is not None else 0
+
+    def _note_disagreements(self, step: StepId, before: int) -> None:
+        """Reads that disagreed (no PEC) were read again until two agreed: say so, and count."""
+        n = self._disagreements() - before
+        if n > 0:
+            self._measure(Measurement("reads that disagreed and were read again", float(n)))
+            self.on_event(
+                Notice(step, f"{n} read(s) disagreed with the read before and were read again")
+            )
+
     # == steps ==================================================================================
 
     def _identify(self) -> str:
+        # The bus was opened, and found usable, before the attempt was written.
         assert self._conn is not None
+        self._check_production_keys()
+        check_connection(self.socket, self._conn.emulated, self._attempt)
         if self._conn.virtual_clock is not None:
             self._bus_started = self._conn.virtual_clock()
         gauge = self._gauge
+        self._establish_pec(gauge)
         identity = gauge.identify()
+        try:
+            self.recipe.check_identity(identity.device_type, identity.firmware_version)
+        except FirmwareMismatch:
+            if gauge.pec:
+                raise
+            # Without PEC a pack is not put aside on one read: confirm the identity first.
+            with gauge.confirming():
+                identity = gauge.identify()
         self._identity = identity
         self._measure(Measurement("device type", None, text=identity.device_type_hex))
         self._measure(Measurement("firmware", None, text=identity.firmware_version))
@@ -382,6 +426,57 @@ class PackRun:
         self._state.arrived_mode = mode
         self._measure(Measurement("security mode on arrival", None, text=mode.name))
         return f"{identity.part} firmware {identity.firmware_version}, {mode.name.lower()}"
+
+    def _establish_pec(self, gauge: Gauge) -> None:
+        """Whether reads can be trusted one by one (PEC) or must be confirmed by a second read;
+        production keys are never written or proven without PEC."""
+        pec = gauge.establish_pec(self.socket.config.pec)
+        self._measure(
+            Measurement(
+                "PEC",
+                None,
+                text="on: the gauge appends it"
+                if pec
+                else "off: the gauge sends none; every read that decides is read twice",
+            )
+        )
+        if pec and self.socket.config.pec == "off":
+            self.on_event(
+                Notice(StepId.IDENTIFY, "the gauge appends PEC although pec = off: checking it")
+            )
+        key_set = self.recipe.security.production_key_set
+        if key_set and not pec:
+            raise StepFailed(
+                Failure(
+                    StepId.IDENTIFY,
+                    "KEYS_NEED_PEC",
+                    f"recipe {self.recipe.name} installs production key set {key_set}, and this "
+                    "gauge appends no PEC to its answers (SBS Configuration HPE clear): a key "
+                    "write garbled on the way could lock the pack for good, so it is refused",
+                    action_for("KEYS_NEED_PEC"),
+                    Outcome.ERROR,
+                    "untouched by this run",
+                )
+            )
+
+    def _check_production_keys(self) -> None:
+        """Keys the gauge would misread are refused before the pack is touched, not after it
+        was programmed and verified."""
+        new_id = self.recipe.security.production_key_set
+        if new_id is None:
+            return
+        problems = key_problems(self.socket.keys.get(new_id))
+        if problems:
+            raise StepFailed(
+                Failure(
+                    StepId.IDENTIFY,
+                    "KEYS_UNUSABLE",
+                    f"production key set {new_id} cannot be installed: {'; '.join(problems)}",
+                    action_for("KEYS_UNUSABLE"),
+                    Outcome.ERROR,
+                    "untouched by this run",
+                )
+            )
 
     def _unseal(self) -> str:
         # Before the keys are sent: the pack may open even if its answer is lost, and a pack
@@ -423,7 +518,15 @@ class PackRun:
         blocks = list(target.blocks())
         if self.recipe.backup.policy == "full":
             blocks = list(range(0x4000, 0x6000, BLOCK_SIZE))
-        image = read_blocks(gauge, blocks, self._progress(StepId.BACKUP), self._checkpoint)
+        # Without PEC the rows planning reads are confirmed by a second read: their bytes may be
+        # written back, and the plan's safety checks judge them.
+        image = read_blocks(
+            gauge,
+            blocks,
+            self._progress(StepId.BACKUP),
+            self._checkpoint,
+            confirm=target.blocks(),
+        )
         self._state.backup = image
         store = self.socket.store
         # One image per role: a set of blocks is stored once however many packs share it (the
@@ -450,19 +553,42 @@ class PackRun:
         return detail
 
     def _apply(self) -> str:
-        assert self._state.target is not None
-        assert self._state.backup is not None
+        """The recipe's writes: a FlashStream's lines as written (its data-flash writes guarded
+        and paced like any other), then the per-unit fields; a parameter or image recipe's
+        planned writes. Either way every address written is checked against the profile's
+        sign-off first, and every write is one the backup can undo."""
+        state = self._state
+        assert state.target is not None
+        assert state.backup is not None
         gauge = self._gauge
-        if self.recipe.mode == "flashstream":
-            return self._apply_flashstream()
-        plan = self.recipe.plan(
-            self._state.target, self._state.backup, speed_hz=self.socket.speed_hz
+        fs = self.recipe.fs_plan if self.recipe.mode == "flashstream" else None
+        target, backup = state.target, state.backup
+        # What the whole recipe changes, judged against the pack as backed up (verify, record).
+        plan = self.recipe.plan(target, backup, speed_hz=self.socket.speed_hz)
+        after_stream = backup
+        if fs is not None:
+            after_stream = backup.copy()
+            for w in fs.df_writes:
+                after_stream.apply(w.address, w.data)
+        # What is left to write once the stream has run: the per-unit fields (all of it for a
+        # parameter recipe).
+        unit = (
+            plan
+            if fs is None
+            else self.recipe.plan(target, after_stream, speed_hz=self.socket.speed_hz)
         )
-        plan.check_allowed(emulated=self._conn is not None and self._conn.emulated)
-        self._state.plan = plan
-        self._state.writes_total = len(plan.writes)
-        allowed = {a for p in plan.parameters_written for a in p.addresses}
-        allowed.update(plan.target.data)
+        stream_writes = fs.df_writes if fs is not None else ()
+        params = {
+            p.key: p for p in (*(fs.parameters_written if fs else ()), *unit.parameters_written)
+        }
+        self.recipe.profile.check_write_allowed(
+            params.values(), emulated=self._conn is not None and self._conn.emulated
+        )
+        state.plan = plan
+        state.writes = (*stream_writes, *unit.writes)
+        state.writes_total = len(state.writes)
+        allowed = {a for p in params.values() for a in p.addresses}
+        allowed.update(target.data)
 
         def guard(address: int, length: int) -> None:
             # Defence in depth: the plan only holds known bytes; refuse anything else outright.
@@ -480,14 +606,13 @@ class PackRun:
 
         gauge.write_guard = guard
         progress = self._progress(StepId.APPLY)
-        total = len(plan.writes)
-        progress(0, total)
-        for n, write in enumerate(plan.writes, start=1):
+        steps = (len(fs.stream.lines) if fs is not None else 0) + len(unit.writes)
+        progress(0, steps)
+        ran = self._run_flashstream(fs, progress, steps) if fs is not None else 0
+        for n, write in enumerate(unit.writes, start=1):
             self._checkpoint()
-            self._state.writes_sent = n
-            gauge.write_df(write.address, write.data)
-            self._state.writes_done = n
-            progress(n, total)
+            self._write(write.address, write.data)
+            progress(ran + n, steps)
         self._record_parameters(plan)
         if plan.changes:
             shown = ", ".join(
@@ -495,38 +620,58 @@ class PackRun:
             )
             more = f" and {len(plan.changes) - 4} more" if len(plan.changes) > 4 else ""
             self.on_event(Notice(StepId.APPLY, f"changed {shown}{more}"))
+        if fs is not None:
+            return (
+                f"FlashStream {fs.stream.name}: {len(fs.stream.lines)} lines, "
+                f"{len(stream_writes)} data-flash writes; {len(unit.writes)} per-unit writes"
+            )
         if not plan.writes:
             return "the pack already holds every recipe value: nothing to write"
-        return f"{total} writes, {plan.bytes_written} bytes, {len(plan.changes)} parameters changed"
+        return (
+            f"{len(plan.writes)} writes, {plan.bytes_written} bytes, {len(plan.changes)} "
+            "parameters changed"
+        )
 
-    def _apply_flashstream(self) -> str:
-        from station.recipe.flashstream import FlashStreamProgress, run_flashstream
+    def _write(self, address: int, data: bytes) -> None:
+        """One data-flash write, counted so an abort or a failure knows what to undo."""
+        state = self._state
+        n = state.writes_done + 1
+        state.writes_sent = n
+        self._gauge.write_df(address, data)
+        state.writes_done = n
 
-        assert self.recipe.flashstream is not None
+    def _run_flashstream(
+        self, fs: FlashStreamPlan, progress: Callable[[int, int], None], steps: int
+    ) -> int:
+        """The stream's lines as written; its data-flash writes through the guarded, paced
+        driver; an operator abort honoured between lines. Returns the lines run."""
+        from station.recipe.ti.flashstream import FlashStreamProgress, run_flashstream
+
         assert self._conn is not None
-        stream = self.recipe.flashstream
-        self._state.writes_total = len(stream.lines)
-        progress = self._progress(StepId.APPLY)
+        gauge = self._gauge
 
         def on_line(p: FlashStreamProgress) -> None:
-            self._state.writes_done = p.done
-            self._state.writes_sent = min(p.done + 1, p.total)
-            progress(p.done, p.total)
-
-        # Any line may write: from the first one on, the pack counts as written.
-        self._state.writes_sent = 1
+            if p.line.number in fs.mode_changing:
+                gauge.forget_mode()
+            progress(p.done, steps)
 
         # One program on the adapter: a stream's key words (two writes to 0x00) and its
         # write-then-wait lines must not be split by another user of the adapter.
         with self._conn.transport.lock:
             result = run_flashstream(
-                stream,
+                fs.stream,
                 self._conn.transport,
                 self._conn.clock,
                 progress=on_line,
-                should_abort=lambda: self.cancel.requested,
+                checkpoint=self._checkpoint,
+                write_df=self._write,
             )
-        return f"FlashStream {stream.name}: {result.lines_run} lines"
+        # Key words or a reset in the stream may have changed the mode behind the driver.
+        gauge.forget_mode()
+        if gauge.security_mode() is SecurityMode.SEALED:
+            gauge.unseal(self.socket.keys.get(self._key_set_id))
+            self.on_event(Notice(StepId.APPLY, "the FlashStream left the gauge sealed; unsealed"))
+        return result.lines_run
 
     def _reset(self) -> str:
         gauge = self._gauge
@@ -546,7 +691,11 @@ class PackRun:
         if plan is not None:
             checks = plan.final_check
             image = read_blocks(
-                gauge, [c.address for c in checks], self._progress(StepId.VERIFY), self._checkpoint
+                gauge,
+                [c.address for c in checks],
+                self._progress(StepId.VERIFY),
+                self._checkpoint,
+                confirm=[c.address for c in checks],
             )
             if image.blocks:
                 # Kept as a difference from the before image: mostly the same bytes.
@@ -585,7 +734,8 @@ class PackRun:
                     )
                 )
         self._state.df_verified = True
-        outcomes = evaluate_checks(gauge, self.recipe)
+        with gauge.confirming():
+            outcomes = evaluate_checks(gauge, self.recipe)
         first_bad: tuple[str, str] | None = None
         for m, code in outcomes:
             self._measure(m)
@@ -750,20 +900,19 @@ class PackRun:
     def _rollback(self) -> str:
         """Put back the bytes this run wrote, from the backup, then re-seal if it came sealed."""
         state = self._state
-        assert state.plan is not None
         assert state.backup is not None
         self.on_event(Notice(StepId.APPLY, "aborting: restoring the backed-up data flash"))
         gauge = self._gauge
         try:
             # Every write sent, confirmed or not, is put back (restoring one that did not take
             # is harmless).
-            done = state.plan.writes[: max(state.writes_done, state.writes_sent)]
+            done = state.writes[: max(state.writes_done, state.writes_sent)]
             for write in done:
                 original = state.backup.read(write.address, len(write.data))
                 assert original is not None
                 gauge.write_df(write.address, original)
             blocks = sorted({w.address - w.address % BLOCK_SIZE for w in done})
-            back = read_blocks(gauge, blocks, None, None)
+            back = read_blocks(gauge, blocks, None, None, confirm=blocks)
             if any(back.blocks[b] != state.backup.blocks[b] for b in blocks):
                 raise RuntimeError("the restored blocks do not read back as backed up")
         except Exception as exc:
@@ -894,7 +1043,7 @@ class PackRun:
             )
         except Exception as exc:
             log.exception("could not record attempt %s", self._attempt_id)
-            state = "sealed and programmed" if self._state.sealed else "not sealed"
+            state = self._pack_state_now(failure)
             recorded = Failure(
                 StepId.RECORD,
                 getattr(exc, "failure_code", "DB_UNAVAILABLE"),
@@ -918,6 +1067,17 @@ class PackRun:
         self._results.append(result)
         self.on_event(StepFinished(result))
         return None
+
+    def _pack_state_now(self, failure: Failure | None) -> str:
+        """What the pack is left as: what the failure found, else what the gauge last said."""
+        if failure is not None and failure.pack_state:
+            return failure.pack_state
+        mode = self._conn.gauge.last_reported_mode if self._conn is not None else None
+        if mode is SecurityMode.SEALED:
+            return "sealed" + (" and programmed" if self._state.verified else "")
+        if mode is not None:
+            return f"{mode.name}: not sealed"
+        return "not touched" if self._conn is None else "in an unknown state"
 
     def _record(
         self,

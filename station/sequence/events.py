@@ -157,6 +157,14 @@ class RunStarted:
 
 
 @dataclass(frozen=True)
+class AttemptOpened:
+    """The serial was accepted and the attempt's row exists: from here on it has an id."""
+
+    attempt_id: int
+    serial: str
+
+
+@dataclass(frozen=True)
 class StepStarted:
     step: StepId
     index: int
@@ -195,7 +203,14 @@ class RunFinished:
 
 
 Event = (
-    RunStarted | StepStarted | StepProgress | MeasurementTaken | StepFinished | Notice | RunFinished
+    RunStarted
+    | AttemptOpened
+    | StepStarted
+    | StepProgress
+    | MeasurementTaken
+    | StepFinished
+    | Notice
+    | RunFinished
 )
 
 

@@ -6,6 +6,8 @@ whether it is the pack's fault (FAIL) or the station's (ERROR), and what the ope
 
 from __future__ import annotations
 
+import logging
+
 from station.bus.errors import BusError, BusGoneError, BusOpenError, PecError
 from station.gauge.errors import (
     FlashWriteTimeoutError,
@@ -13,12 +15,15 @@ from station.gauge.errors import (
     GaugeError,
     GaugeNotRespondingError,
     GaugeResponseError,
+    PecNotSentError,
     SignatureTimeoutError,
     UnsealRefusedError,
 )
 from station.recipe.errors import FirmwareMismatch, RecipeError, UnverifiedWriteRefused
 from station.sequence.events import Failure, Outcome, StepId
 from station.store.errors import StoreError, StoreUnavailableError
+
+log = logging.getLogger("station.sequence")
 
 
 class StepFailed(Exception):
@@ -57,6 +62,12 @@ ACTIONS: dict[str, str] = {
     "SAFETY_STATUS": "Put the pack aside for engineering: a protection is active.",
     "PF_STATUS": "Put the pack aside for failure analysis: the gauge reports a permanent failure.",
     "MANUFACTURING_STATUS": "Put the pack aside for engineering; it was not sealed.",
+    "KEYS_UNUSABLE": "Call engineering: the production key set must be changed in the key store "
+    "before packs can be programmed with this recipe.",
+    "KEYS_NEED_PEC": "Call engineering: packs that get production keys must append PEC (SBS "
+    "Configuration HPE) before they reach this station.",
+    "PEC_NOT_SENT": "Call engineering: the station requires PEC and this pack sends none; set "
+    "pec = auto or program the pack's HPE bit.",
     "KEYS_NOT_PROVEN": "Put the pack aside for a supervisor: the production keys could not be "
     "proven.",
     "SEAL_FAILED": "Run the pack again; if it repeats, put it aside for engineering.",
@@ -65,6 +76,12 @@ ACTIONS: dict[str, str] = {
     "Do not program packs until it is back.",
     "PRINTER": "Fix the printer, then reprint the label from the result screen.",
     "ABORTED": "Nothing else to do; scan the pack again to run it.",
+    "STATION_FAULT": "Put the pack aside and call a technician: the station itself has a fault "
+    "(its details are in the station log).",
+    "CLOCK_IMPLAUSIBLE": "Call a technician: the station's clock is wrong and would date the "
+    "pack wrongly. Nothing was done to this pack; run it again once the clock is set.",
+    "EMULATED_ON_PRODUCTION": "Call engineering: this database is a production one and never "
+    "records runs on the emulator. Use a training database for the emulator.",
 }
 
 BUS_ACTION = (
@@ -102,6 +119,10 @@ def failure_from(step: StepId, exc: BaseException) -> Failure:
         # The gauge went quiet: a pack pulled mid-run or a station fault, not a bad pack.
         code = exc.failure_code
         return Failure(step, code, str(exc), BUS_ACTION, Outcome.ERROR)
+    if isinstance(exc, PecNotSentError):
+        # The station's setting against the pack's configuration, not a faulty pack.
+        code = exc.failure_code
+        return Failure(step, code, str(exc), action_for(code), Outcome.ERROR)
     if isinstance(exc, PecError):
         return Failure(step, exc.failure_code, str(exc), BUS_ACTION, Outcome.ERROR)
     if isinstance(exc, BusError):
@@ -127,11 +148,13 @@ def failure_from(step: StepId, exc: BaseException) -> Failure:
     if isinstance(exc, StoreError):
         code = getattr(exc, "failure_code", "DB_ERROR")
         return Failure(step, code, str(exc), action_for("DB_UNAVAILABLE"), Outcome.ERROR)
-    # Anything else is a station defect: say so plainly rather than hide it.
+    # Anything else is a station defect: its traceback goes to the log (with the run's attempt
+    # id, bound by the run), and the operator is told plainly, never shown the traceback.
+    log.error("station fault during %s: %s", step.value, type(exc).__name__, exc_info=exc)
     return Failure(
         step,
         "STATION_FAULT",
-        f"unexpected {type(exc).__name__}: {exc}",
-        "Put the pack aside and report the failure code and time to engineering.",
+        f"station fault (unexpected {type(exc).__name__}: {exc})",
+        action_for("STATION_FAULT"),
         Outcome.ERROR,
     )

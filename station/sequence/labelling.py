@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from station.labels import LabelData, LabelError, open_printer, parse_stock, render
-from station.recipe.recipe import Recipe
+from station.recipe.product.model import Recipe
 from station.sequence.context import SocketContext
 from station.sequence.events import LabelResult
 from station.store import LabelOutcome

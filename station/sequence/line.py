@@ -1,8 +1,8 @@
 """The line station: :class:`~station.sequence.service.StationService` for one socket.
 
-This is where the operator terminal's questions get their answers; each answer is a rule of the
-line (badge roles, released recipes only, duplicate serials, rework by a supervisor) and is tested
-here, without a screen.
+This is where the operator terminal's and the ``station`` commands' questions get their answers;
+each answer is a rule of the line (who may do what, released recipes only, duplicate serials,
+emulated runs kept apart) and is tested here, without a screen.
 """
 
 from __future__ import annotations
@@ -15,13 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from station import __version__
-from station.bus.spec import parse_bus_spec
 from station.config import StationConfig, mask_url_password
-from station.gauge import SecurityMode
+from station.gauge import Gauge, SecurityMode
+from station.labels import LabelArtwork, parse_stock, render
 from station.recipe.errors import RecipeError, SerialRejected
-from station.recipe.image import BLOCK_SIZE
-from station.recipe.recipe import Recipe, load_recipe
-from station.sequence.context import SocketContext
+from station.recipe.product import report
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
+from station.recipe.profile.image import BLOCK_SIZE
+from station.sequence.authority import Authority, Privilege
+from station.sequence.context import SocketContext, gauge_timings
 from station.sequence.engine import PackRun, steps_for
 from station.sequence.events import (
     CancelToken,
@@ -34,18 +37,22 @@ from station.sequence.events import (
     StepId,
 )
 from station.sequence.failures import failure_from
-from station.sequence.labelling import print_pass_label
+from station.sequence.guards import refuse_emulation_on_production
+from station.sequence.labelling import label_data, print_pass_label
 from station.sequence.readiness import socket_readiness
 from station.sequence.recipes import RecipeLibrary, RecipeNotAvailable
+from station.sequence.runlog import RunLog
 from station.sequence.service import (
     ActiveRecipe,
     Badge,
+    Credentials,
     HistoryRow,
     PassRecord,
     Readiness,
     RecipeChoice,
+    RecipeProblem,
+    Release,
     ReworkAuthorisation,
-    Role,
     RunRequest,
     Section,
     SerialCheck,
@@ -56,15 +63,11 @@ from station.sequence.service import (
 from station.sequence.snapshot import gauge_sections
 from station.sequence.tracing import trace_sections
 from station.sequence.verify import read_blocks
-from station.store import ReleasedRecipe
+from station.store import AttemptSummary, ReleasedRecipe
 
 log = logging.getLogger("station.line")
 
-_BADGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,31}$")
 _LOT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,47}$")
-#: Badges the emulator demo accepts for the supervisor and engineer roles (demo only).
-DEMO_SUPERVISOR = "SUP-0001"
-DEMO_ENGINEER = "ENG-0001"
 
 
 class ShiftRefused(ValueError):
@@ -78,7 +81,18 @@ class LineStation:
     socket: SocketContext
     recipes: RecipeLibrary
     demo: bool = False
+    authority: Authority | None = None
     _shift_recipes: dict[str, Recipe] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.authority is None:
+            self.authority = Authority(self.socket.config, self.socket.store, demo=self.demo)
+
+    @property
+    def rules(self) -> Authority:
+        """Who may do what (the one rule every face uses)."""
+        assert self.authority is not None
+        return self.authority
 
     # == set-up ================================================================================
 
@@ -87,34 +101,30 @@ class LineStation:
         return self.socket.config
 
     def info(self) -> StationInfo:
-        spec = parse_bus_spec(self.config.bus)
         return StationInfo(
             station_id=self.config.station_id,
             socket=self.config.socket,
             bus=self.config.bus,
-            emulated=spec.kind == "sim",
+            emulated=self.socket.emulated,
             database=mask_url_password(self.config.database),
             printer=self.config.printer,
             software_version=__version__,
         )
 
     def badge(self, code: str) -> Badge:
-        code = code.strip()
-        if not _BADGE.match(code):
-            raise ValueError(
-                f"{code!r} is not a badge: 1-32 letters, digits, '.', '_', ':' or '-'; "
-                "scan it again"
-            )
-        supervisors = set(self.config.supervisor_badges)
-        engineers = set(self.config.engineer_badges)
-        if self.demo:
-            supervisors.add(DEMO_SUPERVISOR)
-            engineers.add(DEMO_ENGINEER)
-        if code in engineers:
-            return Badge(code, Role.ENGINEER)
-        if code in supervisors:
-            return Badge(code, Role.SUPERVISOR)
-        return Badge(code, Role.OPERATOR)
+        return self.rules.identify(code)
+
+    def recipe_problems(self) -> list[RecipeProblem]:
+        """Files in the recipes folder that cannot be run, and released recipes whose file is
+        not there, each with what is wrong."""
+        list(self.recipes.scan())
+        out = [RecipeProblem(path.name, text) for path, text in self.recipes.problems.items()]
+        for released in self.socket.store.released_recipes():
+            try:
+                self.recipes.by_hash(released.hash, released.text)
+            except RecipeNotAvailable as exc:
+                out.append(RecipeProblem(f"{released.name} {released.version}", str(exc)))
+        return sorted(out, key=lambda p: p.file)
 
     def released_recipes(self) -> list[RecipeChoice]:
         out = []
@@ -165,12 +175,14 @@ class LineStation:
         return Shift(operator=operator, recipe=_active(recipe), lot=lot)
 
     def shift_for_file(self, path: Path, operator: str, lot: str) -> Shift:
-        """For ``station program``: the recipe file must be released, except on the emulator,
-        where the demo releases what it is given (audited)."""
+        """For ``station program``: the recipe file must be released, except on the emulator
+        with a database that is not a production one, where the demo releases what it is given
+        (audited)."""
+        refuse_emulation_on_production(self.socket)
         recipe = load_recipe(path, self.recipes.profiles, known_key_sets=self.socket.keys.ids())
         self.recipes.add(recipe)
         if not self.socket.store.is_released(recipe.content_hash):
-            if not self.info().emulated:
+            if not self.socket.emulated:
                 raise ShiftRefused(
                     f"recipe {recipe.name} {recipe.version} ({recipe.content_hash[:12]}) is not "
                     "released; an engineer releases it with: station recipe release "
@@ -202,7 +214,7 @@ class LineStation:
             self._recipe(shift).identify(serial)
         except SerialRejected as exc:
             return SerialCheck(serial, False, str(exc))
-        last = self.socket.store.last_pass(serial)
+        last = self.socket.store.last_pass(serial, emulated=self.socket.emulated)
         previous = None
         if last is not None:
             previous = PassRecord(
@@ -252,18 +264,30 @@ class LineStation:
         return len(text) < len(example) and bool(pattern.fullmatch(text + example[len(text) :]))
 
     def authorise_rework(
-        self, shift: Shift, serial: str, supervisor: Badge, reason: str
+        self, shift: Shift, serial: str, supervisor: Credentials, reason: str
     ) -> ReworkAuthorisation:
-        if supervisor.role not in (Role.SUPERVISOR, Role.ENGINEER):
-            raise ValueError(f"badge {supervisor.code} is not a supervisor badge: rework refused")
         if not reason.strip():
             raise ValueError("a rework needs a reason")
+        badge = self.rules.authorise(Privilege.REWORK, supervisor, operator=shift.operator.code)
         stored = self.socket.store.authorise_rework(
-            serial, supervisor.code, reason.strip(), station=self.config.station_id
+            serial.strip(), badge.code, reason.strip(), station=self.config.station_id
         )
         return ReworkAuthorisation(stored.serial, stored.authorised_by, stored.reason)
 
     def run(
+        self,
+        shift: Shift,
+        request: RunRequest,
+        on_event: Callable[[Event], None],
+        cancel: CancelToken,
+    ) -> RunResult:
+        story = RunLog(
+            self.config.station_id, self.config.socket, shift.operator.code, shift.lot, on_event
+        )
+        with story.scope(request.serial.strip()):
+            return self._run(shift, request, story, cancel)
+
+    def _run(
         self,
         shift: Shift,
         request: RunRequest,
@@ -286,8 +310,8 @@ class LineStation:
             ).execute()
         except Exception as exc:
             # The engine turns every pack and station problem into a result; reaching this is a
-            # station defect, and the screen must still say something true.
-            log.exception("run of %s failed outside the engine", request.serial)
+            # station defect, and the screen must still say something true (a defect's traceback
+            # is logged by failure_from; the run log records the result).
             failure = failure_from(StepId.SERIAL, exc)
             result = RunResult(
                 attempt_id=None,
@@ -308,14 +332,27 @@ class LineStation:
             on_event(RunFinished(result))
             return result
 
-    def reprint_label(self, shift: Shift, serial: str, reason: str, by: Badge) -> LabelResult:
-        if by.role not in (Role.SUPERVISOR, Role.ENGINEER):
-            raise ValueError(f"badge {by.code} is not a supervisor badge: reprint refused")
+    def reprint_label(
+        self, shift: Shift | None, serial: str, reason: str, by: Credentials
+    ) -> LabelResult:
         if not reason.strip():
             raise ValueError("a reprint needs a reason (it is written to the audit log)")
-        last = self.socket.store.last_pass(serial.strip())
+        serial = serial.strip()
+        store = self.socket.store
+        last = self._last_pass(serial)
         if last is None:
             raise ValueError(f"pack {serial} has no PASS: there is no label to reprint")
+        latest = store.last_attempt(serial, emulated=last.emulated)
+        if latest is not None and latest.id != last.id:
+            # A later attempt (a rework killed mid-run, a failed retest) may have left the pack
+            # unsealed or half written: a PASS label would lie about it.
+            raise ValueError(
+                f"pack {serial}'s latest attempt ({latest.id}) ended {latest.outcome.value}, "
+                f"after its PASS (attempt {last.id}): the pack may no longer be what that label "
+                "says; run it again (rework) and print the label of that run"
+            )
+        operator = shift.operator.code if shift is not None else last.operator
+        badge = self.rules.authorise(Privilege.REPRINT, by, operator=operator)
         released = self.socket.store.get_released(last.recipe_hash)
         recipe = self.recipes.by_hash(last.recipe_hash, released.text if released else None)
         made = (last.ended_at or last.started_at).astimezone().date()
@@ -324,9 +361,33 @@ class LineStation:
             recipe,
             last.serial,
             last.id,
-            by.code,
+            badge.code,
             made=made,
             reprint_reason=reason.strip(),
+        )
+
+    def _last_pass(self, serial: str) -> AttemptSummary | None:
+        """The pack's PASS a label stands for: the real pack's, else (a training database) the
+        emulator's."""
+        store = self.socket.store
+        return store.last_pass(serial) or store.last_pass(serial, emulated=True)
+
+    def label_artwork(self, serial: str) -> LabelArtwork:
+        """The label of ``serial``'s last PASS, rendered (for a preview: nothing is printed or
+        recorded). ValueError when there is none."""
+        serial = serial.strip()
+        store = self.socket.store
+        last = self._last_pass(serial)
+        if last is None:
+            raise ValueError(f"pack {serial} has no PASS: there is no label to preview")
+        released = store.get_released(last.recipe_hash)
+        try:
+            recipe = self.recipes.by_hash(last.recipe_hash, released.text if released else None)
+        except RecipeNotAvailable as exc:
+            raise ValueError(str(exc)) from None
+        made = (last.ended_at or last.started_at).astimezone().date()
+        return render(
+            label_data(self.socket, recipe, last.serial, made), parse_stock(recipe.label.stock)
         )
 
     # == history ===============================================================================
@@ -361,12 +422,27 @@ class LineStation:
 
     # == engineer mode =========================================================================
 
-    def gauge_snapshot(self, shift: Shift | None) -> list[Section]:
-        conn = self.socket.connect(self._recipe(shift) if shift else None)
+    def engineer_mode(self, engineer: Credentials) -> Badge:
+        return self.rules.authorise(Privilege.ENGINEER_MODE, engineer)
+
+    def _connect_gauge(self, recipe: Recipe | None) -> tuple[Gauge, Callable[[], None]]:
+        bus = self.socket.open_bus()
+        transport = self.socket.transport_for(bus)
+        timings = gauge_timings(recipe) if recipe is not None else None
+        gauge = Gauge(transport, clock=bus.clock, timings=timings)
         try:
-            return gauge_sections(conn.gauge)
+            gauge.establish_pec(self.config.pec)
+        except Exception:
+            bus.close()
+            raise
+        return gauge, bus.close
+
+    def gauge_snapshot(self, shift: Shift | None) -> list[Section]:
+        gauge, close = self._connect_gauge(self._recipe(shift) if shift else None)
+        try:
+            return gauge_sections(gauge)
         finally:
-            conn.close()
+            close()
 
     def recipe_details(self, shift: Shift) -> list[Section]:
         recipe = self._recipe(shift)
@@ -383,23 +459,13 @@ class LineStation:
                 ("key set", recipe.security.key_set),
             ),
         )
-        rows = []
-        for s in recipe.settings:
-            p = s.parameter
-            rows.append(
-                (
-                    recipe.profile.short_name(p),
-                    f"{p.format(s.raw)}  @0x{p.address:04X}  [{p.encode(s.raw).hex(' ')}]",
-                )
-            )
-        return [head, Section("Parameters", tuple(rows))]
+        return [head, Section("Parameters", tuple(report.setting_rows(recipe)))]
 
     def recipe_diff_against_pack(self, shift: Shift) -> list[Section]:
         """Read the connected pack's values for the recipe's parameters (unsealing with the
         recipe's key set, and sealing again if it came sealed) and show what differs."""
         recipe = self._recipe(shift)
-        conn = self.socket.connect(recipe)
-        gauge = conn.gauge
+        gauge, close = self._connect_gauge(recipe)
         try:
             arrived = gauge.security_mode()
             keys = self.socket.keys.get(recipe.security.key_set)
@@ -415,39 +481,40 @@ class LineStation:
                     gauge.seal()
             pack = recipe.decode_values(image)
         finally:
-            conn.close()
-        rows = []
-        for s in recipe.settings:
-            p = s.parameter
-            have = pack.get(p.key)
-            shown = p.format(have) if have is not None else "?"
-            mark = "same" if have == s.raw else "DIFFERS"
-            rows.append(
-                (recipe.profile.short_name(p), f"recipe {p.format(s.raw)} | pack {shown} | {mark}")
-            )
+            close()
+        rows = report.pack_comparison(recipe, pack)
         differing = sum(1 for _, text in rows if text.endswith("DIFFERS"))
         return [
             Section("Recipe vs pack", (("parameters differing", f"{differing} of {len(rows)}"),)),
             Section("Parameters", tuple(rows)),
         ]
 
-    def release_recipe(self, path: Path, by: Badge) -> RecipeChoice:
-        if by.role is not Role.ENGINEER:
-            raise ValueError(f"badge {by.code} is not an engineer badge: only engineers release")
+    def release_recipe(self, path: Path, by: Credentials) -> Release:
+        badge = self.rules.authorise(Privilege.RELEASE, by)
         try:
             recipe = load_recipe(path, self.recipes.profiles, known_key_sets=self.socket.keys.ids())
         except RecipeError as exc:
             raise ValueError(str(exc)) from None
-        released = self.socket.store.release_recipe(
+        store = self.socket.store
+        earlier = store.get_released(recipe.content_hash)
+        if earlier is not None and (earlier.name, earlier.version) != (
             recipe.name,
             recipe.version,
-            recipe.content_hash,
-            recipe.canonical_text,
-            by.code,
-            station=self.config.station_id,
-        )
+        ):
+            earlier = None  # the store refuses one text under two names, and says so
+        if earlier is None:
+            released = store.release_recipe(
+                recipe.name,
+                recipe.version,
+                recipe.content_hash,
+                recipe.canonical_text,
+                badge.code,
+                station=self.config.station_id,
+            )
+        else:
+            released = earlier
         self.recipes.add(recipe)
-        return _choice(released, recipe)
+        return Release(_choice(released, recipe), already_released=earlier is not None)
 
 
 def _choice(released: ReleasedRecipe, recipe: Recipe) -> RecipeChoice:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from station.bus.errors import BusError, BusOpenError
 from station.gauge import Gauge
-from station.recipe.recipe import Recipe
+from station.recipe.product.model import Recipe
 from station.sequence.context import PackConnection, SocketContext
 from station.sequence.service import Readiness, SocketState
 

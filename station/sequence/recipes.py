@@ -6,6 +6,7 @@ whose content hash is that one (golden images and FlashStreams beside it are par
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,8 +14,11 @@ from pathlib import Path
 
 import station
 from station.recipe.errors import RecipeError
-from station.recipe.profile_file import ProfileLibrary
-from station.recipe.recipe import Recipe, load_recipe
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
+from station.recipe.profile.library import ProfileLibrary
+
+log = logging.getLogger("station.recipes")
 
 
 class RecipeNotAvailable(Exception):
@@ -34,7 +38,11 @@ def shipped_recipes_dir() -> Path | None:
 
 @dataclass
 class RecipeLibrary:
-    """Recipes by content hash, from a folder; loaded once and cached."""
+    """Recipes by content hash, from a folder; loaded once and cached.
+
+    A file that cannot be loaded never takes the others down: it is kept in :attr:`problems`
+    with what is wrong with it, for the recipe list to show.
+    """
 
     folder: Path
     profiles: ProfileLibrary = field(default_factory=ProfileLibrary)
@@ -50,6 +58,13 @@ class RecipeLibrary:
                     recipe = load_recipe(path, self.profiles)
                 except RecipeError as exc:
                     self.problems[path] = str(exc)
+                    continue
+                except Exception as exc:  # a loader defect must not hide the other recipes
+                    log.exception("recipe %s could not be loaded", path)
+                    self.problems[path] = (
+                        f"{path} could not be loaded ({type(exc).__name__}: {exc}); report it "
+                        "to the station's maintainers with the file"
+                    )
                     continue
                 self._by_hash.setdefault(recipe.content_hash, recipe)
         yield from self._by_hash.values()

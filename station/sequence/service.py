@@ -8,7 +8,7 @@ All calls are blocking; the TUI calls them from thread workers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -37,6 +37,27 @@ class Badge:
     code: str
     role: Role
 
+    @property
+    def needs_pin(self) -> bool:
+        """Supervisor and engineer badges prove themselves with a PIN; operators only scan."""
+        return self.role is not Role.OPERATOR
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A badge as scanned with the PIN typed for it. The PIN never shows in a repr or log."""
+
+    code: str
+    pin: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class RecipeProblem:
+    """A file in the recipes folder that cannot be run, and why (shown in the recipe list)."""
+
+    file: str
+    problem: str
+
 
 @dataclass(frozen=True)
 class StationInfo:
@@ -64,6 +85,15 @@ class RecipeChoice:
     @property
     def short_hash(self) -> str:
         return self.hash[:12]
+
+
+@dataclass(frozen=True)
+class Release:
+    """What releasing a recipe did: released it now, or found it released already (by whom and
+    when: ``choice.released_by``, ``choice.released_at``), changing nothing."""
+
+    choice: RecipeChoice
+    already_released: bool
 
 
 @dataclass(frozen=True)
@@ -198,10 +228,15 @@ class StationService(Protocol):
     def info(self) -> StationInfo: ...
 
     def badge(self, code: str) -> Badge:
-        """Identify a scanned badge; raises ValueError with the reason for a malformed one."""
+        """Identify a scanned badge; raises ValueError with the reason for a malformed one.
+        A badge that ``needs_pin`` proves itself with :class:`Credentials` where it is used."""
         ...
 
     def released_recipes(self) -> list[RecipeChoice]: ...
+
+    def recipe_problems(self) -> list[RecipeProblem]:
+        """Recipe files that cannot be run, with what is wrong with each."""
+        ...
 
     def find_released(self, name_or_hash: str) -> RecipeChoice:
         """The one released recipe a supervisor lock names (full hash, a hash prefix of at
@@ -227,8 +262,11 @@ class StationService(Protocol):
         ...
 
     def authorise_rework(
-        self, shift: Shift, serial: str, supervisor: Badge, reason: str
-    ) -> ReworkAuthorisation: ...
+        self, shift: Shift, serial: str, supervisor: Credentials, reason: str
+    ) -> ReworkAuthorisation:
+        """A supervisor (badge and PIN, not the shift's operator) allows one more run of a pack
+        that passed; audited. ValueError with the reason if refused."""
+        ...
 
     def run(
         self,
@@ -241,9 +279,12 @@ class StationService(Protocol):
         that says the pack state is unknown); never raises for a pack or station problem."""
         ...
 
-    def reprint_label(self, shift: Shift, serial: str, reason: str, by: Badge) -> LabelResult:
-        """Print a passed pack's label again; needs a supervisor (or engineer) badge and a
-        reason, both recorded in the audit log. ValueError with the reason if refused."""
+    def reprint_label(
+        self, shift: Shift | None, serial: str, reason: str, by: Credentials
+    ) -> LabelResult:
+        """Print a passed pack's label again; needs a supervisor's badge and PIN (not the
+        operator's) and a reason, recorded in the audit log. ValueError with the reason if
+        refused (also when the pack's latest attempt is not its PASS)."""
         ...
 
     # -- history --------------------------------------------------------------------------------
@@ -256,10 +297,17 @@ class StationService(Protocol):
     def trace(self, serial: str) -> list[Section]: ...
 
     # -- engineer mode --------------------------------------------------------------------------
+    def engineer_mode(self, engineer: Credentials) -> Badge:
+        """The engineer's badge when badge and PIN allow engineer mode; ValueError otherwise."""
+        ...
+
     def gauge_snapshot(self, shift: Shift | None) -> list[Section]: ...
 
     def recipe_details(self, shift: Shift) -> list[Section]: ...
 
     def recipe_diff_against_pack(self, shift: Shift) -> list[Section]: ...
 
-    def release_recipe(self, path: Path, by: Badge) -> RecipeChoice: ...
+    def release_recipe(self, path: Path, by: Credentials) -> Release:
+        """Release a recipe file (an engineer's badge and PIN); a recipe released already is
+        reported as such and nothing changes. ValueError with the reason if refused."""
+        ...

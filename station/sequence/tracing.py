@@ -36,7 +36,8 @@ def trace_sections(trace: PackTrace | None, serial: str) -> list[Section]:
             (
                 "outcome",
                 s.outcome.value
-                + (f" [{s.failure_code}] at {s.failing_step}" if s.failure_code else ""),
+                + (f" [{s.failure_code}] at {s.failing_step}" if s.failure_code else "")
+                + ("  (EMULATED: a run on the emulator, not a real pack)" if s.emulated else ""),
             ),
             ("when", f"{_when(s.started_at)} → {_when(s.ended_at)}"),
             ("where", f"station {s.station_id} socket {s.socket}, operator {s.operator}"),

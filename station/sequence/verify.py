@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from station.gauge import Gauge
-from station.recipe.image import BLOCK_SIZE, DataFlashImage
-from station.recipe.recipe import Recipe
+from station.recipe.product.model import Recipe
+from station.recipe.profile.image import BLOCK_SIZE, DataFlashImage
 from station.sequence.events import Measurement, Verdict
 
 #: A connected Li-ion cell never reads below this; a configured but absent cell reads near 0 V.
@@ -29,8 +29,13 @@ def read_blocks(
     blocks: Iterable[int],
     progress: Callable[[int, int], None] | None,
     checkpoint: Callable[[], None] | None,
+    *,
+    confirm: Iterable[int] = (),
 ) -> DataFlashImage:
-    """Read aligned blocks, one address write per contiguous run (the gauge auto-increments)."""
+    """Read aligned blocks, one address write per contiguous run (the gauge auto-increments).
+
+    Without PEC the blocks in ``confirm`` are read again until two reads agree: rows whose bytes
+    will be written back, and every row a verify judges."""
     runs = contiguous_runs(blocks)
     total = sum(n for _, n in runs) * BLOCK_SIZE
     done = 0
@@ -50,6 +55,12 @@ def read_blocks(
         for i in range(count):
             image.set_block(start + i * BLOCK_SIZE, data[i * BLOCK_SIZE : (i + 1) * BLOCK_SIZE])
         done += count * BLOCK_SIZE
+    wanted = {b: image.blocks[b] for b in confirm if b in image.blocks}
+    if wanted and not gauge.pec:
+        if checkpoint is not None:
+            checkpoint()
+        for address, data in gauge.confirm_rows(wanted).items():
+            image.set_block(address, data)
     return image
 
 

@@ -88,6 +88,7 @@ def to_summary(row: Any, serial: str) -> AttemptSummary:
         label_state=LabelState(row.label_state),
         host=row.host,
         pid=row.pid,
+        emulated=bool(row.emulated),
     )
 
 
@@ -167,6 +168,7 @@ def _insert_attempt(
         "rework_of": None,
         "rework_authorised_by": None,
         "rework_authorisation_id": None,
+        "emulated": bool(start.emulated),
     }
     if start.rework is not None:
         auth = start.rework
@@ -409,3 +411,12 @@ _FINISH = (
     )
     .returning(*SUMMARY_COLUMNS)
 )
+
+
+def set_emulated(db: Database, attempt_id: int, emulated: bool) -> None:
+    with db.conn() as conn:
+        done = conn.execute(
+            update(Attempt).where(Attempt.id == attempt_id).values(emulated=bool(emulated))
+        )
+        if rowcount(done) != 1:
+            raise UnknownAttemptError(attempt_id)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, CursorResult, insert, select
@@ -67,9 +68,16 @@ def audit(
 
 
 def audit_entries(
-    db: Database, *, subject: str | None = None, action: str | None = None, limit: int = 1000
+    db: Database,
+    *,
+    subject: str | None = None,
+    action: str | None = None,
+    actions: Collection[str] | None = None,
+    since: datetime | None = None,
+    limit: int = 1000,
 ) -> list[AuditEntry]:
-    """Newest first."""
+    """Newest first: of ``subject``, of one ``action`` or any of ``actions``, at or after
+    ``since``."""
     query = (
         select(*AuditLog.__table__.c).order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
     )
@@ -77,8 +85,43 @@ def audit_entries(
         query = query.where(AuditLog.subject == subject)
     if action is not None:
         query = query.where(AuditLog.action == action)
+    if actions is not None:
+        query = query.where(AuditLog.action.in_([str(a) for a in actions]))
+    if since is not None:
+        query = query.where(AuditLog.at >= since)
     with db.conn() as conn:
         return [to_entry(r) for r in conn.execute(query)]
+
+
+#: what a production database is called in its own audit log
+PRODUCTION_SUBJECT = "database"
+
+
+def is_production(db: Database) -> bool:
+    """Whether this database was ever declared a production one (it stays one)."""
+    with db.conn() as conn:
+        found = conn.scalar(
+            select(AuditLog.id).where(AuditLog.action == AuditAction.DATABASE_PRODUCTION).limit(1)
+        )
+    return found is not None
+
+
+def mark_production(db: Database, *, by: str, station: str) -> AuditEntry | None:
+    """Declare this database a production one, once (None when it already was)."""
+    with db.tx() as s:
+        if s.scalar(
+            select(AuditLog.id).where(AuditLog.action == AuditAction.DATABASE_PRODUCTION).limit(1)
+        ):
+            return None
+        return add_entry(
+            s,
+            db,
+            AuditAction.DATABASE_PRODUCTION,
+            by,
+            station,
+            PRODUCTION_SUBJECT,
+            {"note": "emulated runs and demo releases are refused from now on"},
+        )
 
 
 def _to_authorisation(row: AuditLog | AuditEntry) -> ReworkAuthorisation:

@@ -45,8 +45,25 @@ def _row(c: SerialClaim) -> dict[str, object]:
     return {col.name: getattr(c, col.name) for col in SerialClaim.__table__.columns}
 
 
-def stale_reason(db: Database, held: SerialClaim, *, host: str, now: datetime) -> str | None:
-    """Why ``held`` may be taken over by a claimer on ``host``, or None while its holder lives."""
+def stale_reason(
+    db: Database,
+    held: SerialClaim,
+    *,
+    host: str,
+    now: datetime,
+    mine: tuple[str, str, int] | None = None,
+) -> str | None:
+    """Why ``held`` may be taken over by a claimer on ``host``, or None while its holder lives.
+
+    ``mine`` (station, socket, pid) is the claimer: a socket works on one pack at a time, so a
+    claim it holds already is left over from a run that could not give it back (the database was
+    unreachable when it ended).
+    """
+    if mine is not None and (held.station, held.socket, held.pid) == mine and held.host == host:
+        return (
+            f"it is this station's own earlier claim (station {held.station} socket "
+            f"{held.socket}, process {held.pid}), left by a run that could not release it"
+        )
     if held.host == host and not db.pid_alive(held.pid, held.claimed_at):
         return f"its process {held.pid} on {host} is no longer running"
     silent = now - held.heartbeat_at
@@ -85,7 +102,7 @@ def claim(db: Database, serial: str, station: str, socket: str, host: str, pid: 
             held = s.get(SerialClaim, serial)
             if held is None:
                 continue  # released in the meantime: try again
-            reason = stale_reason(db, held, host=host, now=now)
+            reason = stale_reason(db, held, host=host, now=now, mine=(station, socket, pid))
             if reason is None:
                 break
             gone = to_claim(held)

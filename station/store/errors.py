@@ -20,12 +20,20 @@ class StoreUnavailableError(StoreError):
 
     failure_code = "DB_UNAVAILABLE"
 
-    def __init__(self, where: str, reason: str, *, check: str) -> None:
+    def __init__(
+        self,
+        where: str,
+        reason: str,
+        *,
+        check: str,
+        meaning: str = "the station will not program packs it cannot record",
+    ) -> None:
         self.where = where
         self.reason = reason
+        self.check = check
         super().__init__(
-            f"the traceability database at {where} cannot be reached ({reason}); the station "
-            f"will not program packs it cannot record; check {check}"
+            f"the traceability database at {where} cannot be reached ({reason}); {meaning}; "
+            f"check {check}"
         )
 
 
@@ -33,6 +41,10 @@ class SchemaError(StoreError):
     """The database schema does not match this software (missing, older or newer)."""
 
     failure_code = "DB_SCHEMA"
+
+
+class DatabaseMissingError(SchemaError):
+    """A tool that only reads was given a database file that does not exist (none is made)."""
 
 
 class MigrationsNotFoundError(StoreError):

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -146,8 +147,9 @@ class Attempt(Base):
     __tablename__ = "attempts"
     __table_args__ = (
         UniqueConstraint("pack_id", "attempt_no"),
-        # Covers the report's scans (time window, outcome, first attempt, pack, cycle time), so
-        # they read this narrow index instead of the wide rows.
+        # Covers the report's scans (time window, outcome, first attempt, pack, cycle time) and
+        # the dashboard's (the same, by station, socket, lot or recipe), so they read this narrow
+        # index instead of the wide rows, whatever the filter.
         Index(
             "ix_attempts_started_at",
             "started_at",
@@ -155,11 +157,18 @@ class Attempt(Base):
             "attempt_no",
             "pack_id",
             "cycle_time_s",
+            "emulated",
+            "station_id",
+            "socket",
+            "lot",
+            "recipe_name",
         ),
         Index("ix_attempts_lot_started_at", "lot", "started_at"),
         # The report's median: the middle rows in order, without sorting every attempt.
         Index("ix_attempts_cycle_time_s", "cycle_time_s"),
         Index("ix_attempts_station_id_started_at", "station_id", "started_at"),
+        # The dashboard's line view: each socket found by one lookup, and its latest attempt.
+        Index("ix_attempts_station_id_socket_started_at", "station_id", "socket", "started_at"),
         CheckConstraint(_one_of("outcome", AttemptOutcome), name="outcome"),
         CheckConstraint(_one_of("label_state", LabelState), name="label_state"),
     )
@@ -196,6 +205,8 @@ class Attempt(Base):
     #: who holds the attempt while it runs: a dead holder's RUNNING attempt becomes INTERRUPTED
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int]
+    #: run on the emulator: never a real pack, left out of reports, exports and serial rules
+    emulated: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 #: SQLite keeps these tables clustered on their primary key (no rowid, no second index): rows
@@ -317,6 +328,20 @@ class AuditLog(Base):
     #: what the entry is about: a pack serial, a recipe hash, a key-set id
     subject: Mapped[str] = mapped_column(String(128), index=True)
     detail: Mapped[dict[str, Any]]
+
+
+class BadgePin(Base):
+    """The PIN of a supervisor or engineer badge, as an argon2 hash (never the PIN itself), and
+    the wrong PINs typed since the last right one (the rate limit)."""
+
+    __tablename__ = "badge_pins"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pin_hash: Mapped[str] = mapped_column(String(255))
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime]
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_failure_at: Mapped[datetime | None]
 
 
 class Label(Base):

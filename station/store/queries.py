@@ -72,15 +72,37 @@ def pack_history(db: Database, serial: str) -> list[AttemptSummary]:
 _LAST_PASS = (
     select(*SUMMARY_COLUMNS)
     .join(Pack, Pack.id == Attempt.pack_id)
-    .where(Pack.serial == bindparam("serial"), Attempt.outcome == AttemptOutcome.PASS)
+    .where(
+        Pack.serial == bindparam("serial"),
+        Attempt.outcome == AttemptOutcome.PASS,
+        Attempt.emulated == bindparam("emulated"),
+    )
     .order_by(Attempt.attempt_no.desc())
     .limit(1)
 )
 
 
-def last_pass(db: Database, serial: str) -> AttemptSummary | None:
+def last_pass(db: Database, serial: str, *, emulated: bool = False) -> AttemptSummary | None:
+    """The newest PASS of ``serial`` on real packs (``emulated``: on the emulator): a run on the
+    emulator never stands for the real pack with that serial, nor the other way round."""
     with db.conn() as conn:
-        row = conn.execute(_LAST_PASS, {"serial": serial}).first()
+        row = conn.execute(_LAST_PASS, {"serial": serial, "emulated": emulated}).first()
+        return to_summary(row, serial) if row is not None else None
+
+
+_LAST_ATTEMPT = (
+    select(*SUMMARY_COLUMNS)
+    .join(Pack, Pack.id == Attempt.pack_id)
+    .where(Pack.serial == bindparam("serial"), Attempt.emulated == bindparam("emulated"))
+    .order_by(Attempt.attempt_no.desc())
+    .limit(1)
+)
+
+
+def last_attempt(db: Database, serial: str, *, emulated: bool = False) -> AttemptSummary | None:
+    """The newest attempt of ``serial`` (real packs, or the emulator's with ``emulated``)."""
+    with db.conn() as conn:
+        row = conn.execute(_LAST_ATTEMPT, {"serial": serial, "emulated": emulated}).first()
         return to_summary(row, serial) if row is not None else None
 
 

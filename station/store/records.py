@@ -68,12 +68,38 @@ class ImageRole(StrEnum):
 
 
 class AuditAction(StrEnum):
+    # privileged actions, each one row
     RECIPE_RELEASED = "RECIPE_RELEASED"
     REWORK_AUTHORISED = "REWORK_AUTHORISED"
     LABEL_REPRINTED = "LABEL_REPRINTED"
+    #: a production key set was sent to a pack (it may hold either set until it is proven) ...
+    KEY_SET_CHANGE_SENT = "KEY_SET_CHANGE_SENT"
+    #: ... and proven: the pack opens with it
     KEY_SET_CHANGED = "KEY_SET_CHANGED"
+    PROFILE_SIGNED_OFF = "PROFILE_SIGNED_OFF"
+    PIN_CHANGED = "PIN_CHANGED"
+    #: the database was declared a production one: emulated runs are refused from then on
+    DATABASE_PRODUCTION = "DATABASE_PRODUCTION"
+    # refusals and what the station did by itself
+    PIN_REFUSED = "PIN_REFUSED"
+    SERIAL_REFUSED = "SERIAL_REFUSED"
     CLAIM_TAKEN_OVER = "CLAIM_TAKEN_OVER"
     ATTEMPTS_INTERRUPTED = "ATTEMPTS_INTERRUPTED"
+
+
+#: the actions that need a badge with rights (and its PIN)
+PRIVILEGED_ACTIONS = frozenset(
+    {
+        AuditAction.RECIPE_RELEASED,
+        AuditAction.REWORK_AUTHORISED,
+        AuditAction.LABEL_REPRINTED,
+        AuditAction.KEY_SET_CHANGE_SENT,
+        AuditAction.KEY_SET_CHANGED,
+        AuditAction.PROFILE_SIGNED_OFF,
+        AuditAction.PIN_CHANGED,
+        AuditAction.DATABASE_PRODUCTION,
+    }
+)
 
 
 #: ``StepRecord.kind`` values the PASS rule looks for: PASS needs one passing step of each
@@ -119,6 +145,8 @@ class AttemptStart:
     #: defaults to the store's wall clock
     started_at: datetime | None = None
     rework: ReworkAuthorisation | None = None
+    #: run on the emulator, not on a real pack
+    emulated: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,6 +234,8 @@ class AttemptSummary:
     label_state: LabelState
     host: str
     pid: int
+    #: run on the emulator, not on a real pack
+    emulated: bool = False
 
 
 @dataclass(frozen=True)
@@ -266,6 +296,19 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class BadgePin:
+    """A badge's PIN as kept: its argon2 hash, who set it, and the wrong PINs since the last
+    right one."""
+
+    code: str
+    pin_hash: str = field(repr=False)
+    changed_by: str
+    changed_at: datetime
+    failures: int
+    last_failure_at: datetime | None
+
+
+@dataclass(frozen=True)
 class ReleasedRecipe:
     name: str
     version: str
@@ -297,13 +340,17 @@ class PackTrace:
 
 @dataclass(frozen=True)
 class ReportFilter:
-    """Attempts started in ``[since, until)``; ``recipe`` matches a recipe name or hash."""
+    """Attempts started in ``[since, until)``; ``recipe`` matches a recipe name or hash;
+    ``serial``: one pack's attempts only."""
 
     since: datetime | None = None
     until: datetime | None = None
     recipe: str | None = None
     station: str | None = None
     lot: str | None = None
+    #: attempts run on the emulator are left out unless asked for
+    include_emulated: bool = False
+    serial: str | None = None
 
 
 @dataclass(frozen=True)
@@ -368,6 +415,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "label_state",
     "before_image_sha256",
     "after_image_sha256",
+    "emulated",
 )
 
 
@@ -399,6 +447,7 @@ class ExportRow:
     label_state: str
     before_image_sha256: str | None
     after_image_sha256: str | None
+    emulated: bool
 
 
 MEASUREMENT_EXPORT_COLUMNS: tuple[str, ...] = (

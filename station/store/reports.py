@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased
 
 from station.store.database import Database
@@ -45,6 +45,11 @@ def conditions(f: ReportFilter, a: Any = Attempt) -> list[ColumnElement[bool]]:
         where.append(a.station_id == f.station)
     if f.lot:
         where.append(a.lot == f.lot)
+    if not f.include_emulated:
+        where.append(a.emulated.is_(false()))
+    if f.serial:
+        pack = select(Pack.id).where(Pack.serial == f.serial).scalar_subquery()
+        where.append(a.pack_id == pack)
     return where
 
 
@@ -181,6 +186,7 @@ def export(db: Database, f: ReportFilter) -> Iterator[ExportRow]:
         Attempt.label_state,
         before_img.sha256,
         after_img.sha256,
+        Attempt.emulated,
     )
     where = conditions(f)
     last_id = 0

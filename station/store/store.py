@@ -6,7 +6,7 @@ frozen records, never ORM objects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from station.store import (
     attempts,
     audit,
+    badges,
     claims,
     images,
     labelling,
@@ -34,6 +35,7 @@ from station.store.records import (
     AttemptStart,
     AttemptSummary,
     AuditEntry,
+    BadgePin,
     Claim,
     ExportRow,
     LabelOutcome,
@@ -68,6 +70,7 @@ class Store:
         claim_ttl: timedelta = DEFAULT_CLAIM_TTL,
         now: Callable[[], datetime] = utc_now,
         pid_alive: Callable[[int, datetime], bool] = process_alive,
+        read_only: bool = False,
     ) -> Store:
         """Connect (raising :class:`StoreUnavailableError` if that fails), then bring the schema
         to head (``upgrade=True``, what the station does at start) or refuse a database that is
@@ -75,8 +78,13 @@ class Store:
 
         ``now`` is the wall clock (aware datetimes); ``pid_alive(pid, claimed_at)`` tells whether
         a process on this host still runs. Both are injected so tests never wait.
+
+        ``read_only`` (trace, report, export, config check): nothing is created or migrated, and
+        a SQLite file the user may not write is read as it stands.
         """
-        engine = make_engine(url)
+        if read_only and upgrade:
+            raise ValueError("a read-only store cannot upgrade its database")
+        engine = make_engine(url, read_only=read_only)
         try:
             _ping(engine)
             if upgrade:
@@ -227,14 +235,24 @@ class Store:
             cycle_time_s=cycle_time_s,
         )
 
+    def set_emulated(self, attempt_id: int, emulated: bool) -> None:
+        """Correct whether an attempt ran on an emulator (known once its bus is open)."""
+        attempts.set_emulated(self._db, attempt_id, emulated)
+
     def get_attempt(self, attempt_id: int) -> AttemptSummary:
         return queries.get_attempt(self._db, attempt_id)
 
     def pack_history(self, serial: str) -> list[AttemptSummary]:
         return queries.pack_history(self._db, serial)
 
-    def last_pass(self, serial: str) -> AttemptSummary | None:
-        return queries.last_pass(self._db, serial)
+    def last_pass(self, serial: str, *, emulated: bool = False) -> AttemptSummary | None:
+        """The newest PASS of ``serial``: of the real pack, or with ``emulated`` of runs on the
+        emulator (the two never stand for each other)."""
+        return queries.last_pass(self._db, serial, emulated=emulated)
+
+    def last_attempt(self, serial: str, *, emulated: bool = False) -> AttemptSummary | None:
+        """The newest attempt of ``serial`` (real, or on the emulator with ``emulated``)."""
+        return queries.last_attempt(self._db, serial, emulated=emulated)
 
     # ---- rework, recipes, labels, audit ------------------------------------------------------
 
@@ -310,9 +328,61 @@ class Store:
         return audit.audit(self._db, action, who, station, subject, detail)
 
     def audit_entries(
-        self, *, subject: str | None = None, action: str | None = None, limit: int = 1000
+        self,
+        *,
+        subject: str | None = None,
+        action: str | None = None,
+        actions: Collection[str] | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
     ) -> list[AuditEntry]:
-        return audit.audit_entries(self._db, subject=subject, action=action, limit=limit)
+        """Newest first."""
+        return audit.audit_entries(
+            self._db, subject=subject, action=action, actions=actions, since=since, limit=limit
+        )
+
+    # ---- production database ---------------------------------------------------------------
+
+    def is_production(self) -> bool:
+        """Whether the database was declared a production one: emulated runs are refused."""
+        return audit.is_production(self._db)
+
+    def mark_production(self, *, by: str, station: str) -> AuditEntry | None:
+        """Declare the database a production one, for good (audited once)."""
+        return audit.mark_production(self._db, by=by, station=station)
+
+    def now(self) -> datetime:
+        """The store's wall clock (injected in tests)."""
+        return self._db.now()
+
+    def server_time(self) -> datetime | None:
+        """The database server's own clock (PostgreSQL), or None when the database is a file
+        on this terminal (SQLite: the same clock as the station's)."""
+        if self._db.engine.dialect.name != "postgresql":
+            return None
+        with self._db.conn() as conn:
+            value = conn.execute(text("SELECT now()")).scalar()
+        return value if isinstance(value, datetime) else None
+
+    # ---- badge PINs ------------------------------------------------------------------------
+
+    def badge_pin(self, code: str) -> BadgePin | None:
+        """The badge's PIN hash and wrong-PIN count, or None when it has no PIN."""
+        return badges.badge_pin(self._db, code)
+
+    def badge_pins(self) -> list[BadgePin]:
+        return badges.badge_pins(self._db)
+
+    def set_badge_pin(self, code: str, pin_hash: str, *, by: str, station: str) -> AuditEntry:
+        """Keep a PIN's hash (never the PIN); audited as PIN_CHANGED."""
+        return badges.set_badge_pin(self._db, code, pin_hash, by=by, station=station)
+
+    def pin_refused(self, code: str, *, station: str, reason: str) -> int:
+        """Count and audit a wrong PIN; the wrong PINs since the last right one."""
+        return badges.pin_refused(self._db, code, station=station, reason=reason)
+
+    def pin_accepted(self, code: str) -> None:
+        badges.pin_accepted(self._db, code)
 
     # ---- queries --------------------------------------------------------------------------------
 
@@ -328,8 +398,10 @@ class Store:
         recipe: str | None = None,
         station: str | None = None,
         lot: str | None = None,
+        include_emulated: bool = False,
     ) -> Report:
-        f = filters or ReportFilter(since, until, recipe, station, lot)
+        """Counts over real packs (``include_emulated``: runs on the emulator too)."""
+        f = filters or ReportFilter(since, until, recipe, station, lot, include_emulated)
         return reports.report(self._db, f)
 
     def export(
@@ -341,8 +413,9 @@ class Store:
         recipe: str | None = None,
         station: str | None = None,
         lot: str | None = None,
+        include_emulated: bool = False,
     ) -> Iterator[ExportRow]:
-        f = filters or ReportFilter(since, until, recipe, station, lot)
+        f = filters or ReportFilter(since, until, recipe, station, lot, include_emulated)
         return reports.export(self._db, f)
 
     def export_measurements(
@@ -354,8 +427,9 @@ class Store:
         recipe: str | None = None,
         station: str | None = None,
         lot: str | None = None,
+        include_emulated: bool = False,
     ) -> Iterator[MeasurementExportRow]:
-        f = filters or ReportFilter(since, until, recipe, station, lot)
+        f = filters or ReportFilter(since, until, recipe, station, lot, include_emulated)
         return reports.export_measurements(self._db, f)
 
     def shift_summary(self, station: str, since: datetime, *, last: int = 20) -> ShiftSummary:

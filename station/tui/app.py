@@ -5,18 +5,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
 from typing import ClassVar
 
-from textual import events
+from rich.text import Text
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from station.sequence.service import StationService
 from station.tui.context import LineContext, LineOptions
+from station.tui.messages import RunSettled
 from station.tui.screens import LineScreen, ShiftStartScreen
 from station.tui.screens.shift_change import QuitScreen
 from station.tui.theme import STATION_THEME
+
+log = logging.getLogger("station.tui")
+
+#: What the screen says when a station defect stops the terminal (instead of a traceback).
+STOPPED_ON_A_FAULT = (
+    "Station fault: the operator terminal stopped on an unexpected {error}.\n"
+    "Put the pack in the socket aside and call a technician; the details are in the station log "
+    "(station logs). The terminal starts again by itself."
+)
 
 
 class StationApp(App[None]):
@@ -34,6 +48,20 @@ class StationApp(App[None]):
         self.ctx = ctx
         self.register_theme(STATION_THEME)
         self.theme = STATION_THEME.name
+        #: SIGTERM came (systemctl stop/restart, the installer): close once no run is on
+        self.stopping = False
+        self._sigterm_handled = False
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual would leave a traceback, with local variables, on the screen it exits to: the
+        # operator's tty1. The traceback goes to the log; the screen gets words instead.
+        log.critical("the operator terminal stopped on a station fault", exc_info=error)
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error  # run_test() raises it again, for the tests
+            self._exception_event.set()
+        self.bell()
+        self.panic(Text(STOPPED_ON_A_FAULT.format(error=type(error).__name__)))
 
     async def on_event(self, event: events.Event) -> None:
         # Any key but Esc withdraws an armed abort, whichever widget then takes the key.
@@ -45,6 +73,36 @@ class StationApp(App[None]):
 
     def get_default_screen(self) -> Screen[None]:
         return ShiftStartScreen(self.ctx)
+
+    def on_mount(self) -> None:
+        # A service stop is an operator's abort at the next safe point, then a clean exit,
+        # well within the unit's stop timeout; never a run killed mid-write.
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.stop)
+        except (NotImplementedError, RuntimeError, ValueError):
+            return  # not the main thread (some test runners): nothing to hook
+        self._sigterm_handled = True
+
+    def on_unmount(self) -> None:
+        if self._sigterm_handled:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+
+    def stop(self) -> None:
+        """Stop the terminal as the service manager asks: abort a run first."""
+        self.stopping = True
+        for screen in self.screen_stack:
+            if isinstance(screen, LineScreen) and screen.stop_requested():
+                self.notify(
+                    "Station stopping: the pack is aborted at the next safe point",
+                    severity="warning",
+                )
+                return
+        self.exit()
+
+    @on(RunSettled)
+    def _run_settled(self) -> None:
+        if self.stopping:
+            self.exit()
 
     async def action_quit(self) -> None:
         """Ctrl+Q asks first (a second Ctrl+Q quits); never while a pack is being programmed."""

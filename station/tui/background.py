@@ -6,6 +6,7 @@ loop: the screen stays responsive and the answer arrives through ``call_from_thr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -13,6 +14,8 @@ from textual.dom import DOMNode
 from textual.worker import Worker
 
 T = TypeVar("T")
+
+log = logging.getLogger("station.tui")
 
 
 def call_service(
@@ -26,7 +29,8 @@ def call_service(
     """Run ``job`` in a thread; then ``done(value)`` or ``refused(reason)`` on the UI thread.
 
     A ``ValueError`` is the service's way of refusing with a reason for the operator; any other
-    exception is a station fault and is shown too, so it is never lost in a log nobody reads.
+    exception is a station fault: logged with its traceback, and shown too (without it), so it is
+    never lost in a log nobody reads.
     """
     app = node.app
 
@@ -37,7 +41,12 @@ def call_service(
             app.call_from_thread(refused, str(exc))
             return
         except Exception as exc:
-            app.call_from_thread(refused, f"Station fault ({type(exc).__name__}): {exc}")
+            log.exception("station fault in %s", getattr(job, "__qualname__", "a service call"))
+            app.call_from_thread(
+                refused,
+                f"Station fault ({type(exc).__name__}): {exc}. Call a technician: the details "
+                "are in the station log.",
+            )
             return
         app.call_from_thread(done, value)
 

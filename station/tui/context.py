@@ -41,7 +41,6 @@ class LineOptions:
     recipe: str = ""
     operator: str = ""
     lot: str = ""
-    reprint_needs_supervisor: bool = True
     gauge_refresh_s: float = 5.0  # engineer mode live values; 0 turns the timer off
     #: how often the line screen asks whether a pack answers while no pack runs (the header's
     #: Place pack / Pack detected / Bus fault); 0: only at start and after each pack

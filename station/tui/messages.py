@@ -22,3 +22,7 @@ class RunEnded(Message):
         super().__init__()
         self.result = result
         self.error = error
+
+
+class RunSettled(Message):
+    """A run's verdict is on screen: nothing is being done to a pack any more."""

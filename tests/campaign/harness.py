@@ -21,8 +21,9 @@ from station.clock import VirtualClock
 from station.config import StationConfig
 from station.emulator import EmulatedGauge, FaultPlan, open_emulator
 from station.keys import KeyPair, KeySet, KeyStore
-from station.recipe.plan import Target
-from station.recipe.recipe import Recipe, load_recipe
+from station.recipe.planning.writes import Target
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
 from station.sequence.context import PackConnection, SocketContext
 from station.sequence.events import Event, Outcome, RunResult, RunStarted, StepId, StepStarted
 from station.store import AttemptOutcome, Store
@@ -226,7 +227,7 @@ def check_fresh_attempt(bench: Bench, previous: Observed, serial: str = SERIAL) 
     """Once the fault is cleared, the same pack passes: a rework if it had already passed (it
     must still unseal with the right keys if the run left it sealed)."""
     clear_faults(bench.device)
-    rework = SUPERVISOR if bench.store.last_pass(serial) is not None else None
+    rework = SUPERVISOR if bench.store.last_pass(serial, emulated=True) is not None else None
     again = observe(bench, serial, rework_by=rework)
     assert again.result.outcome is Outcome.PASS, (
         f"fresh attempt after {previous.result.outcome.value} "
@@ -273,24 +274,32 @@ def _template_db() -> bytes:
         return path.read_bytes()
 
 
-def fresh_bench(tmp_path: Path, *, pec: bool = False, production_keys: bool = False) -> Bench:
+def fresh_bench(
+    tmp_path: Path, *, pec: bool = False, production_keys: bool = False, flashstream: bool = False
+) -> Bench:
     """A socket with a factory pack (SEALED, TI default keys) and an empty database: what
     ``tests.sequence.conftest.make_bench`` builds, with the schema copied rather than migrated
     and the recipe loaded once (a sweep builds hundreds). ``production_keys``: the recipe
-    installs :data:`PRODUCTION_KEYS`."""
+    installs :data:`PRODUCTION_KEYS`; ``flashstream``: the recipe is the 4S3P recipe's FlashStream
+    twin (``tests.recipe.fsrecipe``)."""
     (tmp_path / "station.sqlite3").write_bytes(_template_db())
     clock = VirtualClock()
-    device = open_emulator("default", clock=clock)
+    # ``pec``: the pack appends PEC (SBS Configuration HPE set); the station finds out (auto).
+    device = open_emulator("default", clock=clock, host_pec=pec or None)
     config = StationConfig(
         station_id="ST-T1",
         bus="sim:default",
-        pec=pec,
         database=f"sqlite:///{tmp_path}/station.sqlite3",
         printer=f"file:{tmp_path}/labels",
     )
     store = Store.open(config.database)
-    recipe = _production_recipe() if production_keys else recipe_4s()
-    bench = Bench(tmp_path, store, None, device, clock, recipe)  # type: ignore[arg-type]
+    if flashstream:
+        from tests.recipe.fsrecipe import flashstream_recipe
+
+        recipe = flashstream_recipe()
+    else:
+        recipe = _production_recipe() if production_keys else recipe_4s()
+    bench = Bench(tmp_path, store, None, device, clock, recipe, pec)  # type: ignore[arg-type]
 
     def factory() -> OpenedBus:
         return OpenedBus(

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import stat
 import string
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +34,9 @@ from station.keys import KeyStore, KeyStoreError
 from station.labels import LabelStock, PrinterSpecError, parse_printer_spec, parse_stock
 from station.labels.errors import LabelStockError
 from station.recipe.errors import RecipeError, SerialRejected
-from station.recipe.recipe import load_recipe
+from station.recipe.product.loader import load_recipe
+from station.sequence import open_service
+from station.store import Store
 from tests.campaign.harness import full_sweep, recipe_4s
 from tests.sequence.conftest import RECIPE_4S
 
@@ -408,3 +414,287 @@ def test_station_program_arguments(tmp_path: Path, serial: str, operator: str) -
     assert "Traceback" not in result.output
     if result.exit_code != 0:
         assert result.output.strip()
+
+
+# == files that are not what their setting says ====================================================
+
+
+def _not_a_file(kind: str, tmp: Path) -> Path:
+    """A path a careless setting may name: a device, a folder, a pipe, or a runaway file."""
+    if kind == "device":
+        return Path("/dev/zero")
+    if kind == "folder":
+        folder = tmp / "folder.toml"
+        folder.mkdir()
+        return folder
+    if kind == "pipe":
+        pipe = tmp / "pipe.toml"
+        os.mkfifo(pipe)
+        return pipe
+    huge = tmp / "huge.toml"
+    with huge.open("wb") as handle:
+        handle.truncate(256 * 1024 * 1024)  # sparse: costs no disk
+    return huge
+
+
+NOT_FILES = pytest.mark.parametrize("kind", ["device", "folder", "pipe", "huge"])
+
+
+def _in_subprocess(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter: a read that never ends shows as a time-out there
+    instead of taking this test process down."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+        check=False,
+    )
+
+
+#: how each file a setting names is loaded, and the error that says it was refused
+LOADERS = {
+    "configuration": (
+        "import os\nfrom station.config import load_config, ConfigError as Refused\n"
+        "def load(path):\n    os.environ['STATION_CONFIG'] = path\n    load_config()\n"
+    ),
+    "key store": (
+        "from station.keys import KeyStore, KeyStoreError as Refused\n"
+        "def load(path):\n    KeyStore.load(Path(path), require_private=False)\n"
+    ),
+}
+
+
+@NOT_FILES
+@pytest.mark.parametrize("what", sorted(LOADERS))
+def test_a_setting_that_names_no_regular_file_is_refused_at_once(
+    tmp_path: Path, kind: str, what: str
+) -> None:
+    path = _not_a_file(kind, tmp_path)
+    done = _in_subprocess(
+        "from pathlib import Path\n"
+        + LOADERS[what]
+        + f"try:\n    load({str(path)!r})\nexcept Refused as exc:\n    print('REFUSED', exc)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "REFUSED" in done.stdout
+    assert ("not a regular file" in done.stdout) or ("more than the" in done.stdout), done.stdout
+
+
+@NOT_FILES
+def test_a_recipe_or_profile_that_is_not_a_regular_file_is_a_listed_problem(
+    tmp_path: Path, kind: str
+) -> None:
+    folder = tmp_path / "recipes"
+    folder.mkdir()
+    shutil.copy(RECIPE_4S, folder / "good.toml")
+    bad = _not_a_file(kind, tmp_path)
+    (folder / "bad.toml").symlink_to(bad)
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "odd.toml").symlink_to(bad)
+    done = _in_subprocess(
+        "import sys\nfrom pathlib import Path\n"
+        "from station.recipe.profile.library import ProfileLibrary\n"
+        "from station.sequence.recipes import RecipeLibrary\n"
+        f"lib = RecipeLibrary(Path({str(folder)!r}), ProfileLibrary([Path({str(profiles)!r})]))\n"
+        "print('LOADED', sorted(r.name for r in lib.scan()))\n"
+        "for path, problem in lib.problems.items():\n    print('PROBLEM', path.name, problem)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "LOADED ['pk4s3p-3500']" in done.stdout
+    assert "PROBLEM bad.toml" in done.stdout
+    assert ("not a regular file" in done.stdout) or ("more than the" in done.stdout), done.stdout
+
+
+def test_a_socket_name_the_database_cannot_keep_is_refused_where_it_is_read() -> None:
+    with pytest.raises(ConfigError, match="socket"):
+        load_config(environ={"STATION_SOCKET": "S" * 40})
+    with pytest.raises(ConfigError, match="socket"):
+        load_config(environ={"STATION_SOCKET": "A B"})
+    assert load_config(environ={"STATION_SOCKET": "B-2"}).socket == "B-2"
+
+
+# == a bad recipe file among good ones =============================================================
+
+
+def _bad_recipe(folder: Path, name: str, value: str) -> Path:
+    text = RECIPE_4S.read_text(encoding="utf-8")
+    text = re.sub(r'^"CUV Threshold" = .*$', f'"CUV Threshold" = {value}', text, flags=re.M)
+    path = folder / name
+    path.write_text(text.replace('name = "pk4s3p-3500"', f'name = "{path.stem}"'), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", '"1e99999 mV"'])
+def test_inf_or_nan_in_a_recipe_is_a_problem_not_a_traceback(tmp_path: Path, value: str) -> None:
+    bad = _bad_recipe(tmp_path, "bad.toml", value)
+    done = CliRunner().invoke(cli, ["recipe", "validate", str(bad)])
+    assert done.exit_code == 1, done.output
+    assert "CUV Threshold" in done.output
+    assert "Traceback" not in done.output
+    assert done.exception is None or isinstance(done.exception, SystemExit)
+
+
+def test_one_bad_recipe_file_leaves_the_others_usable_on_every_face(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in list(os.environ):
+        if var.startswith("STATION_") and var != "STATION_TEST_PG_URL":
+            monkeypatch.delenv(var)
+    folder = tmp_path / "recipes"
+    folder.mkdir()
+    shutil.copy(RECIPE_4S, folder / "good.toml")
+    _bad_recipe(folder, "bad-inf.toml", "inf")
+    _bad_recipe(folder, "bad-nan.toml", "nan")
+    config = StationConfig(
+        database=f"sqlite:///{tmp_path}/db.sqlite3",
+        printer=f"file:{tmp_path}/labels",
+        recipes=str(folder),
+    )
+    # The emulator demo starts, releases the good recipe and lists the bad files with why.
+    service = open_service(config, demo=True)
+    assert [c.name for c in service.released_recipes()] == ["pk4s3p-3500"]
+    problems = {p.file: p.problem for p in service.recipe_problems()}
+    assert set(problems) == {"bad-inf.toml", "bad-nan.toml"}
+    assert "CUV Threshold" in problems["bad-inf.toml"]
+    service.socket.store.close()
+    # station program with the good recipe passes.
+    done = CliRunner().invoke(
+        cli,
+        [
+            "program",
+            "--bus",
+            "sim",
+            "--recipe",
+            str(folder / "good.toml"),
+            "--serial",
+            "PK4S-000321",
+            "--operator",
+            "OP-1",
+            "--db",
+            config.database,
+            "--printer",
+            config.printer,
+        ],
+        env={"STATION_RECIPES": str(folder)},
+    )
+    assert done.exit_code == 0, done.output
+    # config check names each bad file as a problem (exit 1), nothing else.
+    check = CliRunner().invoke(
+        cli,
+        ["config", "check"],
+        env={"STATION_RECIPES": str(folder), "STATION_DB": config.database},
+    )
+    assert check.exit_code == 1, check.output
+    assert "PROBLEM recipe bad-inf.toml" in check.output
+    assert "PROBLEM recipe bad-nan.toml" in check.output
+    assert "1 recipe file(s) load" in check.output
+
+
+# == recipe import --out: never overwrite, never through a link ====================================
+
+GG_EXPORT = Path(__file__).resolve().parents[1] / "recipe" / "fixtures" / "pk4s-export.gg.csv"
+
+
+def _import(out: Path, *extra: str) -> Result:
+    return CliRunner().invoke(
+        cli,
+        ["recipe", "import", str(GG_EXPORT), "--out", str(out), "--profile", "bq40z50-r1", *extra],
+    )
+
+
+def test_an_import_never_overwrites_a_key_file_nor_follows_a_link(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = _import(out)
+    assert first.exit_code == 0, first.output
+    keys = out / "pk4s-export.keys.toml"
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o600
+    before = keys.read_bytes()
+    # Someone edits the key file; a second import must not overwrite it.
+    keys.write_bytes(before + b"# edited\n")
+    again = _import(out)
+    assert again.exit_code == 1, again.output
+    assert "already there" in again.output
+    assert keys.read_bytes() == before + b"# edited\n"
+    # A symbolic link where the key file goes, pointing at a file someone else owns.
+    victim = tmp_path / "someone-elses.txt"
+    victim.write_text("not yours\n", encoding="utf-8")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "pk4s-export.keys.toml").symlink_to(victim)
+    linked = _import(other)
+    assert linked.exit_code == 1, linked.output
+    assert victim.read_text(encoding="utf-8") == "not yours\n"
+    assert not (other / "pk4s-export.toml").exists()  # nothing half-written
+    # --force replaces the link itself, never what it points to; the key file is mode 600.
+    forced = _import(other, "--force")
+    assert forced.exit_code == 0, forced.output
+    assert victim.read_text(encoding="utf-8") == "not yours\n"
+    replaced = other / "pk4s-export.keys.toml"
+    assert not replaced.is_symlink()
+    assert stat.S_IMODE(replaced.stat().st_mode) == 0o600
+
+
+def test_an_import_never_replaces_a_key_store_with_a_recipe(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert _import(out).exit_code == 0
+    store = out / "pk4s-export.keys.toml"
+    kept = store.read_bytes()
+    # A recipe named so that it lands on the key store, even with --force.
+    done = _import(out, "--name", "pk4s-export.keys", "--force")
+    assert done.exit_code == 1, done.output
+    assert "holds security keys" in done.output
+    assert store.read_bytes() == kept
+
+
+# == control characters are never echoed raw =======================================================
+
+
+@pytest.mark.parametrize("serial", ["PK4S-000700\x1b[2J", "PK4S\x07\x9b31m", "PK4S\u202e007"])
+def test_control_characters_from_outside_are_shown_escaped(tmp_path: Path, serial: str) -> None:
+    db = f"sqlite:///{tmp_path}/db.sqlite3"
+    Store.open(db).close()
+    done = CliRunner().invoke(cli, ["trace", serial, "--db", db])
+    assert done.exit_code == 1
+    raw = [c for c in serial if c not in string.printable or c in "\x07\x1b"]
+    for char in raw:
+        assert char not in done.output, repr(done.output)
+    assert "PK4S" in done.output
+    assert "\\x1b" in done.output or "\\x07" in done.output or "\\u202e" in done.output
+
+
+# == a station clock that lost its time ============================================================
+
+
+def test_a_station_clock_before_this_software_was_made_is_refused(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from tests.sequence.conftest import make_bench
+
+    bench = make_bench(tmp_path)
+    bench.socket.now = lambda: datetime(2000, 1, 1, tzinfo=UTC)
+    result = bench.run()
+    assert result.failure is not None
+    assert result.failure.code == "CLOCK_IMPLAUSIBLE"
+    assert "2000-01-01" in result.failure.reason
+    assert bench.device.transaction_count == 0  # the pack was never touched
+    assert bench.store.pack_history("PK4S-000123") == []
+
+
+def test_a_station_clock_far_from_the_database_servers_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from tests.sequence.conftest import make_bench
+
+    bench = make_bench(tmp_path)
+    server = bench.socket.now() + timedelta(days=3)
+    monkeypatch.setattr(bench.store, "server_time", lambda: server)
+    result = bench.run()
+    assert result.failure is not None
+    assert result.failure.code == "CLOCK_IMPLAUSIBLE"
+    assert "behind the database server's" in result.failure.reason
+    assert bench.device.transaction_count == 0

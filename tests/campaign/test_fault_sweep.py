@@ -31,11 +31,11 @@ from tests.campaign.harness import (
     arm,
     check_fresh_attempt,
     check_run,
-    clear_faults,
     fresh_bench,
     full_sweep,
     observe,
 )
+from tests.sequence.conftest import Bench
 
 #: The default run sweeps one in EVERY of the first FIRST transactions per kind, each kind at its
 #: own offset (so every one of them is swept by some kind), every step boundary and the
@@ -67,9 +67,11 @@ class Baseline:
 
 
 @functools.cache
-def baseline(pec: bool, production_keys: bool = False) -> Baseline:
+def baseline(pec: bool, production_keys: bool = False, flashstream: bool = False) -> Baseline:
     with tempfile.TemporaryDirectory() as folder:
-        bench = fresh_bench(Path(folder), pec=pec, production_keys=production_keys)
+        bench = fresh_bench(
+            Path(folder), pec=pec, production_keys=production_keys, flashstream=flashstream
+        )
         device = bench.device
         writes: list[int] = []
         key_writes: list[int] = []
@@ -118,15 +120,18 @@ def _cases() -> list[object]:
     return out
 
 
-def test_a_pass_run_is_counted_the_same_with_and_without_pec() -> None:
+def test_a_pass_run_is_counted_with_and_without_pec() -> None:
     plain, pec = baseline(False), baseline(True)
-    print(
-        f"\nPASS run on a factory pack: {plain.transactions} bus transactions "
-        f"({len(plain.df_write_indices)} data-flash writes); steps start at "
-        + ", ".join(f"{s.value} {i}" for s, i in plain.starts)
-    )
-    assert plain.transactions == pec.transactions
-    assert plain.starts == pec.starts
+    for name, base in (("without PEC", plain), ("with PEC", pec)):
+        print(
+            f"\nPASS run on a factory pack {name}: {base.transactions} bus transactions "
+            f"({len(base.df_write_indices)} data-flash writes); steps start at "
+            + ", ".join(f"{s.value} {i}" for s, i in base.starts)
+        )
+    # Without PEC the reads a decision rests on are read twice: the same steps, more reads.
+    assert [s for s, _ in plain.starts] == [s for s, _ in pec.starts]
+    assert plain.transactions > pec.transactions
+    assert len(plain.df_write_indices) == len(pec.df_write_indices)
     assert [s for s, _ in plain.starts] == [
         StepId.SERIAL,
         StepId.IDENTIFY,
@@ -143,29 +148,28 @@ def test_a_pass_run_is_counted_the_same_with_and_without_pec() -> None:
     assert all(plain.step_at(i) is StepId.APPLY for i in plain.df_write_indices)
 
 
-@pytest.mark.parametrize(("kind", "k", "step"), _cases())
-def test_fault_at_transaction(tmp_path: Path, kind: str, k: int, step: str) -> None:
-    bench = fresh_bench(tmp_path, pec=FAULT_KINDS[kind])
+def _fault_case(bench: Bench, kind: str, k: int, step: str) -> None:
+    """Transaction ``k`` fails as ``kind`` says; the run ends cleanly, and the same pack then
+    passes."""
     try:
         arm(bench, kind, k)
         seen = observe(bench)
         # Up to k the run is the PASS run: transaction k belongs to the same step.
         assert seen.step_at(k).value == step
         check_run(bench, seen, fault_at=k, bus_back=kind != "gone")
+        # The next attempt opens the pack with whichever keys it holds now.
         check_fresh_attempt(bench, seen)
     finally:
         bench.store.close()
 
 
-@pytest.mark.parametrize("n", range(len(baseline(False).df_write_indices)))
-def test_a_corrupted_write_without_pec_is_caught_by_verify(tmp_path: Path, n: int) -> None:
-    k = baseline(False).df_write_indices[n]
-    bench = fresh_bench(tmp_path, pec=False)
+def _corrupted_write_case(bench: Bench, k: int) -> None:
+    """One bit of data-flash write ``k`` flips and, without PEC, the gauge applies it: only
+    verify can see it, and the pack stays open."""
     try:
         arm(bench, "corrupt", k)
         seen = observe(bench)
         check_run(bench, seen, fault_at=k)
-        # The gauge applied the flipped bit: only verify can see it, and the pack stays open.
         assert seen.result.outcome is Outcome.FAIL
         assert seen.result.failure is not None
         assert (seen.result.failure.code, seen.result.failure.step) == (
@@ -179,25 +183,35 @@ def test_a_corrupted_write_without_pec_is_caught_by_verify(tmp_path: Path, n: in
         bench.store.close()
 
 
+@pytest.mark.parametrize(("kind", "k", "step"), _cases())
+def test_fault_at_transaction(tmp_path: Path, kind: str, k: int, step: str) -> None:
+    _fault_case(fresh_bench(tmp_path, pec=FAULT_KINDS[kind]), kind, k, step)
+
+
+@pytest.mark.parametrize("n", range(len(baseline(False).df_write_indices)))
+def test_a_corrupted_write_without_pec_is_caught_by_verify(tmp_path: Path, n: int) -> None:
+    k = baseline(False).df_write_indices[n]
+    _corrupted_write_case(fresh_bench(tmp_path, pec=False), k)
+
+
 def _keys_cases() -> list[object]:
     """The KEYS step of a recipe that installs production keys (set keys, seal, unseal with
     them): every transaction, one kind per k in the default run (every kind at the key write
-    itself), every kind at every k with the full sweep."""
-    kinds = list(FAULT_KINDS)
+    itself), every kind at every k with the full sweep. Production keys are installed only on
+    packs that append PEC (the station refuses otherwise), so every kind runs with PEC, and a bit
+    flipped without PEC is not a case."""
+    kinds = [kind for kind in FAULT_KINDS if kind != "corrupt"]
     out = []
-    for pec in (False, True):
-        base = baseline(pec, production_keys=True)
-        starts = dict(base.starts)
-        span = range(starts[StepId.KEYS], starts[StepId.SEAL] + 1)
-        for k in span:
-            for n, kind in enumerate(kinds):
-                if FAULT_KINDS[kind] is not pec:
-                    continue
-                rotate = k % len(kinds) != n and k not in base.key_write_indices
-                if rotate and not full_sweep():
-                    continue  # the default run: one kind per k, every kind at the key write
-                step = base.step_at(k).value
-                out.append(pytest.param(kind, k, step, id=f"keys-{kind}-k{k:03d}-{step}"))
+    base = baseline(True, production_keys=True)
+    starts = dict(base.starts)
+    span = range(starts[StepId.KEYS], starts[StepId.SEAL] + 1)
+    for k in span:
+        for n, kind in enumerate(kinds):
+            rotate = k % len(kinds) != n and k not in base.key_write_indices
+            if rotate and not full_sweep():
+                continue  # the default run: one kind per k, every kind at the key write
+            step = base.step_at(k).value
+            out.append(pytest.param(kind, k, step, id=f"keys-{kind}-k{k:03d}-{step}"))
     return out
 
 
@@ -205,25 +219,56 @@ def _keys_cases() -> list[object]:
 def test_fault_while_installing_production_keys(
     tmp_path: Path, kind: str, k: int, step: str
 ) -> None:
-    bench = fresh_bench(tmp_path, pec=FAULT_KINDS[kind], production_keys=True)
-    try:
-        arm(bench, kind, k)
-        seen = observe(bench)
-        assert seen.step_at(k).value == step
-        check_run(bench, seen, fault_at=k, bus_back=kind != "gone")
-        if kind == "corrupt" and k in baseline(False, production_keys=True).key_write_indices:
-            # Without PEC the gauge takes a garbled key write: nobody knows its keys now, so no
-            # attempt can open it again. What matters is that it never passed (PEC prevents it).
-            assert seen.result.failure is not None
-            assert seen.result.failure.code == "KEYS_NOT_PROVEN"
-            clear_faults(bench.device)
-            again = observe(bench).result
-            assert again.outcome is Outcome.FAIL
-            assert again.failure is not None
-            assert again.failure.code in ("FULL_ACCESS_UNKNOWN_KEYS", "SEALED_UNKNOWN_KEYS")
-            assert bench.store.last_pass(seen.result.serial) is None
-            return
-        # The next attempt opens the pack with whichever keys it holds now.
-        check_fresh_attempt(bench, seen)
-    finally:
-        bench.store.close()
+    _fault_case(fresh_bench(tmp_path, pec=True, production_keys=True), kind, k, step)
+
+
+#: The FlashStream recipe's default sample: one in FS_STRIDE, each kind at its own offset.
+FS_STRIDE = 23
+
+
+def _flashstream_cases() -> list[object]:
+    """The FlashStream twin of the recipe: every kind where APPLY and RESET begin (and the
+    transaction after), one kind at each other step boundary, one in FS_STRIDE elsewhere, and the
+    stream's data-flash writes spread over the kinds; STATION_FULL_SWEEP=1 runs every k for
+    every kind."""
+    out = []
+    kinds = list(FAULT_KINDS)
+    for kind, pec in FAULT_KINDS.items():
+        base = baseline(pec, flashstream=True)
+        total = base.transactions
+        if full_sweep():
+            picked = set(range(total))
+        else:
+            offset = kinds.index(kind)
+            starts = dict(base.starts)
+            around = {starts[StepId.APPLY], starts[StepId.RESET]}
+            picked = {
+                k
+                for i, b in enumerate(base.boundaries)
+                if b in around or i % len(kinds) == offset
+                for k in (b, b + 1)
+            }
+            picked |= set(range(offset * 5, total, FS_STRIDE))
+            writes = base.df_write_indices
+            picked |= {k for i, k in enumerate(writes) if i % len(kinds) == offset}
+        if kind == "corrupt":
+            picked -= set(base.df_write_indices)  # their own test below
+        for k in sorted(x for x in picked if 0 <= x < total):
+            step = base.step_at(k).value
+            out.append(pytest.param(kind, k, step, id=f"fs-{kind}-k{k:03d}-{step}"))
+    return out
+
+
+@pytest.mark.parametrize(("kind", "k", "step"), _flashstream_cases())
+def test_fault_while_running_a_flashstream_recipe(
+    tmp_path: Path, kind: str, k: int, step: str
+) -> None:
+    _fault_case(fresh_bench(tmp_path, pec=FAULT_KINDS[kind], flashstream=True), kind, k, step)
+
+
+@pytest.mark.parametrize("n", range(len(baseline(False, flashstream=True).df_write_indices)))
+def test_a_corrupted_flashstream_write_without_pec_is_caught_by_verify(
+    tmp_path: Path, n: int
+) -> None:
+    k = baseline(False, flashstream=True).df_write_indices[n]
+    _corrupted_write_case(fresh_bench(tmp_path, pec=False, flashstream=True), k)

@@ -30,6 +30,8 @@ from station.clock import VirtualClock
 from station.emulator import open_emulator
 from station.store import AttemptOutcome, Store
 from tests.campaign.harness import DF_END, DF_START, SUPERVISOR, full_sweep, recipe_4s
+from tests.pins import PIN, give_pin
+from tests.recipe.fsrecipe import write_flashstream_recipe
 from tests.sequence.conftest import RECIPE_4S
 
 SERIAL = "PK4S-004242"
@@ -46,6 +48,14 @@ class Line:
     tmp: Path
     opened: int = 0  # attempts the station said it opened
     log: list[str] = field(default_factory=list)
+    recipe: Path = RECIPE_4S
+
+    @classmethod
+    def of(cls, tmp: Path, recipe: str) -> Line:
+        """A line programming the 4S3P recipe (``parameters``) or its FlashStream twin."""
+        if recipe == "parameters":
+            return cls(tmp)
+        return cls(tmp, recipe=write_flashstream_recipe(tmp / "fs-recipe"))
 
     @property
     def state(self) -> Path:
@@ -65,7 +75,7 @@ class Line:
             "--printer",
             f"file:{self.tmp / 'labels'}",
             "--recipe",
-            str(RECIPE_4S),
+            str(self.recipe),
             "--serial",
             SERIAL,
             "--operator",
@@ -88,18 +98,24 @@ class Line:
 
     def passed_before(self) -> bool:
         with Store.open(self.db) as store:
-            return store.last_pass(SERIAL) is not None
+            give_pin(store, SUPERVISOR)  # the supervisor authorising reworks has a PIN
+            return store.last_pass(SERIAL, emulated=True) is not None
 
     def start(self, *, realtime: float) -> subprocess.Popen[str]:
         rework = self.state.exists() and self.passed_before()
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "station", *self.args(realtime=realtime, rework=rework)],
             cwd=self.tmp,
             env=self.env(),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
+        assert proc.stdin is not None
+        proc.stdin.write(f"{PIN}\n" if rework else "")  # the supervisor's PIN, when asked
+        proc.stdin.close()
+        return proc
 
     def wait_opened(self, proc: subprocess.Popen[str]) -> bool:
         """Read the station's output until it says it opened the attempt (False: it ended)."""
@@ -126,7 +142,11 @@ class Line:
         """The next attempt: ``station program`` in this process, at full speed."""
         rework = self.passed_before()
         result = CliRunner().invoke(
-            cli, self.args(realtime=0, rework=rework), env=self.env(), catch_exceptions=False
+            cli,
+            self.args(realtime=0, rework=rework),
+            env=self.env(),
+            catch_exceptions=False,
+            input=f"{PIN}\n" if rework else None,
         )
         self.log += result.output.splitlines()
         self.opened += result.output.count("opened for")
@@ -195,10 +215,16 @@ def check_after_kill(line: Line) -> str:
     return landed
 
 
-@pytest.mark.parametrize("chain", range(CHAINS))
-def test_station_program_killed_at_random_points(tmp_path: Path, chain: int) -> None:
-    rng = random.Random(f"kill-campaign-{chain}")
-    line = Line(tmp_path)
+#: Recipes killed, and how many chains each runs (the FlashStream twin of the same recipe: fewer).
+RECIPES = {"parameters": CHAINS, "flashstream": max(CHAINS // 2, 2)}
+
+
+@pytest.mark.parametrize(
+    ("recipe", "chain"), [(r, c) for r, n in RECIPES.items() for c in range(n)]
+)
+def test_station_program_killed_at_random_points(tmp_path: Path, recipe: str, chain: int) -> None:
+    rng = random.Random(f"kill-campaign-{recipe}-{chain}")
+    line = Line.of(tmp_path, recipe)
     mid_run = 0
     where = []
     for _ in range(KILLS):
@@ -210,7 +236,7 @@ def test_station_program_killed_at_random_points(tmp_path: Path, chain: int) -> 
             mid_run += line.kill(proc)
         where.append(check_after_kill(line))
     # after: last step recorded / outcome in the database at the kill / pack security mode
-    print(f"\nkill chain {chain}: {mid_run} of {KILLS} mid-run; after: {', '.join(where)}")
+    print(f"\nkill chain {recipe} {chain}: {mid_run} of {KILLS} mid-run; after: {', '.join(where)}")
     assert mid_run >= 1
 
 
@@ -221,8 +247,11 @@ def _df_writes(state: Path) -> int:
         return 0  # not written yet, or being replaced at this instant
 
 
-def test_killed_while_writing_the_data_flash_is_interrupted_then_passes(tmp_path: Path) -> None:
-    line = Line(tmp_path)
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_killed_while_writing_the_data_flash_is_interrupted_then_passes(
+    tmp_path: Path, recipe: str
+) -> None:
+    line = Line.of(tmp_path, recipe)
     factory = open_emulator("default", clock=VirtualClock()).df_peek(DF_START, DF_END - DF_START)
     proc = line.start(realtime=4.0)  # about 65 ms between data-flash writes
     try:
@@ -242,7 +271,7 @@ def test_killed_while_writing_the_data_flash_is_interrupted_then_passes(tmp_path
     steps = [s.kind for s in trace.attempts[0].steps]
     assert steps[-1] == "backup", steps  # APPLY was running: its record is not written yet
     half = pack_state(line, attempt.started_at.astimezone().date())
-    assert half.mode == "UNSEALED"
+    assert half.mode in ("UNSEALED", "FULL_ACCESS")  # a FlashStream's prologue may enter FA
     assert half.df != factory
     assert half.recipe_bytes_wrong > 0  # half-written
 
@@ -254,3 +283,33 @@ def test_killed_while_writing_the_data_flash_is_interrupted_then_passes(tmp_path
     assert "gone" in (history[0].reason or "")
     done = pack_state(line, history[1].started_at.astimezone().date())
     assert (done.mode, done.recipe_bytes_wrong) == ("SEALED", 0)
+
+
+def test_sigterm_mid_write_aborts_restores_and_reseals_the_pack(tmp_path: Path) -> None:
+    """What ``systemctl restart`` and the installer send: handled as an operator's abort at the
+    next safe point (the backup written back, the pack sealed again), never a kill mid-write."""
+    line = Line(tmp_path)
+    factory = open_emulator("default", clock=VirtualClock()).df_peek(DF_START, DF_END - DF_START)
+    proc = line.start(realtime=4.0)  # about 65 ms between data-flash writes
+    try:
+        assert line.wait_opened(proc)
+        while _df_writes(line.state) < 2 and proc.poll() is None:
+            time.sleep(0.002)
+        assert proc.poll() is None, "the run ended before the stop"
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=120)  # the unit's stop timeout is 60 s
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.stdout is not None
+    line.log += proc.stdout.read().splitlines()
+    proc.stdout.close()
+    assert code == 1, "\n".join(line.log[-30:])
+    assert any("ABORTED: pack" in text for text in line.log), "\n".join(line.log[-30:])
+    with Store.open(line.db) as store:
+        (attempt,) = store.pack_history(SERIAL)
+    assert attempt.outcome is AttemptOutcome.ABORTED
+    seen = pack_state(line, attempt.started_at.astimezone().date())
+    assert seen.mode == "SEALED"
+    assert seen.df == factory  # every byte written was put back

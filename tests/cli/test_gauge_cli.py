@@ -47,9 +47,23 @@ def test_info_shows_identity_mode_and_measurements() -> None:
 
 
 def test_info_with_pec() -> None:
-    result = run("info", "--bus", "sim", "--pec")
+    result = run("info", "--bus", "sim?hpe=1", "--pec", "on")
     assert result.exit_code == 0, result.output
     assert "PEC on" in result.output
+
+
+def test_pec_auto_finds_out_whether_the_gauge_appends_it() -> None:
+    assert "PEC on" in run("info", "--bus", "sim?hpe=1").output
+    assert "PEC off" in run("info", "--bus", "sim").output
+    # A gauge that appends PEC is checked whatever the setting.
+    assert "PEC on" in run("info", "--bus", "sim?hpe=1", "--pec", "off").output
+
+
+def test_pec_on_refuses_a_gauge_that_sends_none() -> None:
+    result = run("info", "--bus", "sim", "--pec", "on")
+    assert result.exit_code == 1
+    assert "PEC_NOT_SENT" in result.output
+    assert "pec = auto" in result.output
 
 
 def test_info_uses_the_configured_bus(tmp_path: Path) -> None:

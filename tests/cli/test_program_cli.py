@@ -15,6 +15,7 @@ from station.cli import cli
 from station.store import AttemptOutcome, LabelState, Store
 from tests.labels.reader import decode_bc_data, scan_png, zpl_fields
 from tests.leaks import database_text, leaked
+from tests.pins import PIN, give_pin
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPE = REPO / "recipes" / "pk4s3p-3500.toml"
@@ -29,11 +30,14 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-def station(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+def station(*args: str, typed: str | None = None) -> Result:
+    """Run ``station ARGS``; ``typed`` is what is typed at its prompts (a PIN)."""
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False, input=typed)
 
 
-def program(tmp: Path, *extra: str, bus: str = "sim", serial: str = SERIAL) -> Result:
+def program(
+    tmp: Path, *extra: str, bus: str = "sim", serial: str = SERIAL, typed: str | None = None
+) -> Result:
     return station(
         "program",
         "--bus",
@@ -49,6 +53,7 @@ def program(tmp: Path, *extra: str, bus: str = "sim", serial: str = SERIAL) -> R
         "--printer",
         f"file:{tmp}/labels",
         *extra,
+        typed=typed,
     )
 
 
@@ -124,7 +129,8 @@ def test_reprint_needs_a_supervisor_and_is_audited(tmp_path: Path) -> None:
         f"file:{tmp_path}/labels",
     )
     assert refused.exit_code == 1
-    assert "not a supervisor badge" in refused.output
+    assert "needs a supervisor badge" in refused.output
+    give_pin(db, "SUP-9")
     os.environ["STATION_SUPERVISOR_BADGES"] = "SUP-9"
     try:
         ok = station(
@@ -140,6 +146,7 @@ def test_reprint_needs_a_supervisor_and_is_audited(tmp_path: Path) -> None:
             db,
             "--printer",
             f"file:{tmp_path}/labels",
+            typed=f"{PIN}\n",
         )
     finally:
         del os.environ["STATION_SUPERVISOR_BADGES"]
@@ -185,9 +192,12 @@ def test_already_passed_exits_1_and_rework_by_a_supervisor_passes(tmp_path: Path
     again = program(tmp_path)
     assert again.exit_code == 1
     assert "SERIAL_ALREADY_PASSED" in again.output
+    give_pin(f"sqlite:///{tmp_path}/db.sqlite3", "SUP-9")
     os.environ["STATION_SUPERVISOR_BADGES"] = "SUP-9"
     try:
-        rework = program(tmp_path, "--rework-by", "SUP-9", "--reason", "customer return")
+        rework = program(
+            tmp_path, "--rework-by", "SUP-9", "--reason", "customer return", typed=f"{PIN}\n"
+        )
     finally:
         del os.environ["STATION_SUPERVISOR_BADGES"]
     assert rework.exit_code == 0, rework.output
@@ -246,12 +256,16 @@ def test_config_check_masks_the_database_password(tmp_path: Path) -> None:
     assert "ST-9" in done.output
     assert str(config) in done.output
     assert "PROBLEM database" in done.output  # nothing listens on port 1
-    assert done.exit_code == 2
+    assert done.exit_code == 1
 
 
-def test_recipe_release_then_the_line_runs_it(tmp_path: Path) -> None:
+def test_recipe_release_then_the_line_runs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = f"sqlite:///{tmp_path}/db.sqlite3"
-    done = station("recipe", "release", str(RECIPE), "--by", "ENG-1", "--db", db)
+    give_pin(db, "ENG-1")
+    monkeypatch.setenv("STATION_ENGINEER_BADGES", "ENG-1")
+    done = station("recipe", "release", str(RECIPE), "--by", "ENG-1", "--db", db, typed=f"{PIN}\n")
     assert done.exit_code == 0, done.output
     assert "released pk4s3p-3500 1.0.0" in done.output
     with Store.open(db) as store:
@@ -277,7 +291,7 @@ def test_keys_never_appear_in_output_logs_or_database(
     done = station(
         "program",
         "--bus",
-        "sim",
+        "sim?hpe=1",
         "--recipe",
         str(recipe),
         "--serial",

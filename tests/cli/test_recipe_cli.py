@@ -168,7 +168,7 @@ def test_profile_import_trm_table(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "Min Blow Fuse Voltage" in result.output
     header = tmp_path / "h.toml"
-    shipped = Path(__file__).resolve().parents[2] / "station/recipe/profiles/bq40z50-r1.toml"
+    shipped = Path(__file__).resolve().parents[2] / "station/recipe/profile/shipped/bq40z50-r1.toml"
     header.write_text(shipped.read_text().replace('table = "bq40z50-r1.csv"', 'table = "h.csv"'))
     result = run(
         "profile",
@@ -217,3 +217,32 @@ def test_validate_checks_key_sets_against_a_key_store(tmp_path: Path) -> None:
     assert missing.exit_code == 1
     assert "key set 'pk-production' is not in the key store" in missing.output
     assert "0x1111" not in missing.output
+
+
+def test_show_of_a_flashstream_recipe_lists_writes_backup_and_verify_mask(tmp_path: Path) -> None:
+    from tests.recipe.fsrecipe import write_flashstream_recipe
+
+    path = write_flashstream_recipe(tmp_path)
+    result = run("recipe", "show", str(path), "--date", "2026-03-14")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    # The stream's writes, line by line, with the parameters they touch.
+    assert "line 14   writes 0x444D-0x4452 (6 bytes): Design Capacity mAh" in out
+    # What is backed up first: the stream's blocks and the per-unit fields' blocks.
+    backs_up = next(line for line in out.splitlines() if line.startswith("backs up"))
+    assert "9 blocks, 288 bytes" in backs_up
+    assert "0x4040-0x409F" in backs_up
+    verify = next(line for line in out.splitlines() if line.startswith("verify"))
+    assert "0x444D-0x4452" in verify
+    assert "0x4040-0x4060" in verify  # Manufacturer Info A, a per-unit field
+    assert "never compared: 0x5F80-0x5FFF" in out
+    # Per-unit fields are marked as such; the stream's own values are not.
+    assert (
+        next(line for line in out.splitlines() if line.startswith("Manufacture Date")).split()[2]
+        == "*"
+    )
+    assert "Design Capacity mAh *" not in out
+    # Key words never show.
+    assert "14 04" not in out
+    assert "72 36" not in out
+    assert "never shown" in out

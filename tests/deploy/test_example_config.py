@@ -25,7 +25,9 @@ def setting_blocks(text: str) -> dict[str, str]:
         stripped = line.strip()
         match = re.match(r"^([a-z_]+)\s*=", stripped)
         if match:
-            blocks.setdefault(match.group(1), "\n".join([*comments, stripped]))
+            # [database] url = "..." is the database setting
+            name = "database" if match.group(1) == "url" else match.group(1)
+            blocks.setdefault(name, "\n".join([*comments, stripped]))
             comments = []
         elif stripped.startswith("#"):
             comments.append(stripped)
@@ -58,17 +60,17 @@ def test_shift_locks_live_in_a_shift_table() -> None:
 def test_terminal_paths_are_absolute() -> None:
     config = load_config(EXAMPLE, environ={})
     assert config.database == "sqlite:////var/lib/station/station.sqlite3"
-    for value in (config.keys, config.recipes, config.labels_dir):
+    for value in (config.keys, config.recipes, config.labels_dir, config.log_dir):
         assert value.startswith("/"), value
     assert config.printer.startswith("file:/")
 
 
 def test_postgres_example_loads_and_carries_no_password(tmp_path: Path) -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if line.startswith("# database = ")]
+    lines = [line for line in text.splitlines() if line.startswith("# url = ")]
     assert len(lines) == 1
     enabled = text.replace(lines[0], lines[0].removeprefix("# "))
-    enabled = re.sub(r'^database = "sqlite:.*$', "", enabled, count=1, flags=re.MULTILINE)
+    enabled = re.sub(r'^url = "sqlite:.*$', "", enabled, count=1, flags=re.MULTILINE)
     path = tmp_path / "station.toml"
     path.write_text(enabled, encoding="utf-8")
     config = load_config(path, environ={})
@@ -78,9 +80,29 @@ def test_postgres_example_loads_and_carries_no_password(tmp_path: Path) -> None:
     assert ".pgpass" in text
 
 
+def test_a_line_terminal_database_is_a_production_one() -> None:
+    config = load_config(EXAMPLE, environ={})
+    assert config.production is True
+    raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert raw["database"]["production"] is True
+    # A preview is never a print: its folder is not the printer's.
+    assert config.labels_dir != config.printer.removeprefix("file:")
+
+
 def test_no_password_anywhere_in_the_example() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     assert not re.search(r"[a-z+]+://[^/\s:@]+:[^@\s]+@", text)
+    assert load_config(EXAMPLE, environ={}).dashboard_token == ""
+
+
+def test_dashboard_settings_live_in_a_dashboard_table() -> None:
+    raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert set(raw["dashboard"]) == {
+        "dashboard_listen",
+        "dashboard_user",
+        "dashboard_token",
+        "shift_starts",
+    }
 
 
 @pytest.mark.parametrize("variable", sorted(ENV_OVERRIDES))
@@ -100,6 +122,13 @@ def test_environment_still_overrides_the_example(variable: str) -> None:
         "STATION_SUPERVISOR_BADGES": "SUP-1,SUP-2",
         "STATION_ENGINEER_BADGES": "ENG-1",
         "STATION_BELL": "off",
+        "STATION_LOG_DIR": "/tmp/station-logs",
+        "STATION_LOG_TO": "file",
+        "STATION_BUS_TRACE": "/tmp/bus-trace.txt",
+        "STATION_DASHBOARD_LISTEN": "0.0.0.0:9090",
+        "STATION_DASHBOARD_USER": "quality",
+        "STATION_DASHBOARD_TOKEN": "a-token-of-twenty-four-c",
+        "STATION_SHIFT_STARTS": "07:00,19:00",
     }
     if variable not in values:
         pytest.fail(f"{variable} is new: give it a test value here and document it in the example")

@@ -92,9 +92,9 @@ def copy_prefix(installed: Installed, dest: Path) -> Path:
     return dest
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """One install per test run, shared read-only: tests that change a tree work on a copy.
+def shared_install(tmp_path_factory: pytest.TempPathFactory, name: str, *extra: str) -> Installed:
+    """One install per test run under ``name``, shared read-only: tests that change a tree
+    work on a copy.
 
     Under pytest-xdist the workers share the folder above their own and take turns through a
     lock, so the install runs once rather than once per worker.
@@ -102,17 +102,22 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
-    base = shared / "deploy-install"
-    with (shared / "deploy-install.lock").open("w") as lock:
+    base = shared / name
+    with (shared / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         done = base / "output.txt"
         if not done.exists():
             shutil.rmtree(base, ignore_errors=True)
             source = snapshot_source(base / "src")
-            result = run_install(base / "root", source)
+            result = run_install(base / "root", source, *extra)
             assert result.returncode == 0, result.stderr + result.stdout
             done.write_text(result.stdout, encoding="utf-8")
     return Installed(base / "root", base / "src")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    return shared_install(tmp_path_factory, "deploy-install")
 
 
 def mode_of(path: Path) -> int:
@@ -149,6 +154,8 @@ def test_folders_and_modes(installed: Installed) -> None:
     assert mode_of(root / "etc/station/station.env") == 0o600
     assert mode_of(root / "var/lib/station") == 0o750
     assert mode_of(root / "var/lib/station/labels") == 0o750
+    assert mode_of(root / "var/lib/station/logs") == 0o750
+    assert mode_of(root / "var/lib/station/label-previews") == 0o750
     assert (root / "etc/station/recipes").is_dir()
     assert mode_of(root / "usr/local/bin/station") == 0o755
 
@@ -182,6 +189,8 @@ def test_unit_runs_the_venv_station_on_tty1_and_restarts(installed: Installed) -
     assert program.read_text(encoding="utf-8").splitlines()[0] == f"#!/{VENV}/bin/python"
     assert unit_value(unit, "Service", "Restart") == "always"
     assert unit_value(unit, "Service", "RestartSec") == "2"
+    # SIGTERM aborts a run at its next safe point; the unit waits for that.
+    assert unit_value(unit, "Service", "TimeoutStopSec") == "60"
     assert unit_value(unit, "Service", "User") == "station"
     assert unit_value(unit, "Service", "TTYPath") == "/dev/tty1"
     assert unit_value(unit, "Service", "StandardInput") == "tty"
@@ -241,6 +250,21 @@ def test_udev_rule_and_module(installed: Installed) -> None:
     assert [m for m in modules.splitlines() if m and not m.startswith("#")] == ["i2c-dev"]
 
 
+def test_journal_keeps_the_runs_across_reboots_within_bounds(installed: Installed) -> None:
+    conf = installed.prefix / "etc/systemd/journald.conf.d/60-station.conf"
+    assert mode_of(conf) == 0o644
+    sections = unit_entries(conf)
+    assert unit_value(sections, "Journal", "Storage") == "persistent"
+    assert unit_value(sections, "Journal", "SystemMaxUse") == "512M"
+    assert unit_value(sections, "Journal", "SystemKeepFree") == "1G"
+    assert unit_value(sections, "Journal", "MaxRetentionSec") == "3month"
+    # the service's log folder (commands run as the station user log there) is the example's
+    config = load_config(installed.prefix / "etc/station/station.toml", environ={})
+    assert config.log_dir == "/var/lib/station/logs"
+    log = (installed.prefix / "var/lib/station/install.log").read_text(encoding="utf-8")
+    assert "systemctl restart systemd-journald.service" in log.splitlines()
+
+
 def test_system_changes_are_recorded_not_run(installed: Installed) -> None:
     log = (installed.prefix / "var/lib/station/install.log").read_text(encoding="utf-8")
     commands = [line for line in log.splitlines() if not line.startswith("#")]
@@ -251,13 +275,14 @@ def test_system_changes_are_recorded_not_run(installed: Installed) -> None:
     assert groups is not None
     assert {"i2c", "dialout"} <= set(groups.group(1).split(","))
     assert "groupadd --system i2c" in commands
-    assert "chown station: /var/lib/station /var/lib/station/labels /etc/station/keys.toml" in (
-        commands
-    )
+    assert (
+        "chown station: /var/lib/station /var/lib/station/labels /var/lib/station/logs "
+        "/var/lib/station/label-previews /etc/station/keys.toml"
+    ) in commands
     assert "systemctl daemon-reload" in commands
     assert "systemctl enable station-terminal.service" in commands
     assert "udevadm control --reload" in commands
-    assert not any("restart" in c for c in commands)  # --no-start
+    assert not any("restart station-terminal" in c for c in commands)  # --no-start
     assert len(commands) == len(set(commands))
 
 
@@ -290,8 +315,23 @@ def test_update_reinstalls_and_keeps_edited_files(installed: Installed, tmp_path
     installed_clock = next((prefix / VENV).glob("lib/python*/site-packages/station/clock.py"))
     assert installed_clock.read_text(encoding="utf-8").endswith(marker)
     assert load_config(config, environ={}).station_id == "ST-07"
+    assert "does not declare a production database" not in result.stderr
     assert mode_of(keys) == 0o600
     assert "line-7" in KeyStore.load(keys).ids()
+
+
+def test_an_older_config_without_a_production_database_is_flagged(
+    installed: Installed, tmp_path: Path
+) -> None:
+    prefix = copy_prefix(installed, tmp_path / "root")
+    config = prefix / "etc/station/station.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("production = true", "production = false")
+    )
+    result = run_install(prefix, installed.source)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "does not declare a production database" in result.stderr
+    assert "production = false" in config.read_text(encoding="utf-8")  # kept as edited
 
 
 def test_other_service_user(installed: Installed, tmp_path: Path) -> None:
@@ -328,7 +368,7 @@ def test_bad_arguments_are_refused_clearly(args: list[str], message: str, tmp_pa
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 def test_scripts_are_shellcheck_clean() -> None:
     result = subprocess.run(
-        ["shellcheck", str(INSTALL), str(REPO / ".ci/postgres.sh")],
+        ["shellcheck", str(INSTALL), str(REPO / ".ci/postgres.sh"), str(REPO / ".ci/chromium.sh")],
         capture_output=True,
         text=True,
         check=False,
@@ -337,11 +377,10 @@ def test_scripts_are_shellcheck_clean() -> None:
     assert result.returncode == 0, result.stdout
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is missing")
-def test_unit_has_no_unknown_or_invalid_directives(installed: Installed, tmp_path: Path) -> None:
-    unit = installed.prefix / "etc/systemd/system/station-terminal.service"
+def verify_unit(unit: Path, tmp_path: Path) -> None:
+    """``systemd-analyze verify`` finds nothing wrong with an installed unit."""
     # The venv's path exists only on the terminal: verify the directives with a program that exists.
-    checked = tmp_path / "station-terminal.service"
+    checked = tmp_path / unit.name
     text = unit.read_text(encoding="utf-8")
     checked.write_text(re.sub(r"(?m)^ExecStart=.*$", "ExecStart=/bin/true", text), encoding="utf-8")
     result = subprocess.run(
@@ -353,3 +392,8 @@ def test_unit_has_no_unknown_or_invalid_directives(installed: Installed, tmp_pat
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", result.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is missing")
+def test_unit_has_no_unknown_or_invalid_directives(installed: Installed, tmp_path: Path) -> None:
+    verify_unit(installed.prefix / "etc/systemd/system/station-terminal.service", tmp_path)

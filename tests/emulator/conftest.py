@@ -15,6 +15,9 @@ Make = Callable[..., RawHost]
 @pytest.fixture
 def make() -> Make:
     def build(scenario: str = "default", **options: Any) -> RawHost:
+        # The raw host checks the PEC of every answer: these packs send it (SBS Configuration
+        # HPE set) unless a test asks otherwise.
+        options.setdefault("host_pec", True)
         clock = VirtualClock()
         return RawHost(open_emulator(scenario, clock=clock, **options), clock)
 

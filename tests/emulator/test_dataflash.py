@@ -14,7 +14,7 @@ START, TAIL, END = 0x4000, 0x5F80, 0x6000
 
 def fresh_unsealed() -> RawHost:
     clock = VirtualClock()
-    return RawHost(open_emulator("unsealed", clock=clock), clock)
+    return RawHost(open_emulator("unsealed", clock=clock, host_pec=True), clock)
 
 
 @st.composite

@@ -17,7 +17,7 @@ ROW = bytes(range(32))
 
 def open_pack(path: Path, scenario: str = "default") -> RawHost:
     clock = VirtualClock()
-    return RawHost(open_emulator(scenario, clock=clock, state_path=path), clock)
+    return RawHost(open_emulator(scenario, clock=clock, state_path=path, host_pec=True), clock)
 
 
 def test_state_survives_a_new_instance(tmp_path: Path) -> None:

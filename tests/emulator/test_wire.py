@@ -18,6 +18,21 @@ def test_word_read_sends_data_then_pec_then_ff(host: RawHost) -> None:
     assert raw[3:] == b"\xff\xff\xff"
 
 
+def test_a_factory_pack_sends_no_pec_until_hpe_is_set_and_loaded(make: Make) -> None:
+    # SBS Configuration 0x20 from the factory: HPE clear, so nothing follows the data.
+    host = make("unsealed", host_pec=None)
+    raw = host.read(0x09, 4)
+    assert raw[2:] == b"\xff\xff"
+    config = host.dev.df_address("Settings:Configuration:Sbs Configuration")
+    host.df_write(config, bytes([0x20 | 1 << 2]))
+    host.wait_idle()
+    assert host.read(0x09, 4)[2:] == b"\xff\xff"  # configuration takes effect at reset
+    host.mac(0x0041)
+    host.clock.sleep(1.0)
+    raw = host.read(0x09, 4)
+    assert raw[2] == pec_of(W, 0x09, R, raw[0], raw[1])
+
+
 def test_block_read_pec_covers_the_count_byte(host: RawHost) -> None:
     raw = host.read(0x21, 12)
     count = raw[0]

@@ -34,7 +34,8 @@ class Sim:
 def sim(
     scenario: str = "default", *, pec: bool = False, timings: GaugeTimings | None = None
 ) -> Iterator[Sim]:
-    opened = open_bus(f"sim:{scenario}")
+    # ``pec``: the pack appends PEC (SBS Configuration HPE set) and the station checks it.
+    opened = open_bus(f"sim:{scenario}" + ("?hpe=1" if pec else ""))
     try:
         transport = SMBusTransport(opened.bus, opened.clock, pec=pec)
         yield Sim(opened, transport, Gauge(transport, clock=opened.clock, timings=timings))

@@ -209,6 +209,38 @@ def test_set_security_keys_refuses_keys_that_break_unsealing(
     assert "4660" not in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("unseal", "full"),
+    [
+        # First words that are MAC codes the driver does not implement (reference §5 lists them).
+        ((0xF081, 1), (0x5678, 2)),  # calibration output
+        ((0x0F00, 1), (0x5678, 2)),  # ROMMode
+        ((0x1234, 1), (0x0037, 2)),  # AuthenticationKey
+        ((0x0012, 1), (0x5678, 2)),  # legacy DeviceReset
+        ((0x1234, 1), (0x4580, 2)),  # a data-flash address (DataFlashAccess 0x4000-0x5FFF)
+        ((0x1234, 1), (0x006F, 2)),  # PowerEvents (R5)
+        # Erased or blank words, anywhere in the set.
+        ((0x0000, 1), (0x5678, 2)),
+        ((0xFFFF, 1), (0x5678, 2)),
+        ((0x1234, 0xFFFF), (0x5678, 2)),
+        ((0x1234, 1), (0x5678, 0x0000)),
+    ],
+)
+def test_set_security_keys_checks_every_mac_code_and_blank_words(
+    unseal: tuple[int, int], full: tuple[int, int]
+) -> None:
+    fake, gauge, _ = make_gauge(mode=FULL_ACCESS)
+    with pytest.raises(BadKeysError):
+        gauge.set_security_keys(KeySet("bad", KeyPair.of(*unseal), KeyPair.of(*full)))
+    assert fake.log == []  # refused before the bus
+
+
+def test_key_problems_accepts_ordinary_production_keys() -> None:
+    from station.gauge.security import key_problems
+
+    assert key_problems(SECRET) == []
+
+
 def test_set_security_keys_failure_does_not_leak() -> None:
     fake, gauge, _ = make_gauge(mode=FULL_ACCESS)
     fake.hook = lambda f, kind, command, data: (

@@ -9,11 +9,39 @@ import threading
 from pathlib import Path
 from typing import Literal
 
-Behaviour = Literal["receive", "never-read", "reset"]
+Behaviour = Literal[
+    "receive",  # takes the label and answers ~HS with a healthy status
+    "never-read",  # accepts the connection and never reads
+    "reset",  # resets the connection at once
+    "close",  # accepts and closes at once
+    "silent",  # takes everything, never answers ~HS (media out, head open: no answer at all)
+    "garbage",  # answers ~HS with noise
+    "paper-out",  # answers ~HS: paper out
+    "head-open",  # answers ~HS: head up
+    "paused",  # answers ~HS: paused
+]
+
+
+def host_status(
+    *, paper_out: int = 0, paused: int = 0, head_up: int = 0, ribbon_out: int = 0
+) -> bytes:
+    """A ``~HS`` answer as the ZPL II guide lays it out: three STX...ETX CR LF strings."""
+    first = f"030,{paper_out},{paused},1218,000,0,0,0,000,0,0,0"
+    second = f"001,0,{head_up},{ribbon_out},0,2,6,0,00000000,1,000"
+    return b"".join(b"\x02" + s.encode() + b"\x03\r\n" for s in (first, second, "1234,0"))
+
+
+ANSWERS: dict[str, bytes] = {
+    "receive": host_status(),
+    "garbage": b"HTTP/1.1 400 Bad Request\r\n\r\n",
+    "paper-out": host_status(paper_out=1),
+    "head-open": host_status(head_up=1),
+    "paused": host_status(paused=1),
+}
 
 
 class FakeZebra:
-    """Accepts one connection on 127.0.0.1 and receives, ignores or resets it."""
+    """Accepts one connection on 127.0.0.1 and receives, ignores, resets or answers it."""
 
     def __init__(self, behaviour: Behaviour = "receive") -> None:
         self.behaviour = behaviour
@@ -45,12 +73,22 @@ class FakeZebra:
             if self.behaviour == "never-read":
                 self._release.wait(10.0)
                 return
+            if self.behaviour == "close":
+                return
             conn.settimeout(5.0)
             while chunk := conn.recv(65536):
                 self.received.extend(chunk)
+                if self.received.endswith(b"~HS"):
+                    break
+            answer = ANSWERS.get(self.behaviour)
+            if answer is not None:
+                conn.sendall(answer)
+            elif self.behaviour == "silent":
+                self._release.wait(10.0)
 
     def finish(self) -> bytes:
-        """Wait for the connection to end and return what the printer received."""
+        """Wait for the connection to end and return what the printer received (the label,
+        then the status query)."""
         self._release.set()
         self._thread.join(10.0)
         self._listener.close()

@@ -182,10 +182,10 @@ def test_zebra_receives_exactly_the_zpl(artwork: LabelArtwork) -> None:
     zebra = FakeZebra("receive")
     printer = open_printer(f"zpl-tcp:127.0.0.1:{zebra.port}")
     result = printer.print(artwork, job_name="pack PK-2026-000123")
-    assert zebra.finish() == artwork.zpl.encode("utf-8")
+    assert zebra.finish() == artwork.zpl.encode("utf-8") + b"~HS"
     assert zebra.connections == 1
-    assert result.status == "sent to printer"
-    assert "printed" not in result.summary
+    assert result.status == "confirmed by the printer"
+    assert "confirmed" in result.summary
     assert result.destination == f"127.0.0.1:{zebra.port}"
     assert result.bytes_sent == len(artwork.zpl.encode("utf-8"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from station.recipe.profile_file import ProfileLibrary
+from station.recipe.profile.library import ProfileLibrary
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "recipes"

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from station.recipe.dftypes import DFType, decode, encode, f32
 from station.recipe.errors import CodecError
-from station.recipe.profile import Parameter
+from station.recipe.profile.dftypes import DFType, decode, encode, f32
+from station.recipe.profile.parameter import Parameter
 
 INT_TYPES = [DFType.parse(t) for t in ("I1", "I2", "I4", "U1", "U2", "U4", "H1", "H2", "H4")]
 

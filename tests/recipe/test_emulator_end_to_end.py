@@ -14,9 +14,10 @@ from station.bus import SMBusTransport
 from station.bus.spec import OpenedBus, open_bus
 from station.gauge import Gauge, SecurityMode
 from station.keys import KeyStore
-from station.recipe.image import DF_SIZE, DF_START, DataFlashImage, block_of
-from station.recipe.recipe import Recipe, load_recipe
-from station.recipe.serial import decode_sbs_date
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
+from station.recipe.profile.dftypes import decode_sbs_date
+from station.recipe.profile.image import DF_SIZE, DF_START, DataFlashImage, block_of
 from tests.recipe.helpers import EXAMPLE_4S
 
 DAY = dt.date(2026, 3, 14)
@@ -139,7 +140,7 @@ def _stream_for(device: Any, expect_capacity: bytes) -> str:
 
 
 def test_flashstream_runs_on_the_emulated_pack(bench: Bench) -> None:
-    from station.recipe.flashstream import parse_flashstream, run_flashstream
+    from station.recipe.ti.flashstream import parse_flashstream, run_flashstream
 
     stream = parse_flashstream(_stream_for(bench.device, bytes([0x04, 0x29])), "demo.bq.fs")
     transport = bench.gauge.transport
@@ -155,7 +156,7 @@ def test_flashstream_runs_on_the_emulated_pack(bench: Bench) -> None:
 
 def test_flashstream_compare_failure_stops_with_the_line(bench: Bench) -> None:
     from station.recipe.errors import FlashStreamFailed
-    from station.recipe.flashstream import parse_flashstream, run_flashstream
+    from station.recipe.ti.flashstream import parse_flashstream, run_flashstream
 
     text = _stream_for(bench.device, bytes([0x05, 0x29]))  # expects a value never written
     stream = parse_flashstream(text, "demo.bq.fs")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from station.bus.errors import NackError
 from station.clock import VirtualClock
 from station.recipe.errors import FileFormatError, FlashStreamFailed
-from station.recipe.flashstream import (
+from station.recipe.ti.flashstream import (
     FlashStreamProgress,
     parse_flashstream,
     run_flashstream,
@@ -222,7 +222,7 @@ LINES = st.sampled_from(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(LINES, st.text(max_size=30)), max_size=12), st.booleans())
 def test_fuzz_gives_a_stream_or_format_errors(lines: list[str], final_newline: bool) -> None:
     text = "\n".join(lines) + ("\n" if final_newline else "")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import tempfile
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,13 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from station.keys import KeyStore
-from station.recipe.errors import FileFormatError
-from station.recipe.ggcsv import parse_gg_csv
-from station.recipe.profile import Profile
-from station.recipe.profile_file import ProfileLibrary, load_profile
-from station.recipe.recipe import load_recipe
-from station.recipe.ti_import import import_file, import_gg, setting_toml
-from station.recipe.values import parse_setting
+from station.recipe.errors import FileFormatError, Problem, ProblemsError
+from station.recipe.product.loader import load_recipe
+from station.recipe.profile.library import ProfileLibrary
+from station.recipe.profile.loader import load_profile
+from station.recipe.profile.model import Profile
+from station.recipe.profile.values import parse_setting
+from station.recipe.ti.gg_import import import_gg
+from station.recipe.ti.ggcsv import parse_gg_csv
+from station.recipe.ti.importer import import_file
+from station.recipe.ti.recipe_text import setting_toml
 from tests.recipe.helpers import FIXTURES
 
 
@@ -184,7 +189,7 @@ ROW = st.lists(
 ).map(lambda cells: ",".join(cells))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     st.lists(
         st.one_of(
@@ -210,3 +215,142 @@ def test_fuzz_gg_csv(lines: list[str]) -> None:
         parsed = parse_gg_csv(text, "fuzz.gg.csv")
         with contextlib.suppress(FileFormatError):
             import_gg(parsed, ProfileLibrary().get("bq40z50-r1"))
+
+
+# == what an engineer's export really looks like: hex limits, words, Windows code pages ==========
+
+EXPORT = (FIXTURES / "pk4s-export.gg.csv").read_text(encoding="utf-8")
+LED_ROW = '"LED Configuration","00D1","U","2","0x442e","00D0","0","511"'
+
+
+def test_hexadecimal_limits_without_0x_on_an_h_row_are_read_as_hex(tmp_path: Path) -> None:
+    source = tmp_path / "hex.gg.csv"
+    source.write_text(
+        EXPORT.replace(LED_ROW, '"LED Configuration","00D1","H","2","0x442e","00D0","0","1FF"'),
+        encoding="utf-8",
+    )
+    result = import_file(source, tmp_path / "out", profiles=ProfileLibrary())
+    assert result.profile is not None
+    led = load_profile(result.profile).get("LED Configuration")
+    assert (led.minimum, led.maximum) == (0, 0x1FF)
+
+
+def test_a_limit_that_is_a_word_is_a_problem_with_its_line(tmp_path: Path) -> None:
+    source = tmp_path / "zero.gg.csv"
+    source.write_text(
+        EXPORT.replace(LED_ROW, '"LED Configuration","00D1","U","2","0x442e","00D0","zero","511"'),
+        encoding="utf-8",
+    )
+    line = 1 + next(n for n, text in enumerate(EXPORT.splitlines()) if LED_ROW in text)
+    with pytest.raises(FileFormatError) as caught:
+        import_file(source, tmp_path / "out", profiles=ProfileLibrary())
+    (problem,) = caught.value.problems
+    assert problem.location() == f"{source}:{line}"
+    assert "Minimum Value 'zero' is not a number" in problem.why
+
+
+def test_an_export_saved_as_windows_1252_is_read(tmp_path: Path) -> None:
+    source = tmp_path / "ansi.gg.csv"
+    source.write_bytes(EXPORT.encode("cp1252"))  # "°C" is one byte, 0xB0
+    result = import_file(source, tmp_path / "out", profiles=ProfileLibrary())
+    assert any("Windows-1252" in note for note in result.notes)
+    assert (
+        tomllib.loads(result.recipe.read_text(encoding="utf-8"))["parameters"]["OTC Threshold"]
+        == "55.0 °C"
+    )
+
+
+#: cells a careless export or editor puts in the columns the importer reads
+CELL = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "-1",
+            "zero",
+            "1FF",
+            "0x1FF",
+            "FFFF",
+            "0xZZ",
+            "1e400",
+            "inf",
+            "nan",
+            "NaN",
+            "3.5",
+            "-0",
+            "99999999999999999999",
+            "0x",
+            "°C",
+            "mV",
+            "x*x",
+            "2",
+            "4",
+            "H",
+            "U",
+            "I",
+            "F",
+            "S",
+            "hhhh",
+            "dddd",
+            "dd.d",
+            "0x4481",
+            "0x5FFF",
+            "4481",
+        ]
+    ),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6),
+)
+HEADER = (
+    "* Texas Instruments Data Flash File\n* bqz Device Number 0x4500\n"
+    "* bqz Firmware Version 0x0109\n* Field Order: Class name, SubClass name, Parameter name, "
+    "Parameter Value, Data Type, Data Length, Address Offset, Minimum Value, Maximum Value, "
+    "Display Format, Read Formula, Write Formula, Display Units\n"
+)
+
+
+def _csv(cell: str) -> str:
+    return '"' + cell.replace('"', '""') + '"'
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(st.lists(CELL, min_size=13, max_size=13), min_size=1, max_size=4),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"]),
+    against_profile=st.booleans(),
+)
+def test_any_export_imports_or_says_file_line_and_why(
+    rows: list[list[str]], encoding: str, against_profile: bool
+) -> None:
+    body = "\n".join(",".join(_csv(c) for c in row) for row in rows)
+    text = HEADER + body + "\n"
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "replace")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "fuzz.gg.csv"
+        source.write_bytes(data)
+        problems = _problems_of(
+            lambda: import_file(
+                source,
+                Path(tmp) / "out",
+                profiles=ProfileLibrary(),
+                profile_id="bq40z50-r1" if against_profile else None,
+            )
+        )
+    for problem in problems:
+        assert problem.file, problem
+        assert problem.why, problem
+        if problem.file == str(source):
+            assert problem.line is not None, problem
+
+
+def _problems_of(call: Callable[[], object]) -> tuple[Problem, ...]:
+    """The problems ``call`` was refused with (none when it succeeded)."""
+    try:
+        call()
+    except ProblemsError as exc:
+        if not exc.problems:
+            raise
+        return exc.problems
+    return ()

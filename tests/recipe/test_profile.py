@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from station.recipe.errors import ProfileInvalid, ProfileNotFound, UnverifiedWriteRefused
-from station.recipe.profile import Profile, UnknownParameter
-from station.recipe.profile_file import ProfileLibrary, load_profile, package_profile_dir
-from station.recipe.trm_table import import_trm_table
+from station.recipe.profile.library import ProfileLibrary, package_profile_dir
+from station.recipe.profile.loader import load_profile
+from station.recipe.profile.model import Profile, UnknownParameter
+from station.recipe.ti.trm_table import import_trm_table
 from tests.recipe.helpers import FIXTURES
 
 PROFILE_DIR = package_profile_dir()
@@ -28,6 +29,7 @@ def test_identity_of_the_shipped_profile(r1: Profile) -> None:
     assert r1.device_type == 0x4500
     assert r1.firmware == ("1.09",)
     assert not r1.signed_off
+    assert r1.signoffs == ()
 
 
 def test_table_is_the_bq4050_table_with_the_documented_changes(r1: Profile) -> None:
@@ -155,7 +157,7 @@ def test_ambiguous_and_unknown_names_suggest(r1: Profile) -> None:
 def test_unverified_writes_refused_on_hardware_only(r1: Profile) -> None:
     params = [r1.get("COV Threshold Low Temp"), r1.get("DA Configuration")]
     r1.check_write_allowed(params, emulated=True)
-    with pytest.raises(UnverifiedWriteRefused, match="not been signed off") as exc:
+    with pytest.raises(UnverifiedWriteRefused, match="nobody has confirmed") as exc:
         r1.check_write_allowed(params, emulated=False)
     assert exc.value.parameters == ("COV Threshold Low Temp", "DA Configuration")
     assert exc.value.failure_code == "UNVERIFIED_ADDRESS"
@@ -177,14 +179,68 @@ def _copy_profile(
     return tmp / "bq40z50-r1.toml"
 
 
-def test_signed_off_profile_allows_hardware_writes(tmp_path: Path) -> None:
+SIGNOFF = """
+[[signoff]]
+by = "A. Engineer"
+on = "2026-03-14"
+method = "reference-pack"
+evidence = "read-df dump of reference pack REF-0001 (sha256:0123abcd)"
+parameters = ["Protections:CUV:Threshold", "Protections:CUV:Recovery"]
+"""
+
+
+def _with_signoff(tmp: Path, text: str = SIGNOFF) -> Path:
+    path = _copy_profile(tmp)
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+    return path
+
+
+def test_a_header_sign_off_alone_confirms_nothing(tmp_path: Path) -> None:
     path = _copy_profile(tmp_path, ('verified_by = ""', 'verified_by = "A. Engineer"'))
     profile = load_profile(path)
-    assert profile.signed_off
-    profile.check_write_allowed(profile.parameters, emulated=False)
+    with pytest.raises(UnverifiedWriteRefused) as exc:
+        profile.check_write_allowed([profile.get("CUV Threshold")], emulated=False)
+    assert exc.value.parameters == ("CUV Threshold",)
 
 
-def test_a_verified_parameter_may_be_written_without_sign_off(tmp_path: Path) -> None:
+def test_sign_off_is_per_parameter(tmp_path: Path) -> None:
+    profile = load_profile(_with_signoff(tmp_path))
+    cuv = profile.get("CUV Threshold")
+    assert cuv.verified
+    (confirmation,) = profile.confirmations(cuv)
+    assert (confirmation.by, confirmation.on, confirmation.method) == (
+        "A. Engineer",
+        "2026-03-14",
+        "reference-pack",
+    )
+    profile.check_write_allowed([cuv, profile.get("CUV Recovery")], emulated=False)
+    # Other parameters of the same profile, even of the same block, stay unconfirmed.
+    with pytest.raises(UnverifiedWriteRefused) as exc:
+        profile.check_write_allowed([cuv, profile.get("CUV Delay")], emulated=False)
+    assert exc.value.parameters == ("CUV Delay",)
+    assert "nobody has confirmed" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (('method = "reference-pack"', 'method = "looked at it"'), "method is"),
+        (('by = "A. Engineer"', 'by = ""'), "by is required"),
+        (('on = "2026-03-14"', 'on = "14/03/2026"'), "YYYY-MM-DD"),
+        (('evidence = "read-df', 'evidence = ""  # "'), "evidence"),
+        (('"Protections:CUV:Recovery"', '"Protections:CUV:Recoveryy"'), "no such parameter"),
+    ],
+)
+def test_a_sign_off_says_who_when_how_and_what(
+    tmp_path: Path, edit: tuple[str, str], message: str
+) -> None:
+    path = _with_signoff(tmp_path, SIGNOFF.replace(*edit))
+    with pytest.raises(ProfileInvalid) as exc:
+        load_profile(path)
+    assert any(message in p.why for p in exc.value.problems), exc.value
+
+
+def test_a_table_row_marked_verified_needs_a_sign_off(tmp_path: Path) -> None:
     path = _copy_profile(
         tmp_path,
         table_edit=(
@@ -192,10 +248,35 @@ def test_a_verified_parameter_may_be_written_without_sign_off(tmp_path: Path) ->
             "Protections,CUV,Threshold,0x4481,I2,mV,1,0,32767,2500,true",
         ),
     )
-    profile = load_profile(path)
-    profile.check_write_allowed([profile.get("CUV Threshold")], emulated=False)
-    with pytest.raises(UnverifiedWriteRefused):
-        profile.check_write_allowed([profile.get("CUV Delay")], emulated=False)
+    with pytest.raises(ProfileInvalid) as exc:
+        load_profile(path)
+    assert any("[[signoff]]" in p.why for p in exc.value.problems), exc.value
+    # With the sign-off that names it, the row loads.
+    text = path.read_text(encoding="utf-8") + SIGNOFF
+    path.write_text(text, encoding="utf-8")
+    assert load_profile(path).get("CUV Threshold").verified
+
+
+def test_io_config_disagreement_is_carried_as_data(r1: Profile) -> None:
+    io = r1.get("IO Config")
+    assert io.address == 0x440C
+    assert not io.verified
+    (dispute,) = r1.disputes_of(io)
+    assert {address for _, address in dispute.claims} == {0x440C, 0x47CC}
+    assert any("904639" in source for source, _ in dispute.claims)
+    with pytest.raises(UnverifiedWriteRefused) as exc:
+        r1.check_write_allowed([io], emulated=False)
+    assert "0x47CC" in str(exc.value)
+
+
+def test_a_disputed_parameter_cannot_be_signed_off_while_disputed(tmp_path: Path) -> None:
+    text = SIGNOFF.replace(
+        '"Protections:CUV:Recovery"]',
+        '"Protections:CUV:Recovery", "Settings:Configuration:IO Config"]',
+    )
+    with pytest.raises(ProfileInvalid) as exc:
+        load_profile(_with_signoff(tmp_path, text))
+    assert any("disputed" in p.why for p in exc.value.problems), exc.value
 
 
 def _line(path: Path, needle: str) -> int:
@@ -332,7 +413,7 @@ TRM_ROW = st.lists(
 @given(st.lists(TRM_ROW, max_size=6), st.booleans())
 def test_fuzz_trm_table(rows: list[str], with_header: bool) -> None:
     from station.recipe.errors import FileFormatError
-    from station.recipe.trm_table import parse_trm_table
+    from station.recipe.ti.trm_table import parse_trm_table
 
     text = "class,subclass,address,type,name,min,max,default,unit\n" if with_header else ""
     text += "\n".join(rows)
@@ -349,10 +430,11 @@ def test_fuzz_trm_table(rows: list[str], with_header: bool) -> None:
 @settings(max_examples=200)
 @given(st.lists(TRM_ROW, max_size=6))
 def test_fuzz_profile_table(rows: list[str]) -> None:
-    from station.recipe.profile_file import COLUMNS, _Collector, parse_table
+    from station.recipe.errors import Problem
+    from station.recipe.profile.table import COLUMNS, parse_table
 
     text = ",".join(COLUMNS) + "\n" + "\n".join(rows)
-    found = _Collector()
+    found: list[Problem] = []
     params = parse_table(text, "fuzz.csv", {"s": "source"}, found)
     assert all(p.line is not None for p in params)
-    assert all(p.line is None or p.line >= 1 for p in found.problems)
+    assert all(p.line is None or p.line >= 1 for p in found)

@@ -3,7 +3,7 @@
 import pytest
 
 from station.recipe.errors import SerialRejected
-from station.recipe.serial import SerialRule
+from station.recipe.product.serial import SerialRule
 
 RULE = SerialRule(pattern=r"^PK4S-(?P<unit>\d{6})$", example="PK4S-000123", sbs_group="unit")
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from station.recipe.formula import Affine, FormulaError, parse_formula
+from station.recipe.ti.formula import Affine, FormulaError, parse_formula
 from station.recipe.units import UnitError, convert, parse_quantity, parse_ti_unit
 
 
@@ -113,7 +113,6 @@ def test_write_formula_inverts_read_formula(x: int, k: int, offset: int) -> None
     read = parse_formula(f"(x+{offset})/{k}")
     write = parse_formula(f"x*{k}-{offset}")
     assert write.apply(read.apply(Fraction(x))) == x
-    assert read.invert(read.apply(Fraction(x))) == x
 
 
 @given(st.text(max_size=40))

@@ -18,7 +18,8 @@ from station.clock import VirtualClock
 from station.config import StationConfig
 from station.emulator import EmulatedGauge, open_emulator
 from station.keys import KeyStore
-from station.recipe.recipe import Recipe, load_recipe
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
 from station.sequence.context import SocketContext
 from station.sequence.engine import PackRun
 from station.sequence.events import CancelToken, Event, RunResult
@@ -39,6 +40,8 @@ class Bench:
     device: EmulatedGauge
     clock: VirtualClock
     recipe: Recipe
+    #: the emulated packs append PEC to their answers (SBS Configuration HPE set)
+    host_pec: bool = False
 
     def run(
         self,
@@ -72,10 +75,23 @@ class Bench:
             cancel=cancel or CancelToken(),
         ).execute()
 
+    def as_real_hardware(self) -> None:
+        """From now on the socket's bus says it is not the emulator (the same emulated pack
+        behind it): what the station refuses on real packs, it refuses here."""
+        real = self.socket.bus_factory
+        assert real is not None
+
+        def factory() -> OpenedBus:
+            opened = real()
+            opened.emulated = False
+            return opened
+
+        self.socket.bus_factory = factory
+
     def new_pack(self, scenario: str = "default") -> None:
         """Put another (fresh) emulated pack into the socket."""
         self.clock = VirtualClock()
-        self.device = open_emulator(scenario, clock=self.clock)
+        self.device = open_emulator(scenario, clock=self.clock, host_pec=self.host_pec or None)
 
 
 def make_bench(
@@ -86,18 +102,21 @@ def make_bench(
     printer: str | None = None,
     pec: bool = False,
     database: str | None = None,
+    pec_setting: str = "auto",
 ) -> Bench:
+    """``pec``: the pack appends PEC (SBS Configuration HPE set); the station's setting is
+    ``pec_setting`` (auto: it finds out at identify)."""
     clock = VirtualClock()
-    device = open_emulator(scenario, clock=clock)
+    device = open_emulator(scenario, clock=clock, host_pec=pec or None)
     config = StationConfig(
         station_id="ST-T1",
         bus=f"sim:{scenario}",
-        pec=pec,
+        pec=pec_setting,
         database=database or f"sqlite:///{tmp_path}/station.sqlite3",
         printer=printer or f"file:{tmp_path}/labels",
     )
     store = Store.open(config.database)
-    bench = Bench(tmp_path, store, None, device, clock, load_recipe(RECIPE_4S))  # type: ignore[arg-type]
+    bench = Bench(tmp_path, store, None, device, clock, load_recipe(RECIPE_4S), pec)  # type: ignore[arg-type]
 
     def factory() -> OpenedBus:
         return OpenedBus(

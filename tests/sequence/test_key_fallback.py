@@ -20,7 +20,7 @@ def _keys() -> KeyStore:
 
 
 def test_a_key_change_lost_on_the_way_falls_back_to_the_old_set(tmp_path: Path) -> None:
-    bench = make_bench(tmp_path, keys=_keys())
+    bench = make_bench(tmp_path, keys=_keys(), pec=True)
     recipe = recipe_variant(tmp_path, production_key_set="acme-prod", full_access=True)
     device = bench.device
     transact = device.i2c_rdwr
@@ -56,7 +56,7 @@ def test_a_key_change_lost_on_the_way_falls_back_to_the_old_set(tmp_path: Path) 
 
 
 def test_a_proven_key_change_is_the_only_set_tried(tmp_path: Path) -> None:
-    bench = make_bench(tmp_path, keys=_keys())
+    bench = make_bench(tmp_path, keys=_keys(), pec=True)
     recipe = recipe_variant(tmp_path, production_key_set="acme-prod", full_access=True)
     assert bench.run(recipe=recipe).passed
     # Someone changed the keys behind the station's back: the rework must not guess.

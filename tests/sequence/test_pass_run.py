@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station.recipe.image import DataFlashImage
+from station.recipe.profile.image import DataFlashImage
 from station.sequence.events import (
     MeasurementTaken,
     Outcome,

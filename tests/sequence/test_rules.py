@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from station.keys import KeyPair, KeySet, KeyStore, ti_default_keys
-from station.recipe.recipe import Recipe, load_recipe
+from station.recipe.product.loader import load_recipe
+from station.recipe.product.model import Recipe
 from station.sequence.events import CancelToken, Outcome, StepFinished, StepId, StepProgress
 from station.store import AttemptOutcome, StepRecord
 from station.store.errors import StoreUnavailableError
@@ -111,7 +112,7 @@ def test_abort_before_any_write_reseals_without_writing(bench: Bench) -> None:
 
 def test_production_keys_are_installed_proven_and_used_for_rework(tmp_path: Path) -> None:
     keys = KeyStore({"acme-prod": PROD, "ti-default": ti_default_keys()})
-    bench = make_bench(tmp_path, keys=keys)
+    bench = make_bench(tmp_path, keys=keys, pec=True)
     recipe = recipe_variant(tmp_path, production_key_set="acme-prod", full_access=True)
     result = bench.run(recipe=recipe)
     assert result.passed, result.failure
@@ -134,21 +135,63 @@ def test_ship_mode_leaves_the_gauge_silent(tmp_path: Path) -> None:
 
 def test_unverified_profile_is_refused_on_real_hardware_before_any_write(tmp_path: Path) -> None:
     bench = make_bench(tmp_path)
-    real = bench.socket.bus_factory
-    assert real is not None
-
-    def as_real_hardware():  # type: ignore[no-untyped-def]
-        opened = real()
-        opened.emulated = False
-        return opened
-
-    bench.socket.bus_factory = as_real_hardware
+    bench.as_real_hardware()
     result = bench.run()
     assert result.outcome is Outcome.ERROR
     assert result.failure is not None
     assert result.failure.code == "UNVERIFIED_ADDRESS"
     assert bench.device.stats.df_writes == 0
     assert bench.device.security_mode == "SEALED"
+
+
+def _signed_profile_recipe(tmp_path: Path, leave_out: str) -> Recipe:
+    """The 4S recipe on a copy of the shipped profile where an engineer signed off every
+    parameter but ``leave_out``."""
+    from station.recipe.profile.library import ProfileLibrary, package_profile_dir
+
+    shipped = ProfileLibrary().get("bq40z50-r1")
+    header = (package_profile_dir() / "bq40z50-r1.toml").read_text(encoding="utf-8")
+    signed = [
+        p.key for p in shipped.parameters if p.key != leave_out and not shipped.disputes_of(p)
+    ]
+    header += (
+        '\n[[signoff]]\nby = "A. Engineer"\non = "2026-03-14"\nmethod = "reference-pack"\n'
+        'evidence = "reference pack REF-1"\nparameters = ['
+        + ", ".join(f'"{k}"' for k in signed)
+        + "]\n"
+    )
+    (tmp_path / "signed.toml").write_text(header.replace('id = "bq40z50-r1"', 'id = "signed"'))
+    (tmp_path / "bq40z50-r1.csv").write_text(
+        (package_profile_dir() / "bq40z50-r1.csv").read_text(encoding="utf-8")
+    )
+    text = RECIPE_4S.read_text(encoding="utf-8").replace(
+        'profile = "bq40z50-r1"', f'profile = "{tmp_path / "signed.toml"}"'
+    )
+    path = tmp_path / "signed-recipe.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_recipe(path)
+
+
+def test_a_parameter_nobody_confirmed_is_refused_though_others_are_signed(tmp_path: Path) -> None:
+    bench = make_bench(tmp_path)
+    bench.as_real_hardware()
+    recipe = _signed_profile_recipe(tmp_path, leave_out="Protections:CUV:Delay")
+    assert recipe.profile.signed_off
+    result = bench.run(recipe=recipe)
+    assert result.outcome is Outcome.ERROR
+    assert result.failure is not None
+    assert result.failure.code == "UNVERIFIED_ADDRESS"
+    assert "CUV Delay" in result.failure.reason
+    assert "CUV Threshold" not in result.failure.reason
+    assert bench.device.stats.df_writes == 0
+    assert bench.device.security_mode == "SEALED"
+
+
+def test_a_recipe_whose_every_parameter_is_signed_programs_a_real_pack(tmp_path: Path) -> None:
+    bench = make_bench(tmp_path)
+    bench.as_real_hardware()
+    result = bench.run(recipe=_signed_profile_recipe(tmp_path, leave_out=""))
+    assert result.passed, result.failure
 
 
 def test_printer_offline_keeps_the_pass_and_records_the_label_as_not_printed(
@@ -181,7 +224,10 @@ def test_database_gone_before_the_run_touches_no_pack(
     assert result.failure is not None
     assert result.failure.code == "DB_UNAVAILABLE"
     assert "will not program packs it cannot record" in result.failure.reason
-    assert bench.device.transaction_count == 0
+    # Only the ready check before the attempt: one read asking whether a gauge answers.
+    assert bench.device.transaction_count == 1
+    assert bench.device.counters.df_writes == 0
+    assert bench.device.security_mode == "SEALED"
 
 
 def test_database_gone_mid_run_stops_before_sealing(
@@ -209,7 +255,7 @@ def test_database_gone_mid_run_stops_before_sealing(
 
 def test_keys_never_reach_the_database_or_events(tmp_path: Path) -> None:
     keys = KeyStore({"acme-prod": PROD, "ti-default": ti_default_keys()})
-    bench = make_bench(tmp_path, keys=keys)
+    bench = make_bench(tmp_path, keys=keys, pec=True)
     events: list[object] = []
     recipe = recipe_variant(tmp_path, production_key_set="acme-prod", full_access=True)
     assert bench.run(recipe=recipe, events=events).passed  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from typing import Any
 
 from station.emulator import FaultPlan
 from station.keys import KeyStore, ti_default_keys
-from station.recipe.recipe import Recipe
+from station.recipe.product.model import Recipe
 from station.sequence.context import PackConnection
 from station.sequence.events import Outcome, StepId
 from station.store import AttemptOutcome
@@ -127,7 +127,7 @@ class _SilentOnceReopened(FaultPlan):
 
 def test_production_keys_whose_proof_got_no_answer_are_not_called_wrong(tmp_path: Path) -> None:
     keys = KeyStore({"acme-prod": PROD, "ti-default": ti_default_keys()})
-    bench = make_bench(tmp_path, keys=keys)
+    bench = make_bench(tmp_path, keys=keys, pec=True)
     recipe = recipe_variant(tmp_path, production_key_set="acme-prod", full_access=True)
     bench.device.faults = _SilentOnceReopened(bench)
 
@@ -146,7 +146,7 @@ def test_production_keys_whose_proof_got_no_answer_are_not_called_wrong(tmp_path
 
 def test_a_key_proof_seal_that_was_not_confirmed_is_reported_as_unknown(tmp_path: Path) -> None:
     keys = KeyStore({"acme-prod": PROD, "ti-default": ti_default_keys()})
-    bench = make_bench(tmp_path, keys=keys)
+    bench = make_bench(tmp_path, keys=keys, pec=True)
     recipe = recipe_variant(tmp_path, production_key_set="acme-prod", full_access=True)
     bench.device.faults = _GoneWhile(
         lambda: bench.device.security_mode == "SEALED" and bench.device.stats.df_writes > 0

@@ -177,7 +177,7 @@ def test_station_program_runs_the_pack_of_the_socket_it_names(tmp_path: Path) ->
     assert d.socket == "D"
     trace = station("trace", "PK4S-000201", "--db", f"sqlite:///{tmp_path}/db.sqlite3")
     assert "station ST-07 socket B" in trace.output
-    report = station("report", "--db", f"sqlite:///{tmp_path}/db.sqlite3")
+    report = station("report", "--include-emulated", "--db", f"sqlite:///{tmp_path}/db.sqlite3")
     assert report.exit_code == 0, report.output
     assert "attempts by station/socket:" in report.output
     assert "ST-07/B" in report.output

@@ -37,10 +37,13 @@ from station.sequence.events import (
 from station.sequence.service import (
     ActiveRecipe,
     Badge,
+    Credentials,
     HistoryRow,
     PassRecord,
     Readiness,
     RecipeChoice,
+    RecipeProblem,
+    Release,
     ReworkAuthorisation,
     Role,
     RunRequest,
@@ -53,6 +56,8 @@ from station.sequence.service import (
 )
 
 BASE_TIME = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)
+#: the PIN of every supervisor and engineer badge of the fake station
+FAKE_PIN = "2468"
 SERIAL_TEMPLATE = "PK4S-######"
 
 PASS_SERIAL = "PK4S-000123"
@@ -168,6 +173,8 @@ class FakeStationService:
         default_factory=lambda: Readiness(SocketState.PACK_DETECTED, "a gauge answers at 0x0B")
     )
     released: list[tuple[Path, str]] = field(default_factory=list)
+    credentials_given: list[Credentials] = field(default_factory=list)
+    problems: list[RecipeProblem] = field(default_factory=list)
     attempts: list[_Attempt] = field(default_factory=list)
 
     # -- set-up ---------------------------------------------------------------------------------
@@ -280,12 +287,23 @@ class FakeStationService:
                 return PassRecord(attempt.attempt_id, attempt.ended_at, "ST-01", "1.2.0")
         return None
 
+    def _authorise(self, given: Credentials, role: Role, what: str, operator: str = "") -> Badge:
+        """The real rule's answers, scripted: role, not the operator, the PIN."""
+        self.credentials_given.append(given)
+        badge = self.badge(given.code)
+        if badge.role is not role:
+            raise ValueError(f"badge {badge.code} is a {badge.role.value} badge: {what} refused")
+        if badge.code == operator:
+            raise ValueError(f"badge {badge.code} is the operator of this run: {what} refused")
+        if given.pin != FAKE_PIN:
+            raise ValueError(f"wrong PIN for badge {badge.code}")
+        return badge
+
     def authorise_rework(
-        self, shift: Shift, serial: str, supervisor: Badge, reason: str
+        self, shift: Shift, serial: str, supervisor: Credentials, reason: str
     ) -> ReworkAuthorisation:
-        if supervisor.role is not Role.SUPERVISOR:
-            raise ValueError(f"{supervisor.code} may not authorise a rework")
-        auth = ReworkAuthorisation(serial=serial, supervisor=supervisor.code, reason=reason)
+        badge = self._authorise(supervisor, Role.SUPERVISOR, "rework", shift.operator.code)
+        auth = ReworkAuthorisation(serial=serial, supervisor=badge.code, reason=reason)
         self.reworks.append(auth)
         return auth
 
@@ -299,10 +317,12 @@ class FakeStationService:
         self.runs.append(request)
         return _Run(self, shift, request, on_event, cancel).execute()
 
-    def reprint_label(self, shift: Shift, serial: str, reason: str, by: Badge) -> LabelResult:
-        if by.role is Role.OPERATOR:
-            raise ValueError(f"badge {by.code} is not a supervisor badge: reprint refused")
-        self.reprints.append((serial, f"{reason} (authorised by {by.code})"))
+    def reprint_label(
+        self, shift: Shift | None, serial: str, reason: str, by: Credentials
+    ) -> LabelResult:
+        operator = shift.operator.code if shift is not None else ""
+        badge = self._authorise(by, Role.SUPERVISOR, "reprint", operator)
+        self.reprints.append((serial, f"{reason} (authorised by {badge.code})"))
         if not self.printer_online:
             return LabelResult(
                 printed=False,
@@ -430,7 +450,14 @@ class FakeStationService:
             )
         ]
 
-    def release_recipe(self, path: Path, by: Badge) -> RecipeChoice:
+    def engineer_mode(self, engineer: Credentials) -> Badge:
+        return self._authorise(engineer, Role.ENGINEER, "engineer mode")
+
+    def recipe_problems(self) -> list[RecipeProblem]:
+        return list(self.problems)
+
+    def release_recipe(self, path: Path, by: Credentials) -> Release:
+        self._authorise(by, Role.ENGINEER, "release")
         self.released.append((path, by.code))
         if path.suffix != ".toml":
             raise ValueError(f"{path} is not a recipe file (.toml)")
@@ -444,7 +471,7 @@ class FakeStationService:
             released_at=BASE_TIME,
         )
         self.recipes.append(choice)
-        return choice
+        return Release(choice, already_released=False)
 
 
 def _active(choice: RecipeChoice) -> ActiveRecipe:

@@ -10,6 +10,7 @@ from textual.widgets import Static
 from textual.worker import WorkerState
 
 from station.tui import LineOptions, StationApp, make_app
+from station.tui.screens import LineScreen
 from station.tui.widgets import ResultDetails
 from tests.tui.fake_service import BASE_TIME, FakeStationService
 
@@ -82,6 +83,14 @@ async def start_shift(pilot: Pilot[Any], recipe_index: int = 0, lot: str = LOT) 
     await settle(pilot)
 
 
+async def badge_and_pin(pilot: Pilot[Any], badge: str, pin: str) -> None:
+    """Scan a badge in an authorisation dialog, then type its PIN."""
+    await type_and_enter(pilot, badge)
+    await settle(pilot)
+    await type_and_enter(pilot, pin)
+    await settle(pilot)
+
+
 async def scan(pilot: Pilot[Any], serial: str) -> None:
     await type_and_enter(pilot, serial)
     await settle(pilot)
@@ -94,6 +103,13 @@ def text_of(pilot: Pilot[Any], selector: str) -> str:
         return widget.text()
     assert isinstance(widget, Static)
     return str(widget.render())
+
+
+def line(pilot: Pilot[Any]) -> LineScreen:
+    """The line screen, which must be the one shown."""
+    screen = pilot.app.screen
+    assert isinstance(screen, LineScreen)
+    return screen
 
 
 def focused_id(pilot: Pilot[Any]) -> str | None:

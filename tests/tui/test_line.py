@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import os
+import signal
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar
 
 from station.sequence.events import Outcome, StepId
@@ -16,6 +17,7 @@ from station.tui.widgets import HistoryPanel, MeasurementTable, StepChecklist, V
 from tests.tui.fake_service import (
     BUSY_SERIAL,
     CELLS_SERIAL,
+    FAKE_PIN,
     NACK_SERIAL,
     PASS_SERIAL,
     PASSED_SERIAL,
@@ -26,7 +28,9 @@ from tests.tui.fake_service import (
 from tests.tui.helpers import (
     OPERATOR,
     SUPERVISOR,
+    badge_and_pin,
     focused_id,
+    line,
     line_app,
     scan,
     settle,
@@ -36,12 +40,6 @@ from tests.tui.helpers import (
 )
 
 SIZES = [(80, 24), (120, 40)]
-
-
-def line(pilot: Pilot[Any]) -> LineScreen:
-    screen = pilot.app.screen
-    assert isinstance(screen, LineScreen)
-    return screen
 
 
 def count_bells(app: StationApp) -> list[int]:
@@ -287,6 +285,11 @@ async def test_a_supervisor_authorises_a_rework_then_the_pack_runs(
         await scan(pilot, PASSED_SERIAL)
         await type_and_enter(pilot, SUPERVISOR)
         await settle(pilot)
+        assert focused_id(pilot) == "pin"
+        pin = app.screen.query_one("#pin", Input)
+        assert pin.password  # dots on screen, never the digits
+        await type_and_enter(pilot, FAKE_PIN)
+        await settle(pilot)
         assert focused_id(pilot) == "reasons"
         await pilot.press(*keys)
         await settle(pilot)
@@ -335,8 +338,7 @@ async def test_reprint_needs_a_supervisor_and_a_reason(fake: FakeStationService)
         await type_and_enter(pilot, OPERATOR)
         await settle(pilot)
         assert "supervisor badge" in text_of(pilot, "#auth-message")
-        await type_and_enter(pilot, SUPERVISOR)
-        await settle(pilot)
+        await badge_and_pin(pilot, SUPERVISOR, FAKE_PIN)
         await pilot.press("enter")  # "Label damaged"
         await settle(pilot)
         assert fake.reprints == [(PASS_SERIAL, "Label damaged (authorised by SUP-0001)")]
@@ -357,8 +359,7 @@ async def test_a_reprint_on_an_offline_printer_says_so(fake: FakeStationService)
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        await type_and_enter(pilot, SUPERVISOR)
-        await settle(pilot)
+        await badge_and_pin(pilot, SUPERVISOR, FAKE_PIN)
         await pilot.press("down", "enter")
         await settle(pilot)
         assert fake.reprints == [(PASS_SERIAL, "Label unreadable (authorised by SUP-0001)")]
@@ -395,8 +396,7 @@ async def test_reprint_works_for_any_pack_of_the_shift(fake: FakeStationService)
         await settle(pilot)
         await pilot.press("down", "enter")  # the older of the two passed packs
         await settle(pilot)
-        await type_and_enter(pilot, SUPERVISOR)
-        await settle(pilot)
+        await badge_and_pin(pilot, SUPERVISOR, FAKE_PIN)
         await pilot.press("enter")
         await settle(pilot)
         assert fake.reprints == [(PASS_SERIAL, "Label damaged (authorised by SUP-0001)")]
@@ -434,3 +434,51 @@ async def test_history_shows_failure_codes_when_it_has_the_full_width(
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert len(table.get_row_at(1)) == 4  # beside the scan field: no room for the code
+
+
+async def test_sigterm_aborts_the_run_at_its_safe_point_then_closes_the_terminal(
+    fake: FakeStationService,
+) -> None:
+    """``systemctl stop``/``restart`` sends SIGTERM: the run is aborted like an operator would
+    (never killed mid-write), its verdict shown, then the terminal closes."""
+    fake.pause_in_apply = True
+    fake.hold_after_abort = True
+    app = line_app(fake)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await type_and_enter(pilot, PASS_SERIAL)
+        await wait_until(pilot, fake.paused.is_set, "the run to reach the data-flash write")
+        handlers = getattr(asyncio.get_running_loop(), "_signal_handlers", {})
+        if signal.SIGTERM not in handlers:
+            pytest.fail("the terminal does not handle SIGTERM: the service manager would kill it")
+        os.kill(os.getpid(), signal.SIGTERM)
+        await wait_until(pilot, lambda: line(pilot).cancel.requested, "the stop to be seen")
+        screen = line(pilot)
+        assert screen.phase is Phase.RUNNING  # still finishing: the terminal waits for it
+        assert "Station stopping" in "\n".join(screen.notice_lines)
+        fake.resume.set()  # the engine reaches its safe point
+        await wait_until(pilot, lambda: app._exit, "the terminal to close")
+        assert screen.query_one(VerdictBanner).word == "ABORTED"
+
+
+async def test_a_wrong_pin_is_refused_by_the_service_and_asked_again(
+    fake: FakeStationService,
+) -> None:
+    app = line_app(fake)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await scan(pilot, PASSED_SERIAL)
+        await badge_and_pin(pilot, SUPERVISOR, "9999")
+        await pilot.press("enter")  # a reason: the service then checks badge and PIN
+        await settle(pilot)
+        assert isinstance(app.screen, AuthoriseScreen)
+        assert "wrong PIN" in text_of(pilot, "#auth-message")
+        assert focused_id(pilot) == "pin"
+        assert app.screen.query_one("#pin", Input).value == ""  # never kept
+        assert fake.reworks == []
+        assert [c.pin for c in fake.credentials_given] == ["9999"]
+        await type_and_enter(pilot, FAKE_PIN)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert len(fake.reworks) == 1

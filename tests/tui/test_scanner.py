@@ -14,13 +14,7 @@ from station.sequence.service import RunRequest
 from station.tui.screens import LineScreen, Phase
 from station.tui.widgets import VerdictBanner
 from tests.tui.fake_service import CELLS_SERIAL, PASS_SERIAL, FakeStationService
-from tests.tui.helpers import line_app, settle, text_of, type_and_enter, wait_until
-
-
-def line(pilot: Pilot[Any]) -> LineScreen:
-    screen = pilot.app.screen
-    assert isinstance(screen, LineScreen)
-    return screen
+from tests.tui.helpers import line, line_app, settle, text_of, type_and_enter, wait_until
 
 
 def burst(pilot: Pilot[Any], text: str) -> None:

@@ -13,6 +13,7 @@ from station.tui.screens.shift_change import QuitScreen
 from station.tui.widgets import MeasurementTable
 from tests.tui.fake_service import (
     CELLS_SERIAL,
+    FAKE_PIN,
     PASS_SERIAL,
     RECIPES,
     FakeStationService,
@@ -23,6 +24,8 @@ from tests.tui.helpers import (
     OPERATOR,
     SUPERVISOR,
     app_for,
+    badge_and_pin,
+    line,
     line_app,
     scan,
     settle,
@@ -33,12 +36,6 @@ from tests.tui.helpers import (
 )
 
 SIZES = [(80, 24), (120, 40)]
-
-
-def line(pilot: Pilot[Any]) -> LineScreen:
-    screen = pilot.app.screen
-    assert isinstance(screen, LineScreen)
-    return screen
 
 
 async def test_the_lot_changes_without_quitting(fake: FakeStationService) -> None:
@@ -214,6 +211,5 @@ async def test_every_screen_shows_its_key_hints_and_columns(size: tuple[int, int
         await pilot.press("f9")
         await settle(pilot)
         footer_fits(pilot)  # badge dialog
-        await type_and_enter(pilot, ENGINEER)
-        await settle(pilot)
+        await badge_and_pin(pilot, ENGINEER, FAKE_PIN)
         footer_fits(pilot)  # engineer mode

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from textual.widgets import OptionList
 
+from station.sequence.service import RecipeProblem
 from station.tui.screens import LineScreen, ShiftStartScreen
 from station.tui.widgets import StationHeader
 from tests.tui.fake_service import RECIPES, FakeStationService
@@ -131,3 +133,24 @@ async def test_a_real_bus_is_not_called_emulator() -> None:
         shown = header_text(app)
         assert "EMULATOR" not in shown
         assert "/dev/i2c-1" in shown
+
+
+async def test_a_broken_recipe_file_is_listed_with_its_problem_and_cannot_be_chosen(
+    fake: FakeStationService,
+) -> None:
+    fake.problems = [
+        RecipeProblem("bad.toml", "bad.toml:39: CUV Threshold = inf: inf is not a value [x]")
+    ]
+    app = app_for(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        listing = app.screen.query_one("#recipes", OptionList)
+        assert listing.option_count == len(RECIPES) + 1
+        broken = listing.get_option_at_index(len(RECIPES))
+        assert broken.disabled
+        shown = str(broken.prompt)
+        assert "bad.toml" in shown
+        assert "inf is not a value [x]" in shown  # shown as written, brackets and all
+        await start_shift(pilot, recipe_index=0)
+        assert isinstance(app.screen, LineScreen)
+        assert fake.shifts_started == [(OPERATOR, RECIPES[0].hash, LOT)]

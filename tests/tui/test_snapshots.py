@@ -12,8 +12,14 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.fake_service import CELLS_SERIAL, PASS_SERIAL, FakeStationService, seed_history
-from tests.tui.helpers import line_app, settle, type_and_enter, wait_until
+from tests.tui.fake_service import (
+    CELLS_SERIAL,
+    FAKE_PIN,
+    PASS_SERIAL,
+    FakeStationService,
+    seed_history,
+)
+from tests.tui.helpers import badge_and_pin, line_app, settle, type_and_enter, wait_until
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 
@@ -93,7 +99,7 @@ def test_engineer(snap_compare: Any, seeded: FakeStationService, size: tuple[int
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("f9")
-        await type_and_enter(pilot, "ENG-0001")
+        await badge_and_pin(pilot, "ENG-0001", FAKE_PIN)
         await settle(pilot)
         await pilot.press("f7")
         await settle(pilot)

@@ -8,7 +8,7 @@ from textual.pilot import Pilot
 
 from station.tui.screens import BadgeScreen, EngineerScreen, LineScreen, TraceScreen
 from station.tui.widgets import SectionsView
-from tests.tui.fake_service import CELLS_SERIAL, PASS_SERIAL, FakeStationService
+from tests.tui.fake_service import CELLS_SERIAL, FAKE_PIN, PASS_SERIAL, FakeStationService
 from tests.tui.helpers import (
     ENGINEER,
     OPERATOR,
@@ -102,6 +102,8 @@ async def test_engineer_mode_with_an_engineer_badge(
         await pilot.press("f9")
         await type_and_enter(pilot, ENGINEER)
         await settle(pilot)
+        await type_and_enter(pilot, FAKE_PIN)
+        await settle(pilot)
         assert isinstance(app.screen, EngineerScreen)
         assert app.use_command_palette  # the palette is for engineers only
         assert fake.gauge_reads == 1
@@ -147,6 +149,8 @@ async def test_an_engineer_can_release_the_first_recipe_before_any_shift() -> No
         await pilot.press("f9")
         await type_and_enter(pilot, ENGINEER)
         await settle(pilot)
+        await type_and_enter(pilot, FAKE_PIN)
+        await settle(pilot)
         assert "No shift started" in sections_text(pilot, "#recipe-sections")
         await pilot.press("f8")
         await type_and_enter(pilot, "recipes/first.toml")
@@ -164,6 +168,8 @@ async def test_the_gauge_timer_stops_while_engineer_mode_is_covered(
         await settle(pilot)
         await pilot.press("f9")
         await type_and_enter(pilot, ENGINEER)
+        await settle(pilot)
+        await type_and_enter(pilot, FAKE_PIN)
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, EngineerScreen)

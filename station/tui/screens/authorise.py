@@ -1,8 +1,9 @@
 """A supervisor's authorisation with a reason (rework of a passed pack, label reprint).
 
-The supervisor scans a badge, then picks a reason with the arrow keys; "Other" asks for a few
-words. ``confirm(badge, reason)`` then runs in a thread worker (it is the service call that
-records the authorisation); a refusal is shown and the dialog stays open. Esc cancels.
+The supervisor scans a badge, types its PIN in a password field, then picks a reason with the
+arrow keys; "Other" asks for a few words. ``confirm(credentials, reason)`` then runs in a thread
+worker: it is the service call that decides (role, PIN, not the operator) and records the
+authorisation. A refusal is shown, the PIN is asked again, and the dialog stays open. Esc cancels.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from station.sequence.service import Badge, Role
+from station.sequence.service import Badge, Credentials, Role
 from station.tui.background import call_service
 from station.tui.context import LineContext
 from station.tui.fields import BADGE_MAX, REASON_MAX, BoundedInput
-from station.tui.screens.badge import role_refusal
+from station.tui.screens.badge import pin_input, role_refusal
 from station.tui.text import plain
 from station.tui.widgets import StationFooter
 
@@ -43,19 +44,18 @@ class AuthoriseScreen(ModalScreen[T | None]):
         title: str,
         info: Content | str,
         reasons: Sequence[str],
-        needs_supervisor: bool,
         purpose: str,
-        confirm: Callable[[Badge | None, str], T],
+        confirm: Callable[[Credentials, str], T],
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.title_text = title
         self.info = info
         self.reasons = tuple(reasons)
-        self.needs_supervisor = needs_supervisor
         self.purpose = purpose
         self.confirm = confirm
         self.supervisor: Badge | None = None
+        self.credentials: Credentials | None = None
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -64,13 +64,11 @@ class AuthoriseScreen(ModalScreen[T | None]):
             yield Static(
                 plain(self.info) if isinstance(self.info, str) else self.info, id="auth-info"
             )
-            if self.needs_supervisor:
-                yield Static("1  Supervisor: scan your badge", classes="field-label")
-                yield BoundedInput(limit=BADGE_MAX, placeholder="supervisor badge", id="supervisor")
-            yield Static(
-                ("2  " if self.needs_supervisor else "") + "Reason (↑ ↓ then Enter)",
-                classes="field-label",
-            )
+            yield Static("1  Supervisor: scan your badge", classes="field-label")
+            yield BoundedInput(limit=BADGE_MAX, placeholder="supervisor badge", id="supervisor")
+            yield Static("   then type your PIN and Enter", id="pin-label", classes="field-label")
+            yield pin_input()
+            yield Static("2  Reason (↑ ↓ then Enter)", classes="field-label")
             yield OptionList(*(Option(r, id=r) for r in self.reasons), id="reasons")
             yield BoundedInput(
                 limit=REASON_MAX, placeholder="describe the reason", id="other-reason"
@@ -82,12 +80,13 @@ class AuthoriseScreen(ModalScreen[T | None]):
         for field in self.query(Input):
             field.cursor_blink = False
         self.query_one("#other-reason").display = False
-        reasons = self.query_one("#reasons", OptionList)
-        if self.needs_supervisor:
-            reasons.disabled = True
-            self.query_one("#supervisor", Input).focus()
-        else:
-            reasons.focus()
+        self._show_pin(False)
+        self.query_one("#reasons", OptionList).disabled = True
+        self.query_one("#supervisor", Input).focus()
+
+    def _show_pin(self, shown: bool) -> None:
+        self.query_one("#pin-label").display = shown
+        self.query_one("#pin", Input).display = shown
 
     # -- supervisor badge ---------------------------------------------------------------------
     @on(Input.Submitted, "#supervisor")
@@ -100,7 +99,8 @@ class AuthoriseScreen(ModalScreen[T | None]):
             )
 
     def _identified(self, badge: Badge) -> None:
-        if badge.role is not Role.SUPERVISOR:
+        if not badge.needs_pin:
+            # An operator badge has no PIN to give; the service decides the rest.
             self._refused(role_refusal(badge, Role.SUPERVISOR, self.purpose))
             return
         self.supervisor = badge
@@ -108,6 +108,27 @@ class AuthoriseScreen(ModalScreen[T | None]):
         field.value = f"✔ {badge.code}"
         field.disabled = True
         self._say("")
+        self._ask_pin()
+
+    def _ask_pin(self) -> None:
+        self.credentials = None
+        self.query_one("#reasons", OptionList).disabled = True
+        self._show_pin(True)
+        pin = self.query_one("#pin", Input)
+        pin.value = ""
+        pin.placeholder = "PIN"
+        pin.focus()
+
+    @on(Input.Submitted, "#pin")
+    def _pin_given(self, event: Input.Submitted) -> None:
+        badge = self.supervisor
+        pin = event.value
+        if badge is None or not pin:
+            return
+        self.credentials = Credentials(badge.code, pin)
+        event.input.value = ""  # the PIN is not kept in a widget
+        event.input.placeholder = "PIN given"
+        event.input.disabled = True
         reasons = self.query_one("#reasons", OptionList)
         reasons.disabled = False
         reasons.highlighted = 0
@@ -135,21 +156,26 @@ class AuthoriseScreen(ModalScreen[T | None]):
     def _confirm(self, reason: str) -> None:
         if self.busy:
             return
-        if self.needs_supervisor and self.supervisor is None:
-            self._refused("A supervisor badge is needed first")
+        credentials = self.credentials
+        if credentials is None:
+            self._refused("A supervisor badge and its PIN are needed first")
             self.query_one("#supervisor", Input).focus()
             return
         self.busy = True
-        badge = self.supervisor
-        call_service(self, lambda: self.confirm(badge, reason), self._done, self._not_done)
+        call_service(self, lambda: self.confirm(credentials, reason), self._done, self._not_done)
 
     def _done(self, value: T) -> None:
         self.busy = False
         self.dismiss(value)
 
     def _not_done(self, reason: str) -> None:
+        # Refused (a wrong PIN, a badge that may not, a pack that may not): the PIN is asked
+        # again, never kept.
         self.busy = False
         self._refused(reason)
+        if self.supervisor is not None:
+            self.query_one("#pin", Input).disabled = False
+            self._ask_pin()
 
     def _refused(self, reason: str) -> None:
         self._say(reason, error=True)

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
-from station.sequence.service import Badge, RecipeChoice, Role, Shift
+from station.sequence.service import Badge, Credentials, Release, Role, Shift
 from station.tui.background import call_service
 from station.tui.context import LineContext
 from station.tui.fields import PATH_MAX, BoundedInput
@@ -31,12 +31,19 @@ from station.tui.widgets import SectionsView, StationFooter, StationHeader
 def open_engineer_mode(node: DOMNode, ctx: LineContext, shift: Shift | None) -> None:
     """Ask for an engineer badge, then open engineer mode."""
 
-    def opened(badge: Badge | None) -> None:
-        if badge is not None:
-            node.app.push_screen(EngineerScreen(ctx, shift, badge))
+    def opened(given: tuple[Badge, Credentials] | None) -> None:
+        if given is not None:
+            badge, credentials = given
+            node.app.push_screen(EngineerScreen(ctx, shift, badge, credentials))
 
     node.app.push_screen(
-        BadgeScreen(ctx, title="Engineer mode", purpose="engineer mode", required=Role.ENGINEER),
+        BadgeScreen(
+            ctx,
+            title="Engineer mode",
+            purpose="engineer mode",
+            required=Role.ENGINEER,
+            verify=ctx.service.engineer_mode,
+        ),
         opened,
     )
 
@@ -54,11 +61,15 @@ class EngineerScreen(Screen[None]):
         Binding("ctrl+p", "app.command_palette", "Commands", key_display="Ctrl+P", priority=True),
     ]
 
-    def __init__(self, ctx: LineContext, shift: Shift | None, badge: Badge) -> None:
+    def __init__(
+        self, ctx: LineContext, shift: Shift | None, badge: Badge, credentials: Credentials
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.shift = shift
         self.badge = badge
+        # Each release is authorised again by the service with the badge and PIN given here.
+        self.credentials = credentials
         self.gauge_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -153,16 +164,21 @@ class EngineerScreen(Screen[None]):
         self._say(f"Releasing {path}…")
         call_service(
             self,
-            lambda: self.ctx.service.release_recipe(path, by=self.badge),
+            lambda: self.ctx.service.release_recipe(path, by=self.credentials),
             self._released,
             lambda reason: self._say(reason, error=True),
         )
 
-    def _released(self, choice: RecipeChoice) -> None:
-        self._say(
-            f"✔ Released {choice.name} {choice.version} ({choice.short_hash}) by "
-            f"{choice.released_by}"
-        )
+    def _released(self, done: Release) -> None:
+        c = done.choice
+        when = self.ctx.local(c.released_at).strftime("%Y-%m-%d %H:%M")
+        if done.already_released:
+            self._say(
+                f"{c.name} {c.version} ({c.short_hash}) was already released by "
+                f"{c.released_by} on {when}: nothing changed"
+            )
+            return
+        self._say(f"✔ Released {c.name} {c.version} ({c.short_hash}) by {c.released_by}")
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#release-message", Static)

@@ -8,6 +8,7 @@ handlers below, so the screen never waits on the bus.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
@@ -41,7 +42,7 @@ from station.sequence.events import (
     StepStarted,
 )
 from station.sequence.service import (
-    Badge,
+    Credentials,
     HistoryRow,
     Readiness,
     ReworkAuthorisation,
@@ -55,7 +56,7 @@ from station.tui.background import call_service
 from station.tui.context import REPRINT_REASONS, REWORK_REASONS, LineContext
 from station.tui.fields import SERIAL_MAX, BoundedInput
 from station.tui.formatting import seconds
-from station.tui.messages import EngineEvent, RunEnded
+from station.tui.messages import EngineEvent, RunEnded, RunSettled
 from station.tui.screens.authorise import AuthoriseScreen
 from station.tui.screens.engineer import open_engineer_mode
 from station.tui.screens.shift_change import (
@@ -78,6 +79,8 @@ from station.tui.widgets import (
 )
 from station.tui.widgets.history import HistoryTable
 from station.tui.widgets.result_details import label_line
+
+log = logging.getLogger("station.tui")
 
 
 class Phase(StrEnum):
@@ -337,9 +340,8 @@ class LineScreen(Screen[None]):
         serial = check.serial
         self._message(markup("[b]$s[/] already passed: rework?", s=serial), "-warning")
 
-        def confirm(badge: Badge | None, reason: str) -> ReworkAuthorisation:
-            assert badge is not None
-            return self.ctx.service.authorise_rework(self.shift, serial, badge, reason)
+        def confirm(supervisor: Credentials, reason: str) -> ReworkAuthorisation:
+            return self.ctx.service.authorise_rework(self.shift, serial, supervisor, reason)
 
         def after(auth: ReworkAuthorisation | None) -> None:
             if auth is None:
@@ -357,7 +359,6 @@ class LineScreen(Screen[None]):
             title="Rework of a passed pack",
             info=info,
             reasons=REWORK_REASONS,
-            needs_supervisor=True,
             purpose="a rework",
             confirm=confirm,
         )
@@ -389,6 +390,7 @@ class LineScreen(Screen[None]):
         try:
             result = self.ctx.service.run(self.shift, request, self._forward, cancel)
         except Exception as exc:  # shown as an ERROR verdict: a crash must never look like PASS
+            log.exception("run of %s stopped on a station fault", request.serial)
             self.post_message(RunEnded(None, f"{type(exc).__name__}: {exc}"))
             return
         self.post_message(RunEnded(result))
@@ -437,7 +439,8 @@ class LineScreen(Screen[None]):
                     step=step,
                     code="STATION_FAULT",
                     reason=f"The station stopped the run on a fault: {message.error}",
-                    action="Set the pack aside and call the line engineer.",
+                    action="Set the pack aside and call a technician: the station itself has "
+                    "a fault (its details are in the station log).",
                     outcome=Outcome.ERROR,
                     pack_state="unknown: check it before any further use",
                 ),
@@ -518,6 +521,17 @@ class LineScreen(Screen[None]):
             self.abort_armed = False
             self._update_status()
 
+    def stop_requested(self) -> bool:
+        """The station is being stopped: abort a run like an operator would. True while a run
+        is still finishing (the terminal closes once its verdict is shown)."""
+        if not self.running:
+            return False
+        if self.cancel is not None and not self.cancel.requested:
+            self.cancel.request()
+            self._notice("Station stopping: the run stops at the next safe point")
+            self._update_status()
+        return True
+
     def _notice(self, line: str) -> None:
         line = printable(line)
         self.notice_lines.append(line)
@@ -535,12 +549,14 @@ class LineScreen(Screen[None]):
         if self._ticker is not None:
             self._ticker.pause()
         self.query_one(StepChecklist).settle(result.steps)
+        self.query_one(MeasurementTable).show_verdict()
         caption = f"{result.serial}  ·  {seconds(result.cycle_time_s)}"
         self.query_one(VerdictBanner).show(result.outcome, caption)
         self.query_one(ResultDetails).show(result)
         self.phase = Phase.RESULT
         self._update_status()
         self._focus_scan()
+        self.post_message(RunSettled())
         if result.outcome in (Outcome.FAIL, Outcome.ERROR) and self.ctx.options.bell:
             self.app.bell()
         self.refresh_history()
@@ -583,13 +599,10 @@ class LineScreen(Screen[None]):
         result = (
             self.last_result if self.last_result and self.last_result.serial == serial else None
         )
-        needs_supervisor = self.ctx.options.reprint_needs_supervisor
 
-        def confirm(badge: Badge | None, reason: str) -> LabelResult:
+        def confirm(supervisor: Credentials, reason: str) -> LabelResult:
             # The service decides who may reprint; it records the reason and the badge.
-            return self.ctx.service.reprint_label(
-                self.shift, serial, reason, badge or self.shift.operator
-            )
+            return self.ctx.service.reprint_label(self.shift, serial, reason, supervisor)
 
         def after(label: LabelResult | None) -> None:
             if label is None:
@@ -610,7 +623,6 @@ class LineScreen(Screen[None]):
             title=f"Reprint the label of {serial}",
             info="A reprinted label is recorded with its reason.",
             reasons=REPRINT_REASONS,
-            needs_supervisor=needs_supervisor,
             purpose="a label reprint",
             confirm=confirm,
         )

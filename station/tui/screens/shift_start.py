@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from station.sequence.service import Badge, RecipeChoice, Role, Shift
+from station.sequence.service import Badge, RecipeChoice, RecipeProblem, Role, Shift
 from station.tui.background import call_service
 from station.tui.context import LineContext
 from station.tui.fields import BADGE_MAX, LOT_MAX, SERIAL_MAX, BoundedInput
@@ -36,6 +36,17 @@ def recipe_option(choice: RecipeChoice) -> Option:
         description=choice.description,
     )
     return Option(prompt, id=choice.hash)
+
+
+def problem_option(problem: RecipeProblem) -> Option:
+    """A recipe file that cannot be run: listed, greyed out, with what is wrong (plain text)."""
+    prompt = markup("[b $error]⚠ $file[/]  cannot be used", file=problem.file)
+    prompt = prompt.append("\n  ").append(plain(problem.problem))
+    return Option(prompt, id=f"problem:{problem.file}", disabled=True)
+
+
+#: released recipes, the one a lock names, why the lock was refused, the files that are broken
+Loaded = tuple[list[RecipeChoice], RecipeChoice | None, str, list[RecipeProblem]]
 
 
 class ShiftStartScreen(Screen[None]):
@@ -143,24 +154,27 @@ class ShiftStartScreen(Screen[None]):
         self.recipes_asked = True
         wanted = self.recipe.hash if self.recipe else self.ctx.options.recipe
 
-        def fetch() -> tuple[list[RecipeChoice], RecipeChoice | None, str]:
+        def fetch() -> Loaded:
             # Which release a lock names is the service's rule; the screen only shows it.
             choices = self.ctx.service.released_recipes()
+            broken = self.ctx.service.recipe_problems()
             if not wanted or not choices:
-                return choices, None, ""
+                return choices, None, "", broken
             try:
-                return choices, self.ctx.service.find_released(wanted), ""
+                return choices, self.ctx.service.find_released(wanted), "", broken
             except ValueError as exc:
-                return choices, None, f"{exc}: choose one below"
+                return choices, None, f"{exc}: choose one below", broken
 
         call_service(self, fetch, self._recipes_loaded, self._recipes_failed)
 
-    def _recipes_loaded(self, loaded: tuple[list[RecipeChoice], RecipeChoice | None, str]) -> None:
-        choices, locked, problem = loaded
+    def _recipes_loaded(self, loaded: Loaded) -> None:
+        choices, locked, problem, broken = loaded
         self.choices = choices
         listing = self.query_one("#recipes", OptionList)
         listing.clear_options()
         listing.add_options(recipe_option(c) for c in choices)
+        # After the choices, so an option's index is its choice's index.
+        listing.add_options(problem_option(p) for p in broken)
         if not choices:
             self._say(
                 "No recipe is released on this station. An engineer must release one "

@@ -39,6 +39,7 @@ class MeasurementTable(DataTable[str | Text]):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual's name)
         super().__init__(id=id, cursor_type="none", zebra_stripes=True, show_cursor=False)
         self.measurements: list[Measurement] = []
+        self._shown_row = 0  # the row kept in view
         self._width = 0
 
     def on_mount(self) -> None:
@@ -55,8 +56,18 @@ class MeasurementTable(DataTable[str | Text]):
     def add_measurement(self, m: Measurement) -> None:
         self.measurements.append(m)
         self._add_row(m)
-        self.move_cursor(row=self.row_count - 1)
+        self._shown_row = self.row_count - 1
+        self.move_cursor(row=self._shown_row)
         self.scroll_end(animate=False)
+
+    def show_verdict(self) -> None:
+        """At the verdict: the first failed measurement in view (else the last one), so the
+        check that stopped the pack is on screen without scrolling."""
+        if not self.measurements:
+            return
+        failed = [i for i, m in enumerate(self.measurements) if m.verdict is Verdict.FAIL]
+        self._shown_row = failed[0] if failed else len(self.measurements) - 1
+        self.move_cursor(row=self._shown_row, scroll=True)
 
     def _widths(self) -> tuple[int, int]:
         """Width of the name and value columns at the current size."""
@@ -74,6 +85,9 @@ class MeasurementTable(DataTable[str | Text]):
             self.add_column(label, width=width, key=label)
         for m in self.measurements:
             self._add_row(m)
+        if self.measurements:
+            # Rebuilt for a new width: the row that was in view stays in view.
+            self.move_cursor(row=min(self._shown_row, self.row_count - 1), scroll=True)
 
     def _add_row(self, m: Measurement) -> None:
         name_w, value_w = self._widths()
