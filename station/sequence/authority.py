@@ -51,6 +51,7 @@ class Privilege(StrEnum):
     REPRINT = "reprint a label"
     ENGINEER_MODE = "open engineer mode"
     PROFILE_SIGN_OFF = "sign off a gauge profile"
+    REGISTER_REFERENCE = "register the line's reference pack"
     SET_PIN = "set another badge's PIN"
 
 
@@ -61,6 +62,7 @@ REQUIRED_ROLE: dict[Privilege, Role] = {
     Privilege.REPRINT: Role.SUPERVISOR,
     Privilege.ENGINEER_MODE: Role.ENGINEER,
     Privilege.PROFILE_SIGN_OFF: Role.ENGINEER,
+    Privilege.REGISTER_REFERENCE: Role.ENGINEER,
     Privilege.SET_PIN: Role.ENGINEER,
 }
 

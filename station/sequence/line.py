@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from station import __version__
+from station.bus.errors import BusError, BusOpenError
 from station.config import StationConfig, mask_url_password
-from station.gauge import Gauge, SecurityMode
+from station.gauge import Gauge, GaugeError, SecurityMode
 from station.labels import LabelArtwork, parse_stock, render
 from station.recipe.errors import RecipeError, SerialRejected
 from station.recipe.product import report
 from station.recipe.product.loader import load_recipe
 from station.recipe.product.model import Recipe
 from station.recipe.profile.image import BLOCK_SIZE
+from station.sequence import reference
 from station.sequence.authority import Authority, Privilege
 from station.sequence.context import SocketContext, gauge_timings
 from station.sequence.engine import PackRun, steps_for
@@ -109,6 +111,7 @@ class LineStation:
             database=mask_url_password(self.config.database),
             printer=self.config.printer,
             software_version=__version__,
+            reference_check=self.config.reference_check,
         )
 
     def badge(self, code: str) -> Badge:
@@ -172,7 +175,34 @@ class LineStation:
         except RecipeNotAvailable as exc:
             raise ShiftRefused(str(exc)) from None
         self._shift_recipes[recipe.content_hash] = recipe
+        self._reference_check(operator, may_read=True)
         return Shift(operator=operator, recipe=_active(recipe), lot=lot)
+
+    def _reference_check(self, operator: Badge, *, may_read: bool) -> None:
+        """With ``reference_check`` on, the first shift start of each shift reads the line's
+        reference pack and compares it with its registration (recorded either way). A headless
+        run (``may_read`` false: the pack in the fixture is a production pack) needs a self-test
+        that passed this shift."""
+        if not self.config.reference_check:
+            return
+        if reference.checked_this_shift(self.socket, self.socket.now()):
+            return
+        if not may_read:
+            raise ShiftRefused(
+                "reference_check is on and no reference-pack self-test passed at this socket "
+                "this shift: start the shift at the terminal with the reference pack first"
+            )
+        try:
+            gauge, close = self._connect_gauge(None)
+        except (BusOpenError, BusError, GaugeError) as exc:
+            refusal = reference.unreachable(self.socket, operator.code, str(exc))
+            raise ShiftRefused(str(refusal)) from None
+        try:
+            reference.self_test(self.socket, self.recipes.profiles, operator.code, gauge)
+        except reference.ReferenceCheckFailed as exc:
+            raise ShiftRefused(str(exc)) from None
+        finally:
+            close()
 
     def shift_for_file(self, path: Path, operator: str, lot: str) -> Shift:
         """For ``station program``: the recipe file must be released, except on the emulator
@@ -197,7 +227,9 @@ class LineStation:
                 "released automatically for a run on the emulator",
                 station=self.config.station_id,
             )
-        return self.start_shift(self.badge(operator), recipe.content_hash, lot)
+        operator_badge = self.badge(operator)
+        self._reference_check(operator_badge, may_read=False)
+        return self.start_shift(operator_badge, recipe.content_hash, lot)
 
     # == one pack ==============================================================================
 

@@ -68,6 +68,8 @@ class StationInfo:
     database: str  # URL with any password masked
     printer: str
     software_version: str
+    #: the shift starts with the reference-pack self-test
+    reference_check: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from station.store import (
     attempts,
     audit,
     badges,
+    bringup,
     claims,
     images,
     labelling,
@@ -340,6 +341,71 @@ class Store:
         return audit.audit_entries(
             self._db, subject=subject, action=action, actions=actions, since=since, limit=limit
         )
+
+    # ---- bring-up: profile sign-offs and the line's reference pack --------------------------
+
+    def record_signoff(
+        self,
+        *,
+        profile_id: str,
+        by: str,
+        station: str,
+        detail: Mapping[str, Any],
+        export_name: str,
+        export_sha256: str,
+        confirmed: int,
+        pack: bringup.PackRead | None,
+    ) -> bringup.SignOffRecord:
+        """The PROFILE_SIGNED_OFF audit row and, when a reference pack was read, the pack's
+        evidence (serial, firmware, data-flash image), in one transaction."""
+        return bringup.record_signoff(
+            self._db,
+            profile_id=profile_id,
+            by=by,
+            station=station,
+            detail=detail,
+            export_name=export_name,
+            export_sha256=export_sha256,
+            confirmed=confirmed,
+            pack=pack,
+        )
+
+    def pack_evidence(self, profile_id: str) -> list[dict[str, Any]]:
+        return bringup.pack_evidence_of(self._db, profile_id)
+
+    def register_reference(
+        self, pack: bringup.PackRead, *, by: str, station: str, readings: Mapping[str, Any]
+    ) -> bringup.ReferencePackRecord:
+        return bringup.register_reference(self._db, pack, by=by, station=station, readings=readings)
+
+    def current_reference(self, station: str) -> bringup.ReferencePackRecord | None:
+        """The station's newest registered reference pack."""
+        return bringup.current_reference(self._db, station)
+
+    def record_reference_check(
+        self,
+        *,
+        station: str,
+        socket: str,
+        operator: str,
+        reference_id: int | None,
+        problems: Sequence[str],
+        detail: Mapping[str, Any],
+    ) -> bringup.ReferenceCheckRecord:
+        return bringup.record_reference_check(
+            self._db,
+            station=station,
+            socket=socket,
+            operator=operator,
+            reference_id=reference_id,
+            problems=problems,
+            detail=detail,
+        )
+
+    def reference_checks(
+        self, station: str, *, limit: int = 50
+    ) -> list[bringup.ReferenceCheckRecord]:
+        return bringup.reference_checks(self._db, station, limit=limit)
 
     # ---- production database ---------------------------------------------------------------
 

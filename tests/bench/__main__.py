@@ -21,7 +21,15 @@ import os
 import tempfile
 from pathlib import Path
 
-from tests.bench import bus_time, dashboard_bench, log_cost, overhead, sockets_bench, store_bench
+from tests.bench import (
+    bringup_bench,
+    bus_time,
+    dashboard_bench,
+    log_cost,
+    overhead,
+    sockets_bench,
+    store_bench,
+)
 
 
 def flip_rows(positions: int) -> list[tuple[str, str, str, str]]:
@@ -77,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str, str, str]] = []
     rows += bus_time.table(bus_time.measure())
     rows += sockets_bench.table(sockets_bench.measure())
+    rows += bringup_bench.table(bringup_bench.measure())
     if args.flip_positions > 0:
         rows += flip_rows(args.flip_positions)
 

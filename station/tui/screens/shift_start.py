@@ -25,6 +25,8 @@ from station.tui.widgets import StationFooter, StationHeader
 
 BADGE_LABEL = "1  Scan your badge"
 RECIPE_LABEL = "2  Choose the recipe (↑ ↓ then Enter)"
+#: shown when the shift starts with the reference-pack self-test (``reference_check``)
+REFERENCE_NOTE = "The shift starts with the self-test: put the line's reference pack in the fixture"
 
 
 def recipe_option(choice: RecipeChoice) -> Option:
@@ -103,6 +105,7 @@ class ShiftStartScreen(Screen[None]):
             self._look_up_badge(self.ctx.options.operator)
         else:
             self.query_one("#badge", Input).focus()
+        self._say("")
         self._load_recipes()
 
     def on_screen_suspend(self, event: ScreenSuspend) -> None:
@@ -254,7 +257,11 @@ class ShiftStartScreen(Screen[None]):
             return
         self.starting = True
         operator, recipe_hash = self.operator, self.recipe.hash
-        self._say("Starting the shift…")
+        self._say(
+            "Reading the reference pack…"
+            if self.ctx.info.reference_check
+            else "Starting the shift…"
+        )
         call_service(
             self,
             lambda: self.ctx.service.start_shift(operator, recipe_hash, lot),
@@ -318,5 +325,7 @@ class ShiftStartScreen(Screen[None]):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#shift-message", Static)
+        if not text and self.ctx.info.reference_check:
+            text = REFERENCE_NOTE  # the instruction stays until something else is to be said
         message.update(plain(text))
         message.set_class(error, "-error")
