@@ -69,6 +69,20 @@ class ConfigError(Exception):
     """The configuration is unusable; the message names the file, key, value and what is allowed."""
 
 
+_SOCKET_KEYS = ("id", "bus", "instrument", "printer")
+
+
+@dataclass(frozen=True)
+class SocketConfig:
+    """One ``[[sockets]]`` table: a fixture with its own pack, bus and, optionally, its own
+    instrument and label printer (else the station's)."""
+
+    id: str
+    bus: str
+    instrument: str = ""
+    printer: str = ""
+
+
 @dataclass(frozen=True)
 class StationConfig:
     """Every setting a station needs, with the defaults of the emulator demo."""
@@ -96,6 +110,8 @@ class StationConfig:
     # Badges with more than operator rights (supervisor: rework, reprint; engineer: engineer mode).
     supervisor_badges: tuple[str, ...] = ()
     engineer_badges: tuple[str, ...] = ()
+    #: ``[[sockets]]``: several fixtures on one station; empty: the one socket ``socket`` on ``bus``
+    sockets: tuple[SocketConfig, ...] = ()
     # Logs: the folder of the rotating log file, and whether records go to the journal (auto:
     # when started by systemd) or the file. A bus trace file ("" for none) gets every transaction.
     log_dir: str = "logs"
@@ -124,6 +140,32 @@ class StationConfig:
         srcs.update({k: source for k in checked})
         return replace(self, **checked, sources=srcs)
 
+    def socket_ids(self) -> tuple[str, ...]:
+        """The station's sockets, in the order of the file."""
+        return tuple(s.id for s in self.sockets) or (self.socket,)
+
+    def for_socket(self, socket_id: str) -> StationConfig:
+        """The configuration of one socket: its id, bus and printer (the station's printer when
+        it names none). Refuses an id the station does not have, naming those it has."""
+        if not self.sockets:
+            if socket_id != self.socket:
+                raise ConfigError(
+                    f"this station has one socket, {self.socket!r}, not {socket_id!r}; several "
+                    "sockets are declared as [[sockets]] tables in the configuration file"
+                )
+            return self
+        for sock in self.sockets:
+            if sock.id == socket_id:
+                return replace(
+                    self,
+                    socket=sock.id,
+                    bus=sock.bus,
+                    printer=sock.printer or self.printer,
+                    sockets=(sock,),
+                )
+        known = ", ".join(s.id for s in self.sockets)
+        raise ConfigError(f"this station has no socket {socket_id!r}; its sockets: {known}")
+
     def masked(self) -> dict[str, str]:
         """Effective values for display, with secrets (database passwords) masked."""
         out: dict[str, str] = {}
@@ -133,6 +175,8 @@ class StationConfig:
             value = getattr(self, f.name)
             if isinstance(value, bool):
                 text = str(value).lower()
+            elif f.name == "sockets":
+                text = "; ".join(f"{x.id} on {x.bus}" for x in value)
             elif isinstance(value, tuple):
                 text = ", ".join(value)
             else:
@@ -182,6 +226,42 @@ def _validate(values: Mapping[str, Any], *, where: str) -> dict[str, Any]:
     return out
 
 
+def _sockets(value: Any, *, where: str) -> tuple[SocketConfig, ...]:
+    """``[[sockets]]`` tables: each with an id and a bus, ids unique."""
+    example = '[[sockets]]\nid = "A"\nbus = "/dev/i2c-1@0x70:0"'
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise ConfigError(f"{where}: sockets are [[sockets]] tables, e.g.\n{example}")
+    out: list[SocketConfig] = []
+    for n, table in enumerate(value, start=1):
+        here = f"{where}: socket {n} ([[sockets]] table {n})"
+        unknown = set(table) - set(_SOCKET_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"{here}: unknown key(s) {sorted(unknown)}; a socket has {', '.join(_SOCKET_KEYS)}"
+            )
+        for key in ("id", "bus"):
+            if not isinstance(table.get(key), str) or not table[key].strip():
+                raise ConfigError(f"{here} has no {key}; every socket needs one, e.g.\n{example}")
+        for key in ("instrument", "printer"):
+            if key in table and not isinstance(table[key], str):
+                raise ConfigError(f"{here}: {key} = {table[key]!r} must be a string")
+        sock = SocketConfig(
+            id=table["id"].strip(),
+            bus=table["bus"].strip(),
+            instrument=str(table.get("instrument", "")).strip(),
+            printer=str(table.get("printer", "")).strip(),
+        )
+        if not _SOCKET.match(sock.id):
+            raise ConfigError(
+                f"{here}: id = {sock.id!r}; allowed: 1-16 letters, digits, '.', '_' or '-' "
+                "(it is printed on the fixture's socket barcode SOCKET:ID)"
+            )
+        if any(o.id == sock.id for o in out):
+            raise ConfigError(f"{here}: socket id {sock.id!r} is used twice; ids are unique")
+        out.append(sock)
+    return tuple(out)
+
+
 def parse_shift_starts(values: Sequence[str], *, where: str = "shift_starts") -> tuple[time, ...]:
     """``["06:00", "14:00", "22:00"]`` as times, sorted; each on a quarter hour, at least one."""
     starts: list[time] = []
@@ -202,6 +282,8 @@ def parse_shift_starts(values: Sequence[str], *, where: str = "shift_starts") ->
 
 
 def _coerce(key: str, value: Any, *, where: str) -> Any:
+    if key == "sockets":
+        return _sockets(value, where=where)
     kind = type(getattr(StationConfig(), key))
     if key == "shift_starts":
         items = value.split(",") if isinstance(value, str) else value
@@ -355,7 +437,9 @@ def _apply_file(config: StationConfig, path: Path) -> StationConfig:
         raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
     flat: dict[str, Any] = {}
     for key, value in raw.items():
-        if key == "database" and isinstance(value, dict):
+        if key == "sockets":
+            flat[key] = value
+        elif key == "database" and isinstance(value, dict):
             # [database] url = "...", production = true
             for sub, subvalue in value.items():
                 if sub not in _DATABASE_TABLE:

@@ -1,9 +1,15 @@
 """One spec string chooses a bus everywhere (``--bus`` on the CLI, ``bus =`` in the config).
 
 * ``/dev/i2c-N``: a Linux i2c-dev adapter through smbus2 (SBC pins, CP2112, MCP2221, ...).
-* ``sim`` or ``sim:SCENARIO[?state=PATH&seed=N&realtime=F]``: the built-in BQ40Z50 emulator.
+* ``sim`` or ``sim:SCENARIO[?state=PATH&seed=N&realtime=F&adapter=NAME]``: the built-in BQ40Z50
+  emulator (``adapter`` only names the emulated adapter, so two sockets can each have one).
+* ``sim:mux?channels=N[&pack=SCENARIO&seed=N&realtime=F&adapter=NAME]``: an emulated TCA9548A
+  with one emulated pack on each of its N channels.
 * ``package.module:callable``: a callable returning an object with smbus2's ``i2c_rdwr``
   (third-party adapters).
+
+Any of them may end in ``@0xAA:C``: the pack sits on channel C of the I2C multiplexer at address
+0xAA on that adapter (``/dev/i2c-1@0x70:3``; ``sim:mux?channels=8@0x70:3``).
 """
 
 from __future__ import annotations
@@ -11,18 +17,22 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from station.bus.errors import BusOpenError
 from station.bus.lock import AdapterLock
+from station.bus.mux import MUX_ADDRESSES, MUX_CHANNELS, MuxChannel, MuxChannelBus
 from station.bus.transport import I2CBus
 from station.clock import Clock, RealClock, VirtualClock
 
 DEFAULT_SPEED_HZ = 100_000
 _PLUGIN = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
+_MUX_SUFFIX = re.compile(r"^(?P<adapter>.*)@(?P<address>[^@:]*):(?P<channel>[^@:]*)$")
+_SIM_OPTIONS = {"state", "seed", "realtime", "hpe", "adapter"}
+_MUX_OPTIONS = {"channels", "pack", "seed", "realtime", "adapter"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,14 @@ class BusSpec:
     target: str  # device path, scenario name, or "module:callable"
     options: dict[str, str] = field(default_factory=dict)
     text: str = ""
+    #: The mux channel the pack sits on, or None when it hangs off the adapter directly.
+    mux: MuxChannel | None = None
+    #: The spec of the adapter alone (``text`` without the ``@0xAA:C`` of a mux channel).
+    adapter_text: str = ""
+
+    @property
+    def adapter(self) -> str:
+        return self.adapter_text or self.text
 
 
 @dataclass
@@ -48,6 +66,8 @@ class OpenedBus:
     _close: Callable[[], None] | None = None
     #: The adapter's lock: its own unless a registry gave it the one its adapter shares.
     lock: AdapterLock = field(default_factory=AdapterLock)
+    #: The pack's lock (every user of this one pack), likewise.
+    pack_lock: AdapterLock = field(default_factory=AdapterLock)
 
     @property
     def description(self) -> str:
@@ -62,6 +82,37 @@ class OpenedBus:
 def parse_bus_spec(text: str) -> BusSpec:
     """Parse a bus spec, refusing anything ambiguous with a message that shows the three forms."""
     spec = text.strip()
+    found = _MUX_SUFFIX.match(spec)
+    if found is None or found["adapter"].endswith("/") or not found["adapter"]:
+        return _parse_adapter(spec)
+    mux = _mux_channel(spec, found["address"], found["channel"])
+    adapter = _parse_adapter(found["adapter"])
+    if adapter.kind == "sim" and adapter.target == "mux":
+        channels = int(adapter.options.get("channels", str(MUX_CHANNELS)))
+        if mux.channel >= channels:
+            raise BusOpenError(
+                f"bus spec {spec!r}: the emulated mux has channels 0-{channels - 1}, "
+                f"not {mux.channel}"
+            )
+    return BusSpec(adapter.kind, adapter.target, adapter.options, spec, mux, adapter.text)
+
+
+def _mux_channel(spec: str, address: str, channel: str) -> MuxChannel:
+    try:
+        number = int(address, 16) if address.lower().startswith("0x") else -1
+        index = int(channel) if channel.isdigit() else -1
+    except ValueError:
+        number, index = -1, -1
+    if number not in MUX_ADDRESSES or not 0 <= index < MUX_CHANNELS:
+        raise BusOpenError(
+            f"bus spec {spec!r}: a multiplexer channel is written @0xAA:C, with the mux's "
+            f"address 0x70-0x77 (its A0-A2 pins) and a channel 0-{MUX_CHANNELS - 1}, "
+            "e.g. /dev/i2c-1@0x70:3"
+        )
+    return MuxChannel(number, index)
+
+
+def _parse_adapter(spec: str) -> BusSpec:
     if not spec:
         raise BusOpenError(_usage("the bus spec is empty"))
     if spec.startswith("/"):
@@ -73,11 +124,17 @@ def parse_bus_spec(text: str) -> BusSpec:
             rest, query = rest.split("?", 1)
         scenario = rest[1:] if rest.startswith(":") else rest
         options = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=False))
-        unknown = set(options) - {"state", "seed", "realtime", "hpe"}
+        is_mux = scenario == "mux"
+        unknown = set(options) - (_MUX_OPTIONS if is_mux else _SIM_OPTIONS)
         if unknown:
+            allowed = (
+                "channels=N, pack=SCENARIO, seed=N, realtime=FACTOR, adapter=NAME"
+                if is_mux
+                else "state=PATH, seed=N, realtime=FACTOR, hpe=0|1, adapter=NAME"
+            )
             raise BusOpenError(
                 f"bus spec {spec!r}: unknown emulator option(s) {sorted(unknown)}; "
-                "allowed: state=PATH, seed=N, realtime=FACTOR, hpe=0|1"
+                f"allowed: {allowed}"
             )
         if options.get("hpe", "0") not in ("0", "1"):
             raise BusOpenError(
@@ -86,6 +143,8 @@ def parse_bus_spec(text: str) -> BusSpec:
             )
         parsed = BusSpec("sim", scenario or "default", options, spec)
         _sim_numbers(parsed)
+        if is_mux:
+            _mux_size(parsed)
         return parsed
     if _PLUGIN.match(spec):
         return BusSpec("plugin", spec, {}, spec)
@@ -95,18 +154,80 @@ def parse_bus_spec(text: str) -> BusSpec:
 def _usage(problem: str) -> str:
     return (
         f"{problem}. Use /dev/i2c-N for a Linux I2C adapter, sim or sim:SCENARIO for the "
-        "emulator, or package.module:callable for a third-party adapter"
+        "emulator, or package.module:callable for a third-party adapter; end it with "
+        "@0xAA:C for a pack on channel C of an I2C multiplexer at 0xAA"
     )
 
 
-def open_bus(text: str, *, speed_hz: int = DEFAULT_SPEED_HZ) -> OpenedBus:
-    """Open the bus a spec names."""
+def _mux_size(spec: BusSpec) -> int:
+    text = spec.options.get("channels", str(MUX_CHANNELS))
+    channels = int(text) if text.isdigit() else 0
+    if not 1 <= channels <= MUX_CHANNELS:
+        raise BusOpenError(
+            f"bus spec {spec.text!r}: channels is the number of mux channels with a pack, "
+            f"1-{MUX_CHANNELS}"
+        )
+    return channels
+
+
+def open_bus(
+    text: str,
+    *,
+    speed_hz: int = DEFAULT_SPEED_HZ,
+    lock: AdapterLock | None = None,
+    clock: VirtualClock | None = None,
+    adapter: OpenedBus | None = None,
+) -> OpenedBus:
+    """Open the bus a spec names.
+
+    ``lock`` is the adapter's (shared with every other user of the adapter); ``clock`` the
+    virtual time an emulator runs on (several emulated sockets share one); ``adapter`` an adapter
+    already open (the emulated mux several sockets hang off) to reach the spec's mux channel
+    through.
+    """
     spec = parse_bus_spec(text)
+    lock = lock if lock is not None else AdapterLock(spec.adapter)
+    if spec.mux is not None:
+        if adapter is not None:
+            return through_mux(spec, adapter, lock, owns_adapter=False)
+        own = _open_adapter(spec, speed_hz, clock, spec.adapter)
+        return through_mux(spec, own, lock, owns_adapter=True)
+    opened = _open_adapter(spec, speed_hz, clock, spec.text)
+    opened.lock = lock
+    return opened
+
+
+def _open_adapter(spec: BusSpec, speed_hz: int, clock: VirtualClock | None, text: str) -> OpenedBus:
     if spec.kind == "i2c-dev":
-        return _open_i2c_dev(spec)
+        return _open_i2c_dev(replace(spec, text=text, mux=None))
     if spec.kind == "sim":
-        return _open_sim(spec, speed_hz)
-    return _open_plugin(spec)
+        return _open_sim(replace(spec, text=text, mux=None), speed_hz, clock)
+    return _open_plugin(replace(spec, text=text, mux=None))
+
+
+def through_mux(
+    spec: BusSpec, adapter: OpenedBus, lock: AdapterLock, *, owns_adapter: bool
+) -> OpenedBus:
+    """The pack on ``spec``'s mux channel, reached through ``adapter`` (holding ``lock``);
+    closing it closes the adapter only when it ``owns_adapter``."""
+    assert spec.mux is not None
+    raw: Any = adapter.bus
+    device = adapter.device
+    port = getattr(adapter.device, "port", None)
+    if adapter.emulated and callable(port):
+        # The emulated mux is told which channel each transaction means, to count stray ones.
+        raw = port(spec.mux.channel)
+        device = raw.pack
+    bus = MuxChannelBus(raw, lock, spec.mux)
+    return OpenedBus(
+        spec,
+        bus,
+        adapter.clock,
+        emulated=adapter.emulated,
+        device=device,
+        _close=adapter.close if owns_adapter else None,
+        lock=lock,
+    )
 
 
 def _open_i2c_dev(spec: BusSpec) -> OpenedBus:
@@ -158,12 +279,24 @@ def _sim_numbers(spec: BusSpec) -> tuple[float, int | None]:
     return realtime, seed
 
 
-def _open_sim(spec: BusSpec, speed_hz: int) -> OpenedBus:
-    from station.emulator import EmulatorStateError, open_emulator
+def _open_sim(spec: BusSpec, speed_hz: int, shared: VirtualClock | None = None) -> OpenedBus:
+    from station.emulator import EmulatorStateError, open_emulated_mux, open_emulator
 
     realtime, seed = _sim_numbers(spec)
     state = Path(spec.options["state"]) if spec.options.get("state") else None
-    clock = VirtualClock(realtime_factor=realtime)
+    clock = shared if shared is not None else VirtualClock(realtime_factor=realtime)
+    if spec.target == "mux":
+        try:
+            mux = open_emulated_mux(
+                _mux_size(spec),
+                clock=clock,
+                speed_hz=speed_hz,
+                pack=spec.options.get("pack") or "default",
+                seed=seed,
+            )
+        except KeyError as exc:
+            raise BusOpenError(f"bus spec {spec.text!r}: {exc.args[0]}") from None
+        return OpenedBus(spec, mux, clock, emulated=True, device=mux, _close=mux.close)
     try:
         hpe = spec.options.get("hpe")
         device = open_emulator(

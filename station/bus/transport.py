@@ -70,9 +70,11 @@ class _Retryable(Exception):
 class SMBusTransport:
     """SMBus primitives for one device address.
 
-    Every transaction (with its retries) holds ``lock``, the lock of the adapter; callers that
-    need several transactions back to back (two key words) hold it around all of them. Give
-    every transport on one adapter the same lock (:class:`station.bus.adapters.AdapterRegistry`).
+    Every transaction (each attempt of it) holds ``lock``, the lock of the adapter; callers that
+    need several transactions back to back on the bus (two key words) hold it around all of
+    them. ``pack_lock`` is the lock of the one pack this transport reaches: the driver holds it
+    around calls that must not be interleaved with another call to the same pack. Give every
+    transport the locks of :class:`station.bus.adapters.AdapterRegistry`.
     """
 
     def __init__(
@@ -85,10 +87,12 @@ class SMBusTransport:
         retry: RetryPolicy | None = None,
         on_transaction: Callable[[str, int], None] | None = None,
         lock: AdapterLock | None = None,
+        pack_lock: AdapterLock | None = None,
         trace: TransactionHook | None = None,
     ) -> None:
         self.bus = bus
         self.lock = lock if lock is not None else AdapterLock()
+        self.pack_lock = pack_lock if pack_lock is not None else AdapterLock()
         self.clock = clock
         self.address = address
         self.pec = pec
@@ -258,24 +262,16 @@ class SMBusTransport:
         label: str | None,
         retries: int | None,
     ) -> T:
-        with self.lock:
-            return self._retried(attempt, kind, command, label, retries)
-
-    def _retried(
-        self,
-        attempt: Callable[[], T],
-        kind: str,
-        command: int,
-        label: str | None,
-        retries: int | None,
-    ) -> T:
         allowed = self.retry.retries if retries is None else retries
         delay = self.retry.backoff_s
         tries = 0
         while True:
             tries += 1
             try:
-                value = attempt()
+                # The adapter is held per attempt, not across the back-off: another socket on
+                # the adapter may use the bus while this one waits to try again.
+                with self.lock:
+                    value = attempt()
             except _Retryable as wrapped:
                 err = wrapped.error
                 # An adapter that has gone away will not come back within a back-off.

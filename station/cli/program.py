@@ -111,6 +111,13 @@ def _credentials(service, code: str):  # type: ignore[no-untyped-def]
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Recipe file.",
 )
+@click.option(
+    "--socket",
+    "socket_id",
+    default=None,
+    metavar="ID",
+    help="The socket the pack sits in (a [[sockets]] id; needed when the station has several).",
+)
 @click.option("--serial", required=True, help="The pack serial (as scanned).")
 @click.option("--operator", required=True, help="Operator badge.")
 @click.option("--lot", default="", help="Work order / lot.")
@@ -134,6 +141,7 @@ def program_cmd(
     config_path: Path | None,
     keys_path: Path | None,
     recipe_path: Path,
+    socket_id: str | None,
     serial: str,
     operator: str,
     lot: str,
@@ -151,16 +159,16 @@ def program_cmd(
 
     config = load_station_config(
         config_path,
-        bus=bus,
         pec=pec,
         database=database,
-        printer=printer,
         bus_trace=str(bus_trace) if bus_trace else None,
     )
+    config = _socket_config(config, socket_id).with_overrides("flag", bus=bus, printer=printer)
     _check_specs(config.bus, config.printer)
     from station.sequence import open_service
 
     service = open_service(config, keys_path=keys_path)
+    click.echo(f"station {config.station_id} socket {config.socket}, bus {config.bus}")
     try:
         shift = service.shift_for_file(recipe_path, operator, lot)
     except RecipeError as exc:  # the file given does not load: what was typed, not the pack
@@ -218,6 +226,21 @@ def _signals_abort(cancel: CancelToken) -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous_term)
 
 
+def _socket_config(config: StationConfig, socket_id: str | None) -> StationConfig:
+    """The configuration of the socket ``--socket`` names (the only one when there is one)."""
+    from station.sequence.sockets import check_sockets
+
+    check_sockets(config)
+    ids = config.socket_ids()
+    if socket_id is None:
+        if len(ids) > 1:
+            raise UsageProblem(
+                f"this station has sockets {', '.join(ids)}: name the pack's with --socket ID"
+            )
+        socket_id = ids[0]
+    return config.for_socket(socket_id)
+
+
 def _check_specs(bus: str, printer: str) -> None:
     """Refuse a bus or printer setting that cannot work before any pack or record is touched."""
     from station.bus.spec import parse_bus_spec
@@ -227,9 +250,10 @@ def _check_specs(bus: str, printer: str) -> None:
     if spec.kind == "sim":
         from station.emulator import SCENARIOS
 
-        if spec.target not in SCENARIOS:
+        scenario = spec.options.get("pack", "default") if spec.target == "mux" else spec.target
+        if scenario not in SCENARIOS:
             raise UsageProblem(
-                f"unknown emulator scenario {spec.target!r}; known: {', '.join(SCENARIOS)}"
+                f"unknown emulator scenario {scenario!r}; known: {', '.join(SCENARIOS)}"
             )
     try:
         parse_printer_spec(printer)

@@ -437,6 +437,10 @@ def _report_lines(r: Report) -> Iterator[str]:
         )
     yield f"  packs passed       {r.packs_passed}"
     yield f"  median cycle time  {_seconds(r.median_cycle_time_s)}"
+    if len(r.attempts_by_socket) > 1:
+        yield "  attempts by station/socket:"
+        for c in r.attempts_by_socket:
+            yield f"    {c.count:>7}  {c.key}"
     for title, counts in (("code", r.failures_by_code), ("step", r.failures_by_step)):
         if counts:
             yield f"  failures by {title}:"

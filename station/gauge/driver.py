@@ -2,9 +2,12 @@
 
 One :class:`Gauge` talks to one gauge through one :class:`~station.bus.SMBusTransport`. Every wait
 goes through the injected clock and every timing comes from :class:`GaugeTimings`. Public calls
-hold a lock for their whole duration, so a status poll from another thread can never slip between
-two key words or into a data-flash auto-increment read: the lock is the adapter's
-(:attr:`SMBusTransport.lock`), so this holds across every driver on the same adapter.
+hold the pack's lock (:attr:`SMBusTransport.pack_lock`, shared by every driver of the same pack)
+for their whole duration, so a status poll from another thread can never slip into a data-flash
+auto-increment read or between a MAC and its answer; each transaction holds the adapter's lock
+(:attr:`SMBusTransport.lock`), and a key sequence holds it from the first word to the second, so
+no other socket's transaction on a shared adapter lands between two key words. A flash write's or
+a reset's wait holds only the pack: the other sockets on the adapter use the bus meanwhile.
 """
 
 from __future__ import annotations
@@ -109,9 +112,9 @@ class Gauge:
         self.timings = timings or GaugeTimings()
         self.region = region or DataFlashRegion()
         self.write_guard = write_guard
-        # The adapter's lock, shared with every other user of the adapter: a public call holds
-        # it from its first transaction to its last (two key words, a data-flash read).
-        self._lock = transport.lock
+        # The pack's lock, shared with every other user of this pack: a public call holds it
+        # from its first transaction to its last (a data-flash read, a MAC and its answer).
+        self._lock = transport.pack_lock
         #: the last security mode this driver read or established; None when unknown
         self._mode: SecurityMode | None = None
         #: inside :meth:`confirming`: every read is confirmed by a second one (without PEC)

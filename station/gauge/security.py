@@ -46,6 +46,11 @@ def send_key_pair(
 ) -> None:
     """Quiet period, then both words back to back, each sent exactly once.
 
+    The two words hold the adapter's lock together: on an adapter shared by several sockets
+    (an I2C mux), no other transaction, not even another socket's channel select, comes between
+    them. The quiet period holds only the pack (the caller's lock): behind a mux the other
+    sockets' transactions never reach this pack's channel, so they may use the bus meanwhile.
+
     A bus failure mid-sequence restarts the whole sequence (after a new quiet period) up to
     ``timings.key_entry_attempts`` times: a NACK says nothing about the keys. Whether the keys
     were right is for the caller to judge by reading the mode back.
@@ -55,15 +60,23 @@ def send_key_pair(
         failure = None
         clock.sleep(timings.key_quiet_s)
         try:
-            transport.write_word(
-                MANUFACTURER_ACCESS, pair.first.reveal(), label=f"{purpose} key word 1", retries=0
-            )
-            first_at = clock.monotonic()
-            transport.write_word(
-                MANUFACTURER_ACCESS, pair.second.reveal(), label=f"{purpose} key word 2", retries=0
-            )
-            if clock.monotonic() - first_at > timings.key_window_s:
-                failure = KeyWindowMissedError(purpose=purpose, gap_s=clock.monotonic() - first_at)
+            with transport.lock:
+                transport.write_word(
+                    MANUFACTURER_ACCESS,
+                    pair.first.reveal(),
+                    label=f"{purpose} key word 1",
+                    retries=0,
+                )
+                first_at = clock.monotonic()
+                transport.write_word(
+                    MANUFACTURER_ACCESS,
+                    pair.second.reveal(),
+                    label=f"{purpose} key word 2",
+                    retries=0,
+                )
+            gap = clock.monotonic() - first_at
+            if gap > timings.key_window_s:
+                failure = KeyWindowMissedError(purpose=purpose, gap_s=gap)
         except BusError as exc:
             # A fresh exception: the original's traceback holds transport frames whose locals
             # carry the revealed words.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from station.bus.adapters import AdapterRegistry
 from station.bus.spec import OpenedBus, parse_bus_spec
 from station.config import ConfigError, StationConfig
 from station.gauge.security import keyless_bus_trace
@@ -15,6 +16,7 @@ from station.sequence.guards import EmulationRefused, refuse_emulation_on_produc
 from station.sequence.line import LineStation, ShiftRefused
 from station.sequence.recipes import RecipeLibrary, shipped_recipes_dir
 from station.sequence.releases import release
+from station.sequence.sockets import check_sockets
 from station.store import Store
 
 __all__ = ["LineStation", "ShiftRefused", "open_service"]
@@ -27,15 +29,25 @@ def open_service(
     demo: bool = False,
     bus_factory: Callable[[], OpenedBus] | None = None,
     runs_packs: bool = True,
+    adapters: AdapterRegistry | None = None,
 ) -> LineStation:
     """Everything a station socket needs, checked before the first pack: key store (private),
     database (reachable, migrated; attempts of a dead process marked INTERRUPTED; declared a
-    production database when the configuration says so), recipes.
+    production database when the configuration says so), recipes. With ``[[sockets]]``, the
+    socket ``config.socket`` names (else the first); the others get their own station from
+    :func:`station.sequence.sockets.socket_stations`.
 
     ``demo`` (emulator only, never on a production database) releases the shipped example
     recipes so the line can start at once, and gives the demo badges their PIN. With
     ``runs_packs`` an emulated bus on a production database is refused here, before anything.
+    ``adapters`` is the station's adapter registry (tests and benchmarks pass one on virtual
+    time); by default a new one.
     """
+    if config.sockets:
+        # A face that runs one socket runs the one ``socket`` names, else the first.
+        check_sockets(config)
+        ids = config.socket_ids()
+        config = config.for_socket(config.socket if config.socket in ids else ids[0])
     if demo and parse_bus_spec(config.bus).kind != "sim":
         raise ConfigError(
             f"--demo runs on the emulator only (bus = {config.bus!r}); real packs run released "
@@ -45,7 +57,7 @@ def open_service(
     keys = KeyStore.load(key_file) if key_file is not None else KeyStore.builtin()
     store = Store.open(config.database)
     try:
-        return _open(config, store, keys, demo, bus_factory, runs_packs)
+        return _open(config, store, keys, demo, bus_factory, runs_packs, adapters)
     except BaseException:
         store.close()
         raise
@@ -58,11 +70,19 @@ def _open(
     demo: bool,
     bus_factory: Callable[[], OpenedBus] | None,
     runs_packs: bool,
+    adapters: AdapterRegistry | None,
 ) -> LineStation:
     if config.production:
         store.mark_production(by="station configuration", station=config.station_id)
     trace = keyless_bus_trace(Path(config.bus_trace)) if config.bus_trace else None
-    socket = SocketContext(config, store, keys, bus_factory=bus_factory, bus_trace=trace)
+    socket = SocketContext(
+        config,
+        store,
+        keys,
+        bus_factory=bus_factory,
+        bus_trace=trace,
+        adapters=adapters or AdapterRegistry(),
+    )
     if runs_packs or demo:
         try:
             refuse_emulation_on_production(socket)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from station.bus.adapters import AdapterRegistry
 from station.bus.errors import BusOpenError
-from station.bus.spec import OpenedBus, open_bus, parse_bus_spec
+from station.bus.spec import OpenedBus, parse_bus_spec
 from station.bus.trace import BusTrace, TransactionHook
 from station.bus.transport import SMBusTransport
 from station.clock import Clock, RealClock, VirtualClock, utc_now
@@ -109,13 +109,14 @@ class SocketContext:
             return False
 
     def open_bus(self) -> OpenedBus:
-        """The socket's bus, holding the lock its adapter shares with every other user."""
-        lock = self.adapters.lock_for(self.config.bus)
+        """The socket's bus, holding the locks its adapter and its pack share with every other
+        user (a mux channel is selected under the adapter's)."""
         if self.bus_factory is not None:
             bus = self.bus_factory()
+            bus.lock = self.adapters.lock_for(self.config.bus)
         else:
-            bus = open_bus(self.config.bus, speed_hz=self.config.bus_speed_hz)
-        bus.lock = lock
+            bus = self.adapters.open(self.config.bus, speed_hz=self.config.bus_speed_hz)
+        bus.pack_lock = self.adapters.pack_lock_for(self.config.bus)
         return bus
 
     def connect(self, recipe: Recipe | None = None) -> PackConnection:
@@ -133,9 +134,15 @@ class SocketContext:
         return PackConnection(bus, transport, gauge)
 
     def transport_for(self, bus: OpenedBus) -> SMBusTransport:
-        """The SMBus transport on ``bus``, holding the adapter's lock; traced when the station
-        keeps a bus trace."""
-        return SMBusTransport(bus.bus, bus.clock, trace=self.trace_session(bus), lock=bus.lock)
+        """The SMBus transport on ``bus``, holding the adapter's and the pack's locks; traced
+        when the station keeps a bus trace."""
+        return SMBusTransport(
+            bus.bus,
+            bus.clock,
+            trace=self.trace_session(bus),
+            lock=bus.lock,
+            pack_lock=bus.pack_lock,
+        )
 
     def trace_session(self, bus: OpenedBus) -> TransactionHook | None:
         """A bus-trace session headed with the run it belongs to (None: no trace kept)."""

@@ -385,6 +385,8 @@ class Report:
     failures_by_step: tuple[CountBy, ...]
     #: over finished attempts that have a cycle time
     median_cycle_time_s: float | None
+    #: attempts per socket ("STATION/SOCKET"), most first: which fixture did the work
+    attempts_by_socket: tuple[CountBy, ...] = ()
     #: stopped by the operator / by the death of the process: neither PASS nor FAIL
     aborted: int = 0
     interrupted: int = 0

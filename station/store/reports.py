@@ -103,6 +103,11 @@ def report(db: Database, f: ReportFilter) -> Report:
             .where(*where, outcome.in_([str(o) for o in _FAILED]))
             .group_by(Attempt.failure_code, Attempt.failing_step)
         ).all()
+        per_socket = s.execute(
+            select(Attempt.station_id, Attempt.socket, func.count())
+            .where(*where)
+            .group_by(Attempt.station_id, Attempt.socket)
+        ).all()
         median = None
         if n_timed:
             # A cycle time is recorded when an attempt finishes; unfiltered, the cycle-time
@@ -140,6 +145,7 @@ def report(db: Database, f: ReportFilter) -> Report:
         failures_by_code=_ranked(by_code),
         failures_by_step=_ranked(by_step),
         median_cycle_time_s=median,
+        attempts_by_socket=_ranked({f"{st}/{so}": int(n) for st, so, n in per_socket}),
     )
 
 

@@ -1,7 +1,8 @@
 """``make bench``: every benchmark in one table (measure | this station | comparison | ratio).
 
-    python -m tests.bench               # bus time, CPU, bytes per pack, start-up, store at 100 000,
-                                        # the dashboard's pages at 1 000 000 attempts
+    python -m tests.bench               # bus time, sockets, CPU, bytes per pack, start-up, store
+                                        # at 100 000, the dashboard's pages at 1 000 000 attempts
+    python -m tests.bench.sockets_bench # packs per hour with 1-8 sockets only
     python -m tests.bench --million     # the store queries at 1 000 000 attempts too (minutes)
 
 The dashboard is measured on SQLite, and on PostgreSQL when STATION_TEST_PG_URL names a server
@@ -20,7 +21,15 @@ import os
 import tempfile
 from pathlib import Path
 
-from tests.bench import bringup_bench, bus_time, dashboard_bench, log_cost, overhead, store_bench
+from tests.bench import (
+    bringup_bench,
+    bus_time,
+    dashboard_bench,
+    log_cost,
+    overhead,
+    sockets_bench,
+    store_bench,
+)
 
 
 def flip_rows(positions: int) -> list[tuple[str, str, str, str]]:
@@ -75,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[tuple[str, str, str, str]] = []
     rows += bus_time.table(bus_time.measure())
+    rows += sockets_bench.table(sockets_bench.measure())
     rows += bringup_bench.table(bringup_bench.measure())
     if args.flip_positions > 0:
         rows += flip_rows(args.flip_positions)

@@ -12,7 +12,8 @@ import pytest
 from station.config import ENV_OVERRIDES, StationConfig, load_config, mask_url_password
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "station.toml.example"
-SETTINGS = [f.name for f in fields(StationConfig) if f.name != "sources"]
+# ``sockets`` is a list of tables: the example documents it in comments (see the test below).
+SETTINGS = [f.name for f in fields(StationConfig) if f.name not in {"sources", "sockets"}]
 SHIFT_LOCKS = {"recipe", "operator", "lot"}
 
 
@@ -146,3 +147,16 @@ def test_printer_value_and_examples_are_accepted_printer_specs() -> None:
     assert {spec.split(":")[0] for spec in examples} == {"zpl-tcp", "cups"}
     for spec in [load_config(EXAMPLE, environ={}).printer, *examples]:
         parse_printer_spec(spec)  # raises PrinterSpecError for a form the station refuses
+
+
+def test_the_sockets_example_loads_once_uncommented(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start = text.index("# [[sockets]]\n# id")
+    block = text[start:].split("\n\n", 1)[0]  # the example ends at the first blank line
+    example = "\n".join(line.removeprefix("# ").removeprefix("#") for line in block.splitlines())
+    path = tmp_path / "station.toml"
+    path.write_text(example, encoding="utf-8")
+    config = load_config(path, environ={})
+    assert config.socket_ids() == ("A", "B")
+    assert config.for_socket("B").bus == "/dev/i2c-1@0x70:1"
+    assert config.for_socket("B").printer == "zpl-tcp:10.0.0.21"
