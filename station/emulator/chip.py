@@ -148,8 +148,13 @@ class Chip:
         self.manufacturing_status = self.df.get_int(self.fw.param("mfg_status_init"))
 
     def _power_up_calibration(self) -> None:
-        """CAL_EN comes up set when Mfg Status Init is 0x0000 (calibration reference §1.1)."""
-        if self.manufacturing_status == 0 and self.fw.calibration.cal_en_when_mfg_status_init_zero:
+        """CAL_EN comes up set when Mfg Status Init is 0x0000 (calibration reference §1.1), on a
+        gauge that is not SEALED (sealed, every test feature is off: reference §1.1)."""
+        if (
+            self.manufacturing_status == 0
+            and self.fw.calibration.cal_en_when_mfg_status_init_zero
+            and self.security.mode != "SEALED"
+        ):
             self.manufacturing_status |= CAL_TEST
 
     def device_reset(self, done_at: float) -> None:

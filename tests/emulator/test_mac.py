@@ -100,8 +100,8 @@ def test_status_macs_work_sealed(host: RawHost, code: int) -> None:
 
 
 def test_manufacturing_status_and_afe_macs(host: RawHost) -> None:
-    # Mfg Status Init 0x0000 (factory): only CAL_EN is set (calibration reference §1.1).
-    assert host.mac_read(0x0057) == (1 << 15).to_bytes(2, "little")
+    # Mfg Status Init 0x0000 on a SEALED pack: no test feature, not even CAL_EN, is on.
+    assert host.mac_read(0x0057) == bytes(2)
     assert len(host.mac_read(0x0058)) == 20
 
 
