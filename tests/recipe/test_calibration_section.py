@@ -25,6 +25,7 @@ cell_tolerance = "5 mV"
 temperature_tolerance = "1.5 °C"
 """
 
+
 def with_section(tmp: Path, section: str = SECTION) -> Path:
     return variant(tmp, ("[backup]", section + "\n[backup]"))
 
@@ -51,8 +52,9 @@ def test_plan_is_read_in_ti_order_with_its_numbers(tmp_path: Path) -> None:
     assert plan.reference_current_ma == -2000
     assert plan.limits.cc_gain.low == 1.70
     assert plan.voltage_tolerance_mv == 50  # the default
-    # frames: (2+8) voltage + (2+32) CC offset + (2+32) board offset + (2+8) CC gain = 88
-    assert plan.floor_s() == pytest.approx(88 * 0.25)
+    # frames: (2+8) voltage + (2+32) CC offset + (2+32) board offset + (2+8) CC gain = 88,
+    # each run spanning one period less than its frames
+    assert plan.floor_s() == pytest.approx((88 - 4) * 0.25)
 
 
 def test_recipe_show_prints_the_plan(tmp_path: Path) -> None:
@@ -62,7 +64,7 @@ def test_recipe_show_prints_the_plan(tmp_path: Path) -> None:
         "steps (TI order): cell voltage → bat voltage → cc offset → board offset → cc gain" in text
     )
     assert "temperature Int, TS1" in text
-    assert "frames take at least 22.00 s" in text
+    assert "frames take at least 21.00 s" in text
     assert "reference current -2000 mA; CC Gain window 1.7…2.05" in text
 
 

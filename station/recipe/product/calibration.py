@@ -147,8 +147,9 @@ class CalibrationPlan:
         return runs
 
     def floor_s(self) -> float:
-        """The least time the frames alone take: frames x the refresh period."""
-        return sum(n for _, n in self.frame_runs()) * self.pacing.period_s
+        """The least time the frames alone take: a run of n frames spans n - 1 refresh periods
+        after the first counter step, which can come right after the start."""
+        return sum(n - 1 for _, n in self.frame_runs()) * self.pacing.period_s
 
 
 def plan(r: Reader, table: CalibrationTable, profile: Profile | None) -> CalibrationPlan | None:
