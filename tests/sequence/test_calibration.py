@@ -132,7 +132,7 @@ def test_the_record_names_references_raw_averages_constants_and_residuals(
 def test_a_reversed_shunt_fails_and_nothing_is_written(recipe: Recipe) -> None:
     with rig(recipe, "reversed-shunt") as r:
         before = calibration_block(r)
-        with pytest.raises(CalibrationFailed, match="negative.*nothing was written"):
+        with pytest.raises(CalibrationFailed, match=r"negative.*nothing was written"):
             r.calibrator.run()
         assert calibration_block(r) == before
         assert "CAL_TEST" not in r.gauge.manufacturing_status()
@@ -145,7 +145,7 @@ def test_an_open_thermistor_fails_and_nothing_is_written(recipe: Recipe) -> None
     plan = replace(recipe.calibration, sensors=("TS1", "TS2"))
     with rig(recipe, "broken-thermistor", plan=plan) as r:
         before = calibration_block(r)
-        with pytest.raises(CalibrationFailed, match="TS2 offset.*open thermistor"):
+        with pytest.raises(CalibrationFailed, match=r"TS2 offset.*open thermistor"):
             r.calibrator.run()
         assert calibration_block(r) == before
 
