@@ -36,6 +36,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "STATION_LOG_DIR": "log_dir",
     "STATION_LOG_TO": "log_to",
     "STATION_BUS_TRACE": "bus_trace",
+    "STATION_INSTRUMENTS": "instruments",
 }
 
 #: Where the station's log records go: see station.logs.
@@ -87,6 +88,8 @@ class StationConfig:
     log_dir: str = "logs"
     log_to: str = "auto"
     bus_trace: str = ""
+    #: the instrument file (reference instruments per socket); "" = simulated on the emulator
+    instruments: str = ""
     #: where each value came from: "default", a file path, an environment variable, or "flag"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 

@@ -112,6 +112,7 @@ def test_environment_still_overrides_the_example(variable: str) -> None:
         "STATION_LOG_DIR": "/tmp/station-logs",
         "STATION_LOG_TO": "file",
         "STATION_BUS_TRACE": "/tmp/bus-trace.txt",
+        "STATION_INSTRUMENTS": "/tmp/instruments.toml",
     }
     if variable not in values:
         pytest.fail(f"{variable} is new: give it a test value here and document it in the example")
