@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Install packline station on a Debian-family line terminal (Debian 12, Raspberry Pi OS,
 # BeagleBone Debian): a service user, a virtual environment, the configuration, the udev rule and
-# the systemd unit that keeps `station run` full-screen on tty1. See deploy/README.md.
+# the systemd unit that keeps `station run` full-screen on tty1. With --dashboard, it installs
+# the read-only dashboard instead: a web service on a supervisor's computer, pointed at the
+# line's database. See deploy/README.md.
 #
 # Re-running it is the way to update: the package is reinstalled only when its source changed,
-# an edited station.toml, keys.toml or station.env is never overwritten, and nothing else changes.
+# an edited station.toml, keys.toml, station.env or dashboard.env is never overwritten, and
+# nothing else changes.
 set -euo pipefail
 umask 022
 
@@ -15,16 +18,14 @@ readonly DATA_DIR=/var/lib/station
 readonly LABEL_DIR=$DATA_DIR/labels
 readonly LOG_DIR=$DATA_DIR/logs
 readonly PREVIEW_DIR=$DATA_DIR/label-previews
-readonly UNIT=station-terminal.service
-readonly UNIT_PATH=/etc/systemd/system/$UNIT
+readonly TERMINAL_UNIT=station-terminal.service
+readonly DASHBOARD_UNIT=station-dashboard.service
 readonly UDEV_RULE=/etc/udev/rules.d/99-station-i2c.rules
 readonly MODULES_CONF=/etc/modules-load.d/station-i2c.conf
 readonly SYSCTL_CONF=/etc/sysctl.d/60-station-console.conf
 readonly JOURNALD_CONF=/etc/systemd/journald.conf.d/60-station.conf
 readonly WRAPPER=/usr/local/bin/station
 readonly INSTALL_LOG=$DATA_DIR/install.log
-# i2c: /dev/i2c-* (the udev rule below); dialout: USB serial devices such as scanners.
-readonly SERVICE_GROUPS=i2c,dialout
 
 script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 readonly script_dir
@@ -34,6 +35,7 @@ usage() {
 Usage: deploy/install.sh [options]
 
 Installs packline station on this line terminal (needs root), or with --prefix into a folder.
+With --dashboard, installs the read-only dashboard on a supervisor's computer instead.
 
   --prefix DIR      install into DIR as if it were / (no root needed): files only; the useradd,
                     chown, systemctl and udevadm commands a real install runs are printed and
@@ -43,10 +45,15 @@ Installs packline station on this line terminal (needs root), or with --prefix i
                     holds this script)
   --wheel FILE      install the package from a built wheel instead
   --python PATH     Python (>= 3.11) that builds the virtual environment (default: python3)
+  --dashboard       install the dashboard (station dashboard, a web service) instead of the
+                    operator terminal: no terminal, no I2C rules, no key store
+  --database URL    with --dashboard: the line's database, written into a new station.toml,
+                    e.g. postgresql+psycopg://dashboard@db.plant.local/traceability (never
+                    with a password: that goes into ~/.pgpass or dashboard.env)
   --with-postgres   also install the PostgreSQL driver (database = "postgresql+psycopg://...")
   --no-deps         install the package alone, without its dependencies (tests, packagers that
                     provide them); the terminal cannot run until they are installed
-  --no-start        enable the terminal service but do not (re)start it now
+  --no-start        enable the service but do not (re)start it now
   -h, --help        show this help
 EOF
 }
@@ -68,6 +75,8 @@ python=python3
 with_postgres=0
 no_deps=0
 no_start=0
+role=terminal
+database=""
 
 need_value() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"; }
 
@@ -84,6 +93,9 @@ while [[ $# -gt 0 ]]; do
         --python) need_value "$@"; python=$2; shift 2 ;;
         --python=*) python=${1#*=}; shift ;;
         --with-postgres) with_postgres=1; shift ;;
+        --dashboard) role=dashboard; shift ;;
+        --database) need_value "$@"; database=$2; shift 2 ;;
+        --database=*) database=${1#*=}; shift ;;
         --no-deps) no_deps=1; shift ;;
         --no-start) no_start=1; shift ;;
         -h | --help) usage; exit 0 ;;
@@ -106,6 +118,33 @@ readonly prefix
     die "--user '$user' is not a valid user name (lower-case letters, digits, '_' or '-')"
 
 [[ -z $source_dir || -z $wheel ]] || die "give either --source or --wheel, not both"
+
+if [[ -n $database ]]; then
+    [[ $role == dashboard ]] ||
+        die "--database is for --dashboard; a terminal's database is set in station.toml"
+    [[ $database =~ ^[a-z][a-z0-9+]*://[^[:space:]\"\\]+$ ]] ||
+        die "--database '$database' is not a database URL; e.g." \
+            "postgresql+psycopg://dashboard@db.plant.local/traceability"
+    [[ ! $database =~ ^[a-z0-9+]+://[^/@]*:[^/@]*@ ]] ||
+        die "--database carries a password: give the URL without it, and put the password in" \
+            "$DATA_DIR/.pgpass or as PGPASSWORD in $ETC_DIR/dashboard.env"
+    [[ $database != postgresql* ]] || with_postgres=1
+fi
+# A configuration that already names a PostgreSQL keeps its driver on an update.
+if [[ $with_postgres -eq 0 ]] &&
+    grep -qE '^(database|url) = "postgresql' "$prefix$ETC_DIR/station.toml" 2>/dev/null; then
+    with_postgres=1
+    note "the configuration names a PostgreSQL: its driver is kept (as with --with-postgres)"
+fi
+if [[ $role == dashboard ]]; then
+    readonly UNIT=$DASHBOARD_UNIT
+    readonly SERVICE_GROUPS=""
+else
+    readonly UNIT=$TERMINAL_UNIT
+    # i2c: /dev/i2c-* (the udev rule below); dialout: USB serial devices such as scanners.
+    readonly SERVICE_GROUPS=i2c,dialout
+fi
+readonly UNIT_PATH=/etc/systemd/system/$UNIT
 if [[ -n $wheel ]]; then
     [[ -f $wheel && $wheel == *.whl ]] || die "--wheel $wheel is not a wheel file (*.whl)"
     wheel=$(realpath -- "$wheel")
@@ -118,8 +157,9 @@ else
             "packline-station); give --source DIR or --wheel FILE"
 fi
 
-for asset in station-terminal.service station.toml.example 99-station-i2c.rules \
-    station-i2c.conf 60-station-console.conf 60-station-journal.conf README.md; do
+for asset in station-terminal.service station-dashboard.service station.toml.example \
+    99-station-i2c.rules station-i2c.conf 60-station-console.conf 60-station-journal.conf \
+    README.md; do
     [[ -f $script_dir/$asset ]] || die "$script_dir/$asset is missing: run install.sh from a" \
         "complete deploy/ folder"
 done
@@ -198,27 +238,30 @@ package_fingerprint() {
 
 # ---------------------------------------------------------------------------- 1. user
 
+what="packline station"
+[[ $role == terminal ]] || what="the packline station dashboard"
 if [[ -n $prefix ]]; then
-    say "Installing packline station into $prefix (as if it were /; no root needed)"
+    say "Installing $what into $prefix (as if it were /; no root needed)"
 else
-    say "Installing packline station on $(hostname)"
+    say "Installing $what on $(hostname)"
 fi
 
-say "Service user '$user' (groups $SERVICE_GROUPS)"
+useradd_args=(--system --user-group --home-dir "$DATA_DIR" --no-create-home
+    --shell /usr/sbin/nologin --comment "packline station")
+[[ -z $SERVICE_GROUPS ]] || useradd_args+=(--groups "$SERVICE_GROUPS")
+say "Service user '$user'${SERVICE_GROUPS:+ (groups $SERVICE_GROUPS)}"
 if [[ -n $prefix ]]; then
-    system groupadd --system i2c
-    system useradd --system --user-group --home-dir "$DATA_DIR" --no-create-home \
-        --shell /usr/sbin/nologin --comment "packline station" --groups "$SERVICE_GROUPS" "$user"
+    [[ $role == dashboard ]] || system groupadd --system i2c
+    system useradd "${useradd_args[@]}" "$user"
 else
-    if ! getent group i2c >/dev/null; then
+    if [[ $role == terminal ]] && ! getent group i2c >/dev/null; then
         groupadd --system i2c
         note "created group i2c"
     fi
     if ! id -u "$user" >/dev/null 2>&1; then
-        useradd --system --user-group --home-dir "$DATA_DIR" --no-create-home \
-            --shell /usr/sbin/nologin --comment "packline station" --groups "$SERVICE_GROUPS" "$user"
+        useradd "${useradd_args[@]}" "$user"
         note "created system user $user"
-    else
+    elif [[ -n $SERVICE_GROUPS ]]; then
         IFS=, read -r -a wanted <<<"$SERVICE_GROUPS"
         member_of=" $(id -nG "$user") "
         for group in "${wanted[@]}"; do
@@ -308,25 +351,61 @@ fi
 # ---------------------------------------------------------------------------- 3. files
 
 say "Configuration $ETC_DIR, data $DATA_DIR"
-install -d -m 0755 -- "$(t "$ETC_DIR")" "$(t "$ETC_DIR/recipes")" "$(t "$APP_DIR")"
-install -d -m 0750 -- "$(t "$DATA_DIR")" "$(t "$LABEL_DIR")" "$(t "$LOG_DIR")" "$(t "$PREVIEW_DIR")"
+install -d -m 0755 -- "$(t "$ETC_DIR")" "$(t "$APP_DIR")"
+install -d -m 0750 -- "$(t "$DATA_DIR")" "$(t "$LOG_DIR")"
+if [[ $role == terminal ]]; then
+    install -d -m 0755 -- "$(t "$ETC_DIR/recipes")"
+    install -d -m 0750 -- "$(t "$LABEL_DIR")" "$(t "$PREVIEW_DIR")"
+fi
 
 put_file "$script_dir/station.toml.example" "$(t "$APP_DIR/station.toml.example")" 0644
 put_file "$script_dir/README.md" "$(t "$APP_DIR/README.md")" 0644
-put_once "$script_dir/station.toml.example" "$(t "$ETC_DIR/station.toml")" 0644
+config_source=$script_dir/station.toml.example
+if [[ -n $database ]]; then
+    # The example's active database line ([database] url) names the given database instead.
+    awk -v url="$database" \
+        '!done && /^url = / { print "url = \"" url "\""; done = 1; next } 1' \
+        "$script_dir/station.toml.example" >"$work/station.toml"
+    config_source=$work/station.toml
+    if [[ -e $(t "$ETC_DIR/station.toml") ]]; then
+        warn "$ETC_DIR/station.toml is kept as it is: set url = \"$database\" under [database] in it" \
+            "by hand"
+    fi
+fi
+put_once "$config_source" "$(t "$ETC_DIR/station.toml")" 0644
 if [[ -f $(t "$ETC_DIR/station.toml") ]] &&
-    ! cmp -s "$script_dir/station.toml.example" "$(t "$ETC_DIR/station.toml")"; then
+    ! cmp -s "$config_source" "$(t "$ETC_DIR/station.toml")"; then
     note "compare it with $APP_DIR/station.toml.example for settings added since"
 fi
 # A line terminal records real packs only: its database refuses emulated runs (the example sets
 # it; an older station.toml kept above may not).
-if ! grep -Eq '^[[:space:]]*production[[:space:]]*=[[:space:]]*true' "$(t "$ETC_DIR/station.toml")"; then
+if [[ $role == terminal ]] && ! grep -Eq '^[[:space:]]*production[[:space:]]*=[[:space:]]*true' "$(t "$ETC_DIR/station.toml")"; then
     warn "$ETC_DIR/station.toml does not declare a production database: add 'production = true'" \
         "under [database] (see $APP_DIR/station.toml.example), or emulated runs can be recorded" \
         "beside real packs"
 fi
 
-cat >"$work/keys.toml" <<'EOF'
+if [[ $role == dashboard ]]; then
+    token=$("$python_path" -c 'import secrets; print(secrets.token_urlsafe(24))')
+    {
+        printf '%s\n' \
+            "# Environment of the dashboard service (EnvironmentFile= in $DASHBOARD_UNIT)." \
+            "# systemd reads it as root before starting the dashboard: keep it root-only, mode 600." \
+            "#" \
+            "# The token browsers must give once the dashboard listens beyond this computer" \
+            "# (dashboard_listen in station.toml): HTTP basic authentication with dashboard_user" \
+            "# as the user and this token as the password. Made at install; change it to lock" \
+            "# every browser out." \
+            "STATION_DASHBOARD_TOKEN=$token" \
+            "# The database password, unless the station user's ~/.pgpass holds it:" \
+            "# PGPASSWORD=..."
+    } >"$work/dashboard.env"
+    put_once "$work/dashboard.env" "$(t "$ETC_DIR/dashboard.env")" 0600
+    chmod 0600 -- "$(t "$ETC_DIR/dashboard.env")"
+fi
+
+if [[ $role == terminal ]]; then
+    cat >"$work/keys.toml" <<'EOF'
 # packline station key store: the unseal and full-access keys of your packs' key sets.
 # Owner: the station user, mode 600: the station refuses a key store anyone else can read.
 # One table per key set; a recipe names the key set its packs use. For example:
@@ -337,29 +416,34 @@ cat >"$work/keys.toml" <<'EOF'
 #
 # TI's factory keys are built in as "ti-default" and need no entry.
 EOF
-put_once "$work/keys.toml" "$(t "$ETC_DIR/keys.toml")" 0600
-chmod 0600 -- "$(t "$ETC_DIR/keys.toml")"
+    put_once "$work/keys.toml" "$(t "$ETC_DIR/keys.toml")" 0600
+    chmod 0600 -- "$(t "$ETC_DIR/keys.toml")"
 
-cat >"$work/station.env" <<'EOF'
+    cat >"$work/station.env" <<'EOF'
 # Environment of the station terminal service (EnvironmentFile= in station-terminal.service).
 # systemd reads it as root before starting `station run`: keep it root-only, mode 600.
 # Secrets go here, never in station.toml. For a shared PostgreSQL, for example:
 # PGPASSWORD=...
 EOF
-put_once "$work/station.env" "$(t "$ETC_DIR/station.env")" 0600
-chmod 0600 -- "$(t "$ETC_DIR/station.env")"
+    put_once "$work/station.env" "$(t "$ETC_DIR/station.env")" 0600
+    chmod 0600 -- "$(t "$ETC_DIR/station.env")"
 
-say "Terminal service $UNIT, udev rule, i2c-dev module, console log level, journal, $WRAPPER"
-sed "s/^User=station\$/User=$user/" "$script_dir/station-terminal.service" >"$work/unit"
+    say "Terminal service $UNIT, udev rule, i2c-dev module, console log level, journal, $WRAPPER"
+else
+    say "Dashboard service $UNIT, journal, $WRAPPER"
+fi
+sed "s/^User=station\$/User=$user/" "$script_dir/$UNIT" >"$work/unit"
 put_file "$work/unit" "$(t "$UNIT_PATH")" 0644
-put_file "$script_dir/99-station-i2c.rules" "$(t "$UDEV_RULE")" 0644
-put_file "$script_dir/station-i2c.conf" "$(t "$MODULES_CONF")" 0644
-put_file "$script_dir/60-station-console.conf" "$(t "$SYSCTL_CONF")" 0644
 put_file "$script_dir/60-station-journal.conf" "$(t "$JOURNALD_CONF")" 0644
+if [[ $role == terminal ]]; then
+    put_file "$script_dir/99-station-i2c.rules" "$(t "$UDEV_RULE")" 0644
+    put_file "$script_dir/station-i2c.conf" "$(t "$MODULES_CONF")" 0644
+    put_file "$script_dir/60-station-console.conf" "$(t "$SYSCTL_CONF")" 0644
+fi
 
 cat >"$work/wrapper" <<EOF
 #!/bin/sh
-# packline station command (installed by deploy/install.sh): uses this terminal's configuration
+# packline station command (installed by deploy/install.sh): uses this computer's configuration
 # unless STATION_CONFIG names another one.
 : "\${STATION_CONFIG:=$ETC_DIR/station.toml}"
 export STATION_CONFIG
@@ -377,26 +461,30 @@ soft() { system "$@" || warn "'$*' failed; the change takes effect at the next b
 systemd_running=0
 [[ -n $prefix || -d /run/systemd/system ]] && systemd_running=1
 
-system chown "$user:" "$DATA_DIR" "$LABEL_DIR" "$LOG_DIR" "$PREVIEW_DIR" "$ETC_DIR/keys.toml"
-soft modprobe i2c-dev
-if [[ $systemd_running -eq 1 ]]; then
-    soft udevadm control --reload
-    soft udevadm trigger --subsystem-match=i2c-dev --action=add
+if [[ $role == terminal ]]; then
+    system chown "$user:" "$DATA_DIR" "$LABEL_DIR" "$LOG_DIR" "$PREVIEW_DIR" "$ETC_DIR/keys.toml"
+    soft modprobe i2c-dev
+    if [[ $systemd_running -eq 1 ]]; then
+        soft udevadm control --reload
+        soft udevadm trigger --subsystem-match=i2c-dev --action=add
+    fi
+    soft sysctl --quiet --load="$SYSCTL_CONF"
+else
+    system chown "$user:" "$DATA_DIR" "$LOG_DIR"
 fi
-soft sysctl --quiet --load="$SYSCTL_CONF"
-# The journal keeps the terminal's runs across reboots, within the bounds of JOURNALD_CONF.
+# The journal keeps the station's records across reboots, within the bounds of JOURNALD_CONF.
 [[ $systemd_running -eq 0 ]] || soft systemctl restart systemd-journald.service
 [[ $systemd_running -eq 0 ]] || system systemctl daemon-reload
 # A login prompt on tty1 would fight the terminal for the console.
-system systemctl mask getty@tty1.service
+[[ $role == dashboard ]] || system systemctl mask getty@tty1.service
 system systemctl enable "$UNIT"
 
 started=0
 if [[ $no_start -eq 1 ]]; then
     note "not started (--no-start): it starts at the next boot, or with systemctl start ${UNIT%.service}"
 elif [[ $systemd_running -eq 0 ]]; then
-    note "systemd is not running here: the terminal starts at the next boot"
-elif [[ -z $prefix && $(tty 2>/dev/null || true) == /dev/tty1 ]]; then
+    note "systemd is not running here: the service starts at the next boot"
+elif [[ $role == terminal && -z $prefix && $(tty 2>/dev/null || true) == /dev/tty1 ]]; then
     warn "you are logged in on tty1, which the terminal takes over: not started now." \
         "Reboot, or run 'systemctl start ${UNIT%.service}' from another console or over SSH"
 else
@@ -418,6 +506,24 @@ if ! command -v i2cdetect >/dev/null && [[ -z $prefix ]]; then
 fi
 
 say "Done."
+if [[ $role == dashboard ]]; then
+    cat <<EOF
+
+Next steps (deploy/README.md, "The dashboard on a supervisor's computer", explains each one):
+  1. in $ETC_DIR/station.toml: database (the line's PostgreSQL, with a read-only role) and, to
+     open the dashboard from other computers, dashboard_listen = "0.0.0.0:8080"
+  2. the database password in $DATA_DIR/.pgpass (owner $user, mode 600)
+  3. check:  sudo -u $user station db current
+  4. browsers log in as dashboard_user (station.toml) with the token in $ETC_DIR/dashboard.env
+EOF
+    if [[ $started -eq 1 ]]; then
+        printf '  5. it runs; logs: journalctl -u %s\n' "${UNIT%.service}"
+    else
+        printf '  5. start:  systemctl start %s   (logs: journalctl -u %s)\n' "${UNIT%.service}" \
+            "${UNIT%.service}"
+    fi
+    exit 0
+fi
 cat <<EOF
 
 Next steps (deploy/README.md explains each one):

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,10 @@ ENV_OVERRIDES: dict[str, str] = {
     "STATION_LOG_TO": "log_to",
     "STATION_BUS_TRACE": "bus_trace",
     "STATION_INSTRUMENTS": "instruments",
+    "STATION_DASHBOARD_LISTEN": "dashboard_listen",
+    "STATION_DASHBOARD_USER": "dashboard_user",
+    "STATION_DASHBOARD_TOKEN": "dashboard_token",
+    "STATION_SHIFT_STARTS": "shift_starts",
 }
 
 #: Where the station's log records go: see station.logs.
@@ -46,6 +51,11 @@ LOG_DESTINATIONS = ("auto", "journal", "file")
 #: decides something by a second read when it does not; ``on`` refuses a gauge that sends no PEC;
 #: ``off`` expects none, yet a gauge found appending PEC is still checked.
 PEC_SETTINGS = ("auto", "on", "off")
+
+#: settings that are secrets: never shown, never in a message
+SECRET_SETTINGS = frozenset({"dashboard_token"})
+#: a dashboard token shorter than this is refused (it is the only lock on a listening dashboard)
+MIN_TOKEN_LENGTH = 16
 
 _STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 #: A socket name is recorded with every attempt and claim (16 characters in the database).
@@ -90,6 +100,13 @@ class StationConfig:
     bus_trace: str = ""
     #: the instrument file (reference instruments per socket); "" = simulated on the emulator
     instruments: str = ""
+    # The dashboard (station dashboard): where it listens; beyond this computer, browsers must
+    # give the user name and token (HTTP basic auth) or the token (Authorization: Bearer).
+    dashboard_listen: str = "127.0.0.1:8080"
+    dashboard_user: str = "supervisor"
+    dashboard_token: str = ""
+    #: local times the shifts start, for "this shift" and the yield per shift
+    shift_starts: tuple[str, ...] = ("06:00", "14:00", "22:00")
     #: where each value came from: "default", a file path, an environment variable, or "flag"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -118,6 +135,8 @@ class StationConfig:
                 text = str(value)
             if f.name == "database":
                 text = mask_url_password(text)
+            if f.name in SECRET_SETTINGS and text:
+                text = "***"
             out[f.name] = text
         return out
 
@@ -159,8 +178,33 @@ def _validate(values: Mapping[str, Any], *, where: str) -> dict[str, Any]:
     return out
 
 
+def parse_shift_starts(values: Sequence[str], *, where: str = "shift_starts") -> tuple[time, ...]:
+    """``["06:00", "14:00", "22:00"]`` as times, sorted; each on a quarter hour, at least one."""
+    starts: list[time] = []
+    for item in values:
+        found = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", item)
+        if found is None or int(found[1]) > 23 or int(found[2]) > 59:
+            raise ConfigError(f"{where}: {item!r} is not a time of day; use HH:MM, e.g. 06:00")
+        if int(found[2]) % 15:
+            raise ConfigError(
+                f"{where}: {item!r} is not on a quarter hour; use e.g. 06:00, 14:30 or 22:45"
+            )
+        starts.append(time(int(found[1]), int(found[2])))
+    if not starts:
+        raise ConfigError(f"{where}: at least one shift start time is needed, e.g. 06:00")
+    if len(set(starts)) != len(starts):
+        raise ConfigError(f"{where}: {list(values)} names one time twice")
+    return tuple(sorted(starts))
+
+
 def _coerce(key: str, value: Any, *, where: str) -> Any:
     kind = type(getattr(StationConfig(), key))
+    if key == "shift_starts":
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise ConfigError(f'{where}: shift_starts must be a list of times, e.g. ["06:00"]')
+        parse_shift_starts(items, where=f"{where}: shift_starts")
+        return tuple(i.strip() for i in items)
     if kind is tuple:
         items = value.split(",") if isinstance(value, str) else value
         if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
@@ -211,6 +255,19 @@ def _coerce(key: str, value: Any, *, where: str) -> Any:
             f"{where}: socket = {value!r}; allowed: 1-16 letters, digits, '.', '_' or '-', "
             'starting with a letter or digit (it is recorded with every pack), e.g. "A"'
         )
+    if key == "dashboard_listen":
+        _check_listen(text, where=where)
+    if key == "dashboard_user" and not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", text):
+        raise ConfigError(
+            f"{where}: dashboard_user = {value!r}; allowed: 1-64 letters, digits, '.', '_' or '-'"
+        )
+    if key == "dashboard_token" and text and len(text) < MIN_TOKEN_LENGTH:
+        # The value itself is never repeated in a message.
+        raise ConfigError(
+            f"{where}: dashboard_token is {len(text)} characters long; use at least "
+            f"{MIN_TOKEN_LENGTH} random ones, e.g. from `python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(24))'`"
+        )
     if key == "database" and "://" not in text:
         raise ConfigError(
             f"{where}: database = {mask_url_password(value)!r} is not a database URL; e.g. "
@@ -232,6 +289,29 @@ def _pec_setting(value: Any, *, where: str) -> str:
             "default), on (refuse a gauge that sends none), off"
         )
     return text
+
+
+def split_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8080`` for IPv6) as (host, port); raises ValueError."""
+    found = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([^\s:\[\]]+):(\d{1,5})", text)
+    if found is None:
+        raise ValueError(text)
+    host = found[1] or found[3]
+    port = int(found[2] or found[4])
+    if port > 65535:
+        raise ValueError(text)
+    return host, port
+
+
+def _check_listen(text: str, *, where: str) -> None:
+    try:
+        split_listen(text)
+    except ValueError:
+        raise ConfigError(
+            f"{where}: dashboard_listen = {text!r}; allowed: HOST:PORT, e.g. 127.0.0.1:8080 "
+            "(this computer only), 0.0.0.0:8080 (every network, with a dashboard_token) or "
+            "[::1]:8080"
+        ) from None
 
 
 def load_config(

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "station.cli.authority",
     "station.cli.run",
     "station.cli.logs",
+    "station.cli.dashboard",
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import zlib
 from collections.abc import Callable, Iterator
@@ -123,14 +124,19 @@ _TEXTS = {
     "ManufacturingStatus": "0x0278 (expected 0x0278 (b3-b9))",
     "security mode after seal and reset": "SEALED",
 }
-#: (failure code, index of the step that fails)
-FAILURES: tuple[tuple[str, int], ...] = (
-    ("BUS_NACK", 1),
-    ("UNSEAL_REFUSED", 2),
-    ("DF_VERIFY_MISMATCH", 6),
-    ("CELL_IMBALANCE", 6),
-    ("SEAL_NOT_CONFIRMED", 7),
+#: (failure code, index of the step that fails, the measurement out of its limits, how often:
+#: a line's failures are a few causes, one more common than the next); a bus fault is the
+#: station's (ERROR), the others the pack's (FAIL)
+FAILURES: tuple[tuple[str, int, str | None, float], ...] = (
+    ("DF_VERIFY_MISMATCH", 6, "data-flash bytes differing", 0.38),
+    ("CELL_IMBALANCE", 6, "cell imbalance", 0.27),
+    ("BUS_NACK", 1, None, 0.18),
+    ("SEAL_NOT_CONFIRMED", 7, None, 0.11),
+    ("UNSEAL_REFUSED", 2, None, 0.06),
 )
+_FAILURE_WEIGHTS = [f[3] for f in FAILURES]
+#: failure codes recorded as the station's fault
+STATION_FAULTS = frozenset({"BUS_NACK"})
 _APPLY = 4
 DF_START = 0x4000
 DF_LENGTH = 0x2000
@@ -174,6 +180,8 @@ class DemoSpec:
     retest_rate: float = 0.8
     fail_rate: float = 0.05
     interrupted_rate: float = 0.002
+    #: stopped by the operator
+    aborted_rate: float = 0.003
     #: parameter changes per attempt that reaches the apply step (up to 24)
     parameters: int = 24
     stations: int = 4
@@ -200,6 +208,9 @@ class DemoResult:
 def generate(engine: Engine, spec: DemoSpec) -> DemoResult:
     """Append ``spec.attempts`` synthetic attempts to the (upgraded) database of ``engine``."""
     rng = random.Random(spec.seed)
+    # The spread of the checked measurements has its own generator, so the outcomes of a seed
+    # stay what they were before the values varied.
+    noise = random.Random(spec.seed ^ 0x5EED)
     base_image = _base_image(rng)
     ids = _Ids(engine)
     totals = {"attempts": 0, "packs": 0, "first_pass": 0, "passed": 0}
@@ -207,7 +218,7 @@ def generate(engine: Engine, spec: DemoSpec) -> DemoResult:
     with engine.begin() as conn:
         shared = _shared_images(conn, batch, ids, base_image, spec.images)
     for plan in _plans(rng, spec):
-        _add_attempt(batch, ids, rng, spec, plan, base_image, shared)
+        _add_attempt(batch, ids, rng, noise, spec, plan, base_image, shared)
         totals["attempts"] += 1
         totals["packs"] += plan.attempt_no == 1
         totals["first_pass"] += plan.attempt_no == 1 and plan.outcome == "PASS"
@@ -245,10 +256,14 @@ def _plans(rng: random.Random, spec: DemoSpec) -> Iterator[_Plan]:
             station = rng.randrange(spec.stations)
             per_station[station] += timedelta(seconds=spec.takt_s * rng.uniform(0.8, 1.3))
             roll = rng.random()
+            unjudged = spec.interrupted_rate + spec.aborted_rate
             if roll < spec.interrupted_rate:
                 outcome, failing = "INTERRUPTED", rng.randrange(len(STEPS))
-            elif roll < spec.interrupted_rate + spec.fail_rate:
-                outcome, failing = "FAIL", rng.randrange(len(FAILURES))
+            elif roll < unjudged:
+                outcome, failing = "ABORTED", rng.randrange(len(STEPS) - 2)
+            elif roll < unjudged + spec.fail_rate:
+                failing = rng.choices(range(len(FAILURES)), weights=_FAILURE_WEIGHTS)[0]
+                outcome = "ERROR" if FAILURES[failing][0] in STATION_FAULTS else "FAIL"
             else:
                 outcome, failing = "PASS", None
             made += 1
@@ -502,6 +517,7 @@ def _add_attempt(
     batch: _Batch,
     ids: _Ids,
     rng: random.Random,
+    noise: random.Random,
     spec: DemoSpec,
     plan: _Plan,
     base_image: bytes,
@@ -517,28 +533,29 @@ def _add_attempt(
         if len(ids.packs) > 10_000:  # only the current pack can be retested: forget old ones
             ids.packs.pop(next(iter(ids.packs)))
     attempt_id = ids.take(Attempt.__tablename__)
+    bad_measurement = None
     if plan.outcome == "PASS":
         last, code, failing_name = len(STEPS) - 1, None, None
-    elif plan.outcome == "FAIL":
+    elif plan.outcome in ("FAIL", "ERROR"):
         assert plan.failing is not None
-        code, last = FAILURES[plan.failing]
+        code, last, bad_measurement, _ = FAILURES[plan.failing]
         failing_name = STEPS[last][0]
     else:
         assert plan.failing is not None
-        last, code, failing_name = plan.failing, "INTERRUPTED", None
+        last, code, failing_name = plan.failing, plan.outcome, None
     at = plan.started
     steps, measurements = rows[Step.__tablename__], rows[Measurement.__tablename__]
     for ordinal in range(last + 1):
         name, kind, message, measured = STEPS[ordinal]
         duration = rng.uniform(0.3, 6.0)
-        failed = plan.outcome == "FAIL" and ordinal == last
+        failed = plan.outcome in ("FAIL", "ERROR") and ordinal == last
         steps.append(
             (
                 attempt_id,
                 ordinal,
                 name,
                 kind,
-                "FAIL" if failed else "PASS",
+                plan.outcome if failed else "PASS",
                 stamp(at),
                 stamp(at + timedelta(seconds=duration)),
                 duration,
@@ -548,14 +565,18 @@ def _add_attempt(
             )
         )
         at += timedelta(seconds=duration)
+        cells: list[float] = []
         for seq, (m_name, unit, low, high, typical) in enumerate(measured, start=1):
             text = plan.serial if m_name == "serial" else _TEXTS.get(m_name)
             value = typical
             if typical is not None and low is None and unit == "mV":
-                value = round(rng.gauss(typical, 3.0))
+                value = round(rng.gauss(typical + _lot_offset(plan.lot), 3.0))
+                cells.append(value)
+            elif typical is not None and low is not None:
+                value = _checked_value(m_name, typical, cells, plan.started, noise)
             outcome = "INFO" if low is None and high is None else "PASS"
-            if failed and seq == 1 and low is not None:
-                value, outcome = (high or 0.0) + 1.0, "FAIL"
+            if failed and m_name == bad_measurement:
+                value, outcome = (high or 0.0) + 1.0 + round(noise.expovariate(0.2)), "FAIL"
             measurements.append(
                 (attempt_id, ordinal, seq, m_name, value, text, unit, low, high, outcome)
             )
@@ -627,6 +648,28 @@ def _add_attempt(
         rows[FlashImage.__tablename__] += [before, after]
         links = [("BEFORE", before[0]), ("AFTER", after[0])]
     rows[AttemptImage.__tablename__] += [(attempt_id, role, i) for role, i in links]
+
+
+def _lot_offset(lot: int) -> float:
+    """Cells of one lot sit a little above or below another's (up to ±6 mV): what an
+    individuals chart of the cell voltages shows as shifts."""
+    return (zlib.crc32(f"lot {lot}".encode()) % 1201 - 600) / 100
+
+
+def _checked_value(
+    name: str, typical: float, cells: list[float], when: datetime, noise: random.Random
+) -> float:
+    """A checked measurement that varies as on a line: the worst cell and the imbalance follow
+    the cell voltages; the temperature follows the day (warmer in the afternoon)."""
+    if cells and name == "cell voltage (worst)":
+        return min(cells)
+    if cells and name == "cell imbalance":
+        return max(cells) - min(cells)
+    if name == "temperature":
+        hour = when.hour + when.minute / 60
+        daily = 1.5 * math.sin(2 * math.pi * (hour - 9) / 24)
+        return round(typical + daily + noise.gauss(0.0, 0.4), 1)
+    return typical
 
 
 def _parameters(attempt_id: int, spec: DemoSpec, plan: _Plan) -> tuple[Any, ...]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import urllib.parse
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, FromClause, create_engine, event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
@@ -24,6 +25,8 @@ from station.store.errors import DatabaseMissingError, StoreInputError, StoreUna
 DEFAULT_BUSY_TIMEOUT_MS = 15_000
 #: how long a PostgreSQL connection attempt may take before the station reports it unreachable
 DEFAULT_CONNECT_TIMEOUT_S = 5
+#: what an unreachable database means to a tool that only reads it
+READ_ONLY_MEANING = "nothing can be shown from it (nothing was changed)"
 
 
 def parse_url(url: str | URL) -> URL:
@@ -76,12 +79,28 @@ def make_engine(
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if parsed.get_backend_name() == "postgresql":
             kwargs["connect_args"] = {"connect_timeout": connect_timeout_s}
-        return create_engine(parsed, **kwargs)
+        engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:
         raise StoreInputError(
             f"database URL {describe(parsed)}: no driver for it is installed ({exc}); "
             "use sqlite:///PATH or postgresql+psycopg://... (install packline-station[postgres])"
         ) from None
+    if read_only and parsed.get_backend_name() == "postgresql":
+        event.listen(engine, "connect", _postgresql_read_only)
+    return engine
+
+
+def _postgresql_read_only(dbapi_connection: Any, _record: Any) -> None:
+    # The session default: every transaction this connection begins is READ ONLY, so the
+    # server itself refuses any write.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        # A reader's queries are short: compiling them (JIT) would cost more than it saves.
+        cursor.execute("SET jit = off")
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
 
 
 def _sqlite_path(url: URL) -> Path:
@@ -89,8 +108,9 @@ def _sqlite_path(url: URL) -> Path:
     if database in ("", ":memory:") or database.startswith("file:"):
         # An in-memory database is one per connection (and per thread): nothing would be kept.
         raise StoreInputError(
-            f"database URL {describe(url)} is an in-memory SQLite database; traceability "
-            "records must survive the process: give a file, e.g. sqlite:///db/station.sqlite3"
+            f"database URL {describe(url)} names no database file (an in-memory SQLite database); "
+            "traceability records must survive the process: give a file, e.g. "
+            "sqlite:///db/station.sqlite3"
         )
     return Path(database)
 
@@ -99,11 +119,11 @@ def _sqlite_read_only(url: URL, busy_timeout_ms: int) -> Engine:
     path = _sqlite_path(url)
     if not path.is_file():
         raise DatabaseMissingError(
-            f"there is no database at {path}: nothing was recorded there, and nothing was "
+            f"there is no database file at {path}: nothing was recorded there, and nothing was "
             "created; check the path (--db or the configuration's 'database'), or run "
             "`station db upgrade` to create it"
         )
-    where = "file:" + urllib.parse.quote(str(path.resolve()))
+    where = "file:" + quote(str(path.resolve()))
 
     def connect() -> sqlite3.Connection:
         options = {"uri": True, "timeout": busy_timeout_ms / 1000, "check_same_thread": False}
@@ -119,6 +139,9 @@ def _sqlite_read_only(url: URL, busy_timeout_ms: int) -> Engine:
         return sqlite3.connect(f"{where}?mode=ro&immutable=1", **options)  # type: ignore[no-any-return, call-overload]
 
     engine = create_engine(url, creator=connect)
+    # A reader's statements may name the index SQLite is to walk (``with_hint``): it plans
+    # without statistics, and a read-only tool cannot gather them.
+    engine.dialect.statement_compiler = _IndexedByCompiler
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -157,6 +180,32 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
             cursor.close()
 
     return engine
+
+
+def make_read_only_engine(
+    url: str | URL, *, connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S
+) -> Engine:
+    """An engine that cannot change the database, for tools that only look (the dashboard).
+
+    SQLite: the file is opened read-only (``mode=ro``; never created, nor its folder) and every
+    connection is ``query_only``. PostgreSQL: every transaction is READ ONLY, so the server
+    itself refuses any write; give the tool a role with SELECT rights only, too.
+    """
+    parsed = parse_url(url)
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreInputError(
+            f"database URL {describe(parsed)}: only SQLite and PostgreSQL databases can be opened "
+            "read-only; use sqlite:///PATH or postgresql+psycopg://..."
+        )
+    return make_engine(parsed, connect_timeout_s=connect_timeout_s, read_only=True)
+
+
+class _IndexedByCompiler(SQLiteCompiler):
+    """SQLite's compiler, writing a statement's table hints (``INDEXED BY ix_...``) after the
+    table they name, as SQLite takes them."""
+
+    def get_from_hint_text(self, table: FromClause, text: str | None) -> str | None:
+        return text
 
 
 def unavailable(engine: Engine, exc: DBAPIError | OSError) -> StoreUnavailableError:

@@ -20,12 +20,20 @@ class StoreUnavailableError(StoreError):
 
     failure_code = "DB_UNAVAILABLE"
 
-    def __init__(self, where: str, reason: str, *, check: str) -> None:
+    def __init__(
+        self,
+        where: str,
+        reason: str,
+        *,
+        check: str,
+        meaning: str = "the station will not program packs it cannot record",
+    ) -> None:
         self.where = where
         self.reason = reason
+        self.check = check
         super().__init__(
-            f"the traceability database at {where} cannot be reached ({reason}); the station "
-            f"will not program packs it cannot record; check {check}"
+            f"the traceability database at {where} cannot be reached ({reason}); {meaning}; "
+            f"check {check}"
         )
 
 

@@ -337,7 +337,8 @@ class PackTrace:
 
 @dataclass(frozen=True)
 class ReportFilter:
-    """Attempts started in ``[since, until)``; ``recipe`` matches a recipe name or hash."""
+    """Attempts started in ``[since, until)``; ``recipe`` matches a recipe name or hash;
+    ``serial``: one pack's attempts only."""
 
     since: datetime | None = None
     until: datetime | None = None
@@ -346,6 +347,7 @@ class ReportFilter:
     lot: str | None = None
     #: attempts run on the emulator are left out unless asked for
     include_emulated: bool = False
+    serial: str | None = None
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,9 @@ def conditions(f: ReportFilter, a: Any = Attempt) -> list[ColumnElement[bool]]:
         where.append(a.lot == f.lot)
     if not f.include_emulated:
         where.append(a.emulated.is_(false()))
+    if f.serial:
+        pack = select(Pack.id).where(Pack.serial == f.serial).scalar_subquery()
+        where.append(a.pack_id == pack)
     return where
 
 

@@ -1,7 +1,13 @@
 """``make bench``: every benchmark in one table (measure | this station | comparison | ratio).
 
-    python -m tests.bench               # bus time, CPU, bytes per pack, start-up, store at 100 000
+    python -m tests.bench               # bus time, CPU, bytes per pack, start-up, store at 100 000,
+                                        # the dashboard's pages at 1 000 000 attempts
     python -m tests.bench --million     # the store queries at 1 000 000 attempts too (minutes)
+
+The dashboard is measured on SQLite, and on PostgreSQL when STATION_TEST_PG_URL names a server
+(``make bench`` starts the throw-away one of ``.ci/postgres.sh``). Its million-attempt databases
+are generated the first time (about 15 minutes on SQLite, an hour on PostgreSQL, on 2 cores) and
+kept for later runs (``tests/bench/databases.py``).
 
 Bus figures are virtual time from the emulator's timing model at 100 kHz; CPU, start-up and
 query times are this machine's, medians of several runs.
@@ -10,10 +16,11 @@ query times are this machine's, medians of several runs.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
-from tests.bench import bus_time, log_cost, overhead, store_bench
+from tests.bench import bus_time, dashboard_bench, log_cost, overhead, store_bench
 
 
 def flip_rows(positions: int) -> list[tuple[str, str, str, str]]:
@@ -56,6 +63,13 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=4,
         help="one-flipped-read sweep: places each read is flipped at (one run each; 0 skips it)",
+    )
+    parser.add_argument(
+        "--dashboard-attempts",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="the dashboard's database size (0: leave the dashboard out)",
     )
     args = parser.parse_args(argv)
 
@@ -127,6 +141,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"{r['report_all_s'] / budget_report:.2f} of budget",
                 )
             )
+
+    if args.dashboard_attempts:
+        pg = os.environ.get("STATION_TEST_PG_URL")
+        pages = dashboard_bench.run(args.dashboard_attempts, pg)
+        rows += dashboard_bench.table(pages, args.dashboard_attempts)
+        if not pg:
+            rows.append(("dashboard on PostgreSQL", "not measured", "STATION_TEST_PG_URL", ""))
 
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     head = ("measure", "this station", "comparison", "ratio")

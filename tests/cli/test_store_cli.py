@@ -87,9 +87,9 @@ def test_db_upgrade_creates_then_does_nothing(station: click.Group, tmp_path: Pa
     assert "no database there yet" in first.output
     assert "station db upgrade" in first.output
     assert not (tmp_path / "new").exists()  # looking created nothing
+    head = head_revision()
     created = run(station, "db", "upgrade", "--db", url)
     assert created.exit_code == 0, created.output
-    head = head_revision()
     assert f"upgraded schema (empty) -> {head}" in created.output
     again = run(station, "db", "upgrade", "--db", url)
     assert f"already at schema {head}" in again.output

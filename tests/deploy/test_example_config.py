@@ -91,6 +91,17 @@ def test_a_line_terminal_database_is_a_production_one() -> None:
 def test_no_password_anywhere_in_the_example() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     assert not re.search(r"[a-z+]+://[^/\s:@]+:[^@\s]+@", text)
+    assert load_config(EXAMPLE, environ={}).dashboard_token == ""
+
+
+def test_dashboard_settings_live_in_a_dashboard_table() -> None:
+    raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert set(raw["dashboard"]) == {
+        "dashboard_listen",
+        "dashboard_user",
+        "dashboard_token",
+        "shift_starts",
+    }
 
 
 @pytest.mark.parametrize("variable", sorted(ENV_OVERRIDES))
@@ -113,6 +124,10 @@ def test_environment_still_overrides_the_example(variable: str) -> None:
         "STATION_LOG_TO": "file",
         "STATION_BUS_TRACE": "/tmp/bus-trace.txt",
         "STATION_INSTRUMENTS": "/tmp/instruments.toml",
+        "STATION_DASHBOARD_LISTEN": "0.0.0.0:9090",
+        "STATION_DASHBOARD_USER": "quality",
+        "STATION_DASHBOARD_TOKEN": "a-token-of-twenty-four-c",
+        "STATION_SHIFT_STARTS": "07:00,19:00",
     }
     if variable not in values:
         pytest.fail(f"{variable} is new: give it a test value here and document it in the example")

@@ -92,9 +92,9 @@ def copy_prefix(installed: Installed, dest: Path) -> Path:
     return dest
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """One install per test run, shared read-only: tests that change a tree work on a copy.
+def shared_install(tmp_path_factory: pytest.TempPathFactory, name: str, *extra: str) -> Installed:
+    """One install per test run under ``name``, shared read-only: tests that change a tree
+    work on a copy.
 
     Under pytest-xdist the workers share the folder above their own and take turns through a
     lock, so the install runs once rather than once per worker.
@@ -102,17 +102,22 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
-    base = shared / "deploy-install"
-    with (shared / "deploy-install.lock").open("w") as lock:
+    base = shared / name
+    with (shared / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         done = base / "output.txt"
         if not done.exists():
             shutil.rmtree(base, ignore_errors=True)
             source = snapshot_source(base / "src")
-            result = run_install(base / "root", source)
+            result = run_install(base / "root", source, *extra)
             assert result.returncode == 0, result.stderr + result.stdout
             done.write_text(result.stdout, encoding="utf-8")
     return Installed(base / "root", base / "src")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    return shared_install(tmp_path_factory, "deploy-install")
 
 
 def mode_of(path: Path) -> int:
@@ -363,7 +368,7 @@ def test_bad_arguments_are_refused_clearly(args: list[str], message: str, tmp_pa
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 def test_scripts_are_shellcheck_clean() -> None:
     result = subprocess.run(
-        ["shellcheck", str(INSTALL), str(REPO / ".ci/postgres.sh")],
+        ["shellcheck", str(INSTALL), str(REPO / ".ci/postgres.sh"), str(REPO / ".ci/chromium.sh")],
         capture_output=True,
         text=True,
         check=False,
@@ -372,11 +377,10 @@ def test_scripts_are_shellcheck_clean() -> None:
     assert result.returncode == 0, result.stdout
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is missing")
-def test_unit_has_no_unknown_or_invalid_directives(installed: Installed, tmp_path: Path) -> None:
-    unit = installed.prefix / "etc/systemd/system/station-terminal.service"
+def verify_unit(unit: Path, tmp_path: Path) -> None:
+    """``systemd-analyze verify`` finds nothing wrong with an installed unit."""
     # The venv's path exists only on the terminal: verify the directives with a program that exists.
-    checked = tmp_path / "station-terminal.service"
+    checked = tmp_path / unit.name
     text = unit.read_text(encoding="utf-8")
     checked.write_text(re.sub(r"(?m)^ExecStart=.*$", "ExecStart=/bin/true", text), encoding="utf-8")
     result = subprocess.run(
@@ -388,3 +392,8 @@ def test_unit_has_no_unknown_or_invalid_directives(installed: Installed, tmp_pat
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", result.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is missing")
+def test_unit_has_no_unknown_or_invalid_directives(installed: Installed, tmp_path: Path) -> None:
+    verify_unit(installed.prefix / "etc/systemd/system/station-terminal.service", tmp_path)

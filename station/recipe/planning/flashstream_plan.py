@@ -125,49 +125,24 @@ def plan_flashstream(stream: FlashStream, profile: Profile) -> FlashStreamPlan:
     writes: list[tuple[int, DFWrite]] = []
     written: dict[int, int] = {}
     mode_changing: set[int] = set()
-
-    def refuse(line: FSLine, why: str) -> None:
-        problems.append(
-            Problem(stream.name, line.number, why, value=shown(line), code="FLASHSTREAM_REFUSED")
-        )
-
     for line in stream.lines:
-        if line.op == "SWW" and line.command == MANUFACTURER_ACCESS:
-            code = line.word
-            if code == DEVICE_RESET:
-                mode_changing.add(line.number)
-            elif code in _CHANGING_MACS:
-                refuse(line, _changing_why(code))
-            # Any other word is a key word or a read request: sent as written, never shown.
-        elif line.op == "SWB" and line.command == MBA:
-            if len(line.data) < 2:
-                refuse(line, "a block to 0x44 starts with a 2-byte MAC code or address")
-                continue
-            code = line.data[0] | line.data[1] << 8
-            body = line.data[2:]
-            if DF_START <= code < DF_END:
-                if not body:
-                    continue  # sets the read address for the compare that follows
-                problem = _df_write_problem(profile, code, body)
-                if problem:
-                    refuse(line, problem)
-                    continue
-                write = DFWrite(code, body, parameter_names(profile, range(code, code + len(body))))
-                writes.append((line.number, write))
-                for i, b in enumerate(body):
-                    written[code + i] = b
-            elif code in _CHANGING_MACS:
-                refuse(line, _changing_why(code))
-            elif code == DEVICE_RESET and not body:
-                mode_changing.add(line.number)
-            elif code in READ_MACS and not body:
-                continue
-            else:
-                refuse(
-                    line,
-                    f"MAC 0x{code:04X} through 0x44 is not one a FlashStream may send here (data-"
-                    "flash writes, DeviceReset and read requests are)",
+        effect = _effect(line, profile)
+        if effect.refused is not None:
+            problems.append(
+                Problem(
+                    stream.name,
+                    line.number,
+                    effect.refused,
+                    value=shown(line),
+                    code="FLASHSTREAM_REFUSED",
                 )
+            )
+        elif effect.resets:
+            mode_changing.add(line.number)
+        elif effect.write is not None:
+            writes.append((line.number, effect.write))
+            for i, b in enumerate(effect.write.data):
+                written[effect.write.address + i] = b
     if problems:
         raise FileFormatError(problems)
     params = profile.parameters_at(sorted(written))
@@ -181,6 +156,50 @@ def plan_flashstream(stream: FlashStream, profile: Profile) -> FlashStreamPlan:
         parameters_written=params,
         no_verify=runtime,
         mode_changing=frozenset(mode_changing),
+    )
+
+
+@dataclass(frozen=True)
+class _Effect:
+    """What one line does to a pack; a line with none of these is sent as written."""
+
+    refused: str | None = None
+    write: DFWrite | None = None
+    #: a DeviceReset: the security mode must be read again after it
+    resets: bool = False
+
+
+def _effect(line: FSLine, profile: Profile) -> _Effect:
+    if line.op == "SWW" and line.command == MANUFACTURER_ACCESS:
+        code = line.word
+        if code == DEVICE_RESET:
+            return _Effect(resets=True)
+        if code in _CHANGING_MACS:
+            return _Effect(refused=_changing_why(code))
+        return _Effect()  # a key word or a read request: sent as written, never shown
+    if line.op != "SWB" or line.command != MBA:
+        return _Effect()
+    if len(line.data) < 2:
+        return _Effect(refused="a block to 0x44 starts with a 2-byte MAC code or address")
+    code = line.data[0] | line.data[1] << 8
+    body = line.data[2:]
+    if DF_START <= code < DF_END:
+        if not body:
+            return _Effect()  # sets the read address for the compare that follows
+        problem = _df_write_problem(profile, code, body)
+        if problem:
+            return _Effect(refused=problem)
+        names = parameter_names(profile, range(code, code + len(body)))
+        return _Effect(write=DFWrite(code, body, names))
+    if code in _CHANGING_MACS:
+        return _Effect(refused=_changing_why(code))
+    if code == DEVICE_RESET and not body:
+        return _Effect(resets=True)
+    if code in READ_MACS and not body:
+        return _Effect()
+    return _Effect(
+        refused=f"MAC 0x{code:04X} through 0x44 is not one a FlashStream may send here (data-"
+        "flash writes, DeviceReset and read requests are)"
     )
 
 

@@ -239,34 +239,12 @@ def plan_writes(
             f"block 0x{missing[0]:04X} was not read from the pack; read every block of "
             "target.blocks() before planning"
         )
-    known = profile.known_addresses
     writes: list[DFWrite] = []
     after = current.copy()
     for block in target.blocks():
-        cur = current.blocks[block]
-        addresses = range(block, block + BLOCK_SIZE)
-        changed = {a for a in addresses if a in target.data and target.data[a] != cur[a - block]}
-        if not changed:
-            continue
-        run: list[int] = []
-        for a in [*addresses, None]:
-            if a is not None and a in known and a < WRITABLE_END:
-                run.append(a)
-                continue
-            hits = [x for x in run if x in changed]
-            if hits:
-                # Whole parameters: a half-written value is never left behind by a write.
-                lo, hi = min(hits), max(hits)
-                first, last = profile.parameter_at(lo), profile.parameter_at(hi)
-                if first is not None:
-                    lo = max(first.address, block)
-                if last is not None:
-                    hi = min(last.end - 1, block + BLOCK_SIZE - 1)
-                data = bytes(target.data.get(x, cur[x - block]) for x in range(lo, hi + 1))
-                names = parameter_names(profile, range(lo, hi + 1))
-                writes.append(DFWrite(lo, data, names))
-                after.apply(lo, data)
-            run = []
+        for w in _block_writes(target, block, current.blocks[block]):
+            writes.append(w)
+            after.apply(w.address, w.data)
     written = tuple(sorted({block_of(w.address) for w in writes}))
     verify = tuple(_check(profile, target, after, b, writes) for b in written)
     final = tuple(_check(profile, target, after, b, writes) for b in target.blocks())
@@ -297,6 +275,36 @@ def plan_writes(
             speed_hz=speed_hz,
         ),
     )
+
+
+def _block_writes(target: Target, block: int, cur: bytes) -> list[DFWrite]:
+    """The writes inside one aligned block: each a run of bytes the profile knows, spanning the
+    parameters whose bytes changed in it."""
+    profile = target.profile
+    addresses = range(block, block + BLOCK_SIZE)
+    changed = {a for a in addresses if a in target.data and target.data[a] != cur[a - block]}
+    if not changed:
+        return []
+    known = profile.known_addresses
+    writes: list[DFWrite] = []
+    run: list[int] = []
+    for a in [*addresses, None]:
+        if a is not None and a in known and a < WRITABLE_END:
+            run.append(a)
+            continue
+        hits = [x for x in run if x in changed]
+        if hits:
+            # Whole parameters: a half-written value is never left behind by a write.
+            lo, hi = min(hits), max(hits)
+            first, last = profile.parameter_at(lo), profile.parameter_at(hi)
+            if first is not None:
+                lo = max(first.address, block)
+            if last is not None:
+                hi = min(last.end - 1, block + BLOCK_SIZE - 1)
+            data = bytes(target.data.get(x, cur[x - block]) for x in range(lo, hi + 1))
+            writes.append(DFWrite(lo, data, parameter_names(profile, range(lo, hi + 1))))
+        run = []
+    return writes
 
 
 def parameter_names(profile: Profile, addresses: Iterable[int]) -> tuple[str, ...]:

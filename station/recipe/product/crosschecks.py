@@ -153,8 +153,15 @@ def _design_voltage(
 def _voltage_protections(
     profile: Profile, values: Mapping[str, RawValue], chem: Chemistry
 ) -> list[Finding]:
+    return _over_voltage(profile, values, chem) + _under_voltage(profile, values, chem)
+
+
+def _over_voltage(
+    profile: Profile, values: Mapping[str, RawValue], chem: Chemistry
+) -> list[Finding]:
+    """COV thresholds within the chemistry and above CUV; each recovery below its threshold."""
     out: list[Finding] = []
-    cuv_p, cuv_rec_p = profile.role("cuv_threshold"), profile.role("cuv_recovery")
+    cuv_p = profile.role("cuv_threshold")
     cuv = value_in(cuv_p, values, "mV")
     covs = [(p, value_in(p, values, "mV")) for p in profile.role_list("cov_thresholds")]
     recs = [(p, value_in(p, values, "mV")) for p in profile.role_list("cov_recoveries")]
@@ -196,6 +203,16 @@ def _voltage_protections(
                     "UNSAFE_SETTING",
                 )
             )
+    return out
+
+
+def _under_voltage(
+    profile: Profile, values: Mapping[str, RawValue], chem: Chemistry
+) -> list[Finding]:
+    """CUV threshold within the chemistry; its recovery above it."""
+    out: list[Finding] = []
+    cuv_p, cuv_rec_p = profile.role("cuv_threshold"), profile.role("cuv_recovery")
+    cuv = value_in(cuv_p, values, "mV")
     if cuv is not None and cuv_p is not None and cuv < chem.cuv_min_mv:
         out.append(
             Finding(
