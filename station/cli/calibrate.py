@@ -11,18 +11,13 @@ import click
 from station.cli.common import Failed, UsageProblem, echo, handle_errors
 from station.cli.gauge import connect, connection, in_mode, key_set_option
 from station.gauge import Gauge, SecurityMode
-from station.instruments.bench import (
-    Bench,
-    load_instrument_file,
-    open_bench,
-    simulated_settings,
-)
-from station.instruments.model import InstrumentError, InstrumentSettings
+from station.instruments.model import InstrumentError
 from station.keys import TI_DEFAULT_ID
 from station.recipe.errors import RecipeError
 from station.recipe.product.loader import load_recipe
 from station.recipe.product.model import Recipe
 from station.sequence.calibration import CalibrationRecord, Calibrator
+from station.sequence.instruments import socket_bench
 
 
 def _n(value: object) -> str:
@@ -35,33 +30,6 @@ def _readings(g: Gauge, cells: int) -> str:
         f"cells {mv} mV; Voltage {_n(g.voltage().value)} mV; Current {_n(g.current().value)} "
         f"mA; Temperature {_n(g.temperature().value)} °C"
     )
-
-
-def _bench(config_path: str, socket: str, device: object, today: dt.date) -> Bench:
-    if config_path:
-        settings = load_instrument_file(Path(config_path)).for_socket(socket)
-    elif device is not None:
-        settings = simulated_settings(today)
-    else:
-        raise UsageProblem(
-            "no instrument file: set `instruments` in the station configuration (or "
-            "STATION_INSTRUMENTS) to the file naming this socket's reference instruments"
-        )
-
-    def simulated(s: InstrumentSettings) -> object:
-        from station.instruments.simulated import SimulatedInstrument
-
-        if device is None:
-            raise InstrumentError(
-                f"instrument {s.name!r} is simulated and the bus is real hardware",
-                next_step="configure real instruments for this socket",
-            )
-        return SimulatedInstrument(s, device)  # type: ignore[arg-type]
-
-    def ask(prompt: str) -> str:
-        return str(click.prompt(prompt, type=str, err=True))
-
-    return open_bench(settings, today=today, simulated=simulated, ask=ask)  # type: ignore[arg-type]
 
 
 def _print_record(rec: CalibrationRecord) -> None:
@@ -119,11 +87,12 @@ def calibrate(
         raise UsageProblem(f"{recipe_path} has no [calibration] section: nothing to calibrate")
     with connect(bus, pec, config_path, keys_path, key_set_id) as session:
         try:
-            bench = _bench(
-                session.config.instruments,
-                socket or session.config.socket,
+            bench = socket_bench(
+                session.config,
                 session.device,
                 dt.date.today(),
+                ask=lambda prompt: str(click.prompt(prompt, type=str, err=True)),
+                socket=socket,
             )
         except InstrumentError as exc:
             raise Failed(f"[{exc.failure_code}] {exc}") from None

@@ -27,9 +27,12 @@ from station.gauge.driver import Gauge
 from station.instruments.bench import Bench
 from station.instruments.model import Quantity, Reading
 from station.recipe.product.calibration import CalibrationPlan
+from station.recipe.product.model import Recipe
 from station.recipe.profile.dftypes import RawValue
 from station.recipe.profile.model import Profile
 from station.recipe.profile.parameter import Parameter
+from station.sequence.events import Measurement, Outcome
+from station.store.records import CalibrationValueRecord
 
 log = logging.getLogger("station.sequence.calibration")
 
@@ -150,6 +153,8 @@ class Calibrator:
         self.cells = cells
         self.progress = progress or (lambda text: log.info("%s", text))
         self.session = CalibrationSession(gauge, plan.pacing)
+        #: the record of the last run, kept when it failed too
+        self.record: CalibrationRecord | None = None
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -200,6 +205,7 @@ class Calibrator:
         plan = self.plan
         clock = self.gauge.clock
         rec = CalibrationRecord(plan.items, plan.sensors, started_at=clock.monotonic())
+        self.record = rec
         try:
             self.bench.check_due()
             self._measure(rec)
@@ -381,3 +387,77 @@ class Calibrator:
 def _number(value: object) -> float:
     assert isinstance(value, int | float)
     return float(value)
+
+
+# -- what the run keeps ------------------------------------------------------------------------
+
+
+def calibration_parameters(recipe: Recipe) -> list[Parameter]:
+    """Every parameter a recipe's calibration may write (none without [calibration])."""
+    plan = recipe.calibration
+    if plan is None:
+        return []
+    keys = [*plan.profile.constants.values()]
+    keys += [plan.profile.temperature_offsets[s] for s in plan.sensors]
+    return [recipe.profile.get(k) for k in keys]
+
+
+def calibration_measurements(rec: CalibrationRecord) -> list[Measurement]:
+    """The residuals as the step's measurements (PASS/FAIL against the recipe's tolerances)."""
+    return [
+        Measurement(
+            f"calibration {r.what}",
+            r.reading,
+            r.unit,
+            r.reference - r.tolerance,
+            r.reference + r.tolerance,
+            Outcome.PASS if r.passed else Outcome.FAIL,
+        )
+        for r in rec.residuals
+    ]
+
+
+def calibration_rows(rec: CalibrationRecord) -> list[CalibrationValueRecord]:
+    """Everything the calibration measured, wrote and showed, for the store."""
+    rows: list[CalibrationValueRecord] = []
+    for ref in rec.references:
+        rows.append(
+            CalibrationValueRecord(
+                "reference", ref.quantity, ref.value, ref.unit,
+                instrument=f"{ref.instrument}: {ref.identity.text()}",
+                detail=f"calibration due {ref.due.isoformat()}",
+            )
+        )  # fmt: skip
+    for step, avg in rec.raw.items():
+        # The counts the step's constants come from: the voltages, or the coulomb counter.
+        counts: dict[str, float] = {"cc": avg.cc}
+        if step == "voltage":
+            counts = {f"cell{n}": v for n, v in enumerate(avg.cells, start=1)}
+            counts.update({"pack": avg.pack, "bat": avg.bat})
+        for what, value in counts.items():
+            rows.append(
+                CalibrationValueRecord(
+                    "raw", f"{step} {what}", value, "counts",
+                    detail=f"{avg.frames} frames, counter {avg.first_counter}..{avg.last_counter}",
+                )
+            )  # fmt: skip
+    for c in rec.changes:
+        rows.append(
+            CalibrationValueRecord(
+                "constant", c.name, _as_float(c.new), "", old_value=_as_float(c.old),
+                detail=f"{c.parameter} at 0x{c.address:04X}: {c.old_bytes.hex(' ')} -> "
+                f"{c.new_bytes.hex(' ')}",
+            )
+        )  # fmt: skip
+    for r in rec.residuals:
+        rows.append(
+            CalibrationValueRecord(
+                "residual", r.what, r.error, r.unit, old_value=r.reference,
+                tolerance=r.tolerance, passed=r.passed, detail=f"read {r.reading:g} {r.unit}",
+            )
+        )  # fmt: skip
+    return rows
+
+
+def _as_float(value: RawValue) -> float | None:
+    return float(value) if isinstance(value, int | float) else None

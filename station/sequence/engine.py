@@ -28,6 +28,14 @@ from station.recipe.planning.flashstream_plan import FlashStreamPlan
 from station.recipe.planning.writes import DFWrite, Target, WritePlan
 from station.recipe.product.model import Recipe
 from station.recipe.profile.image import BLOCK_SIZE, DataFlashImage
+from station.sequence.calibration import (
+    CalibrationFailed,
+    CalibrationRecord,
+    Calibrator,
+    calibration_measurements,
+    calibration_parameters,
+    calibration_rows,
+)
 from station.sequence.context import PackConnection, SocketContext
 from station.sequence.events import (
     STEP_TITLES,
@@ -51,6 +59,7 @@ from station.sequence.events import (
 )
 from station.sequence.failures import AbortRequested, StepFailed, action_for, failure_from
 from station.sequence.guards import check_before_run, check_connection
+from station.sequence.instruments import socket_bench
 from station.sequence.labelling import print_pass_label
 from station.sequence.verify import evaluate_checks, read_blocks
 from station.store import (
@@ -76,6 +85,7 @@ BASE_STEPS: tuple[StepId, ...] = (
     StepId.BACKUP,
     StepId.APPLY,
     StepId.RESET,
+    StepId.CALIBRATE,
     StepId.VERIFY,
     StepId.KEYS,
     StepId.SEAL,
@@ -93,9 +103,14 @@ HEARTBEAT_S = 30.0
 
 
 def steps_for(recipe: Recipe) -> tuple[StepId, ...]:
-    if recipe.security.production_key_set:
-        return BASE_STEPS
-    return tuple(s for s in BASE_STEPS if s is not StepId.KEYS)
+    """KEYS only when the recipe installs production keys, CALIBRATE only when it has a
+    [calibration] section."""
+    skip = set()
+    if not recipe.security.production_key_set:
+        skip.add(StepId.KEYS)
+    if recipe.calibration is None:
+        skip.add(StepId.CALIBRATE)
+    return tuple(s for s in BASE_STEPS if s not in skip)
 
 
 @dataclass
@@ -329,6 +344,7 @@ class PackRun:
             StepId.BACKUP: self._backup,
             StepId.APPLY: self._apply,
             StepId.RESET: self._reset,
+            StepId.CALIBRATE: self._calibrate,
             StepId.VERIFY: self._verify,
             StepId.KEYS: self._install_keys,
             StepId.SEAL: self._seal,
@@ -503,6 +519,12 @@ class PackRun:
         today = self.socket.now().astimezone().date()
         self._state.target = target = self.recipe.target(self.serial, today)
         blocks = list(target.blocks())
+        # The calibration constants are written through the same backed-up path as the recipe.
+        for p in calibration_parameters(self.recipe):
+            block = p.address - p.address % BLOCK_SIZE
+            if block not in blocks:
+                blocks.append(block)
+        blocks.sort()
         if self.recipe.backup.policy == "full":
             blocks = list(range(0x4000, 0x6000, BLOCK_SIZE))
         # Without PEC the rows planning reads are confirmed by a second read: their bytes may be
@@ -664,6 +686,66 @@ class PackRun:
             self.on_event(Notice(StepId.RESET, "the reset re-sealed the gauge; unsealed again"))
         self._measure(Measurement("security mode after reset", None, text=mode.name))
         return f"gauge answered after reset ({mode.name.lower()})"
+
+    def _calibrate(self) -> str:
+        """The recipe's calibration against the socket's reference instruments; its writes go
+        through the run's write path (guarded, counted, undone on abort) and are read back."""
+        plan = self.recipe.calibration
+        assert plan is not None
+        conn = self._conn
+        assert conn is not None
+        state = self._state
+        gauge = self._gauge
+        profile = self.recipe.profile
+        params = calibration_parameters(self.recipe)
+        profile.check_write_allowed(params, emulated=conn.emulated)
+        allowed = {a for p in params for a in p.addresses}
+        planned = gauge.write_guard
+
+        def guard(address: int, length: int) -> None:
+            if not all(a in allowed for a in range(address, address + length)):
+                if planned is None:
+                    raise CalibrationFailed(f"write to 0x{address:04X} is not a constant")
+                planned(address, length)
+
+        def write(address: int, data: bytes) -> None:
+            p = profile.parameter_at(address)
+            state.writes = (*state.writes, DFWrite(address, data, (p.name if p else "",)))
+            state.writes_total += 1
+            self._checkpoint()
+            self._write(address, data)
+            back = gauge.read_df(address, len(data))
+            if back != data:
+                raise CalibrationFailed(
+                    f"data flash at 0x{address:04X} reads {back.hex(' ')} after writing "
+                    f"{data.hex(' ')}",
+                    command="calibration write",
+                )
+
+        today = self.socket.now().astimezone().date()
+        device = conn.bus.device if conn.emulated else None
+        bench = socket_bench(self.socket.config, device, today, ask=self.socket.instrument_ask)
+        calibrator = Calibrator(
+            gauge, profile, plan, bench, writer=write, cells=self.recipe.cells,
+            progress=lambda text: self.on_event(Notice(StepId.CALIBRATE, text)),
+        )  # fmt: skip
+        gauge.write_guard = guard
+        try:
+            record = calibrator.run()
+        finally:
+            gauge.write_guard = planned
+            bench.close()
+            if calibrator.record is not None:
+                self._record_calibration(calibrator.record)
+        return (
+            f"{len([c for c in record.changes if c.old_bytes != c.new_bytes])} constants "
+            f"written, {len(record.residuals)} readings within tolerance, {record.frames} frames"
+        )
+
+    def _record_calibration(self, record: CalibrationRecord) -> None:
+        for m in calibration_measurements(record):
+            self._measure(m)
+        self.socket.store.record_calibration(self._attempt, calibration_rows(record))
 
     def _verify(self) -> str:
         gauge = self._gauge

@@ -27,6 +27,7 @@ class StepId(StrEnum):
     BACKUP = "backup"
     APPLY = "apply"
     RESET = "reset"
+    CALIBRATE = "calibrate"
     VERIFY = "verify"
     KEYS = "keys"
     SEAL = "seal"
@@ -41,6 +42,7 @@ STEP_TITLES: dict[StepId, str] = {
     StepId.BACKUP: "Back up data flash",
     StepId.APPLY: "Apply recipe",
     StepId.RESET: "Reset gauge",
+    StepId.CALIBRATE: "Calibrate",
     StepId.VERIFY: "Verify",
     StepId.KEYS: "Install production keys",
     StepId.SEAL: "Seal",

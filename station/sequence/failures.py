@@ -19,6 +19,7 @@ from station.gauge.errors import (
     SignatureTimeoutError,
     UnsealRefusedError,
 )
+from station.instruments.model import InstrumentError
 from station.recipe.errors import FirmwareMismatch, RecipeError, UnverifiedWriteRefused
 from station.sequence.events import Failure, Outcome, StepId
 from station.store.errors import StoreError, StoreUnavailableError
@@ -55,6 +56,10 @@ ACTIONS: dict[str, str] = {
     "UNVERIFIED_ADDRESS": "Call engineering: the gauge profile must be checked and signed off "
     "before it can program real packs.",
     "VERIFY_MISMATCH": "Put the pack aside for engineering; it was not sealed.",
+    "CALIBRATION": "Check the fixture's reference connections and run the pack again; if it "
+    "fails again, put it aside for engineering. It was not sealed.",
+    "INSTRUMENT": "Call engineering: a reference instrument of this socket cannot be used; the "
+    "pack was not sealed.",
     "CELL_COUNT": "Check the cell connections of the pack; it was not sealed.",
     "CELL_VOLTAGE": "Put the pack aside: a cell voltage is out of limits; it was not sealed.",
     "CELL_IMBALANCE": "Put the pack aside for balancing; it was not sealed.",
@@ -110,6 +115,9 @@ def failure_from(step: StepId, exc: BaseException) -> Failure:
     if isinstance(exc, FullAccessRefusedError | UnsealRefusedError):
         code = exc.failure_code
         return Failure(step, code, str(exc), action_for(code), Outcome.FAIL)
+    if isinstance(exc, InstrumentError):
+        # The station's instrument, not the pack.
+        return Failure(step, exc.failure_code, str(exc), action_for("INSTRUMENT"), Outcome.ERROR)
     if isinstance(exc, BusOpenError):
         # The station's own setting, not the pack: nothing reached the pack.
         return Failure(step, exc.failure_code, str(exc), OPEN_ACTION, Outcome.ERROR)

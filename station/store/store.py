@@ -19,6 +19,7 @@ from station.store import (
     attempts,
     audit,
     badges,
+    calibration,
     claims,
     images,
     labelling,
@@ -36,6 +37,8 @@ from station.store.records import (
     AttemptSummary,
     AuditEntry,
     BadgePin,
+    CalibrationStat,
+    CalibrationValueRecord,
     Claim,
     ExportRow,
     LabelOutcome,
@@ -158,6 +161,14 @@ class Store:
         self, attempt_id: int, step_ordinal: int, measurements: Sequence[MeasurementRecord]
     ) -> None:
         attempts.record_measurements(self._db, attempt_id, step_ordinal, measurements)
+
+    def record_calibration(self, attempt_id: int, values: Sequence[CalibrationValueRecord]) -> None:
+        """Keep a pack's calibration figures (references, raw averages, constants, residuals)."""
+        calibration.record_calibration(self._db, attempt_id, values)
+
+    def calibration_distribution(self, filters: ReportFilter) -> list[CalibrationStat]:
+        """Per lot: mean, sigma, min and max of each constant written and each residual."""
+        return calibration.calibration_distribution(self._db, filters)
 
     def record_parameters(self, attempt_id: int, changes: Sequence[ParameterChange]) -> None:
         """Keep the attempt's parameter changes (one compressed row per attempt)."""
