@@ -20,7 +20,14 @@ import os
 import tempfile
 from pathlib import Path
 
-from tests.bench import bus_time, dashboard_bench, log_cost, overhead, store_bench
+from tests.bench import (
+    bus_time,
+    calibration_time,
+    dashboard_bench,
+    log_cost,
+    overhead,
+    store_bench,
+)
 
 
 def flip_rows(positions: int) -> list[tuple[str, str, str, str]]:
@@ -75,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[tuple[str, str, str, str]] = []
     rows += bus_time.table(bus_time.measure())
+    rows += calibration_time.table(calibration_time.measure())
     if args.flip_positions > 0:
         rows += flip_rows(args.flip_positions)
 
