@@ -114,19 +114,22 @@ class CalibrationRecord:
         return {r.instrument: r.identity.text() for r in self.references}
 
 
+def read_back(gauge: Gauge, address: int, data: bytes) -> None:
+    """Read a constant just written and compare it (no checksum exists: reference §3.2)."""
+    back = gauge.read_df(address, len(data))
+    if back != data:
+        raise CalibrationFailed(
+            f"data flash at 0x{address:04X} reads {back.hex(' ')} after writing {data.hex(' ')}",
+            command="calibration write",
+        )
+
+
 def direct_writer(gauge: Gauge) -> Writer:
-    """Write through the driver, then read the row back and compare it (no checksum exists:
-    reference §3.2)."""
+    """Write through the driver, then read it back."""
 
     def write(address: int, data: bytes) -> None:
         gauge.write_df(address, data)
-        back = gauge.read_df(address, len(data))
-        if back != data:
-            raise CalibrationFailed(
-                f"data flash at 0x{address:04X} reads {back.hex(' ')} after writing "
-                f"{data.hex(' ')}",
-                command="calibration write",
-            )
+        read_back(gauge, address, data)
 
     return write
 

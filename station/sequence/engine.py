@@ -35,6 +35,7 @@ from station.sequence.calibration import (
     calibration_measurements,
     calibration_parameters,
     calibration_rows,
+    read_back,
 )
 from station.sequence.context import PackConnection, SocketContext
 from station.sequence.events import (
@@ -714,13 +715,7 @@ class PackRun:
             state.writes_total += 1
             self._checkpoint()
             self._write(address, data)
-            back = gauge.read_df(address, len(data))
-            if back != data:
-                raise CalibrationFailed(
-                    f"data flash at 0x{address:04X} reads {back.hex(' ')} after writing "
-                    f"{data.hex(' ')}",
-                    command="calibration write",
-                )
+            read_back(gauge, address, data)
 
         today = self.socket.now().astimezone().date()
         device = conn.bus.device if conn.emulated else None
