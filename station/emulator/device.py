@@ -128,6 +128,11 @@ class EmulatedGauge:
         """The pack's measuring errors (what a perfect calibration would find)."""
         return self._chip.front_end
 
+    @property
+    def fets(self) -> tuple[bool, bool, bool]:
+        """(CHG, DSG, PCHG): whether current can flow into or out of the pack now."""
+        return self._chip.fets()
+
     def calibration_constants(self) -> Constants:
         """The constants data flash holds now."""
         return self._chip.constants()

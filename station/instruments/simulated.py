@@ -39,8 +39,12 @@ class SimulatedInstrument:
         return value
 
     def set_current(self, ma: float) -> None:
-        self.device.pack.current_ma = round(ma)
-        self.device.pack.average_current_ma = round(ma)
+        """The load (or source) drives ``ma``; it flows only through a FET that is on."""
+        chg, dsg, _ = self.device.fets
+        flows = (ma < 0 and dsg) or (ma > 0 and chg)
+        value = round(ma) if flows else 0
+        self.device.pack.current_ma = value
+        self.device.pack.average_current_ma = value
 
     def close(self) -> None:
         return None

@@ -305,22 +305,61 @@ class Calibrator:
             board = int(self._old(self._param("board_offset"))[0])
         if plan.has("cc_gain"):
             self.progress(f"CC gain: {plan.reference_current_ma:g} mA through the shunt")
-            self.bench.set_current(plan.reference_current_ma)
-            i_ref = self._reference(rec, "current")
-            avg = self._frames(rec, "cc_gain", plan.current_samples, shorted=False)
-            self._confirm_reference(rec, "current", i_ref, plan.current_tolerance_ma)
-            self.bench.set_current(0)
+            toggled = self._fet_for(plan.reference_current_ma)
             try:
-                gain = calmath.cc_gain(i_ref, avg.cc, cc_off, board, samples)
-            except calmath.CalibrationMathError as exc:
-                raise CalibrationFailed(
-                    f"{exc}: no current flowed through the sense resistor (FETs off?)",
-                    command="CC gain calibration",
-                ) from None
-            computed["cc_gain"] = gain
-            computed["capacity_gain"] = calmath.capacity_gain(
-                gain, plan.profile.capacity_gain_factor
+                self._cc_gain(rec, cc_off, board, samples)
+            finally:
+                self.bench.set_current(0)
+                if toggled is not None:
+                    self.gauge.mac_command(toggled)  # the FET test toggle back off
+
+    def _fet_for(self, current_ma: float) -> int | None:
+        """Current flows through the shunt only with its FET on (reference §5.3): with firmware
+        FET control (FET_EN) a FET that is off is held off by a protection; without it, the
+        manufacturing toggle turns it on. Returns the toggle sent (to send again after)."""
+        need, code = ("DSG", 0x0020) if current_ma < 0 else ("CHG", 0x001F)
+        if need in self.gauge.operation_status().flags:
+            return None
+        if "FET_EN" in self.gauge.manufacturing_status():
+            raise CalibrationFailed(
+                f"the {need} FET is off under firmware FET control: no current can flow for "
+                "the CC gain",
+                command="CC gain calibration",
+                next_step="check SafetyStatus/PFStatus for the protection holding it off",
             )
+        self.gauge.mac_command(code)
+        if need not in self.gauge.operation_status().flags:
+            self.gauge.mac_command(code)
+            raise CalibrationFailed(
+                f"the {need} FET did not turn on with its manufacturing toggle",
+                command="CC gain calibration",
+            )
+        return code
+
+    def _cc_gain(self, rec: CalibrationRecord, cc_off: int, board: int, samples: int) -> None:
+        plan = self.plan
+        self.bench.set_current(plan.reference_current_ma)
+        i_ref = self._reference(rec, "current")
+        avg = self._frames(rec, "cc_gain", plan.current_samples, shorted=False)
+        self._confirm_reference(rec, "current", i_ref, plan.current_tolerance_ma)
+        self.bench.set_current(0)
+        if i_ref == 0:
+            raise CalibrationFailed(
+                "the current reference reads 0 mA: no current flowed through the sense resistor",
+                command="CC gain calibration",
+                next_step="check the load or source and its connection to the pack",
+            )
+        try:
+            gain = calmath.cc_gain(i_ref, avg.cc, cc_off, board, samples)
+        except calmath.CalibrationMathError as exc:
+            raise CalibrationFailed(
+                f"{exc}: no current flowed through the sense resistor",
+                command="CC gain calibration",
+            ) from None
+        rec.computed["cc_gain"] = gain
+        rec.computed["capacity_gain"] = calmath.capacity_gain(
+            gain, plan.profile.capacity_gain_factor
+        )
 
     def _write(self, rec: CalibrationRecord) -> None:
         """Every computed constant that changes, in TI's order, each proven by a read-back."""
@@ -371,12 +410,19 @@ class Calibrator:
             zero = _number(g.current().value)
             res.append(Residual("current at 0 mA", zero, 0.0, plan.current_tolerance_ma, "mA"))
         if plan.has("cc_gain"):
-            self.bench.set_current(plan.reference_current_ma)
-            i_ref = self.bench.read("current")
-            rec.references.append(i_ref)
-            current = _number(g.current().value)
-            self.bench.set_current(0)
-            res.append(Residual("current", current, i_ref.value, plan.current_tolerance_ma, "mA"))
+            toggled = self._fet_for(plan.reference_current_ma)
+            try:
+                self.bench.set_current(plan.reference_current_ma)
+                i_ref = self.bench.read("current")
+                rec.references.append(i_ref)
+                current = _number(g.current().value)
+            finally:
+                self.bench.set_current(0)
+                if toggled is not None:
+                    g.mac_command(toggled)
+            # A reference of 0 mA proves nothing about the gain: judged against the planned one.
+            expected = i_ref.value if i_ref.value else plan.reference_current_ma
+            res.append(Residual("current", current, expected, plan.current_tolerance_ma, "mA"))
         if plan.sensors:
             t_ref = self.bench.read("temperature")
             rec.references.append(t_ref)

@@ -140,6 +140,10 @@ def test_simulated_instruments_give_the_packs_true_values_and_can_drift() -> Non
     inst = SimulatedInstrument(s, dev)
     assert inst.measure("voltage") == sum(dev.pack.cell_readings(dev.cell_count))
     inst.set_current(-1500)
+    assert dev.pack.current_ma == 0  # factory pack: FET control off, DSG FET off
+    dev.df_set("mfg_status_init", 0x0010)  # FET_EN: the firmware turns the FETs on
+    dev.wake()
+    inst.set_current(-1500)
     assert dev.pack.current_ma == -1500
     assert inst.measure("current") == -1500
     drifting = SimulatedInstrument(s, dev, drift=0.5)

@@ -177,3 +177,23 @@ def test_a_pack_that_does_not_read_true_afterwards_fails(recipe: Recipe, tmp_pat
         pytest.raises(CalibrationFailed, match="still reads outside"),
     ):
         r.calibrator.run()
+
+
+def test_the_dsg_fet_is_turned_on_for_the_current_and_off_again(recipe: Recipe) -> None:
+    with rig(recipe) as r:
+        assert not r.s.device.fets[1]  # factory pack: no firmware FET control
+        rec = r.calibrator.run()
+        assert rec.passed
+        assert not r.s.device.fets[1]  # the toggle was sent back
+        current = next(x for x in rec.residuals if x.what == "current")
+        assert current.reference == -2000
+
+
+def test_a_fet_held_off_by_a_protection_fails_with_the_reason(recipe: Recipe) -> None:
+    with rig(recipe) as r:
+        dev = r.s.device
+        dev.df_set("mfg_status_init", 0x0010)  # FET_EN
+        dev.wake()
+        dev.safety_status = dev.firmware.safety_mask(["CUV"])  # discharge blocked
+        with pytest.raises(CalibrationFailed, match="DSG FET is off under firmware FET control"):
+            r.calibrator.run()
