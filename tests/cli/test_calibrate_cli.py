@@ -109,3 +109,33 @@ def test_instrument_past_due_is_refused(
     assert result.exit_code == 1
     assert "[INSTRUMENT_PAST_DUE]" in result.output
     assert "'fixture' was due for calibration" in result.output
+
+
+def station(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_program_with_calibration_then_trace_report_and_recipe_show(
+    recipe: Path, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path}/db.sqlite3"
+    for n in (1, 2):
+        done = station(
+            "program", "--bus", "sim:uncalibrated", "--recipe", str(recipe), "--serial",
+            f"PK4S-00000{n}", "--operator", "alice", "--lot", "LOT-C", "--db", db,
+            "--printer", f"file:{tmp_path}/labels",
+        )  # fmt: skip
+        assert done.exit_code == 0, done.output
+        assert "PASS    Calibrate" in done.output
+    trace = station("trace", "PK4S-000001", "--db", db).output
+    assert "  calibration:" in trace
+    assert "by sim-voltage: packline simulated" in trace
+    assert "cc_gain        3.58422 -> 3.5" in trace
+    assert "residual errors after calibration:" in trace
+    report = station("report", "--db", db, "--include-emulated").output
+    assert "calibration per lot (mean, sigma, min, max over the attempts):" in report
+    assert "lot LOT-C      cc_gain                n=2" in report
+    show = station("recipe", "show", str(recipe)).output
+    assert "steps (TI order): cell voltage → bat voltage → cc offset → board offset → cc gain" in (
+        show
+    )
