@@ -200,11 +200,16 @@ def program_cmd(
     previous = signal.signal(signal.SIGINT, on_sigint)
     previous_term = signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        result = service.run(shift, RunRequest(serial, rework), _echo_event, cancel)
+        result = service.run(shift, RunRequest(serial, rework, _ask_meter), _echo_event, cancel)
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, previous_term)
     sys.exit(EXIT_OK if result.outcome is Outcome.PASS else EXIT_FAIL)
+
+
+def _ask_meter(prompt: str) -> str:
+    """A manual reference instrument: whoever runs the pack types what the meter shows."""
+    return str(click.prompt(prompt, type=str, err=True))
 
 
 def _check_specs(bus: str, printer: str) -> None:

@@ -24,6 +24,7 @@ from station.gauge.calibration import (
     average,
 )
 from station.gauge.driver import Gauge
+from station.gauge.mac import mac_command
 from station.instruments.bench import Bench
 from station.instruments.model import Quantity, Reading
 from station.recipe.product.calibration import CalibrationPlan
@@ -317,7 +318,8 @@ class Calibrator:
         """Current flows through the shunt only with its FET on (reference §5.3): with firmware
         FET control (FET_EN) a FET that is off is held off by a protection; without it, the
         manufacturing toggle turns it on. Returns the toggle sent (to send again after)."""
-        need, code = ("DSG", 0x0020) if current_ma < 0 else ("CHG", 0x001F)
+        need, toggle = ("DSG", "DSGFETToggle") if current_ma < 0 else ("CHG", "CHGFETToggle")
+        code = mac_command(toggle).code
         if need in self.gauge.operation_status().flags:
             return None
         if "FET_EN" in self.gauge.manufacturing_status():

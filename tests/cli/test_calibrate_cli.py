@@ -139,3 +139,20 @@ def test_program_with_calibration_then_trace_report_and_recipe_show(
     assert "steps (TI order): cell voltage → bat voltage → cc offset → board offset → cc gain" in (
         show
     )
+
+
+def test_program_asks_for_the_manual_thermometer(
+    recipe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    due = dt.date.today() + dt.timedelta(days=30)
+    monkeypatch.setenv("STATION_INSTRUMENTS", str(instruments(tmp_path, due)))
+    done = CliRunner().invoke(
+        cli,
+        ["program", "--bus", "sim:uncalibrated", "--recipe", str(recipe), "--serial",
+         "PK4S-000001", "--operator", "alice", "--db", f"sqlite:///{tmp_path}/db.sqlite3",
+         "--printer", f"file:{tmp_path}/labels"],
+        input="25.0\n25.0\n25.0\n",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "temperature on Fluke 54 II s/n 3456789, in °C (15…35)" in done.output
+    assert "PASS: pack PK4S-000001" in done.output
