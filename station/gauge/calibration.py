@@ -208,6 +208,14 @@ class CalibrationSession:
                 f"the frame's status byte is {frame.status}, not {want}", command=label
             )
 
+    # -- processed readings ------------------------------------------------------------------
+
+    def pin_voltages(self) -> tuple[int, int]:
+        """(BAT, PACK) in mV from DAStatus1: BAT comes before PACK there, the other way round
+        from the raw frame (reference §7.2)."""
+        data = self.gauge.mac_read(0x0071)
+        return int.from_bytes(data[8:10], "little"), int.from_bytes(data[10:12], "little")
+
     # -- temperatures ------------------------------------------------------------------------
 
     def sensor_temperatures(self) -> dict[str, int]:

@@ -400,12 +400,10 @@ class Calibrator:
                 cells = sum(_number(v.value) for v in g.cell_voltages(self.cells))
                 res.append(Residual("cells (sum)", cells, v_ref.value,
                                     plan.cell_tolerance_mv * self.cells, "mV"))  # fmt: skip
-            da1 = g.mac_read(0x0071)
+            bat, pack = self.session.pin_voltages()
             if plan.has("bat_voltage"):
-                bat = int.from_bytes(da1[8:10], "little")
                 res.append(Residual("BAT", bat, v_ref.value, plan.voltage_tolerance_mv, "mV"))
             if plan.has("pack_voltage"):
-                pack = int.from_bytes(da1[10:12], "little")
                 res.append(Residual("PACK", pack, v_ref.value, plan.voltage_tolerance_mv, "mV"))
         if plan.has("cc_gain") or plan.has("cc_offset"):
             self.bench.set_current(0)

@@ -161,3 +161,10 @@ def test_sensor_temperatures_from_da_status2() -> None:
         temps = CalibrationSession(s.gauge).sensor_temperatures()
         assert temps["TS2"] == 2331
         assert set(temps) == {"Int", "TS1", "TS2", "TS3", "TS4"}
+
+
+def test_pin_voltages_read_bat_before_pack_from_da_status1() -> None:
+    with sim("unsealed") as s:
+        bat, pack = CalibrationSession(s.gauge).pin_voltages()
+        assert bat == s.device.pack.voltage_mv(s.device.cell_count)
+        assert pack == 0  # factory pack: FETs off, nothing on the PACK pin
