@@ -34,6 +34,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "STATION_LABELS": "labels_dir",
     "STATION_SUPERVISOR_BADGES": "supervisor_badges",
     "STATION_ENGINEER_BADGES": "engineer_badges",
+    "STATION_BELL": "bell",
     "STATION_LOG_DIR": "log_dir",
     "STATION_LOG_TO": "log_to",
     "STATION_BUS_TRACE": "bus_trace",
@@ -90,6 +91,8 @@ class StationConfig:
     recipe: str = ""
     operator: str = ""
     lot: str = ""
+    # The operator terminal rings the bell on FAIL, ERROR and an ignored scan.
+    bell: bool = True
     # Badges with more than operator rights (supervisor: rework, reprint; engineer: engineer mode).
     supervisor_badges: tuple[str, ...] = ()
     engineer_badges: tuple[str, ...] = ()

@@ -15,11 +15,13 @@ from station.bus.errors import (
     PecError,
     ShortReadError,
 )
+from station.bus.lock import AdapterLock
 from station.bus.transport import GAUGE_ADDRESS, MAX_BLOCK, I2CBus, RetryPolicy, SMBusTransport
 
 __all__ = [
     "GAUGE_ADDRESS",
     "MAX_BLOCK",
+    "AdapterLock",
     "BadResponseError",
     "BusError",
     "BusGoneError",

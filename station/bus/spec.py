@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from station.bus.errors import BusOpenError
+from station.bus.lock import AdapterLock
 from station.bus.transport import I2CBus
 from station.clock import Clock, RealClock, VirtualClock
 
@@ -45,6 +46,8 @@ class OpenedBus:
     #: The emulator object when ``emulated`` (tests and engineer tools inspect it), else None.
     device: Any = None
     _close: Callable[[], None] | None = None
+    #: The adapter's lock: its own unless a registry gave it the one its adapter shares.
+    lock: AdapterLock = field(default_factory=AdapterLock)
 
     @property
     def description(self) -> str:

@@ -21,6 +21,7 @@ from station.bus.errors import (
     ShortReadError,
     error_for_errno,
 )
+from station.bus.lock import AdapterLock
 from station.bus.trace import Transaction, TransactionHook
 from station.clock import Clock
 from station.pec import crc8, read_address, write_address
@@ -67,7 +68,12 @@ class _Retryable(Exception):
 
 
 class SMBusTransport:
-    """SMBus primitives for one device address."""
+    """SMBus primitives for one device address.
+
+    Every transaction (with its retries) holds ``lock``, the lock of the adapter; callers that
+    need several transactions back to back (two key words) hold it around all of them. Give
+    every transport on one adapter the same lock (:class:`station.bus.adapters.AdapterRegistry`).
+    """
 
     def __init__(
         self,
@@ -78,9 +84,11 @@ class SMBusTransport:
         pec: bool = False,
         retry: RetryPolicy | None = None,
         on_transaction: Callable[[str, int], None] | None = None,
+        lock: AdapterLock | None = None,
         trace: TransactionHook | None = None,
     ) -> None:
         self.bus = bus
+        self.lock = lock if lock is not None else AdapterLock()
         self.clock = clock
         self.address = address
         self.pec = pec
@@ -243,6 +251,17 @@ class SMBusTransport:
         return f"{label} ({base})" if label else base
 
     def _run(
+        self,
+        attempt: Callable[[], T],
+        kind: str,
+        command: int,
+        label: str | None,
+        retries: int | None,
+    ) -> T:
+        with self.lock:
+            return self._retried(attempt, kind, command, label, retries)
+
+    def _retried(
         self,
         attempt: Callable[[], T],
         kind: str,

@@ -127,7 +127,7 @@ def validate_cmd(
             recipe = load_recipe(path, library, known_key_sets=known)
         except RecipeInvalid as exc:
             failed += 1
-            echo(f"{path}: INVALID ({len(exc.problems)} problems)")
+            echo(f"{path}: INVALID ({_problems(len(exc.problems))})")
             for problem in exc.problems:
                 echo(f"  {problem}")
             continue
@@ -291,7 +291,7 @@ def import_cmd(
         echo("the recipe validates")
     except RecipeInvalid as exc:
         echo(
-            f"fill in before use ({len(exc.problems)} problems; run "
+            f"fill in before use ({_problems(len(exc.problems))}; run "
             f"`station recipe validate {result.recipe} --profiles {out_dir}`):"
         )
         for problem in exc.problems[:12]:
@@ -395,3 +395,7 @@ def profile_import_cmd(
         ) from None
     files = f"{result.header_path} + {result.table_path.name}" if trm else f"{result.header_path}"
     echo(f"profile  {files} ({len(result.profile.parameters)} parameters, all unverified)")
+
+
+def _problems(n: int) -> str:
+    return f"{n} problem{'s' if n != 1 else ''}"

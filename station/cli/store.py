@@ -488,7 +488,9 @@ def _report_lines(r: Report) -> Iterator[str]:
     yield "Report: " + (", ".join(s for s in scope if s) or "all attempts on real packs")
     yield f"  attempts           {r.attempts}  (on {r.packs} packs)"
     yield f"  passed             {r.passed}"
-    yield f"  failed             {r.failed}"
+    yield f"  failed             {r.failed}  (FAIL and ERROR)"
+    yield f"  aborted            {r.aborted}  (stopped by the operator; not a failure)"
+    yield f"  interrupted        {r.interrupted}  (the station stopped; not a failure)"
     if r.running:
         yield f"  still running      {r.running}"
     if r.first_pass_yield is None:
@@ -496,7 +498,8 @@ def _report_lines(r: Report) -> Iterator[str]:
     else:
         yield (
             f"  first-pass yield   {100 * r.first_pass_yield:.1f} %  ({r.first_pass} of "
-            f"{r.first_attempts} packs passed their first attempt)"
+            f"{r.first_attempts} packs passed their first attempt; PASS over PASS + FAIL + "
+            "ERROR)"
         )
     yield f"  packs passed       {r.packs_passed}"
     yield f"  median cycle time  {_seconds(r.median_cycle_time_s)}"

@@ -34,6 +34,8 @@ from station.emulator.security import SecurityMode
 from station.emulator.timing import BusStats, NackStage, TimingModel
 from station.pec import crc8, read_address, write_address
 
+#: How long an adapter waits on a clock line held low before it gives up (SMBus tTIMEOUT max).
+SMBUS_TIMEOUT_S = 0.035
 #: Commands whose write is a Write Word (3 bytes + optional PEC).
 _WORD_COMMANDS = frozenset({*sbs.WORD_READS, *sbs.WORD_WRITES})
 
@@ -234,6 +236,10 @@ class EmulatedGauge:
         index = self.transaction_count
         self.transaction_count += 1
         self.counters.transactions += 1
+        if self.faults.is_stuck(index):
+            # A stuck bus: the adapter gives up after the SMBus clock-low timeout.
+            self._clock.advance(SMBUS_TIMEOUT_S)
+            raise OSError(errno.ETIMEDOUT, "Connection timed out")
         if not msgs:
             return
         start = self._clock.monotonic()

@@ -26,6 +26,9 @@ class FaultPlan:
     corrupt_where: dict[int, tuple[int, int]] = field(default_factory=dict)
     #: The pack is gone from this transaction index on (everything NACKs).
     gone_from: int | None = None
+    #: The bus is stuck from this transaction index on (a clock line held low, a hung adapter):
+    #: every transaction times out, whatever the address.
+    stuck_from: int | None = None
     #: Data-flash writes NACK from the k-th one on.
     df_write_nack_from: int | None = None
     #: These data-flash write attempts NACK (a gauge busy or refusing for a moment).
@@ -53,6 +56,9 @@ class FaultPlan:
 
     def is_gone(self, index: int) -> bool:
         return self.gone_from is not None and index >= self.gone_from
+
+    def is_stuck(self, index: int) -> bool:
+        return self.stuck_from is not None and index >= self.stuck_from
 
     def draw_nack(self, index: int) -> bool:
         """Whether transaction ``index`` is NACKed by plan or by chance."""

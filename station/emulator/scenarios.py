@@ -126,6 +126,14 @@ _TABLE: Mapping[str, Scenario] = MappingProxyType(
             front_end_changes={"broken": ["TS2"]},
             seed=17,
         ),
+        "empty": Scenario(
+            "no pack in the fixture: the bus works, nothing answers at the gauge's address",
+            faults={"gone_from": 0},
+        ),
+        "bus-stuck": Scenario(
+            "the bus is stuck (a clock line held low): every transaction times out",
+            faults={"stuck_from": 0},
+        ),
         "shipped": Scenario(
             "programmed and SEALED with the emulator-only test key set test-prod",
             keyset="test-prod",

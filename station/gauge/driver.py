@@ -3,13 +3,13 @@
 One :class:`Gauge` talks to one gauge through one :class:`~station.bus.SMBusTransport`. Every wait
 goes through the injected clock and every timing comes from :class:`GaugeTimings`. Public calls
 hold a lock for their whole duration, so a status poll from another thread can never slip between
-two key words or into a data-flash auto-increment read.
+two key words or into a data-flash auto-increment read: the lock is the adapter's
+(:attr:`SMBusTransport.lock`), so this holds across every driver on the same adapter.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
@@ -108,7 +108,9 @@ class Gauge:
         self.timings = timings or GaugeTimings()
         self.region = region or DataFlashRegion()
         self.write_guard = write_guard
-        self._lock = threading.RLock()
+        # The adapter's lock, shared with every other user of the adapter: a public call holds
+        # it from its first transaction to its last (two key words, a data-flash read).
+        self._lock = transport.lock
         #: the last security mode this driver read or established; None when unknown
         self._mode: SecurityMode | None = None
         #: inside :meth:`confirming`: every read is confirmed by a second one (without PEC)
@@ -369,6 +371,20 @@ class Gauge:
 
     def manufacturing_status(self) -> StatusWord:
         return self.status(0x0057)
+
+    def answers(self) -> bool:
+        """Whether a gauge answers at its address: one BatteryStatus read (allowed in every
+        mode). False when nothing acknowledges (no pack in the fixture, or a pack asleep); a bus
+        that cannot carry the question at all raises (:class:`BusGoneError`,
+        :class:`BusTimeoutError`)."""
+        with self._lock:
+            try:
+                self.transport.read_word(PROBE, label="BatteryStatus (presence check)", retries=1)
+            except NackError:
+                return False
+            except (PecError, BadResponseError):
+                return True  # something at the address answered, if not cleanly
+            return True
 
     def identify(self) -> GaugeIdentity:
         """DeviceType, FirmwareVersion, HardwareVersion and ChemID (all allowed SEALED)."""

@@ -294,6 +294,7 @@ class FlashWriteTimeoutError(GaugeError):
         self.address = address
         self.length = length
         super().__init__(
-            f"the gauge was still busy {waited_s:.3f} s after writing {length} bytes",
+            f"the gauge was still busy {waited_s:.3f} s after writing {length} "
+            f"byte{'s' if length != 1 else ''}",
             command=f"data-flash write 0x{address:04X}",
         )

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from station.bus.adapters import AdapterRegistry
 from station.bus.errors import BusOpenError
 from station.bus.spec import OpenedBus, open_bus, parse_bus_spec
-from station.bus.trace import BusTrace
+from station.bus.trace import BusTrace, TransactionHook
 from station.bus.transport import SMBusTransport
 from station.clock import Clock, VirtualClock
 from station.config import StationConfig
@@ -55,8 +56,10 @@ class PackConnection:
         self.bus.close()
 
 
-def gauge_timings(recipe: Recipe) -> GaugeTimings:
+def gauge_timings(recipe: Recipe | None) -> GaugeTimings:
     """The driver's waits, with the profile's (unconfirmed, per firmware) gauge figures."""
+    if recipe is None:
+        return GaugeTimings()
     t = recipe.profile.timing
     return GaugeTimings().with_overrides(
         reset_min_wait_s=t.reset_wait_ms / 1000,
@@ -69,12 +72,18 @@ def gauge_timings(recipe: Recipe) -> GaugeTimings:
 
 @dataclass
 class SocketContext:
-    """One station socket: configuration, store, keys, and a factory for the pack's bus."""
+    """One station socket: configuration, store, keys, and a factory for the pack's bus.
+
+    Every connection to the pack (a run, the engineer screen's poll, an unseal-and-read) shares
+    the lock of the socket's adapter from ``adapters``: sockets on one physical adapter share
+    one registry.
+    """
 
     config: StationConfig
     store: Store
     keys: KeyStore
     bus_factory: Callable[[], OpenedBus] | None = None
+    adapters: AdapterRegistry = field(default_factory=AdapterRegistry)
     now: Callable[[], datetime] = utc_now
     host: str = field(default_factory=_socket.gethostname)
     pid: int = field(default_factory=os.getpid)
@@ -104,12 +113,20 @@ class SocketContext:
             return False
 
     def open_bus(self) -> OpenedBus:
+        """The socket's bus, holding the lock its adapter shares with every other user."""
+        lock = self.adapters.lock_for(self.config.bus)
         if self.bus_factory is not None:
-            return self.bus_factory()
-        return open_bus(self.config.bus, speed_hz=self.config.bus_speed_hz)
+            bus = self.bus_factory()
+        else:
+            bus = open_bus(self.config.bus, speed_hz=self.config.bus_speed_hz)
+        bus.lock = lock
+        return bus
 
-    def connect(self, recipe: Recipe) -> PackConnection:
-        """Open the bus to the pack in the socket (a fresh connection per pack)."""
+    def connect(self, recipe: Recipe | None = None) -> PackConnection:
+        """Open the bus to the pack in the socket (a fresh connection per pack or per look).
+
+        ``recipe`` gives the driver its firmware's timings; without one, the defaults.
+        """
         bus = self.open_bus()
         try:
             transport = self.transport_for(bus)
@@ -120,18 +137,21 @@ class SocketContext:
         return PackConnection(bus, transport, gauge)
 
     def transport_for(self, bus: OpenedBus) -> SMBusTransport:
-        """The SMBus transport on ``bus``; traced when the station keeps a bus trace, in a
-        session headed with the run it belongs to."""
-        trace = None
-        if self.bus_trace is not None:
-            header = (
-                f"station {self.station_id} socket {self.socket}, bus {bus.description}, "
-                f"PEC setting {self.config.pec}"
-            )
-            run = bound()
-            if "attempt" in run:
-                header += f", attempt {run['attempt']}"
-            if "serial" in run:
-                header += f", pack {run['serial']}"
-            trace = self.bus_trace.session(header)
-        return SMBusTransport(bus.bus, bus.clock, trace=trace)
+        """The SMBus transport on ``bus``, holding the adapter's lock; traced when the station
+        keeps a bus trace."""
+        return SMBusTransport(bus.bus, bus.clock, trace=self.trace_session(bus), lock=bus.lock)
+
+    def trace_session(self, bus: OpenedBus) -> TransactionHook | None:
+        """A bus-trace session headed with the run it belongs to (None: no trace kept)."""
+        if self.bus_trace is None:
+            return None
+        header = (
+            f"station {self.station_id} socket {self.socket}, bus {bus.description}, "
+            f"PEC setting {self.config.pec}"
+        )
+        run = bound()
+        if "attempt" in run:
+            header += f", attempt {run['attempt']}"
+        if "serial" in run:
+            header += f", pack {run['serial']}"
+        return self.bus_trace.session(header)

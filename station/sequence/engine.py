@@ -57,11 +57,13 @@ from station.sequence.events import (
     StepProgress,
     StepResult,
     StepStarted,
+    Verdict,
 )
 from station.sequence.failures import AbortRequested, StepFailed, action_for, failure_from
 from station.sequence.guards import check_before_run, check_connection
 from station.sequence.instruments import socket_bench
 from station.sequence.labelling import print_pass_label
+from station.sequence.readiness import connect_ready
 from station.sequence.verify import evaluate_checks, read_blocks
 from station.store import (
     AttemptOutcome,
@@ -234,6 +236,12 @@ class PackRun:
                 self.socket.host,
                 self.socket.pid,
             )
+            # A bus the station cannot use says nothing about the pack: refused as a station
+            # fault before any attempt is written against the serial.
+            self._conn, ready = connect_ready(self.socket, self.recipe)
+            if self._conn is None:
+                log.warning("scan of %s refused, %s", self.serial, ready.detail)
+                raise StepFailed(ready.refusal(self.serial))
             self._attempt_id = store.start_attempt(
                 AttemptStart(
                     serial=self.serial,
@@ -265,8 +273,12 @@ class PackRun:
             self.on_event(StepFinished(result))
             return failure
         self.on_event(AttemptOpened(self._attempt_id, self.serial))
+        if self._conn is not None and self.socket.bus_trace is not None:
+            # The bus was opened (and asked whether a gauge answers) before the attempt
+            # existed: the run's transactions go on under a header that names the attempt.
+            self._conn.transport.trace = self.socket.trace_session(self._conn.bus)
         self.on_event(Notice(StepId.SERIAL, f"attempt {self._attempt_id} opened for {self.serial}"))
-        self._measure(Measurement("serial", None, text=self.serial, outcome=Outcome.PASS))
+        self._measure(Measurement("serial", None, text=self.serial))
         if unit.sbs_serial is not None:
             self._measure(Measurement("SBS serial number", float(unit.sbs_serial)))
         self._record(StepId.SERIAL, 0, started, t0, Outcome.PASS, "serial accepted", None)
@@ -401,8 +413,9 @@ class PackRun:
     # == steps ==================================================================================
 
     def _identify(self) -> str:
+        # The bus was opened, and found usable, before the attempt was written.
+        assert self._conn is not None
         self._check_production_keys()
-        self._conn = self.socket.connect(self.recipe)
         check_connection(self.socket, self._conn.emulated, self._attempt)
         if self._conn.virtual_clock is not None:
             self._bus_started = self._conn.virtual_clock()
@@ -547,14 +560,17 @@ class PackRun:
             before = store.store_blocks(image.blocks)
         store.link_images(self._attempt, before=before)
         self._state.before_image = before
-        detail = f"{len(blocks)} blocks ({len(blocks) * BLOCK_SIZE} bytes) stored"
+        n = len(blocks)
+        detail = f"{n} block{'s' if n != 1 else ''} ({n * BLOCK_SIZE} bytes) stored"
         if self.recipe.backup.signature:
             sig = gauge.static_df_signature()
             self._measure(
                 Measurement(
                     "static DF signature before",
                     float(sig.value),
-                    text=f"0x{sig.value:04X}{' (mismatch flag)' if sig.mismatch else ''}",
+                    # The gauge's top bit (its own mismatch flag) read as a verdict beside PASS;
+                    # the signature is the other 15 bits, kept as read in ``value``.
+                    text=f"0x{sig.value & 0x7FFF:04X}",
                 )
             )
         return detail
@@ -662,14 +678,17 @@ class PackRun:
                 gauge.forget_mode()
             progress(p.done, steps)
 
-        result = run_flashstream(
-            fs.stream,
-            self._conn.transport,
-            self._conn.clock,
-            progress=on_line,
-            checkpoint=self._checkpoint,
-            write_df=self._write,
-        )
+        # One program on the adapter: a stream's key words (two writes to 0x00) and its
+        # write-then-wait lines must not be split by another user of the adapter.
+        with self._conn.transport.lock:
+            result = run_flashstream(
+                fs.stream,
+                self._conn.transport,
+                self._conn.clock,
+                progress=on_line,
+                checkpoint=self._checkpoint,
+                write_df=self._write,
+            )
         # Key words or a reset in the stream may have changed the mode behind the driver.
         gauge.forget_mode()
         if gauge.security_mode() is SecurityMode.SEALED:
@@ -767,7 +786,7 @@ class PackRun:
                     "bytes",
                     0,
                     0,
-                    Outcome.PASS if not wrong else Outcome.FAIL,
+                    Verdict.of(not wrong),
                 )
             )
             if wrong:
@@ -797,7 +816,7 @@ class PackRun:
         first_bad: tuple[str, str] | None = None
         for m, code in outcomes:
             self._measure(m)
-            if m.outcome is Outcome.FAIL and first_bad is None:
+            if m.verdict is Verdict.FAIL and first_bad is None:
                 first_bad = (code, m.describe())
         if first_bad is not None:
             code, text = first_bad
@@ -863,7 +882,11 @@ class PackRun:
         self.socket.store.audit(
             KEY_CHANGED, self.operator, self.socket.station_id, self.serial, change
         )
-        self._measure(Measurement("production keys proven", None, text=f"{new_id}: {mode.name}"))
+        self._measure(
+            Measurement(
+                "production keys proven", None, verdict=Verdict.PASS, text=f"{new_id}: {mode.name}"
+            )
+        )
         return f"key set {new_id} installed and proven (seal, unseal, full access)"
 
     def _seal(self) -> str:
@@ -889,7 +912,7 @@ class PackRun:
                 "security mode after seal and reset",
                 None,
                 text=mode.name,
-                outcome=Outcome.PASS if mode is SecurityMode.SEALED else Outcome.FAIL,
+                verdict=Verdict.of(mode is SecurityMode.SEALED),
             )
         )
         if mode is not SecurityMode.SEALED:
@@ -906,7 +929,7 @@ class PackRun:
         if self.recipe.security.ship_mode:
             gauge.shutdown()
             gauge.wait_silent()
-            self._measure(Measurement("ship mode", None, text="gauge silent"))
+            self._measure(Measurement("ship mode", None, verdict=Verdict.PASS, text="gauge silent"))
             return "sealed (confirmed after reset); ship mode entered"
         return "sealed (confirmed after reset)"
 
@@ -1006,8 +1029,9 @@ class PackRun:
             )
         elif state.written and not state.verified:
             what = (
+                # What to do is the failure code's one action (failures.ACTIONS), not said here.
                 f"UNSEALED, data flash written ({state.writes_text()}) but not verified; it was "
-                "NOT sealed. Running the pack again completes it"
+                "NOT sealed"
             )
         elif state.verified:
             what = "UNSEALED, programmed and verified but NOT sealed; run it again to seal it"
@@ -1220,14 +1244,7 @@ class PackRun:
 
 
 def _to_record(m: Measurement) -> MeasurementRecord:
-    if m.low is None and m.high is None and m.outcome is Outcome.PASS:
-        outcome = MeasurementOutcome.INFO
-    else:
-        outcome = (
-            MeasurementOutcome(m.outcome.value)
-            if m.outcome in (Outcome.PASS, Outcome.FAIL)
-            else MeasurementOutcome.INFO
-        )
+    # Stored as judged: the store never judges an engine measurement again.
     return MeasurementRecord(
         name=m.name,
         value=m.value,
@@ -1235,5 +1252,5 @@ def _to_record(m: Measurement) -> MeasurementRecord:
         unit=m.unit,
         low=m.low,
         high=m.high,
-        outcome=outcome,
+        outcome=MeasurementOutcome(m.verdict.value),
     )

@@ -20,6 +20,19 @@ class Outcome(StrEnum):
     SKIPPED = "SKIPPED"  # a step that did not run because an earlier one ended the run
 
 
+class Verdict(StrEnum):
+    """A measurement's judgement. It is made once, where the value is measured, and every face
+    (terminal, ``station program``, ``station trace``, the database) shows it as made."""
+
+    PASS = "PASS"  # judged against a limit or an expected value, and good
+    FAIL = "FAIL"  # judged, and not good
+    INFO = "INFO"  # recorded, not judged (an identity, a reading without limits)
+
+    @classmethod
+    def of(cls, passed: bool) -> Verdict:
+        return cls.PASS if passed else cls.FAIL
+
+
 class StepId(StrEnum):
     SERIAL = "serial"
     IDENTIFY = "identify"
@@ -44,7 +57,7 @@ STEP_TITLES: dict[StepId, str] = {
     StepId.RESET: "Reset gauge",
     StepId.CALIBRATE: "Calibrate",
     StepId.VERIFY: "Verify",
-    StepId.KEYS: "Install production keys",
+    StepId.KEYS: "Install keys",
     StepId.SEAL: "Seal",
     StepId.LABEL: "Print label",
     StepId.RECORD: "Record result",
@@ -69,14 +82,15 @@ class Failure:
 
 @dataclass(frozen=True)
 class Measurement:
-    """One measured value against its limits (numeric) or expected text."""
+    """One measured value, its limits (numeric) or expected text, and its verdict."""
 
     name: str
     value: float | None
     unit: str = ""
     low: float | None = None
     high: float | None = None
-    outcome: Outcome = Outcome.PASS
+    #: judged where it is measured; a value nothing judges is INFO
+    verdict: Verdict = Verdict.INFO
     text: str | None = None  # for non-numeric values (hex words, firmware versions)
 
     def describe(self) -> str:
@@ -85,7 +99,7 @@ class Measurement:
         if self.low is not None or self.high is not None:
             limits = f" [{_num(self.low)}..{_num(self.high)}]"
         unit = f" {self.unit}" if self.unit else ""
-        return f"{self.name} = {shown}{unit}{limits} {self.outcome.value}"
+        return f"{self.name} = {shown}{unit}{limits} {self.verdict.value}"
 
 
 def _num(value: float | None) -> str:

@@ -39,6 +39,7 @@ from station.sequence.events import (
 from station.sequence.failures import failure_from
 from station.sequence.guards import refuse_emulation_on_production
 from station.sequence.labelling import label_data, print_pass_label
+from station.sequence.readiness import socket_readiness
 from station.sequence.recipes import RecipeLibrary, RecipeNotAvailable
 from station.sequence.runlog import RunLog
 from station.sequence.service import (
@@ -47,6 +48,7 @@ from station.sequence.service import (
     Credentials,
     HistoryRow,
     PassRecord,
+    Readiness,
     RecipeChoice,
     RecipeProblem,
     Release,
@@ -242,7 +244,13 @@ class LineStation:
                 "must authorise a rework",
                 previous,
             )
-        return SerialCheck(serial, True)
+        ready = self.readiness()
+        if ready.fault:
+            return SerialCheck(serial, False, ready.refusal(serial).reason, readiness=ready)
+        return SerialCheck(serial, True, readiness=ready)
+
+    def readiness(self) -> Readiness:
+        return socket_readiness(self.socket)
 
     def partial_serial_ok(self, shift: Shift, text: str) -> bool:
         """Whether ``text`` can still become a valid serial: completed with the rest of the
@@ -401,7 +409,14 @@ class LineStation:
 
     def shift_counters(self, shift: Shift, since: dt.datetime) -> ShiftCounters:
         s = self.socket.store.shift_summary(self.config.station_id, since, last=0)
-        return ShiftCounters(s.passed, s.failed - s.errors, s.errors, s.first_pass_yield)
+        return ShiftCounters(
+            s.passed,
+            s.failed - s.errors,
+            s.errors,
+            s.first_pass_yield,
+            aborted=s.aborted,
+            interrupted=s.interrupted,
+        )
 
     def trace(self, serial: str) -> list[Section]:
         return trace_sections(self.socket.store.trace(serial.strip()), serial.strip())
@@ -525,4 +540,5 @@ def _active(recipe: Recipe) -> ActiveRecipe:
         serial_pattern=recipe.serial.pattern,
         serial_example=recipe.serial.example,
         steps=steps_for(recipe),
+        serial_form=recipe.serial.form,
     )

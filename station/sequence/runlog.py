@@ -29,6 +29,7 @@ from station.sequence.events import (
     StepId,
     StepResult,
     StepStarted,
+    Verdict,
 )
 
 log = logging.getLogger("station.run")
@@ -77,7 +78,7 @@ class RunLog:
         elif isinstance(event, StepFinished):
             self._step(event.result)
         elif isinstance(event, MeasurementTaken):
-            level = logging.INFO if event.measurement.outcome is Outcome.FAIL else logging.DEBUG
+            level = logging.INFO if event.measurement.verdict is Verdict.FAIL else logging.DEBUG
             log.log(level, "measurement %s", event.measurement.describe())
         elif isinstance(event, Notice):
             # The serial step's notice only repeats "attempt N opened", logged above.

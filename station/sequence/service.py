@@ -14,7 +14,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from station.sequence.events import CancelToken, Event, LabelResult, RunResult, StepId
+from station.sequence.events import (
+    CancelToken,
+    Event,
+    Failure,
+    LabelResult,
+    Outcome,
+    RunResult,
+    StepId,
+)
+from station.sequence.failures import OPEN_ACTION
 
 
 class Role(StrEnum):
@@ -97,6 +106,7 @@ class ActiveRecipe:
     serial_pattern: str
     serial_example: str
     steps: tuple[StepId, ...]
+    serial_form: str = ""  # the expected form in words, e.g. "`PK4S-` and six digits, e.g. …"
 
 
 @dataclass(frozen=True)
@@ -114,16 +124,62 @@ class PassRecord:
     recipe_version: str
 
 
+#: What the operator does about a bus fault.
+BUS_FAULT_ACTION = (
+    "Call a technician: the station cannot use its bus (adapter unplugged, cable or fixture "
+    "fault). Scan the pack again once the header shows Place pack or Pack detected."
+)
+
+
+class SocketState(StrEnum):
+    PLACE_PACK = "Place pack"  # the bus works; nothing answers at the gauge's address
+    PACK_DETECTED = "Pack detected"  # the gauge answers at its address
+    BUS_FAULT = "Bus fault"  # the bus cannot be used at all
+
+
+@dataclass(frozen=True)
+class Readiness:
+    state: SocketState
+    #: what was seen, in words (the bus error for a fault)
+    detail: str
+    #: the bus error's failure code for a fault (BUS_OPEN, BUS_GONE, BUS_TIMEOUT), else ""
+    code: str = ""
+
+    @property
+    def fault(self) -> bool:
+        return self.state is SocketState.BUS_FAULT
+
+    def refusal(self, serial: str) -> Failure:
+        """The station fault a scan is refused with on this bus: nothing touched the pack."""
+        return Failure(
+            StepId.SERIAL,
+            self.code or "BUS_FAULT",
+            f"station fault, {self.detail}; {serial} was not run and nothing was recorded "
+            "against it",
+            OPEN_ACTION if self.code == "BUS_OPEN" else BUS_FAULT_ACTION,
+            Outcome.ERROR,
+            pack_state="untouched by this run",
+        )
+
+
 @dataclass(frozen=True)
 class SerialCheck:
-    """What a scan means. When several things are wrong the reason names the first of: busy at
-    another station, not a serial of this recipe, already passed (rework possible)."""
+    """What a scan means. When several things are wrong the reason names the first of: not a
+    serial of this recipe, busy at another station, already passed (rework possible), a bus the
+    station cannot use."""
 
     serial: str
     valid: bool
     reason: str = ""  # why it is refused, in words for the operator
     previous_pass: PassRecord | None = None  # set when the pack already passed: rework needed
     busy_elsewhere: str = ""  # "station ST-02 since 10:42" when another station holds it
+    #: the socket as the check found it (None when the serial was refused before the bus)
+    readiness: Readiness | None = None
+
+    @property
+    def station_fault(self) -> bool:
+        """Refused because the station cannot use its bus, not because of the serial."""
+        return self.readiness is not None and self.readiness.fault
 
 
 @dataclass(frozen=True)
@@ -156,7 +212,9 @@ class ShiftCounters:
     passed: int
     failed: int
     errors: int
-    first_pass_yield: float | None  # 0..1; None before the first pack
+    first_pass_yield: float | None  # 0..1 over PASS + FAIL + ERROR; None before the first pack
+    aborted: int = 0  # stopped by the operator: neither PASS nor FAIL
+    interrupted: int = 0  # the station stopped mid-run (crash, power loss)
 
 
 @dataclass(frozen=True)
@@ -192,7 +250,13 @@ class StationService(Protocol):
         ...
 
     # -- one pack -------------------------------------------------------------------------------
-    def check_serial(self, shift: Shift, serial: str) -> SerialCheck: ...
+    def readiness(self) -> Readiness:
+        """Whether the socket is ready for a pack: Place pack, Pack detected or Bus fault."""
+        ...
+
+    def check_serial(self, shift: Shift, serial: str) -> SerialCheck:
+        """What a scan means; on a bus the station cannot use, refused as a station fault."""
+        ...
 
     def partial_serial_ok(self, shift: Shift, text: str) -> bool:
         """Whether ``text`` can still become a valid serial (live validation while typing).

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from station.gauge import Gauge
 from station.recipe.product.model import Recipe
 from station.recipe.profile.image import BLOCK_SIZE, DataFlashImage
-from station.sequence.events import Measurement, Outcome
+from station.sequence.events import Measurement, Verdict
 
 #: A connected Li-ion cell never reads below this; a configured but absent cell reads near 0 V.
 CELL_PRESENT_MV = 500
@@ -76,6 +76,7 @@ def evaluate_checks(gauge: Gauge, recipe: Recipe) -> list[tuple[Measurement, str
     seen = sum(1 for v in cells if v >= CELL_PRESENT_MV)
     out: list[tuple[Measurement, str]] = []
     for i, mv in enumerate(cells[: max(checks.cells, seen)], start=1):
+        # A reading: the recipe judges the cells together (cell voltage, imbalance) below.
         out.append((Measurement(f"cell {i} voltage", float(mv), "mV"), ""))
     for result in checks.evaluate(
         cells_seen=seen,
@@ -85,13 +86,13 @@ def evaluate_checks(gauge: Gauge, recipe: Recipe) -> list[tuple[Measurement, str
         pf_status=pf,
         manufacturing_status=mfg,
     ):
-        outcome = Outcome.PASS if result.passed else Outcome.FAIL
-        m = _numeric(result.name, outcome, recipe, cells, seen, temp_c)
+        verdict = Verdict.of(result.passed)
+        m = _numeric(result.name, verdict, recipe, cells, seen, temp_c)
         if m is None:
             m = Measurement(
                 result.name,
                 None,
-                outcome=outcome,
+                verdict=verdict,
                 text=f"{result.measured} (expected {result.expected})",
             )
         out.append((m, result.failure_code))
@@ -99,24 +100,24 @@ def evaluate_checks(gauge: Gauge, recipe: Recipe) -> list[tuple[Measurement, str
 
 
 def _numeric(
-    name: str, outcome: Outcome, recipe: Recipe, cells: list[int], seen: int, temp_c: float
+    name: str, verdict: Verdict, recipe: Recipe, cells: list[int], seen: int, temp_c: float
 ) -> Measurement | None:
     checks = recipe.checks
     if name == "cells":
-        return Measurement("cells seen", float(seen), "", checks.cells, checks.cells, outcome)
+        return Measurement("cells seen", float(seen), "", checks.cells, checks.cells, verdict)
     if name == "cell voltage" and checks.cell_voltage_mv is not None:
         lo, hi = checks.cell_voltage_mv
         used = cells[: checks.cells] or [0]
         # Show the cell that broke a limit, else the lowest one.
         worst = max(used) if max(used) > hi and min(used) >= lo else min(used)
-        return Measurement("cell voltage (worst)", float(worst), "mV", lo, hi, outcome)
+        return Measurement("cell voltage (worst)", float(worst), "mV", lo, hi, verdict)
     if name == "cell imbalance" and checks.max_cell_imbalance_mv is not None:
         used = cells[: checks.cells] or [0]
         spread = max(used) - min(used)
         return Measurement(
-            "cell imbalance", float(spread), "mV", 0, checks.max_cell_imbalance_mv, outcome
+            "cell imbalance", float(spread), "mV", 0, checks.max_cell_imbalance_mv, verdict
         )
     if name == "temperature" and checks.temperature_c is not None:
         t_lo, t_hi = checks.temperature_c
-        return Measurement("temperature", round(temp_c, 1), "°C", float(t_lo), float(t_hi), outcome)
+        return Measurement("temperature", round(temp_c, 1), "°C", float(t_lo), float(t_hi), verdict)
     return None

@@ -34,7 +34,7 @@ from station.store.models import (
     Step,
     to_micros,
 )
-from station.store.records import SEAL_STEP, VERIFY_STEP
+from station.store.records import JUDGED_OUTCOMES, SEAL_STEP, VERIFY_STEP
 
 #: a measurement of a synthetic attempt: (name, unit, low, high, typical value or None for text)
 _M = tuple[str, str, float | None, float | None, float | None]
@@ -135,6 +135,8 @@ FAILURES: tuple[tuple[str, int, str | None, float], ...] = (
     ("UNSEAL_REFUSED", 2, None, 0.06),
 )
 _FAILURE_WEIGHTS = [f[3] for f in FAILURES]
+#: the outcomes first-pass yield counts (an aborted or interrupted run is not judged)
+_JUDGED = frozenset(str(o) for o in JUDGED_OUTCOMES)
 #: failure codes recorded as the station's fault
 STATION_FAULTS = frozenset({"BUS_NACK"})
 _APPLY = 4
@@ -201,6 +203,8 @@ class DemoSpec:
 class DemoResult:
     attempts: int
     packs: int
+    #: packs whose first attempt was judged (PASS, FAIL or ERROR): first-pass yield's base
+    first_judged: int
     first_pass: int
     passed: int
 
@@ -213,7 +217,7 @@ def generate(engine: Engine, spec: DemoSpec) -> DemoResult:
     noise = random.Random(spec.seed ^ 0x5EED)
     base_image = _base_image(rng)
     ids = _Ids(engine)
-    totals = {"attempts": 0, "packs": 0, "first_pass": 0, "passed": 0}
+    totals = {"attempts": 0, "packs": 0, "first_judged": 0, "first_pass": 0, "passed": 0}
     batch = _Batch(engine)
     with engine.begin() as conn:
         shared = _shared_images(conn, batch, ids, base_image, spec.images)
@@ -221,6 +225,7 @@ def generate(engine: Engine, spec: DemoSpec) -> DemoResult:
         _add_attempt(batch, ids, rng, noise, spec, plan, base_image, shared)
         totals["attempts"] += 1
         totals["packs"] += plan.attempt_no == 1
+        totals["first_judged"] += plan.attempt_no == 1 and plan.outcome in _JUDGED
         totals["first_pass"] += plan.attempt_no == 1 and plan.outcome == "PASS"
         totals["passed"] += plan.outcome == "PASS"
         if len(batch.rows[Attempt.__tablename__]) >= spec.chunk:

@@ -36,7 +36,7 @@ from station.store.models import (
     Step,
 )
 from station.store.records import (
-    FINISHED_OUTCOMES,
+    JUDGED_OUTCOMES,
     AttemptOutcome,
     AttemptSummary,
     AttemptTrace,
@@ -298,18 +298,20 @@ def _steps(s: Connection, ids: list[int]) -> dict[int, list[StepRecord]]:
 
 def shift_summary(db: Database, station: str, since: datetime, *, last: int = 20) -> ShiftSummary:
     """What the operator screen shows: counters since ``since`` and the last ``last`` packs."""
-    finished = Attempt.outcome.in_([str(o) for o in FINISHED_OUTCOMES])
+    judged = Attempt.outcome.in_([str(o) for o in JUDGED_OUTCOMES])
     is_pass = Attempt.outcome == AttemptOutcome.PASS
     where = (Attempt.station_id == station, Attempt.started_at >= since)
     with db.tx() as s:
         counts = s.execute(
             select(
                 func.count(case((is_pass, 1))),
-                func.count(case((finished & ~is_pass, 1))),
+                func.count(case((judged & ~is_pass, 1))),
                 func.count(case((Attempt.outcome == AttemptOutcome.RUNNING, 1))),
-                func.count(case((finished & (Attempt.attempt_no == 1), 1))),
+                func.count(case((judged & (Attempt.attempt_no == 1), 1))),
                 func.count(case((is_pass & (Attempt.attempt_no == 1), 1))),
                 func.count(case((Attempt.outcome == AttemptOutcome.ERROR, 1))),
+                func.count(case((Attempt.outcome == AttemptOutcome.ABORTED, 1))),
+                func.count(case((Attempt.outcome == AttemptOutcome.INTERRUPTED, 1))),
             ).where(*where)
         ).one()
         recent = s.execute(
@@ -326,7 +328,9 @@ def shift_summary(db: Database, station: str, since: datetime, *, last: int = 20
             .order_by(Attempt.started_at.desc(), Attempt.id.desc())
             .limit(last)
         ).all()
-    passed, failed, running, first, first_pass, errors = (int(c) for c in counts)
+    passed, failed, running, first, first_pass, errors, aborted, interrupted = (
+        int(c) for c in counts
+    )
     return ShiftSummary(
         station=station,
         since=since,
@@ -334,6 +338,8 @@ def shift_summary(db: Database, station: str, since: datetime, *, last: int = 20
         failed=failed,
         running=running,
         errors=errors,
+        aborted=aborted,
+        interrupted=interrupted,
         first_attempts=first,
         first_pass=first_pass,
         first_pass_yield=first_pass / first if first else None,

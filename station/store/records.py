@@ -26,6 +26,9 @@ class AttemptOutcome(StrEnum):
 
 #: outcomes an attempt can end with (everything but RUNNING)
 FINISHED_OUTCOMES = frozenset(AttemptOutcome) - {AttemptOutcome.RUNNING}
+#: outcomes that judge the pack or the station (yield counts these); ABORTED and INTERRUPTED say
+#: what the operator or the process did, not what the pack is
+JUDGED_OUTCOMES = frozenset({AttemptOutcome.PASS, AttemptOutcome.FAIL, AttemptOutcome.ERROR})
 
 
 class StepOutcome(StrEnum):
@@ -395,21 +398,25 @@ class Report:
     attempts: int
     packs: int
     passed: int
-    #: finished attempts that did not pass (FAIL, ERROR, ABORTED, INTERRUPTED)
+    #: attempts judged not good (FAIL, and the station's own ERROR)
     failed: int
     running: int
     by_outcome: tuple[CountBy, ...]
     #: packs with a PASS among the matching attempts
     packs_passed: int
-    #: packs whose very first attempt matches the filters and is finished...
+    #: packs whose very first attempt matches the filters and ended PASS, FAIL or ERROR...
     first_attempts: int
     #: ... and of those, the packs whose first attempt passed
     first_pass: int
     first_pass_yield: float | None
+    #: FAIL and ERROR attempts by failure code and by failing step (a Pareto, most first)
     failures_by_code: tuple[CountBy, ...]
     failures_by_step: tuple[CountBy, ...]
     #: over finished attempts that have a cycle time
     median_cycle_time_s: float | None
+    #: stopped by the operator / by the death of the process: neither PASS nor FAIL
+    aborted: int = 0
+    interrupted: int = 0
 
 
 #: the columns of :class:`ExportRow`, in order (CSV header)
@@ -524,9 +531,10 @@ class ShiftSummary:
     station: str
     since: datetime
     passed: int
-    #: finished attempts that did not pass (FAIL, ERROR, ABORTED, INTERRUPTED)
+    #: attempts judged not good (FAIL and ERROR)
     failed: int
     running: int
+    #: first attempts that ended PASS, FAIL or ERROR (the first-pass yield's denominator)
     first_attempts: int
     first_pass: int
     first_pass_yield: float | None
@@ -534,3 +542,5 @@ class ShiftSummary:
     recent: tuple[RecentPack, ...]
     #: of ``failed``, the station's own faults (ERROR)
     errors: int = 0
+    aborted: int = 0
+    interrupted: int = 0

@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from station.store.database import Database
 from station.store.models import Attempt, AttemptImage, FlashImage, Measurement, Pack, Step
 from station.store.records import (
-    FINISHED_OUTCOMES,
+    JUDGED_OUTCOMES,
     AttemptOutcome,
     CountBy,
     ExportRow,
@@ -53,8 +53,8 @@ def conditions(f: ReportFilter, a: Any = Attempt) -> list[ColumnElement[bool]]:
     return where
 
 
-#: finished attempts that did not pass
-_FAILED = sorted(FINISHED_OUTCOMES - {AttemptOutcome.PASS})
+#: attempts judged not good (the Pareto of failures); ABORTED and INTERRUPTED are counted apart
+_FAILED = sorted(JUDGED_OUTCOMES - {AttemptOutcome.PASS})
 
 
 def _earlier(f: ReportFilter, *, passed: bool = False) -> ColumnElement[bool]:
@@ -78,7 +78,7 @@ def report(db: Database, f: ReportFilter) -> Report:
     outcome = Attempt.outcome
     is_pass = outcome == AttemptOutcome.PASS
     first = Attempt.attempt_no == 1
-    finished = outcome != AttemptOutcome.RUNNING
+    judged = outcome.in_([str(o) for o in JUDGED_OUTCOMES])
     retest = Attempt.attempt_no > 1
     with db.tx() as s:
         # One pass over the covering index for every counter. Packs are counted once, at their
@@ -89,7 +89,7 @@ def report(db: Database, f: ReportFilter) -> Report:
                 func.count(),
                 func.count(case((and_(retest, _earlier(f)), 1))),
                 func.count(case((and_(is_pass, retest, _earlier(f, passed=True)), 1))),
-                func.count(case((and_(first, finished), 1))),
+                func.count(case((and_(first, judged), 1))),
                 func.count(case((and_(first, is_pass), 1))),
                 func.count(Attempt.cycle_time_s),
                 *(func.count(case((outcome == o, 1))) for o in AttemptOutcome),
@@ -128,7 +128,9 @@ def report(db: Database, f: ReportFilter) -> Report:
         attempts=int(attempts),
         packs=int(attempts) - int(repeated),
         passed=passed,
-        failed=sum(int(per_outcome[o]) for o in _FAILED),
+        failed=int(per_outcome[AttemptOutcome.FAIL]) + int(per_outcome[AttemptOutcome.ERROR]),
+        aborted=int(per_outcome[AttemptOutcome.ABORTED]),
+        interrupted=int(per_outcome[AttemptOutcome.INTERRUPTED]),
         running=int(per_outcome[AttemptOutcome.RUNNING]),
         by_outcome=_ranked({str(o): int(n) for o, n in per_outcome.items() if n}),
         packs_passed=passed - int(passed_again),

@@ -11,7 +11,7 @@ import signal
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -20,6 +20,7 @@ from station.sequence.service import StationService
 from station.tui.context import LineContext, LineOptions
 from station.tui.messages import RunSettled
 from station.tui.screens import LineScreen, ShiftStartScreen
+from station.tui.screens.shift_change import QuitScreen
 from station.tui.theme import STATION_THEME
 
 log = logging.getLogger("station.tui")
@@ -39,7 +40,7 @@ class StationApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", key_display="Ctrl+Q", priority=True)
+        Binding("ctrl+q", "quit", "Quit", key_display="^Q", priority=True)
     ]
 
     def __init__(self, ctx: LineContext) -> None:
@@ -61,6 +62,14 @@ class StationApp(App[None]):
             self._exception_event.set()
         self.bell()
         self.panic(Text(STOPPED_ON_A_FAULT.format(error=type(error).__name__)))
+
+    async def on_event(self, event: events.Event) -> None:
+        # Any key but Esc withdraws an armed abort, whichever widget then takes the key.
+        if isinstance(event, events.Key) and event.key != "escape":
+            screen = self.screen
+            if isinstance(screen, LineScreen):
+                screen.disarm_abort()
+        await super().on_event(event)
 
     def get_default_screen(self) -> Screen[None]:
         return ShiftStartScreen(self.ctx)
@@ -96,14 +105,27 @@ class StationApp(App[None]):
             self.exit()
 
     async def action_quit(self) -> None:
+        """Ctrl+Q asks first (a second Ctrl+Q quits); never while a pack is being programmed."""
         screen = self.screen
-        if isinstance(screen, LineScreen) and screen.running:
+        if isinstance(screen, QuitScreen):
+            screen.dismiss(True)
+            return
+        line = next((s for s in self.screen_stack if isinstance(s, LineScreen)), None)
+        if line is not None and line.running:
             self.notify(
-                "A pack is being programmed: abort it first (a), then quit.",
+                "A pack is being programmed: abort it first (Esc, then Esc again), then quit.",
                 severity="warning",
             )
             return
-        self.exit()
+        summary = ""
+        if line is not None:
+            summary = line.shift_summary(line.counters)
+
+        def after(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(QuitScreen(summary), after)
 
 
 def make_app(service: StationService, options: LineOptions | None = None) -> StationApp:

@@ -42,14 +42,18 @@ class LineOptions:
     operator: str = ""
     lot: str = ""
     gauge_refresh_s: float = 5.0  # engineer mode live values; 0 turns the timer off
+    #: how often the line screen asks whether a pack answers while no pack runs (the header's
+    #: Place pack / Pack detected / Bus fault); 0: only at start and after each pack
+    ready_poll_s: float = 2.0
     history_limit: int = 20
+    bell: bool = True  # ring the terminal bell on FAIL, ERROR and an ignored scan
     monotonic: Callable[[], float] = field(default=time.monotonic, compare=False)
     now: Callable[[], datetime] = field(default=_utc_now, compare=False)
     tz: tzinfo | None = None  # time zone for times on screen; None: the terminal's local zone
 
     @classmethod
     def from_config(cls, config: StationConfig) -> LineOptions:
-        return cls(recipe=config.recipe, operator=config.operator, lot=config.lot)
+        return cls(recipe=config.recipe, operator=config.operator, lot=config.lot, bell=config.bell)
 
 
 @dataclass(frozen=True)

@@ -21,3 +21,13 @@ def number(value: float | None) -> str:
     if value is None:
         return ""
     return f"{value:g}"
+
+
+def with_article(word: str) -> str:
+    """``an operator``, ``an engineer``, ``a supervisor``."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 problem``, ``2 problems``, ``1 byte``."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -161,7 +161,12 @@ def test_report_text(station: click.Group, db: str) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert "attempts           3  (on 2 packs)" in out
-    assert "first-pass yield   50.0 %  (1 of 2 packs passed their first attempt)" in out
+    assert (
+        "first-pass yield   50.0 %  (1 of 2 packs passed their first attempt; PASS over PASS + "
+        "FAIL + ERROR)" in out
+    )
+    assert "failed             1  (FAIL and ERROR)" in out
+    assert "aborted            0" in out
     assert "median cycle time  30.0 s" in out
     assert "1  BUS_NACK" in out
     assert "1  identify" in out

@@ -120,6 +120,7 @@ def test_environment_still_overrides_the_example(variable: str) -> None:
         "STATION_LABELS": "/tmp/labels",
         "STATION_SUPERVISOR_BADGES": "SUP-1,SUP-2",
         "STATION_ENGINEER_BADGES": "ENG-1",
+        "STATION_BELL": "off",
         "STATION_LOG_DIR": "/tmp/station-logs",
         "STATION_LOG_TO": "file",
         "STATION_BUS_TRACE": "/tmp/bus-trace.txt",

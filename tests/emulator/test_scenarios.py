@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from tests.emulator.conftest import Make
 from tests.emulator.raw import RawHost
 
 SEALED, UNSEALED, FULL = 0b11, 0b10, 0b01
+#: scenarios where no gauge answers: an empty fixture, a stuck bus
+NO_GAUGE = {"empty", "bus-stuck"}
 
 
 def test_unknown_scenario_names_the_known_ones() -> None:
@@ -27,7 +30,7 @@ def test_every_scenario_has_a_one_line_description() -> None:
     required = {
         "default", "unsealed", "full-access", "sealed", "foreign-keys", "3-cells",
         "wrong-device", "flaky", "nack-mid-write", "gone-mid-write", "stuck-flash", "corrupt",
-        "pf", "safety", "hot", "imbalance", "shipped",
+        "pf", "safety", "hot", "imbalance", "shipped", "empty", "bus-stuck",
     }  # fmt: skip
     assert required <= set(SCENARIOS)
     for text in SCENARIOS.values():
@@ -35,12 +38,29 @@ def test_every_scenario_has_a_one_line_description() -> None:
         assert "\n" not in text
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
+@pytest.mark.parametrize("name", sorted(set(SCENARIOS) - NO_GAUGE))
 def test_every_scenario_answers_identity(make: Make, name: str) -> None:
     h = make(name, seed=12345)  # a seed where the random faults stay out of the first reads
     h.dev.faults.nack_rate = h.dev.faults.corrupt_rate = 0.0
     assert h.read_word(0x08) > 2731
     assert h.mac_read(0x0001) in (bytes([0x00, 0x45]), bytes([0x00, 0x46]))
+
+
+def test_an_empty_fixture_acknowledges_nothing(make: Make) -> None:
+    h = make("empty")
+    with pytest.raises(OSError, match="Remote I/O") as nack:
+        h.read_word(0x16)
+    assert nack.value.errno == errno.EREMOTEIO
+
+
+def test_a_stuck_bus_times_out_every_transaction(make: Make) -> None:
+    h = make("bus-stuck")
+    before = h.clock.monotonic()
+    for transaction in (lambda: h.read_word(0x16), lambda: h.write([0x00, 0x14, 0x04])):
+        with pytest.raises(OSError, match="timed out") as stuck:
+            transaction()
+        assert stuck.value.errno == errno.ETIMEDOUT
+    assert h.clock.monotonic() - before == pytest.approx(0.070)  # the adapter's timeout, twice
 
 
 def test_default_is_a_factory_pack(host: RawHost) -> None:

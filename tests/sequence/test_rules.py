@@ -224,7 +224,10 @@ def test_database_gone_before_the_run_touches_no_pack(
     assert result.failure is not None
     assert result.failure.code == "DB_UNAVAILABLE"
     assert "will not program packs it cannot record" in result.failure.reason
-    assert bench.device.transaction_count == 0
+    # Only the ready check before the attempt: one read asking whether a gauge answers.
+    assert bench.device.transaction_count == 1
+    assert bench.device.counters.df_writes == 0
+    assert bench.device.security_mode == "SEALED"
 
 
 def test_database_gone_mid_run_stops_before_sealing(

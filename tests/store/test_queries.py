@@ -105,16 +105,21 @@ def test_report_filters(line: Store, clock: WallClock) -> None:
     assert empty.by_outcome == ()
 
 
-def test_interrupted_and_errors_are_failures_with_codes(store: Store, clock: WallClock) -> None:
+def test_errors_are_failures_and_interrupted_runs_are_counted_apart(
+    store: Store, clock: WallClock
+) -> None:
     run_attempt(
         store, clock, "PK-1", AttemptOutcome.ERROR, failure_code="BUS_GONE", failing_step="unseal"
     )
     store.start_attempt(start_record("PK-2", pid=99999, started_at=clock()))
     store.mark_interrupted_stale("line-pc-1")
     r = store.report()
-    assert (r.failed, r.running) == (2, 0)
-    assert set(r.failures_by_code) == {CountBy("BUS_GONE", 1), CountBy("INTERRUPTED", 1)}
-    assert set(r.failures_by_step) == {CountBy("unseal", 1), CountBy("(unknown)", 1)}
+    # The station stopping mid-run says nothing about the pack: not a failure, not a first pass.
+    assert (r.failed, r.interrupted, r.aborted, r.running) == (1, 1, 0, 0)
+    assert set(r.failures_by_code) == {CountBy("BUS_GONE", 1)}
+    assert set(r.failures_by_step) == {CountBy("unseal", 1)}
+    assert CountBy("INTERRUPTED", 1) in r.by_outcome
+    assert (r.first_attempts, r.first_pass) == (1, 0)
     assert r.median_cycle_time_s is not None  # the interrupted attempt has no cycle time
 
 
@@ -261,7 +266,8 @@ def test_generated_data_reports_what_was_generated(store: Store) -> None:
     assert r.packs == made.packs
     assert r.first_pass == made.first_pass
     assert r.passed == made.passed
-    assert r.first_attempts == made.packs
+    # An aborted or interrupted first attempt is not a first-pass failure: not in the base.
+    assert r.first_attempts == made.first_judged < made.packs
     assert sum(c.count for c in r.failures_by_code) == r.failed
     serial = next(iter(store.export())).serial
     trace = store.trace(serial)
@@ -311,15 +317,20 @@ def test_report_agrees_with_the_exported_attempts(
     r = store.report(filters)
     finished = [x for x in rows if x.outcome != "RUNNING"]
     timed = sorted(x.cycle_time_s for x in rows if x.cycle_time_s is not None)
-    firsts = [x for x in finished if x.attempt_no == 1]
     assert r.attempts == len(rows) > 0
     assert r.packs == len({x.serial for x in rows})
     assert r.passed == sum(x.outcome == "PASS" for x in rows)
     assert r.packs_passed == len({x.serial for x in rows if x.outcome == "PASS"})
-    assert r.failed == len(finished) - r.passed
+    judged = [x for x in finished if x.outcome in ("PASS", "FAIL", "ERROR")]
+    assert r.failed == len(judged) - r.passed
+    assert r.aborted == sum(x.outcome == "ABORTED" for x in rows)
+    assert r.interrupted == sum(x.outcome == "INTERRUPTED" for x in rows)
+    assert r.failed + r.aborted + r.interrupted == len(finished) - r.passed
+    # First-pass yield is over first attempts that ended PASS, FAIL or ERROR.
+    judged_firsts = [x for x in judged if x.attempt_no == 1]
     assert (r.first_attempts, r.first_pass) == (
-        len(firsts),
-        sum(x.outcome == "PASS" for x in firsts),
+        len(judged_firsts),
+        sum(x.outcome == "PASS" for x in judged_firsts),
     )
     assert r.median_cycle_time_s == pytest.approx(statistics.median(timed))
     assert sum(c.count for c in r.failures_by_code) == r.failed

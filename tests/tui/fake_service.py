@@ -32,6 +32,7 @@ from station.sequence.events import (
     StepProgress,
     StepResult,
     StepStarted,
+    Verdict,
 )
 from station.sequence.service import (
     ActiveRecipe,
@@ -39,6 +40,7 @@ from station.sequence.service import (
     Credentials,
     HistoryRow,
     PassRecord,
+    Readiness,
     RecipeChoice,
     RecipeProblem,
     Release,
@@ -49,6 +51,7 @@ from station.sequence.service import (
     SerialCheck,
     Shift,
     ShiftCounters,
+    SocketState,
     StationInfo,
 )
 
@@ -151,6 +154,11 @@ class FakeStationService:
     paused: threading.Event = field(default_factory=threading.Event)
     resume: threading.Event = field(default_factory=threading.Event)
     hold_after_abort: bool = False
+    #: serials look like this template (``#`` a digit)
+    serial_template: str = SERIAL_TEMPLATE
+    #: when set, ``start_shift`` waits for it (``starting`` is set while it waits)
+    start_gate: threading.Event | None = None
+    starting: threading.Event = field(default_factory=threading.Event)
     # what the service received
     badges_looked_up: list[str] = field(default_factory=list)
     shifts_started: list[tuple[str, str, str]] = field(default_factory=list)
@@ -160,6 +168,11 @@ class FakeStationService:
     reprints: list[tuple[str, str]] = field(default_factory=list)
     gauge_reads: int = 0
     diffs: int = 0
+    ready_checks: int = 0
+    #: what ``readiness`` answers (the real rule, a bus fault refusing scans, is the service's)
+    ready: Readiness = field(
+        default_factory=lambda: Readiness(SocketState.PACK_DETECTED, "a gauge answers at 0x0B")
+    )
     released: list[tuple[Path, str]] = field(default_factory=list)
     credentials_given: list[Credentials] = field(default_factory=list)
     problems: list[RecipeProblem] = field(default_factory=list)
@@ -207,6 +220,9 @@ class FakeStationService:
 
     def start_shift(self, operator: Badge, recipe_hash: str, lot: str) -> Shift:
         self.shifts_started.append((operator.code, recipe_hash, lot))
+        if self.start_gate is not None:
+            self.starting.set()
+            self.start_gate.wait(10)
         if not lot.strip():
             raise ValueError("A work order or lot is required to start the shift")
         if lot.strip().upper() == "CLOSED-01":
@@ -218,9 +234,9 @@ class FakeStationService:
 
     # -- one pack -------------------------------------------------------------------------------
     def partial_serial_ok(self, shift: Shift, text: str) -> bool:
-        if len(text) > len(SERIAL_TEMPLATE):
+        if len(text) > len(self.serial_template):
             return False
-        for char, want in zip(text, SERIAL_TEMPLATE, strict=False):
+        for char, want in zip(text, self.serial_template, strict=False):
             if want == "#":
                 if not char.isdigit():
                     return False
@@ -228,13 +244,19 @@ class FakeStationService:
                 return False
         return True
 
+    def readiness(self) -> Readiness:
+        self.ready_checks += 1
+        return self.ready
+
     def check_serial(self, shift: Shift, serial: str) -> SerialCheck:
         self.serials_checked.append(serial)
-        if len(serial) != len(SERIAL_TEMPLATE) or not self.partial_serial_ok(shift, serial):
+        template = self.serial_template
+        if len(serial) != len(template) or not self.partial_serial_ok(shift, serial):
             return SerialCheck(
                 serial=serial,
                 valid=False,
-                reason=f"{serial!r} is not a {shift.recipe.product} serial (like PK4S-000123)",
+                reason=f"{serial!r} is not a {shift.recipe.product} serial: expected "
+                f"{shift.recipe.serial_form}",
             )
         if serial == BUSY_SERIAL:
             return SerialCheck(
@@ -251,7 +273,7 @@ class FakeStationService:
                 reason="This pack already passed",
                 previous_pass=previous,
             )
-        return SerialCheck(serial=serial, valid=True)
+        return SerialCheck(serial=serial, valid=True, readiness=self.ready)
 
     def _previous_pass(self, serial: str) -> PassRecord | None:
         if serial == PASSED_SERIAL:
@@ -331,11 +353,15 @@ class FakeStationService:
         passed = sum(a.outcome is Outcome.PASS for a in mine)
         failed = sum(a.outcome is Outcome.FAIL for a in mine)
         errors = sum(a.outcome is Outcome.ERROR for a in mine)
+        aborted = sum(a.outcome is Outcome.ABORTED for a in mine)
         first: dict[str, Outcome] = {}
         for a in mine:
             first.setdefault(a.serial, a.outcome)
-        fpy = sum(o is Outcome.PASS for o in first.values()) / len(first) if first else None
-        return ShiftCounters(passed=passed, failed=failed, errors=errors, first_pass_yield=fpy)
+        judged = [o for o in first.values() if o in (Outcome.PASS, Outcome.FAIL, Outcome.ERROR)]
+        fpy = sum(o is Outcome.PASS for o in judged) / len(judged) if judged else None
+        return ShiftCounters(
+            passed=passed, failed=failed, errors=errors, first_pass_yield=fpy, aborted=aborted
+        )
 
     def trace(self, serial: str) -> list[Section]:
         mine = [a for a in self.attempts if a.serial == serial]
@@ -459,6 +485,7 @@ def _active(choice: RecipeChoice) -> ActiveRecipe:
         serial_pattern=r"PK4S-\d{6}",
         serial_example=choice.serial_example,
         steps=ALL_STEPS,
+        serial_form=f'"PK4S-" and six digits, e.g. {choice.serial_example}',
     )
 
 
@@ -575,8 +602,8 @@ class _Run:
             return self._apply(step)
         elif step is StepId.VERIFY:
             cells = 3 if serial == CELLS_SERIAL else 4
-            self.measure(step, Measurement("Pack voltage", 16.21, "V", 14.0, 16.8))
-            self.measure(step, Measurement("Temperature", 24.8, "°C", 15.0, 35.0))
+            self.measure(step, Measurement("Pack voltage", 16.21, "V", 14.0, 16.8, Verdict.PASS))
+            self.measure(step, Measurement("Temperature", 24.8, "°C", 15.0, 35.0, Verdict.PASS))
             self.measure(
                 step,
                 Measurement(
@@ -585,7 +612,7 @@ class _Run:
                     "",
                     4.0,
                     4.0,
-                    Outcome.PASS if cells == 4 else Outcome.FAIL,
+                    Verdict.of(cells == 4),
                 ),
             )
             if cells != 4:
@@ -597,7 +624,9 @@ class _Run:
                     pack_state="configured, not sealed; data flash restored from backup",
                 )
         elif step is StepId.SEAL:
-            self.measure(step, Measurement("Security mode", None, text="SEALED"))
+            self.measure(
+                step, Measurement("Security mode", None, verdict=Verdict.PASS, text="SEALED")
+            )
         return None
 
     def _apply(self, step: StepId) -> Failure | None:

@@ -10,6 +10,7 @@ from textual.widgets import Static
 from textual.worker import WorkerState
 
 from station.tui import LineOptions, StationApp, make_app
+from station.tui.screens import LineScreen
 from station.tui.widgets import ResultDetails
 from tests.tui.fake_service import BASE_TIME, FakeStationService
 
@@ -25,6 +26,7 @@ def options(fake: FakeStationService, **overrides: Any) -> LineOptions:
         "now": lambda: BASE_TIME,
         "tz": UTC,
         "gauge_refresh_s": 0,
+        "ready_poll_s": 0,
     }
     values.update(overrides)
     return LineOptions(**values)
@@ -101,6 +103,13 @@ def text_of(pilot: Pilot[Any], selector: str) -> str:
         return widget.text()
     assert isinstance(widget, Static)
     return str(widget.render())
+
+
+def line(pilot: Pilot[Any]) -> LineScreen:
+    """The line screen, which must be the one shown."""
+    screen = pilot.app.screen
+    assert isinstance(screen, LineScreen)
+    return screen
 
 
 def focused_id(pilot: Pilot[Any]) -> str | None:

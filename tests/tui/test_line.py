@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar
 
 from station.sequence.events import Outcome, StepId
@@ -33,6 +31,7 @@ from tests.tui.helpers import (
     SUPERVISOR,
     badge_and_pin,
     focused_id,
+    line,
     line_app,
     scan,
     settle,
@@ -42,12 +41,6 @@ from tests.tui.helpers import (
 )
 
 SIZES = [(80, 24), (120, 40)]
-
-
-def line(pilot: Pilot[Any]) -> LineScreen:
-    screen = pilot.app.screen
-    assert isinstance(screen, LineScreen)
-    return screen
 
 
 def count_bells(app: StationApp) -> list[int]:
@@ -72,7 +65,7 @@ async def test_a_passing_pack(fake: FakeStationService, size: tuple[int, int]) -
         assert screen.phase is Phase.RESULT
         banner = screen.query_one(VerdictBanner)
         assert banner.word == "PASS"
-        assert banner.has_class("-pass")
+        assert banner.has_class("-verdict-pass")
         assert banner.display
         assert "PK4S-000123" in str(banner.render())
         checklist = screen.query_one(StepChecklist)
@@ -146,8 +139,8 @@ async def test_a_failing_pack_says_why_and_what_to_do(
         screen = line(pilot)
         banner = screen.query_one(VerdictBanner)
         assert banner.word == outcome.value
-        assert banner.has_class(f"-{outcome.value.lower()}")
-        assert not banner.has_class("-pass")
+        assert banner.has_class(f"-verdict-{outcome.value.lower()}")
+        assert not banner.has_class("-verdict-pass")
         details = text_of(pilot, "#details")
         for expected in (code, reason, action, pack_state, "not printed"):
             assert expected in details
@@ -187,7 +180,7 @@ async def test_a_cell_count_failure_shows_the_measurement_against_its_limits(
         await scan(pilot, CELLS_SERIAL)
         table = line(pilot).query_one(MeasurementTable)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        assert ["Cell count", "3", "", "4", "4", "FAIL"] in rows
+        assert ["Cell count", "3", "4", "4", "FAIL"] in rows
 
 
 async def test_live_validation_marks_a_scan_that_cannot_become_a_serial(
@@ -308,52 +301,6 @@ async def test_a_supervisor_authorises_a_rework_then_the_pack_runs(
         assert line(pilot).query_one(VerdictBanner).word == "PASS"
 
 
-@pytest.mark.parametrize("key", ["a", "escape"])
-async def test_abort_stops_at_the_next_safe_point_and_says_what_state_the_pack_is_in(
-    fake: FakeStationService, key: str
-) -> None:
-    fake.pause_in_apply = True
-    fake.hold_after_abort = True
-    app = line_app(fake)
-    async with app.run_test() as pilot:
-        await settle(pilot)
-        await type_and_enter(pilot, PASS_SERIAL)
-        await wait_until(pilot, fake.paused.is_set, "the run to reach the data-flash write")
-        screen = line(pilot)
-        assert screen.phase is Phase.RUNNING
-        assert screen.query_one(StepChecklist).state_of(StepId.APPLY) == "running"
-        assert "Running PK4S-000123" in text_of(pilot, "#run-status")
-        assert not screen.query_one("#scan-area").display
-
-        await pilot.press(key)
-        assert "Aborting at the next safe point" in text_of(pilot, "#run-status")
-        assert screen.phase is Phase.RUNNING
-        fake.resume.set()  # the engine reaches its safe point
-        await settle(pilot)
-
-        assert screen.phase is Phase.RESULT
-        assert screen.query_one(VerdictBanner).word == "ABORTED"
-        details = text_of(pilot, "#details")
-        assert "Stopped by the operator" in details
-        assert "data flash restored from backup; not sealed" in details
-        assert screen.query_one(StepChecklist).state_of(StepId.APPLY) == "ABORTED"
-
-
-async def test_a_scanned_uppercase_a_does_not_abort(fake: FakeStationService) -> None:
-    fake.pause_in_apply = True
-    app = line_app(fake)
-    async with app.run_test() as pilot:
-        await settle(pilot)
-        await type_and_enter(pilot, PASS_SERIAL)
-        await wait_until(pilot, fake.paused.is_set, "the run to reach the data-flash write")
-        await pilot.press(*"PKA-1", "enter")
-        assert "Aborting" not in text_of(pilot, "#run-status")
-        fake.resume.set()
-        await settle(pilot)
-        assert line(pilot).query_one(VerdictBanner).word == "PASS"
-        assert len(fake.runs) == 1
-
-
 async def test_quitting_is_refused_while_a_pack_runs(fake: FakeStationService) -> None:
     fake.pause_in_apply = True
     app = line_app(fake)
@@ -373,7 +320,7 @@ async def test_retry_runs_the_same_serial_again(fake: FakeStationService) -> Non
     async with app.run_test() as pilot:
         await settle(pilot)
         await scan(pilot, CELLS_SERIAL)
-        await pilot.press("ctrl+r")
+        await pilot.press("f2")
         await settle(pilot)
         assert [r.serial for r in fake.runs] == [CELLS_SERIAL, CELLS_SERIAL]
         assert fake.serials_checked == [CELLS_SERIAL, CELLS_SERIAL]
@@ -384,7 +331,9 @@ async def test_reprint_needs_a_supervisor_and_a_reason(fake: FakeStationService)
     async with app.run_test() as pilot:
         await settle(pilot)
         await scan(pilot, PASS_SERIAL)
-        await pilot.press("ctrl+p")
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("enter")  # the newest passed pack of the shift
         await settle(pilot)
         assert isinstance(app.screen, AuthoriseScreen)
         await type_and_enter(pilot, OPERATOR)
@@ -407,7 +356,10 @@ async def test_a_reprint_on_an_offline_printer_says_so(fake: FakeStationService)
         await settle(pilot)
         await scan(pilot, PASS_SERIAL)
         fake.printer_online = False
-        await pilot.press("ctrl+p")
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
         await badge_and_pin(pilot, SUPERVISOR, FAKE_PIN)
         await pilot.press("down", "enter")
         await settle(pilot)
@@ -418,15 +370,38 @@ async def test_a_reprint_on_an_offline_printer_says_so(fake: FakeStationService)
         assert rings == [1]
 
 
-async def test_reprint_is_offered_only_after_a_pass(fake: FakeStationService) -> None:
+async def test_reprint_offers_only_the_packs_that_passed_this_shift(
+    fake: FakeStationService,
+) -> None:
     app = line_app(fake)
     async with app.run_test() as pilot:
         await settle(pilot)
         await scan(pilot, CELLS_SERIAL)
-        await pilot.press("ctrl+p")
+        await pilot.press("f3")
+        await settle(pilot)
+        assert "No pack has passed this shift" in text_of(pilot, "#packs")
+        await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, LineScreen)
         assert fake.reprints == []
+
+
+async def test_reprint_works_for_any_pack_of_the_shift(fake: FakeStationService) -> None:
+    app = line_app(fake)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await scan(pilot, PASS_SERIAL)
+        await scan(pilot, "PK4S-000124")
+        await scan(pilot, CELLS_SERIAL)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("down", "enter")  # the older of the two passed packs
+        await settle(pilot)
+        await badge_and_pin(pilot, SUPERVISOR, FAKE_PIN)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert fake.reprints == [(PASS_SERIAL, "Label damaged (authorised by SUP-0001)")]
+        assert "Reprint of PK4S-000123" in text_of(pilot, "#scan-message")
 
 
 async def test_history_sits_beside_on_a_wide_terminal_and_below_on_a_narrow_one(

@@ -16,11 +16,11 @@ from textual.widgets import Input
 from station.config import StationConfig
 from station.sequence import open_service
 from station.sequence.authority import DEMO_PIN
-from station.sequence.events import Outcome
+from station.sequence.events import Outcome, Verdict
 from station.sequence.service import StationService
 from station.tui import LineOptions, StationApp, make_app
 from station.tui.screens import LineScreen
-from station.tui.widgets import VerdictBanner
+from station.tui.widgets import MeasurementTable, VerdictBanner
 from tests.tui.helpers import focused_id, settle, text_of, type_and_enter
 
 SERIAL = "PK4S-000123"
@@ -35,7 +35,9 @@ def real_app(tmp_path: Path, bus: str) -> tuple[StationApp, StationService]:
         labels_dir=str(tmp_path / "labels"),
     )
     service = open_service(config, keys_path=None, demo=True)
-    options = LineOptions(recipe=RECIPE, operator="OP-0001", lot="LOT-1", gauge_refresh_s=0)
+    options = LineOptions(
+        recipe=RECIPE, operator="OP-0001", lot="LOT-1", gauge_refresh_s=0, ready_poll_s=0
+    )
     return make_app(service, options), service
 
 
@@ -112,3 +114,22 @@ async def test_a_passed_pack_on_the_real_service_needs_a_rework(tmp_path: Path) 
         assert screen.query_one(VerdictBanner).word == "PASS"
         trace = "\n".join(f"{k} {v}" for s in service.trace(SERIAL) for k, v in s.rows)
         assert "Customer return" in trace
+
+
+async def test_the_check_that_failed_is_in_view_at_the_verdict(tmp_path: Path) -> None:
+    # At 120x40 the result keeps the run's measurements beside the verdict (at 80x24 the
+    # details take the room).
+    app, _ = real_app(tmp_path, "sim:3-cells")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await type_and_enter(pilot, SERIAL)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, LineScreen)
+        table = screen.query_one(MeasurementTable)
+        failed = [i for i, m in enumerate(table.measurements) if m.verdict is Verdict.FAIL]
+        assert failed, "the 3-cell pack fails a check"
+        shown = table.scrollable_content_region.height - table.header_height
+        first_shown = round(table.scroll_y)
+        assert table.row_count > shown  # more checks than fit: the table had to scroll
+        assert first_shown <= failed[0] < first_shown + shown

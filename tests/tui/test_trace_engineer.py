@@ -34,7 +34,7 @@ async def test_trace_opens_the_record_of_the_last_pack_and_any_scanned_serial(
         await settle(pilot)
         await scan(pilot, CELLS_SERIAL)
         await scan(pilot, PASS_SERIAL)
-        await pilot.press("ctrl+t")
+        await pilot.press("f4")
         await settle(pilot)
         assert isinstance(app.screen, TraceScreen)
         shown = sections_text(pilot, "#trace-sections")
@@ -77,7 +77,7 @@ async def test_engineer_mode_refuses_an_operator_badge(fake: FakeStationService)
     app = line_app(fake)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+e")
+        await pilot.press("f9")
         await settle(pilot)
         assert isinstance(app.screen, BadgeScreen)
         await type_and_enter(pilot, OPERATOR)
@@ -99,7 +99,7 @@ async def test_engineer_mode_with_an_engineer_badge(
     app = line_app(fake)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+e")
+        await pilot.press("f9")
         await type_and_enter(pilot, ENGINEER)
         await settle(pilot)
         await type_and_enter(pilot, FAKE_PIN)
@@ -114,14 +114,14 @@ async def test_engineer_mode_with_an_engineer_badge(
         assert fake.gauge_reads == 2
         assert "16202 mV" in sections_text(pilot, "#gauge-sections")
 
-        await pilot.press("f3")
+        await pilot.press("f7")
         assert "Serial pattern" in sections_text(pilot, "#recipe-sections")
         await pilot.press("ctrl+d")
         await settle(pilot)
         assert fake.diffs == 1
         assert "Design Capacity mAh" in sections_text(pilot, "#diff-sections")
 
-        await pilot.press("f4")
+        await pilot.press("f8")
         assert focused_id(pilot) == "release-path"
         await type_and_enter(pilot, "notes.txt")
         await settle(pilot)
@@ -146,13 +146,13 @@ async def test_an_engineer_can_release_the_first_recipe_before_any_shift() -> No
     async with app.run_test() as pilot:
         await settle(pilot)
         assert "No recipe is released" in text_of(pilot, "#shift-message")
-        await pilot.press("ctrl+e")
+        await pilot.press("f9")
         await type_and_enter(pilot, ENGINEER)
         await settle(pilot)
         await type_and_enter(pilot, FAKE_PIN)
         await settle(pilot)
         assert "No shift started" in sections_text(pilot, "#recipe-sections")
-        await pilot.press("f4")
+        await pilot.press("f8")
         await type_and_enter(pilot, "recipes/first.toml")
         await settle(pilot)
         await pilot.press("escape")
@@ -166,7 +166,7 @@ async def test_the_gauge_timer_stops_while_engineer_mode_is_covered(
     app = line_app(fake, gauge_refresh_s=60)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+e")
+        await pilot.press("f9")
         await type_and_enter(pilot, ENGINEER)
         await settle(pilot)
         await type_and_enter(pilot, FAKE_PIN)
@@ -182,3 +182,15 @@ async def test_the_gauge_timer_stops_while_engineer_mode_is_covered(
         await pilot.press("escape")
         await pilot.pause()
         assert timer._active.is_set()
+
+
+async def test_the_trace_screen_shows_the_running_shift(fake: FakeStationService) -> None:
+    app = line_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        assert isinstance(app.screen, TraceScreen)
+        header = str(app.screen.query_one("#header-shift").render())
+        assert "No shift started" not in header
+        assert "Operator OP-0001" in header

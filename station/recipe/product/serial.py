@@ -10,10 +10,94 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from station.recipe.errors import SerialRejected
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}|[{}]")
+
+_COUNTS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_CLASSES = {
+    "digit": "digit",
+    "0-9": "digit",
+    "A-Z": "capital letter",
+    "a-z": "small letter",
+    "0-9A-F": "hexadecimal digit",
+    "A-F0-9": "hexadecimal digit",
+    "0-9A-Fa-f": "hexadecimal digit",
+    "A-Z0-9": "capital letter or digit",
+    "0-9A-Z": "capital letter or digit",
+}
+
+
+def describe_pattern(pattern: str) -> str | None:
+    """A serial pattern in an operator's words (``PK4S-`` and six digits), or None when it
+    uses more of the regular-expression language than fixed text and counted character classes.
+    """
+    try:
+        from re import _parser as parser  # type: ignore[attr-defined]
+
+        tree = parser.parse(pattern)
+    except Exception:
+        return None
+    parts: list[str] = []
+    literal = ""
+
+    def flush() -> None:
+        nonlocal literal
+        if literal:
+            parts.append(f'"{literal}"')
+            literal = ""
+
+    def klass(node: tuple[Any, Any]) -> str | None:
+        op, arg = node
+        name = str(op)
+        if name == "IN":
+            items = []
+            for sub_op, sub_arg in arg:
+                if str(sub_op) == "CATEGORY" and str(sub_arg) == "CATEGORY_DIGIT":
+                    items.append("0-9")
+                elif str(sub_op) == "RANGE":
+                    items.append(f"{chr(sub_arg[0])}-{chr(sub_arg[1])}")
+                else:
+                    return None
+            return _CLASSES.get("".join(items))
+        return None
+
+    def walk(nodes: Any) -> bool:
+        nonlocal literal
+        for op, arg in nodes:
+            name = str(op)
+            if name == "AT":  # ^ and $: a serial is always matched whole
+                continue
+            if name == "LITERAL":
+                literal += chr(arg)
+            elif name == "SUBPATTERN":
+                if not walk(arg[-1]):
+                    return False
+            elif name == "MAX_REPEAT":
+                low, high, body = arg
+                if len(body) != 1 or low != high or not 0 < low < len(_COUNTS):
+                    return False
+                what = klass(body[0])
+                if what is None:
+                    return False
+                flush()
+                parts.append(f"{_COUNTS[low]} {what}{'s' if low > 1 else ''}")
+            else:
+                what = klass((op, arg))
+                if what is None:
+                    return False
+                flush()
+                parts.append(f"one {what}")
+        return True
+
+    if not walk(tree):
+        return None
+    flush()
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def template_names(template: str) -> list[str]:
@@ -65,6 +149,15 @@ class SerialRule:
     def regex(self) -> re.Pattern[str]:
         return re.compile(self.pattern)
 
+    @cached_property
+    def form(self) -> str:
+        """The expected form in words: "PK4S- and six digits, e.g. PK4S-000123"."""
+        words = describe_pattern(self.pattern)
+        example = self.example if self.regex.fullmatch(self.example) else ""
+        if words:
+            return f"{words}, e.g. {example}" if example else words
+        return f"a serial like {example}" if example else f"a match for {self.pattern}"
+
     def identify(self, serial: str) -> UnitIdentity:
         """The per-unit values for ``serial``; :class:`SerialRejected` when it does not fit."""
         if not all(0x20 < ord(c) <= 0x7E for c in serial):
@@ -78,8 +171,8 @@ class SerialRule:
         m = self.regex.fullmatch(serial)
         if m is None:
             raise SerialRejected(
-                f"serial {serial!r} does not match this recipe's pattern {self.pattern} "
-                f"(example: {self.example}); check the label or the recipe chosen for this line"
+                f"serial {serial!r} is not a serial of this recipe: expected {self.form}; "
+                "check the label or the recipe chosen for this line"
             )
         groups = {k: v for k, v in m.groupdict().items() if v is not None}
         sbs: int | None = None

@@ -17,13 +17,16 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from station.sequence.service import Badge, Credentials, Role
 from station.tui.background import call_service
 from station.tui.context import LineContext
+from station.tui.fields import BADGE_MAX, REASON_MAX, BoundedInput
 from station.tui.screens.badge import pin_input, role_refusal
+from station.tui.text import plain
+from station.tui.widgets import StationFooter
 
 T = TypeVar("T")
 
@@ -57,17 +60,21 @@ class AuthoriseScreen(ModalScreen[T | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.info, id="auth-info")
+            yield Static(plain(self.title_text), classes="dialog-title")
+            yield Static(
+                plain(self.info) if isinstance(self.info, str) else self.info, id="auth-info"
+            )
             yield Static("1  Supervisor: scan your badge", classes="field-label")
-            yield Input(placeholder="supervisor badge", id="supervisor", select_on_focus=False)
+            yield BoundedInput(limit=BADGE_MAX, placeholder="supervisor badge", id="supervisor")
             yield Static("   then type your PIN and Enter", id="pin-label", classes="field-label")
             yield pin_input()
             yield Static("2  Reason (↑ ↓ then Enter)", classes="field-label")
             yield OptionList(*(Option(r, id=r) for r in self.reasons), id="reasons")
-            yield Input(placeholder="describe the reason", id="other-reason")
+            yield BoundedInput(
+                limit=REASON_MAX, placeholder="describe the reason", id="other-reason"
+            )
             yield Static("", id="auth-message", classes="dialog-message")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         for field in self.query(Input):
@@ -175,7 +182,7 @@ class AuthoriseScreen(ModalScreen[T | None]):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#auth-message", Static)
-        message.update(text)
+        message.update(plain(text))
         message.set_class(error, "-error")
 
     def action_cancel(self) -> None:

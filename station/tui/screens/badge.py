@@ -14,21 +14,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from station.sequence.service import Badge, Credentials, Role
 from station.tui.background import call_service
 from station.tui.context import LineContext
+from station.tui.fields import BADGE_MAX, BoundedInput
+from station.tui.formatting import with_article
+from station.tui.text import plain
+from station.tui.widgets import StationFooter
 
 #: a PIN is 4 to 12 digits (the service checks it; the field only keeps it short)
 PIN_MAX = 12
 
 
 def role_refusal(badge: Badge, required: Role, purpose: str) -> str:
-    article = "an" if required.value[:1] in "aeiou" else "a"
     return (
-        f"{badge.code} is {'an' if badge.role.value[:1] in 'aeiou' else 'a'} "
-        f"{badge.role.value} badge: {purpose} needs {article} {required.value} badge."
+        f"{badge.code} is {with_article(badge.role.value)} badge: {purpose} needs "
+        f"{with_article(required.value)} badge."
     )
 
 
@@ -72,12 +75,12 @@ class BadgeScreen(ModalScreen[tuple[Badge, Credentials] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.title_text, classes="dialog-title")
-            yield Static(f"Scan a {self.required.value} badge", classes="field-label")
-            yield Input(placeholder="badge", id="badge-input", select_on_focus=False)
+            yield Static(f"Scan {with_article(self.required.value)} badge", classes="field-label")
+            yield BoundedInput(limit=BADGE_MAX, placeholder="badge", id="badge-input")
             yield Static("Type its PIN, then Enter", id="pin-label", classes="field-label")
             yield pin_input()
             yield Static("", id="badge-message", classes="dialog-message")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         for field in self.query(Input):
@@ -141,7 +144,7 @@ class BadgeScreen(ModalScreen[tuple[Badge, Credentials] | None]):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#badge-message", Static)
-        message.update(text)
+        message.update(plain(text))
         message.set_class(error, "-error")
 
     def action_cancel(self) -> None:

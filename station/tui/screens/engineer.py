@@ -17,13 +17,15 @@ from textual.dom import DOMNode
 from textual.events import ScreenResume, ScreenSuspend
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from station.sequence.service import Badge, Credentials, Release, Role, Shift
 from station.tui.background import call_service
 from station.tui.context import LineContext
+from station.tui.fields import PATH_MAX, BoundedInput
 from station.tui.screens.badge import BadgeScreen
-from station.tui.widgets import SectionsView, StationHeader
+from station.tui.text import plain
+from station.tui.widgets import SectionsView, StationFooter, StationHeader
 
 
 def open_engineer_mode(node: DOMNode, ctx: LineContext, shift: Shift | None) -> None:
@@ -49,12 +51,13 @@ def open_engineer_mode(node: DOMNode, ctx: LineContext, shift: Shift | None) -> 
 class EngineerScreen(Screen[None]):
     CSS_PATH = "engineer.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Leave engineer mode"),
-        Binding("f2", "tab('gauge')", "Gauge"),
-        Binding("f3", "tab('recipe')", "Recipe"),
-        Binding("f4", "tab('release')", "Release"),
-        Binding("ctrl+r", "refresh_gauge", "Read gauge", key_display="Ctrl+R", priority=True),
-        Binding("ctrl+d", "diff", "Diff vs pack", key_display="Ctrl+D", priority=True),
+        Binding("escape", "leave", "Back"),
+        # The tab titles show their keys (F6 Gauge …): the footer keeps room for the rest.
+        Binding("f6", "tab('gauge')", "Gauge", show=False),
+        Binding("f7", "tab('recipe')", "Recipe", show=False),
+        Binding("f8", "tab('release')", "Release", show=False),
+        Binding("ctrl+r", "refresh_gauge", "Read", key_display="Ctrl+R", priority=True),
+        Binding("ctrl+d", "diff", "Diff", key_display="Ctrl+D", priority=True),
         Binding("ctrl+p", "app.command_palette", "Commands", key_display="Ctrl+P", priority=True),
     ]
 
@@ -71,18 +74,20 @@ class EngineerScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StationHeader(self.ctx.info, self.shift)
-        yield Static(f"Engineer mode  ·  {self.badge.code}", classes="screen-title")
+        yield Static(plain(f"Engineer mode  ·  {self.badge.code}"), classes="screen-title")
         with TabbedContent(id="engineer-tabs", initial="gauge"):
-            with TabPane("Gauge", id="gauge"):
+            with TabPane("F6 Gauge", id="gauge"):
                 yield SectionsView(id="gauge-sections")
-            with TabPane("Recipe", id="recipe"):
+            with TabPane("F7 Recipe", id="recipe"):
                 yield SectionsView(id="recipe-sections")
                 yield SectionsView(id="diff-sections")
-            with TabPane("Release", id="release"), Vertical(id="release-form"):
+            with TabPane("F8 Release", id="release"), Vertical(id="release-form"):
                 yield Static("Recipe file to release (path, then Enter)", classes="field-label")
-                yield Input(placeholder="recipes/pk4s-std.toml", id="release-path")
+                yield BoundedInput(
+                    limit=PATH_MAX, placeholder="recipes/pk4s-std.toml", id="release-path"
+                )
                 yield Static("", id="release-message")
-        yield Footer()
+        yield StationFooter(compact=True)
 
     def on_mount(self) -> None:
         self.app.use_command_palette = True
@@ -90,7 +95,7 @@ class EngineerScreen(Screen[None]):
         self.refresh_gauge()
         self._load_recipe()
         self.query_one("#diff-sections", SectionsView).message(
-            "ctrl+d reads the pack and compares it with the recipe"
+            "Ctrl+D reads the pack and compares it with the recipe"
         )
         interval = self.ctx.options.gauge_refresh_s
         if interval > 0:
@@ -177,7 +182,7 @@ class EngineerScreen(Screen[None]):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#release-message", Static)
-        message.update(text)
+        message.update(plain(text))
         message.set_class(error, "-error")
 
     # -- navigation -----------------------------------------------------------------------------

@@ -19,11 +19,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.events import Unmount
+from textual.events import Key, ScreenResume, ScreenSuspend, Unmount
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
+from textual.widgets import DataTable, Input, ProgressBar, RichLog, Static
 
 from station.sequence.events import (
     STEP_TITLES,
@@ -45,24 +45,36 @@ from station.sequence.events import (
 from station.sequence.service import (
     Credentials,
     HistoryRow,
+    Readiness,
     ReworkAuthorisation,
     RunRequest,
     SerialCheck,
     Shift,
     ShiftCounters,
+    SocketState,
 )
 from station.tui.background import call_service
 from station.tui.context import REPRINT_REASONS, REWORK_REASONS, LineContext
+from station.tui.fields import SERIAL_MAX, BoundedInput
 from station.tui.formatting import seconds
 from station.tui.messages import EngineEvent, RunEnded, RunSettled
 from station.tui.screens.authorise import AuthoriseScreen
 from station.tui.screens.engineer import open_engineer_mode
 from station.tui.screens.meter import ask_from_worker
+from station.tui.screens.shift_change import (
+    END,
+    PickPackScreen,
+    ShiftChange,
+    ShiftScreen,
+    summary_text,
+)
 from station.tui.screens.trace import TraceScreen
+from station.tui.text import markup, plain, printable
 from station.tui.widgets import (
     HistoryPanel,
     MeasurementTable,
     ResultDetails,
+    StationFooter,
     StationHeader,
     StepChecklist,
     VerdictBanner,
@@ -81,22 +93,31 @@ class Phase(StrEnum):
 
 class LineScreen(Screen[None]):
     CSS_PATH = "line.tcss"
+    AUTO_FOCUS = "#scan"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "abort", "Abort", key_display="A"),
-        Binding("escape", "abort", "Abort", show=False),
-        # Ctrl chords: the scan field keeps the focus, so plain letters belong to serials.
-        Binding("ctrl+r", "retry", "Retry pack", key_display="Ctrl+R", priority=True),
-        Binding("ctrl+p", "reprint", "Reprint label", key_display="Ctrl+P", priority=True),
-        Binding("ctrl+t", "trace", "Trace", key_display="Ctrl+T", priority=True),
-        Binding("ctrl+e", "engineer", "Engineer", key_display="Ctrl+E", priority=True),
+        # No printable key acts: a scanner types printable keys. Abort is Esc, confirmed by a
+        # second Esc; the other actions are function keys (one meaning on every screen), and
+        # the scan field keeps the focus.
+        Binding("escape", "abort", "Abort", key_display="Esc"),
+        Binding("f2", "retry", "Retry", key_display="F2", priority=True),
+        Binding("f3", "reprint", "Reprint", key_display="F3", priority=True),
+        Binding("f4", "trace", "Trace", key_display="F4", priority=True),
+        Binding("f5", "shift", "Shift", key_display="F5", priority=True),
+        Binding("f9", "engineer", "Engineer", key_display="F9", priority=True),
     ]
 
     phase: reactive[Phase] = reactive(Phase.READY, bindings=True, init=False)
 
-    def __init__(self, ctx: LineContext, shift: Shift) -> None:
+    def __init__(self, ctx: LineContext, shift: Shift, typed: str = "") -> None:
         super().__init__()
         self.ctx = ctx
         self.shift = shift
+        #: keys typed before this screen could take them (while the shift was starting)
+        self.typed = typed
+        #: the first Esc of an abort: the run stops only when a second Esc confirms it
+        self.abort_armed = False
+        #: every scan and what the screen said about it ("run", "refused", "ignored")
+        self.scans: list[tuple[str, str]] = []
         self.shift_since: datetime = ctx.options.now()
         self.serial = ""  # the pack on the socket (running) or just finished (result)
         self.last_result: RunResult | None = None
@@ -107,12 +128,16 @@ class LineScreen(Screen[None]):
         self.current_step: StepId | None = None
         self.reprint_note: Content | None = None
         self._ticker: Timer | None = None
+        self._ready_timer: Timer | None = None
+        self.reading_ready = False  # a ready check is under way
         #: the run's notes as written (the log widget renders them only while it is shown)
         self.notice_lines: list[str] = []
+        self.counters: ShiftCounters | None = None  # as last read, for the summary on quit
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        example = self.shift.recipe.serial_example
+        recipe = self.shift.recipe
+        example = recipe.serial_form or f"e.g. {recipe.serial_example}"
         yield StationHeader(self.ctx.info, self.shift, id="header")
         with Horizontal(id="body"):
             with Vertical(id="main"):
@@ -126,28 +151,46 @@ class LineScreen(Screen[None]):
                             yield Static("", id="flash-label")
                             yield ProgressBar(total=None, show_eta=False, id="flash")
                             yield MeasurementTable(id="measurements")
-                            yield RichLog(
+                            notices = RichLog(
                                 max_lines=200, wrap=True, markup=False, min_width=20, id="notices"
                             )
+                            # Read-only, and never in the way of a scan: focusable, it took the
+                            # focus before the scan field did and swallowed the first scan.
+                            notices.can_focus = False
+                            yield notices
                 with Vertical(id="scan-area"):
                     yield Static("Scan pack serial", id="prompt")
-                    yield Static(f"e.g. {example}", id="example")
-                    yield Input(
-                        placeholder="scan the serial here", id="scan", select_on_focus=False
+                    yield Static(plain(example), id="example")
+                    yield BoundedInput(
+                        limit=SERIAL_MAX,
+                        clear_on_enter=True,
+                        placeholder="scan the serial here",
+                        id="scan",
                     )
+                    yield Static("", id="scan-note")
                     yield Static("", id="scan-hint")
                     yield Static("", id="scan-message")
             yield HistoryPanel(id="history")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
-        scan = self.query_one("#scan", Input)
-        scan.cursor_blink = False
-        self.query_one("#notices", RichLog).can_focus = False
+        scan = self.query_one("#scan", BoundedInput)
         self.set_class(True, f"-{self.phase.value}")
         self._ticker = self.set_interval(0.5, self._tick, pause=True)
         scan.focus()
         self.refresh_history()
+        self.query_one(StationHeader).set_readiness(None)
+        self.check_readiness()
+        interval = self.ctx.options.ready_poll_s
+        if interval > 0:
+            self._ready_timer = self.set_interval(interval, self.check_readiness)
+        # What a scanner typed while the shift was starting is not lost: whole scans are
+        # taken in order, a scan still arriving goes on in the field.
+        *whole, partial = self.typed.split("\n")
+        for text in whole:
+            self._scan_arrived(text, 0)
+        scan.insert_text_at_cursor(partial)
+        self.typed = ""
 
     def watch_phase(self, old: Phase, new: Phase) -> None:
         self.remove_class(f"-{old.value}")
@@ -161,13 +204,7 @@ class LineScreen(Screen[None]):
             return running
         if action == "retry":
             return self.phase is Phase.RESULT and bool(self.serial)
-        if action == "reprint":
-            return (
-                self.phase is Phase.RESULT
-                and self.last_result is not None
-                and self.last_result.passed
-            )
-        if action in ("trace", "engineer"):
+        if action in ("trace", "engineer", "reprint", "shift"):
             return not running
         return True
 
@@ -176,36 +213,78 @@ class LineScreen(Screen[None]):
         return self.phase is Phase.RUNNING
 
     # -- scanning -------------------------------------------------------------------------------
+    # The scan field holds the focus in every phase, so a scanner's keys always land in one
+    # place, whole: a scan is never split between the field and the screen, never lost, never
+    # queued. What a scan does depends on the phase when its Enter arrives.
+
     @on(Input.Changed, "#scan")
     def _typing(self, event: Input.Changed) -> None:
         text = event.value.strip()
-        ok = not text or self.ctx.service.partial_serial_ok(self.shift, text)
+        ok = self.running or not text or self.ctx.service.partial_serial_ok(self.shift, text)
         event.input.set_class(not ok, "-bad")
         hint = self.query_one("#scan-hint", Static)
         if ok:
             hint.update("")
         else:
             hint.update(
-                Content.from_markup(
-                    "[b $error]$t[/] cannot become a serial of $p (e.g. $e)",
+                markup(
+                    "[b $error]$t[/] cannot become a serial of $p ($f)",
                     t=text,
                     p=self.shift.recipe.product,
-                    e=self.shift.recipe.serial_example,
+                    f=self.shift.recipe.serial_form,
                 )
             )
 
-    @on(Input.Submitted, "#scan")
-    def _scanned(self, event: Input.Submitted) -> None:
-        serial = event.value.strip()
-        event.input.value = ""
-        if serial and not self.running and not self.checking:
+    @on(BoundedInput.Entered, "#scan")
+    def _scanned(self, event: BoundedInput.Entered) -> None:
+        self._scan_arrived(event.value, event.dropped)
+
+    def on_key(self, event: Key) -> None:
+        """A key no widget took (the scan field was not focused yet): it goes to the field."""
+        scan = self.query_one("#scan", BoundedInput)
+        if self.app.screen is not self or self.focused is scan:
+            return
+        if event.is_printable and event.character is not None:
+            event.stop()
+            scan.focus()
+            scan.insert_text_at_cursor(event.character)
+        elif event.key == "enter" and scan.value:
+            event.stop()
+            scan.focus()
+            value, dropped = scan.take()
+            scan.post_message(BoundedInput.Entered(scan, value, dropped))
+
+    def _scan_arrived(self, text: str, dropped: int) -> None:
+        serial = text.strip()
+        if not serial and not dropped:
+            return
+        if dropped:
+            shown = f"{serial[:24]}… ({len(text) + dropped} characters)"
+            self._ignore(serial, f"Scan refused: {shown} is too long for a serial; scan again")
+        elif self.running:
+            self._ignore(serial, f"Pack running: scan {serial} ignored, scan again when it ends")
+        elif self.checking:
+            self._ignore(
+                serial, f"Still checking {self.serial}: scan {serial} ignored, scan it again"
+            )
+        else:
             self.submit_serial(serial)
+
+    def _ignore(self, serial: str, why: str) -> None:
+        self.scans.append((serial, "ignored"))
+        note = self.query_one("#scan-note", Static)
+        note.update(plain(why))
+        note.display = True
+        if self.ctx.options.bell:
+            self.app.bell()
 
     def submit_serial(self, serial: str) -> None:
         """Check a scanned serial and, if the service allows it, run the pack."""
         self.phase = Phase.READY
         self.checking = True
-        self._message(Content.from_markup("Checking [b]$s[/]…", s=serial), "-info")
+        self.serial = serial
+        self.query_one("#scan-note", Static).display = False
+        self._message(markup("Checking [b]$s[/]…", s=serial), "-info")
         call_service(
             self,
             lambda: self.ctx.service.check_serial(self.shift, serial),
@@ -215,39 +294,42 @@ class LineScreen(Screen[None]):
 
     def _checked(self, check: SerialCheck) -> None:
         self.checking = False
+        if check.readiness is not None:
+            self.query_one(StationHeader).set_readiness(check.readiness)
         if check.busy_elsewhere:
             self._refuse(check.serial, f"Busy at {check.busy_elsewhere}. {check.reason}".strip())
         elif check.previous_pass is not None:
+            self.scans.append((check.serial, "rework"))
             self._ask_rework(check)
         elif not check.valid:
             self._refuse(check.serial, check.reason or "Not a valid serial for this recipe")
         else:
             self._message("", "")
+            self.scans.append((check.serial, "run"))
             self.start_run(RunRequest(serial=check.serial))
 
     def _refuse(self, serial: str, reason: str) -> None:
         self.checking = False
         self.phase = Phase.READY
-        self._message(Content.from_markup("✘ REFUSED  $s\n$r", s=serial, r=reason), "-refused")
+        self.scans.append((serial, "refused"))
+        self._message(markup("✘ REFUSED  $s\n$r", s=serial, r=reason), "-refused")
         self._focus_scan()
 
     def _message(self, text: Content | str, css_class: str) -> None:
         message = self.query_one("#scan-message", Static)
-        message.update(text)
+        message.update(plain(text) if isinstance(text, str) else text)
         for name in ("-refused", "-info", "-warning"):
             message.set_class(name == css_class, name)
 
     def _focus_scan(self) -> None:
-        scan = self.query_one("#scan", Input)
-        scan.disabled = False
-        scan.focus()
+        self.query_one("#scan", BoundedInput).focus()
 
     # -- rework ---------------------------------------------------------------------------------
     def _ask_rework(self, check: SerialCheck) -> None:
         previous = check.previous_pass
         assert previous is not None
         when = self.ctx.local(previous.ended_at)
-        info = Content.from_markup(
+        info = markup(
             "[b]$s[/] already [b $success]PASSED[/] on [b]$when[/] at station [b]$st[/] "
             "(recipe $v, attempt #$a).\nRunning it again is a rework: a supervisor must "
             "authorise it.",
@@ -258,7 +340,7 @@ class LineScreen(Screen[None]):
             a=str(previous.attempt_id),
         )
         serial = check.serial
-        self._message(Content.from_markup("[b]$s[/] already passed: rework?", s=serial), "-warning")
+        self._message(markup("[b]$s[/] already passed: rework?", s=serial), "-warning")
 
         def confirm(supervisor: Credentials, reason: str) -> ReworkAuthorisation:
             return self.ctx.service.authorise_rework(self.shift, serial, supervisor, reason)
@@ -266,7 +348,7 @@ class LineScreen(Screen[None]):
         def after(auth: ReworkAuthorisation | None) -> None:
             if auth is None:
                 self._message(
-                    Content.from_markup("Rework cancelled: [b]$s[/] was not run.", s=serial),
+                    markup("Rework cancelled: [b]$s[/] was not run.", s=serial),
                     "-info",
                 )
                 self._focus_scan()
@@ -293,11 +375,9 @@ class LineScreen(Screen[None]):
         self.reprint_note = None
         self.current_step = None
         self.started_at = self.ctx.options.monotonic()
-        scan = self.query_one("#scan", Input)
-        scan.disabled = True
-        self.set_focus(None)
+        self.abort_armed = False
         self.query_one(StepChecklist).reset(self.shift.recipe.steps)
-        self.query_one(MeasurementTable).clear()
+        self.query_one(MeasurementTable).clear_measurements()
         self.notice_lines.clear()
         self.query_one("#notices", RichLog).clear()
         self._show_progress(None)
@@ -386,7 +466,7 @@ class LineScreen(Screen[None]):
         bar.update(total=max(event.total, 1), progress=event.done)
         title = STEP_TITLES.get(event.step, event.step.value)
         detail = event.detail or f"{event.done}/{event.total}"
-        label.update(Content.from_markup("$t: [b]$d[/]", t=title, d=detail))
+        label.update(markup("$t: [b]$d[/]", t=title, d=detail))
 
     def _tick(self) -> None:
         if self.running:
@@ -398,9 +478,18 @@ class LineScreen(Screen[None]):
         rework = ""
         if self.request is not None and self.request.rework is not None:
             rework = f"  rework by {self.request.rework.supervisor}"
+        if self.abort_armed and self.running:
+            status.update(
+                markup(
+                    "[b $warning]Abort $s?[/]  Esc again: stop at the next safe point.  "
+                    "Any other key: carry on.",
+                    s=self.serial,
+                )
+            )
+            return
         if self.cancel is not None and self.cancel.requested and self.running:
             status.update(
-                Content.from_markup(
+                markup(
                     "[b $warning]Aborting at the next safe point…[/]  $s  $e",
                     s=self.serial,
                     e=elapsed,
@@ -409,7 +498,7 @@ class LineScreen(Screen[None]):
             return
         word = "Running" if self.running else "Last run"
         status.update(
-            Content.from_markup(
+            markup(
                 "$w [b]$s[/]$r  [dim]elapsed[/] [b]$e[/]",
                 w=word,
                 s=self.serial,
@@ -419,11 +508,22 @@ class LineScreen(Screen[None]):
         )
 
     def action_abort(self) -> None:
+        """First Esc: ask; second Esc: abort at the next safe point."""
         if not self.running or self.cancel is None or self.cancel.requested:
             return
+        if not self.abort_armed:
+            self.abort_armed = True
+            self._update_status()
+            return
+        self.abort_armed = False
         self.cancel.request()
         self._notice("Abort requested: the run stops at the next safe point")
         self._update_status()
+
+    def disarm_abort(self) -> None:
+        if self.abort_armed:
+            self.abort_armed = False
+            self._update_status()
 
     def stop_requested(self) -> bool:
         """The station is being stopped: abort a run like an operator would. True while a run
@@ -437,6 +537,7 @@ class LineScreen(Screen[None]):
         return True
 
     def _notice(self, line: str) -> None:
+        line = printable(line)
         self.notice_lines.append(line)
         self.query_one("#notices", RichLog).write(line)
 
@@ -452,6 +553,7 @@ class LineScreen(Screen[None]):
         if self._ticker is not None:
             self._ticker.pause()
         self.query_one(StepChecklist).settle(result.steps)
+        self.query_one(MeasurementTable).show_verdict()
         caption = f"{result.serial}  ·  {seconds(result.cycle_time_s)}"
         self.query_one(VerdictBanner).show(result.outcome, caption)
         self.query_one(ResultDetails).show(result)
@@ -459,19 +561,48 @@ class LineScreen(Screen[None]):
         self._update_status()
         self._focus_scan()
         self.post_message(RunSettled())
-        if result.outcome in (Outcome.FAIL, Outcome.ERROR):
+        if result.outcome in (Outcome.FAIL, Outcome.ERROR) and self.ctx.options.bell:
             self.app.bell()
         self.refresh_history()
+        self.check_readiness()
 
     def action_retry(self) -> None:
         if self.phase is Phase.RESULT and self.serial:
             self.submit_serial(self.serial)
 
     def action_reprint(self) -> None:
-        result = self.last_result
-        if self.phase is not Phase.RESULT or result is None:
+        """Reprint the label of any pack that passed this shift: pick it from the list."""
+        if self.running:
             return
-        serial = result.serial
+        svc, shift, since = self.ctx.service, self.shift, self.shift_since
+        limit = self.ctx.options.history_limit
+
+        def passed() -> list[HistoryRow]:
+            rows = svc.shift_history(shift, since, max(limit, 200))
+            seen: set[str] = set()
+            out = []
+            for row in rows:
+                if row.outcome == Outcome.PASS.value and row.serial not in seen:
+                    seen.add(row.serial)
+                    out.append(row)
+            return out
+
+        def picked(serial: str | None) -> None:
+            if serial:
+                self._reprint(serial)
+            else:
+                self._focus_scan()
+
+        def show(rows: list[HistoryRow]) -> None:
+            screen = PickPackScreen("Reprint the label of a pack", rows, self.ctx.local)
+            self.app.push_screen(screen, picked)
+
+        call_service(self, passed, show, lambda reason: self._message(reason, "-refused"))
+
+    def _reprint(self, serial: str) -> None:
+        result = (
+            self.last_result if self.last_result and self.last_result.serial == serial else None
+        )
 
         def confirm(supervisor: Credentials, reason: str) -> LabelResult:
             # The service decides who may reprint; it records the reason and the badge.
@@ -481,9 +612,13 @@ class LineScreen(Screen[None]):
             if label is None:
                 self._focus_scan()
                 return
-            self.reprint_note = label_line(label, passed=True)
-            self.query_one(ResultDetails).show(result, self.reprint_note)
-            if not label.printed:
+            note = label_line(label, passed=True)
+            if result is not None and self.phase is Phase.RESULT:
+                self.reprint_note = note
+                self.query_one(ResultDetails).show(result, note)
+            else:
+                self._message(Content.assemble(plain(f"Reprint of {serial}: "), note), "-info")
+            if not label.printed and self.ctx.options.bell:
                 self.app.bell()
             self._focus_scan()
 
@@ -497,6 +632,40 @@ class LineScreen(Screen[None]):
         )
         self.app.push_screen(screen, after)
 
+    # -- ready state ----------------------------------------------------------------------------
+    def check_readiness(self) -> None:
+        """Ask whether a pack answers (never while one runs: the run owns the socket)."""
+        if self.running or self.checking or self.reading_ready:
+            return
+        self.reading_ready = True
+        call_service(
+            self,
+            self.ctx.service.readiness,
+            self._ready_read,
+            self._ready_failed,
+            group="ready",
+        )
+
+    def _ready_read(self, ready: Readiness) -> None:
+        self.reading_ready = False
+        self.query_one(StationHeader).set_readiness(ready)
+
+    def _ready_failed(self, reason: str) -> None:
+        self.reading_ready = False
+        self.query_one(StationHeader).set_readiness(
+            Readiness(SocketState.BUS_FAULT, reason, "STATION_FAULT")
+        )
+
+    def on_screen_suspend(self, event: ScreenSuspend) -> None:
+        # Engineer mode, trace and dialogs do their own talking to the pack.
+        if self._ready_timer is not None:
+            self._ready_timer.pause()
+
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        if self._ready_timer is not None:
+            self._ready_timer.resume()
+            self.check_readiness()
+
     # -- history, trace, engineer ---------------------------------------------------------------
     def refresh_history(self) -> None:
         svc, shift, since = self.ctx.service, self.shift, self.shift_since
@@ -509,16 +678,17 @@ class LineScreen(Screen[None]):
 
     def _history_read(self, data: tuple[list[HistoryRow], ShiftCounters]) -> None:
         rows, counters = data
+        self.counters = counters
         self.query_one(HistoryPanel).show(rows, counters, self.ctx.local)
 
     def _history_failed(self, reason: str) -> None:
-        self.query_one(HistoryPanel).border_subtitle = reason
+        self.query_one(HistoryPanel).border_subtitle = printable(reason)
 
     @on(DataTable.RowSelected, "#history-table")
     def _history_row_chosen(self, event: DataTable.RowSelected) -> None:
         serial = self.query_one(HistoryPanel).selected_serial()
         if serial:
-            self.app.push_screen(TraceScreen(self.ctx, serial))
+            self.app.push_screen(TraceScreen(self.ctx, serial, self.shift))
 
     def action_trace(self) -> None:
         if self.running:
@@ -528,8 +698,45 @@ class LineScreen(Screen[None]):
             serial = self.query_one(HistoryPanel).selected_serial() or ""
         elif self.phase is Phase.RESULT:
             serial = self.serial
-        self.app.push_screen(TraceScreen(self.ctx, serial), lambda _: self._focus_scan())
+        self.app.push_screen(
+            TraceScreen(self.ctx, serial, self.shift), lambda _: self._focus_scan()
+        )
 
     def action_engineer(self) -> None:
         if not self.running:
             open_engineer_mode(self, self.ctx, self.shift)
+
+    # -- the shift ------------------------------------------------------------------------------
+    def action_shift(self) -> None:
+        """Change lot, operator or recipe, or end the shift, without quitting."""
+        if self.running:
+            return
+
+        def after(change: ShiftChange | None) -> None:
+            if isinstance(change, Shift):
+                self.set_shift(change)
+            elif change == END:
+                self.dismiss(None)  # back to the start of shift
+                return
+            self._focus_scan()
+
+        self.app.push_screen(ShiftScreen(self.ctx, self.shift, self.shift_since), after)
+
+    def set_shift(self, shift: Shift) -> None:
+        changed = shift.recipe.hash != self.shift.recipe.hash
+        self.shift = shift
+        self.query_one(StationHeader).set_shift(shift)
+        if changed:
+            recipe = shift.recipe
+            example = recipe.serial_form or f"e.g. {recipe.serial_example}"
+            self.query_one("#example", Static).update(plain(example))
+        self._message(
+            plain(
+                f"Shift changed: operator {shift.operator.code}, lot {shift.lot}, recipe "
+                f"{shift.recipe.name} {shift.recipe.version}"
+            ),
+            "-info",
+        )
+
+    def shift_summary(self, counters: ShiftCounters | None) -> str:
+        return summary_text(self.shift, counters, self.ctx.local(self.shift_since))

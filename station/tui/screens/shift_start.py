@@ -9,25 +9,26 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.content import Content
-from textual.events import ScreenResume, ScreenSuspend
+from textual.events import Key, ScreenResume, ScreenSuspend
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from station.sequence.service import Badge, RecipeChoice, RecipeProblem, Role, Shift
 from station.tui.background import call_service
 from station.tui.context import LineContext
+from station.tui.fields import BADGE_MAX, LOT_MAX, SERIAL_MAX, BoundedInput
 from station.tui.screens.engineer import open_engineer_mode
 from station.tui.screens.line import LineScreen
-from station.tui.widgets import StationHeader
+from station.tui.text import markup, plain
+from station.tui.widgets import StationFooter, StationHeader
 
 BADGE_LABEL = "1  Scan your badge"
 RECIPE_LABEL = "2  Choose the recipe (↑ ↓ then Enter)"
 
 
 def recipe_option(choice: RecipeChoice) -> Option:
-    prompt = Content.from_markup(
+    prompt = markup(
         "[b]$name[/] $version  [dim]$hash[/]\n  $description",
         name=choice.name,
         version=choice.version,
@@ -39,8 +40,8 @@ def recipe_option(choice: RecipeChoice) -> Option:
 
 def problem_option(problem: RecipeProblem) -> Option:
     """A recipe file that cannot be run: listed, greyed out, with what is wrong (plain text)."""
-    prompt = Content.from_markup("[b $error]⚠ $file[/]  cannot be used", file=problem.file)
-    prompt = prompt.append("\n  ").append(Content(problem.problem))
+    prompt = markup("[b $error]⚠ $file[/]  cannot be used", file=problem.file)
+    prompt = prompt.append("\n  ").append(plain(problem.problem))
     return Option(prompt, id=f"problem:{problem.file}", disabled=True)
 
 
@@ -51,7 +52,7 @@ Loaded = tuple[list[RecipeChoice], RecipeChoice | None, str, list[RecipeProblem]
 class ShiftStartScreen(Screen[None]):
     CSS_PATH = "shift_start.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+e", "engineer", "Engineer", key_display="Ctrl+E", priority=True)
+        Binding("f9", "engineer", "Engineer", key_display="F9", priority=True)
     ]
 
     def __init__(self, ctx: LineContext) -> None:
@@ -63,6 +64,9 @@ class ShiftStartScreen(Screen[None]):
         self.starting = False
         self.recipes_asked = False
         self.left = False  # another screen (the line, engineer mode) covered this one
+        #: keys a scanner typed while a locked shift was starting, for the line screen
+        self.typed = ""
+        self.on_line = False  # a shift is running on the line screen above this one
         opts = ctx.options
         self.auto = bool(opts.operator and opts.recipe and opts.lot)
 
@@ -72,25 +76,25 @@ class ShiftStartScreen(Screen[None]):
         with Vertical(id="shift-form"):
             yield Static("Start of shift", classes="screen-title")
             yield Static(BADGE_LABEL, id="badge-label", classes="field-label")
-            yield Input(
+            yield BoundedInput(
+                limit=BADGE_MAX,
                 value=opts.operator,
                 placeholder="operator badge",
                 id="badge",
                 disabled=bool(opts.operator),
-                select_on_focus=False,
             )
             yield Static(RECIPE_LABEL, id="recipe-label", classes="field-label")
             yield OptionList(id="recipes", disabled=bool(opts.recipe))
             yield Static("3  Scan or type the work order / lot", classes="field-label")
-            yield Input(
+            yield BoundedInput(
+                limit=LOT_MAX,
                 value=opts.lot,
                 placeholder="work order or lot",
                 id="lot",
                 disabled=bool(opts.lot),
-                select_on_focus=False,
             )
             yield Static("", id="shift-message")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         for field in self.query(Input):
@@ -111,6 +115,8 @@ class ShiftStartScreen(Screen[None]):
         if self.left:
             self.left = False
             self.starting = False
+            if self.on_line:
+                self._shift_ended()
             if self.recipes_asked:
                 self._load_recipes()
 
@@ -172,7 +178,7 @@ class ShiftStartScreen(Screen[None]):
         if not choices:
             self._say(
                 "No recipe is released on this station. An engineer must release one "
-                "(ctrl+e, engineer mode).",
+                "(F9, engineer mode).",
                 error=True,
             )
             return
@@ -256,10 +262,41 @@ class ShiftStartScreen(Screen[None]):
             self._start_refused,
         )
 
+    def on_key(self, event: Key) -> None:
+        """While a locked shift starts no field takes keys: a scan typed meanwhile is kept for
+        the line screen instead of being lost."""
+        if not self.auto or self.focused is not None:
+            return
+        if event.is_printable and event.character is not None:
+            self.typed = (self.typed + event.character)[-4 * SERIAL_MAX :]
+            event.stop()
+        elif event.key == "enter":
+            self.typed += "\n"
+            event.stop()
+
     def _started(self, shift: Shift) -> None:
         # ``starting`` stays set until this screen is shown again, so a late recipe load cannot
         # start the same shift a second time.
-        self.app.push_screen(LineScreen(self.ctx, shift))
+        typed, self.typed = self.typed, ""
+        self.on_line = True
+        self.app.push_screen(LineScreen(self.ctx, shift, typed))
+
+    def _shift_ended(self) -> None:
+        """Back from the line at the end of a shift: the next one starts from its badge."""
+        self.on_line = False
+        opts = self.ctx.options
+        if not opts.operator:
+            self.operator = None
+            self.query_one("#badge", BoundedInput).value = ""
+            self._status("#badge-label", BADGE_LABEL, "")
+        if not opts.recipe:
+            self.recipe = None
+            self._status("#recipe-label", RECIPE_LABEL, "")
+        if not opts.lot:
+            self.query_one("#lot", BoundedInput).value = ""
+        self._say("Shift ended. Scan the badge of the next shift.")
+        if self.operator is None:
+            self.query_one("#badge", BoundedInput).focus()
 
     def _start_refused(self, reason: str) -> None:
         self.starting = False
@@ -277,11 +314,9 @@ class ShiftStartScreen(Screen[None]):
 
     # -- helpers --------------------------------------------------------------------------------
     def _status(self, selector: str, label: str, status: str) -> None:
-        self.query_one(selector, Static).update(
-            Content.from_markup("$l   [b $success]$s[/]", l=label, s=status)
-        )
+        self.query_one(selector, Static).update(markup("$l   [b $success]$s[/]", l=label, s=status))
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#shift-message", Static)
-        message.update(text)
+        message.update(plain(text))
         message.set_class(error, "-error")

@@ -9,12 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
-from station.sequence.service import Section
+from station.sequence.service import Section, Shift
 from station.tui.background import call_service
 from station.tui.context import LineContext
-from station.tui.widgets import SectionsView, StationHeader
+from station.tui.fields import SERIAL_MAX, BoundedInput
+from station.tui.text import plain
+from station.tui.widgets import SectionsView, StationFooter, StationHeader
 
 
 class TraceScreen(Screen[None]):
@@ -26,19 +28,22 @@ class TraceScreen(Screen[None]):
     ]
     AUTO_FOCUS = "#trace-serial"
 
-    def __init__(self, ctx: LineContext, serial: str = "") -> None:
+    def __init__(self, ctx: LineContext, serial: str = "", shift: Shift | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.serial = serial
+        self.shift = shift
 
     def compose(self) -> ComposeResult:
-        yield StationHeader(self.ctx.info)
+        yield StationHeader(self.ctx.info, self.shift)
         with Vertical(id="trace-top"):
             yield Static("Trace a pack", classes="screen-title")
-            yield Input(placeholder="scan or type a serial", id="trace-serial")
+            yield BoundedInput(
+                limit=SERIAL_MAX, placeholder="scan or type a serial", id="trace-serial"
+            )
             yield Static("", id="trace-title")
         yield SectionsView(id="trace-sections")
-        yield Footer()
+        yield StationFooter()
 
     def on_mount(self) -> None:
         self.query_one(Input).cursor_blink = False
@@ -56,7 +61,7 @@ class TraceScreen(Screen[None]):
 
     def load(self, serial: str) -> None:
         self.serial = serial
-        self.query_one("#trace-title", Static).update(f"Record of {serial}")
+        self.query_one("#trace-title", Static).update(plain(f"Record of {serial}"))
         view = self.query_one(SectionsView)
         view.message(f"Reading the record of {serial}…")
         call_service(

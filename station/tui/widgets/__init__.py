@@ -1,6 +1,7 @@
 """Reusable widgets of the operator terminal."""
 
 from station.tui.widgets.checklist import StepChecklist
+from station.tui.widgets.footer import StationFooter
 from station.tui.widgets.header import StationHeader
 from station.tui.widgets.history import HistoryPanel
 from station.tui.widgets.measurements import MeasurementTable
@@ -13,6 +14,7 @@ __all__ = [
     "MeasurementTable",
     "ResultDetails",
     "SectionsView",
+    "StationFooter",
     "StationHeader",
     "StepChecklist",
     "VerdictBanner",

@@ -38,7 +38,7 @@ class _Line:
 class StepChecklist(Widget):
     DEFAULT_CSS = """
     StepChecklist {
-        width: 33;
+        width: 28;
         height: auto;
         padding: 0 0 0 1;
     }

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 
 from station.sequence.service import HistoryRow, ShiftCounters
 from station.tui.formatting import percent, seconds
+from station.tui.text import markup
 
 _COLUMNS = ("Time", "Serial", "Result", "Cycle")
 #: the failure code column needs this much room; narrower panels leave it to the trace view
@@ -33,7 +34,7 @@ class HistoryPanel(Vertical):
         border-title-color: $text;
         padding: 0 1;
     }
-    HistoryPanel > #history-counters { height: 2; }
+    HistoryPanel > #history-counters { height: 3; }
     HistoryPanel > HistoryTable { height: 1fr; overflow-x: hidden; }
     HistoryPanel > HistoryTable:blur > .datatable--cursor {
         background: transparent;
@@ -110,12 +111,17 @@ class HistoryPanel(Vertical):
     @staticmethod
     def _counters_text(counters: ShiftCounters | None) -> Content:
         if counters is None:
-            return Content.from_markup("[dim]No pack yet this shift[/]")
-        return Content.from_markup(
+            return markup("[dim]No pack yet this shift[/]")
+        # Aborted and interrupted runs are not failures: they are counted apart, and the
+        # first-pass yield is over PASS + FAIL + ERROR.
+        return markup(
             "Passed [b $success]$p[/]  Failed [b $error]$f[/]  Errors [b]$e[/]\n"
+            "Aborted [b]$a[/]  Interrupted [b]$i[/]\n"
             "First-pass yield [b]$y[/]",
             p=str(counters.passed),
             f=str(counters.failed),
             e=str(counters.errors),
+            a=str(counters.aborted),
+            i=str(counters.interrupted),
             y=percent(counters.first_pass_yield),
         )

@@ -8,19 +8,16 @@ from textual.widgets import Static
 
 from station.sequence.events import STEP_TITLES, LabelResult, RunResult
 from station.tui.formatting import seconds
+from station.tui.text import markup, plain
 
 
 def label_line(label: LabelResult | None, *, passed: bool) -> Content:
     if label is None:
         text = "not printed (only a passed pack gets a label)" if not passed else "not printed"
-        return Content.from_markup("[dim]$t[/]", t=text)
+        return markup("[dim]$t[/]", t=text)
     if label.printed:
-        return Content.from_markup(
-            "[$success]printed[/] on $p [dim]($d)[/]", p=label.printer, d=label.detail
-        )
-    return Content.from_markup(
-        "[b $error]NOT printed[/] on $p: $d", p=label.printer, d=label.detail
-    )
+        return markup("[$success]printed[/] on $p [dim]($d)[/]", p=label.printer, d=label.detail)
+    return markup("[b $error]NOT printed[/] on $p: $d", p=label.printer, d=label.detail)
 
 
 def details_rows(result: RunResult, reprint: Content | None = None) -> list[tuple[str, Content]]:
@@ -30,17 +27,17 @@ def details_rows(result: RunResult, reprint: Content | None = None) -> list[tupl
         rows.append(
             (
                 "Step",
-                Content.from_markup(
+                markup(
                     "$step   [dim]code[/] [b]$code[/]",
                     step=STEP_TITLES.get(failure.step, failure.step.value),
                     code=failure.code,
                 ),
             )
         )
-        rows.append(("Reason", Content.from_markup("[b]$r[/]", r=failure.reason)))
-        rows.append(("Do", Content.from_markup("[b $accent]$a[/]", a=failure.action)))
+        rows.append(("Reason", markup("[b]$r[/]", r=failure.reason)))
+        rows.append(("Do", markup("[b $accent]$a[/]", a=failure.action)))
         if failure.pack_state:
-            rows.append(("Pack", Content(failure.pack_state)))
+            rows.append(("Pack", plain(failure.pack_state)))
     else:
         sealed = "sealed" if result.sealed else "NOT sealed"
         rows.append(("Pack", Content(f"{sealed}, cycle {seconds(result.cycle_time_s)}")))

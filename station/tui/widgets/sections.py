@@ -7,13 +7,16 @@ from textual.content import Content
 from textual.widgets import Static
 
 from station.sequence.service import Section
+from station.tui.text import markup, plain, printable
 
 
 def section_content(section: Section) -> Content:
     width = max((len(label) for label, _ in section.rows), default=0)
-    lines = [Content.from_markup("[b $accent]$title[/]", title=section.title)]
+    lines = [markup("[b $accent]$title[/]", title=section.title)]
     for label, value in section.rows:
-        lines.append(Content.assemble((f"  {label:<{width}}", "dim"), "  ", value))
+        lines.append(
+            Content.assemble((printable(f"  {label:<{width}}"), "dim"), "  ", printable(value))
+        )
     return Content("\n").join(lines)
 
 
@@ -30,14 +33,14 @@ class SectionsView(VerticalScroll):
     def show(self, sections: list[Section], empty: str = "Nothing to show") -> None:
         self.remove_children()
         if not sections:
-            self.mount(Static(empty, classes="-message"))
+            self.mount(Static(plain(empty), classes="-message"))
             return
         self.mount_all(Static(section_content(s), classes="section") for s in sections)
         self.scroll_home(animate=False)
 
     def message(self, text: str, *, error: bool = False) -> None:
         self.remove_children()
-        self.mount(Static(text, classes="-error" if error else "-message"))
+        self.mount(Static(plain(text), classes="-error" if error else "-message"))
 
     def text(self) -> str:
         """Everything shown, as plain text (for tests and logs)."""

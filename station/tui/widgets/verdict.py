@@ -34,11 +34,13 @@ def block_letters(word: str) -> list[str]:
     return [_GAP.join(g[row] for g in glyphs) for row in range(GLYPH_ROWS)]
 
 
+# Own class names: a generic "-error" class elsewhere in the app's CSS once painted the ERROR
+# banner's text in the banner's own colour.
 _CLASSES = {
-    Outcome.PASS: "-pass",
-    Outcome.FAIL: "-fail",
-    Outcome.ERROR: "-error",
-    Outcome.ABORTED: "-aborted",
+    Outcome.PASS: "-verdict-pass",
+    Outcome.FAIL: "-verdict-fail",
+    Outcome.ERROR: "-verdict-error",
+    Outcome.ABORTED: "-verdict-aborted",
 }
 
 
@@ -54,10 +56,12 @@ class VerdictBanner(Widget):
         text-style: bold;
         background: $panel;
     }
-    VerdictBanner.-pass { background: $success; color: auto 95%; }
-    VerdictBanner.-fail, VerdictBanner.-error, VerdictBanner.-aborted {
-        background: $error;
-        color: auto 95%;
+    VerdictBanner.-verdict-pass { background: $verdict-pass-bg; color: $verdict-pass-text; }
+    VerdictBanner.-verdict-fail { background: $verdict-fail-bg; color: $verdict-fail-text; }
+    VerdictBanner.-verdict-error { background: $verdict-error-bg; color: $verdict-error-text; }
+    VerdictBanner.-verdict-aborted {
+        background: $verdict-aborted-bg;
+        color: $verdict-aborted-text;
     }
     """
 
@@ -67,7 +71,7 @@ class VerdictBanner(Widget):
     def show(self, outcome: Outcome, caption: str = "") -> None:
         self.outcome = outcome
         self.caption = caption
-        self.set_class(True, _CLASSES.get(outcome, "-fail"))
+        self.set_class(True, _CLASSES.get(outcome, "-verdict-fail"))
         for other_outcome, css in _CLASSES.items():
             if other_outcome is not outcome:
                 self.remove_class(css)

@@ -1,0 +1,215 @@
+"""A whole shift without quitting, and every screen whole at 80×24 and 120×40."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Footer
+
+from station.tui.screens import LineScreen, ShiftStartScreen
+from station.tui.screens.shift_change import QuitScreen
+from station.tui.widgets import MeasurementTable
+from tests.tui.fake_service import (
+    CELLS_SERIAL,
+    FAKE_PIN,
+    PASS_SERIAL,
+    RECIPES,
+    FakeStationService,
+    seed_history,
+)
+from tests.tui.helpers import (
+    ENGINEER,
+    OPERATOR,
+    SUPERVISOR,
+    app_for,
+    badge_and_pin,
+    line,
+    line_app,
+    scan,
+    settle,
+    start_shift,
+    text_of,
+    type_and_enter,
+    wait_until,
+)
+
+SIZES = [(80, 24), (120, 40)]
+
+
+async def test_the_lot_changes_without_quitting(fake: FakeStationService) -> None:
+    app = line_app(fake)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("enter")  # change the lot
+        await type_and_enter(pilot, "LOT-2")
+        await settle(pilot)
+        screen = line(pilot)
+        assert screen.shift.lot == "LOT-2"
+        assert fake.shifts_started[-1] == (OPERATOR, RECIPES[0].hash, "LOT-2")
+        assert "Lot LOT-2" in str(screen.query_one("#header-shift").render())
+        await scan(pilot, PASS_SERIAL)
+        assert fake.runs[-1].serial == PASS_SERIAL
+
+
+async def test_the_operator_changes_with_a_badge(fake: FakeStationService) -> None:
+    app = line_app(fake)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await type_and_enter(pilot, "OP-0002")
+        await settle(pilot)
+        assert line(pilot).shift.operator.code == "OP-0002"
+
+
+async def test_a_recipe_change_needs_a_supervisor_badge(fake: FakeStationService) -> None:
+    app = line_app(fake)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")
+        await type_and_enter(pilot, OPERATOR)
+        await settle(pilot)
+        assert "needs a supervisor badge" in text_of(pilot, "#shift-dialog-message")
+        await type_and_enter(pilot, SUPERVISOR)
+        await settle(pilot)
+        await pilot.press("down", "enter")  # the second released recipe
+        await settle(pilot)
+        assert line(pilot).shift.recipe.name == "PK4S-COLD"
+
+
+async def test_end_of_shift_shows_the_summary_then_starts_over(fake: FakeStationService) -> None:
+    app = app_for(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_shift(pilot)
+        await scan(pilot, PASS_SERIAL)
+        await scan(pilot, CELLS_SERIAL)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("down", "down", "down", "enter")
+        await settle(pilot)
+        summary = text_of(pilot, "#shift-summary")
+        assert "Passed 1  Failed 1  Errors 0  Aborted 0  Interrupted 0" in summary
+        assert "First-pass yield 50.0 %" in summary
+        await pilot.press("f5")
+        await settle(pilot)
+        assert isinstance(app.screen, ShiftStartScreen)
+        assert "Shift ended" in text_of(pilot, "#shift-message")
+        assert app.screen.operator is None
+        await start_shift(pilot)
+        assert isinstance(app.screen, LineScreen), text_of(pilot, "#shift-message")
+
+
+async def test_quit_asks_for_a_second_ctrl_q(fake: FakeStationService) -> None:
+    app = line_app(fake)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await scan(pilot, PASS_SERIAL)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, QuitScreen)
+        assert "Passed 1" in text_of(pilot, "#quit-summary")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.is_running
+        assert isinstance(app.screen, LineScreen)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running or app._exit_renderables is not None or app.return_code == 0
+
+
+async def test_quit_is_refused_while_a_pack_runs(fake: FakeStationService) -> None:
+    fake.pause_in_apply = True
+    app = line_app(fake)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await type_and_enter(pilot, PASS_SERIAL)
+        await wait_until(pilot, fake.paused.is_set, "the data-flash write")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, LineScreen)
+        fake.resume.set()
+        await settle(pilot)
+
+
+async def test_an_aborted_run_is_counted_apart_from_the_failures(
+    fake: FakeStationService,
+) -> None:
+    fake.pause_in_apply = True
+    fake.hold_after_abort = True
+    app = line_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await type_and_enter(pilot, PASS_SERIAL)
+        await wait_until(pilot, fake.paused.is_set, "the data-flash write")
+        await pilot.press("escape", "escape")
+        fake.resume.set()
+        await settle(pilot)
+        counters = text_of(pilot, "#history-counters")
+        assert "Failed 0" in counters
+        assert "Aborted 1" in counters
+        assert "First-pass yield -" in counters
+
+
+async def test_ctrl_p_opens_no_palette_on_the_line_screen(fake: FakeStationService) -> None:
+    app = line_app(fake)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, LineScreen)
+
+
+def footer_fits(pilot: Pilot[Any]) -> None:
+    screen = pilot.app.screen
+    footer = screen.query_one(Footer)
+    keys = list(footer.query("FooterKey"))
+    assert keys, "the footer shows its key hints"
+    width = pilot.app.size.width
+    for key in keys:
+        assert key.region.width > 0, f"{key} is hidden"
+        assert key.region.right <= width, f"{key} is cut at {width} columns"
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_every_screen_shows_its_key_hints_and_columns(size: tuple[int, int]) -> None:
+    fake = FakeStationService()
+    seed_history(fake)
+    fake.pause_in_apply = True
+    app = app_for(fake)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        footer_fits(pilot)  # start of shift
+        await start_shift(pilot)
+        footer_fits(pilot)  # ready
+        await type_and_enter(pilot, CELLS_SERIAL)
+        await wait_until(pilot, fake.paused.is_set, "the data-flash write")
+        footer_fits(pilot)  # running
+        table = line(pilot).query_one(MeasurementTable)
+        assert table.virtual_size.width <= table.size.width, "a measurement column is hidden"
+        fake.resume.set()
+        await settle(pilot)
+        footer_fits(pilot)  # result
+        table = line(pilot).query_one(MeasurementTable)
+        if table.size.width:  # 80 columns show the result's reasons instead of the run
+            assert table.virtual_size.width <= table.size.width, "a measurement column is hidden"
+        for key, dialog in (("f4", "trace"), ("f5", "shift"), ("f3", "reprint")):
+            await pilot.press(key)
+            await settle(pilot)
+            footer_fits(pilot)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, LineScreen), dialog
+        await pilot.press("f9")
+        await settle(pilot)
+        footer_fits(pilot)  # badge dialog
+        await badge_and_pin(pilot, ENGINEER, FAKE_PIN)
+        footer_fits(pilot)  # engineer mode
