@@ -32,7 +32,7 @@ from station.recipe.product.model import Recipe
 from station.recipe.profile.dftypes import RawValue
 from station.recipe.profile.model import Profile
 from station.recipe.profile.parameter import Parameter
-from station.sequence.events import Measurement, Outcome
+from station.sequence.events import Measurement, Verdict
 from station.store.records import CalibrationValueRecord
 
 log = logging.getLogger("station.sequence.calibration")
@@ -460,7 +460,7 @@ def calibration_measurements(rec: CalibrationRecord) -> list[Measurement]:
             r.unit,
             r.reference - r.tolerance,
             r.reference + r.tolerance,
-            Outcome.PASS if r.passed else Outcome.FAIL,
+            Verdict.of(r.passed),
         )
         for r in rec.residuals
     ]
