@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test check lint typecheck imports unit bench clean venv
+.PHONY: run test quick check lint typecheck imports unit bench clean venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "packline station needs Python 3.11 or newer")'
@@ -34,7 +34,13 @@ imports:
 	$(BIN)/lint-imports
 
 unit:
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n auto
+
+## The layer tests a developer runs every few minutes (no campaigns, no terminal flows, no
+## database matrix): under a minute on two cores. `make test` still runs everything.
+QUICK := tests/bus tests/gauge tests/emulator tests/recipe tests/labels tests/sequence tests/cli
+quick: $(STAMP)
+	$(BIN)/pytest -q -n auto -m "not slow" $(QUICK)
 
 ## Benchmarks against the emulator's timing model, and the dashboard's pages at 1 000 000 attempts
 ## on SQLite and on the throw-away PostgreSQL of .ci/postgres.sh (not part of `make test`).

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Protocol
+
+
+def utc_now() -> datetime:
+    """The wall clock, timezone-aware in UTC: the station's one source of dates."""
+    return datetime.now(UTC)
 
 
 class Clock(Protocol):

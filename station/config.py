@@ -43,6 +43,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "STATION_DASHBOARD_USER": "dashboard_user",
     "STATION_DASHBOARD_TOKEN": "dashboard_token",
     "STATION_SHIFT_STARTS": "shift_starts",
+    "STATION_REFERENCE_CHECK": "reference_check",
 }
 
 #: Where the station's log records go: see station.logs.
@@ -110,6 +111,9 @@ class StationConfig:
     dashboard_token: str = ""
     #: local times the shifts start, for "this shift" and the yield per shift
     shift_starts: tuple[str, ...] = ("06:00", "14:00", "22:00")
+    #: a shift starts only after the line's reference pack (``station gauge register-reference``)
+    #: read as it was registered, once per shift
+    reference_check: bool = False
     #: where each value came from: "default", a file path, an environment variable, or "flag"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 

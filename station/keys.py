@@ -6,7 +6,6 @@ exceptions, ``repr`` or the database: only a key-set id does.
 
 from __future__ import annotations
 
-import os
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -171,13 +170,6 @@ class KeyStore:
             # The decoder's message names a line and column, never the offending value.
             raise KeyStoreError(f"key store {path} is not valid TOML: {exc}") from None
         return cls(parse_key_sets(raw, where=str(path)), path=path)
-
-    @classmethod
-    def from_environment(cls, path: Path | None = None) -> KeyStore:
-        """The key store named by ``path``, else ``$STATION_KEYS``, else the built-in one."""
-        if path is None and os.environ.get(KEYS_ENV):
-            path = Path(os.environ[KEYS_ENV])
-        return cls.load(path) if path is not None else cls.builtin()
 
     def get(self, key_set_id: str) -> KeySet:
         try:

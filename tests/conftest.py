@@ -3,19 +3,40 @@
 Every test's station logs go to its own folder, never the checkout or the real journal.
 
 Hypothesis never times a test case: the machine running the suite is shared, and a deadline
-fails a test for the load, not for the code (no wall-clock deadlines). Performance is measured
-by the benchmarks instead.
+fails a test for the load, not for the code (no wall-clock deadlines), nor does its "too slow"
+health check fail one. Under CI (``CI`` set) the examples are derandomised: the same cases every
+run. Performance is measured by the benchmarks instead.
+
+The campaigns, the concurrent stations and the terminal's Pilot flows are marked ``slow``:
+``make quick`` leaves them out, ``make test`` runs them.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
-settings.register_profile("station", deadline=None)
+settings.register_profile(
+    "station",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=bool(os.environ.get("CI")),
+)
 settings.load_profile("station")
+
+TESTS = Path(__file__).resolve().parent
+#: folders of long campaigns and whole-terminal flows
+SLOW_FOLDERS = frozenset({"campaign", "line", "tui"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.relative_to(TESTS).parts if item.path.is_relative_to(TESTS) else ()
+        if parts and parts[0] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

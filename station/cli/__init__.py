@@ -19,6 +19,7 @@ from station.cli.logsetup import LEVELS, start
 COMMAND_MODULES: tuple[str, ...] = (
     "station.cli.gauge",
     "station.cli.recipe",
+    "station.cli.bringup",
     "station.cli.store",
     "station.cli.program",
     "station.cli.authority",

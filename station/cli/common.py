@@ -22,8 +22,8 @@ from typing import Any, ParamSpec, TypeVar
 import click
 
 from station.cli.logsetup import current, follow_config
-from station.config import ConfigError, StationConfig, load_config
-from station.keys import KeyStore, KeyStoreError
+from station.config import StationConfig, load_config
+from station.keys import KeyStore
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -149,42 +149,58 @@ def load_key_store(config: StationConfig, keys_path: Path | None) -> KeyStore:
     return KeyStore.load(path) if path is not None else KeyStore.builtin()
 
 
+#: How each kind of station error leaves a command, first match wins: (module, class, exit as,
+#: with the failure code in brackets). A class is looked up only when its module is already
+#: loaded (an error of a module nobody imported cannot be in flight), so commands that never
+#: touch the database do not pay for importing it.
+ERROR_EXITS: tuple[tuple[str, str, type[click.ClickException], bool], ...] = (
+    ("station.config", "ConfigError", UsageProblem, False),
+    ("station.keys", "KeyStoreError", UsageProblem, False),
+    ("station.bus.errors", "BusOpenError", UsageProblem, False),
+    ("station.bus.errors", "BusError", Failed, True),
+    ("station.gauge.errors", "GaugeError", Failed, True),
+    ("station.recipe.errors", "ProfileNotFound", UsageProblem, False),
+    ("station.recipe.errors", "RecipeError", Failed, True),
+    ("station.store.errors", "StoreInputError", UsageProblem, False),
+    # an unreachable database or a schema out of date included: the operation failed (nothing
+    # is programmed that cannot be recorded)
+    ("station.store.errors", "StoreError", Failed, True),
+    ("station.sequence.authority", "NotAuthorised", Failed, True),
+    ("station.sequence.line", "ShiftRefused", UsageProblem, False),
+    # any other refusal: the station declined, with its reason
+    ("station.refusal", "Refused", Failed, False),
+)
+
+
+def cli_error(exc: BaseException) -> click.ClickException | None:
+    """The message and exit code for a station error, or None for anything else (a defect)."""
+    for module_name, class_name, exit_as, coded in ERROR_EXITS:
+        module = sys.modules.get(module_name)
+        kind = getattr(module, class_name, None) if module is not None else None
+        if kind is not None and isinstance(exc, kind):
+            code = getattr(exc, "failure_code", "")
+            return exit_as(f"[{code}] {exc}" if coded and code else str(exc))
+    return None
+
+
 def handle_errors(f: Callable[P, R]) -> Callable[P, R]:
-    """Turn the station's typed errors into clear messages and the right exit code."""
-    from station.bus.errors import BusError, BusOpenError
-    from station.gauge.errors import GaugeError
+    """Turn the station's typed errors into clear messages and the right exit code
+    (:data:`ERROR_EXITS`); anything else is a station fault, logged with its traceback."""
 
     @functools.wraps(f)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return f(*args, **kwargs)
-        except (ConfigError, KeyStoreError, BusOpenError) as exc:
-            raise UsageProblem(str(exc)) from None
-        except (BusError, GaugeError) as exc:
-            raise Failed(f"[{exc.failure_code}] {exc}") from None
-        except click.ClickException:
-            raise
-        except Exception as exc:
-            # The database layer is imported only when one of its errors is in flight, so
-            # engineer commands that never touch it start fast.
-            from station.sequence.authority import NotAuthorised
-            from station.store.errors import SchemaError, StoreError, StoreUnavailableError
-
-            if isinstance(exc, NotAuthorised):
-                raise Failed(f"[{exc.failure_code}] {exc}") from None
-            if isinstance(exc, StoreUnavailableError | SchemaError):
-                # Nothing is programmed that cannot be recorded: stop before any pack.
-                raise UsageProblem(f"[{exc.failure_code}] {exc}") from None
-            if isinstance(exc, StoreError):
-                raise Failed(f"[{exc.failure_code}] {exc}") from None
-            if isinstance(
-                exc, click.ClickException | click.exceptions.Abort | click.exceptions.Exit
-            ):
-                raise  # click's own: a message or an exit code already
-            raise Failed(station_fault(exc)) from None
+        except (click.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise  # click's own: a message or an exit code already
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except Exception as exc:
+            known = cli_error(exc)
+            if known is not None:
+                raise known from None
+            raise Failed(station_fault(exc)) from None
 
     return wrapper
 

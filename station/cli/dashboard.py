@@ -45,7 +45,7 @@ def dashboard(
 ) -> None:
     """Serve the line's dashboard (yield, failure Paretos, SPC charts, pack traces) read-only."""
     config = load_station_config(config_path, database=database)
-    from station.store.errors import StoreInputError
+    from station.store.errors import SchemaError, StoreInputError, StoreUnavailableError
     from station.store.reader import StoreReader
     from station.store.shifts import ShiftPlan
     from station.web import DashboardSettings, ListenRefused, serve
@@ -67,9 +67,11 @@ def dashboard(
             plan=ShiftPlan(settings.shift_starts),
             include_emulated=include_emulated,
         )
-    except StoreInputError as exc:
+    except (StoreInputError, StoreUnavailableError, SchemaError) as exc:
+        # A database that is not there (or not this software's) is the dashboard's setting to
+        # fix: it never creates one.
         sock.close()
-        raise UsageProblem(str(exc)) from None
+        raise UsageProblem(f"[{exc.failure_code}] {exc}") from None
     except BaseException:
         sock.close()
         raise

@@ -3,8 +3,10 @@ and ``station label preview|print``: thin faces over the station service."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -24,6 +26,7 @@ from station.cli.common import (
     keys_option,
     load_station_config,
 )
+from station.config import StationConfig
 from station.sequence.events import (
     STEP_TITLES,
     CancelToken,
@@ -144,7 +147,6 @@ def program_cmd(
 
     Exit 0 PASS, 1 FAIL (or station error), 2 usage or configuration error."""
     from station.recipe.errors import RecipeError
-    from station.sequence import ShiftRefused
     from station.sequence.service import RunRequest
 
     config = load_station_config(
@@ -161,26 +163,38 @@ def program_cmd(
     service = open_service(config, keys_path=keys_path)
     try:
         shift = service.shift_for_file(recipe_path, operator, lot)
-    except (RecipeError, ShiftRefused, ValueError) as exc:
+    except RecipeError as exc:  # the file given does not load: what was typed, not the pack
         raise UsageProblem(str(exc)) from None
+    rework = _allowed(service, shift, serial, rework_by, reason)
+    cancel = CancelToken()
+    with _signals_abort(cancel):
+        result = service.run(shift, RunRequest(serial, rework, _ask_meter), _echo_event, cancel)
+    sys.exit(EXIT_OK if result.outcome is Outcome.PASS else EXIT_FAIL)
+
+
+def _allowed(service, shift, serial: str, rework_by: str | None, reason: str):  # type: ignore[no-untyped-def]
+    """The serial's check; for a pack that passed, the supervisor's rework (or a refusal)."""
+    from station.sequence.failures import FailureCode
+
     check = service.check_serial(shift, serial)
     if check.busy_elsewhere:
-        raise Failed(f"[SERIAL_BUSY] {check.reason}")
+        raise Failed(f"[{FailureCode.SERIAL_BUSY}] {check.reason}")
     if not check.valid and check.previous_pass is None:
-        raise UsageProblem(f"[SERIAL_REJECTED] {check.reason}")
-    rework = None
-    if check.previous_pass is not None:
-        if not rework_by:
-            raise Failed(
-                f"[SERIAL_ALREADY_PASSED] {check.reason} (use --rework-by BADGE --reason TEXT)"
-            )
-        try:
-            rework = service.authorise_rework(
-                shift, serial, _credentials(service, rework_by), reason
-            )
-        except ValueError as exc:
-            raise Failed(str(exc)) from None
-    cancel = CancelToken()
+        raise UsageProblem(f"[{FailureCode.SERIAL_REJECTED}] {check.reason}")
+    if check.previous_pass is None:
+        return None
+    if not rework_by:
+        raise Failed(
+            f"[{FailureCode.SERIAL_ALREADY_PASSED}] {check.reason} "
+            "(use --rework-by BADGE --reason TEXT)"
+        )
+    return service.authorise_rework(shift, serial, _credentials(service, rework_by), reason)
+
+
+@contextlib.contextmanager
+def _signals_abort(cancel: CancelToken) -> Iterator[None]:
+    """Ctrl-C and a service stop are an operator's abort, at the next safe point (the pack is
+    restored and sealed again), well within the unit's stop timeout; a second Ctrl-C kills."""
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
         if cancel.requested:
@@ -191,8 +205,6 @@ def program_cmd(
         cancel.request()
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        # A service stop or restart: an operator's abort, at the next safe point (the pack is
-        # restored and sealed again), well within the unit's stop timeout.
         if not cancel.requested:
             click.echo("stop requested: aborting at the next safe point", err=True)
         cancel.request()
@@ -200,11 +212,10 @@ def program_cmd(
     previous = signal.signal(signal.SIGINT, on_sigint)
     previous_term = signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        result = service.run(shift, RunRequest(serial, rework, _ask_meter), _echo_event, cancel)
+        yield
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, previous_term)
-    sys.exit(EXIT_OK if result.outcome is Outcome.PASS else EXIT_FAIL)
 
 
 def _ask_meter(prompt: str) -> str:
@@ -260,10 +271,7 @@ def release_cmd(
     """Store a validated recipe's text and hash in the database: the line only runs released
     recipes. A recipe released already is left as it is (exit 0, it says by whom)."""
     _, service = _open(config_path, keys_path, database=database)
-    try:
-        done = service.release_recipe(recipe_path, _credentials(service, by))
-    except ValueError as exc:
-        raise Failed(str(exc)) from None
+    done = service.release_recipe(recipe_path, _credentials(service, by))
     c = done.choice
     when = c.released_at.astimezone().strftime("%Y-%m-%d %H:%M")
     if done.already_released:
@@ -288,20 +296,35 @@ def config_check(config_path: Path | None, keys_path: Path | None) -> None:
     """Print the effective configuration (secrets masked), where each value came from, and check
     that the key store, bus spec, printer, recipes and database can be used (read only: nothing
     is created). Exit 0 when all is well, 1 when a PROBLEM line was printed."""
-    from station.bus.errors import BusOpenError
-    from station.bus.spec import parse_bus_spec
-    from station.cli.common import load_key_store
-    from station.keys import KeyStoreError
-    from station.labels import PrinterSpecError, parse_printer_spec
-    from station.recipe.profile.library import ProfileLibrary
-    from station.sequence.recipes import RecipeLibrary
-    from station.store import Store, StoreError
-
     config = load_station_config(config_path)
     values = config.masked()
     width = max(len(k) for k in values)
     for key, value in values.items():
         echo(f"{key:<{width}} = {value:<40} ({config.sources.get(key, 'default')})")
+    checks, problems = _check_settings(config, keys_path)
+    recipes, more = _check_recipes(config)
+    database, worse = _check_database(config)
+    checks += recipes + database
+    problems += more + worse
+    echo("")
+    for name, text in checks:
+        echo(f"ok      {name}: {text}")
+    for text in problems:
+        echo(f"PROBLEM {text}")
+    if problems:
+        sys.exit(EXIT_FAIL)
+
+
+def _check_settings(
+    config: StationConfig, keys_path: Path | None
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Bus spec, printer and key store: what is usable, and the problems."""
+    from station.bus.errors import BusOpenError
+    from station.bus.spec import parse_bus_spec
+    from station.cli.common import load_key_store
+    from station.keys import KeyStoreError
+    from station.labels import PrinterSpecError, parse_printer_spec
+
     problems: list[str] = []
     checks: list[tuple[str, str]] = []
     try:
@@ -318,33 +341,46 @@ def config_check(config_path: Path | None, keys_path: Path | None) -> None:
         checks.append(("key store", f"key sets: {', '.join(keys.ids())}"))
     except KeyStoreError as exc:
         problems.append(f"key store: {exc}")
+    return checks, problems
+
+
+def _check_recipes(config: StationConfig) -> tuple[list[tuple[str, str]], list[str]]:
+    """The recipes folder: how many files load, and why each other one does not."""
+    from station.recipe.profile.library import ProfileLibrary
+    from station.sequence.recipes import RecipeLibrary
+
     profiles = ProfileLibrary([Path(config.profiles)] if config.profiles else [])
     library = RecipeLibrary(Path(config.recipes), profiles)
     loaded = list(library.scan())
+    checks: list[tuple[str, str]] = []
+    problems: list[str] = []
     if not Path(config.recipes).is_dir():
         problems.append(f"recipes: {config.recipes} is not a folder")
     else:
         checks.append(("recipes", f"{len(loaded)} recipe file(s) load in {config.recipes}"))
     for path, problem in sorted(library.problems.items()):
         problems.append(f"recipe {path.name}: {problem}")
+    return checks, problems
+
+
+def _check_database(config: StationConfig) -> tuple[list[tuple[str, str]], list[str]]:
+    """The database, read only: reachable, its schema current, and whether it is production."""
+    from station.bus.errors import BusOpenError
+    from station.bus.spec import parse_bus_spec
+    from station.store import Store, StoreError
+
     try:
         with Store.open(config.database, upgrade=False, read_only=True) as store:
             production = config.production or store.is_production()
             kind = "production database" if production else "not a production database"
-            checks.append(("database", f"{store.where}: reachable, schema up to date, {kind}"))
+            checks = [("database", f"{store.where}: reachable, schema up to date, {kind}")]
             if production and parse_bus_spec(config.bus).kind == "sim":
-                problems.append(
+                return checks, [
                     "bus: the emulator on a production database: every run would be refused"
-                )
+                ]
+            return checks, []
     except (StoreError, BusOpenError) as exc:
-        problems.append(f"database: {exc}")
-    echo("")
-    for name, text in checks:
-        echo(f"ok      {name}: {text}")
-    for text in problems:
-        echo(f"PROBLEM {text}")
-    if problems:
-        sys.exit(EXIT_FAIL)
+        return [], [f"database: {exc}"]
 
 
 @click.group("label")
@@ -381,10 +417,7 @@ def label_preview(
     from station.labels.preview import PreviewRefused, write_preview
 
     config, service = _open(config_path, None, database=database)
-    try:
-        artwork = service.label_artwork(serial)
-    except ValueError as exc:
-        raise Failed(str(exc)) from None
+    artwork = service.label_artwork(serial)
     if out == "-":
         click.echo(artwork.zpl if fmt == "zpl" else artwork.svg, nl=False)
         return
@@ -428,12 +461,9 @@ def label_print(
     if not reason:
         reason = click.prompt("Reason for the reprint")
     _, service = _open(config_path, None, printer=printer, database=database)
-    try:
-        # A reprint needs no shift: the pack's own recipe is used, and its operator may not
-        # authorise it.
-        result = service.reprint_label(None, serial, reason or "", _credentials(service, by))
-    except ValueError as exc:
-        raise Failed(str(exc)) from None
+    # A reprint needs no shift: the pack's own recipe is used, and its operator may not
+    # authorise it.
+    result = service.reprint_label(None, serial, reason or "", _credentials(service, by))
     echo(result.detail)
     if not result.printed:
         sys.exit(EXIT_FAIL)

@@ -6,19 +6,16 @@ Exit codes: 0 all good, 1 a file was refused (every problem listed), 2 usage.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
 
-from station.cli.common import EXIT_FAIL, EXIT_OK, Failed, UsageProblem, echo
+from station.cli.common import EXIT_FAIL, EXIT_OK, Failed, UsageProblem, echo, handle_errors
 from station.keys import KeyStore, KeyStoreError
 from station.recipe.errors import (
     ProblemsError,
-    ProfileNotFound,
-    RecipeError,
     RecipeInvalid,
     SerialRejected,
 )
@@ -32,19 +29,6 @@ from station.recipe.profile.report import Line, Table
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def _errors(f: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(f)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return f(*args, **kwargs)
-        except ProfileNotFound as exc:
-            raise UsageProblem(str(exc)) from None
-        except RecipeError as exc:
-            raise Failed(f"[{exc.failure_code}] {exc}") from None
-
-    return wrapper
 
 
 def _profiles_option(f: Callable[P, R]) -> Callable[P, R]:
@@ -167,7 +151,7 @@ def _load(path: Path, dirs: Sequence[Path]) -> Recipe:
     help="Bus speed for the time estimate, Hz.",
 )
 @_profiles_option
-@_errors
+@handle_errors
 def show_cmd(
     file: Path,
     serial: str | None,
@@ -198,7 +182,7 @@ def show_cmd(
 @click.argument("a", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("b", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @_profiles_option
-@_errors
+@handle_errors
 def diff_cmd(a: Path, b: Path, profile_dirs: tuple[Path, ...]) -> None:
     """Parameter-level differences between two recipes (exit 0 same, 1 different)."""
     ra, rb = _load(a, profile_dirs), _load(b, profile_dirs)
@@ -245,7 +229,7 @@ def diff_cmd(a: Path, b: Path, profile_dirs: tuple[Path, ...]) -> None:
     "symbolic link is replaced, never followed).",
 )
 @_profiles_option
-@_errors
+@handle_errors
 def import_cmd(
     file: Path,
     out_dir: Path,
@@ -308,7 +292,7 @@ def profile_group() -> None:
 
 @profile_group.command("list")
 @_profiles_option
-@_errors
+@handle_errors
 def profile_list_cmd(profile_dirs: tuple[Path, ...]) -> None:
     """Profiles the station can use."""
     library = _library(profile_dirs)
@@ -320,7 +304,7 @@ def profile_list_cmd(profile_dirs: tuple[Path, ...]) -> None:
 @click.argument("profile")
 @click.option("--grep", "pattern", default=None, help="Only parameters whose name contains TEXT.")
 @_profiles_option
-@_errors
+@handle_errors
 def profile_show_cmd(profile: str, pattern: str | None, profile_dirs: tuple[Path, ...]) -> None:
     """A profile's header and parameter table (names as recipes write them)."""
     library = _library(profile_dirs)
@@ -351,7 +335,7 @@ def _show_profile(prof: Profile, pattern: str | None) -> None:
 @click.option("--firmware", default=None, help='Firmware version, e.g. "1.09" (without --header).')
 @click.option("--description", default="", help="One line describing the profile.")
 @click.option("--force", is_flag=True, help="Replace profile files already in --out.")
-@_errors
+@handle_errors
 def profile_import_cmd(
     file: Path,
     out_dir: Path,

@@ -90,12 +90,13 @@ def run(
         operator=operator,
         lot=lot,
     )
+    from station.refusal import Refused
     from station.sequence import open_service
     from station.tui import LineOptions, make_app
 
     try:
         service = open_service(config, keys_path=keys_path, demo=demo)
-    except ValueError as exc:  # the service refuses with a reason (e.g. a recipe it cannot load)
+    except Refused as exc:  # the service refuses with a reason (e.g. a recipe it cannot load)
         raise UsageProblem(str(exc)) from None
     app = make_app(service, LineOptions.from_config(config))
     app.run()

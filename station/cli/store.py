@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import functools
 import json
 import os
 import sys
@@ -41,8 +40,6 @@ from station.store import (
     ReportFilter,
     SchemaError,
     Store,
-    StoreError,
-    StoreInputError,
     current_revision,
     head_revision,
     make_engine,
@@ -56,19 +53,6 @@ R = TypeVar("R")
 
 
 # -- options and errors ----------------------------------------------------------------------
-
-
-def _store_errors(f: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(f)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return f(*args, **kwargs)
-        except StoreInputError as exc:
-            raise UsageProblem(str(exc)) from None
-        except StoreError as exc:
-            raise Failed(f"[{exc.failure_code}] {exc}") from None
-
-    return handle_errors(wrapper)
 
 
 def _db_option(f: Callable[P, R]) -> Callable[P, R]:
@@ -216,7 +200,7 @@ def db() -> None:
 @db.command("upgrade")
 @_db_option
 @config_option
-@_store_errors
+@handle_errors
 def db_upgrade(db_url: str | None, config_path: Path | None) -> None:
     """Create the database, or bring its schema to this software's version."""
     engine = make_engine(_database_url(config_path, db_url))
@@ -236,7 +220,7 @@ def db_upgrade(db_url: str | None, config_path: Path | None) -> None:
 @db.command("current")
 @_db_option
 @config_option
-@_store_errors
+@handle_errors
 def db_current(db_url: str | None, config_path: Path | None) -> None:
     """Show the database's schema version and whether it is this software's (read only)."""
     url = _database_url(config_path, db_url)
@@ -287,7 +271,7 @@ def db_current(db_url: str | None, config_path: Path | None) -> None:
 )
 @_db_option
 @config_option
-@_store_errors
+@handle_errors
 def trace(
     serial: str,
     as_json: bool,
@@ -448,7 +432,7 @@ def _calibration_stat_lines(stats: list[CalibrationStat]) -> Iterator[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @_db_option
 @config_option
-@_store_errors
+@handle_errors
 def report(
     since: datetime | None,
     until: datetime | None,
@@ -534,7 +518,7 @@ def _report_lines(r: Report) -> Iterator[str]:
 @_filter_options
 @_db_option
 @config_option
-@_store_errors
+@handle_errors
 def export(
     fmt: str,
     rows: str,

@@ -29,6 +29,9 @@ class Param:
     unit: str
     verified: bool
     source: str
+    #: the layout file's limits, as written (empty: none)
+    minimum: str = ""
+    maximum: str = ""
 
     @property
     def key(self) -> str:
@@ -142,6 +145,8 @@ class Layout:
                 unit=r["unit"],
                 verified=r["verified"].strip().lower() == "yes",
                 source=r["source"],
+                minimum=r.get("min", "") or "",
+                maximum=r.get("max", "") or "",
             )
             for r in rows
         )

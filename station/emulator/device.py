@@ -27,7 +27,7 @@ from station.emulator.analog import Constants, FrontEnd
 from station.emulator.chip import Chip, Effects
 from station.emulator.dataflash import Value
 from station.emulator.faults import FaultPlan
-from station.emulator.firmware import Firmware, KeyWords
+from station.emulator.firmware import Firmware, Identity, KeyWords
 from station.emulator.pack import PackModel
 from station.emulator.persist import PackCounters
 from station.emulator.security import SecurityMode
@@ -115,6 +115,11 @@ class EmulatedGauge:
     @property
     def firmware(self) -> Firmware:
         return self._chip.fw
+
+    @property
+    def identity(self) -> Identity:
+        """What the identification MACs report (a scenario may change the device type)."""
+        return self._chip.identity
 
     @property
     def timing(self) -> TimingModel:

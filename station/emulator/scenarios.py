@@ -139,6 +139,11 @@ _TABLE: Mapping[str, Scenario] = MappingProxyType(
             keyset="test-prod",
             dataflash=_PROGRAMMED,
         ),
+        "reference": Scenario(
+            "a reference pack set up in bqStudio for bring-up: SEALED, TI default keys, Mfg "
+            "Status Init, date and serial programmed",
+            dataflash=_PROGRAMMED,
+        ),
     }
 )
 

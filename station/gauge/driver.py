@@ -48,6 +48,7 @@ from station.gauge.errors import (
 from station.gauge.identity import DfSignature, GaugeIdentity, parse_firmware_version
 from station.gauge.mac import MacCommand, MacKind
 from station.gauge.modes import DF_MODES, SecurityMode
+from station.gauge.polling import poll_until
 from station.gauge.sbs import (
     CELL_VOLTAGE_CODES,
     SbsCommand,
@@ -279,14 +280,6 @@ class Gauge:
                     self._mode = None
             log.info("sent %s", command.label)
 
-    def mac_write(self, which: int | str, data: bytes) -> None:
-        """Send a MAC code followed by data in one block write to 0x44 (keys go through
-        :meth:`set_security_keys`, data flash through :meth:`write_df`)."""
-        command = _mac(which)
-        with self._lock:
-            self._require_mode(command.label, command.access.modes_for("w"))
-            self.transport.block_write(MBA, _code_bytes(command.code) + data, label=command.label)
-
     def _mac_exchange(self, command: MacCommand) -> bytes:
         self.transport.block_write(MBA, _code_bytes(command.code), label=command.label)
         raw = self.transport.block_read(MBA, max_len=2 + command.response[1], label=command.label)
@@ -297,8 +290,8 @@ class Gauge:
         self.transport.block_write(MBA, _code_bytes(command.code), label=command.label)
         started = self.clock.monotonic()
         self.clock.sleep(t.signature_min_wait_s)
-        delay = t.signature_poll_s
-        while True:
+
+        def answer() -> bytes | None:
             try:
                 raw = self.transport.block_read(
                     MBA, max_len=2 + command.response[1], label=command.label, retries=0
@@ -307,12 +300,17 @@ class Gauge:
             except (*_SILENT, EchoMismatchError, ShortBlockError, PecError, BadResponseError):
                 # Not ready yet (the gauge NACKs or still answers the previous command), or an
                 # answer garbled on the way: ask again.
-                pass
-            waited = self.clock.monotonic() - started
-            if waited >= t.signature_timeout_s:
-                raise SignatureTimeoutError(command=command.label, waited_s=waited)
-            self.clock.sleep(delay)
-            delay = min(delay * 2, t.signature_max_poll_s)
+                return None
+
+        return poll_until(
+            self.clock,
+            answer,
+            timeout_s=t.signature_timeout_s,
+            every_s=t.signature_poll_s,
+            backoff_to_s=t.signature_max_poll_s,
+            started=started,
+            give_up=lambda waited: SignatureTimeoutError(command=command.label, waited_s=waited),
+        )
 
     # == status and identity ====================================================================
 
@@ -457,19 +455,26 @@ class Gauge:
                 return
             self.mac_command(macs.SEAL)
             started = self.clock.monotonic()
-            mode: SecurityMode | None = None
-            while True:
-                self.clock.sleep(t.seal_poll_s)
+            self.clock.sleep(t.seal_poll_s)
+            last: SecurityMode | None = None
+
+            def sealed() -> bool | None:
+                nonlocal last
                 try:
-                    mode = self._read_operation_status(retries=0).security_mode
+                    last = self._read_operation_status(retries=0).security_mode
                 except (*_SILENT, PecError, BadResponseError, GaugeResponseError):
-                    mode = None  # busy reloading ManufacturingStatus: ask again
-                if mode is SecurityMode.SEALED:
-                    log.info("sealed")
-                    return
-                waited = self.clock.monotonic() - started
-                if waited >= t.seal_timeout_s:
-                    raise SealFailedError(mode=mode, waited_s=waited)
+                    last = None  # busy reloading ManufacturingStatus: ask again
+                return True if last is SecurityMode.SEALED else None
+
+            poll_until(
+                self.clock,
+                sealed,
+                timeout_s=t.seal_timeout_s,
+                every_s=t.seal_poll_s,
+                started=started,
+                give_up=lambda waited: SealFailedError(mode=last, waited_s=waited),
+            )
+            log.info("sealed")
 
     def reset(self) -> SecurityMode:
         """MAC 0x0041, wait, poll until the gauge answers again, then return the security mode.
@@ -687,25 +692,34 @@ class Gauge:
         data flash)."""
         t = self.timings
         started = self.clock.monotonic()
+        self.clock.sleep(t.flash_poll_s)
         nacked = False
-        while True:
-            self.clock.sleep(t.flash_poll_s)
+
+        def done() -> bool | None:
+            nonlocal nacked
             try:
                 self.transport.read_word(PROBE, label=f"{label} busy check", retries=0)
-                answered = True
             except _SILENT:
-                nacked, answered = True, False
+                nacked = True
+                return None
             except (PecError, BadResponseError):
-                answered = True  # it answered; the next transaction shows whether it is sound
-            if answered:
-                if not nacked:
-                    left = t.df_write_min_s - (self.clock.monotonic() - started)
-                    if left > 0:
-                        self.clock.sleep(left)
-                return
-            waited = self.clock.monotonic() - started
-            if waited >= t.flash_write_timeout_s:
-                raise FlashWriteTimeoutError(address=address, length=length, waited_s=waited)
+                pass  # it answered; the next transaction shows whether it is sound
+            return True
+
+        poll_until(
+            self.clock,
+            done,
+            timeout_s=t.flash_write_timeout_s,
+            every_s=t.flash_poll_s,
+            started=started,
+            give_up=lambda waited: FlashWriteTimeoutError(
+                address=address, length=length, waited_s=waited
+            ),
+        )
+        if not nacked:
+            left = t.df_write_min_s - (self.clock.monotonic() - started)
+            if left > 0:
+                self.clock.sleep(left)
 
     # == helpers ================================================================================
 
@@ -722,19 +736,24 @@ class Gauge:
     def _wait_answering(
         self, operation: str, timeout_s: float, poll_s: float, since: float
     ) -> None:
-        started = self.clock.monotonic() - since
-        while True:
+
+        def answers() -> bool | None:
             try:
                 self.transport.read_word(PROBE, label=f"{operation} answer check", retries=0)
-                return
             except _SILENT:
-                pass
+                return None
             except (PecError, BadResponseError):
-                return
-            waited = self.clock.monotonic() - started
-            if waited >= timeout_s:
-                raise GaugeNotRespondingError(operation=operation, waited_s=waited)
-            self.clock.sleep(poll_s)
+                pass  # something answered
+            return True
+
+        poll_until(
+            self.clock,
+            answers,
+            timeout_s=timeout_s,
+            every_s=poll_s,
+            started=self.clock.monotonic() - since,
+            give_up=lambda waited: GaugeNotRespondingError(operation=operation, waited_s=waited),
+        )
 
     def _require_mode(
         self, operation: str, allowed: tuple[SecurityMode, ...], *, fresh: bool = False

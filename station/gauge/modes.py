@@ -20,10 +20,6 @@ class SecurityMode(enum.Enum):
     def __str__(self) -> str:
         return self.label
 
-    @classmethod
-    def from_label(cls, text: str) -> SecurityMode:
-        return cls[text.strip().upper().replace(" ", "_").replace("-", "_")]
-
 
 #: The modes in which data flash can be read and written.
 DF_MODES = (SecurityMode.UNSEALED, SecurityMode.FULL_ACCESS)

@@ -40,9 +40,12 @@ from station.instruments.model import (
     check_due,
     read,
 )
+from station.refusal import Refused
 
 
-class InstrumentFileError(InstrumentError):
+class InstrumentFileError(InstrumentError, Refused):
+    """The station refuses an instrument file it cannot use as written."""
+
     failure_code = "INSTRUMENT_FILE"
 
     def __init__(self, path: str, why: str) -> None:

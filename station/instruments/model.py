@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol
 
+from station.refusal import Refused
+
 #: What an instrument can give: voltage in mV, current in mA (charge positive), temperature °C.
 Quantity = Literal["voltage", "current", "temperature"]
 QUANTITIES: tuple[Quantity, ...] = ("voltage", "current", "temperature")
@@ -25,7 +27,9 @@ class InstrumentError(Exception):
         )
 
 
-class InstrumentPastDue(InstrumentError):
+class InstrumentPastDue(InstrumentError, Refused):
+    """The station refuses an instrument past its calibration due date."""
+
     failure_code = "INSTRUMENT_PAST_DUE"
 
     def __init__(self, name: str, due: dt.date, today: dt.date) -> None:
@@ -38,7 +42,9 @@ class InstrumentPastDue(InstrumentError):
         )
 
 
-class ManualValueRejected(InstrumentError):
+class ManualValueRejected(InstrumentError, Refused):
+    """The station refuses a typed reading outside what may be typed (or none at all)."""
+
     failure_code = "INSTRUMENT_VALUE_REJECTED"
 
 

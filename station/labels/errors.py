@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from station.refusal import Refused
+
 #: the command an operator runs to print a missing label again
 REPRINT_COMMAND = "station label print --serial {serial}"
 
@@ -19,13 +21,13 @@ class LabelError(Exception):
     failure_code: ClassVar[str] = "LABEL_ERROR"
 
 
-class LabelDataError(LabelError, ValueError):
+class LabelDataError(LabelError, Refused):
     """A label field is missing, malformed or out of range; the message names the field."""
 
     failure_code = "LABEL_DATA_INVALID"
 
 
-class LabelStockError(LabelError, ValueError):
+class LabelStockError(LabelError, Refused):
     """A label stock text or value is not usable; the message lists what is accepted."""
 
     failure_code = "LABEL_STOCK_INVALID"
@@ -43,7 +45,7 @@ class LabelEncodingError(LabelError):
     failure_code = "LABEL_ENCODING"
 
 
-class PrinterSpecError(LabelError, ValueError):
+class PrinterSpecError(LabelError, Refused):
     """A printer spec string is not one of the accepted forms."""
 
     failure_code = "PRINTER_SPEC_INVALID"

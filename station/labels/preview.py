@@ -12,12 +12,13 @@ import os
 import tempfile
 from pathlib import Path
 
-from station.labels.errors import LabelError
+from station.labels.errors import LabelError, PrinterSpecError
 from station.labels.printers import file_stem, parse_printer_spec
 from station.labels.render import LabelArtwork
+from station.refusal import Refused
 
 
-class PreviewRefused(LabelError, ValueError):
+class PreviewRefused(LabelError, Refused):
     """A preview would land where printed labels go."""
 
     failure_code = "PREVIEW_REFUSED"
@@ -27,7 +28,7 @@ def printer_folder(printer_spec: str) -> Path | None:
     """The folder a ``file:`` printer writes to, else None."""
     try:
         spec = parse_printer_spec(printer_spec)
-    except ValueError:
+    except PrinterSpecError:
         return None
     return Path(spec.target) if spec.kind == "file" else None
 

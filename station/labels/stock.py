@@ -8,7 +8,7 @@ long side runs along the feed, it is turned 90 degrees clockwise.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from station.labels.errors import LabelStockError
@@ -85,9 +85,6 @@ class LabelStock:
     @property
     def margin_dots(self) -> int:
         return round(self.margin_mm * self.dpi / MM_PER_INCH)
-
-    def with_dpi(self, dpi: int) -> LabelStock:
-        return replace(self, dpi=dpi)
 
 
 def mm_to_dots(mm: float, dpi: int) -> int:

@@ -14,6 +14,7 @@ from station.sequence.context import SocketContext
 from station.sequence.guards import EmulationRefused, refuse_emulation_on_production
 from station.sequence.line import LineStation, ShiftRefused
 from station.sequence.recipes import RecipeLibrary, shipped_recipes_dir
+from station.sequence.releases import release
 from station.store import Store
 
 __all__ = ["LineStation", "ShiftRefused", "open_service"]
@@ -81,16 +82,13 @@ def _open(
             needed = {recipe.security.key_set, recipe.security.production_key_set} - {None, ""}
             if not needed <= set(keys.ids()):
                 continue  # the demo key store cannot open or key this product: leave it out
-            if not store.is_released(recipe.content_hash):
-                store.release_recipe(
-                    recipe.name,
-                    recipe.version,
-                    recipe.content_hash,
-                    recipe.canonical_text,
-                    "emulator-demo",
-                    "example recipe released by the emulator demo",
-                    station=config.station_id,
-                )
+            release(
+                store,
+                recipe,
+                by="emulator-demo",
+                note="example recipe released by the emulator demo",
+                station=config.station_id,
+            )
     station = LineStation(socket, library, demo=demo)
     if demo:
         station.rules.give_demo_pins()

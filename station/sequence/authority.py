@@ -25,6 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from station.config import StationConfig
+from station.refusal import Refused
 from station.sequence.service import Badge, Credentials, Role
 from station.store import AuditAction, BadgePin, Store
 
@@ -51,6 +52,7 @@ class Privilege(StrEnum):
     REPRINT = "reprint a label"
     ENGINEER_MODE = "open engineer mode"
     PROFILE_SIGN_OFF = "sign off a gauge profile"
+    REGISTER_REFERENCE = "register the line's reference pack"
     SET_PIN = "set another badge's PIN"
 
 
@@ -61,11 +63,12 @@ REQUIRED_ROLE: dict[Privilege, Role] = {
     Privilege.REPRINT: Role.SUPERVISOR,
     Privilege.ENGINEER_MODE: Role.ENGINEER,
     Privilege.PROFILE_SIGN_OFF: Role.ENGINEER,
+    Privilege.REGISTER_REFERENCE: Role.ENGINEER,
     Privilege.SET_PIN: Role.ENGINEER,
 }
 
 
-class NotAuthorised(ValueError):
+class NotAuthorised(Refused):
     """A badge may not do what was asked; the message says why and what to do. Never holds a
     PIN."""
 

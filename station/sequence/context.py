@@ -10,24 +10,20 @@ import os
 import socket as _socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from station.bus.adapters import AdapterRegistry
 from station.bus.errors import BusOpenError
 from station.bus.spec import OpenedBus, open_bus, parse_bus_spec
 from station.bus.trace import BusTrace, TransactionHook
 from station.bus.transport import SMBusTransport
-from station.clock import Clock, VirtualClock
+from station.clock import Clock, RealClock, VirtualClock, utc_now
 from station.config import StationConfig
 from station.gauge import Gauge, GaugeTimings
 from station.keys import KeyStore
 from station.logs import bound
 from station.recipe.product.model import Recipe
 from station.store import Store
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -91,6 +87,8 @@ class SocketContext:
     bus_trace: BusTrace | None = None
     #: asks the operator what a manual reference instrument shows (None: nobody to ask)
     instrument_ask: Callable[[str], str] | None = None
+    #: the station's own time: step durations, cycle times, the claim's heartbeat
+    clock: Clock = field(default_factory=RealClock)
 
     @property
     def station_id(self) -> str:

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from station import BUILD_DATE
 from station.bus.errors import BusOpenError
 from station.bus.spec import parse_bus_spec
+from station.refusal import Refused
 from station.sequence.context import SocketContext
-from station.sequence.events import Failure, Outcome, StepId
-from station.sequence.failures import StepFailed, action_for
+from station.sequence.events import StepId
+from station.sequence.failures import FailureCode, StepFailed, make_failure
 
 #: how far the station's clock may be from the database server's before it is not believed
 MAX_CLOCK_SKEW = timedelta(minutes=10)
@@ -21,10 +22,10 @@ MAX_CLOCK_SKEW = timedelta(minutes=10)
 UNTOUCHED = "untouched by this run"
 
 
-class EmulationRefused(ValueError):
+class EmulationRefused(Refused):
     """The emulator was asked to run against a production database."""
 
-    failure_code = "EMULATED_ON_PRODUCTION"
+    failure_code = FailureCode.EMULATED_ON_PRODUCTION
 
 
 def clock_problem(station_now: datetime, server_now: datetime | None) -> str | None:
@@ -50,12 +51,10 @@ def check_clock(socket: SocketContext) -> None:
     problem = clock_problem(socket.now(), socket.store.server_time())
     if problem is not None:
         raise StepFailed(
-            Failure(
+            make_failure(
                 StepId.SERIAL,
-                "CLOCK_IMPLAUSIBLE",
+                FailureCode.CLOCK_IMPLAUSIBLE,
                 f"{problem}: the manufacture date written into the pack would be wrong",
-                action_for("CLOCK_IMPLAUSIBLE"),
-                Outcome.ERROR,
                 UNTOUCHED,
             )
         )
@@ -85,14 +84,7 @@ def check_before_run(socket: SocketContext) -> None:
     problem = emulation_problem(socket)
     if problem is not None:
         raise StepFailed(
-            Failure(
-                StepId.SERIAL,
-                "EMULATED_ON_PRODUCTION",
-                problem,
-                action_for("EMULATED_ON_PRODUCTION"),
-                Outcome.ERROR,
-                UNTOUCHED,
-            )
+            make_failure(StepId.SERIAL, FailureCode.EMULATED_ON_PRODUCTION, problem, UNTOUCHED)
         )
     check_clock(socket)
 
@@ -105,13 +97,11 @@ def check_connection(socket: SocketContext, emulated: bool, attempt_id: int) -> 
     socket.store.set_emulated(attempt_id, emulated)
     if emulated and (socket.config.production or socket.store.is_production()):
         raise StepFailed(
-            Failure(
+            make_failure(
                 StepId.IDENTIFY,
-                "EMULATED_ON_PRODUCTION",
+                FailureCode.EMULATED_ON_PRODUCTION,
                 f"the bus {socket.config.bus!r} says it is a simulator and the database "
                 f"{socket.store.where} is a production database",
-                action_for("EMULATED_ON_PRODUCTION"),
-                Outcome.ERROR,
                 "nothing was written",
             )
         )

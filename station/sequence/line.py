@@ -15,16 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from station import __version__
+from station.bus.errors import BusError, BusOpenError
 from station.config import StationConfig, mask_url_password
-from station.gauge import Gauge, SecurityMode
+from station.gauge import GaugeError
 from station.labels import LabelArtwork, parse_stock, render
 from station.recipe.errors import RecipeError, SerialRejected
-from station.recipe.product import report
 from station.recipe.product.loader import load_recipe
 from station.recipe.product.model import Recipe
-from station.recipe.profile.image import BLOCK_SIZE
+from station.refusal import Refused
+from station.sequence import engineering, reference
 from station.sequence.authority import Authority, Privilege
-from station.sequence.context import SocketContext, gauge_timings
+from station.sequence.context import SocketContext
 from station.sequence.engine import PackRun, steps_for
 from station.sequence.events import (
     CancelToken,
@@ -41,6 +42,7 @@ from station.sequence.guards import refuse_emulation_on_production
 from station.sequence.labelling import label_data, print_pass_label
 from station.sequence.readiness import socket_readiness
 from station.sequence.recipes import RecipeLibrary, RecipeNotAvailable
+from station.sequence.releases import release
 from station.sequence.runlog import RunLog
 from station.sequence.service import (
     ActiveRecipe,
@@ -60,9 +62,7 @@ from station.sequence.service import (
     ShiftCounters,
     StationInfo,
 )
-from station.sequence.snapshot import gauge_sections
 from station.sequence.tracing import trace_sections
-from station.sequence.verify import read_blocks
 from station.store import AttemptSummary, ReleasedRecipe
 
 log = logging.getLogger("station.line")
@@ -70,7 +70,7 @@ log = logging.getLogger("station.line")
 _LOT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,47}$")
 
 
-class ShiftRefused(ValueError):
+class ShiftRefused(Refused):
     """The shift cannot start as asked; the message says why."""
 
 
@@ -109,6 +109,7 @@ class LineStation:
             database=mask_url_password(self.config.database),
             printer=self.config.printer,
             software_version=__version__,
+            reference_check=self.config.reference_check,
         )
 
     def badge(self, code: str) -> Badge:
@@ -172,7 +173,34 @@ class LineStation:
         except RecipeNotAvailable as exc:
             raise ShiftRefused(str(exc)) from None
         self._shift_recipes[recipe.content_hash] = recipe
+        self._reference_check(operator, may_read=True)
         return Shift(operator=operator, recipe=_active(recipe), lot=lot)
+
+    def _reference_check(self, operator: Badge, *, may_read: bool) -> None:
+        """With ``reference_check`` on, the first shift start of each shift reads the line's
+        reference pack and compares it with its registration (recorded either way). A headless
+        run (``may_read`` false: the pack in the fixture is a production pack) needs a self-test
+        that passed this shift."""
+        if not self.config.reference_check:
+            return
+        if reference.checked_this_shift(self.socket, self.socket.now()):
+            return
+        if not may_read:
+            raise ShiftRefused(
+                "reference_check is on and no reference-pack self-test passed at this socket "
+                "this shift: start the shift at the terminal with the reference pack first"
+            )
+        try:
+            gauge, close = engineering.connect_gauge(self.socket, None)
+        except (BusOpenError, BusError, GaugeError) as exc:
+            refusal = reference.unreachable(self.socket, operator.code, str(exc))
+            raise ShiftRefused(str(refusal)) from None
+        try:
+            reference.self_test(self.socket, self.recipes.profiles, operator.code, gauge)
+        except reference.ReferenceCheckFailed as exc:
+            raise ShiftRefused(str(exc)) from None
+        finally:
+            close()
 
     def shift_for_file(self, path: Path, operator: str, lot: str) -> Shift:
         """For ``station program``: the recipe file must be released, except on the emulator
@@ -188,16 +216,16 @@ class LineStation:
                     "released; an engineer releases it with: station recipe release "
                     f"{path} --by NAME"
                 )
-            self.socket.store.release_recipe(
-                recipe.name,
-                recipe.version,
-                recipe.content_hash,
-                recipe.canonical_text,
-                "emulator-demo",
-                "released automatically for a run on the emulator",
+            release(
+                self.socket.store,
+                recipe,
+                by="emulator-demo",
+                note="released automatically for a run on the emulator",
                 station=self.config.station_id,
             )
-        return self.start_shift(self.badge(operator), recipe.content_hash, lot)
+        operator_badge = self.badge(operator)
+        self._reference_check(operator_badge, may_read=False)
+        return self.start_shift(operator_badge, recipe.content_hash, lot)
 
     # == one pack ==============================================================================
 
@@ -267,7 +295,7 @@ class LineStation:
         self, shift: Shift, serial: str, supervisor: Credentials, reason: str
     ) -> ReworkAuthorisation:
         if not reason.strip():
-            raise ValueError("a rework needs a reason")
+            raise Refused("a rework needs a reason")
         badge = self.rules.authorise(Privilege.REWORK, supervisor, operator=shift.operator.code)
         stored = self.socket.store.authorise_rework(
             serial.strip(), badge.code, reason.strip(), station=self.config.station_id
@@ -337,17 +365,17 @@ class LineStation:
         self, shift: Shift | None, serial: str, reason: str, by: Credentials
     ) -> LabelResult:
         if not reason.strip():
-            raise ValueError("a reprint needs a reason (it is written to the audit log)")
+            raise Refused("a reprint needs a reason (it is written to the audit log)")
         serial = serial.strip()
         store = self.socket.store
         last = self._last_pass(serial)
         if last is None:
-            raise ValueError(f"pack {serial} has no PASS: there is no label to reprint")
+            raise Refused(f"pack {serial} has no PASS: there is no label to reprint")
         latest = store.last_attempt(serial, emulated=last.emulated)
         if latest is not None and latest.id != last.id:
             # A later attempt (a rework killed mid-run, a failed retest) may have left the pack
             # unsealed or half written: a PASS label would lie about it.
-            raise ValueError(
+            raise Refused(
                 f"pack {serial}'s latest attempt ({latest.id}) ended {latest.outcome.value}, "
                 f"after its PASS (attempt {last.id}): the pack may no longer be what that label "
                 "says; run it again (rework) and print the label of that run"
@@ -375,17 +403,17 @@ class LineStation:
 
     def label_artwork(self, serial: str) -> LabelArtwork:
         """The label of ``serial``'s last PASS, rendered (for a preview: nothing is printed or
-        recorded). ValueError when there is none."""
+        recorded). Refused when there is none."""
         serial = serial.strip()
         store = self.socket.store
         last = self._last_pass(serial)
         if last is None:
-            raise ValueError(f"pack {serial} has no PASS: there is no label to preview")
+            raise Refused(f"pack {serial} has no PASS: there is no label to preview")
         released = store.get_released(last.recipe_hash)
         try:
             recipe = self.recipes.by_hash(last.recipe_hash, released.text if released else None)
         except RecipeNotAvailable as exc:
-            raise ValueError(str(exc)) from None
+            raise Refused(str(exc)) from None
         made = (last.ended_at or last.started_at).astimezone().date()
         return render(
             label_data(self.socket, recipe, last.serial, made), parse_stock(recipe.label.stock)
@@ -426,96 +454,24 @@ class LineStation:
     def engineer_mode(self, engineer: Credentials) -> Badge:
         return self.rules.authorise(Privilege.ENGINEER_MODE, engineer)
 
-    def _connect_gauge(self, recipe: Recipe | None) -> tuple[Gauge, Callable[[], None]]:
-        bus = self.socket.open_bus()
-        transport = self.socket.transport_for(bus)
-        timings = gauge_timings(recipe) if recipe is not None else None
-        gauge = Gauge(transport, clock=bus.clock, timings=timings)
-        try:
-            gauge.establish_pec(self.config.pec)
-        except Exception:
-            bus.close()
-            raise
-        return gauge, bus.close
-
     def gauge_snapshot(self, shift: Shift | None) -> list[Section]:
-        gauge, close = self._connect_gauge(self._recipe(shift) if shift else None)
-        try:
-            return gauge_sections(gauge)
-        finally:
-            close()
+        return engineering.gauge_snapshot(self.socket, self._recipe(shift) if shift else None)
 
     def recipe_details(self, shift: Shift) -> list[Section]:
-        recipe = self._recipe(shift)
-        head = Section(
-            "Recipe",
-            (
-                ("name", recipe.name),
-                ("version", recipe.version),
-                ("hash", recipe.content_hash),
-                ("profile", recipe.profile.id),
-                ("firmware", ", ".join(recipe.firmware)),
-                ("mode", recipe.mode),
-                ("serial pattern", recipe.serial.pattern),
-                ("key set", recipe.security.key_set),
-            ),
-        )
-        return [head, Section("Parameters", tuple(report.setting_rows(recipe)))]
+        return engineering.recipe_details(self._recipe(shift))
 
     def recipe_diff_against_pack(self, shift: Shift) -> list[Section]:
-        """Read the connected pack's values for the recipe's parameters (unsealing with the
-        recipe's key set, and sealing again if it came sealed) and show what differs."""
-        recipe = self._recipe(shift)
-        gauge, close = self._connect_gauge(recipe)
-        try:
-            arrived = gauge.security_mode()
-            keys = self.socket.keys.get(recipe.security.key_set)
-            if arrived is SecurityMode.SEALED:
-                gauge.unseal(keys)
-            try:
-                blocks = sorted(
-                    {a - a % BLOCK_SIZE for s in recipe.settings for a in s.parameter.addresses}
-                )
-                image = read_blocks(gauge, blocks, None, None)
-            finally:
-                if arrived is SecurityMode.SEALED:
-                    gauge.seal()
-            pack = recipe.decode_values(image)
-        finally:
-            close()
-        rows = report.pack_comparison(recipe, pack)
-        differing = sum(1 for _, text in rows if text.endswith("DIFFERS"))
-        return [
-            Section("Recipe vs pack", (("parameters differing", f"{differing} of {len(rows)}"),)),
-            Section("Parameters", tuple(rows)),
-        ]
+        return engineering.diff_against_pack(self.socket, self._recipe(shift))
 
     def release_recipe(self, path: Path, by: Credentials) -> Release:
         badge = self.rules.authorise(Privilege.RELEASE, by)
         try:
             recipe = load_recipe(path, self.recipes.profiles, known_key_sets=self.socket.keys.ids())
         except RecipeError as exc:
-            raise ValueError(str(exc)) from None
-        store = self.socket.store
-        earlier = store.get_released(recipe.content_hash)
-        if earlier is not None and (earlier.name, earlier.version) != (
-            recipe.name,
-            recipe.version,
-        ):
-            earlier = None  # the store refuses one text under two names, and says so
-        if earlier is None:
-            released = store.release_recipe(
-                recipe.name,
-                recipe.version,
-                recipe.content_hash,
-                recipe.canonical_text,
-                badge.code,
-                station=self.config.station_id,
-            )
-        else:
-            released = earlier
+            raise Refused(str(exc)) from None
+        done = release(self.socket.store, recipe, by=badge.code, station=self.config.station_id)
         self.recipes.add(recipe)
-        return Release(_choice(released, recipe), already_released=earlier is not None)
+        return Release(_choice(done.row, recipe), already_released=done.already)
 
 
 def _choice(released: ReleasedRecipe, recipe: Recipe) -> RecipeChoice:

@@ -1,5 +1,8 @@
 """The station as the faces see it: everything the operator terminal and the CLI may ask for.
 
+A request the station declines raises :class:`~station.refusal.Refused` with the reason for the
+operator; any other exception out of a call is a station defect.
+
 The TUI and ``station`` commands talk only to :class:`StationService`; every rule (what a valid
 serial is, when a rework is allowed, what PASS means) lives behind it and is tested without a UI.
 All calls are blocking; the TUI calls them from thread workers.
@@ -19,11 +22,10 @@ from station.sequence.events import (
     Event,
     Failure,
     LabelResult,
-    Outcome,
     RunResult,
     StepId,
 )
-from station.sequence.failures import OPEN_ACTION
+from station.sequence.failures import FailureCode, make_failure
 
 
 class Role(StrEnum):
@@ -68,6 +70,8 @@ class StationInfo:
     database: str  # URL with any password masked
     printer: str
     software_version: str
+    #: the shift starts with the reference-pack self-test
+    reference_check: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,10 +129,6 @@ class PassRecord:
 
 
 #: What the operator does about a bus fault.
-BUS_FAULT_ACTION = (
-    "Call a technician: the station cannot use its bus (adapter unplugged, cable or fixture "
-    "fault). Scan the pack again once the header shows Place pack or Pack detected."
-)
 
 
 class SocketState(StrEnum):
@@ -151,14 +151,16 @@ class Readiness:
 
     def refusal(self, serial: str) -> Failure:
         """The station fault a scan is refused with on this bus: nothing touched the pack."""
-        return Failure(
+        # BUS_OPEN: the station's bus setting; any other bus error at a scan: the adapter or
+        # its cable (the error's own code, in the reason, says which).
+        code = FailureCode.BUS_OPEN if self.code == "BUS_OPEN" else FailureCode.BUS_FAULT
+        seen = f" [{self.code}]" if self.code and code is FailureCode.BUS_FAULT else ""
+        return make_failure(
             StepId.SERIAL,
-            self.code or "BUS_FAULT",
-            f"station fault, {self.detail}; {serial} was not run and nothing was recorded "
-            "against it",
-            OPEN_ACTION if self.code == "BUS_OPEN" else BUS_FAULT_ACTION,
-            Outcome.ERROR,
-            pack_state="untouched by this run",
+            code,
+            f"station fault, {self.detail}{seen}; {serial} was not run and nothing was "
+            "recorded against it",
+            "untouched by this run",
         )
 
 
@@ -230,7 +232,7 @@ class StationService(Protocol):
     def info(self) -> StationInfo: ...
 
     def badge(self, code: str) -> Badge:
-        """Identify a scanned badge; raises ValueError with the reason for a malformed one.
+        """Identify a scanned badge; raises Refused with the reason for a malformed one.
         A badge that ``needs_pin`` proves itself with :class:`Credentials` where it is used."""
         ...
 
@@ -242,11 +244,11 @@ class StationService(Protocol):
 
     def find_released(self, name_or_hash: str) -> RecipeChoice:
         """The one released recipe a supervisor lock names (full hash, a hash prefix of at
-        least 6 characters, or a name released once); ValueError with the reason otherwise."""
+        least 6 characters, or a name released once); Refused with the reason otherwise."""
         ...
 
     def start_shift(self, operator: Badge, recipe_hash: str, lot: str) -> Shift:
-        """Load and check the released recipe; raises ValueError with the reason if refused."""
+        """Load and check the released recipe; raises Refused with the reason if refused."""
         ...
 
     # -- one pack -------------------------------------------------------------------------------
@@ -267,7 +269,7 @@ class StationService(Protocol):
         self, shift: Shift, serial: str, supervisor: Credentials, reason: str
     ) -> ReworkAuthorisation:
         """A supervisor (badge and PIN, not the shift's operator) allows one more run of a pack
-        that passed; audited. ValueError with the reason if refused."""
+        that passed; audited. Refused with the reason if refused."""
         ...
 
     def run(
@@ -285,7 +287,7 @@ class StationService(Protocol):
         self, shift: Shift | None, serial: str, reason: str, by: Credentials
     ) -> LabelResult:
         """Print a passed pack's label again; needs a supervisor's badge and PIN (not the
-        operator's) and a reason, recorded in the audit log. ValueError with the reason if
+        operator's) and a reason, recorded in the audit log. Refused with the reason if
         refused (also when the pack's latest attempt is not its PASS)."""
         ...
 
@@ -300,7 +302,8 @@ class StationService(Protocol):
 
     # -- engineer mode --------------------------------------------------------------------------
     def engineer_mode(self, engineer: Credentials) -> Badge:
-        """The engineer's badge when badge and PIN allow engineer mode; ValueError otherwise."""
+        """The engineer's badge when badge and PIN allow engineer mode; Refused (NotAuthorised)
+        otherwise."""
         ...
 
     def gauge_snapshot(self, shift: Shift | None) -> list[Section]: ...
@@ -311,5 +314,5 @@ class StationService(Protocol):
 
     def release_recipe(self, path: Path, by: Credentials) -> Release:
         """Release a recipe file (an engineer's badge and PIN); a recipe released already is
-        reported as such and nothing changes. ValueError with the reason if refused."""
+        reported as such and nothing changes. Refused with the reason if refused."""
         ...

@@ -285,29 +285,6 @@ def record_step(db: Database, attempt_id: int, step: StepRecord) -> None:
         ) from None
 
 
-def record_measurements(
-    db: Database, attempt_id: int, step_ordinal: int, records: Sequence[MeasurementRecord]
-) -> None:
-    with db.conn() as conn:
-        require_running(conn, attempt_id)
-        found = conn.scalar(
-            select(Step.ordinal).where(Step.attempt_id == attempt_id, Step.ordinal == step_ordinal)
-        )
-        if found is None:
-            raise StoreInputError(
-                f"attempt {attempt_id} has no step number {step_ordinal}; record the step "
-                "before its measurements"
-            )
-        last = conn.scalar(
-            select(func.max(Measurement.seq)).where(
-                Measurement.attempt_id == attempt_id, Measurement.step_ordinal == step_ordinal
-            )
-        )
-        rows = _measurement_rows(attempt_id, step_ordinal, (last or 0) + 1, records)
-        if rows:
-            conn.execute(_INSERT_MEASUREMENTS, rows)
-
-
 _STEPS_OF = (
     select(Step.ordinal, Step.name, Step.kind, Step.outcome)
     .where(Step.attempt_id == bindparam("attempt_id"))

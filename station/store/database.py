@@ -13,22 +13,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from types import TracebackType
+from typing import Any, Self, cast
 
 from sqlalchemy import Connection, CursorResult, Engine, Result, Table
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
+from station.clock import utc_now
 from station.store.engine import describe, unavailable
 from station.store.errors import SchemaError, StoreInputError
 from station.store.models import Base
 
 #: a claim whose holder has not sent a heartbeat for this long may be taken over
 DEFAULT_CLAIM_TTL = timedelta(minutes=10)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def process_alive(pid: int, since: datetime) -> bool:
@@ -163,3 +161,37 @@ def new_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
+
+
+class OpenDatabase:
+    """What the writing store and the read-only reader share: the open database, closed once
+    (also as a context manager), its URL without the password, and its clock."""
+
+    _db: Database
+
+    def close(self) -> None:
+        self._db.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> Engine:
+        return self._db.engine
+
+    @property
+    def where(self) -> str:
+        """The database URL without its password, for messages and the status line."""
+        return describe(self._db.engine.url)
+
+    def now(self) -> datetime:
+        """The store's wall clock (injected in tests)."""
+        return self._db.now()

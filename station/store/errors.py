@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from station.refusal import Refused
+
 
 class StoreError(Exception):
     """Something the traceability database refused or could not do."""
@@ -53,7 +55,7 @@ class MigrationsNotFoundError(StoreError):
     failure_code = "DB_MIGRATIONS_MISSING"
 
 
-class StoreInputError(StoreError, ValueError):
+class StoreInputError(StoreError, Refused):
     """A value handed to the store cannot be kept as given (too long, empty, not plain JSON)."""
 
     failure_code = "DB_INPUT"

@@ -399,3 +399,61 @@ class SerialClaim(Base):
     pid: Mapped[int]
     claimed_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
+
+
+class PackEvidence(Base):
+    """A reference pack read to verify a gauge profile (``station profile verify --bus``): which
+    pack, which firmware, which data-flash image, against which export, signed by whom."""
+
+    __tablename__ = "pack_evidence"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(64))
+    station: Mapped[str] = mapped_column(String(32))
+    profile_id: Mapped[str] = mapped_column(String(64), index=True)
+    serial: Mapped[str] = mapped_column(String(64))
+    device_type: Mapped[int]
+    firmware: Mapped[str] = mapped_column(String(16))
+    image_id: Mapped[int] = mapped_column(BigId, ForeignKey("flash_images.id"))
+    image_sha256: Mapped[str] = mapped_column(HexDigest())
+    export_name: Mapped[str] = mapped_column(String(255))
+    export_sha256: Mapped[str] = mapped_column(HexDigest())
+    #: parameters the evidence confirmed (and the sign-off names)
+    confirmed: Mapped[int]
+
+
+class ReferencePack(Base):
+    """A line's reference pack as it was registered (``station gauge register-reference``):
+    what the shift-start self-test compares it with. The newest row of a station wins."""
+
+    __tablename__ = "reference_packs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(64))
+    station: Mapped[str] = mapped_column(String(32), index=True)
+    serial: Mapped[str] = mapped_column(String(64))
+    device_type: Mapped[int]
+    firmware: Mapped[str] = mapped_column(String(16))
+    chem_id: Mapped[int]
+    image_id: Mapped[int] = mapped_column(BigId, ForeignKey("flash_images.id"))
+    image_sha256: Mapped[str] = mapped_column(HexDigest())
+    #: {"voltage_mv": ..., "cells_mv": [...], "temperature_c": ...}
+    readings: Mapped[dict[str, Any]]
+
+
+class ReferenceCheck(Base):
+    """One shift-start self-test with the reference pack: passed, or why not."""
+
+    __tablename__ = "reference_checks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    station: Mapped[str] = mapped_column(String(32))
+    socket: Mapped[str] = mapped_column(String(16))
+    operator: Mapped[str] = mapped_column(String(64))
+    reference_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("reference_packs.id"))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    #: {"problems": [...], "readings": {...}, "image_sha256": ...}
+    detail: Mapped[dict[str, Any]]

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
-from types import TracebackType
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.engine import URL
 
+from station.clock import utc_now
 from station.store import failures, line_status, migrations, queries, reports, spc, yields
-from station.store.database import Database, utc_now
+from station.store.database import Database, OpenDatabase
 from station.store.engine import READ_ONLY_MEANING, describe, make_read_only_engine, parse_url
 from station.store.errors import DatabaseMissingError, StoreUnavailableError
 from station.store.models import Attempt, Pack
@@ -38,7 +38,7 @@ from station.store.views import (
 SEARCH_LIMIT = 20
 
 
-class StoreReader:
+class StoreReader(OpenDatabase):
     """Reads of the traceability database. Open with :meth:`open`; close with :meth:`close`."""
 
     def __init__(
@@ -83,32 +83,6 @@ class StoreReader:
             engine.dispose()
             raise
         return cls(Database(engine, now_source=now), plan, include_emulated=include_emulated)
-
-    def close(self) -> None:
-        self._db.engine.dispose()
-
-    def __enter__(self) -> StoreReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @property
-    def engine(self) -> Engine:
-        return self._db.engine
-
-    @property
-    def where(self) -> str:
-        """The database URL without its password."""
-        return describe(self._db.engine.url)
-
-    def now(self) -> datetime:
-        return self._db.now()
 
     # ---- the dashboard's pages ------------------------------------------------------------
 

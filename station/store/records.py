@@ -77,6 +77,8 @@ class AuditAction(StrEnum):
     #: ... and proven: the pack opens with it
     KEY_SET_CHANGED = "KEY_SET_CHANGED"
     PROFILE_SIGNED_OFF = "PROFILE_SIGNED_OFF"
+    #: a line's reference pack was registered for the shift-start self-test
+    REFERENCE_REGISTERED = "REFERENCE_REGISTERED"
     PIN_CHANGED = "PIN_CHANGED"
     #: the database was declared a production one: emulated runs are refused from then on
     DATABASE_PRODUCTION = "DATABASE_PRODUCTION"
@@ -96,6 +98,7 @@ PRIVILEGED_ACTIONS = frozenset(
         AuditAction.KEY_SET_CHANGE_SENT,
         AuditAction.KEY_SET_CHANGED,
         AuditAction.PROFILE_SIGNED_OFF,
+        AuditAction.REFERENCE_REGISTERED,
         AuditAction.PIN_CHANGED,
         AuditAction.DATABASE_PRODUCTION,
     }

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
+from station.clock import utc_now
 from station.store import (
     attempts,
     audit,
     badges,
+    bringup,
     calibration,
     claims,
     images,
@@ -29,8 +30,8 @@ from station.store import (
     recipes,
     reports,
 )
-from station.store.database import DEFAULT_CLAIM_TTL, Database, process_alive, utc_now
-from station.store.engine import describe, make_engine, unavailable
+from station.store.database import DEFAULT_CLAIM_TTL, Database, OpenDatabase, process_alive
+from station.store.engine import make_engine, unavailable
 from station.store.records import (
     AttemptOutcome,
     AttemptStart,
@@ -44,7 +45,6 @@ from station.store.records import (
     LabelOutcome,
     LabelRecord,
     MeasurementExportRow,
-    MeasurementRecord,
     PackTrace,
     ParameterChange,
     ReleasedRecipe,
@@ -56,7 +56,7 @@ from station.store.records import (
 )
 
 
-class Store:
+class Store(OpenDatabase):
     """The traceability database. Open with :meth:`open`; close with :meth:`close`."""
 
     def __init__(self, db: Database) -> None:
@@ -99,29 +99,6 @@ class Store:
             raise
         return cls(Database(engine, now_source=now, pid_alive=pid_alive, claim_ttl=claim_ttl))
 
-    def close(self) -> None:
-        self._db.engine.dispose()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @property
-    def engine(self) -> Engine:
-        return self._db.engine
-
-    @property
-    def where(self) -> str:
-        """The database URL without its password, for messages and the status line."""
-        return describe(self._db.engine.url)
-
     # ---- serial claims --------------------------------------------------------------------------
 
     def claim(self, serial: str, station: str, socket: str, host: str, pid: int) -> Claim:
@@ -156,11 +133,6 @@ class Store:
     def record_step(self, attempt_id: int, step: StepRecord) -> None:
         """Keep one finished step (and its measurements), committed at once."""
         attempts.record_step(self._db, attempt_id, step)
-
-    def record_measurements(
-        self, attempt_id: int, step_ordinal: int, measurements: Sequence[MeasurementRecord]
-    ) -> None:
-        attempts.record_measurements(self._db, attempt_id, step_ordinal, measurements)
 
     def record_calibration(self, attempt_id: int, values: Sequence[CalibrationValueRecord]) -> None:
         """Keep a pack's calibration figures (references, raw averages, constants, residuals)."""
@@ -352,6 +324,71 @@ class Store:
             self._db, subject=subject, action=action, actions=actions, since=since, limit=limit
         )
 
+    # ---- bring-up: profile sign-offs and the line's reference pack --------------------------
+
+    def record_signoff(
+        self,
+        *,
+        profile_id: str,
+        by: str,
+        station: str,
+        detail: Mapping[str, Any],
+        export_name: str,
+        export_sha256: str,
+        confirmed: int,
+        pack: bringup.PackRead | None,
+    ) -> bringup.SignOffRecord:
+        """The PROFILE_SIGNED_OFF audit row and, when a reference pack was read, the pack's
+        evidence (serial, firmware, data-flash image), in one transaction."""
+        return bringup.record_signoff(
+            self._db,
+            profile_id=profile_id,
+            by=by,
+            station=station,
+            detail=detail,
+            export_name=export_name,
+            export_sha256=export_sha256,
+            confirmed=confirmed,
+            pack=pack,
+        )
+
+    def pack_evidence(self, profile_id: str) -> list[dict[str, Any]]:
+        return bringup.pack_evidence_of(self._db, profile_id)
+
+    def register_reference(
+        self, pack: bringup.PackRead, *, by: str, station: str, readings: Mapping[str, Any]
+    ) -> bringup.ReferencePackRecord:
+        return bringup.register_reference(self._db, pack, by=by, station=station, readings=readings)
+
+    def current_reference(self, station: str) -> bringup.ReferencePackRecord | None:
+        """The station's newest registered reference pack."""
+        return bringup.current_reference(self._db, station)
+
+    def record_reference_check(
+        self,
+        *,
+        station: str,
+        socket: str,
+        operator: str,
+        reference_id: int | None,
+        problems: Sequence[str],
+        detail: Mapping[str, Any],
+    ) -> bringup.ReferenceCheckRecord:
+        return bringup.record_reference_check(
+            self._db,
+            station=station,
+            socket=socket,
+            operator=operator,
+            reference_id=reference_id,
+            problems=problems,
+            detail=detail,
+        )
+
+    def reference_checks(
+        self, station: str, *, limit: int = 50
+    ) -> list[bringup.ReferenceCheckRecord]:
+        return bringup.reference_checks(self._db, station, limit=limit)
+
     # ---- production database ---------------------------------------------------------------
 
     def is_production(self) -> bool:
@@ -361,10 +398,6 @@ class Store:
     def mark_production(self, *, by: str, station: str) -> AuditEntry | None:
         """Declare the database a production one, for good (audited once)."""
         return audit.mark_production(self._db, by=by, station=station)
-
-    def now(self) -> datetime:
-        """The store's wall clock (injected in tests)."""
-        return self._db.now()
 
     def server_time(self) -> datetime | None:
         """The database server's own clock (PostgreSQL), or None when the database is a file

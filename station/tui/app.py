@@ -16,6 +16,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from station.sequence.failures import FAILURES, FailureCode
 from station.sequence.service import StationService
 from station.tui.context import LineContext, LineOptions
 from station.tui.messages import RunSettled
@@ -28,8 +29,8 @@ log = logging.getLogger("station.tui")
 #: What the screen says when a station defect stops the terminal (instead of a traceback).
 STOPPED_ON_A_FAULT = (
     "Station fault: the operator terminal stopped on an unexpected {error}.\n"
-    "Put the pack in the socket aside and call a technician; the details are in the station log "
-    "(station logs). The terminal starts again by itself."
+    + FAILURES[FailureCode.STATION_FAULT].action
+    + " The terminal starts again by itself."
 )
 
 

@@ -13,6 +13,8 @@ from typing import TypeVar
 from textual.dom import DOMNode
 from textual.worker import Worker
 
+from station.refusal import Refused
+
 T = TypeVar("T")
 
 log = logging.getLogger("station.tui")
@@ -28,16 +30,16 @@ def call_service(
 ) -> Worker[None]:
     """Run ``job`` in a thread; then ``done(value)`` or ``refused(reason)`` on the UI thread.
 
-    A ``ValueError`` is the service's way of refusing with a reason for the operator; any other
-    exception is a station fault: logged with its traceback, and shown too (without it), so it is
-    never lost in a log nobody reads.
+    A :class:`~station.refusal.Refused` is the service's way of refusing with a reason for the
+    operator; any other exception (a ``ValueError`` too) is a station fault: logged with its
+    traceback, and shown too (without it), so it is never lost in a log nobody reads.
     """
     app = node.app
 
     def work() -> None:
         try:
             value = job()
-        except ValueError as exc:
+        except Refused as exc:
             app.call_from_thread(refused, str(exc))
             return
         except Exception as exc:

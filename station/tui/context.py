@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 
+from station.clock import utc_now
 from station.config import StationConfig
 from station.sequence.service import StationInfo, StationService
 
@@ -23,10 +24,6 @@ REPRINT_REASONS: tuple[str, ...] = (
     "Label lost",
     "Other",
 )
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ class LineOptions:
     history_limit: int = 20
     bell: bool = True  # ring the terminal bell on FAIL, ERROR and an ignored scan
     monotonic: Callable[[], float] = field(default=time.monotonic, compare=False)
-    now: Callable[[], datetime] = field(default=_utc_now, compare=False)
+    now: Callable[[], datetime] = field(default=utc_now, compare=False)
     tz: tzinfo | None = None  # time zone for times on screen; None: the terminal's local zone
 
     @classmethod

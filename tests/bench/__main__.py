@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from tests.bench import (
+    bringup_bench,
     bus_time,
     calibration_time,
     dashboard_bench,
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str, str, str]] = []
     rows += bus_time.table(bus_time.measure())
     rows += calibration_time.table(calibration_time.measure())
+    rows += bringup_bench.table(bringup_bench.measure())
     if args.flip_positions > 0:
         rows += flip_rows(args.flip_positions)
 

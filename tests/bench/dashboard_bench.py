@@ -33,13 +33,13 @@ from urllib.parse import quote
 from sqlalchemy import Engine, event, func, select
 from starlette.testclient import TestClient
 
-from station.store.demo_data import DemoSpec
 from station.store.models import Attempt, Pack
 from station.store.reader import StoreReader
 from station.store.records import ReportFilter
 from station.store.shifts import ShiftPlan
 from station.web import DashboardSettings, create_app
 from tests.bench.databases import postgres_database, sqlite_database
+from tests.bench.demo_data import DemoSpec
 
 BUDGET_MS = 300.0
 RUNS = 7

@@ -18,9 +18,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-import station.store.demo_data as demo_data
+import tests.bench.demo_data as demo_data
 from station.store import Store, current_revision, head_revision
-from station.store.demo_data import DemoSpec, generate
+from tests.bench.demo_data import DemoSpec, generate
 
 CACHE_ENV = "STATION_BENCH_CACHE"
 

@@ -7,7 +7,7 @@ Run on demand (not part of the test suite)::
     .venv/bin/python -m tests.bench.store_bench --pg postgresql+psycopg://user@host/db
 
 Each size gets a fresh database (a temporary SQLite file, or a fresh schema on PostgreSQL),
-filled by ``station.store.demo_data`` with what a station records per attempt (10 steps, 24
+filled by ``tests.bench.demo_data`` with what a station records per attempt (10 steps, 24
 measurements, 24 parameter changes, before/after block sets, the before one shared by every
 fresh pack). Timings are the median of several runs on a warm database. Bytes per pack are the
 whole database's, per table on SQLite (``--tables``). Exit status 1 if a trace or report at
@@ -32,7 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from station.store import ReportFilter, Store
-from station.store.demo_data import DemoSpec, generate
+from tests.bench.demo_data import DemoSpec, generate
 from tests.databases import fresh_schema
 
 BUDGET_S = 1.0

@@ -26,6 +26,7 @@ from station.recipe.product.loader import load_recipe
 from station.recipe.product.model import Recipe
 from station.sequence.context import PackConnection, SocketContext
 from station.sequence.events import Event, Outcome, RunResult, RunStarted, StepId, StepStarted
+from station.sequence.failures import FAILURES, FailureCode
 from station.store import AttemptOutcome, Store
 from tests.sequence.conftest import RECIPE_4S, Bench
 
@@ -146,7 +147,9 @@ def check_run(
         assert _CODE.match(failure.code), failure.code
         assert failure.code != "STATION_FAULT", failure.reason
         assert failure.reason
-        assert failure.action
+        # the table's own action and outcome for the code: no catch-all, no second opinion
+        row = FAILURES[FailureCode(failure.code)]
+        assert (failure.action, failure.outcome) == (row.action, row.fault.outcome), failure
         assert failure.pack_state
         said = _mode_claimed(failure.pack_state)
         if said is not None:

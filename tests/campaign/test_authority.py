@@ -18,6 +18,7 @@ import pytest
 from click.testing import Result
 
 from station.config import StationConfig
+from station.refusal import Refused
 from station.sequence import open_service
 from station.sequence.line import LineStation
 from station.store import AuditAction, Store
@@ -243,16 +244,16 @@ def test_the_terminal_and_the_commands_ask_the_same_rule(
     shift = service.shift_for_file(RECIPE_4S, OPERATOR, "LOT-1")
     result = service.run(shift, RunRequest(SERIAL), lambda e: None, _token())
     assert result.passed
-    with pytest.raises(ValueError, match="needs a supervisor badge"):
+    with pytest.raises(Refused, match="needs a supervisor badge"):
         service.authorise_rework(shift, SERIAL, Credentials(OPERATOR), "x")
-    with pytest.raises(ValueError, match="needs a supervisor badge"):
+    with pytest.raises(Refused, match="needs a supervisor badge"):
         service.reprint_label(shift, SERIAL, "torn", Credentials(ENGINEER, PIN))
-    with pytest.raises(ValueError, match="needs an engineer badge"):
+    with pytest.raises(Refused, match="needs an engineer badge"):
         service.release_recipe(RECIPE_4S, Credentials(SUPERVISOR, PIN))
-    with pytest.raises(ValueError, match="needs an engineer badge"):
+    with pytest.raises(Refused, match="needs an engineer badge"):
         service.engineer_mode(Credentials(SUPERVISOR, PIN))
     supervised = replace(shift, operator=service.badge(SUPERVISOR))
-    with pytest.raises(ValueError, match="operator of this run"):
+    with pytest.raises(Refused, match="operator of this run"):
         service.reprint_label(supervised, SERIAL, "torn", Credentials(SUPERVISOR, PIN))
     label = service.reprint_label(shift, SERIAL, "torn", Credentials(SUPERVISOR, PIN))
     assert label.printed

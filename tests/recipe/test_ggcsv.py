@@ -312,6 +312,7 @@ def _csv(cell: str) -> str:
     return '"' + cell.replace('"', '""') + '"'
 
 
+@pytest.mark.slow  # a long property run: `make test`, not `make quick`
 @settings(max_examples=150, deadline=None)
 @given(
     rows=st.lists(st.lists(CELL, min_size=13, max_size=13), min_size=1, max_size=4),

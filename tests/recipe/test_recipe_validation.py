@@ -379,6 +379,7 @@ TOML_VALUES = st.one_of(
 )
 
 
+@pytest.mark.slow  # a long property run: `make test`, not `make quick`
 @settings(max_examples=150, deadline=None)
 @given(
     st.sampled_from(

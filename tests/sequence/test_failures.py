@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from station.sequence.events import Outcome, StepId
+from station.sequence.failures import FAILURES, FailureCode
 from station.store import AttemptOutcome
 from tests.sequence.conftest import make_bench
 
@@ -42,7 +43,9 @@ def test_scenario_outcome(
     assert result.failure is not None
     assert (result.failure.code, result.failure.step) == (code, step)
     assert result.failure.reason
-    assert result.failure.action
+    # the table's own words for this code, not a catch-all
+    assert result.failure.action == FAILURES[FailureCode(code)].action
+    assert FailureCode(code) is not FailureCode.STATION_FAULT
     assert result.failure.pack_state
     # Never sealed after a failed verify; a pack that arrived sealed and got no write is sealed
     # again (or never opened).

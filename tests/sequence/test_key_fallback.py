@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from station.keys import KeyStore, ti_default_keys
-from station.sequence.engine import KEY_CHANGE_SENT, KEY_CHANGED
 from station.sequence.events import Notice, Outcome, StepId
+from station.sequence.steps.finish import KEY_CHANGE_SENT, KEY_CHANGED
 from tests.sequence.conftest import make_bench
 from tests.sequence.test_rules import PROD, recipe_variant
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import station.sequence.engine as engine
+import station.sequence.steps.finish as finishing_steps
 from station.config import StationConfig
 from station.logs import Face, LogSettings, configure
 from station.logs.files import Entry, parse_entries
@@ -115,7 +116,7 @@ def test_a_defect_in_a_step_is_logged_with_its_traceback_and_shown_as_a_station_
     def broken_checks(*args: object) -> object:
         return {}["pack checks"]  # a KeyError: a station defect, not a pack problem
 
-    monkeypatch.setattr(engine, "evaluate_checks", broken_checks)
+    monkeypatch.setattr(finishing_steps, "evaluate_checks", broken_checks)
     service = service_on(tmp_path)
     result = run(service)
     service.socket.store.close()

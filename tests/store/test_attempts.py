@@ -133,8 +133,6 @@ def test_nothing_is_added_to_a_finished_attempt(store: Store, clock: WallClock) 
     with pytest.raises(AttemptFinishedError):
         store.record_step(done.id, step(clock, 2, "late"))
     with pytest.raises(AttemptFinishedError):
-        store.record_measurements(done.id, 1, [MeasurementRecord("x", 1.0)])
-    with pytest.raises(AttemptFinishedError):
         store.record_parameters(done.id, [ParameterChange("p", "1", "2")])
     image = store.store_image(b"\x01" * 32)
     with pytest.raises(AttemptFinishedError):
@@ -183,29 +181,6 @@ def test_step_numbers_are_unique(store: Store, clock: WallClock) -> None:
     store.record_step(attempt, step(clock, 1, "identify"))
     with pytest.raises(StoreInputError, match="step number 1"):
         store.record_step(attempt, step(clock, 1, "again"))
-
-
-def test_measurements_added_to_a_recorded_step(store: Store, clock: WallClock) -> None:
-    attempt = store.start_attempt(start_record("PK-1"))
-    store.record_step(attempt, step(clock, 1, "calibrate"))
-    store.record_measurements(
-        attempt,
-        1,
-        [
-            MeasurementRecord("Cell 1", 3_702.0, unit="mV", low=3_690.0, high=3_710.0),
-            MeasurementRecord("Firmware", text="0x0031"),
-        ],
-    )
-    with pytest.raises(StoreInputError, match="no step number 2"):
-        store.record_measurements(attempt, 2, [MeasurementRecord("x", 1.0)])
-    trace = store.trace("PK-1")
-    assert trace is not None
-    (calibrate,) = trace.attempts[0].steps
-    assert [(m.name, m.outcome) for m in calibrate.measurements] == [
-        ("Cell 1", MeasurementOutcome.PASS),
-        ("Firmware", MeasurementOutcome.INFO),
-    ]
-    assert calibrate.measurements[1].text == "0x0031"
 
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=32)

@@ -26,7 +26,7 @@ from station.store import (
     Store,
     reports,
 )
-from station.store.demo_data import DemoSpec, generate
+from tests.bench.demo_data import DemoSpec, generate
 from tests.store.helpers import WallClock, passing_steps, run_attempt, start_record, step
 
 OTHER = {

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from station.store import AttemptOutcome, ExportRow, ReportFilter, Store
-from station.store.demo_data import DemoSpec, generate
 from station.store.failures import NO_STEP
 from station.store.reader import StoreReader
 from station.store.shifts import ShiftPlan, period_index
 from station.store.views import Bucket, OutcomeCounts
+from tests.bench.demo_data import DemoSpec, generate
 from tests.store.helpers import WallClock, run_attempt, start_record
 
 START = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)

@@ -1,6 +1,8 @@
 """A scripted :class:`StationService` for the operator-terminal tests.
 
-It behaves like a small station: badges by prefix, two released recipes, serials ``PK4S-NNNNNN``,
+Its refusals are :class:`~station.refusal.Refused` and its failures come from the failure table,
+as the real service's do. It behaves like a small station: badges by prefix, two released
+recipes, serials ``PK4S-NNNNNN``,
 and a run script chosen by serial (PASS, the three FAIL scenarios, a pack that already passed, a
 pack busy elsewhere). ``run()`` emits the events a real engine would, advances an injected clock by
 each step's duration, and can stop at a pause point inside *Apply recipe* until the test releases
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from station.refusal import Refused
 from station.sequence.events import (
     CancelToken,
     Event,
@@ -34,6 +37,7 @@ from station.sequence.events import (
     StepStarted,
     Verdict,
 )
+from station.sequence.failures import FailureCode, make_failure
 from station.sequence.service import (
     ActiveRecipe,
     Badge,
@@ -200,7 +204,7 @@ class FakeStationService:
         ):
             if code.startswith(prefix) and code[len(prefix) :].isdigit():
                 return Badge(code=code, role=role)
-        raise ValueError(f"{code!r} is not a badge: expected OP-, SUP- or ENG- and digits")
+        raise Refused(f"{code!r} is not a badge: expected OP-, SUP- or ENG- and digits")
 
     def released_recipes(self) -> list[RecipeChoice]:
         return list(self.recipes)
@@ -215,8 +219,8 @@ class FakeStationService:
         if len(found) == 1:
             return found[0]
         if found:
-            raise ValueError(f"Recipe {wanted!r} matches several releases")
-        raise ValueError(f"Recipe {wanted!r} is not released on this station")
+            raise Refused(f"Recipe {wanted!r} matches several releases")
+        raise Refused(f"Recipe {wanted!r} is not released on this station")
 
     def start_shift(self, operator: Badge, recipe_hash: str, lot: str) -> Shift:
         self.shifts_started.append((operator.code, recipe_hash, lot))
@@ -224,13 +228,13 @@ class FakeStationService:
             self.starting.set()
             self.start_gate.wait(10)
         if not lot.strip():
-            raise ValueError("A work order or lot is required to start the shift")
+            raise Refused("A work order or lot is required to start the shift")
         if lot.strip().upper() == "CLOSED-01":
-            raise ValueError("Lot CLOSED-01 is closed in the database: ask the supervisor")
+            raise Refused("Lot CLOSED-01 is closed in the database: ask the supervisor")
         for choice in self.recipes:
             if choice.hash == recipe_hash:
                 return Shift(operator=operator, recipe=_active(choice), lot=lot.strip())
-        raise ValueError(f"Recipe {recipe_hash[:12]} is not released")
+        raise Refused(f"Recipe {recipe_hash[:12]} is not released")
 
     # -- one pack -------------------------------------------------------------------------------
     def partial_serial_ok(self, shift: Shift, text: str) -> bool:
@@ -293,11 +297,11 @@ class FakeStationService:
         self.credentials_given.append(given)
         badge = self.badge(given.code)
         if badge.role is not role:
-            raise ValueError(f"badge {badge.code} is a {badge.role.value} badge: {what} refused")
+            raise Refused(f"badge {badge.code} is a {badge.role.value} badge: {what} refused")
         if badge.code == operator:
-            raise ValueError(f"badge {badge.code} is the operator of this run: {what} refused")
+            raise Refused(f"badge {badge.code} is the operator of this run: {what} refused")
         if given.pin != FAKE_PIN:
-            raise ValueError(f"wrong PIN for badge {badge.code}")
+            raise Refused(f"wrong PIN for badge {badge.code}")
         return badge
 
     def authorise_rework(
@@ -461,7 +465,7 @@ class FakeStationService:
         self._authorise(by, Role.ENGINEER, "release")
         self.released.append((path, by.code))
         if path.suffix != ".toml":
-            raise ValueError(f"{path} is not a recipe file (.toml)")
+            raise Refused(f"{path} is not a recipe file (.toml)")
         choice = RecipeChoice(
             name=path.stem.upper(),
             version="2.0.0",
@@ -589,12 +593,11 @@ class _Run:
             self.measure(step, Measurement("Device type", None, text="0x4500"))
             self.measure(step, Measurement("Firmware", None, text="0x0101"))
         elif step is StepId.UNSEAL and serial == SEALED_SERIAL:
-            return Failure(
-                step=step,
-                code="SEALED_UNKNOWN_KEYS",
-                reason="The gauge is sealed with keys this station does not know.",
-                action="Set the pack aside for engineering; do not retry on the line.",
-                pack_state="sealed, not changed",
+            return make_failure(
+                step,
+                FailureCode.SEALED_UNKNOWN_KEYS,
+                "The gauge is sealed with keys this station does not know.",
+                "sealed, not changed",
             )
         elif step is StepId.BACKUP:
             self.emit(Notice(step, "Data flash backed up (8192 bytes)"))
@@ -616,12 +619,11 @@ class _Run:
                 ),
             )
             if cells != 4:
-                return Failure(
-                    step=step,
-                    code="CELL_COUNT",
-                    reason="The gauge sees 3 cells; recipe PK4S-STD expects 4.",
-                    action="Check the cell tap connector, then re-run the pack.",
-                    pack_state="configured, not sealed; data flash restored from backup",
+                return make_failure(
+                    step,
+                    FailureCode.CELL_COUNT,
+                    "The gauge sees 3 cells; recipe PK4S-STD expects 4.",
+                    "configured, not sealed; data flash restored from backup",
                 )
         elif step is StepId.SEAL:
             self.measure(
@@ -635,13 +637,11 @@ class _Run:
             self.emit(StepProgress(step, done, FLASH_BLOCKS, f"block {done}/{FLASH_BLOCKS}"))
             if self.request.serial == NACK_SERIAL and done >= 92:
                 self.emit(Notice(step, "NACK at block 92: restoring the backup"))
-                return Failure(
-                    step=step,
-                    code="BUS_NACK",
-                    reason="The gauge stopped answering (NACK) while writing block 92 of 230.",
-                    action="Reseat the connector and re-run the pack.",
-                    outcome=Outcome.ERROR,
-                    pack_state="data flash restored from backup; not sealed",
+                return make_failure(
+                    step,
+                    FailureCode.BUS_NACK,
+                    "The gauge stopped answering (NACK) while writing block 92 of 230.",
+                    "data flash restored from backup; not sealed",
                 )
             if self.svc.pause_in_apply and done == 115:
                 self.svc.paused.set()
@@ -659,14 +659,7 @@ class _Run:
 
 
 def _aborted(step: StepId, pack_state: str) -> Failure:
-    return Failure(
-        step=step,
-        code="ABORTED",
-        reason="Stopped by the operator.",
-        action="Run the pack again to program it.",
-        outcome=Outcome.ABORTED,
-        pack_state=pack_state,
-    )
+    return make_failure(step, FailureCode.ABORTED, "Stopped by the operator.", pack_state)
 
 
 _STEP_M: dict[StepId, frozenset[str]] = {

@@ -92,7 +92,7 @@ FAILURES = [
         StepId.UNSEAL,
         "SEALED_UNKNOWN_KEYS",
         "sealed with keys this station does not know",
-        "Set the pack aside for engineering",
+        "Do not retry. Put the pack aside for a supervisor",
         "sealed, not changed",
     ),
     (
@@ -101,7 +101,7 @@ FAILURES = [
         StepId.VERIFY,
         "CELL_COUNT",
         "sees 3 cells",
-        "Check the cell tap connector",
+        "Check the cell connections of the pack",
         "not sealed",
     ),
     (
@@ -110,7 +110,7 @@ FAILURES = [
         StepId.APPLY,
         "BUS_NACK",
         "stopped answering (NACK)",
-        "Reseat the connector",
+        "Check the pack is seated in the fixture",
         "data flash restored from backup",
     ),
 ]

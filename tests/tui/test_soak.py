@@ -228,7 +228,7 @@ async def test_a_shift_of_500_packs_on_the_emulator(tmp_path: Path) -> None:
     assert answered == sent  # every scan got exactly one run or one refusal, in order
     assert ignored == during_runs  # every scan during a run was answered "ignored"
     store = service.socket.store
-    report = store.report(include_emulated=True)  # every pack here is an emulated one
+    report = store.report(include_emulated=True)  # the emulator's runs, as the whole test is
     recorded = Counter({c.key: c.count for c in report.by_outcome})
     refused = expected.pop("REFUSED")
     assert recorded == expected

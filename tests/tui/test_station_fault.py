@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import station.sequence.engine as engine
+import station.sequence.steps.finish as finishing_steps
 from station.logs import Face, LogSettings, configure
 from station.logs.files import parse_entries
 from station.tui.screens import LineScreen
@@ -28,7 +28,7 @@ async def test_a_defect_in_a_step_shows_a_station_fault_and_logs_the_traceback(
     def broken_checks(*args: object) -> object:
         raise TypeError("unsupported operand type(s) for -: 'NoneType' and 'float'")
 
-    monkeypatch.setattr(engine, "evaluate_checks", broken_checks)
+    monkeypatch.setattr(finishing_steps, "evaluate_checks", broken_checks)
     setup = configure(LogSettings("ST-01", "A", tmp_path / "logs"), Face.TERMINAL, environ={})
     app, service = real_app(tmp_path, "sim")
     async with app.run_test(size=(120, 40)) as pilot:

@@ -20,8 +20,8 @@ from station.store import (
     StepRecord,
     Store,
 )
-from station.store.demo_data import DemoSpec, generate
 from station.store.models import Attempt
+from tests.bench.demo_data import DemoSpec, generate
 
 SPEC = DemoSpec(attempts=2600, stations=4, seed=3, fail_rate=0.07)
 RETESTED = "PK4S-900001"

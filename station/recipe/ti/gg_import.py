@@ -58,7 +58,7 @@ def import_gg(
     problems: list[Problem] = []
     new_profile = profile is None
     if profile is not None:
-        _check_origin(gg, profile)
+        check_origin(gg, profile)
     else:
         profile = _profile_from_gg(
             gg,
@@ -80,7 +80,7 @@ def import_gg(
     return GGImport(gg, profile, new_profile, tuple(values), keys)
 
 
-def _check_origin(gg: GGFile, profile: Profile) -> None:
+def check_origin(gg: GGFile, profile: Profile) -> None:
     """The export must come from the device and firmware ``profile`` describes."""
     problems: list[Problem] = []
     if gg.device_number is not None and gg.device_number != profile.device_type:
@@ -198,6 +198,13 @@ def _key_row(row: GGRow, keys: dict[str, int], problems: list[Problem], name: st
 
 
 # -- a layout from the export -----------------------------------------------------------------
+
+
+def layout_profile(gg: GGFile, profile_id: str, firmware: str) -> Profile:
+    """The layout an export with addresses describes, as a profile (every address unverified);
+    :class:`FileFormatError` lists the rows that cannot be read."""
+    problems: list[Problem] = []
+    return _profile_from_gg(gg, profile_id, firmware, problems)
 
 
 def _profile_from_gg(

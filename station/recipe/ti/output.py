@@ -51,14 +51,9 @@ def copy_targets(source: Path, out_dir: Path) -> list[Path]:
     return [] if target.resolve() == source.resolve() else [target]
 
 
-def write_profile_files(profile: Profile, out_dir: Path, *, force: bool = False) -> Path:
-    """A header + table for an in-memory profile, created exclusively (replaced only with
-    ``force``); returns the header path."""
-    sources = dict(profile.sources) or {"import": "imported"}
-    back = {text: key for key, text in sources.items()}
-    lines = [
-        "# Gauge profile made from a bqStudio export. Every address is unverified until an",
-        "# engineer confirms it on the firmware named here and records it in a [[signoff]] entry.",
+def profile_table_lines(profile: Profile) -> list[str]:
+    """The ``[profile]`` table of a header written for an in-memory profile (unsigned)."""
+    return [
         "[profile]",
         f"id = {tomltext.basic_string(profile.id)}",
         f"description = {tomltext.basic_string(profile.description)}",
@@ -69,6 +64,18 @@ def write_profile_files(profile: Profile, out_dir: Path, *, force: bool = False)
         f"table = {tomltext.basic_string(profile.id + '.csv')}",
         f"runtime_classes = {tomltext.value(list(profile.runtime_classes))}",
         f"calibration_classes = {tomltext.value(list(profile.calibration_classes))}",
+    ]
+
+
+def write_profile_files(profile: Profile, out_dir: Path, *, force: bool = False) -> Path:
+    """A header + table for an in-memory profile, created exclusively (replaced only with
+    ``force``); returns the header path."""
+    sources = dict(profile.sources) or {"import": "imported"}
+    back = {text: key for key, text in sources.items()}
+    lines = [
+        "# Gauge profile made from a bqStudio export. Every address is unverified until an",
+        "# engineer confirms it on the firmware named here and records it in a [[signoff]] entry.",
+        *profile_table_lines(profile),
         "",
         "[sources]",
         *(f"{tomltext.key(k)} = {tomltext.basic_string(v)}" for k, v in sources.items()),

@@ -29,7 +29,6 @@ from station.sequence.events import (
     STEP_TITLES,
     CancelToken,
     Event,
-    Failure,
     LabelResult,
     MeasurementTaken,
     Notice,
@@ -42,6 +41,7 @@ from station.sequence.events import (
     StepProgress,
     StepStarted,
 )
+from station.sequence.failures import FailureCode, make_failure
 from station.sequence.service import (
     Credentials,
     HistoryRow,
@@ -439,14 +439,11 @@ class LineScreen(Screen[None]):
                 attempt_id=None,
                 serial=self.serial,
                 outcome=Outcome.ERROR,
-                failure=Failure(
-                    step=step,
-                    code="STATION_FAULT",
-                    reason=f"The station stopped the run on a fault: {message.error}",
-                    action="Set the pack aside and call a technician: the station itself has "
-                    "a fault (its details are in the station log).",
-                    outcome=Outcome.ERROR,
-                    pack_state="unknown: check it before any further use",
+                failure=make_failure(
+                    step,
+                    FailureCode.STATION_FAULT,
+                    f"The station stopped the run on a fault: {message.error}",
+                    "unknown: check it before any further use",
                 ),
                 steps=(),
                 cycle_time_s=self.ctx.options.monotonic() - self.started_at,
@@ -653,7 +650,7 @@ class LineScreen(Screen[None]):
     def _ready_failed(self, reason: str) -> None:
         self.reading_ready = False
         self.query_one(StationHeader).set_readiness(
-            Readiness(SocketState.BUS_FAULT, reason, "STATION_FAULT")
+            Readiness(SocketState.BUS_FAULT, reason, FailureCode.STATION_FAULT)
         )
 
     def on_screen_suspend(self, event: ScreenSuspend) -> None:

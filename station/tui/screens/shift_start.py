@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from station.refusal import Refused
 from station.sequence.service import Badge, RecipeChoice, RecipeProblem, Role, Shift
 from station.tui.background import call_service
 from station.tui.context import LineContext
@@ -25,6 +26,8 @@ from station.tui.widgets import StationFooter, StationHeader
 
 BADGE_LABEL = "1  Scan your badge"
 RECIPE_LABEL = "2  Choose the recipe (↑ ↓ then Enter)"
+#: shown when the shift starts with the reference-pack self-test (``reference_check``)
+REFERENCE_NOTE = "The shift starts with the self-test: put the line's reference pack in the fixture"
 
 
 def recipe_option(choice: RecipeChoice) -> Option:
@@ -103,6 +106,7 @@ class ShiftStartScreen(Screen[None]):
             self._look_up_badge(self.ctx.options.operator)
         else:
             self.query_one("#badge", Input).focus()
+        self._say("")
         self._load_recipes()
 
     def on_screen_suspend(self, event: ScreenSuspend) -> None:
@@ -162,7 +166,7 @@ class ShiftStartScreen(Screen[None]):
                 return choices, None, "", broken
             try:
                 return choices, self.ctx.service.find_released(wanted), "", broken
-            except ValueError as exc:
+            except Refused as exc:
                 return choices, None, f"{exc}: choose one below", broken
 
         call_service(self, fetch, self._recipes_loaded, self._recipes_failed)
@@ -254,7 +258,11 @@ class ShiftStartScreen(Screen[None]):
             return
         self.starting = True
         operator, recipe_hash = self.operator, self.recipe.hash
-        self._say("Starting the shift…")
+        self._say(
+            "Reading the reference pack…"
+            if self.ctx.info.reference_check
+            else "Starting the shift…"
+        )
         call_service(
             self,
             lambda: self.ctx.service.start_shift(operator, recipe_hash, lot),
@@ -318,5 +326,7 @@ class ShiftStartScreen(Screen[None]):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#shift-message", Static)
+        if not text and self.ctx.info.reference_check:
+            text = REFERENCE_NOTE  # the instruction stays until something else is to be said
         message.update(plain(text))
         message.set_class(error, "-error")

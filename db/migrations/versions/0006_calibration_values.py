@@ -2,8 +2,8 @@
 constants and residual errors after calibration (station trace shows them; station report gives
 their distribution per lot).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-05 21:25:40.507104
 
 """
@@ -16,8 +16,8 @@ from sqlalchemy import Text  # noqa: F401
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0005'
-down_revision: Union[str, Sequence[str], None] = '0004'
+revision: str = '0006'
+down_revision: Union[str, Sequence[str], None] = '0005'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,9 +1,10 @@
-"""Synthetic traceability data, inserted in bulk: for demos, report tests and benchmarks.
+"""Synthetic traceability data, inserted in bulk: for report tests and benchmarks.
 
 Attempts look like a line's: most packs pass first time, some fail at a step with a code and
 are retested, a few are interrupted. Each attempt has the steps, measurements, parameter changes
 and before/after block sets a real run records (see ``tests/bench/overhead.py`` for the real
-thing). Everything is derived from ``seed``, so two runs with the same spec write the same
+thing; ``tests/sequence/test_demo_data.py`` holds the steps and measurements here to what the real
+engine records). Everything is derived from ``seed``, so two runs with the same spec write the same
 database. Rows go in with explicit ids through the driver's ``executemany`` (thousands of rows
 per statement), which is what makes a million attempts practical.
 """
@@ -22,6 +23,8 @@ from typing import Any, ClassVar, Literal
 
 from sqlalchemy import Connection, Engine, func, select
 
+from station.sequence.failures import FAILURES as FAILURE_TABLE
+from station.sequence.failures import FailureCode
 from station.store import parameters
 from station.store.images import BLOCK, encode_blocks
 from station.store.models import (
@@ -55,6 +58,7 @@ STEPS: tuple[tuple[str, str, str, tuple[_M, ...]], ...] = (
         "identify",
         "BQ40Z50 firmware 1.09, sealed",
         (
+            ("PEC", "", None, None, None),
             ("device type", "", None, None, None),
             ("firmware", "", None, None, None),
             ("firmware build", "", None, None, 22.0),
@@ -111,6 +115,7 @@ STEPS: tuple[tuple[str, str, str, tuple[_M, ...]], ...] = (
     ("Record result", "record", "attempt recorded", ()),
 )
 _TEXTS = {
+    "PEC": "off: the gauge sends none; every read that decides is read twice",
     "device type": "0x4500",
     "firmware": "1.09",
     "hardware version": "0x00A1",
@@ -125,20 +130,18 @@ _TEXTS = {
     "security mode after seal and reset": "SEALED",
 }
 #: (failure code, index of the step that fails, the measurement out of its limits, how often:
-#: a line's failures are a few causes, one more common than the next); a bus fault is the
-#: station's (ERROR), the others the pack's (FAIL)
-FAILURES: tuple[tuple[str, int, str | None, float], ...] = (
-    ("DF_VERIFY_MISMATCH", 6, "data-flash bytes differing", 0.38),
-    ("CELL_IMBALANCE", 6, "cell imbalance", 0.27),
-    ("BUS_NACK", 1, None, 0.18),
-    ("SEAL_NOT_CONFIRMED", 7, None, 0.11),
-    ("UNSEAL_REFUSED", 2, None, 0.06),
+#: a line's failures are a few causes, one more common than the next). The codes are the
+#: engine's own, and whose fault each is (FAIL or ERROR) comes from the same table.
+FAILURES: tuple[tuple[FailureCode, int, str | None, float], ...] = (
+    (FailureCode.VERIFY_MISMATCH, 6, "data-flash bytes differing", 0.38),
+    (FailureCode.CELL_IMBALANCE, 6, "cell imbalance", 0.27),
+    (FailureCode.BUS_NACK, 1, None, 0.18),
+    (FailureCode.SEAL_FAILED, 7, None, 0.11),
+    (FailureCode.SEALED_UNKNOWN_KEYS, 2, None, 0.06),
 )
 _FAILURE_WEIGHTS = [f[3] for f in FAILURES]
 #: the outcomes first-pass yield counts (an aborted or interrupted run is not judged)
 _JUDGED = frozenset(str(o) for o in JUDGED_OUTCOMES)
-#: failure codes recorded as the station's fault
-STATION_FAULTS = frozenset({"BUS_NACK"})
 _APPLY = 4
 DF_START = 0x4000
 DF_LENGTH = 0x2000
@@ -268,7 +271,7 @@ def _plans(rng: random.Random, spec: DemoSpec) -> Iterator[_Plan]:
                 outcome, failing = "ABORTED", rng.randrange(len(STEPS) - 2)
             elif roll < unjudged + spec.fail_rate:
                 failing = rng.choices(range(len(FAILURES)), weights=_FAILURE_WEIGHTS)[0]
-                outcome = "ERROR" if FAILURES[failing][0] in STATION_FAULTS else "FAIL"
+                outcome = str(FAILURE_TABLE[FAILURES[failing][0]].fault.outcome)
             else:
                 outcome, failing = "PASS", None
             made += 1
