@@ -38,6 +38,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "STATION_LOG_DIR": "log_dir",
     "STATION_LOG_TO": "log_to",
     "STATION_BUS_TRACE": "bus_trace",
+    "STATION_INSTRUMENTS": "instruments",
     "STATION_DASHBOARD_LISTEN": "dashboard_listen",
     "STATION_DASHBOARD_USER": "dashboard_user",
     "STATION_DASHBOARD_TOKEN": "dashboard_token",
@@ -117,6 +118,8 @@ class StationConfig:
     log_dir: str = "logs"
     log_to: str = "auto"
     bus_trace: str = ""
+    #: the instrument file (reference instruments per socket); "" = simulated on the emulator
+    instruments: str = ""
     # The dashboard (station dashboard): where it listens; beyond this computer, browsers must
     # give the user name and token (HTTP basic auth) or the token (Authorization: Bearer).
     dashboard_listen: str = "127.0.0.1:8080"

@@ -86,6 +86,8 @@ class Session:
     config: StationConfig
     gauge: Gauge
     keys: KeySet | None
+    #: the emulated pack behind the bus (None on hardware)
+    device: Any = None
 
 
 @contextmanager
@@ -113,7 +115,7 @@ def connect(
         )
         gauge = Gauge(transport, clock=opened.clock)
         gauge.establish_pec(config.pec)
-        yield Session(config, gauge, keys)
+        yield Session(config, gauge, keys, opened.device if opened.emulated else None)
     finally:
         opened.close()
         if trace is not None:
@@ -174,6 +176,9 @@ def _keys(session: Session) -> KeySet:
 
 
 def register(group: click.Group) -> None:
+    from station.cli.calibrate import calibrate
+
+    gauge.add_command(calibrate)
     group.add_command(gauge)
 
 

@@ -176,7 +176,7 @@ def program_cmd(
     rework = _allowed(service, shift, serial, rework_by, reason)
     cancel = CancelToken()
     with _signals_abort(cancel):
-        result = service.run(shift, RunRequest(serial, rework), _echo_event, cancel)
+        result = service.run(shift, RunRequest(serial, rework, _ask_meter), _echo_event, cancel)
     sys.exit(EXIT_OK if result.outcome is Outcome.PASS else EXIT_FAIL)
 
 
@@ -239,6 +239,9 @@ def _socket_config(config: StationConfig, socket_id: str | None) -> StationConfi
             )
         socket_id = ids[0]
     return config.for_socket(socket_id)
+def _ask_meter(prompt: str) -> str:
+    """A manual reference instrument: whoever runs the pack types what the meter shows."""
+    return str(click.prompt(prompt, type=str, err=True))
 
 
 def _check_specs(bus: str, printer: str) -> None:

@@ -34,6 +34,7 @@ from station.store import (
     EXPORT_COLUMNS,
     MEASUREMENT_EXPORT_COLUMNS,
     AttemptTrace,
+    CalibrationStat,
     PackTrace,
     Report,
     ReportFilter,
@@ -351,6 +352,7 @@ def _attempt_lines(a: AttemptTrace, *, all_parameters: bool) -> Iterator[str]:
                 if m.low is None and m.high is None:
                     limits = ""
                 yield f"           {m.name:<26} {shown:>14}  {limits:<22} {m.outcome}"
+    yield from _calibration_lines(a)
     changed = [p for p in a.parameters if p.changed]
     shown_params = a.parameters if all_parameters else tuple(changed)
     if a.parameters:
@@ -380,6 +382,51 @@ def _attempt_lines(a: AttemptTrace, *, all_parameters: bool) -> Iterator[str]:
             )
 
 
+_CALIBRATION_TITLES = {
+    "reference": "references",
+    "raw": "raw averages",
+    "constant": "constants (old -> new)",
+    "residual": "residual errors after calibration",
+}
+
+
+def _calibration_lines(a: AttemptTrace) -> Iterator[str]:
+    if not a.calibration:
+        return
+    yield "  calibration:"
+    for kind, title in _CALIBRATION_TITLES.items():
+        rows = [v for v in a.calibration if v.kind == kind]
+        if not rows:
+            continue
+        yield f"    {title}:"
+        for v in rows:
+            if kind == "reference":
+                yield f"      {v.name:<12} {_number(v.value, v.unit):>14}  by {v.instrument}"
+            elif kind == "raw":
+                yield f"      {v.name:<26} {_number(v.value):>10}  {v.detail}"
+            elif kind == "constant":
+                yield f"      {v.name:<14} {_number(v.old_value)} -> {_number(v.value)}  {v.detail}"
+            else:
+                mark = "ok" if v.passed else "OUT"
+                yield (
+                    f"      {v.name:<22} {_number(v.value, v.unit):>12} (±{_number(v.tolerance)}"
+                    f" vs {_number(v.old_value)})  {mark}"
+                )
+
+
+def _calibration_stat_lines(stats: list[CalibrationStat]) -> Iterator[str]:
+    if not stats:
+        return
+    yield "  calibration per lot (mean, sigma, min, max over the attempts):"
+    for st in stats:
+        what = "error " if st.kind == "residual" else ""
+        yield (
+            f"    lot {st.lot or '-':<10} {what}{st.name:<22} n={st.count:<4} "
+            f"mean {st.mean:.6g}  sigma {st.sigma:.3g}  min {st.minimum:.6g}  "
+            f"max {st.maximum:.6g} {st.unit}"
+        )
+
+
 @click.command()
 @_filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -401,10 +448,13 @@ def report(
     filters = _filters(since, until, recipe, station_id, lot, include_emulated)
     with _open(config_path, db_url) as store:
         r = store.report(filters)
+        stats = store.calibration_distribution(filters)
     if as_json:
-        echo(json.dumps(_plain(r), indent=2))
+        echo(json.dumps({**_plain(r), "calibration": _plain(stats)}, indent=2))
         return
     for line in _report_lines(r):
+        echo(line)
+    for line in _calibration_stat_lines(stats):
         echo(line)
 
 

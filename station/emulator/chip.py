@@ -6,8 +6,11 @@ the live values below are the ones loaded at the last reset, not what data flash
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from station.emulator import analog
+from station.emulator.analog import Constants, FrontEnd
 from station.emulator.dataflash import DataFlash
 from station.emulator.firmware import Firmware, Identity
 from station.emulator.pack import PackModel
@@ -72,6 +75,16 @@ class MacResponse:
     ready_at: float = 0.0
 
 
+@dataclass(frozen=True)
+class RawOutput:
+    """Calibration raw output under way (MAC 0xF081 or 0xF082) since ``started_at``."""
+
+    mode: int
+    started_at: float
+    #: the rolling counter's tick count when this output started
+    first_tick: int
+
+
 class Chip:
     """Everything the emulated gauge holds, and its reset and seal behaviour."""
 
@@ -85,6 +98,7 @@ class Chip:
         timing: TimingModel,
         identity: Identity | None = None,
         reset_reseals: bool = False,
+        front_end: FrontEnd | None = None,
     ) -> None:
         self.fw = fw
         self.identity = identity or fw.identity
@@ -110,7 +124,12 @@ class Chip:
         self.battery_mode = 0
         self.remaining_capacity_alarm = 0
         self.remaining_time_alarm = 0
+        self.front_end = front_end or FrontEnd.exact(self.constants())
+        self.raw_output: RawOutput | None = None
+        #: frames the rolling counter has counted so far (ZZ is this modulo 256)
+        self.raw_ticks = 0
         self._load_at_reset()
+        self._power_up_calibration()
 
     # -- reset, seal, wake ---------------------------------------------------------------------
 
@@ -128,12 +147,24 @@ class Chip:
         """ManufacturingStatus is reloaded from Mfg Status Init at reset and seal (ref §6.3, §9)."""
         self.manufacturing_status = self.df.get_int(self.fw.param("mfg_status_init"))
 
+    def _power_up_calibration(self) -> None:
+        """CAL_EN comes up set when Mfg Status Init is 0x0000 (calibration reference §1.1), on a
+        gauge that is not SEALED (sealed, every test feature is off: reference §1.1)."""
+        if (
+            self.manufacturing_status == 0
+            and self.fw.calibration.cal_en_when_mfg_status_init_zero
+            and self.security.mode != "SEALED"
+        ):
+            self.manufacturing_status |= CAL_TEST
+
     def device_reset(self, done_at: float) -> None:
         """MAC 0x0041 (or power-on): reload configuration; ``done_at`` is when it can talk again.
 
         Whether a reset re-seals an unsealed BQ40Z50 is UNCONFIRMED (ref §9): ``reset_reseals``.
         """
         self._load_at_reset()
+        self._power_up_calibration()
+        self.stop_raw_output(done_at)
         self.response = None
         self.df_pointer = None
         self.shutdown_at = None
@@ -142,9 +173,11 @@ class Chip:
             self.security.seal()
         self.init_until = done_at + self.timing.init_s
 
-    def seal(self) -> None:
+    def seal(self, now: float = 0.0) -> None:
         self.security.seal()
         self.reload_manufacturing_status()
+        self.manufacturing_status &= ~CAL_TEST
+        self.stop_raw_output(now)
         self.response = None
         self.df_pointer = None
 
@@ -194,3 +227,64 @@ class Chip:
         if mfg & FET_EN:
             return (not self.charge_blocked(), not self.discharge_blocked(), False)
         return (bool(mfg & CHG_TEST), bool(mfg & DSG_TEST), bool(mfg & PCHG_TEST))
+
+    # -- calibration: raw output and the readings the constants give -------------------------
+
+    def constants(self) -> Constants:
+        return Constants.read(self.fw.calibration, self.fw.layout, self.df)
+
+    def _ticks_since(self, out: RawOutput, now: float) -> int:
+        period = self.fw.calibration.frame_period_s
+        return out.first_tick + max(0, math.floor((now - out.started_at) / period))
+
+    def start_raw_output(self, mode: int, now: float) -> None:
+        self.stop_raw_output(now)
+        self.raw_output = RawOutput(mode, now, self.raw_ticks)
+
+    def stop_raw_output(self, now: float) -> None:
+        """F080, any other MAC, reset and seal stop the output; the counter keeps its count."""
+        if self.raw_output is not None:
+            self.raw_ticks = self._ticks_since(self.raw_output, now)
+            self.raw_output = None
+
+    def raw_frame(self, now: float) -> bytes | None:
+        out = self.raw_output
+        if out is None:
+            return None
+        tick = self._ticks_since(out, now)
+        cells = self.pack.cell_readings(self.config.cell_count)
+        chg, dsg, _ = self.fets()
+        return analog.raw_frame(
+            self.front_end,
+            cells_mv=cells,
+            pack_mv=sum(cells) if (chg or dsg) else 0,
+            current_ma=self.pack.current_ma,
+            mode=out.mode,
+            tick=tick,
+            counter=tick,
+            noise=self.fw.calibration.noise_counts,
+        )
+
+    def reported_cells(self) -> list[int]:
+        k = self.constants()
+        cells = self.pack.cell_readings(self.config.cell_count)
+        return [analog.cell_mv(self.front_end, k, mv) for mv in cells]
+
+    def reported_current(self, true_ma: float) -> int:
+        model = self.fw.calibration
+        return analog.current_ma(self.front_end, self.constants(), true_ma, model.deadband_ma)
+
+    def sensor_temperatures(self) -> list[int]:
+        """Int, TS1..TS4 in 0.1 K as the gauge measures them now."""
+        k = self.constants()
+        true_dk = self.pack.temperature_dk()
+        model = self.fw.calibration
+        return [
+            analog.sensor_dk(self.front_end, k, true_dk, s, model.open_thermistor_dk)
+            for s in analog.SENSORS
+        ]
+
+    def reported_temperature(self) -> int:
+        """Temperature(): the configured cell-temperature sensor, 0.1 K."""
+        sensor = self.fw.calibration.cell_temperature_sensor
+        return self.sensor_temperatures()[analog.SENSORS.index(sensor)]

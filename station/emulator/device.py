@@ -23,6 +23,7 @@ from smbus2 import i2c_msg
 from smbus2.smbus2 import I2C_M_RD
 
 from station.emulator import dfaccess, persist, sbs
+from station.emulator.analog import Constants, FrontEnd
 from station.emulator.chip import Chip, Effects
 from station.emulator.dataflash import Value
 from station.emulator.faults import FaultPlan
@@ -128,6 +129,20 @@ class EmulatedGauge:
     def pack(self) -> PackModel:
         """The physical pack; change it freely (persisted at the next state change or save())."""
         return self._chip.pack
+
+    @property
+    def front_end(self) -> FrontEnd:
+        """The pack's measuring errors (what a perfect calibration would find)."""
+        return self._chip.front_end
+
+    @property
+    def fets(self) -> tuple[bool, bool, bool]:
+        """(CHG, DSG, PCHG): whether current can flow into or out of the pack now."""
+        return self._chip.fets()
+
+    def calibration_constants(self) -> Constants:
+        """The constants data flash holds now."""
+        return self._chip.constants()
 
     @property
     def security_mode(self) -> SecurityMode:

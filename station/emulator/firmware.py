@@ -13,6 +13,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
+from station.emulator.analog import CalibrationModel
 from station.emulator.dataflash import DataFlash, Layout, Param
 
 DEFAULT_FIRMWARE = "bq40z50_r1"
@@ -72,6 +73,8 @@ class Firmware:
     charge_blocking: int
     discharge_blocking: int
     keysets: Mapping[str, KeyWords]
+    #: how the firmware calibrates: raw output, constants, reported readings
+    calibration: CalibrationModel
     #: SBS Configuration bit that makes the gauge append PEC to what it sends the host.
     host_pec_bit: int = 2
 
@@ -159,5 +162,6 @@ def load_firmware(name: str = DEFAULT_FIRMWARE) -> Firmware:
                 for k, v in cfg["keysets"].items()
             }
         ),
+        calibration=CalibrationModel.from_toml(cfg["calibration"], layout),
         host_pec_bit=int(cfg["smbus"]["host_pec_bit"]),
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from station.emulator import dfaccess, signature, status
+from station.emulator import analog, dfaccess, signature, status
 from station.emulator.chip import (
     BBR_EN,
     CAL_TEST,
@@ -144,7 +144,7 @@ def _restore_defaults(groups_attr: str, *, clear_pf: bool = False) -> Handler:
 
 
 def _seal(chip: Chip, call: MacCall) -> None:
-    chip.seal()
+    chip.seal(call.now)
     call.fx.busy_s = chip.timing.seal_s
     call.fx.changed = True
     return None
@@ -169,6 +169,23 @@ def _device_reset(chip: Chip, call: MacCall) -> None:
     call.fx.busy_s = chip.timing.reset_s
     call.fx.changed = True
     return None
+
+
+def _raw_output(mode: int | None) -> Handler:
+    """0xF081 (``NORMAL``), 0xF082 (``SHORTED``) start the calibration raw output, 0xF080
+    (None) stops it (calibration reference §1.1, §2). Without CAL_EN they do nothing."""
+
+    def run(chip: Chip, call: MacCall) -> bytes | None:
+        if mode is None:
+            return None
+        if chip.fw.calibration.raw_output_needs_cal_en and not (
+            chip.manufacturing_status & CAL_TEST
+        ):
+            return None
+        chip.start_raw_output(mode, call.now)
+        return b""  # the frame is made when it is read
+
+    return run
 
 
 def _status(code: int) -> Handler:
@@ -220,11 +237,20 @@ MAC_TABLE: dict[int, MacCommand] = {
     0x0070: MacCommand("ManufacturerInfo", ALL, lambda chip, call: manufacturer_info(chip)),
     0x0071: MacCommand("DAStatus1", ALL, lambda chip, call: status.da_status1(chip)),
     0x0072: MacCommand("DAStatus2", ALL, lambda chip, call: status.da_status2(chip)),
+    0xF080: MacCommand("StopCalibrationOutput", ALL, _raw_output(None)),
+    0xF081: MacCommand("OutputCCandADCforCalibration", ALL, _raw_output(analog.NORMAL)),
+    0xF082: MacCommand("OutputShortedCCandADCforCalibration", ALL, _raw_output(analog.SHORTED)),
 }
+
+
+#: MACs whose result is the live calibration frame.
+_RAW_OUTPUT = frozenset({0xF081, 0xF082})
 
 
 def _run(chip: Chip, code: int, command: MacCommand, call: MacCall) -> None:
     chip.df_pointer = None
+    # Any MAC stops the calibration raw output (calibration reference §1.1).
+    chip.stop_raw_output(call.now)
     result = command.run(chip, call)
     if result is None:
         # Reset and seal already dropped any result; a command-only MAC leaves none either.
@@ -239,6 +265,7 @@ def write_word(chip: Chip, code: int, now: float, fx: Effects) -> None:
     if command is None or chip.security.mode not in command.access:
         chip.response = None
         chip.df_pointer = None
+        chip.stop_raw_output(now)
         return
     _run(chip, code, command, MacCall(b"", now, fx))
 
@@ -257,6 +284,8 @@ def write_block(
         return False
     code = payload[0] | payload[1] << 8
     if dfaccess.is_df_address(chip, code):
+        if chip.fw.calibration.df_access_stops_raw_output:
+            chip.stop_raw_output(now)
         return dfaccess.df_block_write(chip, payload, fx, lost=lost, misaligned=misaligned)
     command = MAC_TABLE.get(code)
     data = payload[2:]
@@ -277,6 +306,12 @@ def read_result(chip: Chip, now: float, *, echo: bool) -> bytes | None:
     response = chip.response
     if response is None or now < response.ready_at:
         return None
+    data = response.data
+    if response.code in _RAW_OUTPUT:
+        frame = chip.raw_frame(now)
+        if frame is None:
+            return None
+        data = frame
     head = response.code.to_bytes(2, "little") if echo else b""
-    body = head + response.data
+    body = head + data
     return bytes([len(body)]) + body

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from station.emulator.analog import FrontEnd
 from station.emulator.chip import Chip, LiveConfig
 from station.emulator.firmware import KeyWords
 from station.emulator.pack import PackModel
@@ -60,6 +61,7 @@ def snapshot(chip: Chip, counters: PackCounters) -> dict[str, Any]:
         },
         "config": asdict(chip.config),
         "pack": chip.pack.to_json(),
+        "front_end": chip.front_end.to_json(),
         "counters": asdict(counters),
         "dataflash": chip.df.image().hex(),
     }
@@ -96,6 +98,8 @@ def restore(chip: Chip, data: dict[str, Any], counters: PackCounters) -> bool:
             setattr(chip, name, int(saved[name]))
         chip.config = LiveConfig(**data["config"])
         chip.pack = PackModel.from_json(data["pack"])
+        if "front_end" in data:  # files written before the front end was kept have none
+            chip.front_end = FrontEnd.from_json(data["front_end"])
         counters.transactions = int(data["counters"]["transactions"])
         counters.df_writes = int(data["counters"]["df_writes"])
         return bool(saved["shut_down"])

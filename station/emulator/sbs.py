@@ -24,7 +24,7 @@ def _df(role: str) -> WordRead:
 
 
 def _cell(position: int) -> WordRead:
-    return lambda chip, now: chip.pack.cell_readings(chip.config.cell_count)[position - 1]
+    return lambda chip, now: chip.reported_cells()[position - 1]
 
 
 def _full(chip: Chip, now: float) -> int:
@@ -72,10 +72,10 @@ WORD_READS: dict[int, WordRead] = {
     ),
     0x06: lambda chip, now: status.minutes(chip.pack.remaining_mah, -chip.at_rate),
     0x07: lambda chip, now: 1,
-    0x08: lambda chip, now: chip.pack.temperature_dk(),
-    0x09: lambda chip, now: chip.pack.voltage_mv(chip.config.cell_count),
-    0x0A: lambda chip, now: chip.pack.current_ma,
-    0x0B: lambda chip, now: chip.pack.average_current_ma,
+    0x08: lambda chip, now: chip.reported_temperature(),
+    0x09: lambda chip, now: sum(chip.reported_cells()),
+    0x0A: lambda chip, now: chip.reported_current(chip.pack.current_ma),
+    0x0B: lambda chip, now: chip.reported_current(chip.pack.average_current_ma),
     0x0C: lambda chip, now: 1,
     0x0D: lambda chip, now: chip.pack.rsoc(),
     0x0E: _asoc,

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from station.emulator.analog import Constants, FrontEnd
 from station.emulator.chip import Chip
 from station.emulator.dataflash import Value
 from station.emulator.device import AdvancingClock, EmulatedGauge
@@ -42,6 +43,11 @@ class Scenario:
     faults: Mapping[str, Any] = field(default_factory=dict)
     #: TimingModel fields (how the gauge behaves in time).
     timing: Mapping[str, Any] = field(default_factory=dict)
+    #: The measuring front end: "exact" (readings exact with the factory constants) or "drawn"
+    #: (the pack's own gain and offset errors, from the seed).
+    front_end: str = "exact"
+    #: FrontEnd fields to change after that (a reversed shunt, a broken thermistor).
+    front_end_changes: Mapping[str, Any] = field(default_factory=dict)
     seed: int = 0
 
 
@@ -100,6 +106,25 @@ _TABLE: Mapping[str, Scenario] = MappingProxyType(
         "hot": Scenario("pack at 55 °C (at the OTC threshold)", pack={"temperature_c": 55.0}),
         "imbalance": Scenario(
             "cell 2 is 120 mV below the others", pack={"cell_mv": [3700, 3580, 3700, 3700]}
+        ),
+        "uncalibrated": Scenario(
+            "factory pack whose gains and offsets are its own (seeded): its readings are off "
+            "until it is calibrated",
+            front_end="drawn",
+            seed=15,
+        ),
+        "reversed-shunt": Scenario(
+            "uncalibrated pack whose sense resistor is wired the wrong way round: current "
+            "counts have the wrong sign",
+            front_end="drawn",
+            front_end_changes={"reverse_shunt": True},
+            seed=16,
+        ),
+        "broken-thermistor": Scenario(
+            "uncalibrated pack whose TS2 thermistor is open: TS2 reads -40 °C",
+            front_end="drawn",
+            front_end_changes={"broken": ["TS2"]},
+            seed=17,
         ),
         "empty": Scenario(
             "no pack in the fixture: the bus works, nothing answers at the gauge's address",
@@ -172,6 +197,15 @@ def open_emulator(
     pack_fields: dict[str, Any] = {
         k: list(v) if isinstance(v, list) else v for k, v in spec.pack.items()
     }
+    factory = Constants.read(fw.calibration, fw.layout, df)
+    front_end = (
+        FrontEnd.drawn(factory, seed) if spec.front_end == "drawn" else FrontEnd.exact(factory)
+    )
+    changes = dict(spec.front_end_changes)
+    if changes.pop("reverse_shunt", False):
+        front_end.cc_gain = -front_end.cc_gain
+    for name, value in changes.items():
+        setattr(front_end, name, list(value) if isinstance(value, list) else value)
     chip = Chip(
         fw,
         df,
@@ -180,6 +214,7 @@ def open_emulator(
         timing=replace(timing or TimingModel(speed_hz=speed_hz), **spec.timing),
         identity=fw.identity.as_device_type(spec.device_type) if spec.device_type else None,
         reset_reseals=reset_reseals,
+        front_end=front_end,
     )
     chip.safety_status = fw.safety_mask(spec.safety)
     chip.pf_status = fw.pf_mask(spec.pf)

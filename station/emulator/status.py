@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from station.emulator.analog import SHORTED, bat_pin_mv, pack_pin_mv
 from station.emulator.chip import CAPM, Chip
 from station.emulator.security import SEC_BITS
 
@@ -11,6 +12,7 @@ NOT_AVAILABLE = 0xFFFF  # SBS "time not applicable" (ref §3.1, 0x12)
 OP_PRES, OP_DSG, OP_CHG, OP_PCHG = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 OP_SS, OP_PF, OP_XDSG, OP_XCHG = 1 << 11, 1 << 12, 1 << 13, 1 << 14
 OP_SDM, OP_XL, OP_INIT = 1 << 16, 1 << 22, 1 << 24
+OP_CAL, OP_CAL_OFFSET = 1 << 20, 1 << 21
 
 # BatteryStatus bits (ref §3.1, 0x16).
 BS_TCA, BS_OTA, BS_TDA, BS_RCA = 1 << 14, 1 << 12, 1 << 11, 1 << 9
@@ -37,6 +39,8 @@ def operation_status(chip: Chip, now: float) -> int:
         word |= OP_XL
     if now < chip.init_until:
         word |= OP_INIT
+    if chip.raw_output is not None:
+        word |= OP_CAL | (OP_CAL_OFFSET if chip.raw_output.mode == SHORTED else 0)
     return word
 
 
@@ -93,20 +97,27 @@ def da_status1(chip: Chip) -> bytes:
     """DAStatus1 (32 bytes): cells 1-4, BAT, PACK, cell currents 1-4, cell powers 1-4,
     power, average power (mV, mA, cW; ref §3.2)."""
     pack = chip.pack
-    cells = pack.cell_readings(chip.config.cell_count)
-    bat = sum(cells)
+    true_bat = pack.voltage_mv(chip.config.cell_count)
+    cells = chip.reported_cells()
+    k = chip.constants()
+    bat = bat_pin_mv(chip.front_end, k, true_bat)
     chg, dsg, _ = chip.fets()
-    pack_mv = bat if (chg or dsg) else 0
+    pack_mv = pack_pin_mv(chip.front_end, k, true_bat) if (chg or dsg) else 0
+    current = chip.reported_current(pack.current_ma)
+    average = chip.reported_current(pack.average_current_ma)
     out = b"".join(_i16(mv) for mv in cells) + _i16(bat) + _i16(pack_mv)
-    out += b"".join(_i16(pack.current_ma if mv else 0) for mv in cells)
-    out += b"".join(_i16(mv * pack.current_ma // 100_000) for mv in cells)
-    out += _i16(bat * pack.current_ma // 100_000) + _i16(bat * pack.average_current_ma // 100_000)
+    out += b"".join(_i16(current if mv else 0) for mv in cells)
+    out += b"".join(_i16(mv * current // 100_000) for mv in cells)
+    out += _i16(bat * current // 100_000) + _i16(bat * average // 100_000)
     return out
 
 
 def da_status2(chip: Chip) -> bytes:
-    """DAStatus2 (14 bytes): internal, TS1-TS4, cell and FET temperatures in 0.1 K."""
-    return chip.pack.temperature_dk().to_bytes(2, "little") * 7
+    """DAStatus2 (14 bytes): internal, TS1-TS4, cell and FET temperatures in 0.1 K; the cell
+    temperature is the configured cell sensor's, the FET temperature the internal sensor's."""
+    sensors = chip.sensor_temperatures()
+    words = [*sensors, chip.reported_temperature(), sensors[0]]
+    return b"".join(_i16(w) for w in words)
 
 
 def status_block(chip: Chip, code: int, now: float) -> bytes:

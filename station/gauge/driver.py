@@ -251,6 +251,16 @@ class Gauge:
                 lambda: self._checked_twice(lambda: self._mac_exchange(command)), command.label
             )
 
+    def mac_result(self, which: int | str) -> bytes:
+        """Read the result of the MAC sent last again, without sending it: for results the gauge
+        refreshes on its own (the calibration raw output). Never confirmed by a second read."""
+        command = _mac(which)
+        with self._lock:
+            raw = self.transport.block_read(
+                MBA, max_len=2 + command.response[1], label=command.label
+            )
+            return _check_mac_response(command, raw)
+
     def mac_command(self, which: int | str) -> None:
         """Send a command-only MAC (seal, reset, toggles): the write alone.
 

@@ -4,8 +4,10 @@ Each entry says what the command returns, in which security modes it is allowed,
 the pack (the CLI asks for confirmation), whether it is a toggle (not idempotent: sent exactly once,
 never retried) and whether its result is only ready some time after the command (signatures).
 
-Deliberately absent: ROMMode 0x0F00 (leaves the firmware; a station has no business there),
-AuthenticationKey 0x0037 and the calibration outputs 0xF080-0xF082.
+Deliberately absent: ROMMode 0x0F00 (leaves the firmware; a station has no business there) and
+AuthenticationKey 0x0037. The calibration outputs 0xF081/0xF082 are reads whose result is a raw
+frame the gauge refreshes every 250 ms: read it again with ``Gauge.mac_result`` (calibration
+reference §2).
 """
 
 from __future__ import annotations
@@ -157,6 +159,12 @@ _COMMANDS: tuple[MacCommand, ...] = (
     _read(0x0076, "CBStatus", 8),
     _read(0x0077, "StateOfHealth", 4),
     _read(0x0078, "FilteredCapacity", 8),
+    _cmd(0xF080, "StopCalibrationOutput", ALL_W,
+         description="stop the calibration raw output"),
+    _read(0xF081, "CalibrationOutput", 24,
+          description="raw ADC and CC counts every 250 ms (needs CAL_EN)"),
+    _read(0xF082, "ShortedCalibrationOutput", 24,
+          description="raw counts with SRP/SRN shorted inside the chip (needs CAL_EN)"),
 )  # fmt: skip
 
 MAC_COMMANDS: Mapping[int, MacCommand] = MappingProxyType({c.code: c for c in _COMMANDS})
@@ -192,6 +200,9 @@ RESERVED_MAC_CODES: frozenset[int] = _codes(
     (0xF080, 0xF082),
 ) | frozenset(MAC_COMMANDS)
 
+
+CALIBRATION_MODE = 0x002D
+CAL_STOP, CAL_OUTPUT, CAL_OUTPUT_SHORTED = 0xF080, 0xF081, 0xF082
 
 #: Status words readable through MAC in every security mode, in display order.
 STATUS_MACS = (0x0054, 0x0051, 0x0050, 0x0053, 0x0052, 0x0057, 0x0055, 0x0056)

@@ -85,6 +85,8 @@ class SocketContext:
     pid: int = field(default_factory=os.getpid)
     #: Every bus transaction is written here when set (``--bus-trace`` / ``bus_trace =``).
     bus_trace: BusTrace | None = None
+    #: asks the operator what a manual reference instrument shows (None: nobody to ask)
+    instrument_ask: Callable[[str], str] | None = None
     #: the station's own time: step durations, cycle times, the claim's heartbeat
     clock: Clock = field(default_factory=RealClock)
 

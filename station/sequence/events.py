@@ -40,6 +40,7 @@ class StepId(StrEnum):
     BACKUP = "backup"
     APPLY = "apply"
     RESET = "reset"
+    CALIBRATE = "calibrate"
     VERIFY = "verify"
     KEYS = "keys"
     SEAL = "seal"
@@ -54,6 +55,7 @@ STEP_TITLES: dict[StepId, str] = {
     StepId.BACKUP: "Back up data flash",
     StepId.APPLY: "Apply recipe",
     StepId.RESET: "Reset gauge",
+    StepId.CALIBRATE: "Calibrate",
     StepId.VERIFY: "Verify",
     StepId.KEYS: "Install keys",
     StepId.SEAL: "Seal",

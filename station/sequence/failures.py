@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from station.bus.errors import BusError, BusOpenError
 from station.gauge.errors import GaugeError
+from station.instruments.model import InstrumentError
 from station.recipe.errors import FirmwareMismatch, RecipeError
 from station.sequence.events import Failure, Outcome, StepId
 from station.store.errors import StoreError
@@ -114,6 +115,12 @@ class FailureCode(StrEnum):
     SAFETY_STATUS = "SAFETY_STATUS"
     PF_STATUS = "PF_STATUS"
     MANUFACTURING_STATUS = "MANUFACTURING_STATUS"
+    # calibration and its reference instruments
+    CALIBRATION = "CALIBRATION"
+    INSTRUMENT = "INSTRUMENT"
+    INSTRUMENT_FILE = "INSTRUMENT_FILE"
+    INSTRUMENT_PAST_DUE = "INSTRUMENT_PAST_DUE"
+    INSTRUMENT_VALUE_REJECTED = "INSTRUMENT_VALUE_REJECTED"
     # seal
     NOT_VERIFIED = "NOT_VERIFIED"
     SEAL_FAILED = "SEAL_FAILED"
@@ -172,6 +179,10 @@ _DATABASE = (
 )
 _PRINTER = "Fix the printer, then reprint the label from the result screen."
 _RECIPE = "Call engineering: the recipe or its gauge profile cannot be run as it is."
+_INSTRUMENT = (
+    "Call engineering: a reference instrument of this socket cannot be used; the pack was not "
+    "sealed."
+)
 
 P, S = Fault.PACK, Fault.STATION
 C = FailureCode
@@ -301,6 +312,15 @@ FAILURES: dict[FailureCode, Advice] = {
         P, "Put the pack aside for failure analysis: the gauge reports a permanent failure."
     ),
     C.MANUFACTURING_STATUS: Advice(P, "Put the pack aside for engineering; it was not sealed."),
+    C.CALIBRATION: Advice(
+        P,
+        "Check the fixture's reference connections and run the pack again; if it fails again, "
+        "put it aside for engineering. It was not sealed.",
+    ),
+    C.INSTRUMENT: Advice(S, _INSTRUMENT),
+    C.INSTRUMENT_FILE: Advice(S, _INSTRUMENT),
+    C.INSTRUMENT_PAST_DUE: Advice(S, _INSTRUMENT),
+    C.INSTRUMENT_VALUE_REJECTED: Advice(S, _INSTRUMENT),
     C.NOT_VERIFIED: Advice(
         S,
         "Put the pack aside and call a technician: the station refused to seal a pack that did "
@@ -376,7 +396,9 @@ def _code_of(exc: BaseException) -> FailureCode | None:
     if isinstance(exc, FirmwareMismatch):
         wrong_device = "device type" in str(exc)
         return FailureCode.WRONG_DEVICE if wrong_device else FailureCode.FIRMWARE_MISMATCH
-    if isinstance(exc, BusError | BusOpenError | GaugeError | RecipeError | StoreError):
+    if isinstance(
+        exc, BusError | BusOpenError | GaugeError | InstrumentError | RecipeError | StoreError
+    ):
         try:
             return FailureCode(exc.failure_code)
         except ValueError:

@@ -326,6 +326,7 @@ class LineStation:
             rework = None
             if request.rework is not None:
                 rework = self.socket.store.pending_rework(request.serial)
+            self.socket.instrument_ask = request.ask
             return PackRun(
                 socket=self.socket,
                 recipe=self._recipe(shift),

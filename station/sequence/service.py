@@ -195,6 +195,8 @@ class ReworkAuthorisation:
 class RunRequest:
     serial: str
     rework: ReworkAuthorisation | None = None
+    #: asks the operator what a manual reference instrument shows (the terminal's dialog)
+    ask: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

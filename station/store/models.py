@@ -122,6 +122,10 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+#: What a calibration value is (``calibration_values.kind``).
+CALIBRATION_KINDS = ("reference", "raw", "constant", "residual")
+
+
 def _one_of(column: str, values: Any) -> str:
     allowed = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({allowed})"
@@ -253,6 +257,29 @@ class Measurement(Base):
     low_limit: Mapped[float | None] = mapped_column(Float)
     high_limit: Mapped[float | None] = mapped_column(Float)
     outcome: Mapped[str] = mapped_column(String(8))
+
+
+class CalibrationValue(Base):
+    """One figure of a pack's calibration: a reference (with the instrument that gave it), a raw
+    average, a constant (old and new) or a residual error after calibration."""
+
+    __tablename__ = "calibration_values"
+    __table_args__ = (CheckConstraint(_one_of("kind", CALIBRATION_KINDS), name="kind"),)
+
+    attempt_id: Mapped[int] = mapped_column(BigId, ForeignKey("attempts.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Float)
+    #: a constant's value before calibration; a residual's reference
+    old_value: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    #: a residual's tolerance (±)
+    tolerance: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    #: the instrument that gave a reference: its name and identity
+    instrument: Mapped[str | None] = mapped_column(String(160))
+    detail: Mapped[str] = mapped_column(Text)
 
 
 class FlashImage(Base):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from station.store import parameters
 from station.store.attempts import SUMMARY_COLUMNS, to_summary
 from station.store.audit import to_entry
+from station.store.calibration import calibration_of
 from station.store.claims import to_claim
 from station.store.database import Database
 from station.store.errors import ImageCorruptError, UnknownAttemptError
@@ -143,6 +144,7 @@ def trace(db: Database, serial: str) -> PackTrace | None:
             .order_by(Label.printed_at, Label.id)
         ):
             labels[label.attempt_id].append(to_label(label))
+        cal = calibration_of(conn, ids)
         hashes = {a.recipe_hash for a in attempts}
         released = set(
             conn.scalars(select(ReleasedRecipeRow.hash).where(ReleasedRecipeRow.hash.in_(hashes)))
@@ -166,6 +168,7 @@ def trace(db: Database, serial: str) -> PackTrace | None:
                     parameters=tuple(params.get(a.id, ())),
                     labels=tuple(labels[a.id]),
                     recipe_released=a.recipe_hash in released,
+                    calibration=tuple(cal.get(a.id, ())),
                 )
                 for a in attempts
             ),

@@ -323,6 +323,36 @@ class ReleasedRecipe:
 
 
 @dataclass(frozen=True)
+class CalibrationValueRecord:
+    """One figure of a calibration (see :class:`station.store.models.CalibrationValue`)."""
+
+    kind: str
+    name: str
+    value: float | None
+    unit: str = ""
+    old_value: float | None = None
+    tolerance: float | None = None
+    passed: bool | None = None
+    instrument: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CalibrationStat:
+    """The distribution of one figure over a lot's attempts."""
+
+    lot: str
+    kind: str
+    name: str
+    unit: str
+    count: int
+    mean: float
+    sigma: float
+    minimum: float
+    maximum: float
+
+
+@dataclass(frozen=True)
 class AttemptTrace:
     summary: AttemptSummary
     steps: tuple[StepRecord, ...]
@@ -330,6 +360,8 @@ class AttemptTrace:
     parameters: tuple[ParameterDiff, ...]
     labels: tuple[LabelRecord, ...]
     recipe_released: bool
+    #: the pack's calibration figures in this attempt (station.store.calibration)
+    calibration: tuple[CalibrationValueRecord, ...] = ()
 
 
 @dataclass(frozen=True)

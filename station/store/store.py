@@ -20,6 +20,7 @@ from station.store import (
     audit,
     badges,
     bringup,
+    calibration,
     claims,
     images,
     labelling,
@@ -37,6 +38,8 @@ from station.store.records import (
     AttemptSummary,
     AuditEntry,
     BadgePin,
+    CalibrationStat,
+    CalibrationValueRecord,
     Claim,
     ExportRow,
     LabelOutcome,
@@ -130,6 +133,14 @@ class Store(OpenDatabase):
     def record_step(self, attempt_id: int, step: StepRecord) -> None:
         """Keep one finished step (and its measurements), committed at once."""
         attempts.record_step(self._db, attempt_id, step)
+
+    def record_calibration(self, attempt_id: int, values: Sequence[CalibrationValueRecord]) -> None:
+        """Keep a pack's calibration figures (references, raw averages, constants, residuals)."""
+        calibration.record_calibration(self._db, attempt_id, values)
+
+    def calibration_distribution(self, filters: ReportFilter) -> list[CalibrationStat]:
+        """Per lot: mean, sigma, min and max of each constant written and each residual."""
+        return calibration.calibration_distribution(self._db, filters)
 
     def record_parameters(self, attempt_id: int, changes: Sequence[ParameterChange]) -> None:
         """Keep the attempt's parameter changes (one compressed row per attempt)."""

@@ -24,6 +24,7 @@ from pathlib import Path
 from tests.bench import (
     bringup_bench,
     bus_time,
+    calibration_time,
     dashboard_bench,
     log_cost,
     overhead,
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str, str, str]] = []
     rows += bus_time.table(bus_time.measure())
     rows += sockets_bench.table(sockets_bench.measure())
+    rows += calibration_time.table(calibration_time.measure())
     rows += bringup_bench.table(bringup_bench.measure())
     if args.flip_positions > 0:
         rows += flip_rows(args.flip_positions)

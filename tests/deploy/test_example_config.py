@@ -125,6 +125,7 @@ def test_environment_still_overrides_the_example(variable: str) -> None:
         "STATION_LOG_DIR": "/tmp/station-logs",
         "STATION_LOG_TO": "file",
         "STATION_BUS_TRACE": "/tmp/bus-trace.txt",
+        "STATION_INSTRUMENTS": "/tmp/instruments.toml",
         "STATION_DASHBOARD_LISTEN": "0.0.0.0:9090",
         "STATION_DASHBOARD_USER": "quality",
         "STATION_DASHBOARD_TOKEN": "a-token-of-twenty-four-c",

@@ -115,11 +115,13 @@ def test_design_capacity_takes_effect_at_reset(unsealed: RawHost) -> None:
 
 
 def test_reset_reloads_manufacturing_status(unsealed: RawHost) -> None:
+    # A factory pack (Mfg Status Init 0x0000) comes up with CAL_EN set (calibration ref §1.1).
+    cal_en = 1 << 15
     unsealed.mac(0x0023)  # LF_EN on, RAM only
-    assert unsealed.mac_read(0x0057) == (1 << 5).to_bytes(2, "little")
+    assert unsealed.mac_read(0x0057) == (cal_en | 1 << 5).to_bytes(2, "little")
     unsealed.df_write(unsealed.dev.df_address("mfg_status_init"), (0x0238).to_bytes(2, "little"))
     unsealed.wait_idle()
-    assert unsealed.mac_read(0x0057) == (1 << 5).to_bytes(2, "little")
+    assert unsealed.mac_read(0x0057) == (cal_en | 1 << 5).to_bytes(2, "little")
     reset(unsealed)
     assert unsealed.mac_read(0x0057) == (0x0238).to_bytes(2, "little")
 

@@ -7,9 +7,13 @@ from __future__ import annotations
 import pytest
 
 import station.bus.errors
+import station.gauge.calibration
 import station.gauge.errors
+import station.instruments.bench
+import station.instruments.model
 import station.labels.errors
 import station.recipe.errors
+import station.sequence.calibration
 import station.store.errors
 from station.gauge.errors import BadKeysError, GaugeError, MissingKeysError
 from station.sequence.events import Outcome, StepId
@@ -24,8 +28,12 @@ from station.sequence.failures import (
 ERROR_MODULES = (
     station.bus.errors,
     station.gauge.errors,
+    station.gauge.calibration,
+    station.instruments.model,
+    station.instruments.bench,
     station.labels.errors,
     station.recipe.errors,
+    station.sequence.calibration,
     station.store.errors,
 )
 
@@ -90,3 +98,20 @@ def test_a_code_outside_the_vocabulary_is_a_station_fault() -> None:
 def test_whose_fault_decides_the_outcome(code: FailureCode, fault: Fault) -> None:
     assert FAILURES[code].fault is fault
     assert make_failure(StepId.APPLY, code, "why").outcome is fault.outcome
+
+
+def test_a_failed_calibration_is_the_packs_and_an_unusable_instrument_the_stations() -> None:
+    import datetime as dt
+
+    from station.instruments.model import InstrumentPastDue
+    from station.refusal import Refused
+    from station.sequence.calibration import CalibrationFailed
+
+    failed = failure_from(StepId.CALIBRATE, CalibrationFailed("CC Gain 9.1 outside 1.7-2.1"))
+    assert (failed.code, failed.outcome) == ("CALIBRATION", Outcome.FAIL)
+    assert "not sealed" in failed.action
+    past_due = InstrumentPastDue("dmm-1", dt.date(2026, 1, 1), dt.date(2026, 12, 5))
+    assert isinstance(past_due, Refused)
+    late = failure_from(StepId.CALIBRATE, past_due)
+    assert (late.code, late.outcome) == ("INSTRUMENT_PAST_DUE", Outcome.ERROR)
+    assert "reference instrument" in late.action

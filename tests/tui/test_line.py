@@ -15,6 +15,7 @@ from station.tui import StationApp
 from station.tui.screens import AuthoriseScreen, LineScreen, Phase
 from station.tui.widgets import HistoryPanel, MeasurementTable, StepChecklist, VerdictBanner
 from tests.tui.fake_service import (
+    ALL_STEPS,
     BUSY_SERIAL,
     CELLS_SERIAL,
     FAKE_PIN,
@@ -68,7 +69,7 @@ async def test_a_passing_pack(fake: FakeStationService, size: tuple[int, int]) -
         assert banner.display
         assert "PK4S-000123" in str(banner.render())
         checklist = screen.query_one(StepChecklist)
-        assert all(checklist.state_of(step) == "PASS" for step in StepId)
+        assert all(checklist.state_of(step) == "PASS" for step in ALL_STEPS)
         assert screen.query_one(MeasurementTable).row_count == 6
         details = text_of(pilot, "#details")
         assert "sealed" in details
@@ -145,7 +146,7 @@ async def test_a_failing_pack_says_why_and_what_to_do(
             assert expected in details
         checklist = screen.query_one(StepChecklist)
         assert checklist.state_of(step) == outcome.value
-        steps = list(StepId)
+        steps = list(ALL_STEPS)
         assert all(checklist.state_of(s) == "PASS" for s in steps[: steps.index(step)])
         assert all(checklist.state_of(s) == "SKIPPED" for s in steps[steps.index(step) + 1 :])
         assert rings == [1]

@@ -25,6 +25,7 @@ from station.recipe.errors import (
 )
 from station.recipe.planning.flashstream_plan import FlashStreamPlan, plan_flashstream
 from station.recipe.product import rules
+from station.recipe.product.calibration import CalibrationPlan, read_calibration
 from station.recipe.product.checks import PostChecks
 from station.recipe.product.chemistry import Chemistry
 from station.recipe.product.hashing import canonical_text, content_hash, sha256
@@ -122,6 +123,7 @@ class _Parts:
     label: LabelFields | None = None
     security: SecuritySettings | None = None
     backup: BackupPolicy = field(default_factory=BackupPolicy)
+    calibration: CalibrationPlan | None = None
 
     def recipe(self, path: Path, text: str) -> Recipe:
         # No problem was found, so every piece was built.
@@ -167,6 +169,7 @@ class _Parts:
             content_hash=content_hash(text, profile_parts, files),
             references=tuple(self.references),
             fs_plan=self.fs_plan,
+            calibration=self.calibration,
         )
 
 
@@ -196,6 +199,7 @@ def _read(
     security = r.table(doc, "security", SecuritySettings)
     parts.security = rules.security(r, security, known_key_sets)
     parts.backup = r.table(doc, "backup", BackupPolicy, required=False)
+    parts.calibration = read_calibration(r, dict(doc), profile)
     if profile is not None and cells and chemistry is not None:
         program = next((t for t in ("image", "flashstream") if t in doc), "parameters")
         rules.cross_checks(

@@ -23,6 +23,7 @@ from pathlib import Path
 from station.recipe.errors import FirmwareMismatch, PlanError
 from station.recipe.planning.flashstream_plan import FlashStreamPlan
 from station.recipe.planning.writes import Target, WritePlan, build_target, plan_writes
+from station.recipe.product.calibration import CalibrationPlan
 from station.recipe.product.checks import PostChecks
 from station.recipe.product.chemistry import Chemistry
 from station.recipe.product.crosschecks import Finding, cross_check
@@ -94,6 +95,8 @@ class Recipe:
     references: tuple[ReferencedFile, ...] = field(default=())
     #: what the FlashStream writes, line by line (FlashStream recipes)
     fs_plan: FlashStreamPlan | None = None
+    #: the [calibration] plan (None: the recipe does not calibrate)
+    calibration: CalibrationPlan | None = None
 
     # -- values ----------------------------------------------------------------------------
 

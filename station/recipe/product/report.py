@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from station.recipe.planning.writes import Target, WritePlan
+from station.recipe.product.calibration import plan_lines
 from station.recipe.product.model import Recipe
 from station.recipe.profile.dftypes import RawValue
 from station.recipe.profile.image import BLOCK_SIZE, DataFlashImage
@@ -108,7 +109,14 @@ def summary(recipe: Recipe) -> list[Line]:
         ),
         Line("checks", _checks_text(recipe)),
     ]
-    return lines + _flashstream_lines(recipe) + _image_lines(recipe)
+    return lines + _calibration_lines(recipe) + _flashstream_lines(recipe) + _image_lines(recipe)
+
+
+def _calibration_lines(recipe: Recipe) -> list[Line]:
+    if recipe.calibration is None:
+        return [Line("calibration", "none (the pack keeps its factory calibration)")]
+    text = plan_lines(recipe.calibration)
+    return [Line("calibration", text[0]), *(Line(None, f"  {t}") for t in text[1:])]
 
 
 def _checks_text(recipe: Recipe) -> str:

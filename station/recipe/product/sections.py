@@ -234,4 +234,5 @@ TABLES: dict[str, type | None] = {
     "label": LabelTable,
     "security": SecuritySettings,
     "backup": BackupPolicy,
+    "calibration": None,  # read by station.recipe.product.calibration
 }

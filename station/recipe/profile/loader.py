@@ -19,6 +19,7 @@
     [roles]                     # which parameters the cross-checks and per-unit fields use
     [fields."Class:Subclass:Name"]   # named bits of H-type parameters
     [[change]]                  # documented differences from the table it was imported from
+    [calibration]               # calibration constants, frame pacing, limits (profile.calibration)
 
 ``<id>.csv``: see :mod:`station.recipe.profile.table`; the other header tables:
 :mod:`station.recipe.profile.header`.
@@ -37,6 +38,7 @@ from station.files import PROFILE_LIMIT, read_text_limited
 from station.recipe import tomltext
 from station.recipe.errors import Problem, ProfileInvalid, ProfileNotFound
 from station.recipe.profile import header
+from station.recipe.profile.calibration import calibration
 from station.recipe.profile.model import FIRMWARE_RE, Profile
 from station.recipe.profile.parameter import Parameter
 from station.recipe.profile.table import check_overlaps, parse_table
@@ -122,6 +124,7 @@ def load_profile(path: Path) -> Profile:
     disputes = header.disputes(r, raw.get("dispute", []), params, sources)
     signoffs = header.signoffs(r, raw.get("signoff", []), params, disputes)
     params = header.confirm(r, params, signoffs, str(table_path))
+    cal = calibration(r, raw.get("calibration"), params, sources)
     if r.problems:
         raise ProfileInvalid(r.problems)
     return Profile(
@@ -141,6 +144,7 @@ def load_profile(path: Path) -> Profile:
         disputes=disputes,
         runtime_classes=head.runtime_classes,
         calibration_classes=head.calibration_classes,
+        calibration=cal,
         header_path=path,
         table_path=table_path,
         header_text=header_text,

@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 from station.recipe.errors import CodecError, RecipeError, UnverifiedWriteRefused
+from station.recipe.profile.calibration import ProfileCalibration
 from station.recipe.profile.dftypes import RawValue
 from station.recipe.profile.image import DataFlashImage
 from station.recipe.profile.parameter import Parameter
@@ -194,6 +195,8 @@ class Profile:
     disputes: tuple[Dispute, ...] = ()
     runtime_classes: tuple[str, ...] = ()
     calibration_classes: tuple[str, ...] = ()
+    #: the [calibration] table: constants, frame pacing, limits (None: cannot calibrate)
+    calibration: ProfileCalibration | None = None
     header_path: Path | None = None
     table_path: Path | None = None
     header_text: str = ""

@@ -4,7 +4,8 @@ A step is one function of the :class:`~station.sequence.run.Run`: it returns a s
 step passed) or raises (the engine turns that into its failure). What a recipe does is which
 list it runs: a FlashStream recipe applies its stream instead of the planned writes, and a recipe
 without production keys has no key step. A new kind of step (a calibration) is one more entry in
-a list, not a branch inside every step.
+a list, not a branch inside every step: a recipe with a [calibration] section calibrates between
+the reset and verify.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from station.recipe.product.model import Recipe
 from station.sequence.events import StepId
 from station.sequence.run import Run
 from station.sequence.steps.apply import apply_flashstream, apply_parameters, reset
+from station.sequence.steps.calibrate import calibrate
 from station.sequence.steps.finish import install_keys, print_label, seal, verify
 from station.sequence.steps.prepare import backup, identify, unseal
 
@@ -36,6 +38,7 @@ BACKUP = Step(StepId.BACKUP, backup)
 APPLY_PARAMETERS = Step(StepId.APPLY, apply_parameters)
 APPLY_FLASHSTREAM = Step(StepId.APPLY, apply_flashstream)
 RESET = Step(StepId.RESET, reset)
+CALIBRATE = Step(StepId.CALIBRATE, calibrate)
 VERIFY = Step(StepId.VERIFY, verify)
 INSTALL_KEYS = Step(StepId.KEYS, install_keys)
 SEAL = Step(StepId.SEAL, seal)
@@ -69,6 +72,11 @@ def pack_steps(recipe: Recipe) -> tuple[Step, ...]:
     """The steps that touch the pack for ``recipe``, in order (the scan before them and the
     record after them are the engine's own)."""
     steps: tuple[Step, ...] = FLASHSTREAM_STEPS if recipe.mode == "flashstream" else PARAMETER_STEPS
+    if recipe.calibration is not None:
+        # after the reset (the gauge runs the recipe's values), before verify (which then
+        # judges the constants written too)
+        at = steps.index(VERIFY)
+        steps = (*steps[:at], CALIBRATE, *steps[at:])
     if recipe.security.production_key_set:
         at = steps.index(SEAL)
         steps = (*steps[:at], INSTALL_KEYS, *steps[at:])

@@ -8,6 +8,7 @@ from station.gauge import Gauge, SecurityMode, UnsealRefusedError
 from station.gauge.security import key_problems
 from station.recipe.errors import FirmwareMismatch
 from station.recipe.profile.image import BLOCK_SIZE
+from station.sequence.calibration import calibration_parameters
 from station.sequence.events import Measurement, StepId
 from station.sequence.failures import FailureCode, StepFailed, make_failure
 from station.sequence.guards import check_connection
@@ -132,6 +133,12 @@ def backup(run: Run) -> str:
     today = run.socket.now().astimezone().date()
     run.state.target = target = run.recipe.target(run.serial, today)
     blocks = list(target.blocks())
+    # The calibration constants are written through the same backed-up path as the recipe.
+    for p in calibration_parameters(run.recipe):
+        block = p.address - p.address % BLOCK_SIZE
+        if block not in blocks:
+            blocks.append(block)
+    blocks.sort()
     if run.recipe.backup.policy == "full":
         blocks = list(range(0x4000, 0x6000, BLOCK_SIZE))
     # Without PEC the rows planning reads are confirmed by a second read: their bytes may be

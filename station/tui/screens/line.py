@@ -9,6 +9,7 @@ handlers below, so the screen never waits on the bus.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
@@ -59,6 +60,7 @@ from station.tui.formatting import seconds
 from station.tui.messages import EngineEvent, RunEnded, RunSettled
 from station.tui.screens.authorise import AuthoriseScreen
 from station.tui.screens.engineer import open_engineer_mode
+from station.tui.screens.meter import ask_from_worker
 from station.tui.screens.shift_change import (
     END,
     PickPackScreen,
@@ -387,6 +389,8 @@ class LineScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="run", exclusive=True)
     def _run_pack(self, request: RunRequest, cancel: CancelToken) -> None:
+        # A manual reference instrument asks the operator through a dialog.
+        request = replace(request, ask=lambda prompt: ask_from_worker(self.app, cancel, prompt))
         try:
             result = self.ctx.service.run(self.shift, request, self._forward, cancel)
         except Exception as exc:  # shown as an ERROR verdict: a crash must never look like PASS
