@@ -239,6 +239,8 @@ def _socket_config(config: StationConfig, socket_id: str | None) -> StationConfi
             )
         socket_id = ids[0]
     return config.for_socket(socket_id)
+
+
 def _ask_meter(prompt: str) -> str:
     """A manual reference instrument: whoever runs the pack types what the meter shows."""
     return str(click.prompt(prompt, type=str, err=True))
