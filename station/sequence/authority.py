@@ -51,6 +51,7 @@ class Privilege(StrEnum):
     REWORK = "authorise a rework"
     REPRINT = "reprint a label"
     ENGINEER_MODE = "open engineer mode"
+    CHANGE_RECIPE = "change the recipe during a shift"
     PROFILE_SIGN_OFF = "sign off a gauge profile"
     REGISTER_REFERENCE = "register the line's reference pack"
     SET_PIN = "set another badge's PIN"
@@ -62,6 +63,7 @@ REQUIRED_ROLE: dict[Privilege, Role] = {
     Privilege.REWORK: Role.SUPERVISOR,
     Privilege.REPRINT: Role.SUPERVISOR,
     Privilege.ENGINEER_MODE: Role.ENGINEER,
+    Privilege.CHANGE_RECIPE: Role.SUPERVISOR,
     Privilege.PROFILE_SIGN_OFF: Role.ENGINEER,
     Privilege.REGISTER_REFERENCE: Role.ENGINEER,
     Privilege.SET_PIN: Role.ENGINEER,

@@ -454,6 +454,17 @@ class LineStation:
     def engineer_mode(self, engineer: Credentials) -> Badge:
         return self.rules.authorise(Privilege.ENGINEER_MODE, engineer)
 
+    def authorise_recipe_change(self, shift: Shift, supervisor: Credentials) -> Badge:
+        return self.rules.authorise(
+            Privilege.CHANGE_RECIPE, supervisor, operator=shift.operator.code
+        )
+
+    def change_recipe(self, shift: Shift, recipe_hash: str, supervisor: Credentials) -> Shift:
+        badge = self.authorise_recipe_change(shift, supervisor)
+        changed = self.start_shift(shift.operator, recipe_hash, shift.lot)
+        log.info("recipe changed to %s by %s", changed.recipe.name, badge.code)
+        return changed
+
     def gauge_snapshot(self, shift: Shift | None) -> list[Section]:
         return engineering.gauge_snapshot(self.socket, self._recipe(shift) if shift else None)
 

@@ -251,6 +251,16 @@ class StationService(Protocol):
         """Load and check the released recipe; raises Refused with the reason if refused."""
         ...
 
+    def authorise_recipe_change(self, shift: Shift, supervisor: Credentials) -> Badge:
+        """The supervisor's badge when badge and PIN allow a recipe change during ``shift`` (not
+        by its operator); Refused (NotAuthorised) otherwise."""
+        ...
+
+    def change_recipe(self, shift: Shift, recipe_hash: str, supervisor: Credentials) -> Shift:
+        """``shift`` on another released recipe, allowed by a supervisor (checked again here);
+        Refused with the reason if refused."""
+        ...
+
     # -- one pack -------------------------------------------------------------------------------
     def readiness(self) -> Readiness:
         """Whether the socket is ready for a pack: Place pack, Pack detected or Bus fault."""

@@ -261,6 +261,33 @@ def test_the_terminal_and_the_commands_ask_the_same_rule(
     assert row.who == SUPERVISOR
 
 
+def test_a_recipe_change_mid_shift_is_the_same_rule(
+    line: tuple[LineStation, WallClock],
+) -> None:
+    """The terminal's F5 recipe change asks the service: a supervisor badge (an engineer's is
+    not one), its PIN, and not the shift's operator."""
+    from station.sequence.service import Credentials
+
+    service, _ = line
+    shift = service.shift_for_file(RECIPE_4S, OPERATOR, "LOT-1")
+    wanted = shift.recipe.hash
+    with pytest.raises(Refused, match="needs a supervisor badge"):
+        service.change_recipe(shift, wanted, Credentials(ENGINEER, PIN))
+    with pytest.raises(Refused, match="needs a supervisor badge"):
+        service.change_recipe(shift, wanted, Credentials(OPERATOR))
+    with pytest.raises(Refused, match="wrong PIN"):
+        service.change_recipe(shift, wanted, Credentials(SUPERVISOR, "0000"))
+    supervised = replace(shift, operator=service.badge(SUPERVISOR))
+    with pytest.raises(Refused, match="operator of this run"):
+        service.change_recipe(supervised, wanted, Credentials(SUPERVISOR, PIN))
+    changed = service.change_recipe(shift, wanted, Credentials(SUPERVISOR, PIN))
+    assert (changed.recipe.hash, changed.operator, changed.lot) == (
+        wanted,
+        shift.operator,
+        shift.lot,
+    )
+
+
 def _token():  # type: ignore[no-untyped-def]
     from station.sequence.events import CancelToken
 

@@ -458,6 +458,13 @@ class FakeStationService:
     def engineer_mode(self, engineer: Credentials) -> Badge:
         return self._authorise(engineer, Role.ENGINEER, "engineer mode")
 
+    def authorise_recipe_change(self, shift: Shift, supervisor: Credentials) -> Badge:
+        return self._authorise(supervisor, Role.SUPERVISOR, "recipe change", shift.operator.code)
+
+    def change_recipe(self, shift: Shift, recipe_hash: str, supervisor: Credentials) -> Shift:
+        self.authorise_recipe_change(shift, supervisor)
+        return self.start_shift(shift.operator, recipe_hash, shift.lot)
+
     def recipe_problems(self) -> list[RecipeProblem]:
         return list(self.problems)
 

@@ -67,7 +67,9 @@ async def test_the_operator_changes_with_a_badge(fake: FakeStationService) -> No
         assert line(pilot).shift.operator.code == "OP-0002"
 
 
-async def test_a_recipe_change_needs_a_supervisor_badge(fake: FakeStationService) -> None:
+async def test_a_recipe_change_needs_a_supervisor_badge_and_its_pin(
+    fake: FakeStationService,
+) -> None:
     app = line_app(fake)
     async with app.run_test() as pilot:
         await settle(pilot)
@@ -76,12 +78,17 @@ async def test_a_recipe_change_needs_a_supervisor_badge(fake: FakeStationService
         await pilot.press("down", "down", "enter")
         await type_and_enter(pilot, OPERATOR)
         await settle(pilot)
-        assert "needs a supervisor badge" in text_of(pilot, "#shift-dialog-message")
-        await type_and_enter(pilot, SUPERVISOR)
+        assert "needs a supervisor badge" in text_of(pilot, "#badge-message")
+        await badge_and_pin(pilot, SUPERVISOR, "1111")  # a wrong PIN: the service refuses it
+        assert "wrong PIN" in text_of(pilot, "#badge-message")
+        assert [r for _, r, _ in fake.shifts_started] == [RECIPES[0].hash]  # nothing changed
+        await type_and_enter(pilot, FAKE_PIN)
         await settle(pilot)
         await pilot.press("down", "enter")  # the second released recipe
         await settle(pilot)
         assert line(pilot).shift.recipe.name == "PK4S-COLD"
+        # the service was asked with the PIN, at the badge and again at the change itself
+        assert [c.pin for c in fake.credentials_given[-2:]] == [FAKE_PIN, FAKE_PIN]
 
 
 async def test_end_of_shift_shows_the_summary_then_starts_over(fake: FakeStationService) -> None:

@@ -1,5 +1,6 @@
 """A whole shift without quitting: change the lot or the operator, change the recipe (with a
-supervisor badge), end the shift with its summary; confirm a quit; pick a pack to reprint.
+supervisor badge and its PIN: the service decides, as for reworks), end the shift with its
+summary; confirm a quit; pick a pack to reprint.
 
 Each dialog takes keys only in its own fields, and confirms with a key a scanner cannot type
 (Enter on a chosen line, or the same function key again), so a stray scan never acts.
@@ -19,11 +20,20 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from station.sequence.service import Badge, HistoryRow, RecipeChoice, Role, Shift, ShiftCounters
+from station.sequence.service import (
+    Badge,
+    Credentials,
+    HistoryRow,
+    RecipeChoice,
+    Role,
+    Shift,
+    ShiftCounters,
+)
 from station.tui.background import call_service
 from station.tui.context import LineContext
 from station.tui.fields import BADGE_MAX, LOT_MAX, BoundedInput
-from station.tui.formatting import percent, with_article
+from station.tui.formatting import percent
+from station.tui.screens.badge import BadgeScreen
 from station.tui.text import plain
 from station.tui.widgets import StationFooter
 
@@ -55,7 +65,7 @@ class ShiftScreen(ModalScreen[ShiftChange | None]):
     CHOICES = (
         ("lot", "Change the lot / work order"),
         ("operator", "Change the operator (scan the new badge)"),
-        ("recipe", "Change the recipe (supervisor badge)"),
+        ("recipe", "Change the recipe (supervisor badge and PIN)"),
         ("end", "End of shift (show the summary)"),
     )
 
@@ -65,7 +75,7 @@ class ShiftScreen(ModalScreen[ShiftChange | None]):
         self.shift = shift
         self.since = since
         self.step = ""
-        self.supervisor: Badge | None = None
+        self.supervisor: Credentials | None = None
         self.recipes: list[RecipeChoice] = []
         self.ending = False
 
@@ -103,7 +113,31 @@ class ShiftScreen(ModalScreen[ShiftChange | None]):
         elif self.step == "operator":
             self._ask("Scan the new operator's badge", BADGE_MAX)
         else:
-            self._ask("Supervisor: scan your badge", BADGE_MAX)
+            self._ask_supervisor()
+
+    def _ask_supervisor(self) -> None:
+        svc, shift = self.ctx.service, self.shift
+
+        def given(answer: tuple[Badge, Credentials] | None) -> None:
+            if answer is None:  # Esc: back to the choices
+                self.query_one("#shift-choices").disabled = False
+                self.query_one("#shift-choices", OptionList).focus()
+                return
+            self.supervisor = answer[1]
+            self.query_one("#shift-field-label", Static).update("Recipe (↑ ↓ then Enter)")
+            self.query_one("#shift-field-label").display = True
+            call_service(self, svc.released_recipes, self._recipes, self._say)
+
+        self.app.push_screen(
+            BadgeScreen(
+                self.ctx,
+                title="Change the recipe",
+                purpose="a recipe change",
+                required=Role.SUPERVISOR,
+                verify=lambda credentials: svc.authorise_recipe_change(shift, credentials),
+            ),
+            given,
+        )
 
     def _ask(self, label: str, limit: int) -> None:
         self.query_one("#shift-field-label", Static).update(label)
@@ -134,20 +168,6 @@ class ShiftScreen(ModalScreen[ShiftChange | None]):
                 self._changed,
                 self._say,
             )
-        elif self.step == "recipe":
-            call_service(self, lambda: svc.badge(text), self._supervisor, self._say)
-
-    def _supervisor(self, badge: Badge) -> None:
-        if badge.role not in (Role.SUPERVISOR, Role.ENGINEER):
-            self._say(
-                f"{badge.code} is {with_article(badge.role.value)} badge: a recipe change "
-                "needs a supervisor badge."
-            )
-            return
-        self.supervisor = badge
-        self.query_one("#shift-field").display = False
-        self.query_one("#shift-field-label", Static).update("Recipe (↑ ↓ then Enter)")
-        call_service(self, self.ctx.service.released_recipes, self._recipes, self._say)
 
     def _recipes(self, choices: list[RecipeChoice]) -> None:
         self.recipes = choices
@@ -163,9 +183,12 @@ class ShiftScreen(ModalScreen[ShiftChange | None]):
     @on(OptionList.OptionSelected, "#shift-recipes")
     def _recipe_chosen(self, event: OptionList.OptionSelected) -> None:
         svc, shift, wanted = self.ctx.service, self.shift, str(event.option.id)
+        supervisor = self.supervisor
+        if supervisor is None:
+            return
         call_service(
             self,
-            lambda: svc.start_shift(shift.operator, wanted, shift.lot),
+            lambda: svc.change_recipe(shift, wanted, supervisor),
             self._changed,
             self._say,
         )
