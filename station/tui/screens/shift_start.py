@@ -272,9 +272,13 @@ class ShiftStartScreen(Screen[None]):
 
     def on_key(self, event: Key) -> None:
         """While a locked shift starts no field takes keys: a scan typed meanwhile is kept for
-        the line screen instead of being lost."""
-        if not self.auto or self.focused is not None:
+        the line screen instead of being lost, whichever widget has the focus then (a list
+        being filled may have it for a moment, and would swallow the scan's first key)."""
+        if not self.auto:
             return
+        focused = self.focused
+        if isinstance(focused, Input) and not focused.disabled:
+            return  # a field that takes the keys (none does while a locked shift starts)
         if event.is_printable and event.character is not None:
             self.typed = (self.typed + event.character)[-4 * SERIAL_MAX :]
             event.stop()
