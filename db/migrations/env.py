@@ -14,7 +14,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection
 
-from station.store.engine import make_engine
+from station.store.connection import make_engine
 from station.store.models import Base, HexDigest, UTCDateTime
 
 config = context.config

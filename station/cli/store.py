@@ -45,7 +45,7 @@ from station.store import (
     make_engine,
     upgrade,
 )
-from station.store.engine import describe, parse_url, unavailable
+from station.store.connection import describe, parse_url, unavailable
 from station.store.errors import DatabaseMissingError
 
 P = ParamSpec("P")

@@ -31,7 +31,7 @@ from station.store import (
     Claim,
     MeasurementOutcome,
     MeasurementRecord,
-    ParameterChange,
+    ParameterRecord,
     StepOutcome,
     StepRecord,
 )
@@ -96,7 +96,7 @@ class Recorder:
 
     def parameters(self, plan: WritePlan) -> None:
         changes = [
-            ParameterChange(name=c.name, before=c.before_text, after=c.after_text)
+            ParameterRecord(name=c.name, before=c.before_text, after=c.after_text)
             for c in plan.changes
         ]
         if changes:

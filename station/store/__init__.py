@@ -4,8 +4,8 @@ The store does not know gauges, recipes or sequences: the sequence engine hands 
 Open it with :meth:`Store.open`; see :mod:`station.store.records` for what goes in and comes out.
 """
 
+from station.store.connection import make_engine
 from station.store.database import DEFAULT_CLAIM_TTL
-from station.store.engine import make_engine
 from station.store.errors import (
     AttemptFinishedError,
     ClaimLostError,
@@ -53,8 +53,8 @@ from station.store.records import (
     MeasurementOutcome,
     MeasurementRecord,
     PackTrace,
-    ParameterChange,
     ParameterDiff,
+    ParameterRecord,
     RecentPack,
     ReleasedRecipe,
     Report,
@@ -100,8 +100,8 @@ __all__ = [
     "MeasurementRecord",
     "MigrationsNotFoundError",
     "PackTrace",
-    "ParameterChange",
     "ParameterDiff",
+    "ParameterRecord",
     "PassNotProvenError",
     "RecentPack",
     "RecipeConflictError",

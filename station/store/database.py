@@ -21,7 +21,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from station.clock import utc_now
-from station.store.engine import describe, unavailable
+from station.store.connection import describe, unavailable
 from station.store.errors import SchemaError, StoreInputError
 from station.store.models import Base
 

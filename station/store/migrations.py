@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 import station
-from station.store.engine import describe, unavailable
+from station.store.connection import describe, unavailable
 from station.store.errors import MigrationsNotFoundError, SchemaError
 
 #: serialises concurrent upgrades of one PostgreSQL database by several stations starting at once

@@ -18,7 +18,7 @@ from station.store.attempts import require_running
 from station.store.database import Database
 from station.store.errors import RecordCorruptError, StoreInputError
 from station.store.models import ParameterChanges
-from station.store.records import ParameterChange, ParameterDiff
+from station.store.records import ParameterDiff, ParameterRecord
 
 _LEVEL = 9
 #: a parameter name as long as a column would have held before (and as PostgreSQL would check)
@@ -30,7 +30,7 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _entry(c: ParameterChange) -> list[str | None]:
+def _entry(c: ParameterRecord) -> list[str | None]:
     if not isinstance(c.name, str) or not c.name.strip():
         raise StoreInputError("a parameter change needs the parameter's name")
     if len(c.name) > MAX_NAME or len(c.unit) > MAX_UNIT:
@@ -60,7 +60,7 @@ def decode(attempt_id: int, blob: bytes) -> list[ParameterDiff]:
         ) from None
 
 
-def record_parameters(db: Database, attempt_id: int, changes: Sequence[ParameterChange]) -> None:
+def record_parameters(db: Database, attempt_id: int, changes: Sequence[ParameterRecord]) -> None:
     entries = [_entry(c) for c in changes]
     if not entries:
         return
@@ -72,7 +72,7 @@ def record_parameters(db: Database, attempt_id: int, changes: Sequence[Parameter
         earlier: list[list[str | None]] = []
         if held is not None:
             earlier = [
-                _entry(ParameterChange(p.name, p.before, p.after, p.unit))
+                _entry(ParameterRecord(p.name, p.before, p.after, p.unit))
                 for p in decode(attempt_id, held)
             ]
         _refuse_twice(attempt_id, [e[0] for e in earlier] + [e[0] for e in entries])

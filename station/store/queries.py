@@ -21,7 +21,7 @@ from station.store.claims import to_claim
 from station.store.database import Database
 from station.store.errors import ImageCorruptError, UnknownAttemptError
 from station.store.images import payload_of, ranges_of
-from station.store.labelling import to_label
+from station.store.label_records import to_label
 from station.store.models import (
     Attempt,
     AttemptImage,

@@ -1,7 +1,7 @@
 """A read-only handle on the traceability database: what the dashboard (and any tool that only
 looks) is given instead of a :class:`~station.store.Store`.
 
-It is opened with :func:`station.store.engine.make_read_only_engine`, so the database itself
+It is opened with :func:`station.store.connection.make_read_only_engine`, so the database itself
 refuses any write, and it offers reads only. Like the store, it is safe to share between
 threads: every call runs in its own short transaction and returns frozen records.
 """
@@ -17,8 +17,8 @@ from sqlalchemy.engine import URL
 
 from station.clock import utc_now
 from station.store import failures, line_status, migrations, queries, reports, spc, yields
+from station.store.connection import READ_ONLY_MEANING, describe, make_read_only_engine, parse_url
 from station.store.database import Database, OpenDatabase
-from station.store.engine import READ_ONLY_MEANING, describe, make_read_only_engine, parse_url
 from station.store.errors import DatabaseMissingError, StoreUnavailableError
 from station.store.models import Attempt, Pack
 from station.store.outcomes import base

@@ -1,7 +1,7 @@
 """Plain records the store takes and gives back. No ORM object ever leaves the store.
 
 Input records (:class:`AttemptStart`, :class:`StepRecord`, :class:`MeasurementRecord`,
-:class:`ParameterChange`) are what the sequence engine hands over; :meth:`Store.trace` gives the
+:class:`ParameterRecord`) are what the sequence engine hands over; :meth:`Store.trace` gives the
 same step and measurement records back, so what was kept is what is shown.
 """
 
@@ -183,7 +183,7 @@ class StepRecord:
 
 
 @dataclass(frozen=True)
-class ParameterChange:
+class ParameterRecord:
     """A data-flash parameter as read before and after the attempt, already decoded for people."""
 
     name: str

@@ -23,15 +23,15 @@ from station.store import (
     calibration,
     claims,
     images,
-    labelling,
+    label_records,
     migrations,
     parameters,
     queries,
-    recipes,
+    recipe_records,
     reports,
 )
+from station.store.connection import make_engine, unavailable
 from station.store.database import DEFAULT_CLAIM_TTL, Database, OpenDatabase, process_alive
-from station.store.engine import make_engine, unavailable
 from station.store.records import (
     AttemptOutcome,
     AttemptStart,
@@ -46,7 +46,7 @@ from station.store.records import (
     LabelRecord,
     MeasurementExportRow,
     PackTrace,
-    ParameterChange,
+    ParameterRecord,
     ReleasedRecipe,
     Report,
     ReportFilter,
@@ -142,7 +142,7 @@ class Store(OpenDatabase):
         """Per lot: mean, sigma, min and max of each constant written and each residual."""
         return calibration.calibration_distribution(self._db, filters)
 
-    def record_parameters(self, attempt_id: int, changes: Sequence[ParameterChange]) -> None:
+    def record_parameters(self, attempt_id: int, changes: Sequence[ParameterRecord]) -> None:
         """Keep the attempt's parameter changes (one compressed row per attempt)."""
         parameters.record_parameters(self._db, attempt_id, changes)
 
@@ -262,15 +262,15 @@ class Store(OpenDatabase):
         *,
         station: str = "",
     ) -> ReleasedRecipe:
-        return recipes.release_recipe(
+        return recipe_records.release_recipe(
             self._db, name, version, recipe_hash, text, by, note, station=station
         )
 
     def released_recipes(self) -> list[ReleasedRecipe]:
-        return recipes.released_recipes(self._db)
+        return recipe_records.released_recipes(self._db)
 
     def get_released(self, recipe_hash: str) -> ReleasedRecipe | None:
-        return recipes.get_released(self._db, recipe_hash)
+        return recipe_records.get_released(self._db, recipe_hash)
 
     def is_released(self, recipe_hash: str) -> bool:
         return self.get_released(recipe_hash) is not None
@@ -288,7 +288,7 @@ class Store(OpenDatabase):
     ) -> LabelRecord:
         """Keep a print (or failed print); PRINTED only for a proven pass. A reprint
         (``reprint_reason``) is also written to the audit log."""
-        return labelling.record_label(
+        return label_records.record_label(
             self._db,
             attempt_id,
             printer,

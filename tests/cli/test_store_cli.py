@@ -18,7 +18,7 @@ from station.store import (
     EXPORT_COLUMNS,
     AttemptOutcome,
     LabelOutcome,
-    ParameterChange,
+    ParameterRecord,
     Store,
     head_revision,
 )
@@ -69,8 +69,8 @@ def db(tmp_path: Path) -> str:
         store.record_parameters(
             attempt,
             [
-                ParameterChange("Design Capacity", "4400", "5000", "mAh"),
-                ParameterChange("Cell Count", "4", "4"),
+                ParameterRecord("Design Capacity", "4400", "5000", "mAh"),
+                ParameterRecord("Cell Count", "4", "4"),
             ],
         )
         store.finish_attempt(attempt, AttemptOutcome.PASS, cycle_time_s=40)

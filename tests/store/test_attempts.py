@@ -23,7 +23,7 @@ from station.store import (
     LabelState,
     MeasurementOutcome,
     MeasurementRecord,
-    ParameterChange,
+    ParameterRecord,
     PassNotProvenError,
     StepOutcome,
     Store,
@@ -133,7 +133,7 @@ def test_nothing_is_added_to_a_finished_attempt(store: Store, clock: WallClock) 
     with pytest.raises(AttemptFinishedError):
         store.record_step(done.id, step(clock, 2, "late"))
     with pytest.raises(AttemptFinishedError):
-        store.record_parameters(done.id, [ParameterChange("p", "1", "2")])
+        store.record_parameters(done.id, [ParameterRecord("p", "1", "2")])
     image = store.store_image(b"\x01" * 32)
     with pytest.raises(AttemptFinishedError):
         store.link_images(done.id, after=image)

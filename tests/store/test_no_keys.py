@@ -11,7 +11,7 @@ from station.keys import KeyPair, KeySet, SecretWord
 from station.store import (
     AuditAction,
     MeasurementRecord,
-    ParameterChange,
+    ParameterRecord,
     Store,
     StoreInputError,
 )
@@ -50,7 +50,7 @@ def test_a_whole_attempt_keeps_the_key_set_id_and_no_key(store: Store, clock: Wa
     attempt = store.start_attempt(start_record("PK-1", key_set_id=KEYS.id))
     for s in passing_steps(clock):
         store.record_step(attempt, s)
-    store.record_parameters(attempt, [ParameterChange("Device Name", "BQ40Z50", "PK4S")])
+    store.record_parameters(attempt, [ParameterRecord("Device Name", "BQ40Z50", "PK4S")])
     store.audit(AuditAction.KEY_SET_CHANGED, "sam", "ST-01", KEYS.id, {"key_set": KEYS.id})
     store.finish_attempt(attempt, "PASS")  # type: ignore[arg-type]
     everything = _every_text_value(store)

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from station.store import (
-    ParameterChange,
     ParameterDiff,
+    ParameterRecord,
     RecordCorruptError,
     Store,
     StoreInputError,
@@ -16,11 +16,11 @@ from station.store.models import ParameterChanges
 from tests.store.helpers import start_record
 
 CHANGES = [
-    ParameterChange("Design Capacity mAh", "4400 mAh", "10500 mAh"),
-    ParameterChange("Device Name", '"BQ40Z50"', '"PK4S3P-3500"'),
-    ParameterChange("Cell Count", "4", "4", "cells"),
-    ParameterChange("Manufacturer Info A", None, '"PK4S-000001"'),
-    ParameterChange("Température max", "45", "50", "°C"),
+    ParameterRecord("Design Capacity mAh", "4400 mAh", "10500 mAh"),
+    ParameterRecord("Device Name", '"BQ40Z50"', '"PK4S3P-3500"'),
+    ParameterRecord("Cell Count", "4", "4", "cells"),
+    ParameterRecord("Manufacturer Info A", None, '"PK4S-000001"'),
+    ParameterRecord("Température max", "45", "50", "°C"),
 ]
 
 
@@ -46,7 +46,7 @@ def test_changes_come_back_in_order_with_units_and_missing_values(store: Store) 
 
 def test_values_are_kept_as_text(store: Store) -> None:
     attempt = store.start_attempt(start_record("PK-1"))
-    store.record_parameters(attempt, [ParameterChange("Cycle Count", 0, 12)])  # type: ignore[arg-type]
+    store.record_parameters(attempt, [ParameterRecord("Cycle Count", 0, 12)])  # type: ignore[arg-type]
     assert _parameters(store, "PK-1") == [ParameterDiff("Cycle Count", "0", "12", "")]
 
 
@@ -62,14 +62,14 @@ def test_a_second_call_adds_to_the_same_row(store: Store) -> None:
 def test_each_attempt_keeps_its_own_changes(store: Store) -> None:
     for serial in ("PK-1", "PK-2"):
         attempt = store.start_attempt(start_record(serial))
-        store.record_parameters(attempt, [ParameterChange("Serial Number", "0", serial)])
+        store.record_parameters(attempt, [ParameterRecord("Serial Number", "0", serial)])
     assert _parameters(store, "PK-2") == [ParameterDiff("Serial Number", "0", "PK-2", "")]
     assert _rows(store) == 2
 
 
 def test_a_parameter_is_recorded_once_per_attempt(store: Store) -> None:
     attempt = store.start_attempt(start_record("PK-1"))
-    twice = [CHANGES[0], ParameterChange(CHANGES[0].name, "1", "2")]
+    twice = [CHANGES[0], ParameterRecord(CHANGES[0].name, "1", "2")]
     with pytest.raises(StoreInputError, match="recorded twice"):
         store.record_parameters(attempt, twice)
     store.record_parameters(attempt, CHANGES[:1])
@@ -81,9 +81,9 @@ def test_a_parameter_is_recorded_once_per_attempt(store: Store) -> None:
 def test_names_are_checked(store: Store) -> None:
     attempt = store.start_attempt(start_record("PK-1"))
     with pytest.raises(StoreInputError, match="128"):
-        store.record_parameters(attempt, [ParameterChange("x" * 129, "1", "2")])
+        store.record_parameters(attempt, [ParameterRecord("x" * 129, "1", "2")])
     with pytest.raises(StoreInputError, match="name"):
-        store.record_parameters(attempt, [ParameterChange(" ", "1", "2")])
+        store.record_parameters(attempt, [ParameterRecord(" ", "1", "2")])
     assert _rows(store) == 0
 
 

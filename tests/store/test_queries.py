@@ -20,7 +20,7 @@ from station.store import (
     MeasurementExportRow,
     MeasurementOutcome,
     MeasurementRecord,
-    ParameterChange,
+    ParameterRecord,
     ReportFilter,
     StepOutcome,
     Store,
@@ -205,8 +205,8 @@ def test_trace_tells_the_whole_story(store: Store, clock: WallClock) -> None:
     store.record_parameters(
         attempt,
         [
-            ParameterChange("Design Capacity", "4400", "5000", "mAh"),
-            ParameterChange("Cell Count", "4", "4"),
+            ParameterRecord("Design Capacity", "4400", "5000", "mAh"),
+            ParameterRecord("Cell Count", "4", "4"),
         ],
     )
     store.finish_attempt(attempt, AttemptOutcome.PASS)

@@ -18,7 +18,7 @@ from station.store import (
     AttemptOutcome,
     LabelOutcome,
     MeasurementRecord,
-    ParameterChange,
+    ParameterRecord,
     StepOutcome,
     StepRecord,
     Store,
@@ -161,13 +161,13 @@ def run_pack(store: Store, clock: WallClock, n: int) -> int:
     return attempt
 
 
-def _changes(serial: str, now: datetime) -> list[ParameterChange]:
-    changes = [ParameterChange(*p) for p in PARAMETERS]
+def _changes(serial: str, now: datetime) -> list[ParameterRecord]:
+    changes = [ParameterRecord(*p) for p in PARAMETERS]
     day = (now.date() - datetime(1980, 1, 1, tzinfo=UTC).date()).days
     changes += [
-        ParameterChange("Serial Number", "0x0001", f"0x{int(serial[-4:]):04X}"),
-        ParameterChange("Manufacture Date", "0 (no date)", f"{day} ({now:%Y-%m-%d})"),
-        ParameterChange(
+        ParameterRecord("Serial Number", "0x0001", f"0x{int(serial[-4:]):04X}"),
+        ParameterRecord("Manufacture Date", "0 (no date)", f"{day} ({now:%Y-%m-%d})"),
+        ParameterRecord(
             "Manufacturer Info A",
             json.dumps("abcdefghijklmnopqrstuvwzxy012345"),
             json.dumps(serial),

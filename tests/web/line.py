@@ -15,7 +15,7 @@ from station.store import (
     AttemptOutcome,
     AttemptStart,
     MeasurementRecord,
-    ParameterChange,
+    ParameterRecord,
     StepOutcome,
     StepRecord,
     Store,
@@ -118,9 +118,9 @@ def build(url: str) -> Line:
             store.record_parameters(
                 attempt,
                 [
-                    ParameterChange("Design Capacity mAh", "4400 mAh", "10500 mAh"),
-                    ParameterChange("CUV Threshold", "2500 mV", "2800 mV"),
-                    ParameterChange("OCD1 Delay", "2 s", "2 s"),
+                    ParameterRecord("Design Capacity mAh", "4400 mAh", "10500 mAh"),
+                    ParameterRecord("CUV Threshold", "2500 mV", "2800 mV"),
+                    ParameterRecord("OCD1 Delay", "2 s", "2 s"),
                 ],
             )
             if outcome == AttemptOutcome.PASS:
