@@ -26,9 +26,7 @@ from station.store.errors import (
 )
 from station.store.migrations import current_revision, head_revision, locate_migrations, upgrade
 from station.store.records import (
-    EXPORT_COLUMNS,
     FINISHED_OUTCOMES,
-    MEASUREMENT_EXPORT_COLUMNS,
     PRIVILEGED_ACTIONS,
     SEAL_STEP,
     VERIFY_STEP,
@@ -42,27 +40,31 @@ from station.store.records import (
     CalibrationStat,
     CalibrationValueRecord,
     Claim,
-    CountBy,
-    ExportRow,
     ImageRef,
     ImageRole,
     LabelOutcome,
     LabelRecord,
     LabelState,
-    MeasurementExportRow,
     MeasurementOutcome,
     MeasurementRecord,
     PackTrace,
     ParameterDiff,
     ParameterRecord,
-    RecentPack,
     ReleasedRecipe,
-    Report,
-    ReportFilter,
     ReworkAuthorisation,
-    ShiftSummary,
     StepOutcome,
     StepRecord,
+)
+from station.store.report_records import (
+    EXPORT_COLUMNS,
+    MEASUREMENT_EXPORT_COLUMNS,
+    CountBy,
+    ExportRow,
+    MeasurementExportRow,
+    RecentPack,
+    Report,
+    ReportFilter,
+    ShiftSummary,
 )
 from station.store.store import Store
 

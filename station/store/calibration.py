@@ -13,7 +13,8 @@ from station.store.attempts import require_running
 from station.store.database import Database
 from station.store.errors import StoreInputError
 from station.store.models import CALIBRATION_KINDS, Attempt, CalibrationValue
-from station.store.records import CalibrationStat, CalibrationValueRecord, ReportFilter
+from station.store.records import CalibrationStat, CalibrationValueRecord
+from station.store.report_records import ReportFilter
 from station.store.reports import conditions
 
 

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from station.store.database import Database
 from station.store.models import Attempt, Pack
 from station.store.outcomes import scope, walk_time
-from station.store.records import AttemptOutcome, ReportFilter
+from station.store.records import AttemptOutcome
+from station.store.report_records import ReportFilter
 from station.store.views import FailedAttempt, FailurePareto, ParetoBar
 
 #: outcomes that count as failures in the Pareto

@@ -13,13 +13,7 @@ from station.store.audit import add_entry
 from station.store.database import Database, check_lengths
 from station.store.errors import LabelRefusedError, StoreInputError, UnknownAttemptError
 from station.store.models import Attempt, Label, Pack
-from station.store.records import (
-    AttemptOutcome,
-    AuditAction,
-    LabelOutcome,
-    LabelRecord,
-    LabelState,
-)
+from station.store.records import AttemptOutcome, AuditAction, LabelOutcome, LabelRecord, LabelState
 
 
 def to_label(row: Any) -> LabelRecord:

@@ -17,7 +17,8 @@ from sqlalchemy import Connection, bindparam, func, select
 from station.store.database import Database
 from station.store.models import Attempt, Pack, SerialClaim, Step
 from station.store.outcomes import base, outcome_columns, scope, to_counts, walk_time
-from station.store.records import AttemptOutcome, ReportFilter
+from station.store.records import AttemptOutcome
+from station.store.report_records import ReportFilter
 from station.store.shifts import ShiftPlan
 from station.store.views import (
     LastAttempt,

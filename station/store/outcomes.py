@@ -19,7 +19,8 @@ from typing import Any, TypeVarTuple
 from sqlalchemy import ColumnElement, Select, case, func
 
 from station.store.models import Attempt
-from station.store.records import AttemptOutcome, ReportFilter
+from station.store.records import AttemptOutcome
+from station.store.report_records import ReportFilter
 from station.store.reports import conditions
 from station.store.views import JUDGING_OUTCOMES, OutcomeCounts
 

@@ -47,11 +47,10 @@ from station.store.records import (
     MeasurementRecord,
     PackTrace,
     ParameterDiff,
-    RecentPack,
-    ShiftSummary,
     StepOutcome,
     StepRecord,
 )
+from station.store.report_records import RecentPack, ShiftSummary
 
 
 def _history(conn: Session | Connection, serial: str) -> list[AttemptSummary]:

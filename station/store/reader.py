@@ -22,7 +22,8 @@ from station.store.database import Database, OpenDatabase
 from station.store.errors import DatabaseMissingError, StoreUnavailableError
 from station.store.models import Attempt, Pack
 from station.store.outcomes import base
-from station.store.records import ExportRow, MeasurementExportRow, PackTrace, ReportFilter
+from station.store.records import PackTrace
+from station.store.report_records import ExportRow, MeasurementExportRow, ReportFilter
 from station.store.shifts import ShiftPlan
 from station.store.views import (
     Bucket,

@@ -18,9 +18,8 @@ from sqlalchemy.orm import aliased
 
 from station.store.database import Database
 from station.store.models import Attempt, AttemptImage, FlashImage, Measurement, Pack, Step
-from station.store.records import (
-    JUDGED_OUTCOMES,
-    AttemptOutcome,
+from station.store.records import JUDGED_OUTCOMES, AttemptOutcome
+from station.store.report_records import (
     CountBy,
     ExportRow,
     MeasurementExportRow,

@@ -25,7 +25,7 @@ from sqlalchemy import BigInteger, DateTime, func, select, type_coerce
 from station.store.database import Database
 from station.store.models import Attempt, Measurement, Pack, UTCDateTime
 from station.store.outcomes import scope, walk_time
-from station.store.records import ReportFilter
+from station.store.report_records import ReportFilter
 from station.store.views import ControlLimits, MeasurementKind, RunRule, SpcChart, SpcPoint
 
 #: d2 for moving ranges of two consecutive points

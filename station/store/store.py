@@ -41,18 +41,20 @@ from station.store.records import (
     CalibrationStat,
     CalibrationValueRecord,
     Claim,
-    ExportRow,
     LabelOutcome,
     LabelRecord,
-    MeasurementExportRow,
     PackTrace,
     ParameterRecord,
     ReleasedRecipe,
+    ReworkAuthorisation,
+    StepRecord,
+)
+from station.store.report_records import (
+    ExportRow,
+    MeasurementExportRow,
     Report,
     ReportFilter,
-    ReworkAuthorisation,
     ShiftSummary,
-    StepRecord,
 )
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from station.store.records import AttemptOutcome, ReportFilter
+from station.store.records import AttemptOutcome
+from station.store.report_records import ReportFilter
 
 #: outcomes that say something about the pack (the denominators of every yield)
 JUDGING_OUTCOMES = (AttemptOutcome.PASS, AttemptOutcome.FAIL, AttemptOutcome.ERROR)

@@ -32,7 +32,8 @@ from sqlalchemy.orm import aliased
 from station.store.database import Database
 from station.store.models import Attempt, UTCDateTime
 from station.store.outcomes import base, scope, walk_time
-from station.store.records import AttemptOutcome, ReportFilter
+from station.store.records import AttemptOutcome
+from station.store.report_records import ReportFilter
 from station.store.shifts import SLOT_S, ShiftPlan, period_index, slot_start
 from station.store.views import (
     JUDGING_OUTCOMES,

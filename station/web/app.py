@@ -25,7 +25,7 @@ from station.store.csvexport import csv_chunks
 from station.store.errors import SchemaError, StoreInputError, StoreUnavailableError
 from station.store.line_status import SILENT_AFTER, STALE_AFTER
 from station.store.reader import SEARCH_LIMIT, StoreReader
-from station.store.records import EXPORT_COLUMNS, MEASUREMENT_EXPORT_COLUMNS, ReportFilter
+from station.store.report_records import EXPORT_COLUMNS, MEASUREMENT_EXPORT_COLUMNS, ReportFilter
 from station.store.views import Bucket, Liveness, MeasurementKind
 from station.web import charts
 from station.web.access import AccessGuard

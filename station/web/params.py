@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from station.store.records import ReportFilter
+from station.store.report_records import ReportFilter
 from station.store.shifts import ShiftPlan
 from station.store.views import Bucket
 

@@ -35,7 +35,7 @@ from starlette.testclient import TestClient
 
 from station.store.models import Attempt, Pack
 from station.store.reader import StoreReader
-from station.store.records import ReportFilter
+from station.store.report_records import ReportFilter
 from station.store.shifts import ShiftPlan
 from station.web import DashboardSettings, create_app
 from tests.bench.databases import postgres_database, sqlite_database

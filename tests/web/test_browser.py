@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 
 from station.store.reader import StoreReader
-from station.store.records import ReportFilter
+from station.store.report_records import ReportFilter
 from station.web import DashboardSettings, create_app
 from station.web.serve import bind
 from tests.web import browser as chromium

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from station.cli import cli
 from station.store.reader import StoreReader
-from station.store.records import ReportFilter
+from station.store.report_records import ReportFilter
 from station.store.views import Bucket
 from tests.web.conftest import client_for
 

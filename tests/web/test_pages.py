@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from station.store.reader import StoreReader
-from station.store.records import ReportFilter
+from station.store.report_records import ReportFilter
 from station.web.charts import fmt
 from tests.web.html import Element, parse
 from tests.web.line import RECIPE, RETESTED, RUNNING, STALE_SOCKET, Line
