@@ -50,10 +50,10 @@ def walk_time(query: Select[*Ts], f: ReportFilter) -> Select[*Ts]:
     return query.with_hint(Attempt, "INDEXED BY ix_attempts_started_at", "sqlite")
 
 
-def base(a: Any = Attempt, *, include_emulated: bool = False) -> list[ColumnElement[bool]]:
-    """What every read keeps out whatever the filters: the reports' scope with no filter (the
-    sockets of the line, a pack's retests, the lists a form offers go through it too)."""
-    return scope(ReportFilter(include_emulated=include_emulated), a)
+def base(a: Any = Attempt) -> list[ColumnElement[bool]]:
+    """What every read keeps out whatever the filters: the reports' scope with no filter (a
+    pack's retests go through it too)."""
+    return scope(ReportFilter(), a)
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:

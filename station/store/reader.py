@@ -21,7 +21,7 @@ from station.store.connection import READ_ONLY_MEANING, describe, make_read_only
 from station.store.database import Database, OpenDatabase
 from station.store.errors import DatabaseMissingError, StoreUnavailableError
 from station.store.models import Attempt, Pack
-from station.store.outcomes import base
+from station.store.outcomes import scope
 from station.store.records import PackTrace
 from station.store.report_records import ExportRow, MeasurementExportRow, ReportFilter
 from station.store.shifts import ShiftPlan
@@ -96,9 +96,9 @@ class StoreReader(OpenDatabase):
         return line_status.line_status(
             self._db,
             self.plan,
+            self._scoped(ReportFilter()),
             stale_after=stale_after,
             silent_after=silent_after,
-            include_emulated=self.include_emulated,
         )
 
     def _scoped(self, filters: ReportFilter) -> ReportFilter:
@@ -159,12 +159,7 @@ class StoreReader(OpenDatabase):
         """Every station that recorded an attempt."""
         with self._db.conn() as conn:
             return sorted(
-                {
-                    station
-                    for station, _ in line_status.sockets(
-                        conn, include_emulated=self.include_emulated
-                    )
-                }
+                {station for station, _ in line_status.sockets(conn, self._scoped(ReportFilter()))}
             )
 
     def recipes(self, *, limit: int = 50) -> list[str]:
@@ -172,7 +167,7 @@ class StoreReader(OpenDatabase):
         names: list[str] = []
         first = (
             select(Attempt.recipe_name)
-            .where(*base(include_emulated=self.include_emulated))
+            .where(*scope(self._scoped(ReportFilter())))
             .order_by(Attempt.recipe_name)
             .limit(1)
         )

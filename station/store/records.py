@@ -3,7 +3,7 @@
 Input records (:class:`AttemptStart`, :class:`StepRecord`, :class:`MeasurementRecord`,
 :class:`ParameterRecord`) are what the sequence engine hands over; :meth:`Store.trace` gives the
 same step and measurement records back, so what was kept is what is shown. What reads of many
-attempts give back (reports, exports, the shift's summary) is in :mod:`station.store.report_records`.
+attempts give back (reports, exports, the shift's summary): :mod:`station.store.report_records`.
 """
 
 from __future__ import annotations
