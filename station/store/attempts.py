@@ -50,6 +50,7 @@ from station.store.records import (
     StepOutcome,
     StepRecord,
 )
+from station.store.rows import from_row
 
 _TRIES = 5
 #: step outcomes that forbid recording the attempt as PASS
@@ -62,32 +63,12 @@ SUMMARY_COLUMNS = tuple(Attempt.__table__.c)
 
 def to_summary(row: Any, serial: str) -> AttemptSummary:
     """From an ``Attempt`` object or a Core row of its columns."""
-    return AttemptSummary(
-        id=row.id,
+    return from_row(
+        AttemptSummary,
+        row,
         serial=serial,
-        attempt_no=row.attempt_no,
-        station_id=row.station_id,
-        socket=row.socket,
-        operator=row.operator,
-        work_order=row.work_order,
-        lot=row.lot,
-        recipe_name=row.recipe_name,
-        recipe_version=row.recipe_version,
-        recipe_hash=row.recipe_hash,
-        software_version=row.software_version,
-        key_set_id=row.key_set_id,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
         outcome=AttemptOutcome(row.outcome),
-        failure_code=row.failure_code,
-        failing_step=row.failing_step,
-        reason=row.reason,
-        rework_of=row.rework_of,
-        rework_authorised_by=row.rework_authorised_by,
-        cycle_time_s=row.cycle_time_s,
         label_state=LabelState(row.label_state),
-        host=row.host,
-        pid=row.pid,
         emulated=bool(row.emulated),
     )
 

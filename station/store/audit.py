@@ -13,19 +13,12 @@ from station.store.database import Database, check_lengths, new_id, plain_json
 from station.store.errors import ReworkError, StoreInputError
 from station.store.models import Attempt, AuditLog, Pack
 from station.store.records import AttemptOutcome, AuditAction, AuditEntry, ReworkAuthorisation
+from station.store.rows import from_row
 
 
 def to_entry(row: Any) -> AuditEntry:
     """From an ``AuditLog`` object or a Core row of its columns."""
-    return AuditEntry(
-        id=row.id,
-        at=row.at,
-        action=row.action,
-        who=row.who,
-        station=row.station,
-        subject=row.subject,
-        detail=dict(row.detail),
-    )
+    return from_row(AuditEntry, row, detail=dict(row.detail))
 
 
 def add_entry(

@@ -13,17 +13,11 @@ from station.store.database import Database, check_lengths
 from station.store.errors import StoreInputError
 from station.store.models import BadgePin as BadgePinRow
 from station.store.records import AuditAction, AuditEntry, BadgePin
+from station.store.rows import from_row
 
 
 def to_pin(row: Any) -> BadgePin:
-    return BadgePin(
-        code=row.code,
-        pin_hash=row.pin_hash,
-        changed_by=row.changed_by,
-        changed_at=row.changed_at,
-        failures=row.failures,
-        last_failure_at=row.last_failure_at,
-    )
+    return from_row(BadgePin, row)
 
 
 def badge_pin(db: Database, code: str) -> BadgePin | None:

@@ -21,6 +21,7 @@ from station.store.database import Database, check_lengths, plain_json
 from station.store.errors import StoreInputError
 from station.store.models import PackEvidence, ReferenceCheck, ReferencePack
 from station.store.records import AuditAction, AuditEntry
+from station.store.rows import from_row
 
 
 @dataclass(frozen=True)
@@ -232,29 +233,8 @@ def pack_evidence_of(db: Database, profile_id: str) -> list[dict[str, Any]]:
 
 
 def _reference(row: ReferencePack) -> ReferencePackRecord:
-    return ReferencePackRecord(
-        id=row.id,
-        at=row.at,
-        by=row.by,
-        station=row.station,
-        serial=row.serial,
-        device_type=row.device_type,
-        firmware=row.firmware,
-        chem_id=row.chem_id,
-        image_id=row.image_id,
-        image_sha256=row.image_sha256,
-        readings=dict(row.readings),
-    )
+    return from_row(ReferencePackRecord, row, readings=dict(row.readings))
 
 
 def _check(row: ReferenceCheck) -> ReferenceCheckRecord:
-    return ReferenceCheckRecord(
-        id=row.id,
-        at=row.at,
-        station=row.station,
-        socket=row.socket,
-        operator=row.operator,
-        reference_id=row.reference_id,
-        passed=row.passed,
-        detail=dict(row.detail),
-    )
+    return from_row(ReferenceCheckRecord, row, detail=dict(row.detail))

@@ -20,22 +20,13 @@ from station.store.database import Database, check_lengths, rowcount
 from station.store.errors import ClaimLostError, SerialBusyError, StoreInputError
 from station.store.models import Attempt, AuditLog, Pack, SerialClaim, Step, UTCDateTime
 from station.store.records import AttemptOutcome, AuditAction, Claim
+from station.store.rows import from_row
 
 _TRIES = 5
 
 
 def to_claim(row: Any) -> Claim:
-    return Claim(
-        serial=row.serial,
-        station=row.station,
-        socket=row.socket,
-        host=row.host,
-        pid=row.pid,
-        claimed_at=row.claimed_at,
-        heartbeat_at=row.heartbeat_at,
-        token=row.token,
-        attempt_id=row.attempt_id,
-    )
+    return from_row(Claim, row)
 
 
 _INSERT_CLAIM = insert(SerialClaim)

@@ -14,18 +14,11 @@ from station.store.database import Database, check_lengths
 from station.store.errors import RecipeConflictError, StoreInputError
 from station.store.models import AuditLog, ReleasedRecipeRow
 from station.store.records import AuditAction, ReleasedRecipe
+from station.store.rows import from_row
 
 
 def to_released(row: ReleasedRecipeRow) -> ReleasedRecipe:
-    return ReleasedRecipe(
-        name=row.name,
-        version=row.version,
-        hash=row.hash,
-        text=row.text,
-        released_by=row.released_by,
-        released_at=row.released_at,
-        note=row.note,
-    )
+    return from_row(ReleasedRecipe, row)
 
 
 def release_recipe(
