@@ -96,50 +96,48 @@ def claim(db: Database, serial: str, station: str, socket: str, host: str, pid: 
             reason = stale_reason(db, held, host=host, now=now, mine=(station, socket, pid))
             if reason is None:
                 break
-            gone = to_claim(held)
-            taken = s.execute(
-                update(SerialClaim)
-                .where(SerialClaim.serial == serial, SerialClaim.token == gone.token)
-                .values(
-                    token=mine.token,
-                    attempt_id=None,
-                    station=station,
-                    socket=socket,
-                    host=host,
-                    pid=pid,
-                    claimed_at=now,
-                    heartbeat_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if rowcount(taken) != 1:
-                continue  # another station took it over first: look again
-            interrupted = interrupt_running(
-                s, serial, now, f"taken over by station {station} socket {socket}: {reason}"
-            )
-            s.add(
-                AuditLog(
-                    at=now,
-                    who="station",
-                    station=station,
-                    action=AuditAction.CLAIM_TAKEN_OVER,
-                    subject=serial,
-                    detail={
-                        "from_station": gone.station,
-                        "from_socket": gone.socket,
-                        "from_host": gone.host,
-                        "from_pid": gone.pid,
-                        "reason": reason,
-                        "interrupted_attempts": interrupted,
-                    },
-                )
-            )
-            return to_claim(mine)
+            if _take_over(s, held, mine, reason):
+                return to_claim(mine)
+            # another station took it over first: look again
     if held is None:
         raise SerialBusyError(serial, station="?", socket="?", host="?", since=db.now())
     raise SerialBusyError(
         serial, station=held.station, socket=held.socket, host=held.host, since=held.claimed_at
     )
+
+
+def _take_over(s: Session, held: SerialClaim, mine: SerialClaim, reason: str) -> bool:
+    """Give ``held`` (whose holder is gone, for ``reason``) to ``mine``: its running attempts
+    are interrupted and the audit log says so. False: another station took it over first."""
+    gone = to_claim(held)
+    taken = s.execute(
+        update(SerialClaim)
+        .where(SerialClaim.serial == mine.serial, SerialClaim.token == gone.token)
+        .values({k: v for k, v in _row(mine).items() if k != "serial"})
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(taken) != 1:
+        return False
+    why = f"taken over by station {mine.station} socket {mine.socket}: {reason}"
+    interrupted = interrupt_running(s, mine.serial, mine.claimed_at, why)
+    s.add(
+        AuditLog(
+            at=mine.claimed_at,
+            who="station",
+            station=mine.station,
+            action=AuditAction.CLAIM_TAKEN_OVER,
+            subject=mine.serial,
+            detail={
+                "from_station": gone.station,
+                "from_socket": gone.socket,
+                "from_host": gone.host,
+                "from_pid": gone.pid,
+                "reason": reason,
+                "interrupted_attempts": interrupted,
+            },
+        )
+    )
+    return True
 
 
 def interrupt_running(s: Session, serial: str, now: datetime, why: str) -> list[int]:
