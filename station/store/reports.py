@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from station.store.database import Database
 from station.store.models import Attempt, AttemptImage, FlashImage, Measurement, Pack, Step
@@ -74,32 +74,14 @@ def _earlier(f: ReportFilter, *, passed: bool = False) -> ColumnElement[bool]:
 
 def report(db: Database, f: ReportFilter) -> Report:
     where = conditions(f)
-    outcome = Attempt.outcome
-    is_pass = outcome == AttemptOutcome.PASS
-    first = Attempt.attempt_no == 1
-    judged = outcome.in_([str(o) for o in JUDGED_OUTCOMES])
-    retest = Attempt.attempt_no > 1
     with db.tx() as s:
-        # One pass over the covering index for every counter. Packs are counted once, at their
-        # first matching attempt: a retest counts only when no earlier attempt of its pack
-        # matches (a lookup by pack, for the few retests, instead of a DISTINCT over all rows).
-        counts = s.execute(
-            select(
-                func.count(),
-                func.count(case((and_(retest, _earlier(f)), 1))),
-                func.count(case((and_(is_pass, retest, _earlier(f, passed=True)), 1))),
-                func.count(case((and_(first, judged), 1))),
-                func.count(case((and_(first, is_pass), 1))),
-                func.count(Attempt.cycle_time_s),
-                *(func.count(case((outcome == o, 1))) for o in AttemptOutcome),
-            ).where(*where)
-        ).one()
+        counts = _counts(s, f, where)
         attempts, repeated, passed_again, first_attempts, first_pass, n_timed = counts[:6]
         per_outcome = dict(zip(AttemptOutcome, counts[6:], strict=True))
         # Failures are few: the outcome index finds them without reading the passing rows.
         failures = s.execute(
             select(Attempt.failure_code, Attempt.failing_step, func.count())
-            .where(*where, outcome.in_([str(o) for o in _FAILED]))
+            .where(*where, Attempt.outcome.in_([str(o) for o in _FAILED]))
             .group_by(Attempt.failure_code, Attempt.failing_step)
         ).all()
         per_socket = s.execute(
@@ -107,20 +89,7 @@ def report(db: Database, f: ReportFilter) -> Report:
             .where(*where)
             .group_by(Attempt.station_id, Attempt.socket)
         ).all()
-        median = None
-        if n_timed:
-            # A cycle time is recorded when an attempt finishes; unfiltered, the cycle-time
-            # index hands over the middle rows without sorting.
-            middle = list(
-                s.scalars(
-                    select(Attempt.cycle_time_s)
-                    .where(*where, Attempt.cycle_time_s.is_not(None))
-                    .order_by(Attempt.cycle_time_s)
-                    .offset((n_timed - 1) // 2)
-                    .limit(2 if n_timed % 2 == 0 else 1)
-                )
-            )
-            median = sum(v for v in middle if v is not None) / len(middle)
+        median = _median_cycle_time(s, where, n_timed)
     by_code: Counter[str] = Counter()
     by_step: Counter[str] = Counter()
     for code, step, n in failures:
@@ -146,6 +115,49 @@ def report(db: Database, f: ReportFilter) -> Report:
         median_cycle_time_s=median,
         attempts_by_socket=_ranked({f"{st}/{so}": int(n) for st, so, n in per_socket}),
     )
+
+
+def _counts(s: Session, f: ReportFilter, where: list[ColumnElement[bool]]) -> Any:
+    """Attempts, retests of a pack already counted, their passes, first attempts judged and
+    passed, attempts with a cycle time, then a count per outcome (in ``AttemptOutcome``'s order).
+
+    One pass over the covering index for every counter. Packs are counted once, at their first
+    matching attempt: a retest counts only when no earlier attempt of its pack matches (a lookup
+    by pack, for the few retests, instead of a DISTINCT over all rows).
+    """
+    outcome = Attempt.outcome
+    is_pass = outcome == AttemptOutcome.PASS
+    first = Attempt.attempt_no == 1
+    judged = outcome.in_([str(o) for o in JUDGED_OUTCOMES])
+    retest = Attempt.attempt_no > 1
+    return s.execute(
+        select(
+            func.count(),
+            func.count(case((and_(retest, _earlier(f)), 1))),
+            func.count(case((and_(is_pass, retest, _earlier(f, passed=True)), 1))),
+            func.count(case((and_(first, judged), 1))),
+            func.count(case((and_(first, is_pass), 1))),
+            func.count(Attempt.cycle_time_s),
+            *(func.count(case((outcome == o, 1))) for o in AttemptOutcome),
+        ).where(*where)
+    ).one()
+
+
+def _median_cycle_time(s: Session, where: list[ColumnElement[bool]], n_timed: int) -> float | None:
+    if not n_timed:
+        return None
+    # A cycle time is recorded when an attempt finishes; unfiltered, the cycle-time index hands
+    # over the middle rows without sorting.
+    middle = list(
+        s.scalars(
+            select(Attempt.cycle_time_s)
+            .where(*where, Attempt.cycle_time_s.is_not(None))
+            .order_by(Attempt.cycle_time_s)
+            .offset((n_timed - 1) // 2)
+            .limit(2 if n_timed % 2 == 0 else 1)
+        )
+    )
+    return sum(v for v in middle if v is not None) / len(middle)
 
 
 def _ranked(counts: Mapping[str, int]) -> tuple[CountBy, ...]:

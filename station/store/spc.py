@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, func, select, type_coerce
+from sqlalchemy import BigInteger, Connection, DateTime, func, select, type_coerce
 
 from station.store.database import Database
 from station.store.models import Attempt, Measurement, Pack, UTCDateTime
@@ -159,6 +159,30 @@ def measurement_kinds(db: Database, f: ReportFilter) -> list[MeasurementKind]:
     return sorted(kinds, key=lambda k: (not k.has_limits, k.name, k.unit))
 
 
+def _measured(conn: Connection, ids: list[int], name: str) -> dict[int, list[Any]]:
+    """The numeric values of measurement ``name`` of attempts ``ids``, by attempt, in the order
+    they were recorded."""
+    measured = conn.execute(
+        select(
+            Measurement.attempt_id,
+            Measurement.value,
+            Measurement.low_limit,
+            Measurement.high_limit,
+            Measurement.unit,
+        )
+        .where(
+            Measurement.attempt_id.in_(ids),
+            Measurement.name == name,
+            Measurement.value.is_not(None),
+        )
+        .order_by(Measurement.attempt_id, Measurement.step_ordinal, Measurement.seq)
+    ).all()
+    by_attempt: dict[int, list[Any]] = {}
+    for m in measured:
+        by_attempt.setdefault(m.attempt_id, []).append(m)
+    return by_attempt
+
+
 def spc_chart(db: Database, f: ReportFilter, name: str, *, points: int = 100) -> SpcChart:
     """The newest ``points`` values of measurement ``name`` on matching attempts."""
     sqlite = db.engine.dialect.name == "sqlite"
@@ -192,24 +216,7 @@ def spc_chart(db: Database, f: ReportFilter, name: str, *, points: int = 100) ->
             if not batch:
                 break
             seen.update(r.id for r in batch)
-            measured = conn.execute(
-                select(
-                    Measurement.attempt_id,
-                    Measurement.value,
-                    Measurement.low_limit,
-                    Measurement.high_limit,
-                    Measurement.unit,
-                )
-                .where(
-                    Measurement.attempt_id.in_([r.id for r in batch]),
-                    Measurement.name == name,
-                    Measurement.value.is_not(None),
-                )
-                .order_by(Measurement.attempt_id, Measurement.step_ordinal, Measurement.seq)
-            ).all()
-            by_attempt: dict[int, list[Any]] = {}
-            for m in measured:
-                by_attempt.setdefault(m.attempt_id, []).append(m)
+            by_attempt = _measured(conn, [r.id for r in batch], name)
             for r in batch:  # newest first
                 values = by_attempt.get(r.id)
                 if not values:

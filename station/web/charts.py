@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from station.store.views import ParetoBar, RunRule, SpcChart, YieldPoint
+from station.store.views import ControlLimits, ParetoBar, RunRule, SpcChart, SpcPoint, YieldPoint
 
 WIDTH = 960
 HEIGHT = 320
@@ -179,6 +179,72 @@ def _polyline(points: Sequence[tuple[float, float]]) -> tuple[tuple[str, str], .
 # ---- SPC --------------------------------------------------------------------------------------
 
 
+_Level = tuple[str, float, str]
+
+
+def _levels(lim: ControlLimits | None) -> tuple[list[_Level], list[_Level]]:
+    """The control lines (centre, UCL, LCL) and the specification limits, as (kind, value, text)."""
+    lines: list[_Level] = []
+    specs: list[_Level] = []
+    if lim is None:
+        return lines, specs
+    lines.append(("centre", lim.mean, f"mean {fmt(lim.mean)}"))
+    if lim.sigma:
+        assert lim.ucl is not None
+        assert lim.lcl is not None
+        lines.append(("ucl", lim.ucl, f"UCL {fmt(lim.ucl)}"))
+        lines.append(("lcl", lim.lcl, f"LCL {fmt(lim.lcl)}"))
+    for kind, spec in (("usl", lim.usl), ("lsl", lim.lsl)):
+        if spec is not None:
+            specs.append((kind, spec, f"{kind.upper()} {fmt(spec)}"))
+    return lines, specs
+
+
+def _level_marks(frame: _Frame, shown: list[_Level], far: list[_Level], high: float) -> list[Mark]:
+    marks: list[Mark] = []
+    for kind, value, text in shown:
+        y = frame.y(value)
+        marks.append(Mark("line", f"level {kind}", _line(frame.x0, y, frame.x1, y), title=text))
+        at = (("x", _n(frame.x1 + 4)), ("y", _n(y + 4)))
+        marks.append(Mark("text", f"level-label {kind}", at, text=text.split()[0]))
+    for kind, value, text in far:
+        above = value > high
+        y = frame.y1 + 10 if above else frame.y0 - 4
+        arrow = "↑" if above else "↓"
+        at = (("x", _n(frame.x0 + 6)), ("y", _n(y)))
+        marks.append(Mark("text", f"level-label far {kind}", at, text=f"{arrow} {text}"))
+    return marks
+
+
+def _point_mark(
+    c: SpcChart,
+    i: int,
+    p: SpcPoint,
+    frame: _Frame,
+    radius: float,
+    link: Callable[[str], str],
+    local: Callable[[datetime], str],
+) -> Mark:
+    classes = ["point"]
+    if p.rules:
+        classes.append("signal")
+    if p.out_of_spec:
+        classes.append("out-of-spec")
+    flags = "; ".join(str(r) for r in p.rules)
+    if p.out_of_spec:
+        flags = "; ".join(x for x in (flags, "outside the specification") if x)
+    title = f"{p.serial} · {local(p.started_at)} · {fmt(p.value)} {c.unit}".rstrip()
+    if flags:
+        title += f" · {flags}"
+    return Mark(
+        "circle",
+        " ".join(classes),
+        _circle(frame.x(i), frame.y(p.value), radius, p.value),
+        title=title,
+        href=link(p.serial),
+    )
+
+
 def individuals_chart(
     c: SpcChart, *, link: Callable[[str], str], local: Callable[[datetime], str]
 ) -> Chart:
@@ -186,19 +252,7 @@ def individuals_chart(
     values = [p.value for p in c.points]
     if not values:
         return Chart(f"{c.name}: no values", ())
-    lim = c.limits
-    lines: list[tuple[str, float, str]] = []
-    specs: list[tuple[str, float, str]] = []
-    if lim is not None:
-        lines.append(("centre", lim.mean, f"mean {fmt(lim.mean)}"))
-        if lim.sigma:
-            assert lim.ucl is not None
-            assert lim.lcl is not None
-            lines.append(("ucl", lim.ucl, f"UCL {fmt(lim.ucl)}"))
-            lines.append(("lcl", lim.lcl, f"LCL {fmt(lim.lcl)}"))
-        for kind, spec in (("usl", lim.usl), ("lsl", lim.lsl)):
-            if spec is not None:
-                specs.append((kind, spec, f"{kind.upper()} {fmt(spec)}"))
+    lines, specs = _levels(c.limits)
     # The scale fits the points and the control limits; a specification limit far from them
     # is named at the edge instead of squashing the points into a line.
     core = values + [v for _, v, _ in lines]
@@ -211,41 +265,11 @@ def individuals_chart(
     pad = (high - low) * 0.06
     frame = _Frame(low - pad, high + pad, len(values))
     marks = frame.axes(nice_ticks(frame.low, frame.high), fmt)
-    for kind, value, text in lines + near:
-        y = frame.y(value)
-        marks.append(Mark("line", f"level {kind}", _line(frame.x0, y, frame.x1, y), title=text))
-        at = (("x", _n(frame.x1 + 4)), ("y", _n(y + 4)))
-        marks.append(Mark("text", f"level-label {kind}", at, text=text.split()[0]))
-    for kind, value, text in far:
-        above = value > high
-        y = frame.y1 + 10 if above else frame.y0 - 4
-        arrow = "↑" if above else "↓"
-        at = (("x", _n(frame.x0 + 6)), ("y", _n(y)))
-        marks.append(Mark("text", f"level-label far {kind}", at, text=f"{arrow} {text}"))
+    marks += _level_marks(frame, lines + near, far, high)
     series = [(frame.x(i), frame.y(v)) for i, v in enumerate(values)]
     marks.append(Mark("polyline", "series", _polyline(series)))
     radius = 3.5 if len(values) <= 150 else 2.2
-    for i, p in enumerate(c.points):
-        classes = ["point"]
-        if p.rules:
-            classes.append("signal")
-        if p.out_of_spec:
-            classes.append("out-of-spec")
-        flags = "; ".join(str(r) for r in p.rules)
-        if p.out_of_spec:
-            flags = "; ".join(x for x in (flags, "outside the specification") if x)
-        title = f"{p.serial} · {local(p.started_at)} · {fmt(p.value)} {c.unit}".rstrip()
-        if flags:
-            title += f" · {flags}"
-        marks.append(
-            Mark(
-                "circle",
-                " ".join(classes),
-                _circle(frame.x(i), frame.y(p.value), radius, p.value),
-                title=title,
-                href=link(p.serial),
-            )
-        )
+    marks += [_point_mark(c, i, p, frame, radius, link, local) for i, p in enumerate(c.points)]
     every = max(1, math.ceil(len(c.points) / 6))
     labels = [local(p.started_at)[5:16] if i % every == 0 else "" for i, p in enumerate(c.points)]
     marks += frame.x_labels(labels, every=every)
