@@ -18,6 +18,7 @@ from station.store.models import Attempt, Pack
 from station.store.outcomes import scope, walk_time
 from station.store.records import AttemptOutcome
 from station.store.report_records import ReportFilter
+from station.store.rows import from_row
 from station.store.views import FailedAttempt, FailurePareto, ParetoBar
 
 #: outcomes that count as failures in the Pareto
@@ -110,17 +111,12 @@ def failed_attempts(
             )
         ).all()
     return [
-        FailedAttempt(
-            serial=r.serial,
+        from_row(
+            FailedAttempt,
+            r,
             attempt_id=r.id,
-            attempt_no=r.attempt_no,
-            started_at=r.started_at,
             station=r.station_id,
-            socket=r.socket,
             outcome=AttemptOutcome(r.outcome),
-            failure_code=r.failure_code,
-            failing_step=r.failing_step,
-            reason=r.reason,
         )
         for r in rows
     ]

@@ -51,6 +51,7 @@ from station.store.records import (
     StepRecord,
 )
 from station.store.report_records import RecentPack, ShiftSummary
+from station.store.rows import MEASURED, from_row
 
 
 def _history(conn: Session | Connection, serial: str) -> list[AttemptSummary]:
@@ -245,32 +246,13 @@ def _block_ranges(
 
 def _steps(s: Connection, ids: list[int]) -> dict[int, list[StepRecord]]:
     measured: dict[tuple[int, int], list[MeasurementRecord]] = defaultdict(list)
-    for m in s.execute(
-        select(
-            Measurement.attempt_id,
-            Measurement.step_ordinal,
-            Measurement.name,
-            Measurement.value,
-            Measurement.text_value,
-            Measurement.unit,
-            Measurement.low_limit,
-            Measurement.high_limit,
-            Measurement.outcome,
-        )
+    for attempt_id, ordinal, name, value, text, unit, low, high, outcome in s.execute(
+        select(Measurement.attempt_id, Measurement.step_ordinal, *MEASURED)
         .where(Measurement.attempt_id.in_(ids))
         .order_by(Measurement.attempt_id, Measurement.step_ordinal, Measurement.seq)
     ):
-        measured[(m.attempt_id, m.step_ordinal)].append(
-            MeasurementRecord(
-                name=m.name,
-                value=m.value,
-                text=m.text_value,
-                unit=m.unit,
-                low=m.low_limit,
-                high=m.high_limit,
-                outcome=MeasurementOutcome(m.outcome),
-            )
-        )
+        record = MeasurementRecord(name, value, text, unit, low, high, MeasurementOutcome(outcome))
+        measured[(attempt_id, ordinal)].append(record)
     steps: dict[int, list[StepRecord]] = defaultdict(list)
     for st in s.execute(
         select(*Step.__table__.c)
@@ -278,16 +260,10 @@ def _steps(s: Connection, ids: list[int]) -> dict[int, list[StepRecord]]:
         .order_by(Step.attempt_id, Step.ordinal)
     ):
         steps[st.attempt_id].append(
-            StepRecord(
-                ordinal=st.ordinal,
-                name=st.name,
+            from_row(
+                StepRecord,
+                st,
                 outcome=StepOutcome(st.outcome),
-                started_at=st.started_at,
-                ended_at=st.ended_at,
-                kind=st.kind,
-                duration_s=st.duration_s,
-                failure_code=st.failure_code,
-                message=st.message,
                 details=dict(st.details),
                 measurements=tuple(measured[(st.attempt_id, st.ordinal)]),
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 from station.store.records import AttemptOutcome
 
@@ -22,6 +23,18 @@ class ReportFilter:
     #: attempts run on the emulator are left out unless asked for
     include_emulated: bool = False
     serial: str | None = None
+
+
+class FilterCriteria(TypedDict, total=False):
+    """:class:`ReportFilter`'s fields, for calls that take them as keywords."""
+
+    since: datetime | None
+    until: datetime | None
+    recipe: str | None
+    station: str | None
+    lot: str | None
+    include_emulated: bool
+    serial: str | None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from station.store.report_records import (
     Report,
     ReportFilter,
 )
+from station.store.rows import MEASURED
 
 #: attempts fetched per short transaction while exporting
 PAGE = 2000
@@ -244,13 +245,7 @@ def export_measurements(db: Database, f: ReportFilter) -> Iterator[MeasurementEx
                     Attempt.started_at,
                     Step.ordinal,
                     Step.name,
-                    Measurement.name,
-                    Measurement.value,
-                    Measurement.text_value,
-                    Measurement.unit,
-                    Measurement.low_limit,
-                    Measurement.high_limit,
-                    Measurement.outcome,
+                    *MEASURED,
                 )
                 .select_from(Measurement)
                 .join(Attempt, Attempt.id == Measurement.attempt_id)

@@ -6,10 +6,24 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from station.store.models import Measurement
+
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 R = TypeVar("R", bound="DataclassInstance")
+
+#: what a measurement holds, in the order of :class:`MeasurementRecord`'s fields (and of the
+#: measurement export's last columns)
+MEASURED = (
+    Measurement.name,
+    Measurement.value,
+    Measurement.text_value,
+    Measurement.unit,
+    Measurement.low_limit,
+    Measurement.high_limit,
+    Measurement.outcome,
+)
 
 
 def from_row(record: type[R], row: Any, **given: Any) -> R:

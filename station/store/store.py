@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
@@ -51,6 +51,7 @@ from station.store.records import (
 )
 from station.store.report_records import (
     ExportRow,
+    FilterCriteria,
     MeasurementExportRow,
     Report,
     ReportFilter,
@@ -438,45 +439,25 @@ class Store(OpenDatabase):
     def report(
         self,
         filters: ReportFilter | None = None,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        recipe: str | None = None,
-        station: str | None = None,
-        lot: str | None = None,
-        include_emulated: bool = False,
+        **criteria: Unpack[FilterCriteria],
     ) -> Report:
-        """Counts over real packs (``include_emulated``: runs on the emulator too)."""
-        f = filters or ReportFilter(since, until, recipe, station, lot, include_emulated)
-        return reports.report(self._db, f)
+        """Counts over real packs (``include_emulated``: runs on the emulator too); the filters
+        given whole or as keywords."""
+        return reports.report(self._db, filters or ReportFilter(**criteria))
 
     def export(
         self,
         filters: ReportFilter | None = None,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        recipe: str | None = None,
-        station: str | None = None,
-        lot: str | None = None,
-        include_emulated: bool = False,
+        **criteria: Unpack[FilterCriteria],
     ) -> Iterator[ExportRow]:
-        f = filters or ReportFilter(since, until, recipe, station, lot, include_emulated)
-        return reports.export(self._db, f)
+        return reports.export(self._db, filters or ReportFilter(**criteria))
 
     def export_measurements(
         self,
         filters: ReportFilter | None = None,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        recipe: str | None = None,
-        station: str | None = None,
-        lot: str | None = None,
-        include_emulated: bool = False,
+        **criteria: Unpack[FilterCriteria],
     ) -> Iterator[MeasurementExportRow]:
-        f = filters or ReportFilter(since, until, recipe, station, lot, include_emulated)
-        return reports.export_measurements(self._db, f)
+        return reports.export_measurements(self._db, filters or ReportFilter(**criteria))
 
     def shift_summary(self, station: str, since: datetime, *, last: int = 20) -> ShiftSummary:
         return queries.shift_summary(self._db, station, since, last=last)
