@@ -233,6 +233,7 @@ def _measurement_rows(
 
 
 def record_step(db: Database, attempt_id: int, step: StepRecord) -> None:
+    """Keep one finished step (and its measurements), committed at once."""
     fields = {"name": step.name, "kind": step.kind, "failure_code": step.failure_code}
     check_lengths(Step, fields)
     details = plain_json(dict(step.details), where=f"step {step.name!r} details")
@@ -302,6 +303,8 @@ def finish_attempt(
     ended_at: datetime | None = None,
     cycle_time_s: float | None = None,
 ) -> AttemptSummary:
+    """Finish the attempt once. PASS needs a passing seal step and a passing verify step
+    and no failed step; FAIL and ERROR need a failure code."""
     outcome = AttemptOutcome(outcome)
     if outcome == AttemptOutcome.RUNNING:
         raise StoreInputError(
@@ -372,6 +375,7 @@ _FINISH = (
 
 
 def set_emulated(db: Database, attempt_id: int, emulated: bool) -> None:
+    """Correct whether an attempt ran on an emulator (known once its bus is open)."""
     with db.conn() as conn:
         done = conn.execute(
             update(Attempt).where(Attempt.id == attempt_id).values(emulated=bool(emulated))

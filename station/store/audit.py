@@ -56,6 +56,7 @@ def audit(
     subject: str,
     detail: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
+    """Append to the audit log; ``detail`` must be plain JSON (a key word is refused)."""
     with db.conn() as conn:
         return add_entry(conn, db, action, who, station, subject, detail)
 
@@ -131,6 +132,9 @@ def _to_authorisation(row: AuditLog | AuditEntry) -> ReworkAuthorisation:
 def authorise_rework(
     db: Database, serial: str, by: str, reason: str, *, station: str = ""
 ) -> ReworkAuthorisation:
+    """A supervisor allows one more attempt on ``serial`` (written to the audit log).
+
+    Pass it as ``AttemptStart.rework``; that attempt then carries ``rework_of``."""
     if not by.strip() or not reason.strip():
         raise StoreInputError("rework is authorised by a named person, with a reason")
     with db.tx() as s:

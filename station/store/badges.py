@@ -21,6 +21,7 @@ def to_pin(row: Any) -> BadgePin:
 
 
 def badge_pin(db: Database, code: str) -> BadgePin | None:
+    """The badge's PIN hash and wrong-PIN count, or None when it has no PIN."""
     with db.conn() as conn:
         row = conn.execute(select(*BadgePinRow.__table__.c).where(BadgePinRow.code == code)).first()
         return to_pin(row) if row is not None else None

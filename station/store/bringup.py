@@ -161,6 +161,7 @@ def register_reference(
 
 
 def current_reference(db: Database, station: str) -> ReferencePackRecord | None:
+    """The station's newest registered reference pack."""
     with db.tx() as s:
         row = s.scalar(
             select(ReferencePack)

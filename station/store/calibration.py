@@ -21,6 +21,7 @@ from station.store.reports import conditions
 def record_calibration(
     db: Database, attempt_id: int, values: Sequence[CalibrationValueRecord]
 ) -> None:
+    """Keep a pack's calibration figures (references, raw averages, constants, residuals)."""
     for v in values:
         if v.kind not in CALIBRATION_KINDS:
             raise StoreInputError(f"calibration value kind {v.kind!r}; one of {CALIBRATION_KINDS}")

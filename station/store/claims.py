@@ -65,6 +65,10 @@ def stale_reason(
 
 
 def claim(db: Database, serial: str, station: str, socket: str, host: str, pid: int) -> Claim:
+    """Take ``serial`` for this station and socket, or raise :class:`SerialBusyError`.
+
+    A claim whose holder is dead (same host and its pid gone, or no heartbeat for the claim
+    TTL) is taken over, and the holder's RUNNING attempt becomes INTERRUPTED."""
     if not serial.strip():
         raise StoreInputError("a serial number is needed to claim a pack; scan the pack again")
     values = {"serial": serial, "station": station, "socket": socket, "host": host}

@@ -6,6 +6,7 @@ lost or unreachable database becomes :class:`StoreUnavailableError` (never a sil
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast, overload
 
 from sqlalchemy import Connection, CursorResult, Engine, Result, Table
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
@@ -24,6 +25,9 @@ from station.clock import utc_now
 from station.store.connection import describe, unavailable
 from station.store.errors import SchemaError, StoreInputError
 from station.store.models import Base
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 #: a claim whose holder has not sent a heartbeat for this long may be taken over
 DEFAULT_CLAIM_TTL = timedelta(minutes=10)
@@ -195,3 +199,29 @@ class OpenDatabase:
     def now(self) -> datetime:
         """The store's wall clock (injected in tests)."""
         return self._db.now()
+
+
+class on_database(Generic[P, T]):
+    """A store operation: the module function ``f(db, ...)``, called on the store's database.
+
+    ``claim = on_database(claims.claim)`` in a class deriving from :class:`OpenDatabase` makes
+    ``store.claim(serial, ...)`` call ``claims.claim(store's database, serial, ...)``, with the
+    function's own signature and docstring (one definition, not a second one to keep in step).
+    """
+
+    def __init__(self, f: Callable[Concatenate[Database, P], T]) -> None:
+        self._f = f
+        self.__doc__ = f.__doc__
+
+    @overload
+    def __get__(self, holder: None, owner: type[OpenDatabase]) -> Self: ...
+
+    @overload
+    def __get__(self, holder: OpenDatabase, owner: type[OpenDatabase]) -> Callable[P, T]: ...
+
+    def __get__(
+        self, holder: OpenDatabase | None, owner: type[OpenDatabase]
+    ) -> Self | Callable[P, T]:
+        if holder is None:
+            return self
+        return functools.partial(self._f, holder._db)

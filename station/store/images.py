@@ -126,6 +126,10 @@ def ranges_of(encoded: bytes) -> Ranges:
 
 
 def store_image(db: Database, data: bytes, start: int = 0, *, base: int | None = None) -> int:
+    """Keep a contiguous data-flash dump (once per content and address); returns its id.
+
+    ``base``: an image whose bytes resemble these (the before dump, for the after dump): it
+    is stored as its differences."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise StoreInputError(f"an image is bytes, not a {type(data).__name__}")
     data = bytes(data)
@@ -137,6 +141,12 @@ def store_image(db: Database, data: bytes, start: int = 0, *, base: int | None =
 
 
 def store_blocks(db: Database, blocks: Mapping[int, bytes], *, base: int | None = None) -> int:
+    """Keep a set of aligned 32-byte data-flash blocks ``{address: bytes}`` (not necessarily
+    contiguous) as ONE image, stored once per content; returns its id.
+
+    ``base``: an image whose bytes resemble these (the before blocks, for the after blocks):
+    it is stored as its differences. Link the image with :meth:`link_images` (``before=``
+    or ``after=``); the trace shows its address ranges, length and SHA-256."""
     encoded, ranges = encode_blocks(blocks)
     return _store(db, encoded, ranges[0][0], sum(n for _, n in ranges), sparse=True, base=base)
 
@@ -278,6 +288,8 @@ def link_images(
     before_parts: Sequence[int] = (),
     after_parts: Sequence[int] = (),
 ) -> None:
+    """Link stored images to a running attempt: one ``before`` and one ``after`` image
+    (a dump or a block set), and any number of older-style ``*_parts``."""
     links: list[tuple[ImageRole, int]] = []
     if before is not None:
         links.append((ImageRole.BEFORE, before))

@@ -38,6 +38,8 @@ def record_label(
     reprint_reason: str | None = None,
     printed_at: datetime | None = None,
 ) -> LabelRecord:
+    """Keep a print (or failed print); PRINTED only for a proven pass. A reprint
+    (``reprint_reason``) is also written to the audit log."""
     outcome = LabelOutcome(outcome)
     if not by.strip():
         raise StoreInputError("a label record names who printed it (operator or supervisor)")

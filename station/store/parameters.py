@@ -61,6 +61,7 @@ def decode(attempt_id: int, blob: bytes) -> list[ParameterDiff]:
 
 
 def record_parameters(db: Database, attempt_id: int, changes: Sequence[ParameterRecord]) -> None:
+    """Keep the attempt's parameter changes (one compressed row per attempt)."""
     entries = [_entry(c) for c in changes]
     if not entries:
         return
