@@ -1,12 +1,14 @@
-"""Synthetic traceability data, inserted in bulk: for report tests and benchmarks.
+"""Traceability data in bulk, for report tests and benchmarks: copies of what the real engine
+records.
 
-Attempts look like a line's: most packs pass first time, some fail at a step with a code and
-are retested, a few are interrupted. Each attempt has the steps, measurements, parameter changes
-and before/after block sets a real run records (see ``tests/bench/overhead.py`` for the real
-thing; ``tests/sequence/test_demo_data.py`` holds the steps and measurements here to what the real
-engine records). Everything is derived from ``seed``, so two runs with the same spec write the same
-database. Rows go in with explicit ids through the driver's ``executemany`` (thousands of rows
-per statement), which is what makes a million attempts practical.
+Attempts look like a line's: most packs pass first time, some fail and are retested, a few are
+aborted or interrupted. Each attempt is a copy of a real attempt the engine recorded on the
+emulator (:mod:`tests.bench.demo_runs`: its steps, messages, measurements, failure code,
+parameter changes and which images it keeps) under a new serial and new times, with the measured
+values varying as on a line (cells per lot, the temperature over the day) and judged against
+their limits again. Everything is derived from ``seed``, so two runs with the same spec write the
+same database. Rows go in with explicit ids through the driver's ``executemany`` (thousands of
+rows per statement), which is what makes a million attempts practical.
 """
 
 from __future__ import annotations
@@ -23,9 +25,7 @@ from typing import Any, ClassVar, Literal
 
 from sqlalchemy import Connection, Engine, func, select
 
-from station.sequence.failures import FAILURES as FAILURE_TABLE
-from station.sequence.failures import FailureCode
-from station.store import parameters
+from station.store import ImageRole, parameters
 from station.store.images import BLOCK, encode_blocks
 from station.store.models import (
     Attempt,
@@ -37,140 +37,15 @@ from station.store.models import (
     Step,
     to_micros,
 )
-from station.store.records import JUDGED_OUTCOMES, SEAL_STEP, VERIFY_STEP
+from station.store.records import JUDGED_OUTCOMES, MeasurementRecord
+from tests.bench.demo_runs import SERIAL, RecordedRuns, RunTemplate, recorded_runs
 
-#: a measurement of a synthetic attempt: (name, unit, low, high, typical value or None for text)
-_M = tuple[str, str, float | None, float | None, float | None]
-
-#: steps of a synthetic attempt, as the station names them: (name, kind, message, measurements)
-STEPS: tuple[tuple[str, str, str, tuple[_M, ...]], ...] = (
-    (
-        "Check serial",
-        "serial",
-        "serial accepted",
-        (
-            ("serial", "", None, None, None),
-            ("SBS serial number", "", None, None, 1.0),
-        ),
-    ),
-    (
-        "Identify gauge",
-        "identify",
-        "BQ40Z50 firmware 1.09, sealed",
-        (
-            ("PEC", "", None, None, None),
-            ("device type", "", None, None, None),
-            ("firmware", "", None, None, None),
-            ("firmware build", "", None, None, 22.0),
-            ("hardware version", "", None, None, None),
-            ("ChemID", "", None, None, None),
-            ("security mode on arrival", "", None, None, None),
-        ),
-    ),
-    (
-        "Unseal",
-        "unseal",
-        "unsealed with key set line-2026",
-        (("security mode", "", None, None, None),),
-    ),
-    (
-        "Back up data flash",
-        "backup",
-        "9 blocks (288 bytes) stored",
-        (("static DF signature before", "", None, None, 17723.0),),
-    ),
-    ("Apply recipe", "apply", "10 writes, 119 bytes, 24 parameters changed", ()),
-    (
-        "Reset gauge",
-        "reset",
-        "gauge answered after reset (unsealed)",
-        (("security mode after reset", "", None, None, None),),
-    ),
-    (
-        "Verify",
-        VERIFY_STEP,
-        "data flash and pack checks pass",
-        (
-            ("data-flash bytes differing", "bytes", 0.0, 0.0, 0.0),
-            ("cell 1 voltage", "mV", None, None, 3702.0),
-            ("cell 2 voltage", "mV", None, None, 3699.0),
-            ("cell 3 voltage", "mV", None, None, 3701.0),
-            ("cell 4 voltage", "mV", None, None, 3698.0),
-            ("cells seen", "", 4.0, 4.0, 4.0),
-            ("cell voltage (worst)", "mV", 3000.0, 4200.0, 3698.0),
-            ("cell imbalance", "mV", 0.0, 50.0, 4.0),
-            ("temperature", "°C", 10.0, 45.0, 24.9),
-            ("SafetyStatus clear", "", None, None, None),
-            ("PFStatus clear", "", None, None, None),
-            ("ManufacturingStatus", "", None, None, None),
-        ),
-    ),
-    (
-        "Seal",
-        SEAL_STEP,
-        "sealed (confirmed after reset)",
-        (("security mode after seal and reset", "", None, None, None),),
-    ),
-    ("Print label", "label", "label printed on zebra:line1", ()),
-    ("Record result", "record", "attempt recorded", ()),
-)
-_TEXTS = {
-    "PEC": "off: the gauge sends none; every read that decides is read twice",
-    "device type": "0x4500",
-    "firmware": "1.09",
-    "hardware version": "0x00A1",
-    "ChemID": "0x0121",
-    "security mode on arrival": "SEALED",
-    "security mode": "UNSEALED",
-    "static DF signature before": "0x453B",
-    "security mode after reset": "UNSEALED",
-    "SafetyStatus clear": "0x00000000 (expected 0x00000000)",
-    "PFStatus clear": "0x00000000 (expected 0x00000000)",
-    "ManufacturingStatus": "0x0278 (expected 0x0278 (b3-b9))",
-    "security mode after seal and reset": "SEALED",
-}
-#: (failure code, index of the step that fails, the measurement out of its limits, how often:
-#: a line's failures are a few causes, one more common than the next). The codes are the
-#: engine's own, and whose fault each is (FAIL or ERROR) comes from the same table.
-FAILURES: tuple[tuple[FailureCode, int, str | None, float], ...] = (
-    (FailureCode.VERIFY_MISMATCH, 6, "data-flash bytes differing", 0.38),
-    (FailureCode.CELL_IMBALANCE, 6, "cell imbalance", 0.27),
-    (FailureCode.BUS_NACK, 1, None, 0.18),
-    (FailureCode.SEAL_FAILED, 7, None, 0.11),
-    (FailureCode.SEALED_UNKNOWN_KEYS, 2, None, 0.06),
-)
-_FAILURE_WEIGHTS = [f[3] for f in FAILURES]
 #: the outcomes first-pass yield counts (an aborted or interrupted run is not judged)
 _JUDGED = frozenset(str(o) for o in JUDGED_OUTCOMES)
-_APPLY = 4
 DF_START = 0x4000
 DF_LENGTH = 0x2000
 #: the blocks a recipe touches (backed up before, read back after)
 TOUCHED = (0x4040, 0x4060, 0x4080, 0x4420, 0x4440, 0x4480, 0x44A0, 0x4560, 0x4580)
-#: parameter changes: (name, before, after); the serial and date ones differ per pack
-_PARAMETERS = (
-    ("DA Configuration", "0x12", "0x13"),
-    ("Design Capacity mAh", "4400 mAh", "10500 mAh"),
-    ("Design Capacity cWh", "6336 cWh", "15120 cWh"),
-    ("Device Name", '"BQ40Z50"', '"PK4S3P-3500"'),
-    ("Manufacturer Name", '"Texas Instruments"', '"Packline"'),
-    ("CUV Threshold", "2500 mV", "2800 mV"),
-    ("COV Threshold Low Temp", "4300 mV", "4250 mV"),
-    ("COV Threshold Standard Temp", "4300 mV", "4250 mV"),
-    ("COV Threshold High Temp", "4300 mV", "4250 mV"),
-    ("COV Threshold Rec Temp", "4300 mV", "4250 mV"),
-    ("COV Recovery Low Temp", "3900 mV", "4100 mV"),
-    ("COV Recovery Standard Temp", "3900 mV", "4100 mV"),
-    ("COV Recovery High Temp", "3900 mV", "4100 mV"),
-    ("COV Recovery Rec Temp", "3900 mV", "4100 mV"),
-    ("OCC1 Delay", "6 s", "2 s"),
-    ("OCD1 Threshold", "-6000 mA", "-20000 mA"),
-    ("OCD1 Delay", "6 s", "2 s"),
-    ("OCD2 Threshold", "-8000 mA", "-24000 mA"),
-    ("OCD2 Delay", "3 s", "1 s"),
-    ("LED Configuration", "0x00D0", "0x00D1"),
-    ("Mfg Status Init", "0x0000", "0x0278"),
-)
 
 #: "none": no image; "blocks": what the station keeps, a before block set shared by every
 #: factory-fresh pack and an after block set per pack; "shared": one before and one after dump
@@ -224,8 +99,10 @@ def generate(engine: Engine, spec: DemoSpec) -> DemoResult:
     batch = _Batch(engine)
     with engine.begin() as conn:
         shared = _shared_images(conn, batch, ids, base_image, spec.images)
-    for plan in _plans(rng, spec):
-        _add_attempt(batch, ids, rng, noise, spec, plan, base_image, shared)
+    runs = recorded_runs()
+    for plan in _plans(rng, spec, runs):
+        template = _template(runs, plan)
+        _add_attempt(batch, ids, _Copy(rng, noise, spec, plan, template), base_image, shared)
         totals["attempts"] += 1
         totals["packs"] += plan.attempt_no == 1
         totals["first_judged"] += plan.attempt_no == 1 and plan.outcome in _JUDGED
@@ -249,7 +126,8 @@ class _Plan:
     recipe: int
 
 
-def _plans(rng: random.Random, spec: DemoSpec) -> Iterator[_Plan]:
+def _plans(rng: random.Random, spec: DemoSpec, runs: RecordedRuns) -> Iterator[_Plan]:
+    weights = [t.weight for t in runs.failures]
     made = 0
     pack = 0
     per_station = [spec.start] * spec.stations
@@ -266,12 +144,13 @@ def _plans(rng: random.Random, spec: DemoSpec) -> Iterator[_Plan]:
             roll = rng.random()
             unjudged = spec.interrupted_rate + spec.aborted_rate
             if roll < spec.interrupted_rate:
-                outcome, failing = "INTERRUPTED", rng.randrange(len(STEPS))
+                # how many of a pass's steps were recorded before the process died
+                outcome, failing = "INTERRUPTED", rng.randrange(1, len(runs.passed.steps))
             elif roll < unjudged:
-                outcome, failing = "ABORTED", rng.randrange(len(STEPS) - 2)
+                outcome, failing = "ABORTED", rng.randrange(len(runs.aborted))
             elif roll < unjudged + spec.fail_rate:
-                failing = rng.choices(range(len(FAILURES)), weights=_FAILURE_WEIGHTS)[0]
-                outcome = str(FAILURE_TABLE[FAILURES[failing][0]].fault.outcome)
+                failing = rng.choices(range(len(runs.failures)), weights=weights)[0]
+                outcome = str(runs.failures[failing].outcome)
             else:
                 outcome, failing = "PASS", None
             made += 1
@@ -521,141 +400,185 @@ def _after_blocks(base: bytes, serial: str, day: int) -> bytes:
     return encode_blocks(after)[0]
 
 
-def _add_attempt(
-    batch: _Batch,
-    ids: _Ids,
-    rng: random.Random,
-    noise: random.Random,
-    spec: DemoSpec,
-    plan: _Plan,
-    base_image: bytes,
-    shared: tuple[int, int] | None,
-) -> None:
-    rows = batch.rows
-    stamp = batch.stamp
-    pack_id = ids.packs.get(plan.serial)
-    if pack_id is None:
-        pack_id = ids.take(Pack.__tablename__)
-        ids.packs[plan.serial] = pack_id
-        rows[Pack.__tablename__].append((pack_id, plan.serial, stamp(plan.started)))
-        if len(ids.packs) > 10_000:  # only the current pack can be retested: forget old ones
-            ids.packs.pop(next(iter(ids.packs)))
-    attempt_id = ids.take(Attempt.__tablename__)
-    bad_measurement = None
+def _template(runs: RecordedRuns, plan: _Plan) -> RunTemplate:
+    """The real attempt ``plan`` is a copy of."""
     if plan.outcome == "PASS":
-        last, code, failing_name = len(STEPS) - 1, None, None
-    elif plan.outcome in ("FAIL", "ERROR"):
-        assert plan.failing is not None
-        code, last, bad_measurement, _ = FAILURES[plan.failing]
-        failing_name = STEPS[last][0]
-    else:
-        assert plan.failing is not None
-        last, code, failing_name = plan.failing, plan.outcome, None
-    at = plan.started
-    steps, measurements = rows[Step.__tablename__], rows[Measurement.__tablename__]
-    for ordinal in range(last + 1):
-        name, kind, message, measured = STEPS[ordinal]
-        duration = rng.uniform(0.3, 6.0)
-        failed = plan.outcome in ("FAIL", "ERROR") and ordinal == last
-        steps.append(
-            (
-                attempt_id,
-                ordinal,
-                name,
-                kind,
-                plan.outcome if failed else "PASS",
-                stamp(at),
-                stamp(at + timedelta(seconds=duration)),
-                duration,
-                code if failed else None,
-                f"failed: {code}" if failed else message,
-                "{}",
-            )
-        )
-        at += timedelta(seconds=duration)
-        cells: list[float] = []
-        for seq, (m_name, unit, low, high, typical) in enumerate(measured, start=1):
-            text = plan.serial if m_name == "serial" else _TEXTS.get(m_name)
-            value = typical
-            if typical is not None and low is None and unit == "mV":
-                value = round(rng.gauss(typical + _lot_offset(plan.lot), 3.0))
-                cells.append(value)
-            elif typical is not None and low is not None:
-                value = _checked_value(m_name, typical, cells, plan.started, noise)
-            outcome = "INFO" if low is None and high is None else "PASS"
-            if failed and m_name == bad_measurement:
-                value, outcome = (high or 0.0) + 1.0 + round(noise.expovariate(0.2)), "FAIL"
-            measurements.append(
-                (attempt_id, ordinal, seq, m_name, value, text, unit, low, high, outcome)
-            )
-    if last >= _APPLY and spec.parameters:
-        rows[ParameterChanges.__tablename__].append(_parameters(attempt_id, spec, plan))
+        return runs.passed
+    assert plan.failing is not None
+    if plan.outcome == "INTERRUPTED":
+        return runs.interrupted(plan.failing)
+    if plan.outcome == "ABORTED":
+        return runs.aborted[plan.failing]
+    return runs.failures[plan.failing]
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """One synthetic attempt: the real one it copies, and what makes it this pack's."""
+
+    rng: random.Random
+    noise: random.Random
+    spec: DemoSpec
+    plan: _Plan
+    template: RunTemplate
+
+    def text(self, value: str) -> str:
+        return value.replace(SERIAL, self.plan.serial)
+
+
+def _add_attempt(
+    batch: _Batch, ids: _Ids, copy: _Copy, base_image: bytes, shared: tuple[int, int] | None
+) -> None:
+    plan, template = copy.plan, copy.template
+    pack_id = _pack_id(batch, ids, plan)
+    attempt_id = ids.take(Attempt.__tablename__)
+    ended = _add_steps(batch, attempt_id, copy)
+    if template.parameters and copy.spec.parameters:
+        batch.rows[ParameterChanges.__tablename__].append(_parameters(attempt_id, copy))
     interrupted = plan.outcome == "INTERRUPTED"
-    rows[Attempt.__tablename__].append(
+    batch.rows[Attempt.__tablename__].append(
         (
             attempt_id,
             pack_id,
             plan.attempt_no,
             f"ST-{plan.station + 1:02d}",
             "AB"[plan.attempt_no % 2],
-            f"op{rng.randrange(12):02d}",
+            f"op{copy.rng.randrange(12):02d}",
             f"WO-{plan.lot // 4:04d}",
             f"LOT-{plan.lot:04d}",
             f"pack-{plan.recipe}",
             "1.0",
             hashlib.sha256(f"recipe {plan.recipe}".encode()).hexdigest(),
             "0.1.0",
-            "line-2026",
-            stamp(plan.started),
-            stamp(at),
+            template.key_set_id,
+            batch.stamp(plan.started),
+            batch.stamp(ended),
             plan.outcome,
-            code,
-            failing_name,
+            template.failure_code,
+            template.failing_step,
+            None if template.reason is None else copy.text(template.reason),
             None,
             None,
             None,
-            None,
-            None if interrupted else (at - plan.started).total_seconds(),
-            "PRINTED" if plan.outcome == "PASS" else "NOT_PRINTED",
+            None if interrupted else (ended - plan.started).total_seconds(),
+            template.label_state,
             "demo",
             1,
         )
     )
-    if spec.images == "none":
-        return
-    before_blocks = encode_blocks(_blocks(base_image))[0]
-    links = []
-    if spec.images == "shared":
-        assert shared is not None
-        links = [("BEFORE", shared[0]), ("AFTER", shared[1])]
-    elif spec.images == "blocks":
-        assert shared is not None
-        links = [("BEFORE", shared[0])]
-        if last >= _APPLY + 2:  # verified: the touched blocks were read back
-            encoded = _after_blocks(base_image, plan.serial, plan.started.toordinal())
-            after_id = ids.afters.get(encoded)
-            if after_id is None:  # a retest the same day reads the same blocks back
-                after = _image_row(
-                    ids,
-                    encoded,
-                    TOUCHED[0],
-                    len(TOUCHED) * BLOCK,
-                    sparse=True,
-                    base=(shared[0], before_blocks),
-                )
-                rows[FlashImage.__tablename__].append(after)
-                after_id = ids.afters[encoded] = after[0]
-                if len(ids.afters) > 1000:
-                    ids.afters.pop(next(iter(ids.afters)))
-            links.append(("AFTER", after_id))
-    else:
-        before = _image_row(ids, _unit_image(rng, base_image), DF_START, DF_LENGTH, sparse=False)
-        after = _image_row(
-            ids, _unit_image(rng, base_image[::-1]), DF_START, DF_LENGTH, sparse=False
+    if copy.spec.images != "none":
+        _add_images(batch, ids, copy, attempt_id, base_image, shared)
+
+
+def _pack_id(batch: _Batch, ids: _Ids, plan: _Plan) -> int:
+    pack_id = ids.packs.get(plan.serial)
+    if pack_id is None:
+        pack_id = ids.take(Pack.__tablename__)
+        ids.packs[plan.serial] = pack_id
+        batch.rows[Pack.__tablename__].append((pack_id, plan.serial, batch.stamp(plan.started)))
+        if len(ids.packs) > 10_000:  # only the current pack can be retested: forget old ones
+            ids.packs.pop(next(iter(ids.packs)))
+    return pack_id
+
+
+def _add_steps(batch: _Batch, attempt_id: int, copy: _Copy) -> datetime:
+    """The template's steps at this attempt's times; returns when the last one ended."""
+    stamp = batch.stamp
+    at = copy.plan.started
+    for step in copy.template.steps:
+        duration = copy.rng.uniform(0.3, 6.0)
+        batch.rows[Step.__tablename__].append(
+            (
+                attempt_id,
+                step.ordinal,
+                step.name,
+                step.kind,
+                str(step.outcome),
+                stamp(at),
+                stamp(at + timedelta(seconds=duration)),
+                duration,
+                step.failure_code,
+                copy.text(step.message),
+                json.dumps(dict(step.details)),
+            )
         )
-        rows[FlashImage.__tablename__] += [before, after]
-        links = [("BEFORE", before[0]), ("AFTER", after[0])]
+        at += timedelta(seconds=duration)
+        cells: list[float] = []
+        for seq, m in enumerate(step.measurements, start=1):
+            value, outcome = _measured(m, copy, cells)
+            text = None if m.text is None else copy.text(m.text)
+            batch.rows[Measurement.__tablename__].append(
+                (attempt_id, step.ordinal, seq, m.name, value, text, m.unit, m.low, m.high, outcome)
+            )
+    return at
+
+
+def _measured(m: MeasurementRecord, copy: _Copy, cells: list[float]) -> tuple[float | None, str]:
+    """This pack's value of ``m`` and its verdict, judged against the limits as recorded."""
+    value = m.value
+    if value is None:
+        return None, str(m.outcome)
+    if m.name == "SBS serial number":
+        value = float(int(copy.plan.serial[-4:]))
+    elif m.unit == "mV" and m.low is None and m.high is None:
+        value = round(copy.rng.gauss(value + _lot_offset(copy.plan.lot), 3.0))
+        cells.append(value)
+    elif m.low is not None or m.high is not None:
+        value = _checked_value(m.name, value, cells, copy.plan.started, copy.noise)
+    if m.low is None and m.high is None:
+        return value, str(m.outcome)
+    inside = (m.low is None or value >= m.low) and (m.high is None or value <= m.high)
+    return value, "PASS" if inside else "FAIL"
+
+
+def _add_images(
+    batch: _Batch,
+    ids: _Ids,
+    copy: _Copy,
+    attempt_id: int,
+    base_image: bytes,
+    shared: tuple[int, int] | None,
+) -> None:
+    """The before and after images the template kept, as this pack's."""
+    rows, roles, plan = batch.rows, copy.template.images, copy.plan
+    links: list[tuple[str, int]] = []
+    if copy.spec.images == "per-pack":
+        for role, image in ((ImageRole.BEFORE, base_image), (ImageRole.AFTER, base_image[::-1])):
+            if role in roles:
+                row = _image_row(
+                    ids, _unit_image(copy.rng, image), DF_START, DF_LENGTH, sparse=False
+                )
+                rows[FlashImage.__tablename__].append(row)
+                links.append((str(role), row[0]))
+    else:
+        assert shared is not None
+        if ImageRole.BEFORE in roles:
+            links.append(("BEFORE", shared[0]))
+        if ImageRole.AFTER in roles and copy.spec.images == "shared":
+            links.append(("AFTER", shared[1]))
+        elif ImageRole.AFTER in roles:  # the touched blocks as read back
+            encoded = _after_blocks(base_image, plan.serial, plan.started.toordinal())
+            links.append(("AFTER", _after_id(batch, ids, encoded, base_image, shared[0])))
     rows[AttemptImage.__tablename__] += [(attempt_id, role, i) for role, i in links]
+
+
+def _after_id(batch: _Batch, ids: _Ids, encoded: bytes, base_image: bytes, before: int) -> int:
+    after_id = ids.afters.get(encoded)
+    if after_id is None:  # a retest the same day reads the same blocks back
+        before_blocks = encode_blocks(_blocks(base_image))[0]
+        after = _image_row(
+            ids,
+            encoded,
+            TOUCHED[0],
+            len(TOUCHED) * BLOCK,
+            sparse=True,
+            base=(before, before_blocks),
+        )
+        batch.rows[FlashImage.__tablename__].append(after)
+        after_id = ids.afters[encoded] = after[0]
+        if len(ids.afters) > 1000:
+            ids.afters.pop(next(iter(ids.afters)))
+    return int(after_id)
 
 
 def _lot_offset(lot: int) -> float:
@@ -680,20 +603,17 @@ def _checked_value(
     return typical
 
 
-def _parameters(attempt_id: int, spec: DemoSpec, plan: _Plan) -> tuple[Any, ...]:
-    entries: list[list[str | None]] = [[n, b, a] for n, b, a in _PARAMETERS]
-    entries += [
-        ["Serial Number", "0x0001", f"0x{zlib.crc32(plan.serial.encode()) & 0xFFFF:04X}"],
-        [
-            "Manufacture Date",
-            "0 (no date)",
-            f"{plan.started.toordinal()} ({plan.started:%Y-%m-%d})",
-        ],
-        [
-            "Manufacturer Info A",
-            json.dumps("abcdefghijklmnopqrstuvwzxy012345"),
-            json.dumps(plan.serial),
-        ],
-    ]
-    entries = entries[: spec.parameters]
+def _parameters(attempt_id: int, copy: _Copy) -> tuple[Any, ...]:
+    """The template's parameter changes; those that name the pack (serial, date) are this
+    pack's."""
+    plan = copy.plan
+    own = {
+        "Serial Number": f"0x{zlib.crc32(plan.serial.encode()) & 0xFFFF:04X}",
+        "Manufacture Date": f"{plan.started.toordinal()} ({plan.started:%Y-%m-%d})",
+        "Manufacturer Info A": json.dumps(plan.serial),
+    }
+    entries: list[list[str | None]] = []
+    for p in copy.template.parameters[: copy.spec.parameters]:
+        entry = [p.name, p.before, own.get(p.name, p.after)]
+        entries.append([*entry, p.unit] if p.unit else entry)
     return (attempt_id, len(entries), parameters.encode(entries))

@@ -260,7 +260,8 @@ def test_shift_summary(line: Store, clock: WallClock) -> None:
 
 
 def test_generated_data_reports_what_was_generated(store: Store) -> None:
-    made = generate(store.engine, DemoSpec(attempts=600, fail_rate=0.2, seed=7))
+    spec = DemoSpec(attempts=600, fail_rate=0.2, aborted_rate=0.02, interrupted_rate=0.01, seed=7)
+    made = generate(store.engine, spec)
     r = store.report()
     assert r.attempts == made.attempts == 600
     assert r.packs == made.packs
