@@ -18,12 +18,12 @@ import json
 import math
 import random
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, select
 
 from station.store import ImageRole, parameters
 from station.store.images import BLOCK, encode_blocks
@@ -35,9 +35,9 @@ from station.store.models import (
     Pack,
     ParameterChanges,
     Step,
-    to_micros,
 )
 from station.store.records import JUDGED_OUTCOMES, MeasurementRecord
+from tests.bench.demo_batch import Batch, Ids
 from tests.bench.demo_runs import SERIAL, RecordedRuns, RunTemplate, recorded_runs
 
 #: the outcomes first-pass yield counts (an aborted or interrupted run is not judged)
@@ -94,9 +94,9 @@ def generate(engine: Engine, spec: DemoSpec) -> DemoResult:
     # stay what they were before the values varied.
     noise = random.Random(spec.seed ^ 0x5EED)
     base_image = _base_image(rng)
-    ids = _Ids(engine)
+    ids = Ids(engine)
     totals = {"attempts": 0, "packs": 0, "first_judged": 0, "first_pass": 0, "passed": 0}
-    batch = _Batch(engine)
+    batch = Batch(engine)
     with engine.begin() as conn:
         shared = _shared_images(conn, batch, ids, base_image, spec.images)
     runs = recorded_runs()
@@ -161,145 +161,6 @@ def _plans(rng: random.Random, spec: DemoSpec, runs: RecordedRuns) -> Iterator[_
                 break
 
 
-class _Ids:
-    """Next free id per table, read once: rows carry explicit ids so children can point at them."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._next: dict[str, int] = {}
-        with engine.connect() as conn:
-            for table, column in (
-                (Pack.__tablename__, Pack.id),
-                (Attempt.__tablename__, Attempt.id),
-                (FlashImage.__tablename__, FlashImage.id),
-            ):
-                self._next[table] = (conn.scalar(select(func.max(column))) or 0) + 1
-        self.packs: dict[str, int] = {}
-        #: the latest packs' after block sets (encoding to id)
-        self.afters: dict[bytes, int] = {}
-
-    def take(self, table: str) -> int:
-        value = self._next[table]
-        self._next[table] = value + 1
-        return value
-
-
-class _Batch:
-    """Rows as driver-ready tuples, per table, in the column order of ``COLUMNS``."""
-
-    COLUMNS: ClassVar[dict[str, tuple[str, ...]]] = {
-        Pack.__tablename__: ("id", "serial", "first_seen"),
-        FlashImage.__tablename__: (
-            "id",
-            "sha256",
-            "start_address",
-            "length",
-            "sparse",
-            "base_id",
-            "compressed",
-        ),
-        Attempt.__tablename__: (
-            "id",
-            "pack_id",
-            "attempt_no",
-            "station_id",
-            "socket",
-            "operator",
-            "work_order",
-            "lot",
-            "recipe_name",
-            "recipe_version",
-            "recipe_hash",
-            "software_version",
-            "key_set_id",
-            "started_at",
-            "ended_at",
-            "outcome",
-            "failure_code",
-            "failing_step",
-            "reason",
-            "rework_of",
-            "rework_authorised_by",
-            "rework_authorisation_id",
-            "cycle_time_s",
-            "label_state",
-            "host",
-            "pid",
-        ),
-        Step.__tablename__: (
-            "attempt_id",
-            "ordinal",
-            "name",
-            "kind",
-            "outcome",
-            "started_at",
-            "ended_at",
-            "duration_s",
-            "failure_code",
-            "message",
-            "details",
-        ),
-        Measurement.__tablename__: (
-            "attempt_id",
-            "step_ordinal",
-            "seq",
-            "name",
-            "value",
-            "text_value",
-            "unit",
-            "low_limit",
-            "high_limit",
-            "outcome",
-        ),
-        ParameterChanges.__tablename__: ("attempt_id", "count", "compressed"),
-        AttemptImage.__tablename__: ("attempt_id", "role", "image_id"),
-    }
-
-    def __init__(self, engine: Engine) -> None:
-        self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in self.COLUMNS}
-        #: timestamps as the driver takes them (SQLite: microseconds, see ``UTCDateTime``)
-        self.stamp: Callable[[datetime], Any] = (
-            _sqlite_stamp if engine.dialect.name == "sqlite" else _utc
-        )
-
-    def flush(self, engine: Engine) -> None:
-        # Straight to the driver's executemany: SQLAlchemy's per-row parameter processing would
-        # cost more than the database's own work, so rows already hold driver-ready values.
-        with engine.begin() as conn:
-            self.write(conn)
-
-    def write(self, conn: Connection) -> None:
-        dialect = conn.dialect
-        quote = dialect.identifier_preparer.quote
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        for table, columns in self.COLUMNS.items():
-            rows = self.rows[table]
-            if not rows:
-                continue
-            sql = (
-                f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
-                f"VALUES ({', '.join([mark] * len(columns))})"
-            )
-            conn.exec_driver_sql(sql, rows)
-            rows.clear()
-        if dialect.name == "postgresql":
-            # Rows went in with explicit ids: move the id sequences past them, so the station's
-            # own inserts afterwards get fresh ids.
-            for table in (Pack.__tablename__, Attempt.__tablename__, FlashImage.__tablename__):
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT max(id) FROM {quote(table)}))"
-                    f" WHERE EXISTS (SELECT 1 FROM {quote(table)})"
-                )
-
-
-def _sqlite_stamp(value: datetime) -> int:
-    return to_micros(value)
-
-
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
 def _base_image(rng: random.Random) -> bytes:
     # A data flash is mostly structured constants with some per-unit values: blocks of fill
     # bytes and small integers, with a sprinkling of noise.
@@ -321,7 +182,7 @@ def _blocks(image: bytes) -> dict[int, bytes]:
 
 
 def _image_row(
-    ids: _Ids,
+    ids: Ids,
     payload: bytes,
     start: int,
     length: int,
@@ -348,8 +209,8 @@ def _image_row(
 
 def _find_or_add(
     conn: Connection,
-    batch: _Batch,
-    ids: _Ids,
+    batch: Batch,
+    ids: Ids,
     payload: bytes,
     start: int,
     length: int,
@@ -371,7 +232,7 @@ def _find_or_add(
 
 
 def _shared_images(
-    conn: Connection, batch: _Batch, ids: _Ids, base: bytes, mode: ImageMode
+    conn: Connection, batch: Batch, ids: Ids, base: bytes, mode: ImageMode
 ) -> tuple[int, int] | None:
     """The image ids every pack shares: (before, after); after is 0 when it is per pack."""
     if mode == "shared":
@@ -427,7 +288,7 @@ class _Copy:
 
 
 def _add_attempt(
-    batch: _Batch, ids: _Ids, copy: _Copy, base_image: bytes, shared: tuple[int, int] | None
+    batch: Batch, ids: Ids, copy: _Copy, base_image: bytes, shared: tuple[int, int] | None
 ) -> None:
     plan, template = copy.plan, copy.template
     pack_id = _pack_id(batch, ids, plan)
@@ -470,7 +331,7 @@ def _add_attempt(
         _add_images(batch, ids, copy, attempt_id, base_image, shared)
 
 
-def _pack_id(batch: _Batch, ids: _Ids, plan: _Plan) -> int:
+def _pack_id(batch: Batch, ids: Ids, plan: _Plan) -> int:
     pack_id = ids.packs.get(plan.serial)
     if pack_id is None:
         pack_id = ids.take(Pack.__tablename__)
@@ -481,7 +342,7 @@ def _pack_id(batch: _Batch, ids: _Ids, plan: _Plan) -> int:
     return pack_id
 
 
-def _add_steps(batch: _Batch, attempt_id: int, copy: _Copy) -> datetime:
+def _add_steps(batch: Batch, attempt_id: int, copy: _Copy) -> datetime:
     """The template's steps at this attempt's times; returns when the last one ended."""
     stamp = batch.stamp
     at = copy.plan.started
@@ -532,8 +393,8 @@ def _measured(m: MeasurementRecord, copy: _Copy, cells: list[float]) -> tuple[fl
 
 
 def _add_images(
-    batch: _Batch,
-    ids: _Ids,
+    batch: Batch,
+    ids: Ids,
     copy: _Copy,
     attempt_id: int,
     base_image: bytes,
@@ -562,7 +423,7 @@ def _add_images(
     rows[AttemptImage.__tablename__] += [(attempt_id, role, i) for role, i in links]
 
 
-def _after_id(batch: _Batch, ids: _Ids, encoded: bytes, base_image: bytes, before: int) -> int:
+def _after_id(batch: Batch, ids: Ids, encoded: bytes, base_image: bytes, before: int) -> int:
     after_id = ids.afters.get(encoded)
     if after_id is None:  # a retest the same day reads the same blocks back
         before_blocks = encode_blocks(_blocks(base_image))[0]
