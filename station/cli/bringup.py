@@ -29,10 +29,13 @@ from station.keys import TI_DEFAULT_ID
 
 if TYPE_CHECKING:
     from station.config import StationConfig
+    from station.recipe.product.model import Recipe
     from station.recipe.profile.library import ProfileLibrary
     from station.recipe.ti.verify import Finding
     from station.sequence.bringup import VerifyOutcome
+    from station.sequence.recipes import RecipeLibrary
     from station.store import Store
+    from station.store.bringup import PackRead
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
@@ -98,14 +101,8 @@ def verify_cmd(
     (unsealed with --key-set, sealed again if it came sealed) and must hold the export's values
     at the profile's addresses. Exit 1 when a released recipe of this profile writes something
     not confirmed."""
-    from station.bus.spec import parse_bus_spec
     from station.recipe.ti.importer import read_source
-    from station.sequence.bringup import (
-        BringUpRefused,
-        ExportFile,
-        read_reference,
-        verify_profile,
-    )
+    from station.sequence.bringup import BringUpRefused, ExportFile, verify_profile
     from station.sequence.recipes import RecipeLibrary
     from station.store import Store
 
@@ -113,25 +110,11 @@ def verify_cmd(
     library = _library(config, profile_dirs)
     prof = library.get(profile)
     export = ExportFile.read(export_path, read_source(export_path))
-    pack = None
-    emulated = False
+    pack, emulated = None, False
     if bus is not None:
-        with connect(bus, pec, config_path, keys_path, key_set_id) as session:
-            pack = read_reference(session.gauge, session.keys)
-            emulated = parse_bus_spec(session.config.bus).kind == "sim"
-        echo(
-            f"read the {'emulated ' if emulated else ''}pack on {bus}: serial {pack.serial}, "
-            f"firmware {pack.firmware}, data flash sha256 {pack.image_sha256[:16]}…",
-            err=True,
-        )
+        pack, emulated = _read_pack(bus, pec, config_path, keys_path, key_set_id)
     with Store.open(config.database) as store:
-        recipes = RecipeLibrary(Path(config.recipes), library)
-        released = []
-        for r in store.released_recipes():
-            try:
-                released.append(recipes.by_hash(r.hash, r.text))
-            except Exception:  # a released recipe that cannot load here is not this profile's
-                continue
+        released = _released_recipes(store, RecipeLibrary(Path(config.recipes), library))
         try:
             outcome = verify_profile(prof, export, pack, released, emulated=emulated)
         except BringUpRefused as exc:
@@ -144,6 +127,38 @@ def verify_cmd(
             "a released recipe writes parameters this evidence did not confirm (above): they "
             "stay refused on real packs"
         )
+
+
+def _read_pack(
+    bus: str,
+    pec: str | None,
+    config_path: Path | None,
+    keys_path: Path | None,
+    key_set_id: str,
+) -> tuple[PackRead, bool]:
+    """The reference pack's data flash as read on ``bus``, and whether it is the emulator."""
+    from station.bus.spec import parse_bus_spec
+    from station.sequence.bringup import read_reference
+
+    with connect(bus, pec, config_path, keys_path, key_set_id) as session:
+        pack = read_reference(session.gauge, session.keys)
+        emulated = parse_bus_spec(session.config.bus).kind == "sim"
+    echo(
+        f"read the {'emulated ' if emulated else ''}pack on {bus}: serial {pack.serial}, "
+        f"firmware {pack.firmware}, data flash sha256 {pack.image_sha256[:16]}…",
+        err=True,
+    )
+    return pack, emulated
+
+
+def _released_recipes(store: Store, recipes: RecipeLibrary) -> list[Recipe]:
+    released = []
+    for r in store.released_recipes():
+        try:
+            released.append(recipes.by_hash(r.hash, r.text))
+        except Exception:  # a released recipe that cannot load here is not this profile's
+            continue
+    return released
 
 
 def _sign(outcome: VerifyOutcome, config: StationConfig, store: Store, by: str) -> VerifyOutcome:
