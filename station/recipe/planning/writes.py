@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from station.recipe.errors import PlanError
+from station.recipe.errors import CodecError, PlanError
 from station.recipe.profile.dftypes import RawValue
 from station.recipe.profile.image import (
     BLOCK_SIZE,
@@ -339,7 +339,7 @@ def _changes(
         try:
             old = p.decode(old_bytes) if old_bytes is not None else None
             old_text = p.format(old) if old is not None else "?"
-        except ValueError:
+        except CodecError:  # bytes read from the pack that are not a value of this type
             old, old_text = None, f"(bytes {old_bytes.hex(' ') if old_bytes else '?'})"
         out.append(ParameterChange(p.key, profile.short_name(p), old, raw, old_text, p.format(raw)))
     return tuple(_fold_byte_strings(profile, out, before, after))
