@@ -124,7 +124,9 @@ class BlockCheck:
 
 
 @dataclass(frozen=True)
-class ParameterChange:
+class PlannedChange:
+    """One parameter value the plan changes on the pack: before and after, raw and as shown."""
+
     key: str
     name: str
     before: RawValue | None
@@ -191,7 +193,7 @@ class WritePlan:
     backup_blocks: tuple[int, ...]
     verify: tuple[BlockCheck, ...]
     final_check: tuple[BlockCheck, ...]
-    changes: tuple[ParameterChange, ...]
+    changes: tuple[PlannedChange, ...]
     parameters_written: tuple[Parameter, ...]
     before: DataFlashImage
     after: DataFlashImage
@@ -328,7 +330,7 @@ def _check(
 
 def _changes(
     profile: Profile, target: Target, before: DataFlashImage, after: DataFlashImage
-) -> tuple[ParameterChange, ...]:
+) -> tuple[PlannedChange, ...]:
     out = []
     for p, raw in target.parameters:
         old_bytes = before.read(p.address, p.size)
@@ -341,16 +343,16 @@ def _changes(
             old_text = p.format(old) if old is not None else "?"
         except CodecError:  # bytes read from the pack that are not a value of this type
             old, old_text = None, f"(bytes {old_bytes.hex(' ') if old_bytes else '?'})"
-        out.append(ParameterChange(p.key, profile.short_name(p), old, raw, old_text, p.format(raw)))
+        out.append(PlannedChange(p.key, profile.short_name(p), old, raw, old_text, p.format(raw)))
     return tuple(_fold_byte_strings(profile, out, before, after))
 
 
 def _fold_byte_strings(
     profile: Profile,
-    changes: list[ParameterChange],
+    changes: list[PlannedChange],
     before: DataFlashImage,
     after: DataFlashImage,
-) -> list[ParameterChange]:
+) -> list[PlannedChange]:
     """A length-prefixed text described byte by byte (Manufacturer Info A: a length and 32
     one-byte parameters) reads as one change of its text, not 33 changes of bytes."""
     role = profile.roles.manufacturer_info_a
@@ -373,7 +375,7 @@ def _fold_byte_strings(
     old, new = text(before), text(after)
     folded = [c for c in changes if c.key not in members]
     folded.append(
-        ParameterChange(
+        PlannedChange(
             role.first,
             "Manufacturer Info A",
             old,

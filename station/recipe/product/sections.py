@@ -25,7 +25,7 @@ from station.recipe.tomlschema import (
     Flag,
     Kind,
     Place,
-    Quantity,
+    QuantityEntry,
     Raw,
     Text,
     Texts,
@@ -169,7 +169,7 @@ class ChecksTable:
     """``[checks]``: what the pack must show after programming."""
 
     cell_voltage: tuple[Fraction, Fraction] | None = entry(Window("mV"))
-    max_cell_imbalance: Fraction | None = entry(Quantity("mV", positive=True))
+    max_cell_imbalance: Fraction | None = entry(QuantityEntry("mV", positive=True))
     temperature: tuple[Fraction, Fraction] | None = entry(Window("°C"))
     safety_status_clear: bool = entry(Flag(True))
     pf_status_clear: bool = entry(Flag(True))
@@ -192,9 +192,9 @@ class LabelTable:
             allowed='"62x29mm", "4x2in"',
         )
     )
-    nominal_voltage: Fraction | None = entry(Quantity("V", required=_LABEL_FIGURE))
-    capacity: Fraction | None = entry(Quantity("mAh", required=_LABEL_FIGURE))
-    energy: Fraction | None = entry(Quantity("Wh", required=_LABEL_FIGURE))
+    nominal_voltage: Fraction | None = entry(QuantityEntry("V", required=_LABEL_FIGURE))
+    capacity: Fraction | None = entry(QuantityEntry("mAh", required=_LABEL_FIGURE))
+    energy: Fraction | None = entry(QuantityEntry("Wh", required=_LABEL_FIGURE))
 
 
 @dataclass(frozen=True)
