@@ -29,7 +29,7 @@ from station.keys import TI_DEFAULT_ID
 
 if TYPE_CHECKING:
     from station.config import StationConfig
-    from station.recipe.product.model import Recipe
+    from station.recipe.product.recipe_model import Recipe
     from station.recipe.profile.library import ProfileLibrary
     from station.recipe.ti.verify import Finding
     from station.sequence.bringup import VerifyOutcome

@@ -14,8 +14,8 @@ from station.gauge import Gauge, SecurityMode
 from station.instruments.model import InstrumentError
 from station.keys import TI_DEFAULT_ID
 from station.recipe.errors import RecipeError
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.calibration import CalibrationRecord, Calibrator
 from station.sequence.instruments import socket_bench
 

@@ -19,13 +19,13 @@ from station.recipe.errors import (
     RecipeInvalid,
     SerialRejected,
 )
-from station.recipe.product import report
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
-from station.recipe.profile import report as profile_report
+from station.recipe.product import recipe_report as report
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
+from station.recipe.profile import profile_report
 from station.recipe.profile.library import ProfileLibrary
-from station.recipe.profile.model import Profile
-from station.recipe.profile.report import Line, Table
+from station.recipe.profile.profile_model import Profile
+from station.recipe.profile.profile_report import Line, Table
 
 P = ParamSpec("P")
 R = TypeVar("R")

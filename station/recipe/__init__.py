@@ -39,8 +39,8 @@ from station.recipe.planning.writes import (
     plan_writes,
 )
 from station.recipe.product.checks import CheckOutcome, PostChecks
-from station.recipe.product.loader import load_recipe, validate_recipe
-from station.recipe.product.model import LabelFields, Recipe, ReferencedFile, Setting
+from station.recipe.product.recipe_loader import load_recipe, validate_recipe
+from station.recipe.product.recipe_model import LabelFields, Recipe, ReferencedFile, Setting
 from station.recipe.product.sections import BackupPolicy, SecuritySettings
 from station.recipe.product.serial import SerialRule, UnitIdentity
 from station.recipe.profile.dftypes import DFType, RawValue, decode_sbs_date, sbs_date
@@ -55,9 +55,9 @@ from station.recipe.profile.image import (
     block_of,
 )
 from station.recipe.profile.library import ProfileLibrary, package_profile_dir
-from station.recipe.profile.loader import load_profile
-from station.recipe.profile.model import Profile, Timing, UnknownParameter
 from station.recipe.profile.parameter import BitField, Parameter
+from station.recipe.profile.profile_loader import load_profile
+from station.recipe.profile.profile_model import Profile, Timing, UnknownParameter
 from station.recipe.ti.flashstream import (
     FlashStream,
     FlashStreamProgress,

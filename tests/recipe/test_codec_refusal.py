@@ -13,7 +13,7 @@ import pytest
 
 from station.recipe.errors import CodecError
 from station.recipe.planning.writes import plan_writes
-from station.recipe.product.loader import load_recipe
+from station.recipe.product.recipe_loader import load_recipe
 from station.recipe.profile.dftypes import DFType, encode
 from station.recipe.profile.parameter import Parameter
 from station.refusal import Refused

@@ -14,8 +14,8 @@ from station.bus import SMBusTransport
 from station.bus.spec import OpenedBus, open_bus
 from station.gauge import Gauge, SecurityMode
 from station.keys import KeyStore
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.recipe.profile.dftypes import decode_sbs_date
 from station.recipe.profile.image import DF_SIZE, DF_START, DataFlashImage, block_of
 from tests.recipe.helpers import EXAMPLE_4S

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from station.recipe.errors import PlanError, UnverifiedWriteRefused
 from station.recipe.planning.writes import block_read_s, block_write_s, build_target, plan_writes
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.recipe.profile.dftypes import DFType
 from station.recipe.profile.image import BLOCK_SIZE, DataFlashImage, block_of
-from station.recipe.profile.model import Profile, Timing
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import Profile, Timing
 from tests.recipe.helpers import EXAMPLE_4S, variant
 
 DAY = dt.date(2026, 3, 14)

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from station.recipe.errors import ProfileInvalid, ProfileNotFound, UnverifiedWriteRefused
 from station.recipe.profile.library import ProfileLibrary, package_profile_dir
-from station.recipe.profile.loader import load_profile
-from station.recipe.profile.model import Profile, UnknownParameter
+from station.recipe.profile.profile_loader import load_profile
+from station.recipe.profile.profile_model import Profile, UnknownParameter
 from station.recipe.ti.trm_table import import_trm_table
 from tests.recipe.helpers import FIXTURES
 

@@ -28,8 +28,8 @@ from station.recipe.profile.image import (
     DataFlashImage,
     block_of,
 )
-from station.recipe.profile.model import Profile, Timing
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import Profile, Timing
 
 #: SMBus bit times: START + STOP per transaction, one more for a repeated START.
 _BITS_PER_BYTE = 9

@@ -26,7 +26,7 @@ from fractions import Fraction
 from station.gauge.calibration import DA_STATUS2_SENSORS, FramePacing
 from station.gauge.calmath import CalibrationLimits, Window
 from station.recipe.profile.calibration import ProfileCalibration
-from station.recipe.profile.model import Profile
+from station.recipe.profile.profile_model import Profile
 from station.recipe.tomlschema import MISSING, Kind, Place, QuantityEntry, Reader, entry
 
 #: What a recipe can ask to calibrate, in TI's order (temperatures come after).

@@ -3,7 +3,7 @@ default, and what is wrong with a bad value (read by :mod:`station.recipe.tomlsc
 
 ``[parameters]`` is open (its keys are parameter names of the profile) and ``[serial]``'s rule,
 the firmware, the cell count and the chemistry are judged against the profile and each other by
-the loader (:mod:`station.recipe.product.loader`).
+the loader (:mod:`station.recipe.product.recipe_loader`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Literal
 from station.recipe.errors import FileFormatError
 from station.recipe.product.chemistry import load_chemistries
 from station.recipe.product.serial import template_names
-from station.recipe.profile.model import FIRMWARE_RE
+from station.recipe.profile.profile_model import FIRMWARE_RE
 from station.recipe.ti.golden import parse_ranges
 from station.recipe.tomlschema import (
     MISSING,

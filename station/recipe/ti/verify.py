@@ -23,8 +23,8 @@ from enum import StrEnum
 from station.recipe.errors import CodecError, FileFormatError, Problem, RecipeError
 from station.recipe.profile.dftypes import DFType, RawValue
 from station.recipe.profile.image import DataFlashImage
-from station.recipe.profile.model import Dispute, Profile
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import Dispute, Profile
 from station.recipe.ti.gg_import import check_origin
 from station.recipe.ti.ggcsv import GGFile, GGRow, display_to_raw, row_type
 

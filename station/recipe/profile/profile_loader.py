@@ -39,8 +39,8 @@ from station.recipe import tomltext
 from station.recipe.errors import Problem, ProfileInvalid, ProfileNotFound
 from station.recipe.profile import header
 from station.recipe.profile.calibration import calibration
-from station.recipe.profile.model import FIRMWARE_RE, Profile
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import FIRMWARE_RE, Profile
 from station.recipe.profile.table import check_overlaps, parse_table
 from station.recipe.tomlschema import (
     Loose,
