@@ -23,7 +23,7 @@ from station.cli.common import (
     handle_errors,
     load_station_config,
 )
-from station.cli.gauge import connect, connection, gauge, key_set_option
+from station.cli.gauge import GaugeAccess, gauge, gauge_access
 from station.cli.recipe import _profiles_option, _table, profile_group
 from station.keys import TI_DEFAULT_ID
 
@@ -78,8 +78,7 @@ def _library(config: StationConfig, dirs: tuple[Path, ...]) -> ProfileLibrary:
     "entry into the profile, the evidence into the database and an audit row.",
 )
 @click.option("--db", "database", default=None, metavar="URL")
-@key_set_option(TI_DEFAULT_ID)
-@connection
+@gauge_access(TI_DEFAULT_ID)
 @_profiles_option
 @handle_errors
 def verify_cmd(
@@ -87,11 +86,7 @@ def verify_cmd(
     export_path: Path,
     by: str | None,
     database: str | None,
-    key_set_id: str,
-    bus: str | None,
-    pec: str | None,
-    config_path: Path | None,
-    keys_path: Path | None,
+    access: GaugeAccess,
     profile_dirs: tuple[Path, ...],
 ) -> None:
     """Check a profile against a bqStudio export (and, with --bus, the reference pack itself).
@@ -106,13 +101,13 @@ def verify_cmd(
     from station.sequence.recipes import RecipeLibrary
     from station.store import Store
 
-    config = load_station_config(config_path, database=database)
+    config = load_station_config(access.config_path, database=database)
     library = _library(config, profile_dirs)
     prof = library.get(profile)
     export = ExportFile.read(export_path, read_source(export_path))
     pack, emulated = None, False
-    if bus is not None:
-        pack, emulated = _read_pack(bus, pec, config_path, keys_path, key_set_id)
+    if access.bus is not None:
+        pack, emulated = _read_pack(access)
     with Store.open(config.database) as store:
         released = _released_recipes(store, RecipeLibrary(Path(config.recipes), library))
         try:
@@ -129,22 +124,16 @@ def verify_cmd(
         )
 
 
-def _read_pack(
-    bus: str,
-    pec: str | None,
-    config_path: Path | None,
-    keys_path: Path | None,
-    key_set_id: str,
-) -> tuple[PackRead, bool]:
+def _read_pack(access: GaugeAccess) -> tuple[PackRead, bool]:
     """The reference pack's data flash as read on ``bus``, and whether it is the emulator."""
     from station.bus.spec import parse_bus_spec
     from station.sequence.bringup import read_reference
 
-    with connect(bus, pec, config_path, keys_path, key_set_id) as session:
+    with access.connect() as session:
         pack = read_reference(session.gauge, session.keys)
         emulated = parse_bus_spec(session.config.bus).kind == "sim"
     echo(
-        f"read the {'emulated ' if emulated else ''}pack on {bus}: serial {pack.serial}, "
+        f"read the {'emulated ' if emulated else ''}pack on {access.bus}: serial {pack.serial}, "
         f"firmware {pack.firmware}, data flash sha256 {pack.image_sha256[:16]}…",
         err=True,
     )
@@ -344,17 +333,12 @@ def diff_cmd(old: str, new: str, profile_dirs: tuple[Path, ...]) -> None:
     help="Engineer registering it (its PIN is asked for).",
 )
 @click.option("--db", "database", default=None, metavar="URL")
-@key_set_option(TI_DEFAULT_ID)
-@connection
+@gauge_access(TI_DEFAULT_ID)
 @handle_errors
 def register_reference_cmd(
     by: str,
     database: str | None,
-    key_set_id: str,
-    bus: str | None,
-    pec: str | None,
-    config_path: Path | None,
-    keys_path: Path | None,
+    access: GaugeAccess,
 ) -> None:
     """Register the pack on the bus as this station's reference pack: its identity, data-flash
     image and readings are what the shift-start self-test (reference_check) compares with."""
@@ -363,12 +347,12 @@ def register_reference_cmd(
     from station.sequence.service import Credentials
     from station.store import Store
 
-    config = load_station_config(config_path, database=database)
+    config = load_station_config(access.config_path, database=database)
     with Store.open(config.database) as store:
         rules = Authority(config, store)
         code = rules.identify(by).code
         credentials = Credentials(code, ask_pin(code))
-        with connect(bus, pec, config_path, keys_path, key_set_id) as session:
+        with access.connect() as session:
             if session.keys is None:
                 raise UsageProblem("register-reference needs a key set: pass --key-set ID")
             record = reference.register(
@@ -408,15 +392,12 @@ def register_reference_cmd(
     help='Give an emulated parameter ("Class:Subclass:Name") another stored value first, as '
     "an engineer would in bqStudio (repeatable; kept when the bus has state=PATH).",
 )
-@connection
+@gauge_access(key_set=False)
 @handle_errors
 def emulator_export_cmd(
     out: Path,
     changes: tuple[str, ...],
-    bus: str | None,
-    pec: str | None,
-    config_path: Path | None,
-    keys_path: Path | None,
+    access: GaugeAccess,
 ) -> None:
     """Write the bqStudio-style .gg.csv export of an EMULATED pack (sim buses only), so the
     bring-up procedure can be rehearsed without hardware."""
@@ -424,7 +405,7 @@ def emulator_export_cmd(
     from station.emulator.device import EmulatedGauge
     from station.emulator.ggexport import gg_csv_text
 
-    config = load_station_config(config_path, bus=bus, pec=pec)
+    config = access.config()
     opened = open_bus(config.bus, speed_hz=config.bus_speed_hz)
     try:
         device = opened.device
