@@ -16,12 +16,18 @@ from typing import TYPE_CHECKING
 import click
 
 from station.cli.common import (
+    EXISTING_FILE,
+    FOLDER,
+    NEW_FILE,
     Failed,
     UsageProblem,
     ask_pin,
+    badge_option,
+    db_option,
     echo,
     handle_errors,
     load_station_config,
+    path_option,
 )
 from station.cli.gauge import GaugeAccess, gauge, gauge_access
 from station.cli.recipe import _profiles_option, _table, profile_group
@@ -62,22 +68,18 @@ def _library(config: StationConfig, dirs: tuple[Path, ...]) -> ProfileLibrary:
 
 @profile_group.command("verify")
 @click.argument("profile")
-@click.option(
+@path_option(
     "--export",
     "export_path",
+    EXISTING_FILE,
+    "bqStudio .gg.csv export of the reference pack.",
     required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="bqStudio .gg.csv export of the reference pack.",
 )
-@click.option(
-    "--by",
-    "by",
-    default=None,
-    metavar="BADGE",
-    help="Engineer signing off what was confirmed (its PIN is asked for): writes a [[signoff]] "
-    "entry into the profile, the evidence into the database and an audit row.",
+@badge_option(
+    "Engineer signing off what was confirmed (its PIN is asked for): writes a [[signoff]] "
+    "entry into the profile, the evidence into the database and an audit row."
 )
-@click.option("--db", "database", default=None, metavar="URL")
+@db_option()
 @gauge_access(TI_DEFAULT_ID)
 @_profiles_option
 @handle_errors
@@ -235,9 +237,9 @@ def _earlier(f: Finding) -> str:
 
 
 @profile_group.command("from-export")
-@click.argument("export_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("export_path", type=EXISTING_FILE)
 @click.option("--id", "profile_id", required=True, help="Id of the new profile, e.g. bq40z50-r3.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@path_option("--out", "out_dir", FOLDER, required=True)
 @click.option(
     "--like",
     "template",
@@ -325,14 +327,8 @@ def diff_cmd(old: str, new: str, profile_dirs: tuple[Path, ...]) -> None:
 
 
 @click.command("register-reference")
-@click.option(
-    "--by",
-    "by",
-    required=True,
-    metavar="BADGE",
-    help="Engineer registering it (its PIN is asked for).",
-)
-@click.option("--db", "database", default=None, metavar="URL")
+@badge_option("Engineer registering it (its PIN is asked for).", required=True)
+@db_option()
 @gauge_access(TI_DEFAULT_ID)
 @handle_errors
 def register_reference_cmd(
@@ -377,13 +373,7 @@ def register_reference_cmd(
 
 
 @click.command("emulator-export")
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The .gg.csv file to write.",
-)
+@path_option("--out", "out", NEW_FILE, "The .gg.csv file to write.", required=True)
 @click.option(
     "--set",
     "changes",

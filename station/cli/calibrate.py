@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from station.cli.common import Failed, UsageProblem, echo, handle_errors
+from station.cli.common import (
+    EXISTING_FILE,
+    Failed,
+    UsageProblem,
+    echo,
+    handle_errors,
+    path_option,
+)
 from station.cli.gauge import GaugeAccess, gauge_access, in_mode
 from station.gauge import Gauge, SecurityMode
 from station.instruments.model import InstrumentError
@@ -53,12 +60,12 @@ def _print_record(rec: CalibrationRecord) -> None:
 
 
 @click.command("calibrate")
-@click.option(
+@path_option(
     "--recipe",
     "recipe_path",
+    EXISTING_FILE,
+    "Recipe whose [calibration] section says what to calibrate and within what.",
     required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Recipe whose [calibration] section says what to calibrate and within what.",
 )
 @click.option("--socket", default=None, help="Socket whose instruments to use (default: config).")
 @gauge_access(TI_DEFAULT_ID)

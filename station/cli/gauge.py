@@ -21,6 +21,7 @@ import click
 from station.bus import SMBusTransport
 from station.bus.spec import open_bus
 from station.cli.common import (
+    NEW_FILE,
     UsageProblem,
     bus_option,
     config_option,
@@ -29,6 +30,7 @@ from station.cli.common import (
     keys_option,
     load_key_store,
     load_station_config,
+    path_option,
 )
 from station.config import StationConfig
 from station.gauge import (
@@ -357,13 +359,7 @@ def _show_mac_read(g: Gauge, spec: MacCommand) -> None:
 
 
 @gauge.command("read-df")
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write the raw bytes to.",
-)
+@path_option("--out", "out", NEW_FILE, "File to write the raw bytes to.", required=True)
 @click.option("--start", type=HexInt(), default=None, help="First address (default 0x4000).")
 @click.option("--length", type=HexInt(), default=None, help="Bytes to read (default: to 0x5FFF).")
 @gauge_access(TI_DEFAULT_ID)

@@ -13,18 +13,22 @@ from types import FrameType
 import click
 
 from station.cli.common import (
+    EXISTING_FILE,
     EXIT_FAIL,
     EXIT_OK,
     Failed,
     UsageProblem,
     ask_pin,
+    badge_option,
     bus_option,
     bus_trace_option,
     config_option,
+    db_option,
     echo,
     handle_errors,
     keys_option,
     load_station_config,
+    path_option,
 )
 from station.config import StationConfig
 from station.sequence.events import (
@@ -104,13 +108,7 @@ def _credentials(service, code: str):  # type: ignore[no-untyped-def]
 @bus_option
 @config_option
 @keys_option
-@click.option(
-    "--recipe",
-    "recipe_path",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Recipe file.",
-)
+@path_option("--recipe", "recipe_path", EXISTING_FILE, "Recipe file.", required=True)
 @click.option(
     "--socket",
     "socket_id",
@@ -121,7 +119,7 @@ def _credentials(service, code: str):  # type: ignore[no-untyped-def]
 @click.option("--serial", required=True, help="The pack serial (as scanned).")
 @click.option("--operator", required=True, help="Operator badge.")
 @click.option("--lot", default="", help="Work order / lot.")
-@click.option("--db", "database", default=None, metavar="URL", help="Database URL.")
+@db_option("Database URL.")
 @click.option(
     "--printer", default=None, metavar="SPEC", help="file:DIR, zpl-tcp:HOST[:PORT], cups:QUEUE"
 )
@@ -275,7 +273,7 @@ def _echo_event(event: Event) -> None:
 @click.command("release")
 @config_option
 @keys_option
-@click.argument("recipe_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("recipe_path", type=EXISTING_FILE)
 @click.option(
     "--by",
     "by",
@@ -460,15 +458,9 @@ def label_preview(
 @config_option
 @click.option("--serial", required=True)
 @click.option("--reason", default=None, help="Why it is reprinted (asked for if missing).")
-@click.option(
-    "--by",
-    "by",
-    required=True,
-    metavar="BADGE",
-    help="Supervisor badge authorising the reprint (its PIN is asked for).",
-)
+@badge_option("Supervisor badge authorising the reprint (its PIN is asked for).", required=True)
 @click.option("--printer", default=None, metavar="SPEC")
-@click.option("--db", "database", default=None, metavar="URL")
+@db_option()
 @handle_errors
 def label_print(
     bus: str | None,
