@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
 
-from station.files import CONFIG_LIMIT, read_text_limited
+from station.files import CONFIG_LIMIT, TomlUnreadable, read_toml_limited
 
 CONFIG_ENV = "STATION_CONFIG"
 
@@ -462,17 +461,10 @@ def load_config(
 
 def _apply_file(config: StationConfig, path: Path) -> StationConfig:
     try:
-        raw = tomllib.loads(read_text_limited(path, CONFIG_LIMIT, what="configuration file"))
-    except FileNotFoundError:
-        raise ConfigError(f"configuration file {path} does not exist") from None
-    except OSError as exc:
-        raise ConfigError(
-            f"configuration file {path} cannot be read: {exc.strerror or exc}"
-        ) from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"configuration file {path} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
+        _, raw = read_toml_limited(path, CONFIG_LIMIT, what="configuration file")
+    except TomlUnreadable as exc:
+        why = "does not exist" if exc.missing else exc.why
+        raise ConfigError(f"configuration file {path} {why}") from None
     flat: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "sockets":
