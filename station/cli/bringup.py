@@ -281,9 +281,7 @@ def from_export_cmd(
             template=like,
             force=force,
         )
-    except OutputRefused as exc:
-        raise Failed(str(exc)) from None
-    except ProblemsError as exc:
+    except (OutputRefused, ProblemsError) as exc:
         raise Failed(str(exc)) from None
     p = made.profile
     echo(
