@@ -9,7 +9,7 @@ The sequence uses, in order::
     target = recipe.target(scanned, today)                       # parameters + per-unit bytes
     current = DataFlashImage.read_from(gauge, target.blocks())   # through the gauge driver
     plan = recipe.plan(target, current)                          # PlanError when unsafe
-    plan.check_allowed(emulated=bus.emulated)                    # UnverifiedWriteRefused
+    recipe.profile.check_write_allowed(plan.parameters_written, emulated=bus.emulated)
     plan.backup_blocks, plan.writes, plan.verify, plan.final_check, plan.changes
     recipe.checks.evaluate(...), recipe.label, recipe.security, recipe.backup
 """
@@ -39,7 +39,7 @@ from station.recipe.planning.writes import (
     plan_writes,
 )
 from station.recipe.product.checks import CheckOutcome, PostChecks
-from station.recipe.product.recipe_loader import load_recipe, validate_recipe
+from station.recipe.product.recipe_loader import load_recipe
 from station.recipe.product.recipe_model import LabelFields, Recipe, ReferencedFile, Setting
 from station.recipe.product.sections import BackupPolicy, SecuritySettings
 from station.recipe.product.serial import SerialRule, UnitIdentity
@@ -128,5 +128,4 @@ __all__ = [
     "plan_writes",
     "run_flashstream",
     "sbs_date",
-    "validate_recipe",
 ]

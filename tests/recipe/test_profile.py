@@ -207,7 +207,7 @@ def test_sign_off_is_per_parameter(tmp_path: Path) -> None:
     profile = load_profile(_with_signoff(tmp_path))
     cuv = profile.get("CUV Threshold")
     assert cuv.verified
-    (confirmation,) = profile.confirmations(cuv)
+    (confirmation,) = [s for s in profile.signoffs if cuv.key in s.parameters]
     assert (confirmation.by, confirmation.on, confirmation.method) == (
         "A. Engineer",
         "2026-03-14",

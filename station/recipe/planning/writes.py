@@ -24,7 +24,6 @@ from station.recipe.profile.image import (
     DF_END,
     DF_START,
     WRITABLE_END,
-    DataFlashAccess,
     DataFlashImage,
     block_of,
 )
@@ -206,23 +205,6 @@ class WritePlan:
     @property
     def bytes_written(self) -> int:
         return sum(len(w.data) for w in self.writes)
-
-    def check_allowed(self, *, emulated: bool) -> None:
-        """Raise :class:`UnverifiedWriteRefused` if this plan would write unverified addresses
-        of an unsigned profile to real hardware."""
-        self.profile.check_write_allowed(self.parameters_written, emulated=emulated)
-
-    def values_before(self) -> dict[str, RawValue]:
-        return self.profile.decode(self.before, [p for p, _ in self.target.parameters])
-
-    def values_after(self) -> dict[str, RawValue]:
-        return self.profile.decode(self.after, [p for p, _ in self.target.parameters])
-
-    def apply(self, df: DataFlashAccess) -> None:
-        """Write every block through ``df`` in order (the sequence may do it itself, to pace
-        and log each write)."""
-        for w in self.writes:
-            df.write_df(w.address, w.data)
 
 
 def plan_writes(

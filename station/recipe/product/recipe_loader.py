@@ -62,17 +62,6 @@ RECIPE_STYLE = Style(
 )
 
 
-def validate_recipe(
-    path: Path, profiles: ProfileLibrary | None = None, known_key_sets: Sequence[str] | None = None
-) -> list[Problem]:
-    """Every problem in the recipe at ``path`` (empty list: valid)."""
-    try:
-        load_recipe(path, profiles, known_key_sets=known_key_sets)
-    except RecipeInvalid as exc:
-        return list(exc.problems)
-    return []
-
-
 def load_recipe(
     path: Path,
     profiles: ProfileLibrary | None = None,

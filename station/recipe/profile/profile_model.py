@@ -208,10 +208,6 @@ class Profile:
         alone confirms nothing: confirmation is per parameter, in ``[[signoff]]`` entries)."""
         return bool(self.signoffs)
 
-    def confirmations(self, p: Parameter) -> list[SignOff]:
-        """The sign-offs that confirm ``p``."""
-        return [s for s in self.signoffs if p.key in s.parameters]
-
     def disputes_of(self, p: Parameter) -> list[Dispute]:
         return [d for d in self.disputes if d.parameter == p.key]
 

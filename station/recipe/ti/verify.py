@@ -283,11 +283,6 @@ def _shown(p: Parameter, held: bytes) -> str:
         return held.hex(" ")
 
 
-def roles_unconfirmed(verification: Verification) -> list[Finding]:
-    """Of the parameters the profile's roles name, those not confirmed."""
-    return verification.unconfirmed(verification.profile.roles.keys())
-
-
 def summary_line(v: Verification) -> str:
     counts = v.counts()
     parts = [f"{n} {s.value}" for s, n in counts.items() if n]
