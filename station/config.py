@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
 
-from station.files import CONFIG_LIMIT, read_text_limited
+from station.files import CONFIG_LIMIT, TomlUnreadable, read_toml_limited
 
 CONFIG_ENV = "STATION_CONFIG"
 
@@ -185,7 +184,7 @@ class StationConfig:
             else:
                 text = str(value)
             if f.name == "database":
-                text = mask_url_password(text)
+                text = mask_url_password(value)
             if f.name in SECRET_SETTINGS and text:
                 text = "***"
             out[f.name] = text
@@ -287,82 +286,109 @@ def parse_shift_starts(values: Sequence[str], *, where: str = "shift_starts") ->
 def _coerce(key: str, value: Any, *, where: str) -> Any:
     if key == "sockets":
         return _sockets(value, where=where)
-    kind = type(getattr(StationConfig(), key))
     if key == "shift_starts":
-        items = value.split(",") if isinstance(value, str) else value
-        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-            raise ConfigError(f'{where}: shift_starts must be a list of times, e.g. ["06:00"]')
+        items = _string_list(key, value, where=where, example="times", sample="06:00")
         parse_shift_starts(items, where=f"{where}: shift_starts")
         return tuple(i.strip() for i in items)
-    if kind is tuple:
-        items = value.split(",") if isinstance(value, str) else value
-        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-            raise ConfigError(f'{where}: {key} must be a list of badge codes, e.g. ["SUP-0001"]')
-        return tuple(i.strip() for i in items if i.strip())
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in {"1", "true", "yes", "on"}:
-            return True
-        if text in {"0", "false", "no", "off"}:
-            return False
-        raise ConfigError(f"{where}: {key} = {value!r} is not true or false")
-    if kind is int:
-        try:
-            number = int(value) if not isinstance(value, bool) else None
-        except (TypeError, ValueError, OverflowError):  # OverflowError: inf in TOML
-            number = None
-        if number is None or not 10_000 <= number <= 1_000_000:
-            raise ConfigError(
-                f"{where}: {key} = {value!r}; allowed: a whole number of hertz from 10000 to "
-                "1000000 (the BQ40Z50 runs at 10-100 kHz, 400 kHz only in SMBus XL mode)"
-            )
-        return number
     if key == "pec":
         return _pec_setting(value, where=where)
+    kind = type(getattr(StationConfig(), key))
+    if kind is tuple:
+        items = _string_list(key, value, where=where, example="badge codes", sample="SUP-0001")
+        return tuple(i.strip() for i in items if i.strip())
+    if kind is bool:
+        return _flag(key, value, where=where)
+    if kind is int:
+        return _bus_speed(key, value, where=where)
     if not isinstance(value, str):
         raise ConfigError(f"{where}: {key} = {value!r} must be a string")
     text = value.strip()
-    if key == "station_id" and not _STATION_ID.match(text):
-        raise ConfigError(
-            f"{where}: station_id = {value!r}; allowed: 1-32 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
-    if (
-        key in {"bus", "database", "recipes", "printer", "labels_dir", "socket", "log_dir"}
-        and not text
-    ):
+    if key in _NOT_EMPTY and not text:
         raise ConfigError(f"{where}: {key} must not be empty")
-    if key == "log_to" and text not in LOG_DESTINATIONS:
+    if key in _TEXT_FORMS:
+        valid, allowed = _TEXT_FORMS[key]
+        if not valid(text):
+            raise ConfigError(f"{where}: {key} = {value!r}; {allowed}")
+    elif key in _TEXT_CHECKS:
+        _TEXT_CHECKS[key](value, where=where)
+    return text
+
+
+def _string_list(key: str, value: Any, *, where: str, example: str, sample: str) -> list[str]:
+    """A TOML list of strings, or one comma-separated string (an environment variable)."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f'{where}: {key} must be a list of {example}, e.g. ["{sample}"]')
+    return list(items)
+
+
+def _flag(key: str, value: Any, *, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{where}: {key} = {value!r} is not true or false")
+
+
+def _bus_speed(key: str, value: Any, *, where: str) -> int:
+    try:
+        number = int(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: inf in TOML
+        number = None
+    if number is None or not 10_000 <= number <= 1_000_000:
         raise ConfigError(
-            f"{where}: log_to = {value!r}; allowed: auto (the journal when started by systemd, "
-            "else the log file), journal, file"
+            f"{where}: {key} = {value!r}; allowed: a whole number of hertz from 10000 to "
+            "1000000 (the BQ40Z50 runs at 10-100 kHz, 400 kHz only in SMBus XL mode)"
         )
-    if key == "socket" and not _SOCKET.match(text):
-        raise ConfigError(
-            f"{where}: socket = {value!r}; allowed: 1-16 letters, digits, '.', '_' or '-', "
-            'starting with a letter or digit (it is recorded with every pack), e.g. "A"'
-        )
-    if key == "dashboard_listen":
-        _check_listen(text, where=where)
-    if key == "dashboard_user" and not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", text):
-        raise ConfigError(
-            f"{where}: dashboard_user = {value!r}; allowed: 1-64 letters, digits, '.', '_' or '-'"
-        )
-    if key == "dashboard_token" and text and len(text) < MIN_TOKEN_LENGTH:
+    return number
+
+
+_NOT_EMPTY = frozenset({"bus", "database", "recipes", "printer", "labels_dir", "socket", "log_dir"})
+
+
+#: text settings with a form: what a valid one looks like, and the message's "allowed" part
+_TEXT_FORMS: dict[str, tuple[Callable[[str], object], str]] = {
+    "station_id": (
+        _STATION_ID.match,
+        "allowed: 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit",
+    ),
+    "log_to": (
+        LOG_DESTINATIONS.__contains__,
+        "allowed: auto (the journal when started by systemd, else the log file), journal, file",
+    ),
+    "socket": (
+        _SOCKET.match,
+        "allowed: 1-16 letters, digits, '.', '_' or '-', starting with a letter or digit (it is "
+        'recorded with every pack), e.g. "A"',
+    ),
+    "dashboard_user": (
+        re.compile(r"[A-Za-z0-9._-]{1,64}").fullmatch,
+        "allowed: 1-64 letters, digits, '.', '_' or '-'",
+    ),
+}
+
+
+def _check_dashboard_token(value: str, *, where: str) -> None:
+    text = value.strip()
+    if text and len(text) < MIN_TOKEN_LENGTH:
         # The value itself is never repeated in a message.
         raise ConfigError(
             f"{where}: dashboard_token is {len(text)} characters long; use at least "
             f"{MIN_TOKEN_LENGTH} random ones, e.g. from `python3 -c 'import secrets; "
             "print(secrets.token_urlsafe(24))'`"
         )
-    if key == "database" and "://" not in text:
+
+
+def _check_database(value: str, *, where: str) -> None:
+    text = value.strip()
+    if "://" not in text:
         raise ConfigError(
             f"{where}: database = {mask_url_password(value)!r} is not a database URL; e.g. "
             "sqlite:///var/lib/station/station.sqlite3 or postgresql+psycopg://user@host/traceability"
         )
-    return text
 
 
 def _pec_setting(value: Any, *, where: str) -> str:
@@ -403,6 +429,14 @@ def _check_listen(text: str, *, where: str) -> None:
         ) from None
 
 
+#: the other checks of text settings; each raises ConfigError
+_TEXT_CHECKS: dict[str, Callable[..., None]] = {
+    "dashboard_listen": lambda value, *, where: _check_listen(value.strip(), where=where),
+    "dashboard_token": _check_dashboard_token,
+    "database": _check_database,
+}
+
+
 def load_config(
     path: Path | None = None, *, environ: Mapping[str, str] | None = None
 ) -> StationConfig:
@@ -427,17 +461,10 @@ def load_config(
 
 def _apply_file(config: StationConfig, path: Path) -> StationConfig:
     try:
-        raw = tomllib.loads(read_text_limited(path, CONFIG_LIMIT, what="configuration file"))
-    except FileNotFoundError:
-        raise ConfigError(f"configuration file {path} does not exist") from None
-    except OSError as exc:
-        raise ConfigError(
-            f"configuration file {path} cannot be read: {exc.strerror or exc}"
-        ) from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"configuration file {path} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
+        _, raw = read_toml_limited(path, CONFIG_LIMIT, what="configuration file")
+    except TomlUnreadable as exc:
+        why = "does not exist" if exc.missing else exc.why
+        raise ConfigError(f"configuration file {path} {why}") from None
     flat: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "sockets":

@@ -12,7 +12,9 @@ import contextlib
 import errno
 import os
 import stat
+import tomllib
 from pathlib import Path
+from typing import Any
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -86,6 +88,43 @@ def read_text_limited(
 ) -> str:
     """:func:`read_limited`, decoded (``UnicodeDecodeError`` when it is not that encoding)."""
     return read_limited(path, limit, what=what).decode(encoding)
+
+
+class TomlUnreadable(Exception):
+    """Why a TOML file could not be read. ``why`` completes "<what> <path> ..." and never quotes
+    the file's content (a key store's words must not reach a screen); ``toml_error`` is set when
+    the text is not valid TOML, ``missing`` when there is no such file."""
+
+    def __init__(
+        self,
+        why: str,
+        *,
+        toml_error: tomllib.TOMLDecodeError | None = None,
+        missing: bool = False,
+    ) -> None:
+        super().__init__(why)
+        self.why = why
+        self.toml_error = toml_error
+        self.missing = missing
+
+
+def read_toml_limited(path: Path | str, limit: int, *, what: str) -> tuple[str, dict[str, Any]]:
+    """The text of a UTF-8 TOML file of at most ``limit`` bytes, and its tables;
+    :class:`TomlUnreadable` says why not."""
+    try:
+        text = read_text_limited(path, limit, what=what)
+    except OSError as exc:
+        raise TomlUnreadable(
+            f"cannot be read: {exc.strerror or exc.__class__.__name__}",
+            missing=isinstance(exc, FileNotFoundError),
+        ) from None
+    except UnicodeDecodeError:
+        raise TomlUnreadable("is not UTF-8 text") from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # The decoder's message names a line and column, never the offending value.
+        raise TomlUnreadable(f"is not valid TOML: {exc}", toml_error=exc) from None
 
 
 def _kind(mode: int) -> str:

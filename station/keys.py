@@ -7,12 +7,11 @@ exceptions, ``repr`` or the database: only a key-set id does.
 from __future__ import annotations
 
 import stat
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from station.files import KEY_STORE_LIMIT, read_text_limited
+from station.files import KEY_STORE_LIMIT, TomlUnreadable, read_toml_limited
 
 #: The environment variable naming the key-store file when ``--keys`` is not given.
 KEYS_ENV = "STATION_KEYS"
@@ -158,17 +157,10 @@ class KeyStore:
                 f"must be readable only by the station user. Fix it with: chmod 600 {path}"
             )
         try:
-            raw = tomllib.loads(read_text_limited(path, KEY_STORE_LIMIT, what="key store"))
-        except OSError as exc:
+            _, raw = read_toml_limited(path, KEY_STORE_LIMIT, what="key store")
+        except TomlUnreadable as exc:
             # The file's own words never appear: only why it could not be read.
-            raise KeyStoreError(
-                f"key store {path} cannot be read: {exc.strerror or exc.__class__.__name__}"
-            ) from None
-        except UnicodeDecodeError:
-            raise KeyStoreError(f"key store {path} is not UTF-8 text") from None
-        except tomllib.TOMLDecodeError as exc:
-            # The decoder's message names a line and column, never the offending value.
-            raise KeyStoreError(f"key store {path} is not valid TOML: {exc}") from None
+            raise KeyStoreError(f"key store {path} {exc.why}") from None
         return cls(parse_key_sets(raw, where=str(path)), path=path)
 
     def get(self, key_set_id: str) -> KeySet:

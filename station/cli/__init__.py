@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "station.cli.bringup",
     "station.cli.store",
     "station.cli.program",
+    "station.cli.config_check",
+    "station.cli.label",
     "station.cli.authority",
     "station.cli.run",
     "station.cli.logs",

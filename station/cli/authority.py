@@ -17,6 +17,7 @@ from station.cli.common import (
     UsageProblem,
     ask_pin,
     config_option,
+    db_option,
     echo,
     handle_errors,
     load_station_config,
@@ -52,7 +53,7 @@ def badge_group() -> None:
     help="An engineer sets the PIN (their own PIN is asked for); without it, the badge's "
     "current PIN is asked for. The first engineer PIN of a database needs neither.",
 )
-@click.option("--db", "database", default=None, metavar="URL")
+@db_option()
 @config_option
 @handle_errors
 def badge_set(badge: str, by: str | None, database: str | None, config_path: Path | None) -> None:
@@ -81,7 +82,7 @@ def badge_set(badge: str, by: str | None, database: str | None, config_path: Pat
 
 
 @badge_group.command("list")
-@click.option("--db", "database", default=None, metavar="URL")
+@db_option()
 @config_option
 @handle_errors
 def badge_list(database: str | None, config_path: Path | None) -> None:
@@ -121,7 +122,7 @@ def badge_list(database: str | None, config_path: Path | None) -> None:
 @click.option("--privileged", is_flag=True, help="Only privileged actions.")
 @click.option("--limit", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.option("--db", "database", default=None, metavar="URL")
+@db_option()
 @config_option
 @handle_errors
 def audit_cmd(

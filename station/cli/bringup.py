@@ -16,23 +16,32 @@ from typing import TYPE_CHECKING
 import click
 
 from station.cli.common import (
+    EXISTING_FILE,
+    FOLDER,
+    NEW_FILE,
     Failed,
     UsageProblem,
     ask_pin,
+    badge_option,
+    db_option,
     echo,
     handle_errors,
     load_station_config,
+    path_option,
 )
-from station.cli.gauge import connect, connection, gauge, key_set_option
+from station.cli.gauge import GaugeAccess, gauge, gauge_access
 from station.cli.recipe import _profiles_option, _table, profile_group
 from station.keys import TI_DEFAULT_ID
 
 if TYPE_CHECKING:
     from station.config import StationConfig
+    from station.recipe.product.recipe_model import Recipe
     from station.recipe.profile.library import ProfileLibrary
     from station.recipe.ti.verify import Finding
     from station.sequence.bringup import VerifyOutcome
+    from station.sequence.recipes import RecipeLibrary
     from station.store import Store
+    from station.store.bringup import PackRead
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
@@ -59,24 +68,19 @@ def _library(config: StationConfig, dirs: tuple[Path, ...]) -> ProfileLibrary:
 
 @profile_group.command("verify")
 @click.argument("profile")
-@click.option(
+@path_option(
     "--export",
     "export_path",
+    EXISTING_FILE,
+    "bqStudio .gg.csv export of the reference pack.",
     required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="bqStudio .gg.csv export of the reference pack.",
 )
-@click.option(
-    "--by",
-    "by",
-    default=None,
-    metavar="BADGE",
-    help="Engineer signing off what was confirmed (its PIN is asked for): writes a [[signoff]] "
-    "entry into the profile, the evidence into the database and an audit row.",
+@badge_option(
+    "Engineer signing off what was confirmed (its PIN is asked for): writes a [[signoff]] "
+    "entry into the profile, the evidence into the database and an audit row."
 )
-@click.option("--db", "database", default=None, metavar="URL")
-@key_set_option(TI_DEFAULT_ID)
-@connection
+@db_option()
+@gauge_access(TI_DEFAULT_ID)
 @_profiles_option
 @handle_errors
 def verify_cmd(
@@ -84,11 +88,7 @@ def verify_cmd(
     export_path: Path,
     by: str | None,
     database: str | None,
-    key_set_id: str,
-    bus: str | None,
-    pec: str | None,
-    config_path: Path | None,
-    keys_path: Path | None,
+    access: GaugeAccess,
     profile_dirs: tuple[Path, ...],
 ) -> None:
     """Check a profile against a bqStudio export (and, with --bus, the reference pack itself).
@@ -98,40 +98,20 @@ def verify_cmd(
     (unsealed with --key-set, sealed again if it came sealed) and must hold the export's values
     at the profile's addresses. Exit 1 when a released recipe of this profile writes something
     not confirmed."""
-    from station.bus.spec import parse_bus_spec
     from station.recipe.ti.importer import read_source
-    from station.sequence.bringup import (
-        BringUpRefused,
-        ExportFile,
-        read_reference,
-        verify_profile,
-    )
+    from station.sequence.bringup import BringUpRefused, ExportFile, verify_profile
     from station.sequence.recipes import RecipeLibrary
     from station.store import Store
 
-    config = load_station_config(config_path, database=database)
+    config = load_station_config(access.config_path, database=database)
     library = _library(config, profile_dirs)
     prof = library.get(profile)
     export = ExportFile.read(export_path, read_source(export_path))
-    pack = None
-    emulated = False
-    if bus is not None:
-        with connect(bus, pec, config_path, keys_path, key_set_id) as session:
-            pack = read_reference(session.gauge, session.keys)
-            emulated = parse_bus_spec(session.config.bus).kind == "sim"
-        echo(
-            f"read the {'emulated ' if emulated else ''}pack on {bus}: serial {pack.serial}, "
-            f"firmware {pack.firmware}, data flash sha256 {pack.image_sha256[:16]}…",
-            err=True,
-        )
+    pack, emulated = None, False
+    if access.bus is not None:
+        pack, emulated = _read_pack(access)
     with Store.open(config.database) as store:
-        recipes = RecipeLibrary(Path(config.recipes), library)
-        released = []
-        for r in store.released_recipes():
-            try:
-                released.append(recipes.by_hash(r.hash, r.text))
-            except Exception:  # a released recipe that cannot load here is not this profile's
-                continue
+        released = _released_recipes(store, RecipeLibrary(Path(config.recipes), library))
         try:
             outcome = verify_profile(prof, export, pack, released, emulated=emulated)
         except BringUpRefused as exc:
@@ -144,6 +124,32 @@ def verify_cmd(
             "a released recipe writes parameters this evidence did not confirm (above): they "
             "stay refused on real packs"
         )
+
+
+def _read_pack(access: GaugeAccess) -> tuple[PackRead, bool]:
+    """The reference pack's data flash as read on ``bus``, and whether it is the emulator."""
+    from station.bus.spec import parse_bus_spec
+    from station.sequence.bringup import read_reference
+
+    with access.connect() as session:
+        pack = read_reference(session.gauge, session.keys)
+        emulated = parse_bus_spec(session.config.bus).kind == "sim"
+    echo(
+        f"read the {'emulated ' if emulated else ''}pack on {access.bus}: serial {pack.serial}, "
+        f"firmware {pack.firmware}, data flash sha256 {pack.image_sha256[:16]}…",
+        err=True,
+    )
+    return pack, emulated
+
+
+def _released_recipes(store: Store, recipes: RecipeLibrary) -> list[Recipe]:
+    released = []
+    for r in store.released_recipes():
+        try:
+            released.append(recipes.by_hash(r.hash, r.text))
+        except Exception:  # a released recipe that cannot load here is not this profile's
+            continue
+    return released
 
 
 def _sign(outcome: VerifyOutcome, config: StationConfig, store: Store, by: str) -> VerifyOutcome:
@@ -231,9 +237,9 @@ def _earlier(f: Finding) -> str:
 
 
 @profile_group.command("from-export")
-@click.argument("export_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("export_path", type=EXISTING_FILE)
 @click.option("--id", "profile_id", required=True, help="Id of the new profile, e.g. bq40z50-r3.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@path_option("--out", "out_dir", FOLDER, required=True)
 @click.option(
     "--like",
     "template",
@@ -275,9 +281,7 @@ def from_export_cmd(
             template=like,
             force=force,
         )
-    except OutputRefused as exc:
-        raise Failed(str(exc)) from None
-    except ProblemsError as exc:
+    except (OutputRefused, ProblemsError) as exc:
         raise Failed(str(exc)) from None
     p = made.profile
     echo(
@@ -321,25 +325,14 @@ def diff_cmd(old: str, new: str, profile_dirs: tuple[Path, ...]) -> None:
 
 
 @click.command("register-reference")
-@click.option(
-    "--by",
-    "by",
-    required=True,
-    metavar="BADGE",
-    help="Engineer registering it (its PIN is asked for).",
-)
-@click.option("--db", "database", default=None, metavar="URL")
-@key_set_option(TI_DEFAULT_ID)
-@connection
+@badge_option("Engineer registering it (its PIN is asked for).", required=True)
+@db_option()
+@gauge_access(TI_DEFAULT_ID)
 @handle_errors
 def register_reference_cmd(
     by: str,
     database: str | None,
-    key_set_id: str,
-    bus: str | None,
-    pec: str | None,
-    config_path: Path | None,
-    keys_path: Path | None,
+    access: GaugeAccess,
 ) -> None:
     """Register the pack on the bus as this station's reference pack: its identity, data-flash
     image and readings are what the shift-start self-test (reference_check) compares with."""
@@ -348,12 +341,12 @@ def register_reference_cmd(
     from station.sequence.service import Credentials
     from station.store import Store
 
-    config = load_station_config(config_path, database=database)
+    config = load_station_config(access.config_path, database=database)
     with Store.open(config.database) as store:
         rules = Authority(config, store)
         code = rules.identify(by).code
         credentials = Credentials(code, ask_pin(code))
-        with connect(bus, pec, config_path, keys_path, key_set_id) as session:
+        with access.connect() as session:
             if session.keys is None:
                 raise UsageProblem("register-reference needs a key set: pass --key-set ID")
             record = reference.register(
@@ -378,13 +371,7 @@ def register_reference_cmd(
 
 
 @click.command("emulator-export")
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The .gg.csv file to write.",
-)
+@path_option("--out", "out", NEW_FILE, "The .gg.csv file to write.", required=True)
 @click.option(
     "--set",
     "changes",
@@ -393,15 +380,12 @@ def register_reference_cmd(
     help='Give an emulated parameter ("Class:Subclass:Name") another stored value first, as '
     "an engineer would in bqStudio (repeatable; kept when the bus has state=PATH).",
 )
-@connection
+@gauge_access(key_set=False)
 @handle_errors
 def emulator_export_cmd(
     out: Path,
     changes: tuple[str, ...],
-    bus: str | None,
-    pec: str | None,
-    config_path: Path | None,
-    keys_path: Path | None,
+    access: GaugeAccess,
 ) -> None:
     """Write the bqStudio-style .gg.csv export of an EMULATED pack (sim buses only), so the
     bring-up procedure can be rehearsed without hardware."""
@@ -409,7 +393,7 @@ def emulator_export_cmd(
     from station.emulator.device import EmulatedGauge
     from station.emulator.ggexport import gg_csv_text
 
-    config = load_station_config(config_path, bus=bus, pec=pec)
+    config = access.config()
     opened = open_bus(config.bus, speed_hz=config.bus_speed_hz)
     try:
         device = opened.device

@@ -8,14 +8,21 @@ from pathlib import Path
 
 import click
 
-from station.cli.common import Failed, UsageProblem, echo, handle_errors
-from station.cli.gauge import connect, connection, in_mode, key_set_option
+from station.cli.common import (
+    EXISTING_FILE,
+    Failed,
+    UsageProblem,
+    echo,
+    handle_errors,
+    path_option,
+)
+from station.cli.gauge import GaugeAccess, gauge_access, in_mode
 from station.gauge import Gauge, SecurityMode
 from station.instruments.model import InstrumentError
 from station.keys import TI_DEFAULT_ID
 from station.recipe.errors import RecipeError
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.calibration import CalibrationRecord, Calibrator
 from station.sequence.instruments import socket_bench
 
@@ -53,25 +60,20 @@ def _print_record(rec: CalibrationRecord) -> None:
 
 
 @click.command("calibrate")
-@click.option(
+@path_option(
     "--recipe",
     "recipe_path",
+    EXISTING_FILE,
+    "Recipe whose [calibration] section says what to calibrate and within what.",
     required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Recipe whose [calibration] section says what to calibrate and within what.",
 )
 @click.option("--socket", default=None, help="Socket whose instruments to use (default: config).")
-@key_set_option(TI_DEFAULT_ID)
-@connection
+@gauge_access(TI_DEFAULT_ID)
 @handle_errors
 def calibrate(
     recipe_path: Path,
     socket: str | None,
-    key_set_id: str,
-    bus: str | None,
-    pec: str | None,
-    config_path: Path | None,
-    keys_path: Path | None,
+    access: GaugeAccess,
 ) -> None:
     """Calibrate the pack's voltage, current and temperature against the reference instruments,
     write the constants and print them and the readings before and after.
@@ -85,7 +87,7 @@ def calibrate(
     plan = recipe.calibration
     if plan is None:
         raise UsageProblem(f"{recipe_path} has no [calibration] section: nothing to calibrate")
-    with connect(bus, pec, config_path, keys_path, key_set_id) as session:
+    with access.connect() as session:
         try:
             bench = socket_bench(
                 session.config,

@@ -84,14 +84,37 @@ def ask_pin(badge: str, what: str = "PIN") -> str:
     )
 
 
-def config_option(f: Callable[P, R]) -> Callable[P, R]:
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="Station configuration file (default: $STATION_CONFIG, else built-in emulator demo).",
-    )(f)
+#: what a path option or argument names: a file that must exist, a file to write, a folder
+EXISTING_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
+NEW_FILE = click.Path(dir_okay=False, path_type=Path)
+FOLDER = click.Path(file_okay=False, path_type=Path)
+
+
+def path_option(
+    flag: str, dest: str, kind: click.Path, text: str | None = None, *, required: bool = False
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """``--flag PATH`` given to the command as ``dest`` (a :class:`~pathlib.Path` or None)."""
+    return click.option(flag, dest, required=required, default=None, type=kind, help=text)
+
+
+def badge_option(
+    text: str, *, required: bool = False
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """``--by BADGE``: whose badge (and PIN) authorises what the command does."""
+    return click.option("--by", "by", required=required, default=None, metavar="BADGE", help=text)
+
+
+def db_option(text: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """``--db URL``: the database instead of the configured one."""
+    return click.option("--db", "database", default=None, metavar="URL", help=text)
+
+
+config_option = path_option(
+    "--config",
+    "config_path",
+    NEW_FILE,
+    "Station configuration file (default: $STATION_CONFIG, else built-in emulator demo).",
+)
 
 
 def bus_option(f: Callable[P, R]) -> Callable[P, R]:
@@ -113,27 +136,23 @@ def bus_option(f: Callable[P, R]) -> Callable[P, R]:
     )(f)
 
 
-def bus_trace_option(f: Callable[P, R]) -> Callable[P, R]:
-    return click.option(
-        "--bus-trace",
-        "bus_trace",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        metavar="FILE",
-        help="Write every bus transaction to FILE (keys shown as <key>; bounded in size). "
-        "Default: the bus_trace setting.",
-    )(f)
+bus_trace_option = click.option(
+    "--bus-trace",
+    "bus_trace",
+    type=NEW_FILE,
+    default=None,
+    metavar="FILE",
+    help="Write every bus transaction to FILE (keys shown as <key>; bounded in size). "
+    "Default: the bus_trace setting.",
+)
 
-
-def keys_option(f: Callable[P, R]) -> Callable[P, R]:
-    return click.option(
-        "--keys",
-        "keys_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="Key-store file (default: $STATION_KEYS or the config; keys are never taken on the "
-        "command line).",
-    )(f)
+keys_option = path_option(
+    "--keys",
+    "keys_path",
+    NEW_FILE,
+    "Key-store file (default: $STATION_KEYS or the config; keys are never taken on the "
+    "command line).",
+)
 
 
 def load_station_config(config_path: Path | None, **flags: Any) -> StationConfig:

@@ -7,10 +7,11 @@ they found it in.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -20,6 +21,7 @@ import click
 from station.bus import SMBusTransport
 from station.bus.spec import open_bus
 from station.cli.common import (
+    NEW_FILE,
     UsageProblem,
     bus_option,
     config_option,
@@ -28,6 +30,7 @@ from station.cli.common import (
     keys_option,
     load_key_store,
     load_station_config,
+    path_option,
 )
 from station.config import StationConfig
 from station.gauge import (
@@ -79,6 +82,50 @@ def key_set_option(default: str | None) -> Callable[[Callable[P, R]], Callable[P
         f" (default: {default})." if default else "."
     )
     return click.option("--key-set", "key_set_id", default=default, metavar="ID", help=help_text)
+
+
+@dataclass(frozen=True)
+class GaugeAccess:
+    """What every command on one gauge is given: --bus, --pec, --config, --keys, --key-set."""
+
+    bus: str | None
+    pec: str | None
+    config_path: Path | None
+    keys_path: Path | None
+    key_set_id: str | None = None
+
+    def connect(self) -> AbstractContextManager[Session]:
+        return connect(self.bus, self.pec, self.config_path, self.keys_path, self.key_set_id)
+
+    def config(self, **flags: Any) -> StationConfig:
+        """The effective configuration with this command's --bus and --pec (and ``flags``)."""
+        return load_station_config(self.config_path, bus=self.bus, pec=self.pec, **flags)
+
+
+def gauge_access(
+    default_key_set: str | None = None, *, key_set: bool = True
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """The options of a command on one gauge (--key-set only with ``key_set``), handed to the
+    command as one ``access: GaugeAccess``."""
+
+    def decorate(f: Callable[..., R]) -> Callable[..., R]:
+        @functools.wraps(f)
+        def command(
+            *args: Any,
+            bus: str | None,
+            pec: str | None,
+            config_path: Path | None,
+            keys_path: Path | None,
+            key_set_id: str | None = None,
+            **kwargs: Any,
+        ) -> R:
+            access = GaugeAccess(bus, pec, config_path, keys_path, key_set_id)
+            return f(*args, access=access, **kwargs)
+
+        with_connection = connection(command)
+        return key_set_option(default_key_set)(with_connection) if key_set else with_connection
+
+    return decorate
 
 
 @dataclass
@@ -195,13 +242,13 @@ def _line(label: str, value: object) -> None:
 
 
 @gauge.command("info")
-@connection
+@gauge_access(key_set=False)
 @handle_errors
 def info(
-    bus: str | None, pec: str | None, config_path: Path | None, keys_path: Path | None
+    access: GaugeAccess,
 ) -> None:
     """Identity, security mode, live measurements and decoded status words."""
-    with connect(bus, pec, config_path, keys_path) as session:
+    with access.connect() as session:
         g = session.gauge
         ident = g.identify()
         _line(
@@ -233,17 +280,12 @@ def _known_macs() -> str:
 @gauge.command("mac")
 @click.argument("command")
 @click.option("--yes", is_flag=True, help="Do not ask before commands that change the pack.")
-@key_set_option(TI_DEFAULT_ID)
-@connection
+@gauge_access(TI_DEFAULT_ID)
 @handle_errors
 def mac(
     command: str,
     yes: bool,
-    key_set_id: str,
-    bus: str | None,
-    pec: str | None,
-    config_path: Path | None,
-    keys_path: Path | None,
+    access: GaugeAccess,
 ) -> None:
     """Send one ManufacturerAccess command by NAME or CODE (e.g. DeviceType, 0x0021).
 
@@ -262,7 +304,7 @@ def mac(
     if spec.changes_pack and not yes:
         what = f" ({spec.description})" if spec.description else ""
         click.confirm(f"{spec.label} changes the pack{what}. Send it?", abort=True)
-    with connect(bus, pec, config_path, keys_path, key_set_id) as session:
+    with access.connect() as session:
         _run_mac(session, spec)
 
 
@@ -317,27 +359,16 @@ def _show_mac_read(g: Gauge, spec: MacCommand) -> None:
 
 
 @gauge.command("read-df")
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write the raw bytes to.",
-)
+@path_option("--out", "out", NEW_FILE, "File to write the raw bytes to.", required=True)
 @click.option("--start", type=HexInt(), default=None, help="First address (default 0x4000).")
 @click.option("--length", type=HexInt(), default=None, help="Bytes to read (default: to 0x5FFF).")
-@key_set_option(TI_DEFAULT_ID)
-@connection
+@gauge_access(TI_DEFAULT_ID)
 @handle_errors
 def read_df(
     out: Path,
     start: int | None,
     length: int | None,
-    key_set_id: str,
-    bus: str | None,
-    pec: str | None,
-    config_path: Path | None,
-    keys_path: Path | None,
+    access: GaugeAccess,
 ) -> None:
     """Read data flash (raw bytes) into a file; unseals if needed and re-seals afterwards."""
     region = DataFlashRegion()
@@ -348,7 +379,7 @@ def read_df(
     except DataFlashRangeError as exc:
         raise UsageProblem(str(exc)) from None
     with (
-        connect(bus, pec, config_path, keys_path, key_set_id) as session,
+        access.connect() as session,
         in_mode(session, SecurityMode.UNSEALED),
     ):
         data = session.gauge.read_df(first, count)
@@ -364,65 +395,50 @@ def read_df(
 
 
 @gauge.command("unseal")
-@key_set_option(TI_DEFAULT_ID)
-@connection
+@gauge_access(TI_DEFAULT_ID)
 @handle_errors
 def unseal(
-    key_set_id: str,
-    bus: str | None,
-    pec: str | None,
-    config_path: Path | None,
-    keys_path: Path | None,
+    access: GaugeAccess,
 ) -> None:
     """Unseal the gauge with a key set from the key store (stays unsealed)."""
-    with connect(bus, pec, config_path, keys_path, key_set_id) as session:
+    with access.connect() as session:
         _line("Security mode", session.gauge.unseal(_keys(session)).label)
 
 
 @gauge.command("full-access")
-@key_set_option(TI_DEFAULT_ID)
-@connection
+@gauge_access(TI_DEFAULT_ID)
 @handle_errors
 def full_access(
-    key_set_id: str,
-    bus: str | None,
-    pec: str | None,
-    config_path: Path | None,
-    keys_path: Path | None,
+    access: GaugeAccess,
 ) -> None:
     """Enter FULL ACCESS (unsealing first if needed) with a key set from the key store."""
-    with connect(bus, pec, config_path, keys_path, key_set_id) as session:
+    with access.connect() as session:
         _line("Security mode", session.gauge.full_access(_keys(session)).label)
 
 
 @gauge.command("seal")
-@connection
+@gauge_access(key_set=False)
 @handle_errors
 def seal(
-    bus: str | None, pec: str | None, config_path: Path | None, keys_path: Path | None
+    access: GaugeAccess,
 ) -> None:
     """Seal the gauge (MAC 0x0030) and confirm it reads SEALED."""
-    with connect(bus, pec, config_path, keys_path) as session:
+    with access.connect() as session:
         session.gauge.seal()
         _line("Security mode", session.gauge.security_mode().label)
 
 
 @gauge.command("reset")
-@key_set_option(None)
-@connection
+@gauge_access(None)
 @handle_errors
 def reset(
-    key_set_id: str | None,
-    bus: str | None,
-    pec: str | None,
-    config_path: Path | None,
-    keys_path: Path | None,
+    access: GaugeAccess,
 ) -> None:
     """Reset the gauge (MAC 0x0041) and show its security mode afterwards.
 
     With --key-set, a gauge that the reset left in a lower mode is put back in the mode it had.
     """
-    with connect(bus, pec, config_path, keys_path, key_set_id) as session:
+    with access.connect() as session:
         g = session.gauge
         before = g.security_mode()
         after = g.reset()

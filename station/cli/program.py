@@ -1,5 +1,5 @@
-"""``station program`` (one pack, headless), ``station recipe release``, ``station config check``
-and ``station label preview|print``: thin faces over the station service."""
+"""``station program`` (one pack, headless) and ``station recipe release``: thin faces over the
+station service."""
 
 from __future__ import annotations
 
@@ -13,18 +13,22 @@ from types import FrameType
 import click
 
 from station.cli.common import (
+    EXISTING_FILE,
     EXIT_FAIL,
     EXIT_OK,
     Failed,
     UsageProblem,
     ask_pin,
+    badge_option,
     bus_option,
     bus_trace_option,
     config_option,
+    db_option,
     echo,
     handle_errors,
     keys_option,
     load_station_config,
+    path_option,
 )
 from station.config import StationConfig
 from station.sequence.events import (
@@ -84,7 +88,7 @@ def format_event(event: Event) -> str | None:
     return None
 
 
-def _open(config_path: Path | None, keys_path: Path | None, **flags: object):  # type: ignore[no-untyped-def]
+def open_service_only(config_path: Path | None, keys_path: Path | None, **flags: object):  # type: ignore[no-untyped-def]
     """The service for a command that runs no pack (labels, releases)."""
     from station.sequence import open_service
 
@@ -92,7 +96,7 @@ def _open(config_path: Path | None, keys_path: Path | None, **flags: object):  #
     return config, open_service(config, keys_path=keys_path, runs_packs=False)
 
 
-def _credentials(service, code: str):  # type: ignore[no-untyped-def]
+def badge_credentials(service, code: str):  # type: ignore[no-untyped-def]
     """The badge as given with its PIN, asked for (hidden) when the badge has one to give."""
     from station.sequence.service import Credentials
 
@@ -104,13 +108,7 @@ def _credentials(service, code: str):  # type: ignore[no-untyped-def]
 @bus_option
 @config_option
 @keys_option
-@click.option(
-    "--recipe",
-    "recipe_path",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Recipe file.",
-)
+@path_option("--recipe", "recipe_path", EXISTING_FILE, "Recipe file.", required=True)
 @click.option(
     "--socket",
     "socket_id",
@@ -121,7 +119,7 @@ def _credentials(service, code: str):  # type: ignore[no-untyped-def]
 @click.option("--serial", required=True, help="The pack serial (as scanned).")
 @click.option("--operator", required=True, help="Operator badge.")
 @click.option("--lot", default="", help="Work order / lot.")
-@click.option("--db", "database", default=None, metavar="URL", help="Database URL.")
+@db_option("Database URL.")
 @click.option(
     "--printer", default=None, metavar="SPEC", help="file:DIR, zpl-tcp:HOST[:PORT], cups:QUEUE"
 )
@@ -196,7 +194,7 @@ def _allowed(service, shift, serial: str, rework_by: str | None, reason: str):  
             f"[{FailureCode.SERIAL_ALREADY_PASSED}] {check.reason} "
             "(use --rework-by BADGE --reason TEXT)"
         )
-    return service.authorise_rework(shift, serial, _credentials(service, rework_by), reason)
+    return service.authorise_rework(shift, serial, badge_credentials(service, rework_by), reason)
 
 
 @contextlib.contextmanager
@@ -275,14 +273,8 @@ def _echo_event(event: Event) -> None:
 @click.command("release")
 @config_option
 @keys_option
-@click.argument("recipe_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--by",
-    "by",
-    required=True,
-    metavar="BADGE",
-    help="Engineer releasing it (an engineer badge; its PIN is asked for).",
-)
+@click.argument("recipe_path", type=EXISTING_FILE)
+@badge_option("Engineer releasing it (an engineer badge; its PIN is asked for).", required=True)
 @click.option("--db", "database", default=None, metavar="URL")
 @handle_errors
 def release_cmd(
@@ -294,8 +286,8 @@ def release_cmd(
 ) -> None:
     """Store a validated recipe's text and hash in the database: the line only runs released
     recipes. A recipe released already is left as it is (exit 0, it says by whom)."""
-    _, service = _open(config_path, keys_path, database=database)
-    done = service.release_recipe(recipe_path, _credentials(service, by))
+    _, service = open_service_only(config_path, keys_path, database=database)
+    done = service.release_recipe(recipe_path, badge_credentials(service, by))
     c = done.choice
     when = c.released_at.astimezone().strftime("%Y-%m-%d %H:%M")
     if done.already_released:
@@ -307,196 +299,8 @@ def release_cmd(
         echo(f"released {c.name} {c.version} ({c.short_hash}) by {c.released_by} on {when}")
 
 
-@click.group("config")
-def config_group() -> None:
-    """Station configuration."""
-
-
-@config_group.command("check")
-@config_option
-@keys_option
-@handle_errors
-def config_check(config_path: Path | None, keys_path: Path | None) -> None:
-    """Print the effective configuration (secrets masked), where each value came from, and check
-    that the key store, bus spec, printer, recipes and database can be used (read only: nothing
-    is created). Exit 0 when all is well, 1 when a PROBLEM line was printed."""
-    config = load_station_config(config_path)
-    values = config.masked()
-    width = max(len(k) for k in values)
-    for key, value in values.items():
-        echo(f"{key:<{width}} = {value:<40} ({config.sources.get(key, 'default')})")
-    checks, problems = _check_settings(config, keys_path)
-    recipes, more = _check_recipes(config)
-    database, worse = _check_database(config)
-    checks += recipes + database
-    problems += more + worse
-    echo("")
-    for name, text in checks:
-        echo(f"ok      {name}: {text}")
-    for text in problems:
-        echo(f"PROBLEM {text}")
-    if problems:
-        sys.exit(EXIT_FAIL)
-
-
-def _check_settings(
-    config: StationConfig, keys_path: Path | None
-) -> tuple[list[tuple[str, str]], list[str]]:
-    """Bus spec, printer and key store: what is usable, and the problems."""
-    from station.bus.errors import BusOpenError
-    from station.bus.spec import parse_bus_spec
-    from station.cli.common import load_key_store
-    from station.keys import KeyStoreError
-    from station.labels import PrinterSpecError, parse_printer_spec
-
-    problems: list[str] = []
-    checks: list[tuple[str, str]] = []
-    try:
-        spec = parse_bus_spec(config.bus)
-        checks.append(("bus", f"{spec.kind} {spec.target}"))
-    except BusOpenError as exc:
-        problems.append(f"bus: {exc}")
-    try:
-        checks.append(("printer", str(parse_printer_spec(config.printer))))
-    except PrinterSpecError as exc:
-        problems.append(f"printer: {exc}")
-    try:
-        keys = load_key_store(config, keys_path)
-        checks.append(("key store", f"key sets: {', '.join(keys.ids())}"))
-    except KeyStoreError as exc:
-        problems.append(f"key store: {exc}")
-    return checks, problems
-
-
-def _check_recipes(config: StationConfig) -> tuple[list[tuple[str, str]], list[str]]:
-    """The recipes folder: how many files load, and why each other one does not."""
-    from station.recipe.profile.library import ProfileLibrary
-    from station.sequence.recipes import RecipeLibrary
-
-    profiles = ProfileLibrary([Path(config.profiles)] if config.profiles else [])
-    library = RecipeLibrary(Path(config.recipes), profiles)
-    loaded = list(library.scan())
-    checks: list[tuple[str, str]] = []
-    problems: list[str] = []
-    if not Path(config.recipes).is_dir():
-        problems.append(f"recipes: {config.recipes} is not a folder")
-    else:
-        checks.append(("recipes", f"{len(loaded)} recipe file(s) load in {config.recipes}"))
-    for path, problem in sorted(library.problems.items()):
-        problems.append(f"recipe {path.name}: {problem}")
-    return checks, problems
-
-
-def _check_database(config: StationConfig) -> tuple[list[tuple[str, str]], list[str]]:
-    """The database, read only: reachable, its schema current, and whether it is production."""
-    from station.bus.errors import BusOpenError
-    from station.bus.spec import parse_bus_spec
-    from station.store import Store, StoreError
-
-    try:
-        with Store.open(config.database, upgrade=False, read_only=True) as store:
-            production = config.production or store.is_production()
-            kind = "production database" if production else "not a production database"
-            checks = [("database", f"{store.where}: reachable, schema up to date, {kind}")]
-            if production and parse_bus_spec(config.bus).kind == "sim":
-                return checks, [
-                    "bus: the emulator on a production database: every run would be refused"
-                ]
-            return checks, []
-    except (StoreError, BusOpenError) as exc:
-        return [], [f"database: {exc}"]
-
-
-@click.group("label")
-def label_group() -> None:
-    """Pack labels: preview the files, or print a label again."""
-
-
-@label_group.command("preview")
-@config_option
-@click.option("--serial", required=True)
-@click.option(
-    "--out",
-    "out",
-    default=None,
-    metavar="DIR|-",
-    help="Folder for <serial>-preview.png/.svg/.zpl (default: the configured preview folder, "
-    "labels_dir), or - to write the ZPL to standard output. Never the printer's folder.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["zpl", "svg"]),
-    default="zpl",
-    show_default=True,
-    help="What --out - writes.",
-)
-@click.option("--db", "database", default=None, metavar="URL")
-@handle_errors
-def label_preview(
-    config_path: Path | None, serial: str, out: str | None, fmt: str, database: str | None
-) -> None:
-    """Show the label of a pack's last PASS, for checking a layout: files in a preview folder
-    or text on standard output. Never a print: nothing is sent, numbered or recorded."""
-    from station.labels.preview import PreviewRefused, write_preview
-
-    config, service = _open(config_path, None, database=database)
-    artwork = service.label_artwork(serial)
-    if out == "-":
-        click.echo(artwork.zpl if fmt == "zpl" else artwork.svg, nl=False)
-        return
-    try:
-        paths = write_preview(artwork, Path(out or config.labels_dir), printer_spec=config.printer)
-    except PreviewRefused as exc:
-        raise UsageProblem(str(exc)) from None
-    except OSError as exc:
-        raise Failed(f"the preview could not be written: {exc.strerror or exc}") from None
-    for path in paths:
-        echo(str(path))
-
-
-@label_group.command("print")
-@bus_option
-@config_option
-@click.option("--serial", required=True)
-@click.option("--reason", default=None, help="Why it is reprinted (asked for if missing).")
-@click.option(
-    "--by",
-    "by",
-    required=True,
-    metavar="BADGE",
-    help="Supervisor badge authorising the reprint (its PIN is asked for).",
-)
-@click.option("--printer", default=None, metavar="SPEC")
-@click.option("--db", "database", default=None, metavar="URL")
-@handle_errors
-def label_print(
-    bus: str | None,
-    pec: str | None,
-    config_path: Path | None,
-    serial: str,
-    reason: str | None,
-    by: str,
-    printer: str | None,
-    database: str | None,
-) -> None:
-    """Print a pack's label again: a supervisor's badge and PIN, and a reason (recorded in the
-    audit log). Refused when the pack's latest attempt is not its PASS."""
-    if not reason:
-        reason = click.prompt("Reason for the reprint")
-    _, service = _open(config_path, None, printer=printer, database=database)
-    # A reprint needs no shift: the pack's own recipe is used, and its operator may not
-    # authorise it.
-    result = service.reprint_label(None, serial, reason or "", _credentials(service, by))
-    echo(result.detail)
-    if not result.printed:
-        sys.exit(EXIT_FAIL)
-
-
 def register(group: click.Group) -> None:
     group.add_command(program_cmd)
-    group.add_command(config_group)
-    group.add_command(label_group)
     recipe_group = group.commands.get("recipe")
     if isinstance(recipe_group, click.Group):
         recipe_group.add_command(release_cmd)

@@ -12,20 +12,30 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from station.cli.common import EXIT_FAIL, EXIT_OK, Failed, UsageProblem, echo, handle_errors
+from station.cli.common import (
+    EXISTING_FILE,
+    EXIT_FAIL,
+    EXIT_OK,
+    FOLDER,
+    Failed,
+    UsageProblem,
+    echo,
+    handle_errors,
+    path_option,
+)
 from station.keys import KeyStore, KeyStoreError
 from station.recipe.errors import (
     ProblemsError,
     RecipeInvalid,
     SerialRejected,
 )
-from station.recipe.product import report
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
-from station.recipe.profile import report as profile_report
+from station.recipe.product import recipe_report as report
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
+from station.recipe.profile import profile_report
 from station.recipe.profile.library import ProfileLibrary
-from station.recipe.profile.model import Profile
-from station.recipe.profile.report import Line, Table
+from station.recipe.profile.profile_model import Profile
+from station.recipe.profile.profile_report import Line, Table
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -83,16 +93,13 @@ def recipe_group() -> None:
 
 
 @recipe_group.command("validate")
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
-)
+@click.argument("files", nargs=-1, required=True, type=EXISTING_FILE)
 @_profiles_option
-@click.option(
+@path_option(
     "--keys",
     "keys_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Key-store file: also check that the recipes' key sets exist in it.",
+    EXISTING_FILE,
+    "Key-store file: also check that the recipes' key sets exist in it.",
 )
 def validate_cmd(
     files: tuple[Path, ...], profile_dirs: tuple[Path, ...], keys_path: Path | None
@@ -133,7 +140,7 @@ def _load(path: Path, dirs: Sequence[Path]) -> Recipe:
 
 
 @recipe_group.command("show")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", type=EXISTING_FILE)
 @click.option("--serial", default=None, help="Serial to plan for (default: the recipe's example).")
 @click.option(
     "--date",
@@ -179,8 +186,8 @@ def show_cmd(
 
 
 @recipe_group.command("diff")
-@click.argument("a", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.argument("b", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("a", type=EXISTING_FILE)
+@click.argument("b", type=EXISTING_FILE)
 @_profiles_option
 @handle_errors
 def diff_cmd(a: Path, b: Path, profile_dirs: tuple[Path, ...]) -> None:
@@ -203,13 +210,13 @@ def diff_cmd(a: Path, b: Path, profile_dirs: tuple[Path, ...]) -> None:
 
 
 @recipe_group.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option(
+@click.argument("file", type=EXISTING_FILE)
+@path_option(
     "--out",
     "out_dir",
+    FOLDER,
+    "Folder to write the recipe (and profile, key file) into.",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write the recipe (and profile, key file) into.",
 )
 @click.option(
     "--profile",
@@ -322,13 +329,13 @@ def _show_profile(prof: Profile, pattern: str | None) -> None:
 
 
 @profile_group.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option(
+@click.argument("file", type=EXISTING_FILE)
+@path_option("--out", "out_dir", FOLDER, required=True)
+@path_option(
     "--header",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Profile header (TOML) with id, roles, bit fields and changes.",
+    "header",
+    EXISTING_FILE,
+    "Profile header (TOML) with id, roles, bit fields and changes.",
 )
 @click.option("--id", "profile_id", default=None, help="Profile id (without --header).")
 @click.option("--device-type", default=None, help="Device type, e.g. 0x4500 (without --header).")

@@ -13,7 +13,7 @@ from station.instruments.model import (
     InstrumentPastDue,
     InstrumentSettings,
     ManualValueRejected,
-    Quantity,
+    Measurand,
     Reading,
     check_due,
 )
@@ -25,7 +25,7 @@ __all__ = [
     "InstrumentPastDue",
     "InstrumentSettings",
     "ManualValueRejected",
-    "Quantity",
+    "Measurand",
     "Reading",
     "check_due",
 ]

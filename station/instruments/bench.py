@@ -35,7 +35,7 @@ from station.instruments.model import (
     Instrument,
     InstrumentError,
     InstrumentSettings,
-    Quantity,
+    Measurand,
     Reading,
     check_due,
     read,
@@ -55,9 +55,9 @@ class InstrumentFileError(InstrumentError, Refused):
 @dataclass(frozen=True)
 class InstrumentFile:
     instruments: Mapping[str, InstrumentSettings]
-    sockets: Mapping[str, Mapping[Quantity, str]]
+    sockets: Mapping[str, Mapping[Measurand, str]]
 
-    def for_socket(self, socket: str) -> dict[Quantity, InstrumentSettings]:
+    def for_socket(self, socket: str) -> dict[Measurand, InstrumentSettings]:
         if socket not in self.sockets:
             raise InstrumentError(
                 f"the instrument file assigns no instruments to socket {socket!r}",
@@ -96,7 +96,7 @@ def _settings(path: str, i: int, raw: Mapping[str, Any]) -> InstrumentSettings:
     return InstrumentSettings(
         name=name,
         backend=backend,
-        quantities=tuple(cast(Quantity, q) for q in quantities),
+        quantities=tuple(cast(Measurand, q) for q in quantities),
         due=due,
         resource=str(raw.get("resource", "")),
         model=str(raw.get("model", "")),
@@ -121,9 +121,9 @@ def load_instrument_file(path: Path) -> InstrumentFile:
         if s.name in instruments:
             raise InstrumentFileError(where, f"two instruments are named {s.name!r}")
         instruments[s.name] = s
-    sockets: dict[str, dict[Quantity, str]] = {}
+    sockets: dict[str, dict[Measurand, str]] = {}
     for socket, table in dict(raw.get("sockets", {})).items():
-        roles: dict[Quantity, str] = {}
+        roles: dict[Measurand, str] = {}
         for q, name in dict(table).items():
             if q not in QUANTITIES:
                 raise InstrumentFileError(where, f"[sockets.{socket}] {q}: not a quantity")
@@ -131,7 +131,7 @@ def load_instrument_file(path: Path) -> InstrumentFile:
                 raise InstrumentFileError(where, f"[sockets.{socket}] {q}: no instrument {name!r}")
             if q not in instruments[name].quantities:
                 raise InstrumentFileError(where, f"{name} does not give {q}")
-            roles[cast(Quantity, q)] = name
+            roles[cast(Measurand, q)] = name
         sockets[str(socket)] = roles
     return InstrumentFile(instruments, sockets)
 
@@ -143,11 +143,11 @@ OpenSimulated = Callable[[InstrumentSettings], Instrument]
 class Bench:
     """The instruments of one socket, opened; ``today`` decides what is past due."""
 
-    def __init__(self, instruments: Mapping[Quantity, Instrument], today: dt.date) -> None:
+    def __init__(self, instruments: Mapping[Measurand, Instrument], today: dt.date) -> None:
         self.instruments = dict(instruments)
         self.today = today
 
-    def instrument(self, quantity: Quantity) -> Instrument:
+    def instrument(self, quantity: Measurand) -> Instrument:
         if quantity not in self.instruments:
             raise InstrumentError(
                 f"no {quantity} instrument is assigned to this socket",
@@ -156,7 +156,7 @@ class Bench:
             )
         return self.instruments[quantity]
 
-    def read(self, quantity: Quantity) -> Reading:
+    def read(self, quantity: Measurand) -> Reading:
         return read(self.instrument(quantity), quantity, self.today)
 
     def set_current(self, ma: float) -> None:
@@ -176,7 +176,7 @@ class Bench:
 
 
 def open_bench(
-    settings: Mapping[Quantity, InstrumentSettings],
+    settings: Mapping[Measurand, InstrumentSettings],
     *,
     today: dt.date,
     simulated: OpenSimulated | None = None,
@@ -185,7 +185,7 @@ def open_bench(
 ) -> Bench:
     """Open each instrument once (one instrument may give several quantities)."""
     opened: dict[str, Instrument] = {}
-    out: dict[Quantity, Instrument] = {}
+    out: dict[Measurand, Instrument] = {}
     for quantity, s in settings.items():
         if s.name not in opened:
             opened[s.name] = _open(s, simulated=simulated, ask=ask, visa_library=visa_library)
@@ -219,7 +219,7 @@ def _open(
     return simulated(s)
 
 
-def simulated_settings(today: dt.date) -> dict[Quantity, InstrumentSettings]:
+def simulated_settings(today: dt.date) -> dict[Measurand, InstrumentSettings]:
     """The demo's instruments when there is no instrument file: one simulated per quantity,
     due a year from today."""
     due = today.replace(year=today.year + 1)

@@ -15,7 +15,7 @@ from station.instruments.model import (
     InstrumentIdentity,
     InstrumentSettings,
     ManualValueRejected,
-    Quantity,
+    Measurand,
 )
 
 #: Asks the operator: the prompt, returns what they typed.
@@ -31,7 +31,7 @@ class ManualInstrument:
         s = self.settings
         return InstrumentIdentity(s.maker, s.model or "manual meter", s.serial)
 
-    def measure(self, quantity: Quantity) -> float:
+    def measure(self, quantity: Measurand) -> float:
         unit = UNITS[quantity]
         window = self.settings.windows.get(quantity)
         meter = self.identity().text()

@@ -8,10 +8,12 @@ from typing import ClassVar, Literal, Protocol
 
 from station.refusal import Refused
 
-#: What an instrument can give: voltage in mV, current in mA (charge positive), temperature °C.
-Quantity = Literal["voltage", "current", "temperature"]
-QUANTITIES: tuple[Quantity, ...] = ("voltage", "current", "temperature")
-UNITS: dict[Quantity, str] = {"voltage": "mV", "current": "mA", "temperature": "°C"}
+#: What an instrument can measure: voltage in mV, current in mA (charge positive), temperature °C.
+Measurand = Literal["voltage", "current", "temperature"]
+#: the former name, for code not yet moved to :data:`Measurand`
+Quantity = Measurand
+QUANTITIES: tuple[Measurand, ...] = ("voltage", "current", "temperature")
+UNITS: dict[Measurand, str] = {"voltage": "mV", "current": "mA", "temperature": "°C"}
 BACKENDS = ("scpi", "manual", "simulated")
 
 
@@ -74,7 +76,7 @@ class InstrumentSettings:
 
     name: str
     backend: str
-    quantities: tuple[Quantity, ...]
+    quantities: tuple[Measurand, ...]
     due: dt.date
     #: VISA resource ("TCPIP::10.0.0.5::INSTR", "USB0::...", "ASRL/dev/ttyUSB0::INSTR")
     resource: str = ""
@@ -93,7 +95,7 @@ class InstrumentSettings:
 class Reading:
     """A reference value, and which instrument gave it."""
 
-    quantity: Quantity
+    quantity: Measurand
     value: float
     instrument: str
     identity: InstrumentIdentity
@@ -114,7 +116,7 @@ class Instrument(Protocol):
 
     def identity(self) -> InstrumentIdentity: ...
 
-    def measure(self, quantity: Quantity) -> float:
+    def measure(self, quantity: Measurand) -> float:
         """The reference value now, in station units."""
         ...
 
@@ -131,7 +133,7 @@ def check_due(settings: InstrumentSettings, today: dt.date) -> None:
         raise InstrumentPastDue(settings.name, settings.due, today)
 
 
-def read(instrument: Instrument, quantity: Quantity, today: dt.date) -> Reading:
+def read(instrument: Instrument, quantity: Measurand, today: dt.date) -> Reading:
     """A reference value with its instrument named, refused past the due date."""
     s = instrument.settings
     if quantity not in s.quantities:

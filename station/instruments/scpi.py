@@ -12,7 +12,7 @@ from station.instruments.model import (
     InstrumentError,
     InstrumentIdentity,
     InstrumentSettings,
-    Quantity,
+    Measurand,
 )
 
 #: Default SCPI commands. Values are SI (V, A, °C); ``sign`` turns the instrument's current
@@ -100,7 +100,7 @@ class ScpiInstrument:
             self._identity = ident
         return self._identity
 
-    def measure(self, quantity: Quantity) -> float:
+    def measure(self, quantity: Measurand) -> float:
         answer = self._query(self.commands[quantity])
         try:
             value = float(answer.split(",")[0])

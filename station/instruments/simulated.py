@@ -8,7 +8,7 @@ every further reading (a reference that drifts mid-step).
 from __future__ import annotations
 
 from station.emulator import EmulatedGauge
-from station.instruments.model import InstrumentIdentity, InstrumentSettings, Quantity
+from station.instruments.model import InstrumentIdentity, InstrumentSettings, Measurand
 
 
 class SimulatedInstrument:
@@ -26,7 +26,7 @@ class SimulatedInstrument:
             s.maker or "packline", s.model or "simulated", s.serial or s.name, "emulator"
         )
 
-    def measure(self, quantity: Quantity) -> float:
+    def measure(self, quantity: Measurand) -> float:
         pack = self.device.pack
         if quantity == "voltage":
             value = float(pack.voltage_mv(self.device.cell_count))

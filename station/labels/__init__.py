@@ -34,7 +34,7 @@ from station.labels.printers import (
     open_printer,
     parse_printer_spec,
 )
-from station.labels.render import LabelArtwork, render, render_png, render_svg, render_zpl
+from station.labels.render import LabelArtwork, render
 from station.labels.stock import PRESETS, LabelStock, parse_stock
 
 __all__ = [
@@ -69,7 +69,4 @@ __all__ = [
     "parse_printer_spec",
     "parse_stock",
     "render",
-    "render_png",
-    "render_svg",
-    "render_zpl",
 ]

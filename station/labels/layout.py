@@ -165,14 +165,15 @@ def layout_label(data: LabelData, stock: LabelStock) -> LabelLayout:
     gap = max(2, round(small * 0.25))
     thickness = max(2, round(small / 8))
 
-    # Row 1: product name, PASS mark framed on the right.
-    mark = measure.fit("mark", PASS_MARK, round(title_h * 0.75), usable_w, smallest)
-    pad = max(thickness + 2, round(title_h * 0.3))
-    box_w = mark.width + 2 * pad
-    box = BoxElement("mark-frame", width - margin - box_w, margin, box_w, title_h, thickness)
-    mark = _at(mark, box.x + pad, margin + (title_h - mark.height) // 2)
-    product = measure.fit("product", data.product, title_h, usable_w - box_w - 2 * gap, smallest)
-    product = _at(product, margin, margin)
+    product, mark, box = _title_row(
+        measure,
+        data.product,
+        stock,
+        title_h=title_h,
+        gap=gap,
+        thickness=thickness,
+        smallest=smallest,
+    )
 
     # Row 2: bar code with the human-readable serial under it.
     symbol = encode(data.serial)
@@ -194,14 +195,7 @@ def layout_label(data: LabelData, stock: LabelStock) -> LabelLayout:
     fitted = [measure.fit(role, text, size, usable_w, smallest) for role, text, size in rows]
     below = gap + energy.height + sum(gap + element.height for element in fitted)
     bar_h = usable_h - (title_h + gap) - (text_gap + serial_text.height) - below
-    need = _dots(MIN_BAR_HEIGHT_MM, dpi)
-    if bar_h < need:
-        raise LabelFitError(
-            f"label stock {stock.name} is too short for this content: it leaves "
-            f"{max(bar_h, 0) * MM_PER_INCH / dpi:.1f} mm for the bars, at least "
-            f"{MIN_BAR_HEIGHT_MM:g} mm are needed; remove extra lines "
-            f"({len(data.extra_lines)} given) or use a taller stock"
-        )
+    _check_bar_height(bar_h, stock, extra_lines=len(data.extra_lines))
     barcode = BarcodeElement(
         bars_x, bars_y, module, bar_h, text_gap, serial_text.height, serial_text.width, symbol
     )
@@ -209,12 +203,51 @@ def layout_label(data: LabelData, stock: LabelStock) -> LabelLayout:
     y = bars_y + barcode.total_height + gap
     placed = [product, mark, _at(energy, margin, y)]
     placed.append(_at(rating, margin + energy.width + 2 * gap, y + energy.height - rating.height))
-    y += energy.height
-    for element in fitted:
-        y += gap
-        placed.append(_at(element, margin, y))
-        y += element.height
+    placed.extend(_stack(fitted, x=margin, y=y + energy.height, gap=gap))
     return LabelLayout(data, stock, width, height, tuple(placed), (box,), barcode)
+
+
+def _check_bar_height(bar_h: int, stock: LabelStock, *, extra_lines: int) -> None:
+    if bar_h < _dots(MIN_BAR_HEIGHT_MM, stock.dpi):
+        raise LabelFitError(
+            f"label stock {stock.name} is too short for this content: it leaves "
+            f"{max(bar_h, 0) * MM_PER_INCH / stock.dpi:.1f} mm for the bars, at least "
+            f"{MIN_BAR_HEIGHT_MM:g} mm are needed; remove extra lines "
+            f"({extra_lines} given) or use a taller stock"
+        )
+
+
+def _title_row(
+    measure: _Measure,
+    name: str,
+    stock: LabelStock,
+    *,
+    title_h: int,
+    gap: int,
+    thickness: int,
+    smallest: int,
+) -> tuple[TextElement, TextElement, BoxElement]:
+    """Row 1: the product name on the left, the PASS mark framed on the right."""
+    width, _ = stock.canvas_dots
+    margin = stock.margin_dots
+    usable_w = width - 2 * margin
+    mark = measure.fit("mark", PASS_MARK, round(title_h * 0.75), usable_w, smallest)
+    pad = max(thickness + 2, round(title_h * 0.3))
+    box_w = mark.width + 2 * pad
+    box = BoxElement("mark-frame", width - margin - box_w, margin, box_w, title_h, thickness)
+    mark = _at(mark, box.x + pad, margin + (title_h - mark.height) // 2)
+    product = measure.fit("product", name, title_h, usable_w - box_w - 2 * gap, smallest)
+    return _at(product, margin, margin), mark, box
+
+
+def _stack(elements: list[TextElement], *, x: int, y: int, gap: int) -> list[TextElement]:
+    """Text lines placed one under the other from ``y``, ``gap`` dots apart."""
+    placed = []
+    for element in elements:
+        y += gap
+        placed.append(_at(element, x, y))
+        y += element.height
+    return placed
 
 
 def _at(element: TextElement, x: int, y: int) -> TextElement:

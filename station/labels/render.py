@@ -59,18 +59,3 @@ def render(data: LabelData, stock: LabelStock) -> LabelArtwork:
         symbol_values=symbol.values,
         module_dots=layout.barcode.module_dots,
     )
-
-
-def render_zpl(data: LabelData, stock: LabelStock) -> str:
-    """ZPL II for one label (pure: same data and stock, same text)."""
-    return zpl_from_layout(layout_label(data, stock))
-
-
-def render_png(data: LabelData, stock: LabelStock) -> bytes:
-    """1-bit PNG at the stock's resolution, one pixel per printer dot."""
-    return png_from_layout(layout_label(data, stock))
-
-
-def render_svg(data: LabelData, stock: LabelStock) -> str:
-    """SVG document, one user unit per printer dot, sized in millimetres."""
-    return svg_from_layout(layout_label(data, stock))

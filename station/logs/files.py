@@ -84,10 +84,6 @@ class LogFileHandler(logging.handlers.RotatingFileHandler):
         self.last_error = ""
         self._size = 0
 
-    @property
-    def bound_bytes(self) -> int:
-        return self.maxBytes * (self.backupCount + 1)
-
     def emit(self, record: logging.LogRecord) -> None:
         # Formatted once and measured in bytes (the base class measures characters and formats
         # twice); a record never makes the file pass max_bytes.

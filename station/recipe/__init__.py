@@ -9,7 +9,7 @@ The sequence uses, in order::
     target = recipe.target(scanned, today)                       # parameters + per-unit bytes
     current = DataFlashImage.read_from(gauge, target.blocks())   # through the gauge driver
     plan = recipe.plan(target, current)                          # PlanError when unsafe
-    plan.check_allowed(emulated=bus.emulated)                    # UnverifiedWriteRefused
+    recipe.profile.check_write_allowed(plan.parameters_written, emulated=bus.emulated)
     plan.backup_blocks, plan.writes, plan.verify, plan.final_check, plan.changes
     recipe.checks.evaluate(...), recipe.label, recipe.security, recipe.backup
 """
@@ -33,14 +33,14 @@ from station.recipe.planning.writes import (
     BlockCheck,
     BusEstimate,
     DFWrite,
-    ParameterChange,
+    PlannedChange,
     Target,
     WritePlan,
     plan_writes,
 )
 from station.recipe.product.checks import CheckOutcome, PostChecks
-from station.recipe.product.loader import load_recipe, validate_recipe
-from station.recipe.product.model import LabelFields, Recipe, ReferencedFile, Setting
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import LabelFields, Recipe, ReferencedFile, Setting
 from station.recipe.product.sections import BackupPolicy, SecuritySettings
 from station.recipe.product.serial import SerialRule, UnitIdentity
 from station.recipe.profile.dftypes import DFType, RawValue, decode_sbs_date, sbs_date
@@ -55,9 +55,9 @@ from station.recipe.profile.image import (
     block_of,
 )
 from station.recipe.profile.library import ProfileLibrary, package_profile_dir
-from station.recipe.profile.loader import load_profile
-from station.recipe.profile.model import Profile, Timing, UnknownParameter
 from station.recipe.profile.parameter import BitField, Parameter
+from station.recipe.profile.profile_loader import load_profile
+from station.recipe.profile.profile_model import Profile, Timing, UnknownParameter
 from station.recipe.ti.flashstream import (
     FlashStream,
     FlashStreamProgress,
@@ -93,8 +93,8 @@ __all__ = [
     "GoldenImage",
     "LabelFields",
     "Parameter",
-    "ParameterChange",
     "PlanError",
+    "PlannedChange",
     "PostChecks",
     "Problem",
     "ProblemsError",
@@ -128,5 +128,4 @@ __all__ = [
     "plan_writes",
     "run_flashstream",
     "sbs_date",
-    "validate_recipe",
 ]

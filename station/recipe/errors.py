@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from station.refusal import Refused
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -97,8 +99,14 @@ class ProfileNotFound(RecipeError):
     failure_code = "PROFILE_NOT_FOUND"
 
 
-class CodecError(ValueError):
-    """A value does not fit its data-flash type (range, length, character set)."""
+class CodecError(Refused):
+    """A value does not fit its data-flash type (range, length, character set).
+
+    Always a value from outside: a recipe, an imported file, a profile's type, bytes read from a
+    pack. The readers turn it into a :class:`Problem` with the file and line; one that reaches a
+    face unconverted is still the station declining that value. It is not a ``ValueError``: a
+    ``ValueError`` from a bug is a station defect, never taken for a value that does not fit.
+    """
 
 
 class SerialRejected(RecipeError):

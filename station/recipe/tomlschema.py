@@ -391,7 +391,7 @@ def quantity(at: Place, value: object, unit: str) -> Fraction | None:
 
 
 @dataclass(frozen=True)
-class Quantity(Kind):
+class QuantityEntry(Kind):
     """A quantity in ``unit``: ``"4250 mV"``, ``"4.25 V"`` or a plain number in ``unit``."""
 
     unit: str = ""

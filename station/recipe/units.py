@@ -100,7 +100,7 @@ def canonical_unit(text: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Quantity:
+class WrittenQuantity:
     """A number with an optional unit, as written by an engineer."""
 
     number: Decimal
@@ -114,7 +114,7 @@ class Quantity:
 MAX_EXPONENT = 18
 
 
-def parse_quantity(text: str) -> Quantity:
+def parse_quantity(text: str) -> WrittenQuantity:
     """``"4250 mV"``, ``"-20 A"``, ``"55.0 °C"``, ``"151.2 Wh"``, ``"0x12"`` is not a quantity."""
     m = _QUANTITY.match(text)
     if not m:
@@ -128,11 +128,11 @@ def parse_quantity(text: str) -> Quantity:
         raise UnitError(f"{text!r} is far outside any value a gauge can hold")
     unit_text = m.group(2)
     if not unit_text:
-        return Quantity(number, "")
+        return WrittenQuantity(number, "")
     unit = canonical_unit(unit_text)
     if unit is None:
         raise UnitError(f"unknown unit {unit_text!r} in {text!r}")
-    return Quantity(number, unit)
+    return WrittenQuantity(number, unit)
 
 
 def convert(value: Fraction, from_unit: str, to_unit: str) -> Fraction:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from station.gauge import Gauge, SecurityMode
-from station.recipe.product import report
+from station.recipe.product import recipe_report as report
 from station.recipe.product.model import Recipe
 from station.recipe.profile.image import BLOCK_SIZE
 from station.sequence.context import SocketContext, gauge_timings

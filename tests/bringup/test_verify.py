@@ -13,7 +13,7 @@ from station.emulator.ggexport import gg_csv_text
 from station.recipe.errors import FileFormatError
 from station.recipe.profile.library import ProfileLibrary
 from station.recipe.ti.ggcsv import parse_gg_csv
-from station.recipe.ti.verify import Status, roles_unconfirmed, verify_export
+from station.recipe.ti.verify import Status, verify_export
 from tests.bringup.helpers import (
     CREATED,
     distinct_value,
@@ -40,7 +40,7 @@ def test_an_export_of_the_emulated_reference_pack_confirms_every_role_of_the_shi
 ):
     device = emulated_pack("reference")
     v = verify_export(SHIPPED, export_of(device), "0" * 64, image_of(device))
-    assert roles_unconfirmed(v) == []
+    assert v.unconfirmed(v.profile.roles.keys()) == []
     assert v.pack_checked
     assert v.method == "reference-pack"
     assert status_of(v, "Settings:Manufacturing:Mfg Status Init") is Status.CONFIRMED

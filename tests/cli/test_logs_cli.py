@@ -14,7 +14,7 @@ import station.cli as station_cli
 import station.sequence as sequence
 from station.cli import cli, main
 from station.logs.files import parse_entries
-from station.recipe.product.loader import load_recipe
+from station.recipe.product.recipe_loader import load_recipe
 from station.tui import StationApp
 from tests.leaks import leaked_anywhere
 

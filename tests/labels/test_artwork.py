@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from station.labels import LabelStock, parse_stock, render, render_zpl
+from station.labels import LabelStock, parse_stock, render
 from station.labels.zpl import escape_field
 from tests.labels.reader import unescape_hex, zpl_fields
 from tests.labels.samples import make_data
@@ -84,7 +84,7 @@ GOLDEN = {
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_zpl_golden(name: str) -> None:
     stock_text, overrides = GOLDEN[name]
-    zpl = render_zpl(make_data(**overrides), parse_stock(stock_text))
+    zpl = render(make_data(**overrides), parse_stock(stock_text)).zpl
     path = FIXTURES / name
     if UPDATE:
         path.write_text(zpl, encoding="utf-8", newline="\n")
@@ -116,7 +116,7 @@ def test_zpl_structure_follows_the_stock(stock_text: str) -> None:
 
 def test_zpl_bar_code_field_decodes_to_the_serial_with_special_characters() -> None:
     serial = "A>B^C~D_E>0><>=12345678"
-    zpl = render_zpl(make_data(serial=serial), parse_stock("4x2in"))
+    zpl = render(make_data(serial=serial), parse_stock("4x2in")).zpl
     barcode = next(field for field in zpl_fields(zpl) if field.is_code128)
     assert not {"^", "~"} & set(barcode.data)
     assert barcode.text() == serial
@@ -124,7 +124,7 @@ def test_zpl_bar_code_field_decodes_to_the_serial_with_special_characters() -> N
 
 def test_zpl_is_pure() -> None:
     data, stock = make_data(), parse_stock("62x29mm")
-    assert render_zpl(data, stock) == render_zpl(data, stock) == render(data, stock).zpl
+    assert render(data, stock).zpl == render(data, stock).zpl
 
 
 printable_serial = st.text(
@@ -141,7 +141,7 @@ label_text = st.text(
 @given(serial=printable_serial, product=label_text, extra=label_text)
 def test_zpl_field_data_is_escaped(serial: str, product: str, extra: str) -> None:
     stock = LabelStock("4x2in", 101.6, 50.8, 203)
-    zpl = render_zpl(make_data(serial=serial, product=product, extra_lines=(extra,)), stock)
+    zpl = render(make_data(serial=serial, product=product, extra_lines=(extra,)), stock).zpl
     fields = zpl_fields(zpl)
     for field in fields:
         assert not {"^", "~"} & set(field.data), field

@@ -131,7 +131,6 @@ def test_the_log_folder_stays_under_its_bound_over_10_000_runs(
     handler = file_handler(folder / "station.log", MAX_FILE_BYTES, BACKUP_FILES)
     run_logger.addHandler(handler)
     bound = MAX_FILE_BYTES * (BACKUP_FILES + 1)
-    assert handler.bound_bytes == bound
     for attempt in range(1, 10_001):
         story = RunLog("ST-01", "A", "alice", "LOT-1")
         with story.scope(f"PK4S-{attempt:06d}"):

@@ -13,8 +13,8 @@ import functools
 import tempfile
 from pathlib import Path
 
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from tests.recipe.helpers import EXAMPLE_4S
 
 #: The TI default keys, as a bqStudio FlashStream prologue carries them.

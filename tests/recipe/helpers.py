@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+from station.recipe.errors import Problem, RecipeInvalid
+from station.recipe.product.recipe_loader import load_recipe
 from station.recipe.profile.library import ProfileLibrary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,3 +41,12 @@ def line_of(path: Path, needle: str) -> int:
 
 def library() -> ProfileLibrary:
     return ProfileLibrary()
+
+
+def validate_recipe(path: Path, known_key_sets: Sequence[str] | None = None) -> list[Problem]:
+    """Every problem in the recipe at ``path`` (empty list: valid)."""
+    try:
+        load_recipe(path, known_key_sets=known_key_sets)
+    except RecipeInvalid as exc:
+        return list(exc.problems)
+    return []

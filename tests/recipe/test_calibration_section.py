@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from station.recipe.errors import RecipeInvalid
-from station.recipe.product import report
-from station.recipe.product.loader import load_recipe
+from station.recipe.product import recipe_report as report
+from station.recipe.product.recipe_loader import load_recipe
 from tests.recipe.helpers import library, variant
 
 SECTION = """

@@ -11,10 +11,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from station.recipe.errors import CodecError
-from station.recipe.profile.dftypes import DFType, decode, encode, f32
+from station.recipe.profile.dftypes import DFType, decode, encode
 from station.recipe.profile.parameter import Parameter
 
 INT_TYPES = [DFType.parse(t) for t in ("I1", "I2", "I4", "U1", "U2", "U4", "H1", "H2", "H4")]
+
+
+def f32(value: float) -> float:
+    """``value`` rounded to single precision, as the gauge stores it."""
+    rounded: float = struct.unpack("<f", struct.pack("<f", value))[0]
+    return rounded
 
 
 @st.composite

@@ -10,7 +10,7 @@ import pytest
 from station.recipe.errors import FileFormatError
 from station.recipe.planning.flashstream_plan import plan_flashstream
 from station.recipe.profile.library import ProfileLibrary
-from station.recipe.profile.model import Profile
+from station.recipe.profile.profile_model import Profile
 from station.recipe.ti.flashstream import parse_flashstream, shown
 from tests.leaks import leaked
 from tests.recipe.fsrecipe import flashstream_recipe

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from station.keys import KeyStore
 from station.recipe.errors import FileFormatError, Problem, ProblemsError
-from station.recipe.product.loader import load_recipe
+from station.recipe.product.recipe_loader import load_recipe
 from station.recipe.profile.library import ProfileLibrary
-from station.recipe.profile.loader import load_profile
-from station.recipe.profile.model import Profile
+from station.recipe.profile.profile_loader import load_profile
+from station.recipe.profile.profile_model import Profile
 from station.recipe.profile.values import parse_setting
 from station.recipe.ti.gg_import import import_gg
 from station.recipe.ti.ggcsv import parse_gg_csv

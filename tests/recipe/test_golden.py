@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from station.recipe.errors import FileFormatError
-from station.recipe.product.loader import load_recipe, validate_recipe
+from station.recipe.product.recipe_loader import load_recipe
 from station.recipe.profile.image import DataFlashImage
 from station.recipe.ti.golden import load_golden
 from station.recipe.ti.srec import parse_srec
-from tests.recipe.helpers import EXAMPLE_4S, FIXTURES
+from tests.recipe.helpers import EXAMPLE_4S, FIXTURES, validate_recipe
 
 DAY = dt.date(2026, 3, 14)
 

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from station.recipe.errors import PlanError, UnverifiedWriteRefused
 from station.recipe.planning.writes import block_read_s, block_write_s, build_target, plan_writes
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.recipe.profile.dftypes import DFType
 from station.recipe.profile.image import BLOCK_SIZE, DataFlashImage, block_of
-from station.recipe.profile.model import Profile, Timing
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import Profile, Timing
 from tests.recipe.helpers import EXAMPLE_4S, variant
 
 DAY = dt.date(2026, 3, 14)
@@ -61,8 +61,7 @@ def test_only_the_block_that_changes_is_written(recipe: Recipe) -> None:
     assert [(c.name, c.before_text, c.after_text) for c in plan.changes] == [
         ("OTC Threshold", "30.0 °C", "55.0 °C")
     ]
-    assert plan.values_before()[otc.key] == 300
-    assert plan.values_after()[otc.key] == 550
+    assert [(c.before, c.after) for c in plan.changes] == [(300, 550)]
 
 
 def test_a_new_serial_rewrites_only_the_per_unit_bytes(recipe: Recipe) -> None:
@@ -202,9 +201,9 @@ def test_verify_expectations_catch_a_bad_readback(recipe: Recipe) -> None:
 
 def test_unverified_plan_refused_on_hardware(recipe: Recipe) -> None:
     plan = recipe.plan(recipe.target("PK4S-000123", DAY), recipe.profile.default_image())
-    plan.check_allowed(emulated=True)
+    recipe.profile.check_write_allowed(plan.parameters_written, emulated=True)
     with pytest.raises(UnverifiedWriteRefused) as exc:
-        plan.check_allowed(emulated=False)
+        recipe.profile.check_write_allowed(plan.parameters_written, emulated=False)
     assert "COV Threshold Low Temp" in exc.value.parameters
 
 
@@ -263,7 +262,8 @@ def test_apply_writes_through_the_protocol(recipe: Recipe) -> None:
     fake = Fake(recipe.profile.default_image())
     target = recipe.target("PK4S-000123", DAY)
     plan = recipe.plan(target, DataFlashImage.read_from(fake, target.blocks()))
-    plan.apply(fake)
+    for w in plan.writes:
+        fake.write_df(w.address, w.data)
     assert fake.writes == [(w.address, w.data) for w in plan.writes]
     after = DataFlashImage.read_from(fake, target.blocks())
     assert recipe.decode_values(after) == recipe.values()

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from station.recipe.errors import ProfileInvalid, ProfileNotFound, UnverifiedWriteRefused
 from station.recipe.profile.library import ProfileLibrary, package_profile_dir
-from station.recipe.profile.loader import load_profile
-from station.recipe.profile.model import Profile, UnknownParameter
+from station.recipe.profile.profile_loader import load_profile
+from station.recipe.profile.profile_model import Profile, UnknownParameter
 from station.recipe.ti.trm_table import import_trm_table
 from tests.recipe.helpers import FIXTURES
 
@@ -207,7 +207,7 @@ def test_sign_off_is_per_parameter(tmp_path: Path) -> None:
     profile = load_profile(_with_signoff(tmp_path))
     cuv = profile.get("CUV Threshold")
     assert cuv.verified
-    (confirmation,) = profile.confirmations(cuv)
+    (confirmation,) = [s for s in profile.signoffs if cuv.key in s.parameters]
     assert (confirmation.by, confirmation.on, confirmation.method) == (
         "A. Engineer",
         "2026-03-14",

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from station.recipe.errors import Problem, SerialRejected
-from station.recipe.product.loader import load_recipe, validate_recipe
-from tests.recipe.helpers import EXAMPLE_3S, EXAMPLE_4S, RECIPES, line_of, variant
+from station.recipe.product.recipe_loader import load_recipe
+from tests.recipe.helpers import EXAMPLE_3S, EXAMPLE_4S, RECIPES, line_of, validate_recipe, variant
 
 
 def problems(path: Path) -> list[Problem]:

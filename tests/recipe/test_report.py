@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from station.recipe.product import report
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
-from station.recipe.profile.report import address_ranges, value_text
+from station.recipe.product import recipe_report as report
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
+from station.recipe.profile.profile_report import address_ranges, value_text
 from tests.recipe.fsrecipe import flashstream_recipe
 from tests.recipe.helpers import EXAMPLE_4S, variant
 

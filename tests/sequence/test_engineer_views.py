@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from station.config import StationConfig
-from station.recipe.product import report
+from station.recipe.product import recipe_report as report
 from station.sequence import LineStation, open_service
 
 

@@ -34,8 +34,8 @@ from station.recipe.profile.image import (
     DataFlashImage,
     block_of,
 )
-from station.recipe.profile.model import Profile
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import Profile
 from station.recipe.ti.flashstream import FlashStream, FSLine, shown
 
 #: ManufacturerAccess (key words, MAC codes by Write Word) and ManufacturerBlockAccess.

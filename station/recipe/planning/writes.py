@@ -17,19 +17,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from station.recipe.errors import PlanError
+from station.recipe.errors import CodecError, PlanError
 from station.recipe.profile.dftypes import RawValue
 from station.recipe.profile.image import (
     BLOCK_SIZE,
     DF_END,
     DF_START,
     WRITABLE_END,
-    DataFlashAccess,
     DataFlashImage,
     block_of,
 )
-from station.recipe.profile.model import Profile, Timing
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import Profile, Timing
 
 #: SMBus bit times: START + STOP per transaction, one more for a repeated START.
 _BITS_PER_BYTE = 9
@@ -124,7 +123,9 @@ class BlockCheck:
 
 
 @dataclass(frozen=True)
-class ParameterChange:
+class PlannedChange:
+    """One parameter value the plan changes on the pack: before and after, raw and as shown."""
+
     key: str
     name: str
     before: RawValue | None
@@ -191,7 +192,7 @@ class WritePlan:
     backup_blocks: tuple[int, ...]
     verify: tuple[BlockCheck, ...]
     final_check: tuple[BlockCheck, ...]
-    changes: tuple[ParameterChange, ...]
+    changes: tuple[PlannedChange, ...]
     parameters_written: tuple[Parameter, ...]
     before: DataFlashImage
     after: DataFlashImage
@@ -204,23 +205,6 @@ class WritePlan:
     @property
     def bytes_written(self) -> int:
         return sum(len(w.data) for w in self.writes)
-
-    def check_allowed(self, *, emulated: bool) -> None:
-        """Raise :class:`UnverifiedWriteRefused` if this plan would write unverified addresses
-        of an unsigned profile to real hardware."""
-        self.profile.check_write_allowed(self.parameters_written, emulated=emulated)
-
-    def values_before(self) -> dict[str, RawValue]:
-        return self.profile.decode(self.before, [p for p, _ in self.target.parameters])
-
-    def values_after(self) -> dict[str, RawValue]:
-        return self.profile.decode(self.after, [p for p, _ in self.target.parameters])
-
-    def apply(self, df: DataFlashAccess) -> None:
-        """Write every block through ``df`` in order (the sequence may do it itself, to pace
-        and log each write)."""
-        for w in self.writes:
-            df.write_df(w.address, w.data)
 
 
 def plan_writes(
@@ -328,7 +312,7 @@ def _check(
 
 def _changes(
     profile: Profile, target: Target, before: DataFlashImage, after: DataFlashImage
-) -> tuple[ParameterChange, ...]:
+) -> tuple[PlannedChange, ...]:
     out = []
     for p, raw in target.parameters:
         old_bytes = before.read(p.address, p.size)
@@ -339,18 +323,18 @@ def _changes(
         try:
             old = p.decode(old_bytes) if old_bytes is not None else None
             old_text = p.format(old) if old is not None else "?"
-        except ValueError:
+        except CodecError:  # bytes read from the pack that are not a value of this type
             old, old_text = None, f"(bytes {old_bytes.hex(' ') if old_bytes else '?'})"
-        out.append(ParameterChange(p.key, profile.short_name(p), old, raw, old_text, p.format(raw)))
+        out.append(PlannedChange(p.key, profile.short_name(p), old, raw, old_text, p.format(raw)))
     return tuple(_fold_byte_strings(profile, out, before, after))
 
 
 def _fold_byte_strings(
     profile: Profile,
-    changes: list[ParameterChange],
+    changes: list[PlannedChange],
     before: DataFlashImage,
     after: DataFlashImage,
-) -> list[ParameterChange]:
+) -> list[PlannedChange]:
     """A length-prefixed text described byte by byte (Manufacturer Info A: a length and 32
     one-byte parameters) reads as one change of its text, not 33 changes of bytes."""
     role = profile.roles.manufacturer_info_a
@@ -373,7 +357,7 @@ def _fold_byte_strings(
     old, new = text(before), text(after)
     folded = [c for c in changes if c.key not in members]
     folded.append(
-        ParameterChange(
+        PlannedChange(
             role.first,
             "Manufacturer Info A",
             old,

@@ -26,8 +26,8 @@ from fractions import Fraction
 from station.gauge.calibration import DA_STATUS2_SENSORS, FramePacing
 from station.gauge.calmath import CalibrationLimits, Window
 from station.recipe.profile.calibration import ProfileCalibration
-from station.recipe.profile.model import Profile
-from station.recipe.tomlschema import MISSING, Kind, Place, Quantity, Reader, entry
+from station.recipe.profile.profile_model import Profile
+from station.recipe.tomlschema import MISSING, Kind, Place, QuantityEntry, Reader, entry
 
 #: What a recipe can ask to calibrate, in TI's order (temperatures come after).
 ITEMS = ("cell_voltage", "bat_voltage", "pack_voltage", "cc_offset", "board_offset", "cc_gain")
@@ -96,15 +96,15 @@ class Pair(Kind):
 class CalibrationTable:
     items: tuple[str, ...] = entry(Names(ITEMS, "calibration item"))
     temperature_sensors: tuple[str, ...] = entry(Names(DA_STATUS2_SENSORS, "temperature sensor"))
-    reference_current: Fraction | None = entry(Quantity("mA"))
+    reference_current: Fraction | None = entry(QuantityEntry("mA"))
     cc_gain: tuple[float, float] | None = entry(Pair())
     voltage_samples: int = entry(Count(1, 256, 8))
     offset_samples: int = entry(Count(1, 256, 32))
     current_samples: int = entry(Count(1, 256, 8))
-    cell_tolerance: Fraction | None = entry(Quantity("mV", positive=True))
-    voltage_tolerance: Fraction | None = entry(Quantity("mV", positive=True))
-    current_tolerance: Fraction | None = entry(Quantity("mA", positive=True))
-    temperature_tolerance: Fraction | None = entry(Quantity("°C", positive=True))
+    cell_tolerance: Fraction | None = entry(QuantityEntry("mV", positive=True))
+    voltage_tolerance: Fraction | None = entry(QuantityEntry("mV", positive=True))
+    current_tolerance: Fraction | None = entry(QuantityEntry("mA", positive=True))
+    temperature_tolerance: Fraction | None = entry(QuantityEntry("°C", positive=True))
 
 
 @dataclass(frozen=True)

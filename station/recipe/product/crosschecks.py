@@ -14,8 +14,8 @@ from fractions import Fraction
 
 from station.recipe.product.chemistry import Chemistry
 from station.recipe.profile.dftypes import RawValue
-from station.recipe.profile.model import Profile
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import Profile
 from station.recipe.units import UnitError, convert, format_number
 
 #: Design energy must be within this fraction of capacity × design voltage.

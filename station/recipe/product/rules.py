@@ -18,7 +18,7 @@ from station.recipe.errors import SerialRejected
 from station.recipe.product.checks import PostChecks
 from station.recipe.product.chemistry import Chemistry, load_chemistries
 from station.recipe.product.crosschecks import cross_check, value_in
-from station.recipe.product.model import LabelFields, Setting
+from station.recipe.product.recipe_model import LabelFields, Setting
 from station.recipe.product.sections import (
     ChecksTable,
     LabelTable,
@@ -28,7 +28,7 @@ from station.recipe.product.sections import (
 )
 from station.recipe.product.serial import SerialRule, template_names
 from station.recipe.profile.dftypes import RawValue
-from station.recipe.profile.model import FIRMWARE_RE, Profile
+from station.recipe.profile.profile_model import FIRMWARE_RE, Profile
 from station.recipe.tomlschema import MISSING, Reader
 from station.recipe.tomltext import show_value
 from station.recipe.units import format_number

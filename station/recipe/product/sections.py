@@ -3,7 +3,7 @@ default, and what is wrong with a bad value (read by :mod:`station.recipe.tomlsc
 
 ``[parameters]`` is open (its keys are parameter names of the profile) and ``[serial]``'s rule,
 the firmware, the cell count and the chemistry are judged against the profile and each other by
-the loader (:mod:`station.recipe.product.loader`).
+the loader (:mod:`station.recipe.product.recipe_loader`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Literal
 from station.recipe.errors import FileFormatError
 from station.recipe.product.chemistry import load_chemistries
 from station.recipe.product.serial import template_names
-from station.recipe.profile.model import FIRMWARE_RE
+from station.recipe.profile.profile_model import FIRMWARE_RE
 from station.recipe.ti.golden import parse_ranges
 from station.recipe.tomlschema import (
     MISSING,
@@ -25,7 +25,7 @@ from station.recipe.tomlschema import (
     Flag,
     Kind,
     Place,
-    Quantity,
+    QuantityEntry,
     Raw,
     Text,
     Texts,
@@ -169,7 +169,7 @@ class ChecksTable:
     """``[checks]``: what the pack must show after programming."""
 
     cell_voltage: tuple[Fraction, Fraction] | None = entry(Window("mV"))
-    max_cell_imbalance: Fraction | None = entry(Quantity("mV", positive=True))
+    max_cell_imbalance: Fraction | None = entry(QuantityEntry("mV", positive=True))
     temperature: tuple[Fraction, Fraction] | None = entry(Window("°C"))
     safety_status_clear: bool = entry(Flag(True))
     pf_status_clear: bool = entry(Flag(True))
@@ -192,9 +192,9 @@ class LabelTable:
             allowed='"62x29mm", "4x2in"',
         )
     )
-    nominal_voltage: Fraction | None = entry(Quantity("V", required=_LABEL_FIGURE))
-    capacity: Fraction | None = entry(Quantity("mAh", required=_LABEL_FIGURE))
-    energy: Fraction | None = entry(Quantity("Wh", required=_LABEL_FIGURE))
+    nominal_voltage: Fraction | None = entry(QuantityEntry("V", required=_LABEL_FIGURE))
+    capacity: Fraction | None = entry(QuantityEntry("mAh", required=_LABEL_FIGURE))
+    energy: Fraction | None = entry(QuantityEntry("Wh", required=_LABEL_FIGURE))
 
 
 @dataclass(frozen=True)

@@ -40,64 +40,72 @@ def describe_pattern(pattern: str) -> str | None:
         tree = parser.parse(pattern)
     except Exception:
         return None
-    parts: list[str] = []
-    literal = ""
-
-    def flush() -> None:
-        nonlocal literal
-        if literal:
-            parts.append(f'"{literal}"')
-            literal = ""
-
-    def klass(node: tuple[Any, Any]) -> str | None:
-        op, arg = node
-        name = str(op)
-        if name == "IN":
-            items = []
-            for sub_op, sub_arg in arg:
-                if str(sub_op) == "CATEGORY" and str(sub_arg) == "CATEGORY_DIGIT":
-                    items.append("0-9")
-                elif str(sub_op) == "RANGE":
-                    items.append(f"{chr(sub_arg[0])}-{chr(sub_arg[1])}")
-                else:
-                    return None
-            return _CLASSES.get("".join(items))
+    words = _PatternWords()
+    if not words.walk(tree) or not words.done():
         return None
+    parts = words.parts
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
-    def walk(nodes: Any) -> bool:
-        nonlocal literal
+
+def _class_words(node: tuple[Any, Any]) -> str | None:
+    """A character class the operator knows (``[0-9]``, ``[A-Z]``…) in words, else None."""
+    op, arg = node
+    if str(op) != "IN":
+        return None
+    items = []
+    for sub_op, sub_arg in arg:
+        if str(sub_op) == "CATEGORY" and str(sub_arg) == "CATEGORY_DIGIT":
+            items.append("0-9")
+        elif str(sub_op) == "RANGE":
+            items.append(f"{chr(sub_arg[0])}-{chr(sub_arg[1])}")
+        else:
+            return None
+    return _CLASSES.get("".join(items))
+
+
+class _PatternWords:
+    """Walks a parsed pattern, gathering its parts in words: fixed text and counted classes."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.literal = ""
+
+    def flush(self) -> None:
+        if self.literal:
+            self.parts.append(f'"{self.literal}"')
+            self.literal = ""
+
+    def done(self) -> bool:
+        """Flush the last fixed text; False when the pattern said nothing at all."""
+        self.flush()
+        return bool(self.parts)
+
+    def walk(self, nodes: Any) -> bool:
         for op, arg in nodes:
             name = str(op)
             if name == "AT":  # ^ and $: a serial is always matched whole
                 continue
             if name == "LITERAL":
-                literal += chr(arg)
+                self.literal += chr(arg)
             elif name == "SUBPATTERN":
-                if not walk(arg[-1]):
+                if not self.walk(arg[-1]):
                     return False
             elif name == "MAX_REPEAT":
-                low, high, body = arg
-                if len(body) != 1 or low != high or not 0 < low < len(_COUNTS):
+                if not self.counted(*arg):
                     return False
-                what = klass(body[0])
-                if what is None:
-                    return False
-                flush()
-                parts.append(f"{_COUNTS[low]} {what}{'s' if low > 1 else ''}")
-            else:
-                what = klass((op, arg))
-                if what is None:
-                    return False
-                flush()
-                parts.append(f"one {what}")
+            elif not self.counted(1, 1, [(op, arg)]):  # one character of a class
+                return False
         return True
 
-    if not walk(tree):
-        return None
-    flush()
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    def counted(self, low: int, high: int, body: Any) -> bool:
+        if len(body) != 1 or low != high or not 0 < low < len(_COUNTS):
+            return False
+        what = _class_words(body[0])
+        if what is None:
+            return False
+        self.flush()
+        self.parts.append(f"{_COUNTS[low]} {what}{'s' if low > 1 else ''}")
+        return True
 
 
 def template_names(template: str) -> list[str]:

@@ -23,7 +23,7 @@ of calibration reference §6), and they stay here, never in code::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,49 +79,18 @@ def calibration(
     source = str(raw.get("source", ""))
     if source and source not in sources:
         r.add([*path, "source"], f"{source!r} is not in [sources]")
-    constants: dict[str, str] = {}
-    for role, key in dict(raw.get("constants", {})).items():
-        if role not in CONSTANTS:
-            r.add([*path, "constants", role], f"unknown constant {role!r}",
-                  allowed=", ".join(CONSTANTS))  # fmt: skip
-        elif key not in keys:
-            r.add([*path, "constants", role], f"{key!r} is not a parameter of this profile")
-        else:
-            constants[role] = str(key)
+    constants = _parameter_roles(
+        r, raw.get("constants", {}), (*path, "constants"), CONSTANTS, keys,
+        unknown="constant", not_key="is not a parameter of this profile",
+    )  # fmt: skip
     for role in CONSTANTS:
         if role not in constants and role not in dict(raw.get("constants", {})):
             r.add([*path, "constants"], f"[calibration.constants] names no {role}")
-    offsets: dict[str, str] = {}
-    for sensor, key in dict(raw.get("temperature_offsets", {})).items():
-        if sensor not in DA_STATUS2_SENSORS:
-            r.add([*path, "temperature_offsets", sensor], f"unknown sensor {sensor!r}",
-                  allowed=", ".join(DA_STATUS2_SENSORS))  # fmt: skip
-        elif key not in keys:
-            r.add([*path, "temperature_offsets", sensor], f"{key!r} is not a parameter")
-        else:
-            offsets[sensor] = str(key)
-    lim = dict(raw.get("limits", {}))
-    windows: dict[str, Window] = {}
-    for name in _WINDOWS:
-        w = lim.get(name)
-        if (
-            not isinstance(w, list)
-            or len(w) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in w)
-            or not w[0] < w[1]
-        ):
-            r.add([*path, "limits", name], f"{name} is a window [low, high]", value=repr(w))
-            windows[name] = Window(0, 0)
-        else:
-            windows[name] = Window(float(w[0]), float(w[1]))
-    limits = CalibrationLimits(
-        cell_gain=windows["cell_gain"],
-        pack_gain=windows["pack_gain"],
-        bat_gain=windows["bat_gain"],
-        cc_gain=windows["cc_gain"],
-        offset_current_ma=_number(r, lim, "offset_current_ma", (*path, "limits")),
-        temp_offset_dk=round(_number(r, lim, "temperature_offset_c", (*path, "limits")) * 10),
-    )
+    offsets = _parameter_roles(
+        r, raw.get("temperature_offsets", {}), (*path, "temperature_offsets"),
+        DA_STATUS2_SENSORS, keys, unknown="sensor", not_key="is not a parameter",
+    )  # fmt: skip
+    limits = _limits(r, dict(raw.get("limits", {})), (*path, "limits"))
     pacing = FramePacing(
         period_s=_number(r, raw, "frame_period_ms", path) / 1000,
         settle_steps=round(_number(r, raw, "settle_steps", path)),
@@ -135,4 +104,50 @@ def calibration(
         capacity_gain_factor=_number(r, raw, "capacity_gain_factor", path),
         source=sources.get(source, source),
         verified=bool(raw.get("verified", False)),
+    )
+
+
+def _parameter_roles(
+    r: Reader,
+    table: Any,
+    path: tuple[str, ...],
+    roles: Sequence[str],
+    keys: set[str],
+    *,
+    unknown: str,
+    not_key: str,
+) -> dict[str, str]:
+    """A table of role = parameter key: each role one of ``roles``, each key of this profile."""
+    found: dict[str, str] = {}
+    for role, key in dict(table).items():
+        if role not in roles:
+            r.add([*path, role], f"unknown {unknown} {role!r}", allowed=", ".join(roles))
+        elif key not in keys:
+            r.add([*path, role], f"{key!r} {not_key}")
+        else:
+            found[role] = str(key)
+    return found
+
+
+def _limits(r: Reader, lim: dict[str, Any], path: tuple[str, ...]) -> CalibrationLimits:
+    windows: dict[str, Window] = {}
+    for name in _WINDOWS:
+        w = lim.get(name)
+        if (
+            not isinstance(w, list)
+            or len(w) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in w)
+            or not w[0] < w[1]
+        ):
+            r.add([*path, name], f"{name} is a window [low, high]", value=repr(w))
+            windows[name] = Window(0, 0)
+        else:
+            windows[name] = Window(float(w[0]), float(w[1]))
+    return CalibrationLimits(
+        cell_gain=windows["cell_gain"],
+        pack_gain=windows["pack_gain"],
+        bat_gain=windows["bat_gain"],
+        cc_gain=windows["cc_gain"],
+        offset_current_ma=_number(r, lim, "offset_current_ma", path),
+        temp_offset_dk=round(_number(r, lim, "temperature_offset_c", path) * 10),
     )

@@ -125,12 +125,6 @@ def decode(t: DFType, data: bytes) -> RawValue:
     return body.decode("ascii")
 
 
-def f32(value: float) -> float:
-    """``value`` rounded to single precision, as the gauge will store it."""
-    rounded: float = struct.unpack("<f", struct.pack("<f", value))[0]
-    return rounded
-
-
 # -- SBS dates (parameters of unit "date") ------------------------------------------------------
 
 

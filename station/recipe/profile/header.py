@@ -1,11 +1,13 @@
 """The tables of a profile header besides ``[profile]``, read and checked against the parameter
 table they describe:
 
-* ``[timing]``: the figures of :class:`~station.recipe.profile.model.Timing` (its fields declare
-  them), each a number or ``{ value = 100.0, source = "key" }`` when it has a source of its own;
+* ``[timing]``: the figures of :class:`~station.recipe.profile.profile_model.Timing` (its fields
+  declare them), each a number or ``{ value = 100.0, source = "key" }`` when it has a source of
+  its own;
 * ``[fields."Class:Subclass:Name"]``: named bits of H-type parameters;
 * ``[roles]``: which parameters the cross-checks and per-unit fields use
-  (:class:`~station.recipe.profile.model.Roles` declares them; each role's shape follows its type);
+  (:class:`~station.recipe.profile.profile_model.Roles` declares them; each role's shape follows
+  its type);
 * ``[[change]]``: documented differences from the table the profile was imported from;
 * ``[[dispute]]``: sources that disagree on a parameter's address;
 * ``[[signoff]]``: who confirmed which parameters, when, how and against what evidence.
@@ -19,7 +21,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from station.recipe.errors import Problem
-from station.recipe.profile.model import (
+from station.recipe.profile.parameter import BitField, Parameter
+from station.recipe.profile.profile_model import (
     SIGNOFF_METHODS,
     ByteStringRole,
     Dispute,
@@ -28,7 +31,6 @@ from station.recipe.profile.model import (
     SignOff,
     Timing,
 )
-from station.recipe.profile.parameter import BitField, Parameter
 from station.recipe.tomlschema import MISSING, Kind, Place, Raw, Reader, entry
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from station.files import PROFILE_LIMIT, read_text_limited
 from station.recipe.errors import ProfileNotFound
-from station.recipe.profile.loader import load_profile
-from station.recipe.profile.model import Profile
+from station.recipe.profile.profile_loader import load_profile
+from station.recipe.profile.profile_model import Profile
 
 
 def package_profile_dir() -> Path:

@@ -14,8 +14,8 @@ from pathlib import Path
 from station.recipe import tomltext
 from station.recipe.errors import ProblemsError, RecipeError
 from station.recipe.profile.library import package_profile_dir
-from station.recipe.profile.loader import load_profile
-from station.recipe.profile.model import SIGNOFF_METHODS, Profile
+from station.recipe.profile.profile_loader import load_profile
+from station.recipe.profile.profile_model import SIGNOFF_METHODS, Profile
 
 
 class SignOffRefused(RecipeError):

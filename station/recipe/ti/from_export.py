@@ -16,9 +16,9 @@ from pathlib import Path
 
 from station.recipe import tomltext
 from station.recipe.errors import FileFormatError, Problem
-from station.recipe.profile.loader import load_profile
-from station.recipe.profile.model import ByteStringRole, Profile, Roles
 from station.recipe.profile.parameter import BitField, Parameter
+from station.recipe.profile.profile_loader import load_profile
+from station.recipe.profile.profile_model import ByteStringRole, Profile, Roles
 from station.recipe.profile.table import table_text
 from station.recipe.ti.gg_import import layout_profile
 from station.recipe.ti.ggcsv import GGFile

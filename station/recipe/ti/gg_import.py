@@ -14,8 +14,8 @@ from pathlib import Path
 from station.recipe.errors import CodecError, FileFormatError, Problem, RecipeError
 from station.recipe.profile.dftypes import DFType, RawValue
 from station.recipe.profile.image import DF_START, WRITABLE_END
-from station.recipe.profile.model import Profile
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import Profile
 from station.recipe.profile.values import SettingError, parse_setting
 from station.recipe.ti.formula import FormulaError, parse_formula
 from station.recipe.ti.ggcsv import (

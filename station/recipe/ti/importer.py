@@ -22,7 +22,7 @@ from station.files import IMPORT_LIMIT, read_limited
 from station.recipe import tomltext
 from station.recipe.errors import FileFormatError, Problem, RecipeError, unreadable
 from station.recipe.profile.library import ProfileLibrary
-from station.recipe.profile.model import Profile
+from station.recipe.profile.profile_model import Profile
 from station.recipe.ti.flashstream import parse_flashstream
 from station.recipe.ti.gg_import import GGImport, import_gg
 from station.recipe.ti.ggcsv import decode_export, parse_gg_csv

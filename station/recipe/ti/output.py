@@ -12,8 +12,8 @@ from pathlib import Path
 from station.files import KEY_STORE_LIMIT, create_exclusive, read_limited
 from station.recipe import tomltext
 from station.recipe.errors import Problem, ProblemsError
-from station.recipe.profile.loader import load_profile
-from station.recipe.profile.model import Profile
+from station.recipe.profile.profile_loader import load_profile
+from station.recipe.profile.profile_model import Profile
 from station.recipe.profile.table import table_text
 
 

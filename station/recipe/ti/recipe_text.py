@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from station.recipe import tomltext
 from station.recipe.profile.dftypes import RawValue
-from station.recipe.profile.model import Profile
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import Profile
 from station.recipe.units import canonical_unit
 
 

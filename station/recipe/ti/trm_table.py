@@ -21,9 +21,9 @@ from station.recipe import tomltext
 from station.recipe.errors import CodecError, FileFormatError, Problem
 from station.recipe.profile.dftypes import DFType, RawValue, encode
 from station.recipe.profile.image import DF_START, WRITABLE_END
-from station.recipe.profile.loader import load_profile
-from station.recipe.profile.model import Profile
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_loader import load_profile
+from station.recipe.profile.profile_model import Profile
 from station.recipe.profile.table import table_text
 from station.recipe.ti.output import write_private_text
 from station.recipe.units import parse_ti_unit

@@ -23,8 +23,8 @@ from enum import StrEnum
 from station.recipe.errors import CodecError, FileFormatError, Problem, RecipeError
 from station.recipe.profile.dftypes import DFType, RawValue
 from station.recipe.profile.image import DataFlashImage
-from station.recipe.profile.model import Dispute, Profile
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import Dispute, Profile
 from station.recipe.ti.gg_import import check_origin
 from station.recipe.ti.ggcsv import GGFile, GGRow, display_to_raw, row_type
 
@@ -281,11 +281,6 @@ def _shown(p: Parameter, held: bytes) -> str:
         return p.format(p.decode(held))
     except CodecError:
         return held.hex(" ")
-
-
-def roles_unconfirmed(verification: Verification) -> list[Finding]:
-    """Of the parameters the profile's roles name, those not confirmed."""
-    return verification.unconfirmed(verification.profile.roles.keys())
 
 
 def summary_line(v: Verification) -> str:

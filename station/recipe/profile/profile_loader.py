@@ -30,17 +30,16 @@ Every load validates the whole profile and reports every problem with its file a
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from station.files import PROFILE_LIMIT, read_text_limited
+from station.files import PROFILE_LIMIT, TomlUnreadable, read_text_limited, read_toml_limited
 from station.recipe import tomltext
 from station.recipe.errors import Problem, ProfileInvalid, ProfileNotFound
 from station.recipe.profile import header
 from station.recipe.profile.calibration import calibration
-from station.recipe.profile.model import FIRMWARE_RE, Profile
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import FIRMWARE_RE, Profile
 from station.recipe.profile.table import check_overlaps, parse_table
 from station.recipe.tomlschema import (
     Loose,
@@ -96,19 +95,12 @@ def load_profile(path: Path) -> Profile:
     """Load and validate a profile header (and the table it names); :class:`ProfileInvalid`."""
     where = str(path)
     try:
-        header_text = read_text_limited(path, PROFILE_LIMIT, what="profile")
-    except OSError as exc:
-        raise ProfileNotFound(
-            f"profile file {path} cannot be read: {exc.strerror or exc}"
-        ) from None
-    except UnicodeDecodeError:
-        raise ProfileNotFound(f"profile file {path} is not UTF-8 text") from None
-    try:
-        raw = tomllib.loads(header_text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileInvalid(
-            [Problem(where, tomltext.error_line(exc), f"not valid TOML: {exc}")]
-        ) from None
+        header_text, raw = read_toml_limited(path, PROFILE_LIMIT, what="profile")
+    except TomlUnreadable as exc:
+        if exc.toml_error is None:
+            raise ProfileNotFound(f"profile file {path} {exc.why}") from None
+        line = tomltext.error_line(exc.toml_error)
+        raise ProfileInvalid([Problem(where, line, f"not valid TOML: {exc.toml_error}")]) from None
     if not isinstance(raw.get("profile"), dict):
         raise ProfileInvalid([Problem(where, 1, "no [profile] table: this is not a gauge profile")])
     r = Reader(where, tomltext.key_lines(header_text), PROFILE_STYLE, base=path.parent)

@@ -1,7 +1,7 @@
 """A recipe described for an engineer: what it is, what it writes into a pack (values, raw bytes,
 addresses), what is backed up and compared, and what its writes cost on the bus, down to the
 worst case; and how two recipes differ. ``station recipe show``/``diff`` and the engineer screen
-print what these give (:class:`~station.recipe.profile.report.Line` s and tables).
+print what these give (:class:`~station.recipe.profile.profile_report.Line` s and tables).
 """
 
 from __future__ import annotations
@@ -12,10 +12,16 @@ from dataclasses import dataclass
 
 from station.recipe.planning.writes import Target, WritePlan
 from station.recipe.product.calibration import plan_lines
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.recipe.profile.dftypes import RawValue
 from station.recipe.profile.image import BLOCK_SIZE, DataFlashImage
-from station.recipe.profile.report import Line, Table, address_ranges, signoff_line, value_text
+from station.recipe.profile.profile_report import (
+    Line,
+    Table,
+    address_ranges,
+    signoff_line,
+    value_text,
+)
 from station.recipe.ti.flashstream import shown
 
 #: What the plan figures rest on, said after them.

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from station.recipe.profile.dftypes import decode_sbs_date
 from station.recipe.profile.image import BLOCK_SIZE
-from station.recipe.profile.model import Profile
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import Profile
 
 
 @dataclass(frozen=True)
