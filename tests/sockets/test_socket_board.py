@@ -46,7 +46,8 @@ def test_socket_barcode_then_serial_programs_the_pack_in_that_socket(tmp_path: P
     assert b_pack.security_mode == "SEALED"
     assert a_pack is not b_pack
     attempt = f.stations["B"].socket.store.last_attempt("PK4S-020001", emulated=True)
-    assert attempt is not None and attempt.socket == "B"
+    assert attempt is not None
+    assert attempt.socket == "B"
     assert f.mux.stats.stray == 0
     assert board.router.state("B") is SocketState.IDLE
     assert board.last("B") is not None
@@ -116,8 +117,12 @@ def test_aborting_the_selected_socket_leaves_the_other_sockets_pack_and_record(
     store = f.stations["A"].socket.store
     a = store.last_attempt("PK4S-010001", emulated=True)
     b = store.last_attempt("PK4S-020001", emulated=True)
-    assert a is not None and a.outcome.value == "ABORTED" and a.socket == "A"
-    assert b is not None and b.outcome.value == "PASS" and b.socket == "B"
+    assert a is not None
+    assert a.outcome.value == "ABORTED"
+    assert a.socket == "A"
+    assert b is not None
+    assert b.outcome.value == "PASS"
+    assert b.socket == "B"
     assert board.abort("A") is False  # nothing runs there any more
 
 
@@ -228,8 +233,16 @@ def test_a_socket_naming_an_instrument_the_file_lacks_is_refused_with_the_fix(
 ) -> None:
     config = instrument_config(tmp_path, "meter-x")
     with pytest.raises(InstrumentError, match="socket B names instrument 'meter-x'") as caught:
-        socket_bench(config.for_socket("B"), open_emulator("default", clock=VirtualClock()), dt.date(2026, 12, 5))
+        socket_bench(
+            config.for_socket("B"),
+            open_emulator("default", clock=VirtualClock()),
+            dt.date(2026, 12, 5),
+        )
     assert "meter-a, meter-b" in str(caught.value)
     no_file = replace(config, instruments="")
     with pytest.raises(InstrumentError, match="no instrument file is configured"):
-        socket_bench(no_file.for_socket("B"), open_emulator("default", clock=VirtualClock()), dt.date(2026, 12, 5))
+        socket_bench(
+            no_file.for_socket("B"),
+            open_emulator("default", clock=VirtualClock()),
+            dt.date(2026, 12, 5),
+        )
