@@ -12,7 +12,7 @@ import pytest
 
 from station.clock import VirtualClock
 from station.config import SocketConfig, StationConfig
-from station.emulator import open_emulator
+from station.emulator import EmulatedGauge, open_emulator
 from station.instruments.model import InstrumentError
 from station.sequence.board import SocketBoard, socket_board
 from station.sequence.events import CancelToken, Event, Outcome, RunResult, StepId, StepStarted
@@ -30,7 +30,8 @@ def scan_and_run(f: Fleet, board: SocketBoard, *scans: str) -> RunResult:
     route = None
     for scan in scans:
         route = board.route(scan)
-    assert route is not None and route.kind is RouteKind.RUN, route
+    assert route is not None
+    assert route.kind is RouteKind.RUN, route
     check = board.check_serial(f.shift, route.socket, route.serial)
     assert check.valid, check.reason
     return board.run(f.shift, route.socket, RunRequest(route.serial), lambda e: None, CancelToken())
@@ -203,6 +204,13 @@ voltage = "meter-a"
 current = "meter-a"
 temperature = "meter-a"
 """
+
+
+TODAY = dt.date(2026, 12, 5)
+
+
+def pack() -> EmulatedGauge:
+    return open_emulator("default", clock=VirtualClock())
 
 
 def instrument_config(tmp_path: Path, b_instrument: str) -> StationConfig:
