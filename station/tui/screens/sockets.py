@@ -18,8 +18,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
+from textual.content import Content
 from textual.events import Key, ScreenResume, ScreenSuspend, Unmount
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
@@ -47,12 +47,10 @@ from station.tui.context import LineContext
 from station.tui.faults import station_fault_result
 from station.tui.fields import SERIAL_MAX, BoundedInput
 from station.tui.messages import RunSettled, SocketEvent, SocketRunEnded
-from station.tui.screens.engineer import open_engineer_mode
+from station.tui.screens.line_navigation import LineNavigation
 from station.tui.screens.meter import ask_from_worker
 from station.tui.screens.pack_actions import ask_reprint, ask_rework, pick_passed_pack
 from station.tui.screens.scan_keys import forward_to_scan
-from station.tui.screens.shift_change import END, ShiftChange, ShiftScreen, summary_text
-from station.tui.screens.trace import TraceScreen
 from station.tui.text import plain, printable
 from station.tui.widgets import StationFooter, StationHeader
 from station.tui.widgets.result_details import label_line
@@ -66,7 +64,7 @@ def grid_columns(sockets: int) -> int:
     return 2 if sockets <= 4 else 4
 
 
-class SocketsScreen(Screen[None]):
+class SocketsScreen(LineNavigation):
     CSS_PATH = "sockets.tcss"
     AUTO_FOCUS = "#scan"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -97,7 +95,7 @@ class SocketsScreen(Screen[None]):
         #: every scan and what the screen did with it (a RouteKind value, or "rework")
         self.scans: list[tuple[str, str]] = []
         self.shift_since: datetime = ctx.options.now()
-        self.counters: ShiftCounters | None = None
+        self._counters: ShiftCounters | None = None
         self._ready_timer: Timer | None = None
 
     # -- layout ---------------------------------------------------------------------------------
@@ -166,9 +164,9 @@ class SocketsScreen(Screen[None]):
         self.query_one("#prompt", Static).update(_prompt(self.board, self.selected))
         self.refresh_bindings()
 
-    def _message(self, text: str, css_class: str = "-info") -> None:
+    def _message(self, text: Content | str, css_class: str = "-info") -> None:
         message = self.query_one("#scan-message", Static)
-        message.update(plain(text))
+        message.update(plain(text) if isinstance(text, str) else text)
         for name in ("-refused", "-info", "-warning"):
             message.set_class(name == css_class, name)
 
@@ -459,42 +457,18 @@ class SocketsScreen(Screen[None]):
         )
 
     def _counted(self, counters: ShiftCounters) -> None:
-        self.counters = counters
+        self._counters = counters
 
-    # -- trace, engineer, the shift -------------------------------------------------------------
-    def action_trace(self) -> None:
-        if self.running:
-            return
-        serial = self.tiles[self.selected].serial
-        self.app.push_screen(
-            TraceScreen(self.ctx, serial, self.shift), lambda _: self._focus_scan()
-        )
+    # -- what the navigation needs -------------------------------------------------------------
+    def result_serial(self) -> str:
+        return self.tiles[self.selected].serial
 
-    def action_engineer(self) -> None:
-        if not self.running:
-            open_engineer_mode(self, self.ctx, self.shift)
+    def refresh_history(self) -> None:
+        self.refresh_counters()
 
-    def action_shift(self) -> None:
-        if self.running:
-            return
-
-        def after(change: ShiftChange | None) -> None:
-            if isinstance(change, Shift):
-                self.shift = change
-                self.query_one(StationHeader).set_shift(change)
-                self._message(
-                    f"Shift changed: operator {change.operator.code}, lot {change.lot}, recipe "
-                    f"{change.recipe.name} {change.recipe.version}"
-                )
-            elif change == END:
-                self.dismiss(None)
-                return
-            self._focus_scan()
-
-        self.app.push_screen(ShiftScreen(self.ctx, self.shift, self.shift_since), after)
-
-    def shift_summary(self, counters: ShiftCounters | None) -> str:
-        return summary_text(self.shift, counters, self.ctx.local(self.shift_since))
+    @property
+    def counters(self) -> ShiftCounters | None:
+        return self._counters
 
 
 def _prompt(board: SocketBoard, selected: str) -> str:
