@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from station.bus.adapters import adapter_key
+from station.bus.spec import parse_bus_spec
 from station.config import StationConfig
 from station.sequence.events import CancelToken, Event, LabelResult, RunResult
 from station.sequence.line import LineStation
@@ -58,6 +60,11 @@ class SocketBoard:
     @property
     def ids(self) -> tuple[str, ...]:
         return self.router.sockets
+
+    def adapters(self) -> tuple[str, ...]:
+        """The adapters the sockets hang off, each once, in the order of the sockets."""
+        keys = (adapter_key(parse_bus_spec(s.config.bus)) for s in self.stations.values())
+        return tuple(dict.fromkeys(keys))
 
     def station(self, socket: str) -> LineStation:
         return self.stations[socket]

@@ -146,6 +146,6 @@ def make_app(
     with a ``board``, a tile per socket of the station."""
     info = service.info()
     if board is not None:
-        info = replace(info, socket=", ".join(board.ids))
+        info = replace(info, socket=", ".join(board.ids), bus=", ".join(board.adapters()))
     ctx = LineContext(service=service, info=info, options=options or LineOptions(), board=board)
     return StationApp(ctx)

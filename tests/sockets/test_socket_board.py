@@ -52,6 +52,7 @@ def test_socket_barcode_then_serial_programs_the_pack_in_that_socket(tmp_path: P
     assert f.mux.stats.stray == 0
     assert board.router.state("B") is SocketState.IDLE
     assert board.last("B") is not None
+    assert board.adapters() == ("sim:mux?channels=8",)
 
 
 def test_next_idle_puts_two_scans_in_two_sockets_and_they_run_side_by_side(

@@ -111,9 +111,7 @@ async def test_scans_while_b_runs_start_a_and_never_disturb_b(station: SocketsSt
         # A runs its pack to the end while B is still held.
         await type_and_enter(pilot, "SOCKET:A")
         await type_and_enter(pilot, "PK4S-000001")
-        await asyncio.to_thread(_wait_idle, station, "A")
-        for _ in range(5):
-            await pilot.pause()
+        await until_done(pilot, station, "A")
         assert outcome(screen, "A") is Outcome.PASS
         assert screen.tiles["B"].mode is TileMode.RUNNING
         station.holds["B"].set()
@@ -122,6 +120,13 @@ async def test_scans_while_b_runs_start_a_and_never_disturb_b(station: SocketsSt
     assert attempts(station, "PK4S-000001") == [("A", "PASS")]
     assert attempts(station, "PK4S-000002") == [("B", "PASS")]
     assert attempts(station, "PK4S-000009") == []
+
+
+async def until_done(pilot: Pilot[Any], station: SocketsStation, socket: str) -> None:
+    """Until ``socket``'s verdict is on screen, while other sockets are held."""
+    await asyncio.to_thread(_wait_idle, station, socket)
+    for _ in range(5):
+        await pilot.pause()
 
 
 def _wait_idle(station: SocketsStation, socket: str) -> None:
@@ -148,9 +153,7 @@ async def test_esc_esc_aborts_only_the_selected_socket(station: SocketsStation) 
         await pilot.press("escape")
         assert "Abort PK4S-000001 on socket A?" in text_of(pilot, "#scan-message")
         await pilot.press("escape")
-        await asyncio.to_thread(_wait_idle, station, "A")
-        for _ in range(5):
-            await pilot.pause()
+        await until_done(pilot, station, "A")
         assert outcome(screen, "A") is Outcome.ABORTED
         assert screen.tiles["C"].mode is TileMode.RUNNING
         station.holds["C"].set()
@@ -246,3 +249,19 @@ async def test_one_socket_keeps_the_one_socket_screen(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert isinstance(pilot.app.screen, LineScreen)
+
+
+async def test_a_service_stop_aborts_every_running_socket_before_closing(
+    station: SocketsStation,
+) -> None:
+    app = station.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await held_on(pilot, station, "A", "PK4S-000001")
+        await held_on(pilot, station, "B", "PK4S-000002")
+        app.stop()  # SIGTERM from the service manager
+        await until_done(pilot, station, "A")
+        await until_done(pilot, station, "B")
+        await settle(pilot)
+    assert attempts(station, "PK4S-000001") == [("A", "ABORTED")]
+    assert attempts(station, "PK4S-000002") == [("B", "ABORTED")]

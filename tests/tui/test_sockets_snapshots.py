@@ -9,7 +9,7 @@ fixed: the terminal's clock, relative database and label paths, the running pack
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +24,20 @@ HUNG_AFTER_S = 120.0
 
 
 @pytest.fixture
-def station4(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SocketsStation]:
+def make_station(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[int], SocketsStation]]:
+    """Stations of n sockets in the test's folder; held runs are let go at the end."""
     monkeypatch.chdir(tmp_path)
-    station = sockets_station(4)
-    yield station
-    station.release_all()
+    made: list[SocketsStation] = []
 
+    def make(sockets: int) -> SocketsStation:
+        made.append(sockets_station(sockets))
+        return made[-1]
 
-@pytest.fixture
-def station8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SocketsStation]:
-    monkeypatch.chdir(tmp_path)
-    station = sockets_station(8)
-    yield station
-    station.release_all()
+    yield make
+    for station in made:
+        station.release_all()
 
 
 async def run_on(pilot: Pilot[Any], socket: str, serial: str) -> None:
@@ -55,7 +56,8 @@ async def run_held(pilot: Pilot[Any], station: SocketsStation, socket: str, seri
         await pilot.pause()
 
 
-def test_four_sockets(snap_compare: Any, station4: SocketsStation) -> None:
+def test_four_sockets(snap_compare: Any, make_station: Callable[[int], SocketsStation]) -> None:
+    station4 = make_station(4)
     station4.seat("C", "3-cells")
 
     async def run_before(pilot: Pilot[Any]) -> None:
@@ -67,7 +69,8 @@ def test_four_sockets(snap_compare: Any, station4: SocketsStation) -> None:
     assert snap_compare(station4.app(), terminal_size=(120, 40), run_before=run_before)
 
 
-def test_eight_sockets(snap_compare: Any, station8: SocketsStation) -> None:
+def test_eight_sockets(snap_compare: Any, make_station: Callable[[int], SocketsStation]) -> None:
+    station8 = make_station(8)
     station8.seat("B", "3-cells")
     station8.seat("E", "nack-mid-write")
 

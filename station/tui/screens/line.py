@@ -52,7 +52,7 @@ from station.tui.formatting import seconds
 from station.tui.messages import EngineEvent, RunEnded, RunSettled
 from station.tui.screens.line_navigation import LineNavigation
 from station.tui.screens.meter import ask_from_worker
-from station.tui.screens.pack_actions import ask_reprint, ask_rework, pick_passed_pack
+from station.tui.screens.pack_actions import ask_reprint, ask_rework
 from station.tui.screens.run_view import RunView, status_text
 from station.tui.screens.scan_area import ScanArea
 from station.tui.screens.scan_keys import forward_to_scan
@@ -419,23 +419,8 @@ class LineScreen(LineNavigation):
 
     def action_reprint(self) -> None:
         """Reprint the label of any pack that passed this shift: pick it from the list."""
-        if self.running:
-            return
-
-        def picked(serial: str | None) -> None:
-            if serial:
-                self._reprint(serial)
-            else:
-                self._focus_scan()
-
-        pick_passed_pack(
-            self,
-            self.ctx,
-            self.shift,
-            self.shift_since,
-            picked,
-            lambda reason: self._message(reason, "-refused"),
-        )
+        if not self.running:
+            self.pick_passed(self._reprint)
 
     def _reprint(self, serial: str) -> None:
         result = (

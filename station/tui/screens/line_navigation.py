@@ -3,6 +3,7 @@ history, the trace of a pack, engineer mode, the shift dialog. None of it while 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from textual import on
@@ -13,6 +14,7 @@ from textual.widgets import DataTable
 from station.sequence.service import Shift, ShiftCounters
 from station.tui.context import LineContext
 from station.tui.screens.engineer import open_engineer_mode
+from station.tui.screens.pack_actions import pick_passed_pack
 from station.tui.screens.scan_area import ScanArea
 from station.tui.screens.shift_change import END, ShiftChange, ShiftScreen, summary_text
 from station.tui.screens.trace import TraceScreen
@@ -70,6 +72,25 @@ class LineNavigation(Screen[None]):
     def action_engineer(self) -> None:
         if not self.running:
             open_engineer_mode(self, self.ctx, self.shift)
+
+    def pick_passed(self, then: Callable[[str], None]) -> None:
+        """The operator picks a pack that passed this shift, then ``then(serial)`` (Esc: back to
+        the scan field)."""
+
+        def picked(serial: str | None) -> None:
+            if serial:
+                then(serial)
+            else:
+                self._focus_scan()
+
+        pick_passed_pack(
+            self,
+            self.ctx,
+            self.shift,
+            self.shift_since,
+            picked,
+            lambda reason: self._message(reason, "-refused"),
+        )
 
     # -- the shift ------------------------------------------------------------------------------
     def action_shift(self) -> None:

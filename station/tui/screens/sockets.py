@@ -49,7 +49,7 @@ from station.tui.fields import SERIAL_MAX, BoundedInput
 from station.tui.messages import RunSettled, SocketEvent, SocketRunEnded
 from station.tui.screens.line_navigation import LineNavigation
 from station.tui.screens.meter import ask_from_worker
-from station.tui.screens.pack_actions import ask_reprint, ask_rework, pick_passed_pack
+from station.tui.screens.pack_actions import ask_reprint, ask_rework
 from station.tui.screens.scan_keys import forward_to_scan
 from station.tui.text import plain, printable
 from station.tui.widgets import StationFooter, StationHeader
@@ -380,23 +380,8 @@ class SocketsScreen(LineNavigation):
     def action_reprint(self) -> None:
         """Reprint, on the selected socket's printer, the label of a pack that passed."""
         sock = self.selected
-        if self.tiles[sock].running:
-            return
-
-        def picked(serial: str | None) -> None:
-            if serial:
-                self._reprint(sock, serial)
-            else:
-                self._focus_scan()
-
-        pick_passed_pack(
-            self,
-            self.ctx,
-            self.shift,
-            self.shift_since,
-            picked,
-            lambda reason: self._message(reason, "-refused"),
-        )
+        if not self.tiles[sock].running:
+            self.pick_passed(lambda serial: self._reprint(sock, serial))
 
     def _reprint(self, sock: str, serial: str) -> None:
         board, shift = self.board, self.shift
