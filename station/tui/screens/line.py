@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.events import Key, ScreenResume, ScreenSuspend, Unmount
+from textual.events import ScreenResume, ScreenSuspend, Unmount
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input, Static
@@ -55,7 +55,6 @@ from station.tui.screens.meter import ask_from_worker
 from station.tui.screens.pack_actions import ask_reprint, ask_rework
 from station.tui.screens.run_view import RunView, status_text
 from station.tui.screens.scan_area import ScanArea
-from station.tui.screens.scan_keys import forward_to_scan
 from station.tui.text import markup, plain
 from station.tui.widgets import (
     HistoryPanel,
@@ -184,14 +183,6 @@ class LineScreen(LineNavigation):
         text = event.value.strip()
         ok = self.running or not text or self.ctx.service.partial_serial_ok(self.shift, text)
         self.query_one(ScanArea).hint(text, ok)
-
-    @on(BoundedInput.Entered, "#scan")
-    def _scanned(self, event: BoundedInput.Entered) -> None:
-        self._scan_arrived(event.value, event.dropped)
-
-    def on_key(self, event: Key) -> None:
-        """A key no widget took (the scan field was not focused yet): it goes to the field."""
-        forward_to_scan(self, self.query_one("#scan", BoundedInput), event)
 
     def _scan_arrived(self, text: str, dropped: int) -> None:
         serial = text.strip()

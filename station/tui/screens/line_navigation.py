@@ -1,5 +1,6 @@
-"""What a line screen (one socket, or a tile per socket) opens beside the runs: the shift's
-history, the trace of a pack, engineer mode, the shift dialog. None of it while a pack runs."""
+"""What a line screen (one socket, or a tile per socket) shares: its scan field takes every
+scan, whole; and what it opens beside the runs: the shift's history, the trace of a pack,
+engineer mode, the shift dialog (none of them while a pack runs)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from datetime import datetime
 
 from textual import on
 from textual.content import Content
+from textual.events import Key
 from textual.screen import Screen
 from textual.widgets import DataTable
 
 from station.sequence.service import Shift, ShiftCounters
 from station.tui.context import LineContext
+from station.tui.fields import BoundedInput
 from station.tui.screens.engineer import open_engineer_mode
 from station.tui.screens.pack_actions import pick_passed_pack
 from station.tui.screens.scan_area import ScanArea
+from station.tui.screens.scan_keys import forward_to_scan
 from station.tui.screens.shift_change import END, ShiftChange, ShiftScreen, summary_text
 from station.tui.screens.trace import TraceScreen
 from station.tui.text import plain
@@ -43,6 +47,19 @@ class LineNavigation(Screen[None]):
 
     def _focus_scan(self) -> None:
         raise NotImplementedError
+
+    def _scan_arrived(self, text: str, dropped: int) -> None:
+        """A whole scan (``dropped``: characters beyond the field's limit)."""
+        raise NotImplementedError
+
+    # -- the scan field -------------------------------------------------------------------------
+    @on(BoundedInput.Entered, "#scan")
+    def _scanned(self, event: BoundedInput.Entered) -> None:
+        self._scan_arrived(event.value, event.dropped)
+
+    def on_key(self, event: Key) -> None:
+        """A key no widget took (the scan field was not focused yet): it goes to the field."""
+        forward_to_scan(self, self.query_one("#scan", BoundedInput), event)
 
     # -- history, trace, engineer ---------------------------------------------------------------
     def refresh_history(self) -> None:

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
 from textual.content import Content
-from textual.events import Key, ScreenResume, ScreenSuspend, Unmount
+from textual.events import ScreenResume, ScreenSuspend, Unmount
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
@@ -50,7 +50,6 @@ from station.tui.messages import RunSettled, SocketEvent, SocketRunEnded
 from station.tui.screens.line_navigation import LineNavigation
 from station.tui.screens.meter import ask_from_worker
 from station.tui.screens.pack_actions import ask_reprint, ask_rework
-from station.tui.screens.scan_keys import forward_to_scan
 from station.tui.text import plain, printable
 from station.tui.widgets import StationFooter, StationHeader
 from station.tui.widgets.result_details import label_line
@@ -186,13 +185,6 @@ class SocketsScreen(LineNavigation):
         maybe_socket = "SOCKET:".startswith(text.upper()[:7]) or ":" in text
         ok = not text or maybe_socket or self.ctx.service.partial_serial_ok(self.shift, text)
         event.input.set_class(not ok, "-bad")
-
-    @on(BoundedInput.Entered, "#scan")
-    def _scanned(self, event: BoundedInput.Entered) -> None:
-        self._scan_arrived(event.value, event.dropped)
-
-    def on_key(self, event: Key) -> None:
-        forward_to_scan(self, self.query_one("#scan", BoundedInput), event)
 
     def _scan_arrived(self, text: str, dropped: int) -> None:
         scan = text.strip()
