@@ -96,6 +96,7 @@ class SocketsScreen(LineNavigation):
         self.shift_since: datetime = ctx.options.now()
         self._counters: ShiftCounters | None = None
         self._ready_timer: Timer | None = None
+        self._reading: set[str] = set()  # sockets whose readiness is being read
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -398,8 +399,9 @@ class SocketsScreen(LineNavigation):
     # -- readiness, counters --------------------------------------------------------------------
     def check_readiness(self, sock: str) -> None:
         """Whether a pack answers in ``sock`` (never while it runs: the run owns the socket)."""
-        if self.tiles[sock].running:
+        if self.tiles[sock].running or sock in self._reading:
             return
+        self._reading.add(sock)  # one check at a time per socket, however slow its bus
         call_service(
             self,
             lambda: self.board.readiness(sock),
@@ -409,6 +411,7 @@ class SocketsScreen(LineNavigation):
         )
 
     def _ready(self, sock: str, ready: Readiness) -> None:
+        self._reading.discard(sock)
         self._update(sock, replace(self.tiles[sock], readiness=ready))
 
     def _poll_readiness(self) -> None:
