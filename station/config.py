@@ -43,6 +43,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "STATION_DASHBOARD_TOKEN": "dashboard_token",
     "STATION_SHIFT_STARTS": "shift_starts",
     "STATION_REFERENCE_CHECK": "reference_check",
+    "STATION_SCAN_ROUTING": "scan_routing",
 }
 
 #: Where the station's log records go: see station.logs.
@@ -63,6 +64,10 @@ _STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 _SOCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$")
 #: ``[database]`` keys → settings (``database = "URL"`` at the top level works too).
 _DATABASE_TABLE = {"url": "database", "production": "production"}
+
+
+#: ``scan_routing`` values: where a scanned serial goes on a station with several sockets.
+SCAN_ROUTINGS = ("socket-barcode", "next-idle")
 
 
 class ConfigError(Exception):
@@ -112,6 +117,9 @@ class StationConfig:
     engineer_badges: tuple[str, ...] = ()
     #: ``[[sockets]]``: several fixtures on one station; empty: the one socket ``socket`` on ``bus``
     sockets: tuple[SocketConfig, ...] = ()
+    #: with several sockets, where a scanned pack serial goes: ``socket-barcode`` (the operator
+    #: scans the fixture's SOCKET:ID first) or ``next-idle`` (the first idle socket takes it)
+    scan_routing: str = "socket-barcode"
     # Logs: the folder of the rotating log file, and whether records go to the journal (auto:
     # when started by systemd) or the file. A bus trace file ("" for none) gets every transaction.
     log_dir: str = "logs"
@@ -358,6 +366,11 @@ _TEXT_FORMS: dict[str, tuple[Callable[[str], object], str]] = {
     "log_to": (
         LOG_DESTINATIONS.__contains__,
         "allowed: auto (the journal when started by systemd, else the log file), journal, file",
+    ),
+    "scan_routing": (
+        SCAN_ROUTINGS.__contains__,
+        "allowed: socket-barcode (the operator scans the fixture's SOCKET:ID barcode, then the "
+        "pack serial) or next-idle (the first idle socket takes the serial)",
     ),
     "socket": (
         _SOCKET.match,

@@ -92,13 +92,15 @@ def run(
     )
     from station.refusal import Refused
     from station.sequence import open_service
+    from station.sequence.board import socket_board
     from station.tui import LineOptions, make_app
 
     try:
         service = open_service(config, keys_path=keys_path, demo=demo)
     except Refused as exc:  # the service refuses with a reason (e.g. a recipe it cannot load)
         raise UsageProblem(str(exc)) from None
-    app = make_app(service, LineOptions.from_config(config))
+    # Several [[sockets]]: a tile per socket; one: the one-socket screen, as ever.
+    app = make_app(service, LineOptions.from_config(config), board=socket_board(service, config))
     app.run()
     if app.return_code:
         # A station fault stopped the terminal (logged, and said on the screen): a non-zero exit

@@ -92,7 +92,10 @@ def socket_stations(station: LineStation, config: StationConfig) -> dict[str, Li
             host=base.host,
             pid=base.pid,
         )
-        out[sock_id] = LineStation(context, station.recipes, demo=station.demo)
+        # One set of badge rules for the station (the demo's PINs included).
+        out[sock_id] = LineStation(
+            context, station.recipes, demo=station.demo, authority=station.rules
+        )
     return out
 
 

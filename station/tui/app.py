@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -16,12 +17,14 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from station.sequence.board import SocketBoard
 from station.sequence.failures import FAILURES, FailureCode
 from station.sequence.service import StationService
 from station.tui.context import LineContext, LineOptions
 from station.tui.messages import RunSettled
 from station.tui.screens import LineScreen, ShiftStartScreen
 from station.tui.screens.shift_change import QuitScreen
+from station.tui.screens.sockets import SocketsScreen
 from station.tui.theme import STATION_THEME
 
 log = logging.getLogger("station.tui")
@@ -32,6 +35,10 @@ STOPPED_ON_A_FAULT = (
     + FAILURES[FailureCode.STATION_FAULT].action
     + " The terminal starts again by itself."
 )
+
+
+#: the screens a shift runs on: one socket, or a tile per socket
+LINE_SCREENS = (LineScreen, SocketsScreen)
 
 
 class StationApp(App[None]):
@@ -68,7 +75,7 @@ class StationApp(App[None]):
         # Any key but Esc withdraws an armed abort, whichever widget then takes the key.
         if isinstance(event, events.Key) and event.key != "escape":
             screen = self.screen
-            if isinstance(screen, LineScreen):
+            if isinstance(screen, LINE_SCREENS):
                 screen.disarm_abort()
         await super().on_event(event)
 
@@ -92,7 +99,7 @@ class StationApp(App[None]):
         """Stop the terminal as the service manager asks: abort a run first."""
         self.stopping = True
         for screen in self.screen_stack:
-            if isinstance(screen, LineScreen) and screen.stop_requested():
+            if isinstance(screen, LINE_SCREENS) and screen.stop_requested():
                 self.notify(
                     "Station stopping: the pack is aborted at the next safe point",
                     severity="warning",
@@ -111,7 +118,7 @@ class StationApp(App[None]):
         if isinstance(screen, QuitScreen):
             screen.dismiss(True)
             return
-        line = next((s for s in self.screen_stack if isinstance(s, LineScreen)), None)
+        line = next((s for s in self.screen_stack if isinstance(s, LINE_SCREENS)), None)
         if line is not None and line.running:
             self.notify(
                 "A pack is being programmed: abort it first (Esc, then Esc again), then quit.",
@@ -129,7 +136,16 @@ class StationApp(App[None]):
         self.push_screen(QuitScreen(summary), after)
 
 
-def make_app(service: StationService, options: LineOptions | None = None) -> StationApp:
-    """The operator terminal for ``service`` (asks the service for its station info once)."""
-    ctx = LineContext(service=service, info=service.info(), options=options or LineOptions())
+def make_app(
+    service: StationService,
+    options: LineOptions | None = None,
+    *,
+    board: SocketBoard | None = None,
+) -> StationApp:
+    """The operator terminal for ``service`` (asks the service for its station info once);
+    with a ``board``, a tile per socket of the station."""
+    info = service.info()
+    if board is not None:
+        info = replace(info, socket=", ".join(board.ids), bus=", ".join(board.adapters()))
+    ctx = LineContext(service=service, info=info, options=options or LineOptions(), board=board)
     return StationApp(ctx)

@@ -9,6 +9,7 @@ from datetime import datetime, tzinfo
 
 from station.clock import utc_now
 from station.config import StationConfig
+from station.sequence.board import SocketBoard
 from station.sequence.service import StationInfo, StationService
 
 REWORK_REASONS: tuple[str, ...] = (
@@ -58,6 +59,8 @@ class LineContext:
     service: StationService
     info: StationInfo
     options: LineOptions
+    #: the sockets of a station with several (None: the one socket of ``service``)
+    board: SocketBoard | None = None
 
     def local(self, when: datetime) -> datetime:
         """``when`` in the display zone (naive times are taken as already local)."""

@@ -26,3 +26,22 @@ class RunEnded(Message):
 
 class RunSettled(Message):
     """A run's verdict is on screen: nothing is being done to a pack any more."""
+
+
+class SocketEvent(Message):
+    """One engine event of one socket's run (several sockets), posted from its worker."""
+
+    def __init__(self, socket: str, event: Event) -> None:
+        super().__init__()
+        self.socket = socket
+        self.event = event
+
+
+class SocketRunEnded(Message):
+    """One socket's run call returned (``result``) or raised (``error``)."""
+
+    def __init__(self, socket: str, result: RunResult | None, error: str = "") -> None:
+        super().__init__()
+        self.socket = socket
+        self.result = result
+        self.error = error

@@ -131,6 +131,7 @@ def test_environment_still_overrides_the_example(variable: str) -> None:
         "STATION_DASHBOARD_TOKEN": "a-token-of-twenty-four-c",
         "STATION_SHIFT_STARTS": "07:00,19:00",
         "STATION_REFERENCE_CHECK": "true",
+        "STATION_SCAN_ROUTING": "next-idle",
     }
     if variable not in values:
         pytest.fail(f"{variable} is new: give it a test value here and document it in the example")

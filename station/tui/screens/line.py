@@ -19,70 +19,58 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.events import Key, ScreenResume, ScreenSuspend, Unmount
+from textual.events import ScreenResume, ScreenSuspend, Unmount
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, ProgressBar, RichLog, Static
+from textual.widgets import Input, Static
 
 from station.sequence.events import (
-    STEP_TITLES,
     CancelToken,
     Event,
     LabelResult,
-    MeasurementTaken,
-    Notice,
     Outcome,
     RunFinished,
     RunResult,
-    RunStarted,
-    StepFinished,
     StepId,
-    StepProgress,
     StepStarted,
 )
-from station.sequence.failures import FailureCode, make_failure
+from station.sequence.failures import FailureCode
 from station.sequence.service import (
     Credentials,
-    HistoryRow,
     Readiness,
     ReworkAuthorisation,
     RunRequest,
     SerialCheck,
     Shift,
-    ShiftCounters,
     SocketState,
 )
 from station.tui.background import call_service
-from station.tui.context import REPRINT_REASONS, REWORK_REASONS, LineContext
-from station.tui.fields import SERIAL_MAX, BoundedInput
+from station.tui.context import LineContext
+from station.tui.faults import station_fault_result
+from station.tui.fields import BoundedInput
 from station.tui.formatting import seconds
 from station.tui.messages import EngineEvent, RunEnded, RunSettled
-from station.tui.screens.authorise import AuthoriseScreen
-from station.tui.screens.engineer import open_engineer_mode
+from station.tui.screens.line_navigation import LineNavigation
 from station.tui.screens.meter import ask_from_worker
-from station.tui.screens.shift_change import (
-    END,
-    PickPackScreen,
-    ShiftChange,
-    ShiftScreen,
-    summary_text,
-)
-from station.tui.screens.trace import TraceScreen
-from station.tui.text import markup, plain, printable
+from station.tui.screens.pack_actions import ask_reprint, ask_rework
+from station.tui.screens.run_view import RunView, status_text
+from station.tui.screens.scan_area import ScanArea
+from station.tui.text import markup, plain
 from station.tui.widgets import (
     HistoryPanel,
-    MeasurementTable,
     ResultDetails,
     StationFooter,
     StationHeader,
-    StepChecklist,
     VerdictBanner,
 )
-from station.tui.widgets.history import HistoryTable
 from station.tui.widgets.result_details import label_line
 
 log = logging.getLogger("station.tui")
+
+
+def bus_fault(reason: str) -> Readiness:
+    """The socket as shown when the readiness check itself failed."""
+    return Readiness(SocketState.BUS_FAULT, reason, FailureCode.STATION_FAULT)
 
 
 class Phase(StrEnum):
@@ -91,7 +79,7 @@ class Phase(StrEnum):
     RESULT = "result"
 
 
-class LineScreen(Screen[None]):
+class LineScreen(LineNavigation):
     CSS_PATH = "line.tcss"
     AUTO_FOCUS = "#scan"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -130,46 +118,16 @@ class LineScreen(Screen[None]):
         self._ticker: Timer | None = None
         self._ready_timer: Timer | None = None
         self.reading_ready = False  # a ready check is under way
-        #: the run's notes as written (the log widget renders them only while it is shown)
-        self.notice_lines: list[str] = []
-        self.counters: ShiftCounters | None = None  # as last read, for the summary on quit
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        recipe = self.shift.recipe
-        example = recipe.serial_form or f"e.g. {recipe.serial_example}"
         yield StationHeader(self.ctx.info, self.shift, id="header")
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 yield VerdictBanner(id="verdict")
                 yield ResultDetails(id="details")
-                with Vertical(id="run"):
-                    yield Static("", id="run-status")
-                    with Horizontal(id="run-body"):
-                        yield StepChecklist(id="steps")
-                        with Vertical(id="run-side"):
-                            yield Static("", id="flash-label")
-                            yield ProgressBar(total=None, show_eta=False, id="flash")
-                            yield MeasurementTable(id="measurements")
-                            notices = RichLog(
-                                max_lines=200, wrap=True, markup=False, min_width=20, id="notices"
-                            )
-                            # Read-only, and never in the way of a scan: focusable, it took the
-                            # focus before the scan field did and swallowed the first scan.
-                            notices.can_focus = False
-                            yield notices
-                with Vertical(id="scan-area"):
-                    yield Static("Scan pack serial", id="prompt")
-                    yield Static(plain(example), id="example")
-                    yield BoundedInput(
-                        limit=SERIAL_MAX,
-                        clear_on_enter=True,
-                        placeholder="scan the serial here",
-                        id="scan",
-                    )
-                    yield Static("", id="scan-note")
-                    yield Static("", id="scan-hint")
-                    yield Static("", id="scan-message")
+                yield RunView(id="run")
+                yield ScanArea(self.shift.recipe, id="scan-area")
             yield HistoryPanel(id="history")
         yield StationFooter()
 
@@ -212,6 +170,9 @@ class LineScreen(Screen[None]):
     def running(self) -> bool:
         return self.phase is Phase.RUNNING
 
+    def result_serial(self) -> str:
+        return self.serial if self.phase is Phase.RESULT else ""
+
     # -- scanning -------------------------------------------------------------------------------
     # The scan field holds the focus in every phase, so a scanner's keys always land in one
     # place, whole: a scan is never split between the field and the screen, never lost, never
@@ -221,38 +182,7 @@ class LineScreen(Screen[None]):
     def _typing(self, event: Input.Changed) -> None:
         text = event.value.strip()
         ok = self.running or not text or self.ctx.service.partial_serial_ok(self.shift, text)
-        event.input.set_class(not ok, "-bad")
-        hint = self.query_one("#scan-hint", Static)
-        if ok:
-            hint.update("")
-        else:
-            hint.update(
-                markup(
-                    "[b $error]$t[/] cannot become a serial of $p ($f)",
-                    t=text,
-                    p=self.shift.recipe.product,
-                    f=self.shift.recipe.serial_form,
-                )
-            )
-
-    @on(BoundedInput.Entered, "#scan")
-    def _scanned(self, event: BoundedInput.Entered) -> None:
-        self._scan_arrived(event.value, event.dropped)
-
-    def on_key(self, event: Key) -> None:
-        """A key no widget took (the scan field was not focused yet): it goes to the field."""
-        scan = self.query_one("#scan", BoundedInput)
-        if self.app.screen is not self or self.focused is scan:
-            return
-        if event.is_printable and event.character is not None:
-            event.stop()
-            scan.focus()
-            scan.insert_text_at_cursor(event.character)
-        elif event.key == "enter" and scan.value:
-            event.stop()
-            scan.focus()
-            value, dropped = scan.take()
-            scan.post_message(BoundedInput.Entered(scan, value, dropped))
+        self.query_one(ScanArea).hint(text, ok)
 
     def _scan_arrived(self, text: str, dropped: int) -> None:
         serial = text.strip()
@@ -272,9 +202,7 @@ class LineScreen(Screen[None]):
 
     def _ignore(self, serial: str, why: str) -> None:
         self.scans.append((serial, "ignored"))
-        note = self.query_one("#scan-note", Static)
-        note.update(plain(why))
-        note.display = True
+        self.query_one(ScanArea).note(why)
         if self.ctx.options.bell:
             self.app.bell()
 
@@ -283,7 +211,7 @@ class LineScreen(Screen[None]):
         self.phase = Phase.READY
         self.checking = True
         self.serial = serial
-        self.query_one("#scan-note", Static).display = False
+        self.query_one(ScanArea).note(None)
         self._message(markup("Checking [b]$s[/]…", s=serial), "-info")
         call_service(
             self,
@@ -316,34 +244,15 @@ class LineScreen(Screen[None]):
         self._focus_scan()
 
     def _message(self, text: Content | str, css_class: str) -> None:
-        message = self.query_one("#scan-message", Static)
-        message.update(plain(text) if isinstance(text, str) else text)
-        for name in ("-refused", "-info", "-warning"):
-            message.set_class(name == css_class, name)
+        self.query_one(ScanArea).message(text, css_class)
 
     def _focus_scan(self) -> None:
         self.query_one("#scan", BoundedInput).focus()
 
     # -- rework ---------------------------------------------------------------------------------
     def _ask_rework(self, check: SerialCheck) -> None:
-        previous = check.previous_pass
-        assert previous is not None
-        when = self.ctx.local(previous.ended_at)
-        info = markup(
-            "[b]$s[/] already [b $success]PASSED[/] on [b]$when[/] at station [b]$st[/] "
-            "(recipe $v, attempt #$a).\nRunning it again is a rework: a supervisor must "
-            "authorise it.",
-            s=check.serial,
-            when=f"{when:%Y-%m-%d %H:%M}",
-            st=previous.station_id,
-            v=previous.recipe_version,
-            a=str(previous.attempt_id),
-        )
         serial = check.serial
         self._message(markup("[b]$s[/] already passed: rework?", s=serial), "-warning")
-
-        def confirm(supervisor: Credentials, reason: str) -> ReworkAuthorisation:
-            return self.ctx.service.authorise_rework(self.shift, serial, supervisor, reason)
 
         def after(auth: ReworkAuthorisation | None) -> None:
             if auth is None:
@@ -356,15 +265,7 @@ class LineScreen(Screen[None]):
             self._message("", "")
             self.start_run(RunRequest(serial=serial, rework=auth))
 
-        screen: AuthoriseScreen[ReworkAuthorisation] = AuthoriseScreen(
-            self.ctx,
-            title="Rework of a passed pack",
-            info=info,
-            reasons=REWORK_REASONS,
-            purpose="a rework",
-            confirm=confirm,
-        )
-        self.app.push_screen(screen, after)
+        ask_rework(self.app, self.ctx, self.shift, check, after)
 
     # -- running --------------------------------------------------------------------------------
     def start_run(self, request: RunRequest) -> None:
@@ -376,11 +277,7 @@ class LineScreen(Screen[None]):
         self.current_step = None
         self.started_at = self.ctx.options.monotonic()
         self.abort_armed = False
-        self.query_one(StepChecklist).reset(self.shift.recipe.steps)
-        self.query_one(MeasurementTable).clear_measurements()
-        self.notice_lines.clear()
-        self.query_one("#notices", RichLog).clear()
-        self._show_progress(None)
+        self.query_one(RunView).reset(self.shift.recipe.steps)
         self._update_status()
         self.phase = Phase.RUNNING
         if self._ticker is not None:
@@ -405,25 +302,12 @@ class LineScreen(Screen[None]):
     @on(EngineEvent)
     def _engine_event(self, message: EngineEvent) -> None:
         event = message.event
-        checklist = self.query_one(StepChecklist)
-        if isinstance(event, RunStarted):
-            checklist.reset(event.steps)
-        elif isinstance(event, StepStarted):
-            self.current_step = event.step
-            checklist.started(event.step)
-        elif isinstance(event, StepProgress):
-            self._show_progress(event)
-        elif isinstance(event, MeasurementTaken):
-            self.query_one(MeasurementTable).add_measurement(event.measurement)
-        elif isinstance(event, StepFinished):
-            checklist.finished(event.result)
-        elif isinstance(event, Notice):
-            where = STEP_TITLES.get(event.step, "") if event.step else ""
-            line = f"{where}: {event.message}" if where else event.message
-            self._notice(line)
-        elif isinstance(event, RunFinished):
+        if isinstance(event, RunFinished):
             self.show_result(event.result)
             return
+        if isinstance(event, StepStarted):
+            self.current_step = event.step
+        self.query_one(RunView).render_event(event)
         self._update_status()
 
     @on(RunEnded)
@@ -433,74 +317,29 @@ class LineScreen(Screen[None]):
         if message.result is not None:
             self.show_result(message.result)
             return
-        step = self.current_step or StepId.SERIAL
         self.show_result(
-            RunResult(
-                attempt_id=None,
-                serial=self.serial,
-                outcome=Outcome.ERROR,
-                failure=make_failure(
-                    step,
-                    FailureCode.STATION_FAULT,
-                    f"The station stopped the run on a fault: {message.error}",
-                    "unknown: check it before any further use",
-                ),
-                steps=(),
-                cycle_time_s=self.ctx.options.monotonic() - self.started_at,
-                sealed=False,
+            station_fault_result(
+                self.serial,
+                self.current_step,
+                message.error,
+                self.ctx.options.monotonic() - self.started_at,
             )
         )
-
-    def _show_progress(self, event: StepProgress | None) -> None:
-        bar = self.query_one("#flash", ProgressBar)
-        label = self.query_one("#flash-label", Static)
-        active = event is not None
-        bar.display = active
-        label.display = active
-        if event is None:
-            bar.update(total=None, progress=0)
-            return
-        bar.update(total=max(event.total, 1), progress=event.done)
-        title = STEP_TITLES.get(event.step, event.step.value)
-        detail = event.detail or f"{event.done}/{event.total}"
-        label.update(markup("$t: [b]$d[/]", t=title, d=detail))
 
     def _tick(self) -> None:
         if self.running:
             self._update_status()
 
     def _update_status(self) -> None:
-        status = self.query_one("#run-status", Static)
-        elapsed = seconds(max(0.0, self.ctx.options.monotonic() - self.started_at))
-        rework = ""
-        if self.request is not None and self.request.rework is not None:
-            rework = f"  rework by {self.request.rework.supervisor}"
-        if self.abort_armed and self.running:
-            status.update(
-                markup(
-                    "[b $warning]Abort $s?[/]  Esc again: stop at the next safe point.  "
-                    "Any other key: carry on.",
-                    s=self.serial,
-                )
-            )
-            return
-        if self.cancel is not None and self.cancel.requested and self.running:
-            status.update(
-                markup(
-                    "[b $warning]Aborting at the next safe point…[/]  $s  $e",
-                    s=self.serial,
-                    e=elapsed,
-                )
-            )
-            return
-        word = "Running" if self.running else "Last run"
-        status.update(
-            markup(
-                "$w [b]$s[/]$r  [dim]elapsed[/] [b]$e[/]",
-                w=word,
-                s=self.serial,
-                r=rework,
-                e=elapsed,
+        rework = self.request.rework if self.request is not None else None
+        self.query_one(RunView).set_status(
+            status_text(
+                self.serial,
+                seconds(max(0.0, self.ctx.options.monotonic() - self.started_at)),
+                running=self.running,
+                rework_by=rework.supervisor if rework is not None else None,
+                abort_armed=self.abort_armed,
+                aborting=self.cancel is not None and self.cancel.requested,
             )
         )
 
@@ -534,9 +373,12 @@ class LineScreen(Screen[None]):
         return True
 
     def _notice(self, line: str) -> None:
-        line = printable(line)
-        self.notice_lines.append(line)
-        self.query_one("#notices", RichLog).write(line)
+        self.query_one(RunView).notice(line)
+
+    @property
+    def notice_lines(self) -> list[str]:
+        """The run's notes as written."""
+        return self.query_one(RunView).notice_lines
 
     def on_unmount(self, event: Unmount) -> None:
         # Leaving the app mid-run: let the engine stop at its next safe point.
@@ -549,8 +391,7 @@ class LineScreen(Screen[None]):
         self.serial = result.serial
         if self._ticker is not None:
             self._ticker.pause()
-        self.query_one(StepChecklist).settle(result.steps)
-        self.query_one(MeasurementTable).show_verdict()
+        self.query_one(RunView).settle(result)
         caption = f"{result.serial}  ·  {seconds(result.cycle_time_s)}"
         self.query_one(VerdictBanner).show(result.outcome, caption)
         self.query_one(ResultDetails).show(result)
@@ -569,32 +410,8 @@ class LineScreen(Screen[None]):
 
     def action_reprint(self) -> None:
         """Reprint the label of any pack that passed this shift: pick it from the list."""
-        if self.running:
-            return
-        svc, shift, since = self.ctx.service, self.shift, self.shift_since
-        limit = self.ctx.options.history_limit
-
-        def passed() -> list[HistoryRow]:
-            rows = svc.shift_history(shift, since, max(limit, 200))
-            seen: set[str] = set()
-            out = []
-            for row in rows:
-                if row.outcome == Outcome.PASS.value and row.serial not in seen:
-                    seen.add(row.serial)
-                    out.append(row)
-            return out
-
-        def picked(serial: str | None) -> None:
-            if serial:
-                self._reprint(serial)
-            else:
-                self._focus_scan()
-
-        def show(rows: list[HistoryRow]) -> None:
-            screen = PickPackScreen("Reprint the label of a pack", rows, self.ctx.local)
-            self.app.push_screen(screen, picked)
-
-        call_service(self, passed, show, lambda reason: self._message(reason, "-refused"))
+        if not self.running:
+            self.pick_passed(self._reprint)
 
     def _reprint(self, serial: str) -> None:
         result = (
@@ -619,15 +436,7 @@ class LineScreen(Screen[None]):
                 self.app.bell()
             self._focus_scan()
 
-        screen: AuthoriseScreen[LabelResult] = AuthoriseScreen(
-            self.ctx,
-            title=f"Reprint the label of {serial}",
-            info="A reprinted label is recorded with its reason.",
-            reasons=REPRINT_REASONS,
-            purpose="a label reprint",
-            confirm=confirm,
-        )
-        self.app.push_screen(screen, after)
+        ask_reprint(self.app, self.ctx, serial, confirm, after)
 
     # -- ready state ----------------------------------------------------------------------------
     def check_readiness(self) -> None:
@@ -635,22 +444,17 @@ class LineScreen(Screen[None]):
         if self.running or self.checking or self.reading_ready:
             return
         self.reading_ready = True
+
+        def show(ready: Readiness) -> None:
+            self.reading_ready = False
+            self.query_one(StationHeader).set_readiness(ready)
+
         call_service(
             self,
             self.ctx.service.readiness,
-            self._ready_read,
-            self._ready_failed,
+            show,
+            lambda reason: show(bus_fault(reason)),
             group="ready",
-        )
-
-    def _ready_read(self, ready: Readiness) -> None:
-        self.reading_ready = False
-        self.query_one(StationHeader).set_readiness(ready)
-
-    def _ready_failed(self, reason: str) -> None:
-        self.reading_ready = False
-        self.query_one(StationHeader).set_readiness(
-            Readiness(SocketState.BUS_FAULT, reason, FailureCode.STATION_FAULT)
         )
 
     def on_screen_suspend(self, event: ScreenSuspend) -> None:
@@ -662,78 +466,3 @@ class LineScreen(Screen[None]):
         if self._ready_timer is not None:
             self._ready_timer.resume()
             self.check_readiness()
-
-    # -- history, trace, engineer ---------------------------------------------------------------
-    def refresh_history(self) -> None:
-        svc, shift, since = self.ctx.service, self.shift, self.shift_since
-        limit = self.ctx.options.history_limit
-
-        def read() -> tuple[list[HistoryRow], ShiftCounters]:
-            return svc.shift_history(shift, since, limit), svc.shift_counters(shift, since)
-
-        call_service(self, read, self._history_read, self._history_failed, group="history")
-
-    def _history_read(self, data: tuple[list[HistoryRow], ShiftCounters]) -> None:
-        rows, counters = data
-        self.counters = counters
-        self.query_one(HistoryPanel).show(rows, counters, self.ctx.local)
-
-    def _history_failed(self, reason: str) -> None:
-        self.query_one(HistoryPanel).border_subtitle = printable(reason)
-
-    @on(DataTable.RowSelected, "#history-table")
-    def _history_row_chosen(self, event: DataTable.RowSelected) -> None:
-        serial = self.query_one(HistoryPanel).selected_serial()
-        if serial:
-            self.app.push_screen(TraceScreen(self.ctx, serial, self.shift))
-
-    def action_trace(self) -> None:
-        if self.running:
-            return
-        serial = ""
-        if isinstance(self.focused, HistoryTable):
-            serial = self.query_one(HistoryPanel).selected_serial() or ""
-        elif self.phase is Phase.RESULT:
-            serial = self.serial
-        self.app.push_screen(
-            TraceScreen(self.ctx, serial, self.shift), lambda _: self._focus_scan()
-        )
-
-    def action_engineer(self) -> None:
-        if not self.running:
-            open_engineer_mode(self, self.ctx, self.shift)
-
-    # -- the shift ------------------------------------------------------------------------------
-    def action_shift(self) -> None:
-        """Change lot, operator or recipe, or end the shift, without quitting."""
-        if self.running:
-            return
-
-        def after(change: ShiftChange | None) -> None:
-            if isinstance(change, Shift):
-                self.set_shift(change)
-            elif change == END:
-                self.dismiss(None)  # back to the start of shift
-                return
-            self._focus_scan()
-
-        self.app.push_screen(ShiftScreen(self.ctx, self.shift, self.shift_since), after)
-
-    def set_shift(self, shift: Shift) -> None:
-        changed = shift.recipe.hash != self.shift.recipe.hash
-        self.shift = shift
-        self.query_one(StationHeader).set_shift(shift)
-        if changed:
-            recipe = shift.recipe
-            example = recipe.serial_form or f"e.g. {recipe.serial_example}"
-            self.query_one("#example", Static).update(plain(example))
-        self._message(
-            plain(
-                f"Shift changed: operator {shift.operator.code}, lot {shift.lot}, recipe "
-                f"{shift.recipe.name} {shift.recipe.version}"
-            ),
-            "-info",
-        )
-
-    def shift_summary(self, counters: ShiftCounters | None) -> str:
-        return summary_text(self.shift, counters, self.ctx.local(self.shift_since))

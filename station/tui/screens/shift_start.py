@@ -21,6 +21,7 @@ from station.tui.context import LineContext
 from station.tui.fields import BADGE_MAX, LOT_MAX, SERIAL_MAX, BoundedInput
 from station.tui.screens.engineer import open_engineer_mode
 from station.tui.screens.line import LineScreen
+from station.tui.screens.sockets import SocketsScreen
 from station.tui.text import markup, plain
 from station.tui.widgets import StationFooter, StationHeader
 
@@ -291,7 +292,11 @@ class ShiftStartScreen(Screen[None]):
         # start the same shift a second time.
         typed, self.typed = self.typed, ""
         self.on_line = True
-        self.app.push_screen(LineScreen(self.ctx, shift, typed))
+        board = self.ctx.board
+        if board is not None:
+            self.app.push_screen(SocketsScreen(self.ctx, board, shift, typed))
+        else:
+            self.app.push_screen(LineScreen(self.ctx, shift, typed))
 
     def _shift_ended(self) -> None:
         """Back from the line at the end of a shift: the next one starts from its badge."""

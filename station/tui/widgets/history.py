@@ -11,9 +11,11 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
-from station.sequence.service import HistoryRow, ShiftCounters
+from station.sequence.service import HistoryRow, Shift, ShiftCounters
+from station.tui.background import call_service
+from station.tui.context import LineContext
 from station.tui.formatting import percent, seconds
-from station.tui.text import markup
+from station.tui.text import markup, printable
 
 _COLUMNS = ("Time", "Serial", "Result", "Cycle")
 #: the failure code column needs this much room; narrower panels leave it to the trace view
@@ -49,6 +51,24 @@ class HistoryPanel(Vertical):
         self._rows: list[HistoryRow] = []
         self._local: Callable[[datetime], datetime] = lambda when: when
         self._code_shown = False
+        #: the shift's counters as last read (None before the first read)
+        self.counters: ShiftCounters | None = None
+
+    def load(self, ctx: LineContext, shift: Shift, since: datetime) -> None:
+        """Read the shift's last packs and counters from the service, then show them."""
+        svc, limit = ctx.service, ctx.options.history_limit
+
+        def read() -> tuple[list[HistoryRow], ShiftCounters]:
+            return svc.shift_history(shift, since, limit), svc.shift_counters(shift, since)
+
+        def show(data: tuple[list[HistoryRow], ShiftCounters]) -> None:
+            rows, self.counters = data
+            self.show(rows, self.counters, ctx.local)
+
+        def failed(reason: str) -> None:
+            self.border_subtitle = printable(reason)
+
+        call_service(self, read, show, failed, group="history")
 
     def compose(self) -> ComposeResult:
         yield Static(self._counters_text(None), id="history-counters")

@@ -34,6 +34,31 @@ def block_letters(word: str) -> list[str]:
     return [_GAP.join(g[row] for g in glyphs) for row in range(GLYPH_ROWS)]
 
 
+#: Three columns by three rows (half blocks: six "pixels" tall), for a socket's tile too narrow
+#: for the block letters.
+_MEDIUM: dict[str, tuple[str, str, str]] = {
+    "A": ("▄▀▄", "█▀█", "▀ ▀"),
+    "B": ("█▀▄", "█▀▄", "▀▀ "),
+    "D": ("█▀▄", "█ █", "▀▀ "),
+    "E": ("█▀▀", "█▀▀", "▀▀▀"),
+    "F": ("█▀▀", "█▀▀", "▀  "),
+    "I": ("▀█▀", " █ ", "▀▀▀"),
+    "L": ("█  ", "█  ", "▀▀▀"),
+    "O": ("█▀█", "█ █", "▀▀▀"),
+    "P": ("█▀█", "█▀▀", "▀  "),
+    "R": ("█▀█", "█▀▄", "▀ ▀"),
+    "S": ("█▀▀", "▀▀█", "▀▀▀"),
+    "T": ("▀█▀", " █ ", " ▀ "),
+    " ": (" ", " ", " "),
+}
+
+
+def medium_letters(word: str) -> list[str]:
+    """The rows of ``word`` in letters three rows tall."""
+    glyphs = [_MEDIUM[c] for c in word.upper() if c in _MEDIUM]
+    return [" ".join(g[row] for g in glyphs) for row in range(3)]
+
+
 # Own class names: a generic "-error" class elsewhere in the app's CSS once painted the ERROR
 # banner's text in the banner's own colour.
 _CLASSES = {
@@ -84,6 +109,10 @@ class VerdictBanner(Widget):
         word = self.word
         rows = block_letters(word)
         fits = bool(rows and rows[0]) and len(rows[0]) <= self.size.width - 2
+        if not fits and self.size.height >= 4:
+            # A socket's tile: letters half as tall still read from the operator's position.
+            rows = medium_letters(word)
+            fits = bool(rows and rows[0]) and len(rows[0]) <= self.size.width - 2
         lines = rows if fits else [word]
         if self.caption:
             lines = [*lines, "", self.caption] if not fits else [*lines, self.caption]
