@@ -23,7 +23,6 @@ from dataclasses import dataclass, field, replace
 from station import __version__
 from station.recipe.errors import SerialRejected
 from station.recipe.product.model import Recipe
-from station.sequence.context import SocketContext
 from station.sequence.events import (
     AttemptOpened,
     CancelToken,
@@ -50,6 +49,7 @@ from station.sequence.pack_state import UNTOUCHED
 from station.sequence.readiness import connect_ready
 from station.sequence.recorder import HEARTBEAT_S, Recorder
 from station.sequence.run import Run
+from station.sequence.socket_context import SocketContext
 from station.sequence.steps import Step, pack_steps
 from station.sequence.steps.finish import KEY_CHANGE_SENT, KEY_CHANGED
 from station.store import AttemptStart

@@ -12,9 +12,9 @@ from station import BUILD_DATE
 from station.bus.errors import BusOpenError
 from station.bus.spec import parse_bus_spec
 from station.refusal import Refused
-from station.sequence.context import SocketContext
 from station.sequence.events import StepId
 from station.sequence.failures import FailureCode, StepFailed, make_failure
+from station.sequence.socket_context import SocketContext
 
 #: how far the station's clock may be from the database server's before it is not believed
 MAX_CLOCK_SKEW = timedelta(minutes=10)

@@ -25,7 +25,6 @@ from station.recipe.product.model import Recipe
 from station.refusal import Refused
 from station.sequence import engineering, reference
 from station.sequence.authority import Authority, Privilege
-from station.sequence.context import SocketContext
 from station.sequence.engine import PackRun, steps_for
 from station.sequence.events import (
     CancelToken,
@@ -62,6 +61,7 @@ from station.sequence.service import (
     ShiftCounters,
     StationInfo,
 )
+from station.sequence.socket_context import SocketContext
 from station.sequence.tracing import trace_sections
 from station.store import AttemptSummary, ReleasedRecipe
 

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from station.clock import Clock
 from station.recipe.planning.writes import WritePlan
-from station.sequence.context import SocketContext
 from station.sequence.events import (
     STEP_TITLES,
     Event,
@@ -26,6 +25,7 @@ from station.sequence.events import (
     StepStarted,
 )
 from station.sequence.failures import FailureCode, make_failure
+from station.sequence.socket_context import SocketContext
 from station.store import (
     AttemptOutcome,
     Claim,

@@ -19,7 +19,6 @@ from station.bus.adapters import AdapterRegistry, adapter_key, pack_key
 from station.bus.errors import BusOpenError
 from station.bus.spec import BusSpec, parse_bus_spec
 from station.config import ConfigError, StationConfig
-from station.sequence.context import SocketContext
 from station.sequence.events import (
     CancelToken,
     Event,
@@ -32,6 +31,7 @@ from station.sequence.events import (
 from station.sequence.failures import failure_from
 from station.sequence.line import LineStation
 from station.sequence.service import RunRequest, Shift
+from station.sequence.socket_context import SocketContext
 
 log = logging.getLogger("station.sockets")
 
