@@ -34,7 +34,6 @@ from station.sequence.events import (
     RunResult,
     RunStarted,
     StepId,
-    StepResult,
     StepStarted,
 )
 from station.sequence.failures import (
@@ -141,15 +140,7 @@ class PackRun:
             if not failure.pack_state:
                 failure = replace(failure, pack_state=UNTOUCHED)
             self._record.refused(failure)
-            self._record.ended(
-                StepResult(
-                    StepId.SERIAL,
-                    failure.outcome,
-                    self._clock.monotonic() - t0,
-                    failure.reason,
-                    failure,
-                )
-            )
+            self._record.ended_with(StepId.SERIAL, t0, failure)
             return failure
         attempt = self._record.attempt
         self.on_event(AttemptOpened(attempt, self.serial))
@@ -270,9 +261,7 @@ class PackRun:
             # A step that cannot be recorded ends the run: nothing is done to a pack that
             # the database cannot account for, and above all it is not sealed.
             lost = run.left_state(failure_from(step.id, exc))
-            self._record.ended(
-                StepResult(step.id, Outcome.ERROR, self._clock.monotonic() - t0, lost.reason, lost)
-            )
+            self._record.ended_with(step.id, t0, lost, Outcome.ERROR)
             return lost
         return failure
 

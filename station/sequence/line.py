@@ -29,14 +29,11 @@ from station.sequence.engine import PackRun, steps_for
 from station.sequence.events import (
     CancelToken,
     Event,
-    Failure,
     LabelResult,
-    Outcome,
     RunFinished,
     RunResult,
-    StepId,
 )
-from station.sequence.failures import failure_from
+from station.sequence.failures import station_error_result
 from station.sequence.guards import refuse_emulation_on_production
 from station.sequence.labelling import label_data, print_pass_label
 from station.sequence.readiness import socket_readiness
@@ -341,22 +338,8 @@ class LineStation:
             # The engine turns every pack and station problem into a result; reaching this is a
             # station defect, and the screen must still say something true (a defect's traceback
             # is logged by failure_from; the run log records the result).
-            failure = failure_from(StepId.SERIAL, exc)
-            result = RunResult(
-                attempt_id=None,
-                serial=request.serial,
-                outcome=Outcome.ERROR,
-                failure=Failure(
-                    failure.step,
-                    failure.code,
-                    failure.reason,
-                    failure.action,
-                    Outcome.ERROR,
-                    "unknown: check the pack before running it again",
-                ),
-                steps=(),
-                cycle_time_s=0.0,
-                sealed=False,
+            result = station_error_result(
+                request.serial, exc, "unknown: check the pack before running it again"
             )
             on_event(RunFinished(result))
             return result

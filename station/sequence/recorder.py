@@ -152,6 +152,14 @@ class Recorder:
         self.results.append(result)
         self.on_event(StepFinished(result))
 
+    def ended_with(
+        self, step: StepId, t0: float, failure: Failure, outcome: Outcome | None = None
+    ) -> None:
+        """A step that ended with ``failure`` before it could be recorded (``outcome``: the
+        failure's own unless given)."""
+        duration = self.clock.monotonic() - t0
+        self.ended(StepResult(step, outcome or failure.outcome, duration, failure.reason, failure))
+
     def skipped(self) -> None:
         """Every step after the one that ended the run, as not run."""
         for step in self.steps[len(self.results) :]:
@@ -215,15 +223,7 @@ class Recorder:
                 f"the result could not be recorded ({exc}); the attempt will show as INTERRUPTED",
                 f"{left_as}; keep it aside and run it again (rework) once the database is back",
             )
-            self.ended(
-                StepResult(
-                    StepId.RECORD,
-                    Outcome.ERROR,
-                    self.clock.monotonic() - t0,
-                    recorded.reason,
-                    recorded,
-                )
-            )
+            self.ended_with(StepId.RECORD, t0, recorded, Outcome.ERROR)
             return recorded
         self.ended(
             StepResult(
