@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from station import BUILD_DATE
-from station.bus.errors import BusOpenError
-from station.bus.spec import parse_bus_spec
 from station.refusal import Refused
 from station.sequence.events import StepId
 from station.sequence.failures import FailureCode, StepFailed, make_failure
@@ -105,13 +103,6 @@ def check_connection(socket: SocketContext, emulated: bool, attempt_id: int) -> 
                 "nothing was written",
             )
         )
-
-
-def bus_is_emulated(bus: str) -> bool:
-    try:
-        return parse_bus_spec(bus).kind == "sim"
-    except BusOpenError:
-        return False
 
 
 def _span(span: timedelta) -> str:
