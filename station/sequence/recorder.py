@@ -155,10 +155,12 @@ class Recorder:
     def ended_with(
         self, step: StepId, t0: float, failure: Failure, outcome: Outcome | None = None
     ) -> None:
-        """A step that ended with ``failure`` before it could be recorded (``outcome``: the
-        failure's own unless given)."""
+        """A step that ended with ``failure``, told to the faces only: there is no attempt to
+        record it against, or recording is what failed (``outcome``: the failure's own unless
+        given)."""
+        ended_as = failure.outcome if outcome is None else outcome
         duration = self.clock.monotonic() - t0
-        self.ended(StepResult(step, outcome or failure.outcome, duration, failure.reason, failure))
+        self.ended(StepResult(step, ended_as, duration, failure.reason, failure))
 
     def skipped(self) -> None:
         """Every step after the one that ended the run, as not run."""
