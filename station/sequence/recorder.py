@@ -1,6 +1,8 @@
 """The run's record: the attempt row, each step with its measurements as it ends, the outcome,
 the claim on the serial and its heartbeat. Nothing the engine did goes unrecorded, and the
 database never holds a PASS the steps did not prove (the store checks that again).
+
+The store's outcomes and verdicts carry the engine's names: each is stored by its value.
 """
 
 from __future__ import annotations
@@ -41,14 +43,6 @@ log = logging.getLogger("station.sequence")
 
 #: Seconds between claim heartbeats during a run (the store's claim TTL is minutes).
 HEARTBEAT_S = 30.0
-
-#: how a run's outcome is stored
-STORED: dict[Outcome, AttemptOutcome] = {
-    Outcome.PASS: AttemptOutcome.PASS,
-    Outcome.FAIL: AttemptOutcome.FAIL,
-    Outcome.ERROR: AttemptOutcome.ERROR,
-    Outcome.ABORTED: AttemptOutcome.ABORTED,
-}
 
 #: refused scans that are audited (nothing touched the pack, but someone tried)
 AUDITED_REFUSALS = frozenset(
@@ -208,7 +202,7 @@ class Recorder:
             )
             self.socket.store.finish_attempt(
                 self.attempt_id,
-                STORED[outcome],
+                AttemptOutcome(outcome.value),
                 failure_code=failure.code if failure else None,
                 failing_step=failure.step.value if failure else None,
                 reason=(f"{failure.reason} | pack: {failure.pack_state}" if failure else None),
