@@ -4,7 +4,8 @@ Every test's station logs go to its own folder, never the checkout or the real j
 
 Hypothesis never times a test case: the machine running the suite is shared, and a deadline
 fails a test for the load, not for the code (no wall-clock deadlines), nor does its "too slow"
-health check fail one. Under CI (``CI`` set) the examples are derandomised: the same cases every
+health check fail one. Every property test runs a fixed number of examples (the profile's, or the
+one its own ``@settings`` names); under CI (``CI`` set) they are derandomised: the same cases every
 run. Performance is measured by the benchmarks instead.
 
 The campaigns, the concurrent stations and the terminal's Pilot flows are marked ``slow``:
@@ -22,6 +23,7 @@ from hypothesis import HealthCheck, settings
 settings.register_profile(
     "station",
     deadline=None,
+    max_examples=100,
     suppress_health_check=[HealthCheck.too_slow],
     derandomize=bool(os.environ.get("CI")),
 )

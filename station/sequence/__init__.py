@@ -11,11 +11,12 @@ from station.config import ConfigError, StationConfig
 from station.gauge.security import keyless_bus_trace
 from station.keys import KeyStore
 from station.recipe.profile.library import ProfileLibrary
-from station.sequence.context import SocketContext
 from station.sequence.guards import EmulationRefused, refuse_emulation_on_production
-from station.sequence.line import LineStation, ShiftRefused
+from station.sequence.line import LineStation
 from station.sequence.recipes import RecipeLibrary, shipped_recipes_dir
 from station.sequence.releases import release
+from station.sequence.shifts import ShiftRefused
+from station.sequence.socket_context import SocketContext
 from station.sequence.sockets import check_sockets
 from station.store import Store
 

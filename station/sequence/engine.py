@@ -23,7 +23,6 @@ from dataclasses import dataclass, field, replace
 from station import __version__
 from station.recipe.errors import SerialRejected
 from station.recipe.product.model import Recipe
-from station.sequence.context import SocketContext
 from station.sequence.events import (
     AttemptOpened,
     CancelToken,
@@ -35,7 +34,6 @@ from station.sequence.events import (
     RunResult,
     RunStarted,
     StepId,
-    StepResult,
     StepStarted,
 )
 from station.sequence.failures import (
@@ -50,6 +48,7 @@ from station.sequence.pack_state import UNTOUCHED
 from station.sequence.readiness import connect_ready
 from station.sequence.recorder import HEARTBEAT_S, Recorder
 from station.sequence.run import Run
+from station.sequence.socket_context import SocketContext
 from station.sequence.steps import Step, pack_steps
 from station.sequence.steps.finish import KEY_CHANGE_SENT, KEY_CHANGED
 from station.store import AttemptStart
@@ -141,15 +140,7 @@ class PackRun:
             if not failure.pack_state:
                 failure = replace(failure, pack_state=UNTOUCHED)
             self._record.refused(failure)
-            self._record.ended(
-                StepResult(
-                    StepId.SERIAL,
-                    failure.outcome,
-                    self._clock.monotonic() - t0,
-                    failure.reason,
-                    failure,
-                )
-            )
+            self._record.ended_with(StepId.SERIAL, t0, failure)
             return failure
         attempt = self._record.attempt
         self.on_event(AttemptOpened(attempt, self.serial))
@@ -270,9 +261,7 @@ class PackRun:
             # A step that cannot be recorded ends the run: nothing is done to a pack that
             # the database cannot account for, and above all it is not sealed.
             lost = run.left_state(failure_from(step.id, exc))
-            self._record.ended(
-                StepResult(step.id, Outcome.ERROR, self._clock.monotonic() - t0, lost.reason, lost)
-            )
+            self._record.ended_with(step.id, t0, lost, Outcome.ERROR)
             return lost
         return failure
 

@@ -10,9 +10,9 @@ from station.gauge import Gauge, SecurityMode
 from station.recipe.product import recipe_report as report
 from station.recipe.product.model import Recipe
 from station.recipe.profile.image import BLOCK_SIZE
-from station.sequence.context import SocketContext, gauge_timings
 from station.sequence.service import Section
 from station.sequence.snapshot import gauge_sections
+from station.sequence.socket_context import SocketContext, gauge_timings
 from station.sequence.verify import read_blocks
 
 

@@ -9,14 +9,14 @@ bench's demo data all take their words from it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from station.bus.errors import BusError, BusOpenError
 from station.gauge.errors import GaugeError
 from station.instruments.model import InstrumentError
 from station.recipe.errors import FirmwareMismatch, RecipeError
-from station.sequence.events import Failure, Outcome, StepId
+from station.sequence.events import Failure, Outcome, RunResult, StepId
 from station.store.errors import StoreError
 
 log = logging.getLogger("station.sequence")
@@ -389,6 +389,21 @@ def failure_from(step: StepId, exc: BaseException) -> Failure:
             f"station fault (unexpected {type(exc).__name__}: {exc})",
         )
     return make_failure(step, code, str(exc))
+
+
+def station_error_result(serial: str, exc: BaseException, pack_state: str) -> RunResult:
+    """A run that never got a result from the engine (a station defect, or an error before the
+    engine could start), told as an ERROR result with ``pack_state``: nothing was recorded."""
+    failure = failure_from(StepId.SERIAL, exc)
+    return RunResult(
+        attempt_id=None,
+        serial=serial,
+        outcome=Outcome.ERROR,
+        failure=replace(failure, outcome=Outcome.ERROR, pack_state=pack_state),
+        steps=(),
+        cycle_time_s=0.0,
+        sealed=False,
+    )
 
 
 def _code_of(exc: BaseException) -> FailureCode | None:

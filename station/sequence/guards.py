@@ -9,12 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from station import BUILD_DATE
-from station.bus.errors import BusOpenError
-from station.bus.spec import parse_bus_spec
 from station.refusal import Refused
-from station.sequence.context import SocketContext
 from station.sequence.events import StepId
 from station.sequence.failures import FailureCode, StepFailed, make_failure
+from station.sequence.socket_context import SocketContext
 
 #: how far the station's clock may be from the database server's before it is not believed
 MAX_CLOCK_SKEW = timedelta(minutes=10)
@@ -105,13 +103,6 @@ def check_connection(socket: SocketContext, emulated: bool, attempt_id: int) -> 
                 "nothing was written",
             )
         )
-
-
-def bus_is_emulated(bus: str) -> bool:
-    try:
-        return parse_bus_spec(bus).kind == "sim"
-    except BusOpenError:
-        return False
 
 
 def _span(span: timedelta) -> str:

@@ -10,8 +10,8 @@ import datetime as dt
 
 from station.labels import LabelData, LabelError, open_printer, parse_stock, render
 from station.recipe.product.model import Recipe
-from station.sequence.context import SocketContext
 from station.sequence.events import LabelResult
+from station.sequence.socket_context import SocketContext
 from station.store import LabelOutcome
 
 

@@ -15,41 +15,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from station import __version__
-from station.bus.errors import BusError, BusOpenError
 from station.config import StationConfig, mask_url_password
-from station.gauge import GaugeError
 from station.labels import LabelArtwork, parse_stock, render
-from station.recipe.errors import RecipeError, SerialRejected
+from station.recipe.errors import RecipeError
 from station.recipe.product.loader import load_recipe
 from station.recipe.product.model import Recipe
 from station.refusal import Refused
-from station.sequence import engineering, reference
+from station.sequence import engineering
 from station.sequence.authority import Authority, Privilege
-from station.sequence.context import SocketContext
-from station.sequence.engine import PackRun, steps_for
+from station.sequence.engine import PackRun
 from station.sequence.events import (
     CancelToken,
     Event,
-    Failure,
     LabelResult,
-    Outcome,
     RunFinished,
     RunResult,
-    StepId,
 )
-from station.sequence.failures import failure_from
+from station.sequence.failures import station_error_result
 from station.sequence.guards import refuse_emulation_on_production
 from station.sequence.labelling import label_data, print_pass_label
 from station.sequence.readiness import socket_readiness
 from station.sequence.recipes import RecipeLibrary, RecipeNotAvailable
 from station.sequence.releases import release
 from station.sequence.runlog import RunLog
+from station.sequence.serial_check import check_serial
 from station.sequence.service import (
-    ActiveRecipe,
     Badge,
     Credentials,
     HistoryRow,
-    PassRecord,
     Readiness,
     RecipeChoice,
     RecipeProblem,
@@ -62,16 +55,19 @@ from station.sequence.service import (
     ShiftCounters,
     StationInfo,
 )
+from station.sequence.shifts import (
+    ShiftRefused,
+    active_recipe,
+    checked_lot,
+    pick_release,
+    recipe_choice,
+    reference_check,
+)
+from station.sequence.socket_context import SocketContext
 from station.sequence.tracing import trace_sections
-from station.store import AttemptSummary, ReleasedRecipe
+from station.store import AttemptSummary
 
 log = logging.getLogger("station.line")
-
-_LOT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,47}$")
-
-
-class ShiftRefused(Refused):
-    """The shift cannot start as asked; the message says why."""
 
 
 @dataclass
@@ -134,35 +130,17 @@ class LineStation:
                 recipe = self.recipes.by_hash(released.hash, released.text)
             except RecipeNotAvailable:
                 continue
-            out.append(_choice(released, recipe))
+            out.append(recipe_choice(released, recipe))
         return sorted(out, key=lambda c: (c.name, c.version))
 
     def find_released(self, name_or_hash: str) -> RecipeChoice:
         """The one released recipe a lock names: a full hash, a hash prefix of 6+ characters,
         or a name released once. Anything else is refused: a lock must not drift to another
         release by itself."""
-        text = name_or_hash.strip()
-        choices = self.released_recipes()
-        by_hash = [c for c in choices if len(text) >= 6 and c.hash.startswith(text.lower())]
-        by_name = [c for c in choices if c.name == text]
-        found = by_hash or by_name
-        if len(found) == 1:
-            return found[0]
-        if found:
-            versions = ", ".join(f"{c.name} {c.version} ({c.short_hash})" for c in found)
-            raise ShiftRefused(
-                f"recipe {text!r} names several releases ({versions}): lock it by its hash"
-            )
-        known = ", ".join(f"{c.name} {c.version}" for c in choices) or "none"
-        raise ShiftRefused(
-            f"no released recipe {text!r} (released: {known}); an engineer releases one with "
-            "station recipe release FILE --by NAME"
-        )
+        return pick_release(self.released_recipes(), name_or_hash)
 
     def start_shift(self, operator: Badge, recipe_hash: str, lot: str) -> Shift:
-        lot = lot.strip()
-        if lot and not _LOT.match(lot):
-            raise ShiftRefused(f"{lot!r} is not a work order / lot: letters, digits, . _ / -")
+        lot = checked_lot(lot)
         released = self.socket.store.get_released(recipe_hash)
         if released is None:
             raise ShiftRefused(
@@ -173,34 +151,8 @@ class LineStation:
         except RecipeNotAvailable as exc:
             raise ShiftRefused(str(exc)) from None
         self._shift_recipes[recipe.content_hash] = recipe
-        self._reference_check(operator, may_read=True)
-        return Shift(operator=operator, recipe=_active(recipe), lot=lot)
-
-    def _reference_check(self, operator: Badge, *, may_read: bool) -> None:
-        """With ``reference_check`` on, the first shift start of each shift reads the line's
-        reference pack and compares it with its registration (recorded either way). A headless
-        run (``may_read`` false: the pack in the fixture is a production pack) needs a self-test
-        that passed this shift."""
-        if not self.config.reference_check:
-            return
-        if reference.checked_this_shift(self.socket, self.socket.now()):
-            return
-        if not may_read:
-            raise ShiftRefused(
-                "reference_check is on and no reference-pack self-test passed at this socket "
-                "this shift: start the shift at the terminal with the reference pack first"
-            )
-        try:
-            gauge, close = engineering.connect_gauge(self.socket, None)
-        except (BusOpenError, BusError, GaugeError) as exc:
-            refusal = reference.unreachable(self.socket, operator.code, str(exc))
-            raise ShiftRefused(str(refusal)) from None
-        try:
-            reference.self_test(self.socket, self.recipes.profiles, operator.code, gauge)
-        except reference.ReferenceCheckFailed as exc:
-            raise ShiftRefused(str(exc)) from None
-        finally:
-            close()
+        reference_check(self.socket, self.recipes.profiles, operator, may_read=True)
+        return Shift(operator=operator, recipe=active_recipe(recipe), lot=lot)
 
     def shift_for_file(self, path: Path, operator: str, lot: str) -> Shift:
         """For ``station program``: the recipe file must be released, except on the emulator
@@ -224,7 +176,7 @@ class LineStation:
                 station=self.config.station_id,
             )
         operator_badge = self.badge(operator)
-        self._reference_check(operator_badge, may_read=False)
+        reference_check(self.socket, self.recipes.profiles, operator_badge, may_read=False)
         return self.start_shift(operator_badge, recipe.content_hash, lot)
 
     # == one pack ==============================================================================
@@ -237,45 +189,7 @@ class LineStation:
         return recipe
 
     def check_serial(self, shift: Shift, serial: str) -> SerialCheck:
-        serial = serial.strip()
-        try:
-            self._recipe(shift).identify(serial)
-        except SerialRejected as exc:
-            return SerialCheck(serial, False, str(exc))
-        last = self.socket.store.last_pass(serial, emulated=self.socket.emulated)
-        previous = None
-        if last is not None:
-            previous = PassRecord(
-                attempt_id=last.id,
-                ended_at=last.ended_at or last.started_at,
-                station_id=last.station_id,
-                recipe_version=last.recipe_version,
-            )
-        claim = self.socket.store.current_claim(serial)
-        busy = ""
-        if claim is not None and (claim.station, claim.socket) != (
-            self.config.station_id,
-            self.config.socket,
-        ):
-            since = claim.claimed_at.astimezone().strftime("%H:%M")
-            busy = f"station {claim.station} socket {claim.socket} since {since}"
-        if busy:
-            return SerialCheck(
-                serial, False, f"pack {serial} is being programmed at {busy}", previous, busy
-            )
-        if previous is not None:
-            when = previous.ended_at.astimezone().strftime("%Y-%m-%d %H:%M")
-            return SerialCheck(
-                serial,
-                False,
-                f"pack {serial} already passed at {previous.station_id} on {when}: a supervisor "
-                "must authorise a rework",
-                previous,
-            )
-        ready = self.readiness()
-        if ready.fault:
-            return SerialCheck(serial, False, ready.refusal(serial).reason, readiness=ready)
-        return SerialCheck(serial, True, readiness=ready)
+        return check_serial(self.socket, self._recipe(shift), serial, self.readiness)
 
     def readiness(self) -> Readiness:
         return socket_readiness(self.socket)
@@ -313,53 +227,35 @@ class LineStation:
             self.config.station_id, self.config.socket, shift.operator.code, shift.lot, on_event
         )
         with story.scope(request.serial.strip()):
-            return self._run(shift, request, story, cancel)
+            try:
+                return self._pack_run(shift, request, story, cancel).execute()
+            except Exception as exc:
+                # The engine turns every pack and station problem into a result; reaching this
+                # is a station defect, and the screen must still say something true (a defect's
+                # traceback is logged by failure_from; the run log records the result).
+                result = station_error_result(
+                    request.serial, exc, "unknown: check the pack before running it again"
+                )
+                story(RunFinished(result))
+                return result
 
-    def _run(
-        self,
-        shift: Shift,
-        request: RunRequest,
-        on_event: Callable[[Event], None],
-        cancel: CancelToken,
-    ) -> RunResult:
-        try:
-            rework = None
-            if request.rework is not None:
-                rework = self.socket.store.pending_rework(request.serial)
-            self.socket.instrument_ask = request.ask
-            return PackRun(
-                socket=self.socket,
-                recipe=self._recipe(shift),
-                serial=request.serial.strip(),
-                operator=shift.operator.code,
-                lot=shift.lot,
-                rework=rework,
-                on_event=on_event,
-                cancel=cancel,
-            ).execute()
-        except Exception as exc:
-            # The engine turns every pack and station problem into a result; reaching this is a
-            # station defect, and the screen must still say something true (a defect's traceback
-            # is logged by failure_from; the run log records the result).
-            failure = failure_from(StepId.SERIAL, exc)
-            result = RunResult(
-                attempt_id=None,
-                serial=request.serial,
-                outcome=Outcome.ERROR,
-                failure=Failure(
-                    failure.step,
-                    failure.code,
-                    failure.reason,
-                    failure.action,
-                    Outcome.ERROR,
-                    "unknown: check the pack before running it again",
-                ),
-                steps=(),
-                cycle_time_s=0.0,
-                sealed=False,
-            )
-            on_event(RunFinished(result))
-            return result
+    def _pack_run(
+        self, shift: Shift, request: RunRequest, story: RunLog, cancel: CancelToken
+    ) -> PackRun:
+        rework = None
+        if request.rework is not None:
+            rework = self.socket.store.pending_rework(request.serial)
+        self.socket.instrument_ask = request.ask
+        return PackRun(
+            socket=self.socket,
+            recipe=self._recipe(shift),
+            serial=request.serial.strip(),
+            operator=shift.operator.code,
+            lot=shift.lot,
+            rework=rework,
+            on_event=story,
+            cancel=cancel,
+        )
 
     def reprint_label(
         self, shift: Shift | None, serial: str, reason: str, by: Credentials
@@ -482,30 +378,4 @@ class LineStation:
             raise Refused(str(exc)) from None
         done = release(self.socket.store, recipe, by=badge.code, station=self.config.station_id)
         self.recipes.add(recipe)
-        return Release(_choice(done.row, recipe), already_released=done.already)
-
-
-def _choice(released: ReleasedRecipe, recipe: Recipe) -> RecipeChoice:
-    return RecipeChoice(
-        name=released.name,
-        version=released.version,
-        hash=released.hash,
-        description=recipe.description,
-        serial_example=recipe.serial.example,
-        released_by=released.released_by,
-        released_at=released.released_at,
-    )
-
-
-def _active(recipe: Recipe) -> ActiveRecipe:
-    return ActiveRecipe(
-        name=recipe.name,
-        version=recipe.version,
-        hash=recipe.content_hash,
-        description=recipe.description,
-        product=recipe.label.product,
-        serial_pattern=recipe.serial.pattern,
-        serial_example=recipe.serial.example,
-        steps=steps_for(recipe),
-        serial_form=recipe.serial.form,
-    )
+        return Release(recipe_choice(done.row, recipe), already_released=done.already)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from station.bus.errors import BusError, BusOpenError
 from station.gauge import Gauge
 from station.recipe.product.model import Recipe
-from station.sequence.context import PackConnection, SocketContext
 from station.sequence.service import Readiness, SocketState
+from station.sequence.socket_context import PackConnection, SocketContext
 
 
 def bus_fault(exc: BusError | BusOpenError) -> Readiness:

@@ -1,6 +1,8 @@
 """The run's record: the attempt row, each step with its measurements as it ends, the outcome,
 the claim on the serial and its heartbeat. Nothing the engine did goes unrecorded, and the
 database never holds a PASS the steps did not prove (the store checks that again).
+
+The store's outcomes and verdicts carry the engine's names: each is stored by its value.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from datetime import datetime
 
 from station.clock import Clock
 from station.recipe.planning.writes import WritePlan
-from station.sequence.context import SocketContext
 from station.sequence.events import (
     STEP_TITLES,
     Event,
@@ -26,6 +27,7 @@ from station.sequence.events import (
     StepStarted,
 )
 from station.sequence.failures import FailureCode, make_failure
+from station.sequence.socket_context import SocketContext
 from station.store import (
     AttemptOutcome,
     Claim,
@@ -41,14 +43,6 @@ log = logging.getLogger("station.sequence")
 
 #: Seconds between claim heartbeats during a run (the store's claim TTL is minutes).
 HEARTBEAT_S = 30.0
-
-#: how a run's outcome is stored
-STORED: dict[Outcome, AttemptOutcome] = {
-    Outcome.PASS: AttemptOutcome.PASS,
-    Outcome.FAIL: AttemptOutcome.FAIL,
-    Outcome.ERROR: AttemptOutcome.ERROR,
-    Outcome.ABORTED: AttemptOutcome.ABORTED,
-}
 
 #: refused scans that are audited (nothing touched the pack, but someone tried)
 AUDITED_REFUSALS = frozenset(
@@ -152,6 +146,16 @@ class Recorder:
         self.results.append(result)
         self.on_event(StepFinished(result))
 
+    def ended_with(
+        self, step: StepId, t0: float, failure: Failure, outcome: Outcome | None = None
+    ) -> None:
+        """A step that ended with ``failure``, told to the faces only: there is no attempt to
+        record it against, or recording is what failed (``outcome``: the failure's own unless
+        given)."""
+        ended_as = failure.outcome if outcome is None else outcome
+        duration = self.clock.monotonic() - t0
+        self.ended(StepResult(step, ended_as, duration, failure.reason, failure))
+
     def skipped(self) -> None:
         """Every step after the one that ended the run, as not run."""
         for step in self.steps[len(self.results) :]:
@@ -198,7 +202,7 @@ class Recorder:
             )
             self.socket.store.finish_attempt(
                 self.attempt_id,
-                STORED[outcome],
+                AttemptOutcome(outcome.value),
                 failure_code=failure.code if failure else None,
                 failing_step=failure.step.value if failure else None,
                 reason=(f"{failure.reason} | pack: {failure.pack_state}" if failure else None),
@@ -215,15 +219,7 @@ class Recorder:
                 f"the result could not be recorded ({exc}); the attempt will show as INTERRUPTED",
                 f"{left_as}; keep it aside and run it again (rework) once the database is back",
             )
-            self.ended(
-                StepResult(
-                    StepId.RECORD,
-                    Outcome.ERROR,
-                    self.clock.monotonic() - t0,
-                    recorded.reason,
-                    recorded,
-                )
-            )
+            self.ended_with(StepId.RECORD, t0, recorded, Outcome.ERROR)
             return recorded
         self.ended(
             StepResult(

@@ -24,8 +24,8 @@ from station.recipe.profile.model import Profile
 from station.refusal import Refused
 from station.sequence.authority import Authority, Privilege
 from station.sequence.bringup import BringUpRefused, read_reference
-from station.sequence.context import SocketContext
 from station.sequence.service import Credentials
+from station.sequence.socket_context import SocketContext
 from station.store import Store
 from station.store.bringup import PackRead, ReferenceCheckRecord, ReferencePackRecord
 from station.store.shifts import ShiftPlan

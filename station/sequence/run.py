@@ -15,7 +15,6 @@ from station.gauge import Gauge
 from station.gauge.identity import GaugeIdentity
 from station.recipe.product.model import Recipe
 from station.recipe.profile.image import BLOCK_SIZE
-from station.sequence.context import PackConnection, SocketContext
 from station.sequence.events import (
     STEP_TITLES,
     CancelToken,
@@ -30,6 +29,7 @@ from station.sequence.events import (
 from station.sequence.failures import AbortRequested, FailureCode, make_failure
 from station.sequence.pack_state import NOTHING_WRITTEN, PackState
 from station.sequence.recorder import Recorder
+from station.sequence.socket_context import PackConnection, SocketContext
 from station.sequence.verify import read_blocks
 
 

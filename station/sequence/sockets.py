@@ -19,19 +19,16 @@ from station.bus.adapters import AdapterRegistry, adapter_key, pack_key
 from station.bus.errors import BusOpenError
 from station.bus.spec import BusSpec, parse_bus_spec
 from station.config import ConfigError, StationConfig
-from station.sequence.context import SocketContext
 from station.sequence.events import (
     CancelToken,
     Event,
-    Failure,
-    Outcome,
     RunFinished,
     RunResult,
-    StepId,
 )
-from station.sequence.failures import failure_from
+from station.sequence.failures import station_error_result
 from station.sequence.line import LineStation
 from station.sequence.service import RunRequest, Shift
+from station.sequence.socket_context import SocketContext
 
 log = logging.getLogger("station.sockets")
 
@@ -210,20 +207,4 @@ class SocketPool:
 def _station_error(request: RunRequest, exc: Exception) -> RunResult:
     """A socket's own error, told as that socket's result (nothing recorded: the engine never
     ran, or the error came before it could)."""
-    failure = failure_from(StepId.SERIAL, exc)
-    return RunResult(
-        attempt_id=None,
-        serial=request.serial,
-        outcome=Outcome.ERROR,
-        failure=Failure(
-            failure.step,
-            failure.code,
-            failure.reason,
-            failure.action,
-            Outcome.ERROR,
-            "untouched by this run",
-        ),
-        steps=(),
-        cycle_time_s=0.0,
-        sealed=False,
-    )
+    return station_error_result(request.serial, exc, "untouched by this run")

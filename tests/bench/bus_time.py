@@ -34,7 +34,7 @@ from station.keys import ti_default_keys
 from station.recipe.product.loader import load_recipe
 from station.recipe.product.model import Recipe
 from station.recipe.profile.image import BLOCK_SIZE, WRITABLE_END
-from station.sequence.context import gauge_timings
+from station.sequence.socket_context import gauge_timings
 from tests.sequence.conftest import RECIPE_4S, make_bench
 
 

@@ -24,9 +24,9 @@ from station.keys import KeyPair, KeySet, KeyStore
 from station.recipe.planning.writes import Target
 from station.recipe.product.loader import load_recipe
 from station.recipe.product.model import Recipe
-from station.sequence.context import PackConnection, SocketContext
 from station.sequence.events import Event, Outcome, RunResult, RunStarted, StepId, StepStarted
 from station.sequence.failures import FAILURES, FailureCode
+from station.sequence.socket_context import PackConnection, SocketContext
 from station.store import AttemptOutcome, Store
 from tests.sequence.conftest import RECIPE_4S, Bench
 

@@ -31,9 +31,9 @@ from click.testing import CliRunner
 from station.cli import cli
 from station.config import StationConfig
 from station.keys import KeyStore
-from station.sequence.context import SocketContext
 from station.sequence.events import Outcome, StepId
 from station.sequence.line import LineStation
+from station.sequence.socket_context import SocketContext
 from station.store import AttemptOutcome, LabelState, Store, StoreUnavailableError
 from station.store.records import StepRecord
 from tests.campaign.harness import _mode_claimed

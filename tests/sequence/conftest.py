@@ -20,9 +20,9 @@ from station.emulator import EmulatedGauge, open_emulator
 from station.keys import KeyStore
 from station.recipe.product.loader import load_recipe
 from station.recipe.product.model import Recipe
-from station.sequence.context import SocketContext
 from station.sequence.engine import PackRun
 from station.sequence.events import CancelToken, Event, RunResult
+from station.sequence.socket_context import SocketContext
 from station.store import Store
 from tests.databases import backends, fresh_database
 

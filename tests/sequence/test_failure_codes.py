@@ -20,7 +20,6 @@ from station.sequence.events import Outcome, StepId
 from station.sequence.failures import (
     FAILURES,
     FailureCode,
-    Fault,
     failure_from,
     make_failure,
 )
@@ -87,17 +86,20 @@ def test_a_code_outside_the_vocabulary_is_a_station_fault() -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "fault"),
+    ("code", "outcome", "action"),
     [
-        (FailureCode.VERIFY_MISMATCH, Fault.PACK),
-        (FailureCode.BUS_NACK, Fault.STATION),
-        (FailureCode.PRINTER_OFFLINE, Fault.STATION),
-        (FailureCode.ABORTED, Fault.OPERATOR),
+        (FailureCode.VERIFY_MISMATCH, Outcome.FAIL, "Put the pack aside for engineering"),
+        (FailureCode.BUS_NACK, Outcome.ERROR, "Check the pack is seated"),
+        (FailureCode.PRINTER_OFFLINE, Outcome.ERROR, "Fix the printer, then reprint the label"),
+        (FailureCode.ABORTED, Outcome.ABORTED, "Nothing else to do; scan the pack again"),
     ],
 )
-def test_whose_fault_decides_the_outcome(code: FailureCode, fault: Fault) -> None:
-    assert FAILURES[code].fault is fault
-    assert make_failure(StepId.APPLY, code, "why").outcome is fault.outcome
+def test_whose_fault_decides_the_outcome(code: FailureCode, outcome: Outcome, action: str) -> None:
+    # The pack's fault is a FAIL, the station's an ERROR, the operator's stop ABORTED: what the
+    # screen shows, with the table's next step for the operator.
+    failure = make_failure(StepId.APPLY, code, "why")
+    assert failure.outcome is outcome
+    assert failure.action.startswith(action)
 
 
 def test_a_failed_calibration_is_the_packs_and_an_unusable_instrument_the_stations() -> None:

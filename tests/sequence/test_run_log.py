@@ -153,8 +153,10 @@ def test_a_defect_outside_the_steps_is_logged_once_and_still_answered(
     result = run(service)
     service.socket.store.close()
     assert result.failure is not None
+    assert (result.outcome, result.attempt_id) == (Outcome.ERROR, None)
     assert result.failure.code == "STATION_FAULT"
     assert "call a technician" in result.failure.action
+    assert result.failure.pack_state == "unknown: check the pack before running it again"
     faults = [e for e in entries(log_file) if "Traceback" in e.message]
     assert len(faults) == 1
     assert "RuntimeError: the run loop itself broke" in faults[0].message

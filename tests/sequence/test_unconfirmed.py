@@ -9,8 +9,8 @@ from typing import Any
 from station.emulator import FaultPlan
 from station.keys import KeyStore, ti_default_keys
 from station.recipe.product.model import Recipe
-from station.sequence.context import PackConnection
 from station.sequence.events import Outcome, StepId
+from station.sequence.socket_context import PackConnection
 from station.store import AttemptOutcome
 from tests.sequence.conftest import Bench, make_bench
 from tests.sequence.test_rules import PROD, recipe_variant

@@ -7,14 +7,12 @@ guarded, counted (so an abort or a failure restores them from the backup) and re
 from __future__ import annotations
 
 from station.recipe.planning.writes import DFWrite
-from station.sequence.calibration import (
-    CalibrationFailed,
+from station.sequence.calibration import CalibrationFailed, Calibrator, read_back
+from station.sequence.calibration_record import (
     CalibrationRecord,
-    Calibrator,
     calibration_measurements,
     calibration_parameters,
     calibration_rows,
-    read_back,
 )
 from station.sequence.events import StepId
 from station.sequence.instruments import socket_bench

@@ -8,7 +8,7 @@ from station.gauge import Gauge, SecurityMode, UnsealRefusedError
 from station.gauge.security import key_problems
 from station.recipe.errors import FirmwareMismatch
 from station.recipe.profile.image import BLOCK_SIZE
-from station.sequence.calibration import calibration_parameters
+from station.sequence.calibration_record import calibration_parameters
 from station.sequence.events import Measurement, StepId
 from station.sequence.failures import FailureCode, StepFailed, make_failure
 from station.sequence.guards import check_connection
