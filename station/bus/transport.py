@@ -7,7 +7,8 @@ it gives one code path for real adapters, the emulator and third-party buses.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -93,6 +94,9 @@ class SMBusTransport:
         self.bus = bus
         self.lock = lock if lock is not None else AdapterLock()
         self.pack_lock = pack_lock if pack_lock is not None else AdapterLock()
+        #: this connection's place in the adapter's queue (:class:`AdapterLock`): made once
+        #: per pack, so the pack that came first goes first
+        self.rank = self.lock.ticket()
         self.clock = clock
         self.address = address
         self.pec = pec
@@ -102,6 +106,13 @@ class SMBusTransport:
         #: Called with every try of every transaction (a bus trace), when set.
         self.trace = trace
         self._wire: tuple[float, float, bytes, bytes] | None = None  # the last try, for trace
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the adapter, in this connection's turn, for several transactions in a row (two
+        key words; the blocks of one data-flash read, so that they need one channel select)."""
+        with self.lock.ranked(self.rank):
+            yield
 
     # -- primitives ---------------------------------------------------------------------------
 
@@ -270,7 +281,7 @@ class SMBusTransport:
             try:
                 # The adapter is held per attempt, not across the back-off: another socket on
                 # the adapter may use the bus while this one waits to try again.
-                with self.lock:
+                with self.exclusive():
                     value = attempt()
             except _Retryable as wrapped:
                 err = wrapped.error
