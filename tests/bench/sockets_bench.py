@@ -33,6 +33,8 @@ class Throughput:
     #: bus time per pack on the shared adapter, channel selects included (behind a mux only)
     bus_s_per_pack: float | None = None
     host_pec: bool = False
+    #: mux channel selects per pack (behind a mux only): each a 3-byte write on the shared bus
+    selects_per_pack: float | None = None
 
     @property
     def packs_per_hour(self) -> float:
@@ -50,11 +52,12 @@ def measure_one(
     passed = sum(1 for r in done if r.passed)
     occupancy = station.mux.stats.bus_time_s / elapsed if behind_mux else None
     bus = station.mux.stats.bus_time_s / len(done) if behind_mux and done else None
+    selects = station.mux.stats.selects / len(done) if behind_mux and done else None
     waits = sum(lock.waits for lock in station.registry.adapter_locks())
     if behind_mux:
         assert station.mux.stats.stray == 0, "a transaction reached another socket's pack"
     return Throughput(
-        sockets, behind_mux, len(done), passed, elapsed, occupancy, waits, bus, host_pec
+        sockets, behind_mux, len(done), passed, elapsed, occupancy, waits, bus, host_pec, selects
     )
 
 
@@ -88,6 +91,8 @@ def table(figures: list[Throughput]) -> list[tuple[str, str, str, str]]:
         comparison = f"{f.passed}/{f.packs} PASS"
         if f.occupancy is not None:
             comparison += f", shared bus busy {100 * f.occupancy:.0f} %"
+        if f.selects_per_pack is not None and f.sockets > 1:
+            comparison += f", {f.selects_per_pack:.0f} channel selects per pack"
         rows.append(
             (
                 f"packs per hour, {f.sockets} socket{'s' if f.sockets > 1 else ''} {where}",
