@@ -20,7 +20,7 @@ from station.gauge.sbs import (
     decode_word,
     sbs_command,
 )
-from station.gauge.status import BatteryStatus, StatusWord, battery_status, decode_status
+from station.gauge.status import StatusWord, decode_status
 from station.gauge.transitions import SecurityTransitions
 
 __all__ = ["Gauge", "GaugeAccess", "Progress", "WriteGuard"]
@@ -66,11 +66,6 @@ class Gauge(DataFlashAccess, SecurityTransitions):
         if not 1 <= cells <= len(CELL_VOLTAGE_CODES):
             raise ValueError(f"the BQ40Z50 measures 1-4 cells, not {cells}")
         return [self.read_sbs(code) for code in CELL_VOLTAGE_CODES[:cells]]
-
-    def battery_status(self) -> BatteryStatus:
-        raw = self.read_sbs(0x16).raw
-        assert isinstance(raw, int)
-        return battery_status(raw)
 
     def status(self, which: int | str) -> StatusWord:
         """A status word through MAC 0x0050-0x0057 (works SEALED), decoded by name."""
