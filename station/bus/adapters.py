@@ -59,21 +59,17 @@ class AdapterRegistry:
 
     def lock_for(self, spec: str | BusSpec) -> AdapterLock:
         """The lock of the adapter ``spec`` names (the same object for every caller)."""
-        key = adapter_key(self._parse(spec))
-        with self._guard:
-            lock = self._locks.get(key)
-            if lock is None:
-                lock = self._locks[key] = AdapterLock(key, self.waiter)
-            return lock
+        return self._lock_in(self._locks, adapter_key(self._parse(spec)))
 
     def pack_lock_for(self, spec: str | BusSpec) -> AdapterLock:
         """The lock of the one pack ``spec`` reaches (its adapter and mux channel)."""
-        key = pack_key(self._parse(spec))
+        return self._lock_in(self._pack_locks, pack_key(self._parse(spec)))
+
+    def _lock_in(self, table: dict[str, AdapterLock], key: str) -> AdapterLock:
         with self._guard:
-            lock = self._pack_locks.get(key)
-            if lock is None:
-                lock = self._pack_locks[key] = AdapterLock(key, self.waiter)
-            return lock
+            if key not in table:
+                table[key] = AdapterLock(key, self.waiter)
+            return table[key]
 
     def locks(self) -> tuple[AdapterLock, ...]:
         """Every lock handed out: the adapters' and the packs'."""

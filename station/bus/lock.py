@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable
-from types import TracebackType
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 
@@ -24,6 +25,14 @@ class AdapterLock:
     """A re-entrant lock for one adapter (or one pack on it): one thread's sequence of
     transactions at a time.
 
+    Waiters are served by rank, lowest first: a transport takes a rank (:meth:`ticket`) when it
+    is made, one connection per pack, so the pack that came first on the adapter goes first.
+    The sockets then work as a pipeline (one pack's reads while the others wait for their
+    gauges) instead of all crawling through the same step together, and no pack waits behind
+    packs that came after it. A holder that takes the lock again at once keeps it unless a
+    waiter ranks before it. An acquire without a rank gets the thread's last one on this lock,
+    else a fresh ticket (behind everyone there now).
+
     It also remembers, for each I2C multiplexer on the adapter, which channel was selected last
     (``selected``): only the holder of the lock reads or changes it.
     """
@@ -35,7 +44,9 @@ class AdapterLock:
         self._owner: int | None = None
         self._depth = 0
         self._waits = 0
-        self._waiting = 0  # threads waiting in virtual time
+        self._tickets = itertools.count()
+        self._mine = threading.local()  # .rank: the calling thread's last rank here
+        self._waiting: dict[int, int] = {}  # waiting thread -> its rank
         #: mux address -> the channel its control register holds (absent: unknown)
         self.selected: dict[int, int] = {}
 
@@ -44,31 +55,43 @@ class AdapterLock:
         """How many times a user had to wait for another (the adapter was busy)."""
         return self._waits
 
-    def _free(self) -> bool:
-        return self._owner is None
+    def ticket(self) -> int:
+        """A rank behind every one handed out so far."""
+        return next(self._tickets)
 
-    def acquire(self) -> None:
+    def _my_turn(self, me: int) -> bool:
+        return self._owner is None and self._waiting[me] == min(self._waiting.values())
+
+    def acquire(self, rank: int | None = None) -> None:
         me = threading.get_ident()
+        if rank is not None:
+            self._mine.rank = rank
         with self._cond:
-            if self._owner is None or self._owner == me:
-                self._owner = me
+            if self._owner == me:
                 self._depth += 1
                 return
-            self._waits += 1
-        if self.waiter is not None:
-            self._waiting += 1
-            try:
-                scheduled = self.waiter.block_until(self._free)
-            finally:
-                self._waiting -= 1
-            if scheduled:
-                # Virtual time: the scheduler runs one thread at a time and woke this one with
-                # the lock free, so nobody can take it first.
-                with self._cond:
-                    self._owner, self._depth = me, 1
+            mine = getattr(self._mine, "rank", None)
+            mine = self.ticket() if mine is None else mine
+            if self._owner is None and not self._waiting:
+                self._owner, self._depth = me, 1
                 return
+            self._waits += 1
+            self._waiting[me] = mine
+        try:
+            self._wait_turn(me)
+        finally:
+            with self._cond:
+                del self._waiting[me]
+
+    def _wait_turn(self, me: int) -> None:
+        if self.waiter is not None and self.waiter.block_until(lambda: self._my_turn(me)):
+            # Virtual time: the scheduler runs one thread at a time and woke this one with
+            # the lock free and its turn, so nobody can take it first.
+            with self._cond:
+                self._owner, self._depth = me, 1
+            return
         with self._cond:
-            while self._owner is not None:
+            while not self._my_turn(me):
                 self._cond.wait()
             self._owner, self._depth = me, 1
 
@@ -80,13 +103,27 @@ class AdapterLock:
             if self._depth != 0:
                 return
             self._owner = None
-            self._cond.notify()
-            handover = self._waiting > 0 and self.waiter is not None
+            self._cond.notify_all()
+            mine = getattr(self._mine, "rank", None)
+            handover = (
+                self.waiter is not None
+                and bool(self._waiting)
+                and (mine is None or min(self._waiting.values()) <= mine)
+            )
         if handover:
             # In virtual time a thread that releases the lock and takes it again at once would
-            # never let a waiting one in: the one that has waited longest goes first.
+            # never let a waiting one in: a waiter that ranks before it (or as well) goes first.
             assert self.waiter is not None
             self.waiter.pause()
+
+    @contextmanager
+    def ranked(self, rank: int) -> Iterator[None]:
+        """Hold the lock, waiting in ``rank``'s turn."""
+        self.acquire(rank)
+        try:
+            yield
+        finally:
+            self.release()
 
     @property
     def held(self) -> bool:
@@ -97,12 +134,7 @@ class AdapterLock:
         self.acquire()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.release()
 
     def __repr__(self) -> str:

@@ -7,8 +7,9 @@ it gives one code path for real adapters, the emulator and third-party buses.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from smbus2 import i2c_msg
@@ -47,9 +48,6 @@ class TransportStats:
     transactions: int = 0
     retries: int = 0
     failures: int = 0
-    bytes_out: int = 0
-    bytes_in: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,7 +83,6 @@ class SMBusTransport:
         address: int = GAUGE_ADDRESS,
         pec: bool = False,
         retry: RetryPolicy | None = None,
-        on_transaction: Callable[[str, int], None] | None = None,
         lock: AdapterLock | None = None,
         pack_lock: AdapterLock | None = None,
         trace: TransactionHook | None = None,
@@ -93,15 +90,24 @@ class SMBusTransport:
         self.bus = bus
         self.lock = lock if lock is not None else AdapterLock()
         self.pack_lock = pack_lock if pack_lock is not None else AdapterLock()
+        #: this connection's place in the adapter's queue (:class:`AdapterLock`): made once
+        #: per pack, so the pack that came first goes first
+        self.rank = self.lock.ticket()
         self.clock = clock
         self.address = address
         self.pec = pec
         self.retry = retry or RetryPolicy()
         self.stats = TransportStats()
-        self._on_transaction = on_transaction
         #: Called with every try of every transaction (a bus trace), when set.
         self.trace = trace
         self._wire: tuple[float, float, bytes, bytes] | None = None  # the last try, for trace
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the adapter, in this connection's turn, for several transactions in a row (two
+        key words; the blocks of one data-flash read, so that they need one channel select)."""
+        with self.lock.ranked(self.rank):
+            yield
 
     # -- primitives ---------------------------------------------------------------------------
 
@@ -187,7 +193,7 @@ class SMBusTransport:
         def attempt() -> bool:
             wr = i2c_msg.write(self.address, [command & 0xFF])
             rd = i2c_msg.read(self.address, 3)
-            self._xfer("read", [wr, rd], 1, 3)
+            self._xfer([wr, rd])
             raw = list(bytes(rd))
             if len(raw) < 3:
                 raise _Retryable(ShortReadError(f"{len(raw)} bytes arrived, 3 asked", command=""))
@@ -202,13 +208,13 @@ class SMBusTransport:
         out = list(payload)
         if self.pec:
             out.append(crc8([write_address(self.address), *payload]))
-        self._xfer("write", [i2c_msg.write(self.address, out)], len(out), 0)
+        self._xfer([i2c_msg.write(self.address, out)])
 
     def _read(self, command: int, length: int, *, block: bool = False) -> list[int]:
         extra = 1 if self.pec else 0
         wr = i2c_msg.write(self.address, [command & 0xFF])
         rd = i2c_msg.read(self.address, length + extra)
-        self._xfer("read", [wr, rd], 1, length + extra)
+        self._xfer([wr, rd])
         raw = list(bytes(rd))
         if len(raw) < length + extra:
             raise _Retryable(
@@ -225,13 +231,8 @@ class SMBusTransport:
                 )
         return raw[:length]
 
-    def _xfer(self, kind: str, msgs: list[i2c_msg], n_out: int, n_in: int) -> None:
+    def _xfer(self, msgs: list[i2c_msg]) -> None:
         self.stats.transactions += 1
-        self.stats.by_kind[kind] = self.stats.by_kind.get(kind, 0) + 1
-        self.stats.bytes_out += n_out
-        self.stats.bytes_in += n_in
-        if self._on_transaction is not None:
-            self._on_transaction(kind, n_out + n_in)
         if self.trace is None:
             try:
                 self.bus.i2c_rdwr(*msgs)
@@ -270,7 +271,7 @@ class SMBusTransport:
             try:
                 # The adapter is held per attempt, not across the back-off: another socket on
                 # the adapter may use the bus while this one waits to try again.
-                with self.lock:
+                with self.exclusive():
                     value = attempt()
             except _Retryable as wrapped:
                 err = wrapped.error

@@ -22,7 +22,7 @@ from typing import Protocol
 from smbus2 import i2c_msg
 from smbus2.smbus2 import I2C_M_RD
 
-from station.emulator import dfaccess, persist, sbs
+from station.emulator import dfaccess, mac, persist, sbs
 from station.emulator.analog import Constants, FrontEnd
 from station.emulator.chip import Chip, Effects
 from station.emulator.dataflash import Value
@@ -351,7 +351,10 @@ class EmulatedGauge:
         if cmd == 0x44 and dfaccess.is_df_write(chip, data):
             lost = self._df_write_faults()
             out.df_write = True
-        if not sbs.write_block(chip, cmd, data, now, out.fx, lost=lost, misaligned=misaligned):
+        # Only ManufacturerBlockAccess takes a block write.
+        if cmd != 0x44 or not mac.write_block(
+            chip, data, now, out.fx, lost=lost, misaligned=misaligned
+        ):
             raise _Nack(NackStage.DATA, "refused")
         return out
 

@@ -170,19 +170,3 @@ def write_word(chip: Chip, cmd: int, value: int, now: float, index: int, fx: Eff
         chip.at_rate = value - 0x10000 if value & 0x8000 else value
     fx.changed = True
     return True
-
-
-def write_block(
-    chip: Chip,
-    cmd: int,
-    payload: bytes,
-    now: float,
-    fx: Effects,
-    *,
-    lost: bool = False,
-    misaligned: bool = False,
-) -> bool:
-    """A Block Write (``payload`` after the count byte); only 0x44 takes one. False = NACK."""
-    if cmd != 0x44:
-        return False
-    return mac.write_block(chip, payload, now, fx, lost=lost, misaligned=misaligned)

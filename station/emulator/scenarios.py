@@ -15,7 +15,7 @@ from typing import Any
 
 from station.emulator.analog import Constants, FrontEnd
 from station.emulator.chip import Chip
-from station.emulator.dataflash import Value
+from station.emulator.dataflash import DataFlash, Value
 from station.emulator.device import AdvancingClock, EmulatedGauge
 from station.emulator.faults import FaultPlan
 from station.emulator.firmware import Firmware, KeyWords, load_firmware
@@ -161,6 +161,20 @@ def _unknown_keys(fw: Firmware, seed: int) -> KeyWords:
             return KeyWords(*pairs)
 
 
+def _front_end(spec: Scenario, fw: Firmware, df: DataFlash, seed: int) -> FrontEnd:
+    """The pack's measuring errors: drawn from ``seed`` or exact, with the scenario's changes."""
+    factory = Constants.read(fw.calibration, fw.layout, df)
+    front_end = (
+        FrontEnd.drawn(factory, seed) if spec.front_end == "drawn" else FrontEnd.exact(factory)
+    )
+    changes = dict(spec.front_end_changes)
+    if changes.pop("reverse_shunt", False):
+        front_end.cc_gain = -front_end.cc_gain
+    for name, value in changes.items():
+        setattr(front_end, name, list(value) if isinstance(value, list) else value)
+    return front_end
+
+
 def open_emulator(
     scenario: str = DEFAULT_SCENARIO,
     *,
@@ -197,15 +211,6 @@ def open_emulator(
     pack_fields: dict[str, Any] = {
         k: list(v) if isinstance(v, list) else v for k, v in spec.pack.items()
     }
-    factory = Constants.read(fw.calibration, fw.layout, df)
-    front_end = (
-        FrontEnd.drawn(factory, seed) if spec.front_end == "drawn" else FrontEnd.exact(factory)
-    )
-    changes = dict(spec.front_end_changes)
-    if changes.pop("reverse_shunt", False):
-        front_end.cc_gain = -front_end.cc_gain
-    for name, value in changes.items():
-        setattr(front_end, name, list(value) if isinstance(value, list) else value)
     chip = Chip(
         fw,
         df,
@@ -214,7 +219,7 @@ def open_emulator(
         timing=replace(timing or TimingModel(speed_hz=speed_hz), **spec.timing),
         identity=fw.identity.as_device_type(spec.device_type) if spec.device_type else None,
         reset_reseals=reset_reseals,
-        front_end=front_end,
+        front_end=_front_end(spec, fw, df, seed),
     )
     chip.safety_status = fw.safety_mask(spec.safety)
     chip.pf_status = fw.pf_mask(spec.pf)

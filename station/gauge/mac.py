@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from station.gauge.lookup import look_up
 from station.gauge.modes import ALL_R, ALL_W, FA_RW, US_W, ModeAccess
 
 
@@ -210,15 +211,7 @@ STATUS_MACS = (0x0054, 0x0051, 0x0050, 0x0053, 0x0052, 0x0057, 0x0055, 0x0056)
 
 def mac_command(which: int | str) -> MacCommand:
     """The table entry for a code, a name or an alias (case-insensitive)."""
-    if isinstance(which, int):
-        try:
-            return MAC_COMMANDS[which]
-        except KeyError:
-            raise KeyError(f"0x{which:04X} is not a MAC command this driver knows") from None
-    try:
-        return _BY_NAME[which.strip().lower()]
-    except KeyError:
-        raise KeyError(f"{which!r} is not a MAC command this driver knows") from None
+    return look_up(MAC_COMMANDS, _BY_NAME, which, what="a MAC command", digits=4)
 
 
 def parse_mac(text: str) -> MacCommand:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from station.gauge.errors import ImplausibleValueError, ShortBlockError
+from station.gauge.lookup import look_up
 from station.gauge.modes import ALL_R, ALL_RW, SE_R_US_RW, US_R, ModeAccess
 
 #: 0 °C in kelvin; Temperature() counts in 0.1 K.
@@ -135,15 +136,7 @@ CELL_VOLTAGE_CODES = (0x3F, 0x3E, 0x3D, 0x3C)
 
 def sbs_command(which: int | str) -> SbsCommand:
     """The table entry for a code or a name (case-insensitive)."""
-    if isinstance(which, int):
-        try:
-            return SBS_COMMANDS[which]
-        except KeyError:
-            raise KeyError(f"0x{which:02X} is not an SBS command this driver knows") from None
-    try:
-        return _BY_NAME[which.strip().lower()]
-    except KeyError:
-        raise KeyError(f"{which!r} is not an SBS command this driver knows") from None
+    return look_up(SBS_COMMANDS, _BY_NAME, which, what="an SBS command", digits=2)
 
 
 def decode_word(command: SbsCommand, raw: int) -> SbsValue:

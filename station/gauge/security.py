@@ -60,7 +60,7 @@ def send_key_pair(
         failure = None
         clock.sleep(timings.key_quiet_s)
         try:
-            with transport.lock:
+            with transport.exclusive():
                 transport.write_word(
                     MANUFACTURER_ACCESS,
                     pair.first.reveal(),

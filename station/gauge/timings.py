@@ -23,6 +23,9 @@ class GaugeTimings:
     #: Whole key sequences tried when the bus fails mid-sequence (never on a wrong-key answer).
     key_entry_attempts: int = 2
     seal_poll_s: float = 0.005
+    #: How long the gauge is expected to stay busy after MAC 0x0030 (a planning figure from the
+    #: profile): the first poll comes then, not every ``seal_poll_s`` from the start.
+    seal_busy_s: float = 0.020
     seal_timeout_s: float = 1.0
 
     # -- reset (reference §9: the reset time is not documented; 300 ms is UNCONFIRMED) --
@@ -45,6 +48,11 @@ class GaugeTimings:
     # -- data flash --
     #: Poll interval while the gauge NACKs during a flash write.
     flash_poll_s: float = 0.002
+    #: How long a flash write is expected to keep the gauge busy: base + per data byte (planning
+    #: figures from the profile). Once the first poll has seen the gauge busy, the next one
+    #: comes when the write is expected done: polls in between would only take bus time.
+    flash_busy_s: float = 0.008
+    flash_busy_per_byte_s: float = 0.0002
     #: Longest a single flash write may keep the gauge busy (reference pauses 100 ms; 1 s bound).
     flash_write_timeout_s: float = 1.0
     #: Attempts per 32-byte data-flash read block (a failed block is re-addressed and read again).
@@ -77,6 +85,10 @@ class GaugeTimings:
                     raise ValueError(f"GaugeTimings.{f.name} must be at least 1, not {value}")
             elif value < 0:
                 raise ValueError(f"GaugeTimings.{f.name} must not be negative, not {value}")
+
+    def flash_busy_for(self, length: int) -> float:
+        """How long a flash write of ``length`` bytes is expected to keep the gauge busy."""
+        return self.flash_busy_s + self.flash_busy_per_byte_s * length
 
     def with_overrides(self, **values: Any) -> GaugeTimings:
         """A copy with some values changed (a profile's overrides); unknown names are refused."""

@@ -63,6 +63,9 @@ def gauge_timings(recipe: Recipe | None) -> GaugeTimings:
         df_write_min_s=t.df_write_min_ms / 1000,
         df_write_backoff_s=t.df_write_backoff_ms / 1000,
         df_write_attempts=t.df_write_attempts,
+        flash_busy_s=t.df_write_busy_ms / 1000,
+        flash_busy_per_byte_s=t.df_write_per_byte_ms / 1000,
+        seal_busy_s=t.seal_busy_ms / 1000,
     )
 
 

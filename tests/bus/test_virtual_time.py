@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from station.bus.lock import AdapterLock
@@ -81,3 +83,50 @@ def test_an_exception_in_a_task_reaches_the_caller_after_the_others_end() -> Non
     with pytest.raises(ValueError, match="socket B broke"):
         clock.run([("B", fails), ("A", works)])
     assert ended == ["A"]
+
+
+def test_the_adapter_goes_to_the_waiter_of_the_oldest_pack_first() -> None:
+    """Ranks, not arrival: the pack that came first on the adapter is served first, so the
+    sockets work as a pipeline instead of crawling through the same step together."""
+    clock = VirtualScheduler()
+    lock = AdapterLock("bus", clock)
+    order: list[str] = []
+
+    def holder() -> None:
+        lock.acquire(9)
+        clock.sleep(1.0)
+        lock.release()
+
+    def pack(name: str, rank: int, arrives: float) -> tuple[str, Callable[[], None]]:
+        def task() -> None:
+            clock.sleep(arrives)
+            with lock.ranked(rank):
+                order.append(name)
+                clock.sleep(0.01)
+
+        return name, task
+
+    clock.run(
+        [("holder", holder), pack("newest", 3, 0.1), pack("middle", 2, 0.2), pack("oldest", 1, 0.3)]
+    )
+    assert order == ["oldest", "middle", "newest"]
+
+
+def test_the_oldest_pack_keeps_the_adapter_for_its_next_transaction() -> None:
+    clock = VirtualScheduler()
+    lock = AdapterLock("bus", clock)
+    order: list[str] = []
+
+    def oldest() -> None:
+        for n in range(3):
+            with lock.ranked(1):
+                order.append(f"oldest {n}")
+                clock.sleep(0.01)
+
+    def newer() -> None:
+        clock.sleep(0.005)
+        with lock.ranked(2):
+            order.append("newer")
+
+    clock.run([("oldest", oldest), ("newer", newer)])
+    assert order == ["oldest 0", "oldest 1", "oldest 2", "newer"]

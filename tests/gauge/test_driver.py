@@ -172,11 +172,22 @@ def test_an_idempotent_command_is_retried_by_the_transport() -> None:
 
 def test_seal_polls_until_sealed() -> None:
     fake, gauge, clock = make_gauge(mode=UNSEALED)
+    fake.seal_busy_s = 0.045  # busier than the planned 20 ms
     gauge.seal()
     assert fake.mode == SEALED
     assert gauge.known_mode is SecurityMode.SEALED
     assert clock.monotonic() < 0.2
     assert any(not t.answered for t in fake.log)  # it polled through the busy window
+
+
+def test_seal_is_first_polled_when_it_is_expected_done() -> None:
+    fake, gauge, _ = make_gauge(mode=UNSEALED)
+    gauge.seal()
+    assert fake.mode == SEALED
+    sent = max(i for i, t in enumerate(fake.log) if t.data == bytes([2, 0x30, 0]))
+    after = fake.log[sent + 1 :]
+    assert after
+    assert all(t.answered for t in after)  # no poll into the planned busy time
 
 
 def test_seal_of_a_sealed_gauge_sends_nothing() -> None:

@@ -98,3 +98,18 @@ def test_the_pacing_figures_come_from_the_profile_timing_table_with_their_source
     assert driver.df_write_min_s == t.df_write_min_ms / 1000
     assert driver.df_write_backoff_s == t.df_write_backoff_ms / 1000
     assert driver.df_write_attempts == t.df_write_attempts
+
+
+def test_a_busy_write_is_polled_again_when_it_is_expected_done_not_all_along() -> None:
+    """The first poll sees the gauge busy (the proof the write started); the next comes when the
+    planned write time is over, not every 2 ms in between: polls there only take bus time."""
+    timings = GaugeTimings()
+    with sim("unsealed", timings=timings) as s:
+        s.gauge.security_mode()
+        before = s.device.stats.transactions
+        busy_before = s.device.stats.busy_nacks
+        s.gauge.write_df(0x4400, bytes(range(32)))
+        assert s.device.df_peek(0x4400, 32) == bytes(range(32))
+        assert s.device.stats.busy_nacks - busy_before >= 1  # the write was seen under way
+        # the write, a busy poll, and at most two more polls once it is expected done
+        assert s.device.stats.transactions - before <= 4

@@ -42,6 +42,8 @@ class Fleet:
     pool: SocketPool
     shift: Shift
     behind_mux: bool
+    #: whether the packs seated append PEC to their answers (SBS Configuration [HPE] set)
+    host_pec: bool = False
     #: (channel meant, is a key word) for every transaction on the shared mux's bus
     wire: list[tuple[int | None, bool]] = field(default_factory=list)
 
@@ -55,7 +57,9 @@ class Fleet:
     def seat(self, socket: str, scenario: str = "default") -> EmulatedGauge:
         """Put a fresh pack in the socket's fixture (behind the mux; a socket on an adapter of
         its own gets a fresh pack at every connection, as ``sim`` does)."""
-        pack = open_emulator(scenario, clock=self.clock, speed_hz=SPEED_HZ)
+        pack = open_emulator(
+            scenario, clock=self.clock, speed_hz=SPEED_HZ, host_pec=self.host_pec or None
+        )
         if self.behind_mux:
             self.mux.seat(self.channel(socket), pack)
         return pack
@@ -103,14 +107,18 @@ def is_key_word(msgs: tuple[i2c_msg, ...]) -> bool:
     )
 
 
-def fleet(tmp: Path, n: int, *, behind_mux: bool, database: str | None = None) -> Fleet:
+def fleet(
+    tmp: Path, n: int, *, behind_mux: bool, database: str | None = None, host_pec: bool = False
+) -> Fleet:
     """``n`` sockets A, B, ... behind one emulated mux or each on an adapter of its own."""
     clock = VirtualScheduler()
     registry = AdapterRegistry(waiter=clock, clock=clock)
     sockets = tuple(
         SocketConfig(
             sock,
-            f"{MUX}@0x70:{i}" if behind_mux else f"sim?adapter={sock}",
+            f"{MUX}@0x70:{i}"
+            if behind_mux
+            else f"sim?adapter={sock}{'&hpe=1' if host_pec else ''}",
             printer=f"file:{tmp}/labels-{sock}",
         )
         for i, sock in enumerate(socket_ids(n))
@@ -126,7 +134,7 @@ def fleet(tmp: Path, n: int, *, behind_mux: bool, database: str | None = None) -
     stations = socket_stations(service, config)
     choice = service.find_released(RECIPE)
     shift = service.start_shift(service.badge("OP-0001"), choice.hash, "LOT-M")
-    result = Fleet(clock, registry, stations, SocketPool(stations), shift, behind_mux)
+    result = Fleet(clock, registry, stations, SocketPool(stations), shift, behind_mux, host_pec)
     if behind_mux:
         # Open the shared mux now, so the packs can be seated before the first connection.
         registry.open(sockets[0].bus, speed_hz=SPEED_HZ).close()
