@@ -126,7 +126,8 @@ class RealStation:
         service.check_serial = check_serial  # type: ignore[method-assign]
         service.readiness = readiness  # type: ignore[method-assign]
         service.start_shift = start_shift  # type: ignore[method-assign]
-        service.socket.bus_factory = self._open_pack
+        if service.socket.emulated:
+            service.socket.bus_factory = self._open_pack
 
     def _open_pack(self) -> OpenedBus:
         """A fresh emulated pack of scenario ``pack``, on the station's virtual time."""
@@ -186,8 +187,9 @@ class RealStation:
         self.service.socket.store.close()
 
 
-def open_station(tmp_path: Path, **config: Any) -> RealStation:
-    """``station run --demo`` on the emulator in ``tmp_path``, on virtual time."""
+def open_station(tmp_path: Path, *, demo: bool = True, **config: Any) -> RealStation:
+    """``station run --demo`` on the emulator in ``tmp_path``, on virtual time (``demo`` false:
+    ``station run``, nothing released)."""
     url = f"sqlite:///{tmp_path}/station.sqlite3"
     keys = tmp_path / "keys.toml"
     keys.write_text(_KEYS, encoding="utf-8")
@@ -209,7 +211,7 @@ def open_station(tmp_path: Path, **config: Any) -> RealStation:
         for code in (SUPERVISOR, ENGINEER):
             give_pin(store, code, PIN)
     clock = VirtualClock(start=1000.0)
-    service = open_service(settings, demo=True, adapters=AdapterRegistry(clock=clock))
+    service = open_service(settings, demo=demo, adapters=AdapterRegistry(clock=clock))
     service.socket.clock = clock
     return RealStation(service, clock, tmp_path, settings)
 
