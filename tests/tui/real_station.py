@@ -24,9 +24,10 @@ from typing import Any
 
 from station import BUILD_DATE
 from station.bus.adapters import AdapterRegistry
-from station.bus.spec import OpenedBus, open_bus
+from station.bus.spec import BusSpec, OpenedBus, open_bus
 from station.clock import VirtualClock
 from station.config import StationConfig
+from station.emulator import EmulatedGauge, open_emulator
 from station.sequence import LineStation, open_service
 from station.sequence.authority import DEMO_ENGINEER, DEMO_PIN, DEMO_SUPERVISOR
 from station.sequence.events import CancelToken, Event, RunResult, StepId, StepProgress
@@ -71,8 +72,11 @@ class RealStation:
     clock: VirtualClock
     tmp: Path
     config: StationConfig
-    #: the emulator scenario of the next pack put in the socket (``station.emulator``)
+    #: the emulator scenario of the next pack put in the socket (``station.emulator``): each
+    #: connection finds a fresh pack of it ...
     pack: str = "default"
+    #: ... unless one stays seated in the socket between connections (:meth:`seat`)
+    seated: EmulatedGauge | None = None
     #: the run stops at the first event this accepts until ``resume`` is set (or, unless
     #: ``hold_after_abort``, the operator aborts)
     hold: Callable[[Event], bool] | None = None
@@ -130,8 +134,19 @@ class RealStation:
             service.socket.bus_factory = self._open_pack
 
     def _open_pack(self) -> OpenedBus:
-        """A fresh emulated pack of scenario ``pack``, on the station's virtual time."""
+        """The seated pack, else a fresh emulated pack of scenario ``pack``; on the station's
+        virtual time."""
+        if self.seated is not None:
+            spec = BusSpec("sim", self.pack, {}, self.config.bus)
+            return OpenedBus(spec, self.seated, self.clock, emulated=True, device=self.seated)
         return open_bus(f"sim:{self.pack}", speed_hz=self.config.bus_speed_hz, clock=self.clock)
+
+    def seat(self, scenario: str = "default") -> EmulatedGauge:
+        """Seat one pack that stays in the socket (a test can take it out, fault its bus, look
+        into it afterwards through its ``faults`` and state)."""
+        self.pack = scenario
+        self.seated = open_emulator(scenario, clock=self.clock)
+        return self.seated
 
     def _held(self, cancel: CancelToken) -> None:
         self.paused.set()
