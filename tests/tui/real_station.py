@@ -52,7 +52,9 @@ STATION_ID = "ST-01"
 SHIFT_START = datetime.combine(BUILD_DATE, time(0), UTC)
 
 #: a key store with the production key set the shipped 3S recipe seals with (emulator tests only)
-_KEYS = '[key_sets.pk-production]\nunseal = ["0x1111", "0x2222"]\nfull_access = ["0x3333", "0x4444"]\n'
+_KEYS = (
+    '[key_sets.pk-production]\nunseal = ["0x1111", "0x2222"]\nfull_access = ["0x3333", "0x4444"]\n'
+)
 
 #: how long a held run waits for the test before going on by itself (a forgotten release must
 #: not hang the suite; never reached by a test that releases its run)
@@ -186,9 +188,7 @@ class RealStation:
         other.socket.bus_factory = self._open_pack
         other.socket.clock = self.clock
         try:
-            shift = other.start_shift(
-                other.badge("OP-0009"), self.hash_of(RECIPE), "LOT-ELSEWHERE"
-            )
+            shift = other.start_shift(other.badge("OP-0009"), self.hash_of(RECIPE), "LOT-ELSEWHERE")
             return other.run(shift, RunRequest(serial), lambda e: None, CancelToken())
         finally:
             other.socket.store.close()

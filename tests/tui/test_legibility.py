@@ -43,9 +43,7 @@ def shown(widget: Any) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
 
 
 @pytest.mark.parametrize("outcome", [Outcome.PASS, Outcome.FAIL, Outcome.ERROR, Outcome.ABORTED])
-async def test_every_verdict_banner_reads_at_7_to_1(
-    station: RealStation, outcome: Outcome
-) -> None:
+async def test_every_verdict_banner_reads_at_7_to_1(station: RealStation, outcome: Outcome) -> None:
     app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
@@ -73,9 +71,7 @@ async def test_a_refusal_reads_at_7_to_1(station: RealStation) -> None:
 
 
 @pytest.mark.parametrize("bell", [True, False])
-async def test_a_fail_rings_the_bell_unless_turned_off(
-    station: RealStation, bell: bool
-) -> None:
+async def test_a_fail_rings_the_bell_unless_turned_off(station: RealStation, bell: bool) -> None:
     app = locked_app(station, bell=bell)
     rings: list[int] = []
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]

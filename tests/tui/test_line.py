@@ -28,7 +28,6 @@ from tests.tui.helpers import (
 )
 from tests.tui.real_station import OPERATOR, PIN, SUPERVISOR, RealStation, locked_app
 
-
 SIZES = [(80, 24), (120, 40)]
 SERIAL = "PK4S-000123"
 PASSED_SERIAL = "PK4S-000777"

@@ -78,7 +78,9 @@ async def test_the_line_screen_asks_while_idle_and_never_while_a_pack_runs(
         await pilot.pause(0.25)  # five poll periods with a pack on the socket
         assert station.ready_checks == during
         station.resume.set()
-        await wait_until(pilot, lambda: station.ready_checks > during, "a check once the pack is done")
+        await wait_until(
+            pilot, lambda: station.ready_checks > during, "a check once the pack is done"
+        )
         assert station.attempts() == [(SERIAL, "PASS")]
 
 

@@ -16,7 +16,7 @@ from station.sequence.events import Outcome, Verdict
 from station.tui.screens import LineScreen
 from station.tui.widgets import MeasurementTable, VerdictBanner
 from tests.tui.helpers import focused_id, settle, text_of, type_and_enter
-from tests.tui.real_station import PIN, SUPERVISOR, RECIPE, RealStation, locked_app
+from tests.tui.real_station import PIN, RECIPE, SUPERVISOR, RealStation, locked_app
 
 SERIAL = "PK4S-000123"
 

@@ -15,7 +15,7 @@ from station.sequence.service import RunRequest
 from station.tui.screens import LineScreen, Phase
 from station.tui.widgets import VerdictBanner
 from tests.tui.helpers import line, settle, text_of, type_and_enter, wait_until
-from tests.tui.real_station import REPO, RECIPE, RealStation, locked_app, open_station
+from tests.tui.real_station import RECIPE, REPO, RealStation, locked_app, open_station
 
 PASS_SERIAL = "PK4S-000123"
 OTHER_SERIAL = "PK4S-000202"
