@@ -19,6 +19,7 @@ def station(tmp_path: Path) -> Iterator[RealStation]:
 
 @pytest.fixture
 def fake() -> Iterator[FakeStationService]:
+    """The scripted station the snapshots draw (see ``test_snapshots``)."""
     service = FakeStationService()
     yield service
     service.resume.set()  # never leave a paused fake run behind a finished test
