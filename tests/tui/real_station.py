@@ -202,6 +202,16 @@ class RealStation:
         self.service.socket.store.close()
 
 
+def recipes_with_long_serials(folder: Path) -> Path:
+    """The shipped 4S recipe with 20-character serials (``PK4S-`` and 15 digits)."""
+    text = (REPO / "recipes" / f"{RECIPE}.toml").read_text(encoding="utf-8")
+    text = text.replace(r"(?P<unit>\d{6})", r"(?P<unit>\d{15})")
+    text = text.replace('example = "PK4S-000123"', 'example = "PK4S-000000000000123"')
+    folder.mkdir()
+    (folder / f"{RECIPE}.toml").write_text(text, encoding="utf-8")
+    return folder
+
+
 def open_station(tmp_path: Path, *, demo: bool = True, **config: Any) -> RealStation:
     """``station run --demo`` on the emulator in ``tmp_path``, on virtual time (``demo`` false:
     ``station run``, nothing released)."""
@@ -231,10 +241,12 @@ def open_station(tmp_path: Path, *, demo: bool = True, **config: Any) -> RealSta
     return RealStation(service, clock, tmp_path, settings)
 
 
-def real_options(station: RealStation, **overrides: Any) -> LineOptions:
+def terminal_options(clock: VirtualClock, start: datetime, **overrides: Any) -> LineOptions:
+    """The terminal on ``clock`` with a shift that started at ``start`` (UTC on screen), no
+    timers of its own unless a test asks for them."""
     values: dict[str, Any] = {
-        "monotonic": station.clock.monotonic,
-        "now": lambda: SHIFT_START,
+        "monotonic": clock.monotonic,
+        "now": lambda: start,
         "tz": UTC,
         "gauge_refresh_s": 0,
         "ready_poll_s": 0,
@@ -245,7 +257,7 @@ def real_options(station: RealStation, **overrides: Any) -> LineOptions:
 
 def station_app(station: RealStation, **overrides: Any) -> StationApp:
     """The terminal on the real station, at the start of shift."""
-    return make_app(station.service, real_options(station, **overrides))
+    return make_app(station.service, terminal_options(station.clock, SHIFT_START, **overrides))
 
 
 def locked_app(station: RealStation, **overrides: Any) -> StationApp:

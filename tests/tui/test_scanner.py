@@ -15,7 +15,12 @@ from station.sequence.service import RunRequest
 from station.tui.screens import LineScreen, Phase
 from station.tui.widgets import VerdictBanner
 from tests.tui.helpers import line, settle, text_of, type_and_enter, wait_until
-from tests.tui.real_station import RECIPE, REPO, RealStation, locked_app, open_station
+from tests.tui.real_station import (
+    RealStation,
+    locked_app,
+    open_station,
+    recipes_with_long_serials,
+)
 
 PASS_SERIAL = "PK4S-000123"
 OTHER_SERIAL = "PK4S-000202"
@@ -165,16 +170,6 @@ async def test_a_second_scan_in_the_same_burst_is_reported_whole(
         assert station.runs == [RunRequest(PASS_SERIAL)]
         assert sorted(screen.scans) == [(PASS_SERIAL, "run"), (OTHER_SERIAL, "ignored")]
         assert OTHER_SERIAL in text_of(pilot, "#scan-note")
-
-
-def recipes_with_long_serials(folder: Path) -> Path:
-    """The shipped 4S recipe with 20-character serials (``PK4S-`` and 15 digits)."""
-    text = (REPO / "recipes" / f"{RECIPE}.toml").read_text(encoding="utf-8")
-    text = text.replace(r"(?P<unit>\d{6})", r"(?P<unit>\d{15})")
-    text = text.replace('example = "PK4S-000123"', 'example = "PK4S-000000000000123"')
-    folder.mkdir()
-    (folder / f"{RECIPE}.toml").write_text(text, encoding="utf-8")
-    return folder
 
 
 async def test_a_hundred_scans_at_scanner_speed_each_give_one_run_or_one_refusal(

@@ -12,13 +12,12 @@ test's own folder. What each screen says is tested against the real station else
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from station.tui import LineOptions, StationApp, make_app
+from station.tui import StationApp, make_app
 from tests.tui.fake_service import (
     BASE_TIME,
     CELLS_SERIAL,
@@ -28,21 +27,13 @@ from tests.tui.fake_service import (
     seed_history,
 )
 from tests.tui.helpers import badge_and_pin, settle, type_and_enter, wait_until
-from tests.tui.real_station import LOT, OPERATOR
+from tests.tui.real_station import LOT, OPERATOR, terminal_options
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 
 
 def app_for(fake: FakeStationService, **overrides: Any) -> StationApp:
-    values: dict[str, Any] = {
-        "monotonic": fake.clock.monotonic,
-        "now": lambda: BASE_TIME,
-        "tz": UTC,
-        "gauge_refresh_s": 0,
-        "ready_poll_s": 0,
-    }
-    values.update(overrides)
-    return make_app(fake, LineOptions(**values))
+    return make_app(fake, terminal_options(fake.clock, BASE_TIME, **overrides))
 
 
 def line_app(fake: FakeStationService) -> StationApp:
