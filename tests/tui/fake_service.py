@@ -1,12 +1,16 @@
-"""A scripted :class:`StationService` for the operator-terminal tests.
+"""A scripted station for the pictures of the operator terminal (``test_snapshots``) and the
+bring-up screen's note (``tests/bringup/test_terminal``).
 
-Its refusals are :class:`~station.refusal.Refused` and its failures come from the failure table,
-as the real service's do. It behaves like a small station: badges by prefix, two released
-recipes, serials ``PK4S-NNNNNN``,
-and a run script chosen by serial (PASS, the three FAIL scenarios, a pack that already passed, a
-pack busy elsewhere). ``run()`` emits the events a real engine would, advances an injected clock by
-each step's duration, and can stop at a pause point inside *Apply recipe* until the test releases
-it, so abort can be tested. Every call it receives is recorded for the assertions.
+Every behaviour test runs on the real station service (``tests/tui/real_station``). A snapshot
+must be the same picture byte for byte on every run and machine, and the real station cannot
+draw that: its store stamps records with the wall clock (a pack's "first seen" in the trace, the
+audit log) and its header shows the database in the test's own folder. This station shows fixed
+text instead: a database URL, two released recipes, a history, gauge values, at fixed times.
+
+It answers only what those screens ask: badges by prefix, the engineer's PIN, serials
+``PK4S-NNNNNN``, and a run script chosen by serial (PASS, or the 3-cell FAIL). ``run()`` emits
+the events a real engine would, advances an injected clock by each step's duration, and can stop
+inside *Apply recipe* until the test releases it (the running picture).
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from station.clock import VirtualClock
 from station.refusal import Refused
 from station.sequence.events import (
     CancelToken,
@@ -43,12 +47,9 @@ from station.sequence.service import (
     Badge,
     Credentials,
     HistoryRow,
-    PassRecord,
     Readiness,
     RecipeChoice,
     RecipeProblem,
-    Release,
-    ReworkAuthorisation,
     Role,
     RunRequest,
     Section,
@@ -65,11 +66,7 @@ FAKE_PIN = "2468"
 SERIAL_TEMPLATE = "PK4S-######"
 
 PASS_SERIAL = "PK4S-000123"
-SEALED_SERIAL = "PK4S-000201"  # sealed with keys the station does not know
 CELLS_SERIAL = "PK4S-000202"  # a 3-cell stack on a 4-cell recipe
-NACK_SERIAL = "PK4S-000203"  # the gauge stops answering in the middle of the data-flash write
-PASSED_SERIAL = "PK4S-000777"  # already passed on another station: rework needed
-BUSY_SERIAL = "PK4S-000888"  # held by another station right now
 
 STEP_SECONDS: dict[StepId, float] = {
     StepId.SERIAL: 0.1,
@@ -86,22 +83,6 @@ STEP_SECONDS: dict[StepId, float] = {
 }
 
 FLASH_BLOCKS = 230
-
-
-class FakeClock:
-    """A monotonic clock the fake engine moves forward by each step's duration."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self._lock = threading.Lock()
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self.now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.now += seconds
 
 
 def _hash(seed: str) -> str:
@@ -141,45 +122,23 @@ class _Attempt:
     failure_code: str
     cycle_time_s: float
     ended_at: datetime
-    rework: ReworkAuthorisation | None
     measurements: tuple[Measurement, ...] = ()
 
 
 @dataclass
 class FakeStationService:
-    """Scripted station; the attributes ending in ``s`` record what it was asked."""
+    """Scripted station for fixed pictures (see the module's docstring)."""
 
-    clock: FakeClock = field(default_factory=FakeClock)
-    emulated: bool = True
-    printer_online: bool = True
-    recipes: list[RecipeChoice] = field(default_factory=lambda: list(RECIPES))
-    #: stop inside Apply recipe (after half the blocks) until ``resume`` is set or abort is asked
+    #: the fake engine moves it forward by each step's duration
+    clock: VirtualClock = field(default_factory=lambda: VirtualClock(start=1000.0))
+    #: stop inside Apply recipe (after half the blocks) until ``resume`` is set
     pause_in_apply: bool = False
     paused: threading.Event = field(default_factory=threading.Event)
     resume: threading.Event = field(default_factory=threading.Event)
-    hold_after_abort: bool = False
-    #: serials look like this template (``#`` a digit)
-    serial_template: str = SERIAL_TEMPLATE
-    #: when set, ``start_shift`` waits for it (``starting`` is set while it waits)
-    start_gate: threading.Event | None = None
-    starting: threading.Event = field(default_factory=threading.Event)
-    # what the service received
-    badges_looked_up: list[str] = field(default_factory=list)
-    shifts_started: list[tuple[str, str, str]] = field(default_factory=list)
-    serials_checked: list[str] = field(default_factory=list)
-    runs: list[RunRequest] = field(default_factory=list)
-    reworks: list[ReworkAuthorisation] = field(default_factory=list)
-    reprints: list[tuple[str, str]] = field(default_factory=list)
     gauge_reads: int = 0
-    diffs: int = 0
-    ready_checks: int = 0
-    #: what ``readiness`` answers (the real rule, a bus fault refusing scans, is the service's)
     ready: Readiness = field(
         default_factory=lambda: Readiness(SocketState.PACK_DETECTED, "a gauge answers at 0x0B")
     )
-    released: list[tuple[Path, str]] = field(default_factory=list)
-    credentials_given: list[Credentials] = field(default_factory=list)
-    problems: list[RecipeProblem] = field(default_factory=list)
     attempts: list[_Attempt] = field(default_factory=list)
 
     # -- set-up ---------------------------------------------------------------------------------
@@ -187,15 +146,14 @@ class FakeStationService:
         return StationInfo(
             station_id="ST-01",
             socket="A",
-            bus="sim" if self.emulated else "/dev/i2c-1",
-            emulated=self.emulated,
+            bus="sim",
+            emulated=True,
             database="postgresql+psycopg://line:***@db.plant.local/trace",
             printer="zpl-tcp:10.0.0.9:9100",
             software_version="0.1.0",
         )
 
     def badge(self, code: str) -> Badge:
-        self.badges_looked_up.append(code)
         code = code.strip()
         for prefix, role in (
             ("OP-", Role.OPERATOR),
@@ -207,40 +165,26 @@ class FakeStationService:
         raise Refused(f"{code!r} is not a badge: expected OP-, SUP- or ENG- and digits")
 
     def released_recipes(self) -> list[RecipeChoice]:
-        return list(self.recipes)
+        return list(RECIPES)
+
+    def recipe_problems(self) -> list[RecipeProblem]:
+        return []
 
     def find_released(self, name_or_hash: str) -> RecipeChoice:
-        wanted = name_or_hash.strip()
-        found = [
-            c
-            for c in self.recipes
-            if c.name == wanted or (len(wanted) >= 6 and c.hash.startswith(wanted))
-        ]
-        if len(found) == 1:
-            return found[0]
-        if found:
-            raise Refused(f"Recipe {wanted!r} matches several releases")
-        raise Refused(f"Recipe {wanted!r} is not released on this station")
+        found = [c for c in RECIPES if name_or_hash.strip() in (c.name, c.hash)]
+        if len(found) != 1:
+            raise Refused(f"Recipe {name_or_hash!r} is not released on this station")
+        return found[0]
 
     def start_shift(self, operator: Badge, recipe_hash: str, lot: str) -> Shift:
-        self.shifts_started.append((operator.code, recipe_hash, lot))
-        if self.start_gate is not None:
-            self.starting.set()
-            self.start_gate.wait(10)
-        if not lot.strip():
-            raise Refused("A work order or lot is required to start the shift")
-        if lot.strip().upper() == "CLOSED-01":
-            raise Refused("Lot CLOSED-01 is closed in the database: ask the supervisor")
-        for choice in self.recipes:
-            if choice.hash == recipe_hash:
-                return Shift(operator=operator, recipe=_active(choice), lot=lot.strip())
-        raise Refused(f"Recipe {recipe_hash[:12]} is not released")
+        (choice,) = [c for c in RECIPES if c.hash == recipe_hash]
+        return Shift(operator=operator, recipe=_active(choice), lot=lot.strip())
 
     # -- one pack -------------------------------------------------------------------------------
     def partial_serial_ok(self, shift: Shift, text: str) -> bool:
-        if len(text) > len(self.serial_template):
+        if len(text) > len(SERIAL_TEMPLATE):
             return False
-        for char, want in zip(text, self.serial_template, strict=False):
+        for char, want in zip(text, SERIAL_TEMPLATE, strict=False):
             if want == "#":
                 if not char.isdigit():
                     return False
@@ -249,68 +193,17 @@ class FakeStationService:
         return True
 
     def readiness(self) -> Readiness:
-        self.ready_checks += 1
         return self.ready
 
     def check_serial(self, shift: Shift, serial: str) -> SerialCheck:
-        self.serials_checked.append(serial)
-        template = self.serial_template
-        if len(serial) != len(template) or not self.partial_serial_ok(shift, serial):
+        if len(serial) != len(SERIAL_TEMPLATE) or not self.partial_serial_ok(shift, serial):
             return SerialCheck(
                 serial=serial,
                 valid=False,
                 reason=f"{serial!r} is not a {shift.recipe.product} serial: expected "
                 f"{shift.recipe.serial_form}",
             )
-        if serial == BUSY_SERIAL:
-            return SerialCheck(
-                serial=serial,
-                valid=False,
-                reason="This pack is being run on another station",
-                busy_elsewhere="station ST-02 since 10:42",
-            )
-        previous = self._previous_pass(serial)
-        if previous is not None:
-            return SerialCheck(
-                serial=serial,
-                valid=False,
-                reason="This pack already passed",
-                previous_pass=previous,
-            )
         return SerialCheck(serial=serial, valid=True, readiness=self.ready)
-
-    def _previous_pass(self, serial: str) -> PassRecord | None:
-        if serial == PASSED_SERIAL:
-            return PassRecord(
-                attempt_id=41,
-                ended_at=BASE_TIME - timedelta(hours=20, minutes=18),
-                station_id="ST-02",
-                recipe_version="1.2.0",
-            )
-        for attempt in reversed(self.attempts):
-            if attempt.serial == serial and attempt.outcome is Outcome.PASS:
-                return PassRecord(attempt.attempt_id, attempt.ended_at, "ST-01", "1.2.0")
-        return None
-
-    def _authorise(self, given: Credentials, role: Role, what: str, operator: str = "") -> Badge:
-        """The real rule's answers, scripted: role, not the operator, the PIN."""
-        self.credentials_given.append(given)
-        badge = self.badge(given.code)
-        if badge.role is not role:
-            raise Refused(f"badge {badge.code} is a {badge.role.value} badge: {what} refused")
-        if badge.code == operator:
-            raise Refused(f"badge {badge.code} is the operator of this run: {what} refused")
-        if given.pin != FAKE_PIN:
-            raise Refused(f"wrong PIN for badge {badge.code}")
-        return badge
-
-    def authorise_rework(
-        self, shift: Shift, serial: str, supervisor: Credentials, reason: str
-    ) -> ReworkAuthorisation:
-        badge = self._authorise(supervisor, Role.SUPERVISOR, "rework", shift.operator.code)
-        auth = ReworkAuthorisation(serial=serial, supervisor=badge.code, reason=reason)
-        self.reworks.append(auth)
-        return auth
 
     def run(
         self,
@@ -319,22 +212,7 @@ class FakeStationService:
         on_event: Callable[[Event], None],
         cancel: CancelToken,
     ) -> RunResult:
-        self.runs.append(request)
         return _Run(self, shift, request, on_event, cancel).execute()
-
-    def reprint_label(
-        self, shift: Shift | None, serial: str, reason: str, by: Credentials
-    ) -> LabelResult:
-        operator = shift.operator.code if shift is not None else ""
-        badge = self._authorise(by, Role.SUPERVISOR, "reprint", operator)
-        self.reprints.append((serial, f"{reason} (authorised by {badge.code})"))
-        if not self.printer_online:
-            return LabelResult(
-                printed=False,
-                printer="zpl-tcp:10.0.0.9:9100",
-                detail="printer offline: connection refused by 10.0.0.9:9100",
-            )
-        return LabelResult(printed=True, printer="zpl-tcp:10.0.0.9:9100", detail="sent to printer")
 
     # -- history --------------------------------------------------------------------------------
     def shift_history(self, shift: Shift, since: datetime, limit: int = 20) -> list[HistoryRow]:
@@ -386,8 +264,7 @@ class FakeStationService:
                 tuple(
                     (
                         f"#{a.attempt_id}",
-                        f"{a.ended_at:%Y-%m-%d %H:%M} {a.outcome.value} {a.failure_code}".strip()
-                        + (f" (rework: {a.rework.reason})" if a.rework else ""),
+                        f"{a.ended_at:%Y-%m-%d %H:%M} {a.outcome.value} {a.failure_code}".strip(),
                     )
                     for a in mine
                 ),
@@ -444,7 +321,6 @@ class FakeStationService:
         ]
 
     def recipe_diff_against_pack(self, shift: Shift) -> list[Section]:
-        self.diffs += 1
         return [
             Section(
                 "Differences (recipe → pack)",
@@ -456,34 +332,12 @@ class FakeStationService:
         ]
 
     def engineer_mode(self, engineer: Credentials) -> Badge:
-        return self._authorise(engineer, Role.ENGINEER, "engineer mode")
-
-    def authorise_recipe_change(self, shift: Shift, supervisor: Credentials) -> Badge:
-        return self._authorise(supervisor, Role.SUPERVISOR, "recipe change", shift.operator.code)
-
-    def change_recipe(self, shift: Shift, recipe_hash: str, supervisor: Credentials) -> Shift:
-        self.authorise_recipe_change(shift, supervisor)
-        return self.start_shift(shift.operator, recipe_hash, shift.lot)
-
-    def recipe_problems(self) -> list[RecipeProblem]:
-        return list(self.problems)
-
-    def release_recipe(self, path: Path, by: Credentials) -> Release:
-        self._authorise(by, Role.ENGINEER, "release")
-        self.released.append((path, by.code))
-        if path.suffix != ".toml":
-            raise Refused(f"{path} is not a recipe file (.toml)")
-        choice = RecipeChoice(
-            name=path.stem.upper(),
-            version="2.0.0",
-            hash="c0ffee000000" + _hash("12")[:52],
-            description=f"released from {path.name}",
-            serial_example="PK4S-000900",
-            released_by=by.code,
-            released_at=BASE_TIME,
-        )
-        self.recipes.append(choice)
-        return Release(choice, already_released=False)
+        badge = self.badge(engineer.code)
+        if badge.role is not Role.ENGINEER:
+            raise Refused(f"badge {badge.code} is not an engineer badge")
+        if engineer.pin != FAKE_PIN:
+            raise Refused(f"wrong PIN for badge {badge.code}")
+        return badge
 
 
 def _active(choice: RecipeChoice) -> ActiveRecipe:
@@ -533,7 +387,6 @@ class _Run:
                 steps=steps,
                 started_at=BASE_TIME,
                 attempt_id=attempt_id,
-                rework_of=41 if self.request.rework else None,
             )
         )
         failure: Failure | None = None
@@ -583,7 +436,6 @@ class _Run:
                 failure_code=failure.code if failure else "",
                 cycle_time_s=cycle,
                 ended_at=BASE_TIME + timedelta(minutes=2 * len(self.svc.attempts) + 2),
-                rework=self.request.rework,
                 measurements=tuple(self.measurements),
             )
         )
@@ -599,13 +451,6 @@ class _Run:
         if step is StepId.IDENTIFY:
             self.measure(step, Measurement("Device type", None, text="0x4500"))
             self.measure(step, Measurement("Firmware", None, text="0x0101"))
-        elif step is StepId.UNSEAL and serial == SEALED_SERIAL:
-            return make_failure(
-                step,
-                FailureCode.SEALED_UNKNOWN_KEYS,
-                "The gauge is sealed with keys this station does not know.",
-                "sealed, not changed",
-            )
         elif step is StepId.BACKUP:
             self.emit(Notice(step, "Data flash backed up (8192 bytes)"))
         elif step is StepId.APPLY:
@@ -642,26 +487,10 @@ class _Run:
         chunk = 23
         for done in range(chunk, FLASH_BLOCKS + 1, chunk):
             self.emit(StepProgress(step, done, FLASH_BLOCKS, f"block {done}/{FLASH_BLOCKS}"))
-            if self.request.serial == NACK_SERIAL and done >= 92:
-                self.emit(Notice(step, "NACK at block 92: restoring the backup"))
-                return make_failure(
-                    step,
-                    FailureCode.BUS_NACK,
-                    "The gauge stopped answering (NACK) while writing block 92 of 230.",
-                    "data flash restored from backup; not sealed",
-                )
             if self.svc.pause_in_apply and done == 115:
                 self.svc.paused.set()
-                # The test releases the run; an abort releases it too unless the test wants to
-                # see the "aborting" state first. Bounded, so a forgotten release cannot hang.
-                for _ in range(1000):
-                    if self.svc.resume.wait(0.01):
-                        break
-                    if self.cancel.requested and not self.svc.hold_after_abort:
-                        break
-                if self.cancel.requested:
-                    self.emit(Notice(step, "Abort: restoring the data-flash backup"))
-                    return _aborted(step, "data flash restored from backup; not sealed")
+                # The test releases the run; bounded, so a forgotten release cannot hang.
+                self.svc.resume.wait(10)
         return None
 
 
@@ -695,6 +524,5 @@ def seed_history(service: FakeStationService) -> None:
                 failure_code=code,
                 cycle_time_s=cycle,
                 ended_at=BASE_TIME + timedelta(minutes=2 * len(service.attempts) + 2),
-                rework=None,
             )
         )

@@ -1,44 +1,16 @@
-"""Shared helpers for the operator-terminal tests: build the app on the fake, drive it."""
+"""Shared helpers for the operator-terminal tests: drive the app, read what it shows."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.worker import WorkerState
 
-from station.tui import LineOptions, StationApp, make_app
 from station.tui.screens import LineScreen
 from station.tui.widgets import ResultDetails
-from tests.tui.fake_service import BASE_TIME, FakeStationService
-
-OPERATOR = "OP-0001"
-SUPERVISOR = "SUP-0001"
-ENGINEER = "ENG-0001"
-LOT = "WO-2607-A"
-
-
-def options(fake: FakeStationService, **overrides: Any) -> LineOptions:
-    values: dict[str, Any] = {
-        "monotonic": fake.clock.monotonic,
-        "now": lambda: BASE_TIME,
-        "tz": UTC,
-        "gauge_refresh_s": 0,
-        "ready_poll_s": 0,
-    }
-    values.update(overrides)
-    return LineOptions(**values)
-
-
-def app_for(fake: FakeStationService, **overrides: Any) -> StationApp:
-    return make_app(fake, options(fake, **overrides))
-
-
-def line_app(fake: FakeStationService, **overrides: Any) -> StationApp:
-    """The app with the shift locked (as a supervisor would): it opens on the line screen."""
-    return app_for(fake, recipe="PK4S-STD", operator=OPERATOR, lot=LOT, **overrides)
+from tests.tui.real_station import LOT, OPERATOR
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -57,7 +29,7 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 
 async def wait_until(pilot: Pilot[Any], condition: Any, what: str) -> None:
-    """Process messages until ``condition()`` holds (for runs paused by the fake)."""
+    """Process messages until ``condition()`` holds (for runs held mid-write)."""
     for _ in range(1000):
         if condition():
             await pilot.pause()

@@ -7,19 +7,19 @@ import gc
 
 from textual.widgets._footer import FooterKey
 
-from tests.tui.fake_service import FakeStationService
-from tests.tui.helpers import line_app, scan, settle
+from tests.tui.helpers import scan, settle
+from tests.tui.real_station import RealStation, locked_app
 
 
 async def test_a_footer_rebuilt_for_every_pack_keeps_no_dead_keys(
-    fake: FakeStationService,
+    station: RealStation,
 ) -> None:
-    app = line_app(fake, bell=False)
+    app = locked_app(station, bell=False)
     async with app.run_test() as pilot:
         await settle(pilot)
         for n in range(10):
             await scan(pilot, f"PK4S-{n + 1:06d}")
-            fake.clock.advance(30)
+        assert len(station.attempts()) == 10
         gc.collect()
         alive = [o for o in gc.get_objects() if isinstance(o, FooterKey)]
         shown = [key for key in alive if key.is_attached]

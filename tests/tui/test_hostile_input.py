@@ -13,8 +13,8 @@ from station.sequence.service import Section
 from station.tui.fields import BADGE_MAX, SERIAL_MAX
 from station.tui.screens import BadgeScreen, TraceScreen
 from station.tui.widgets import SectionsView
-from tests.tui.fake_service import FakeStationService
-from tests.tui.helpers import OPERATOR, line_app, settle, text_of, type_and_enter
+from tests.tui.helpers import settle, text_of, type_and_enter
+from tests.tui.real_station import OPERATOR, RealStation, locked_app
 
 
 def sections_text(pilot: Pilot[Any]) -> str:
@@ -31,20 +31,20 @@ async def open_trace(pilot: Pilot[Any]) -> TraceScreen:
 
 
 async def test_markup_typed_into_the_trace_field_is_shown_not_parsed(
-    fake: FakeStationService,
+    station: RealStation,
 ) -> None:
-    app = line_app(fake)
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await open_trace(pilot)
         await type_and_enter(pilot, "[/]x[b")
         await settle(pilot)
         assert app.is_running
         assert "Record of [/]x[b" in text_of(pilot, "#trace-title")
-        assert "No record of [/]x[b" in sections_text(pilot)
+        assert "Pack [/]x[b" in sections_text(pilot)  # the station's answer, as it said it
 
 
-async def test_a_refused_badge_with_markup_is_shown(fake: FakeStationService) -> None:
-    app = line_app(fake)
+async def test_a_refused_badge_with_markup_is_shown(station: RealStation) -> None:
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await pilot.press("f9")
@@ -55,11 +55,13 @@ async def test_a_refused_badge_with_markup_is_shown(fake: FakeStationService) ->
         assert "'[/]' is not a badge" in text_of(pilot, "#badge-message")
 
 
-async def test_bracketed_words_in_service_text_stay(fake: FakeStationService) -> None:
-    fake.trace = lambda serial: [  # type: ignore[method-assign]
+async def test_bracketed_words_in_service_text_stay(station: RealStation) -> None:
+    # No record the real station keeps can hold markup (serials, badges and lots are checked
+    # on the way in), so the station's answer is replaced here to see the screen keep it.
+    station.service.trace = lambda serial: [  # type: ignore[method-assign]
         Section("Pack [b]bold?[/b]", (("note", "cell [2] low [red]"),))
     ]
-    app = line_app(fake)
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await open_trace(pilot)
         await type_and_enter(pilot, "PK4S-000123")
@@ -69,11 +71,12 @@ async def test_bracketed_words_in_service_text_stay(fake: FakeStationService) ->
         assert "cell [2] low [red]" in shown
 
 
-async def test_control_characters_never_reach_the_screen(fake: FakeStationService) -> None:
-    fake.trace = lambda serial: [  # type: ignore[method-assign]
+async def test_control_characters_never_reach_the_screen(station: RealStation) -> None:
+    # As above: an answer holding control characters, which no real record can.
+    station.service.trace = lambda serial: [  # type: ignore[method-assign]
         Section("Pack", (("serial", "PK4S-000700\x1b[2J\x07"),))
     ]
-    app = line_app(fake)
+    app = locked_app(station)
     async with app.run_test() as pilot:
         screen = await open_trace(pilot)
         field = screen.query_one("#trace-serial")
@@ -89,8 +92,8 @@ async def test_control_characters_never_reach_the_screen(fake: FakeStationServic
         assert "\x1b" not in text_of(pilot, "#trace-title")
 
 
-async def test_every_field_has_a_length_fit_for_its_content(fake: FakeStationService) -> None:
-    app = line_app(fake)
+async def test_every_field_has_a_length_fit_for_its_content(station: RealStation) -> None:
+    app = locked_app(station)
     async with app.run_test() as pilot:
         screen = await open_trace(pilot)
         field = screen.query_one("#trace-serial")
@@ -107,8 +110,8 @@ async def test_every_field_has_a_length_fit_for_its_content(fake: FakeStationSer
         assert len(badge.value) == BADGE_MAX  # type: ignore[attr-defined]
 
 
-async def test_role_refusals_use_the_right_article(fake: FakeStationService) -> None:
-    app = line_app(fake)
+async def test_role_refusals_use_the_right_article(station: RealStation) -> None:
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await pilot.press("f9")

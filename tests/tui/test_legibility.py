@@ -11,8 +11,8 @@ from rich.color import ColorSystem
 from station.sequence.events import Outcome
 from station.tui.screens import LineScreen
 from station.tui.widgets import VerdictBanner
-from tests.tui.fake_service import CELLS_SERIAL, FakeStationService
-from tests.tui.helpers import line_app, scan, settle
+from tests.tui.helpers import scan, settle
+from tests.tui.real_station import RealStation, locked_app
 
 
 def luminance(rgb: tuple[int, int, int]) -> float:
@@ -43,10 +43,8 @@ def shown(widget: Any) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
 
 
 @pytest.mark.parametrize("outcome", [Outcome.PASS, Outcome.FAIL, Outcome.ERROR, Outcome.ABORTED])
-async def test_every_verdict_banner_reads_at_7_to_1(
-    fake: FakeStationService, outcome: Outcome
-) -> None:
-    app = line_app(fake)
+async def test_every_verdict_banner_reads_at_7_to_1(station: RealStation, outcome: Outcome) -> None:
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         screen = app.screen
@@ -60,8 +58,8 @@ async def test_every_verdict_banner_reads_at_7_to_1(
         assert contrast(in_256_colours(text), in_256_colours(background)) >= 7.0
 
 
-async def test_a_refusal_reads_at_7_to_1(fake: FakeStationService) -> None:
-    app = line_app(fake)
+async def test_a_refusal_reads_at_7_to_1(station: RealStation) -> None:
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await scan(pilot, "HELLO")
@@ -73,13 +71,13 @@ async def test_a_refusal_reads_at_7_to_1(fake: FakeStationService) -> None:
 
 
 @pytest.mark.parametrize("bell", [True, False])
-async def test_a_fail_rings_the_bell_unless_turned_off(
-    fake: FakeStationService, bell: bool
-) -> None:
-    app = line_app(fake, bell=bell)
+async def test_a_fail_rings_the_bell_unless_turned_off(station: RealStation, bell: bool) -> None:
+    app = locked_app(station, bell=bell)
     rings: list[int] = []
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
     async with app.run_test() as pilot:
         await settle(pilot)
-        await scan(pilot, CELLS_SERIAL)
+        station.pack = "3-cells"
+        await scan(pilot, "PK4S-000202")
+        assert station.attempts() == [("PK4S-000202", "FAIL")]
         assert rings == ([1] if bell else [])

@@ -1,10 +1,12 @@
-"""The line screen against the scripted service: scan, run, verdict, rework, abort, reprint."""
+"""The line screen on the real station service (emulator, SQLite, label files): scan, run,
+verdict, rework, abort, reprint. Each emulated pack is a scenario of ``station.emulator``."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+from datetime import UTC
 
 import pytest
 from textual.widgets import DataTable, Input, ProgressBar
@@ -14,33 +16,21 @@ from station.sequence.service import RunRequest
 from station.tui import StationApp
 from station.tui.screens import AuthoriseScreen, LineScreen, Phase
 from station.tui.widgets import HistoryPanel, MeasurementTable, StepChecklist, VerdictBanner
-from tests.tui.fake_service import (
-    ALL_STEPS,
-    BUSY_SERIAL,
-    CELLS_SERIAL,
-    FAKE_PIN,
-    NACK_SERIAL,
-    PASS_SERIAL,
-    PASSED_SERIAL,
-    SEALED_SERIAL,
-    FakeStationService,
-    seed_history,
-)
 from tests.tui.helpers import (
-    OPERATOR,
-    SUPERVISOR,
     badge_and_pin,
     focused_id,
     line,
-    line_app,
     scan,
     settle,
     text_of,
     type_and_enter,
     wait_until,
 )
+from tests.tui.real_station import OPERATOR, PIN, SUPERVISOR, RealStation, locked_app
 
 SIZES = [(80, 24), (120, 40)]
+SERIAL = "PK4S-000123"
+PASSED_SERIAL = "PK4S-000777"
 
 
 def count_bells(app: StationApp) -> list[int]:
@@ -49,81 +39,87 @@ def count_bells(app: StationApp) -> list[int]:
     return rings
 
 
+def trace_text(station: RealStation, serial: str) -> str:
+    return "\n".join(f"{k} {v}" for s in station.service.trace(serial) for k, v in s.rows)
+
+
 @pytest.mark.parametrize("size", SIZES)
-async def test_a_passing_pack(fake: FakeStationService, size: tuple[int, int]) -> None:
-    app = line_app(fake)
+async def test_a_passing_pack(station: RealStation, size: tuple[int, int]) -> None:
+    app = locked_app(station)
     rings = count_bells(app)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         screen = line(pilot)
         assert "Scan pack serial" in text_of(pilot, "#prompt")
-        assert "PK4S-000123" in text_of(pilot, "#example")
+        assert SERIAL in text_of(pilot, "#example")
 
-        await scan(pilot, PASS_SERIAL)
+        await scan(pilot, SERIAL)
 
-        assert fake.runs == [RunRequest(PASS_SERIAL)]
+        assert station.runs == [RunRequest(SERIAL)]
+        assert station.attempts() == [(SERIAL, "PASS")]
         assert screen.phase is Phase.RESULT
         banner = screen.query_one(VerdictBanner)
         assert banner.word == "PASS"
         assert banner.has_class("-verdict-pass")
         assert banner.display
-        assert "PK4S-000123" in str(banner.render())
+        assert SERIAL in str(banner.render())
         checklist = screen.query_one(StepChecklist)
-        assert all(checklist.state_of(step) == "PASS" for step in ALL_STEPS)
-        assert screen.query_one(MeasurementTable).row_count == 6
+        assert all(checklist.state_of(step) == "PASS" for step in screen.shift.recipe.steps)
+        assert screen.query_one(MeasurementTable).row_count > 0
         details = text_of(pilot, "#details")
         assert "sealed" in details
-        assert "printed on zpl-tcp:10.0.0.9:9100" in details
+        assert f"printed on file:{station.tmp}/labels" in details
+        assert [p.suffix for p in station.labels(SERIAL)] == [".png", ".svg", ".zpl"]
         assert rings == []
         # The verdict stays until the next scan, and the scan field keeps the focus.
         assert focused_id(pilot) == "scan"
         assert "Scan the next pack serial" in text_of(pilot, "#prompt")
         table = screen.query_one("#history-table", DataTable)
         assert table.row_count == 1
-        assert [str(c) for c in table.get_row_at(0)[1:3]] == [PASS_SERIAL, "PASS"]
+        assert [str(c) for c in table.get_row_at(0)[1:3]] == [SERIAL, "PASS"]
         assert "Passed 1" in text_of(pilot, "#history-counters")
         assert "100.0 %" in text_of(pilot, "#history-counters")
 
 
 FAILURES = [
     (
-        SEALED_SERIAL,
+        "foreign-keys",
         Outcome.FAIL,
         StepId.UNSEAL,
         "SEALED_UNKNOWN_KEYS",
-        "sealed with keys this station does not know",
+        "sealed with keys this key set does not open",
         "Do not retry. Put the pack aside for a supervisor",
-        "sealed, not changed",
+        "nothing was written; sealed again as it arrived",
     ),
     (
-        CELLS_SERIAL,
+        "3-cells",
         Outcome.FAIL,
         StepId.VERIFY,
         "CELL_COUNT",
-        "sees 3 cells",
+        "cells seen = 3 [4..4] FAIL",
         "Check the cell connections of the pack",
-        "not sealed",
+        "it was NOT sealed",
     ),
     (
-        NACK_SERIAL,
+        "nack-mid-write",
         Outcome.ERROR,
         StepId.APPLY,
         "BUS_NACK",
-        "stopped answering (NACK)",
+        "the gauge did not acknowledge",
         "Check the pack is seated in the fixture",
-        "data flash restored from backup",
+        "data flash written (2 of 10 writes, write 3 unconfirmed) but not verified",
     ),
 ]
 
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize(
-    ("serial", "outcome", "step", "code", "reason", "action", "pack_state"), FAILURES
+    ("pack", "outcome", "step", "code", "reason", "action", "pack_state"), FAILURES
 )
 async def test_a_failing_pack_says_why_and_what_to_do(
-    fake: FakeStationService,
+    station: RealStation,
     size: tuple[int, int],
-    serial: str,
+    pack: str,
     outcome: Outcome,
     step: StepId,
     code: str,
@@ -131,11 +127,12 @@ async def test_a_failing_pack_says_why_and_what_to_do(
     action: str,
     pack_state: str,
 ) -> None:
-    app = line_app(fake)
+    station.pack = pack
+    app = locked_app(station)
     rings = count_bells(app)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        await scan(pilot, serial)
+        await scan(pilot, SERIAL)
         screen = line(pilot)
         banner = screen.query_one(VerdictBanner)
         assert banner.word == outcome.value
@@ -146,47 +143,54 @@ async def test_a_failing_pack_says_why_and_what_to_do(
             assert expected in details
         checklist = screen.query_one(StepChecklist)
         assert checklist.state_of(step) == outcome.value
-        steps = list(ALL_STEPS)
+        steps = list(screen.shift.recipe.steps)
         assert all(checklist.state_of(s) == "PASS" for s in steps[: steps.index(step)])
-        assert all(checklist.state_of(s) == "SKIPPED" for s in steps[steps.index(step) + 1 :])
+        later = steps[steps.index(step) + 1 :]
+        # Every later step is skipped, except the record: a failed attempt is recorded too.
+        assert [checklist.state_of(s) for s in later] == [
+            "PASS" if s is StepId.RECORD else "SKIPPED" for s in later
+        ]
         assert rings == [1]
         assert focused_id(pilot) == "scan"
         counted = "Errors 1" if outcome is Outcome.ERROR else "Failed 1"
         assert counted in text_of(pilot, "#history-counters")
         history = screen.query_one("#history-table", DataTable)
         assert str(history.get_row_at(0)[2]) == outcome.value
+        assert station.attempts() == [(SERIAL, outcome.value)]
+        assert station.labels(SERIAL) == []
 
 
-async def test_the_data_flash_write_shows_progress_and_the_bus_fault_notice(
-    fake: FakeStationService,
+async def test_the_data_flash_write_shows_how_far_it_got_when_the_gauge_stops_answering(
+    station: RealStation,
 ) -> None:
-    app = line_app(fake)
+    station.pack = "nack-mid-write"  # writes NACK from the 3rd one on
+    app = locked_app(station)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await scan(pilot, NACK_SERIAL)
+        await scan(pilot, SERIAL)
         screen = line(pilot)
         bar = screen.query_one("#flash", ProgressBar)
-        assert (bar.progress, bar.total) == (92, 230)
-        assert "block 92/230" in text_of(pilot, "#flash-label")
-        assert any("NACK at block 92" in note for note in screen.notice_lines)
+        assert (bar.progress, bar.total) == (2, 10)
+        assert "2/10" in text_of(pilot, "#flash-label")
 
 
 async def test_a_cell_count_failure_shows_the_measurement_against_its_limits(
-    fake: FakeStationService,
+    station: RealStation,
 ) -> None:
-    app = line_app(fake)
+    station.pack = "3-cells"
+    app = locked_app(station)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await scan(pilot, CELLS_SERIAL)
+        await scan(pilot, SERIAL)
         table = line(pilot).query_one(MeasurementTable)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        assert ["Cell count", "3", "4", "4", "FAIL"] in rows
+        assert ["cells seen", "3", "4", "4", "FAIL"] in rows
 
 
 async def test_live_validation_marks_a_scan_that_cannot_become_a_serial(
-    fake: FakeStationService,
+    station: RealStation,
 ) -> None:
-    app = line_app(fake)
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         scan_field = line(pilot).query_one("#scan", Input)
@@ -200,18 +204,22 @@ async def test_live_validation_marks_a_scan_that_cannot_become_a_serial(
         assert not scan_field.has_class("-bad")
 
 
+BUSY_SERIAL = "PK4S-000888"
+
+
 @pytest.mark.parametrize(
     ("serial", "expected"),
     [
-        ("PK4S-12", "is not a PK4S serial"),
-        ("HELLO", "is not a PK4S serial"),
-        (BUSY_SERIAL, "station ST-02 since 10:42"),
+        ("PK4S-12", 'is not a serial of this recipe: expected "PK4S-" and six digits'),
+        ("HELLO", "is not a serial of this recipe"),
+        (BUSY_SERIAL, "is being programmed at station ST-02 socket A since"),
     ],
 )
 async def test_a_bad_scan_is_refused_and_the_field_cleared(
-    fake: FakeStationService, serial: str, expected: str
+    station: RealStation, serial: str, expected: str
 ) -> None:
-    app = line_app(fake)
+    station.claimed_at("ST-02", BUSY_SERIAL)
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await scan(pilot, serial)
@@ -224,16 +232,17 @@ async def test_a_bad_scan_is_refused_and_the_field_cleared(
         assert screen.query_one("#scan", Input).value == ""
         assert focused_id(pilot) == "scan"
         assert screen.phase is Phase.READY
-        assert fake.runs == []
+        assert station.runs == []
+        assert station.attempts() == []
         # The next scan goes straight on.
-        await scan(pilot, PASS_SERIAL)
-        assert fake.runs == [RunRequest(PASS_SERIAL)]
+        await scan(pilot, SERIAL)
+        assert station.runs == [RunRequest(SERIAL)]
 
 
-async def test_a_passed_pack_needs_a_supervisor_and_esc_cancels(
-    fake: FakeStationService,
-) -> None:
-    app = line_app(fake)
+async def test_a_passed_pack_needs_a_supervisor_and_esc_cancels(station: RealStation) -> None:
+    passed = station.passed_at("ST-02", PASSED_SERIAL)
+    assert passed.outcome is Outcome.PASS
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await scan(pilot, PASSED_SERIAL)
@@ -241,7 +250,10 @@ async def test_a_passed_pack_needs_a_supervisor_and_esc_cancels(
         assert isinstance(dialog, AuthoriseScreen)
         info = text_of(pilot, "#auth-info")
         assert "already PASSED" in info
-        assert "2026-06-30 09:42" in info
+        (record,) = station.service.socket.store.pack_history(PASSED_SERIAL)
+        ended = record.ended_at
+        assert ended is not None
+        assert f"{ended.astimezone(UTC):%Y-%m-%d %H:%M}" in info
         assert "ST-02" in info
         assert focused_id(pilot) == "supervisor"
         await pilot.press("escape")
@@ -250,12 +262,13 @@ async def test_a_passed_pack_needs_a_supervisor_and_esc_cancels(
         assert "Rework cancelled" in text_of(pilot, "#scan-message")
         assert focused_id(pilot) == "scan"
         assert screen.phase is Phase.READY
-        assert fake.runs == []
-        assert fake.reworks == []
+        assert station.runs == []
+        assert station.service.socket.store.pending_rework(PASSED_SERIAL) is None
 
 
-async def test_an_operator_badge_cannot_authorise_a_rework(fake: FakeStationService) -> None:
-    app = line_app(fake)
+async def test_an_operator_badge_cannot_authorise_a_rework(station: RealStation) -> None:
+    station.passed_at("ST-02", PASSED_SERIAL)
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await scan(pilot, PASSED_SERIAL)
@@ -263,10 +276,10 @@ async def test_an_operator_badge_cannot_authorise_a_rework(fake: FakeStationServ
         await settle(pilot)
         assert isinstance(app.screen, AuthoriseScreen)
         message = text_of(pilot, "#auth-message")
-        assert "OP-0001 is a operator badge" in message or "operator badge" in message
+        assert "OP-0001 is an operator badge" in message
         assert "supervisor" in message
         assert app.screen.query_one("#reasons").disabled
-        assert fake.reworks == []
+        assert station.service.socket.store.pending_rework(PASSED_SERIAL) is None
 
 
 @pytest.mark.parametrize(
@@ -278,9 +291,10 @@ async def test_an_operator_badge_cannot_authorise_a_rework(fake: FakeStationServ
     ],
 )
 async def test_a_supervisor_authorises_a_rework_then_the_pack_runs(
-    fake: FakeStationService, keys: list[str], reason: str
+    station: RealStation, keys: list[str], reason: str
 ) -> None:
-    app = line_app(fake)
+    station.passed_at("ST-02", PASSED_SERIAL)
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await scan(pilot, PASSED_SERIAL)
@@ -289,48 +303,59 @@ async def test_a_supervisor_authorises_a_rework_then_the_pack_runs(
         assert focused_id(pilot) == "pin"
         pin = app.screen.query_one("#pin", Input)
         assert pin.password  # dots on screen, never the digits
-        await type_and_enter(pilot, FAKE_PIN)
+        await type_and_enter(pilot, PIN)
         await settle(pilot)
         assert focused_id(pilot) == "reasons"
         await pilot.press(*keys)
         await settle(pilot)
-        assert len(fake.reworks) == 1
-        auth = fake.reworks[0]
+        (request,) = station.runs
+        auth = request.rework
+        assert auth is not None
         assert (auth.serial, auth.supervisor, auth.reason) == (PASSED_SERIAL, SUPERVISOR, reason)
-        assert fake.runs == [RunRequest(PASSED_SERIAL, rework=auth)]
         assert line(pilot).query_one(VerdictBanner).word == "PASS"
+        assert station.attempts() == [(PASSED_SERIAL, "PASS"), (PASSED_SERIAL, "PASS")]
+        assert reason in trace_text(station, PASSED_SERIAL)
 
 
-async def test_quitting_is_refused_while_a_pack_runs(fake: FakeStationService) -> None:
-    fake.pause_in_apply = True
-    app = line_app(fake)
+async def test_quitting_is_refused_while_a_pack_runs(station: RealStation) -> None:
+    station.hold_in_apply()
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await type_and_enter(pilot, PASS_SERIAL)
-        await wait_until(pilot, fake.paused.is_set, "the run to reach the data-flash write")
+        await type_and_enter(pilot, SERIAL)
+        await wait_until(pilot, station.paused.is_set, "the run to reach the data-flash write")
         await pilot.press("ctrl+q")
         assert app.is_running
         assert line(pilot).phase is Phase.RUNNING
-        fake.resume.set()
+        station.resume.set()
         await settle(pilot)
+        assert line(pilot).query_one(VerdictBanner).word == "PASS"
 
 
-async def test_retry_runs_the_same_serial_again(fake: FakeStationService) -> None:
-    app = line_app(fake)
+async def test_retry_runs_the_same_serial_again(station: RealStation) -> None:
+    station.pack = "3-cells"
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await scan(pilot, CELLS_SERIAL)
+        await scan(pilot, SERIAL)
         await pilot.press("f2")
         await settle(pilot)
-        assert [r.serial for r in fake.runs] == [CELLS_SERIAL, CELLS_SERIAL]
-        assert fake.serials_checked == [CELLS_SERIAL, CELLS_SERIAL]
+        assert [r.serial for r in station.runs] == [SERIAL, SERIAL]
+        assert station.serials_checked == [SERIAL, SERIAL]
+        assert station.attempts() == [(SERIAL, "FAIL"), (SERIAL, "FAIL")]
 
 
-async def test_reprint_needs_a_supervisor_and_a_reason(fake: FakeStationService) -> None:
-    app = line_app(fake)
+def reprints(station: RealStation) -> list[tuple[str, str, str]]:
+    """(serial, reason, supervisor) of every label reprint in the audit log, oldest first."""
+    entries = station.service.socket.store.audit_entries(action="LABEL_REPRINTED")
+    return [(e.subject, e.detail["reason"], e.who) for e in reversed(entries)]
+
+
+async def test_reprint_needs_a_supervisor_and_a_reason(station: RealStation) -> None:
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await scan(pilot, PASS_SERIAL)
+        await scan(pilot, SERIAL)
         await pilot.press("f3")
         await settle(pilot)
         await pilot.press("enter")  # the newest passed pack of the shift
@@ -339,75 +364,84 @@ async def test_reprint_needs_a_supervisor_and_a_reason(fake: FakeStationService)
         await type_and_enter(pilot, OPERATOR)
         await settle(pilot)
         assert "supervisor badge" in text_of(pilot, "#auth-message")
-        await badge_and_pin(pilot, SUPERVISOR, FAKE_PIN)
+        await badge_and_pin(pilot, SUPERVISOR, PIN)
         await pilot.press("enter")  # "Label damaged"
         await settle(pilot)
-        assert fake.reprints == [(PASS_SERIAL, "Label damaged (authorised by SUP-0001)")]
+        assert reprints(station) == [(SERIAL, "Label damaged", SUPERVISOR)]
         details = text_of(pilot, "#details")
         assert "Reprint" in details
-        assert "sent to printer" in details
+        assert f"label {SERIAL} written to" in details
+        assert len(station.labels(SERIAL)) == 6  # the run's label and the reprint's
         assert focused_id(pilot) == "scan"
 
 
-async def test_a_reprint_on_an_offline_printer_says_so(fake: FakeStationService) -> None:
-    app = line_app(fake)
+async def test_a_reprint_on_an_offline_printer_says_so(station: RealStation) -> None:
+    app = locked_app(station)
     rings = count_bells(app)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await scan(pilot, PASS_SERIAL)
-        fake.printer_online = False
+        await scan(pilot, SERIAL)
+        # The printer goes away: its folder is now a file nothing can be written into.
+        folder = station.tmp / "labels"
+        for printed in folder.iterdir():
+            printed.unlink()
+        folder.rmdir()
+        folder.write_text("not a folder", encoding="utf-8")
         await pilot.press("f3")
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        await badge_and_pin(pilot, SUPERVISOR, FAKE_PIN)
+        await badge_and_pin(pilot, SUPERVISOR, PIN)
         await pilot.press("down", "enter")
         await settle(pilot)
-        assert fake.reprints == [(PASS_SERIAL, "Label unreadable (authorised by SUP-0001)")]
+        assert reprints(station) == [(SERIAL, "Label unreadable", SUPERVISOR)]
         details = text_of(pilot, "#details")
-        assert "NOT printed" in details
-        assert "printer offline" in details
+        assert "Reprint NOT printed" in details
+        assert "the label files could not be written" in details
+        assert "stays PASS and sealed" in details
         assert rings == [1]
 
 
 async def test_reprint_offers_only_the_packs_that_passed_this_shift(
-    fake: FakeStationService,
+    station: RealStation,
 ) -> None:
-    app = line_app(fake)
+    station.pack = "3-cells"
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await scan(pilot, CELLS_SERIAL)
+        await scan(pilot, SERIAL)
         await pilot.press("f3")
         await settle(pilot)
         assert "No pack has passed this shift" in text_of(pilot, "#packs")
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, LineScreen)
-        assert fake.reprints == []
+        assert reprints(station) == []
 
 
-async def test_reprint_works_for_any_pack_of_the_shift(fake: FakeStationService) -> None:
-    app = line_app(fake)
+async def test_reprint_works_for_any_pack_of_the_shift(station: RealStation) -> None:
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await scan(pilot, PASS_SERIAL)
+        await scan(pilot, SERIAL)
         await scan(pilot, "PK4S-000124")
-        await scan(pilot, CELLS_SERIAL)
+        station.pack = "3-cells"
+        await scan(pilot, "PK4S-000125")
         await pilot.press("f3")
         await settle(pilot)
         await pilot.press("down", "enter")  # the older of the two passed packs
         await settle(pilot)
-        await badge_and_pin(pilot, SUPERVISOR, FAKE_PIN)
+        await badge_and_pin(pilot, SUPERVISOR, PIN)
         await pilot.press("enter")
         await settle(pilot)
-        assert fake.reprints == [(PASS_SERIAL, "Label damaged (authorised by SUP-0001)")]
-        assert "Reprint of PK4S-000123" in text_of(pilot, "#scan-message")
+        assert reprints(station) == [(SERIAL, "Label damaged", SUPERVISOR)]
+        assert f"Reprint of {SERIAL}" in text_of(pilot, "#scan-message")
 
 
 async def test_history_sits_beside_on_a_wide_terminal_and_below_on_a_narrow_one(
-    fake: FakeStationService,
+    station: RealStation,
 ) -> None:
-    app = line_app(fake)
+    app = locked_app(station)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen = line(pilot)
@@ -421,15 +455,31 @@ async def test_history_sits_beside_on_a_wide_terminal_and_below_on_a_narrow_one(
 
 
 async def test_history_shows_failure_codes_when_it_has_the_full_width(
-    fake: FakeStationService,
+    station: RealStation,
 ) -> None:
-    seed_history(fake)
-    app = line_app(fake)
+    app = locked_app(station)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        for serial, pack in (
+            ("PK4S-000101", "default"),
+            ("PK4S-000102", "default"),
+            ("PK4S-000103", "3-cells"),
+            ("PK4S-000104", "nack-mid-write"),
+            ("PK4S-000104", "default"),
+        ):
+            station.pack = pack
+            await scan(pilot, serial)
         table = line(pilot).query_one("#history-table", DataTable)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        assert rows[1] == ["06:08", "PK4S-000104", "ERROR", "22.8 s", "BUS_NACK"]
+        error = station.service.socket.store.pack_history("PK4S-000104")[0]
+        assert error.cycle_time_s is not None
+        assert rows[1] == [
+            f"{error.started_at.astimezone(UTC):%H:%M}",
+            "PK4S-000104",
+            "ERROR",
+            f"{error.cycle_time_s:.1f} s",
+            "BUS_NACK",
+        ]
         assert "Passed 3  Failed 1  Errors 1" in text_of(pilot, "#history-counters")
         assert "50.0 %" in text_of(pilot, "#history-counters")
         await pilot.resize_terminal(120, 40)
@@ -438,17 +488,16 @@ async def test_history_shows_failure_codes_when_it_has_the_full_width(
 
 
 async def test_sigterm_aborts_the_run_at_its_safe_point_then_closes_the_terminal(
-    fake: FakeStationService,
+    station: RealStation,
 ) -> None:
     """``systemctl stop``/``restart`` sends SIGTERM: the run is aborted like an operator would
     (never killed mid-write), its verdict shown, then the terminal closes."""
-    fake.pause_in_apply = True
-    fake.hold_after_abort = True
-    app = line_app(fake)
+    station.hold_in_apply(after_abort=True)
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await type_and_enter(pilot, PASS_SERIAL)
-        await wait_until(pilot, fake.paused.is_set, "the run to reach the data-flash write")
+        await type_and_enter(pilot, SERIAL)
+        await wait_until(pilot, station.paused.is_set, "the run to reach the data-flash write")
         handlers = getattr(asyncio.get_running_loop(), "_signal_handlers", {})
         if signal.SIGTERM not in handlers:
             pytest.fail("the terminal does not handle SIGTERM: the service manager would kill it")
@@ -457,15 +506,17 @@ async def test_sigterm_aborts_the_run_at_its_safe_point_then_closes_the_terminal
         screen = line(pilot)
         assert screen.phase is Phase.RUNNING  # still finishing: the terminal waits for it
         assert "Station stopping" in "\n".join(screen.notice_lines)
-        fake.resume.set()  # the engine reaches its safe point
+        station.resume.set()  # the engine reaches its safe point
         await wait_until(pilot, lambda: app._exit, "the terminal to close")
         assert screen.query_one(VerdictBanner).word == "ABORTED"
+    assert station.attempts() == [(SERIAL, "ABORTED")]
 
 
 async def test_a_wrong_pin_is_refused_by_the_service_and_asked_again(
-    fake: FakeStationService,
+    station: RealStation,
 ) -> None:
-    app = line_app(fake)
+    station.passed_at("ST-02", PASSED_SERIAL)
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await scan(pilot, PASSED_SERIAL)
@@ -473,13 +524,14 @@ async def test_a_wrong_pin_is_refused_by_the_service_and_asked_again(
         await pilot.press("enter")  # a reason: the service then checks badge and PIN
         await settle(pilot)
         assert isinstance(app.screen, AuthoriseScreen)
-        assert "wrong PIN" in text_of(pilot, "#auth-message")
+        assert "wrong PIN for badge SUP-0001" in text_of(pilot, "#auth-message")
         assert focused_id(pilot) == "pin"
         assert app.screen.query_one("#pin", Input).value == ""  # never kept
-        assert fake.reworks == []
-        assert [c.pin for c in fake.credentials_given] == ["9999"]
-        await type_and_enter(pilot, FAKE_PIN)
+        assert station.service.socket.store.pending_rework(PASSED_SERIAL) is None
+        await type_and_enter(pilot, PIN)
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        assert len(fake.reworks) == 1
+        (request,) = station.runs
+        assert request.rework is not None
+        assert line(pilot).query_one(VerdictBanner).word == "PASS"

@@ -19,9 +19,8 @@ from station.cli import cli
 from station.tui.screens import LineScreen, TraceScreen
 from station.tui.widgets import MeasurementTable, SectionsView
 from tests.tui.helpers import settle, type_and_enter
-from tests.tui.test_real_service import RECIPE, real_app
+from tests.tui.real_station import RECIPE, REPO, locked_app, open_station
 
-REPO = Path(__file__).resolve().parents[2]
 SERIAL = "PK4S-000123"
 STATUS_CHECKS = ("SafetyStatus clear", "PFStatus clear", "ManufacturingStatus")
 READINGS = ("firmware", "device type")
@@ -55,9 +54,13 @@ def cli_words(*args: str) -> list[str]:
     return result.output.splitlines()
 
 
-async def terminal_words(tmp_path: Path, bus: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(measurement table, trace screen) words after one pack on the real station."""
-    app, _ = real_app(tmp_path, bus)
+async def terminal_words(folder: Path, bus: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(measurement table, trace screen) words after one pack on the real station, whose
+    database is ``folder``/station.sqlite3."""
+    folder.mkdir()
+    station = open_station(folder)
+    station.pack = bus.removeprefix("sim").removeprefix(":") or "default"
+    app = locked_app(station)
     names = STATUS_CHECKS + READINGS
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -79,7 +82,8 @@ async def terminal_words(tmp_path: Path, bus: str) -> tuple[dict[str, str], dict
         trace = app.screen
         assert isinstance(trace, TraceScreen)
         trace_rows = trace.query_one(SectionsView).text().splitlines()
-        return shown, words_in_lines(trace_rows, names)
+    station.close()
+    return shown, words_in_lines(trace_rows, names)
 
 
 @pytest.mark.parametrize(
@@ -96,7 +100,7 @@ async def test_every_face_shows_the_same_verdict_word(
     expected = dict(zip(STATUS_CHECKS, status_words, strict=True)) | dict.fromkeys(READINGS, "INFO")
 
     table, trace_screen = await terminal_words(tmp_path / "terminal", bus)
-    db = f"sqlite:///{tmp_path}/terminal/t.sqlite3"
+    db = f"sqlite:///{tmp_path}/terminal/station.sqlite3"
     trace = words_in_lines(cli_words("trace", SERIAL, "--db", db), tuple(expected))
 
     program = words_in_lines(

@@ -1,28 +1,20 @@
 """The header says whether the socket is ready for a pack: Place pack, Pack detected, Bus fault.
 
 On the real station service and emulator (the pack stays in the socket between connections, so
-the test can take it out, put it back and stop the bus), and on the scripted service for when the
-line screen asks.
+the test can take it out, put it back and stop the bus), and when the line screen asks.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from station.bus.spec import BusSpec, OpenedBus
-from station.clock import VirtualClock
-from station.config import StationConfig
-from station.emulator import open_emulator
-from station.sequence import open_service
-from station.tui import LineOptions, make_app
 from station.tui.screens import LineScreen, Phase
 from station.tui.widgets import VerdictBanner
-from tests.tui.fake_service import PASS_SERIAL, FakeStationService
-from tests.tui.helpers import line_app, settle, text_of, type_and_enter, wait_until
+from tests.tui.helpers import settle, text_of, type_and_enter, wait_until
+from tests.tui.real_station import RealStation, locked_app
 
 SERIAL = "PK4S-000123"
 
@@ -32,21 +24,12 @@ def badge(pilot: Pilot[Any]) -> str:
     return str(widget.render())
 
 
-async def test_the_header_follows_the_socket_and_a_dead_bus_refuses_scans(tmp_path: Path) -> None:
-    clock = VirtualClock()
-    device = open_emulator("default", clock=clock)
-
-    def socket() -> OpenedBus:
-        return OpenedBus(BusSpec("sim", "default", {}, "sim"), device, clock, emulated=True)
-
-    config = StationConfig(
-        bus="sim", database=f"sqlite:///{tmp_path}/t.sqlite3", printer=f"file:{tmp_path}/labels"
-    )
-    service = open_service(config, demo=True, bus_factory=socket)
-    options = LineOptions(
-        recipe="pk4s3p-3500", operator="OP-0001", lot="LOT-1", gauge_refresh_s=0, ready_poll_s=0
-    )
-    app = make_app(service, options)
+async def test_the_header_follows_the_socket_and_a_dead_bus_refuses_scans(
+    station: RealStation,
+) -> None:
+    device = station.seat()
+    service = station.service
+    app = locked_app(station)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -83,29 +66,32 @@ async def test_the_header_follows_the_socket_and_a_dead_bus_refuses_scans(tmp_pa
 
 
 async def test_the_line_screen_asks_while_idle_and_never_while_a_pack_runs(
-    fake: FakeStationService,
+    station: RealStation,
 ) -> None:
-    fake.pause_in_apply = True
-    app = line_app(fake, ready_poll_s=0.05)
+    station.hold_in_apply()
+    app = locked_app(station, ready_poll_s=0.05)
     async with app.run_test() as pilot:
-        await wait_until(pilot, lambda: fake.ready_checks >= 3, "the idle timer to ask again")
-        await type_and_enter(pilot, PASS_SERIAL)
-        await wait_until(pilot, fake.paused.is_set, "the run to reach the data-flash write")
-        during = fake.ready_checks
+        await wait_until(pilot, lambda: station.ready_checks >= 3, "the idle timer to ask again")
+        await type_and_enter(pilot, SERIAL)
+        await wait_until(pilot, station.paused.is_set, "the run to reach the data-flash write")
+        during = station.ready_checks
         await pilot.pause(0.25)  # five poll periods with a pack on the socket
-        assert fake.ready_checks == during
-        fake.resume.set()
-        await wait_until(pilot, lambda: fake.ready_checks > during, "a check once the pack is done")
+        assert station.ready_checks == during
+        station.resume.set()
+        await wait_until(
+            pilot, lambda: station.ready_checks > during, "a check once the pack is done"
+        )
+        assert station.attempts() == [(SERIAL, "PASS")]
 
 
-async def test_engineer_mode_stops_the_line_screen_asking(fake: FakeStationService) -> None:
-    app = line_app(fake, ready_poll_s=0.05)
+async def test_engineer_mode_stops_the_line_screen_asking(station: RealStation) -> None:
+    app = locked_app(station, ready_poll_s=0.05)
     async with app.run_test() as pilot:
-        await wait_until(pilot, lambda: fake.ready_checks >= 2, "the idle timer")
+        await wait_until(pilot, lambda: station.ready_checks >= 2, "the idle timer")
         await pilot.press("f9")  # the engineer badge screen covers the line screen
         await settle(pilot)
-        covered = fake.ready_checks
+        covered = station.ready_checks
         await pilot.pause(0.25)
-        assert fake.ready_checks == covered
+        assert station.ready_checks == covered
         await pilot.press("escape")
-        await wait_until(pilot, lambda: fake.ready_checks > covered, "the line screen to ask")
+        await wait_until(pilot, lambda: station.ready_checks > covered, "the line screen to ask")

@@ -7,53 +7,35 @@ the test checks both what the operator sees and what the database then holds.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.widgets import Input
 
-from station.config import StationConfig
-from station.sequence import open_service
-from station.sequence.authority import DEMO_PIN
 from station.sequence.events import Outcome, Verdict
-from station.sequence.service import StationService
-from station.tui import LineOptions, StationApp, make_app
 from station.tui.screens import LineScreen
 from station.tui.widgets import MeasurementTable, VerdictBanner
 from tests.tui.helpers import focused_id, settle, text_of, type_and_enter
+from tests.tui.real_station import PIN, RECIPE, SUPERVISOR, RealStation, locked_app
 
 SERIAL = "PK4S-000123"
-RECIPE = "pk4s3p-3500"
-
-
-def real_app(tmp_path: Path, bus: str) -> tuple[StationApp, StationService]:
-    config = StationConfig(
-        bus=bus,
-        database=f"sqlite:///{tmp_path}/t.sqlite3",
-        printer=f"file:{tmp_path}/labels",
-        labels_dir=str(tmp_path / "labels"),
-    )
-    service = open_service(config, keys_path=None, demo=True)
-    options = LineOptions(
-        recipe=RECIPE, operator="OP-0001", lot="LOT-1", gauge_refresh_s=0, ready_poll_s=0
-    )
-    return make_app(service, options), service
 
 
 @pytest.mark.parametrize(
-    ("bus", "outcome", "code", "words"),
+    ("pack", "outcome", "code", "words"),
     [
-        ("sim", Outcome.PASS, "", "sealed"),
-        ("sim:foreign-keys", Outcome.FAIL, "SEALED_UNKNOWN_KEYS", "sealed with keys"),
-        ("sim:3-cells", Outcome.FAIL, "CELL_COUNT", "cells seen = 3"),
-        ("sim:nack-mid-write", Outcome.ERROR, "BUS_NACK", "did not acknowledge"),
+        ("default", Outcome.PASS, "", "sealed"),
+        ("foreign-keys", Outcome.FAIL, "SEALED_UNKNOWN_KEYS", "sealed with keys"),
+        ("3-cells", Outcome.FAIL, "CELL_COUNT", "cells seen = 3"),
+        ("nack-mid-write", Outcome.ERROR, "BUS_NACK", "did not acknowledge"),
     ],
 )
 async def test_a_pack_on_the_emulator_is_shown_and_recorded(
-    tmp_path: Path, bus: str, outcome: Outcome, code: str, words: str
+    station: RealStation, pack: str, outcome: Outcome, code: str, words: str
 ) -> None:
-    app, service = real_app(tmp_path, bus)
+    station.pack = pack
+    service, tmp_path = station.service, station.tmp
+    app = locked_app(station)
     before = datetime.now(UTC) - timedelta(minutes=1)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -94,8 +76,9 @@ async def test_a_pack_on_the_emulator_is_shown_and_recorded(
         assert ("Passed 1" if outcome is Outcome.PASS else "Passed 0") in counters
 
 
-async def test_a_passed_pack_on_the_real_service_needs_a_rework(tmp_path: Path) -> None:
-    app, service = real_app(tmp_path, "sim")
+async def test_a_passed_pack_on_the_real_service_needs_a_rework(station: RealStation) -> None:
+    service = station.service
+    app = locked_app(station)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await type_and_enter(pilot, SERIAL)
@@ -103,9 +86,9 @@ async def test_a_passed_pack_on_the_real_service_needs_a_rework(tmp_path: Path) 
         await type_and_enter(pilot, SERIAL)
         await settle(pilot)
         assert "already PASSED" in text_of(pilot, "#auth-info")
-        await type_and_enter(pilot, "SUP-0001")  # the demo's supervisor badge ...
+        await type_and_enter(pilot, SUPERVISOR)  # the demo's supervisor badge ...
         await settle(pilot)
-        await type_and_enter(pilot, DEMO_PIN)  # ... and its PIN
+        await type_and_enter(pilot, PIN)  # ... and its PIN
         await settle(pilot)
         await pilot.press("down", "enter")  # "Customer return"
         await settle(pilot)
@@ -116,10 +99,11 @@ async def test_a_passed_pack_on_the_real_service_needs_a_rework(tmp_path: Path) 
         assert "Customer return" in trace
 
 
-async def test_the_check_that_failed_is_in_view_at_the_verdict(tmp_path: Path) -> None:
+async def test_the_check_that_failed_is_in_view_at_the_verdict(station: RealStation) -> None:
     # At 120x40 the result keeps the run's measurements beside the verdict (at 80x24 the
     # details take the room).
-    app, _ = real_app(tmp_path, "sim:3-cells")
+    station.pack = "3-cells"
+    app = locked_app(station)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await type_and_enter(pilot, SERIAL)

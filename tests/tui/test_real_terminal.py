@@ -15,22 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.tui.real_station import RECIPE, recipes_with_long_serials
 from tests.tui.terminal import Terminal, station_argv
 
-REPO = Path(__file__).resolve().parents[2]
-RECIPE = "pk4s3p-3500"
-
 pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
-
-
-def recipes_with_long_serials(folder: Path) -> Path:
-    """The shipped 4S recipe with 20-character serials (``PK4S-`` and 15 digits)."""
-    text = (REPO / "recipes" / f"{RECIPE}.toml").read_text(encoding="utf-8")
-    text = text.replace(r"(?P<unit>\d{6})", r"(?P<unit>\d{15})")
-    text = text.replace('example = "PK4S-000123"', 'example = "PK4S-000000000000123"')
-    folder.mkdir()
-    (folder / f"{RECIPE}.toml").write_text(text, encoding="utf-8")
-    return folder
 
 
 @pytest.fixture

@@ -11,22 +11,9 @@ from textual.widgets import Footer
 from station.tui.screens import LineScreen, ShiftStartScreen
 from station.tui.screens.shift_change import QuitScreen
 from station.tui.widgets import MeasurementTable
-from tests.tui.fake_service import (
-    CELLS_SERIAL,
-    FAKE_PIN,
-    PASS_SERIAL,
-    RECIPES,
-    FakeStationService,
-    seed_history,
-)
 from tests.tui.helpers import (
-    ENGINEER,
-    OPERATOR,
-    SUPERVISOR,
-    app_for,
     badge_and_pin,
     line,
-    line_app,
     scan,
     settle,
     start_shift,
@@ -34,12 +21,29 @@ from tests.tui.helpers import (
     type_and_enter,
     wait_until,
 )
+from tests.tui.real_station import (
+    ENGINEER,
+    LOT,
+    OPERATOR,
+    OTHER_RECIPE,
+    PIN,
+    RECIPE,
+    SUPERVISOR,
+    RealStation,
+    locked_app,
+    station_app,
+)
+
+PASS_SERIAL = "PK4S-000123"
+FAIL_SERIAL = "PK4S-000202"  # seated as a 3-cell pack
+#: the start-of-shift list is sorted by name: the 4S recipe the tests run is the second
+RECIPE_INDEX = 1
 
 SIZES = [(80, 24), (120, 40)]
 
 
-async def test_the_lot_changes_without_quitting(fake: FakeStationService) -> None:
-    app = line_app(fake)
+async def test_the_lot_changes_without_quitting(station: RealStation) -> None:
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await pilot.press("f5")
@@ -49,14 +53,16 @@ async def test_the_lot_changes_without_quitting(fake: FakeStationService) -> Non
         await settle(pilot)
         screen = line(pilot)
         assert screen.shift.lot == "LOT-2"
-        assert fake.shifts_started[-1] == (OPERATOR, RECIPES[0].hash, "LOT-2")
+        assert station.shifts_started[-1] == (OPERATOR, station.hash_of(RECIPE), "LOT-2")
         assert "Lot LOT-2" in str(screen.query_one("#header-shift").render())
         await scan(pilot, PASS_SERIAL)
-        assert fake.runs[-1].serial == PASS_SERIAL
+        assert station.attempts() == [(PASS_SERIAL, "PASS")]
+        (attempt,) = station.service.socket.store.pack_history(PASS_SERIAL)
+        assert attempt.lot == "LOT-2"
 
 
-async def test_the_operator_changes_with_a_badge(fake: FakeStationService) -> None:
-    app = line_app(fake)
+async def test_the_operator_changes_with_a_badge(station: RealStation) -> None:
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await pilot.press("f5")
@@ -68,9 +74,9 @@ async def test_the_operator_changes_with_a_badge(fake: FakeStationService) -> No
 
 
 async def test_a_recipe_change_needs_a_supervisor_badge_and_its_pin(
-    fake: FakeStationService,
+    station: RealStation,
 ) -> None:
-    app = line_app(fake)
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await pilot.press("f5")
@@ -80,23 +86,26 @@ async def test_a_recipe_change_needs_a_supervisor_badge_and_its_pin(
         await settle(pilot)
         assert "needs a supervisor badge" in text_of(pilot, "#badge-message")
         await badge_and_pin(pilot, SUPERVISOR, "1111")  # a wrong PIN: the service refuses it
-        assert "wrong PIN" in text_of(pilot, "#badge-message")
-        assert [r for _, r, _ in fake.shifts_started] == [RECIPES[0].hash]  # nothing changed
-        await type_and_enter(pilot, FAKE_PIN)
+        assert "wrong PIN for badge SUP-0001" in text_of(pilot, "#badge-message")
+        assert [r for _, r, _ in station.shifts_started] == [station.hash_of(RECIPE)]  # no change
+        await type_and_enter(pilot, PIN)
         await settle(pilot)
-        await pilot.press("down", "enter")  # the second released recipe
+        await pilot.press("enter")  # the first released recipe: the 3S one
         await settle(pilot)
-        assert line(pilot).shift.recipe.name == "PK4S-COLD"
-        # the service was asked with the PIN, at the badge and again at the change itself
-        assert [c.pin for c in fake.credentials_given[-2:]] == [FAKE_PIN, FAKE_PIN]
+        assert line(pilot).shift.recipe.name == OTHER_RECIPE
+        assert station.shifts_started[-1] == (OPERATOR, station.hash_of(OTHER_RECIPE), LOT)
+        # the wrong PIN is in the audit log, against the supervisor's badge
+        (refused,) = station.service.socket.store.audit_entries(action="PIN_REFUSED")
+        assert refused.subject == SUPERVISOR
 
 
-async def test_end_of_shift_shows_the_summary_then_starts_over(fake: FakeStationService) -> None:
-    app = app_for(fake)
+async def test_end_of_shift_shows_the_summary_then_starts_over(station: RealStation) -> None:
+    app = station_app(station)
     async with app.run_test(size=(120, 40)) as pilot:
-        await start_shift(pilot)
+        await start_shift(pilot, recipe_index=RECIPE_INDEX)
         await scan(pilot, PASS_SERIAL)
-        await scan(pilot, CELLS_SERIAL)
+        station.pack = "3-cells"
+        await scan(pilot, FAIL_SERIAL)
         await pilot.press("f5")
         await settle(pilot)
         await pilot.press("down", "down", "down", "enter")
@@ -109,12 +118,12 @@ async def test_end_of_shift_shows_the_summary_then_starts_over(fake: FakeStation
         assert isinstance(app.screen, ShiftStartScreen)
         assert "Shift ended" in text_of(pilot, "#shift-message")
         assert app.screen.operator is None
-        await start_shift(pilot)
+        await start_shift(pilot, recipe_index=RECIPE_INDEX)
         assert isinstance(app.screen, LineScreen), text_of(pilot, "#shift-message")
 
 
-async def test_quit_asks_for_a_second_ctrl_q(fake: FakeStationService) -> None:
-    app = line_app(fake)
+async def test_quit_asks_for_a_second_ctrl_q(station: RealStation) -> None:
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await scan(pilot, PASS_SERIAL)
@@ -133,41 +142,41 @@ async def test_quit_asks_for_a_second_ctrl_q(fake: FakeStationService) -> None:
         assert not app.is_running or app._exit_renderables is not None or app.return_code == 0
 
 
-async def test_quit_is_refused_while_a_pack_runs(fake: FakeStationService) -> None:
-    fake.pause_in_apply = True
-    app = line_app(fake)
+async def test_quit_is_refused_while_a_pack_runs(station: RealStation) -> None:
+    station.hold_in_apply()
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await type_and_enter(pilot, PASS_SERIAL)
-        await wait_until(pilot, fake.paused.is_set, "the data-flash write")
+        await wait_until(pilot, station.paused.is_set, "the data-flash write")
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, LineScreen)
-        fake.resume.set()
+        station.resume.set()
         await settle(pilot)
 
 
 async def test_an_aborted_run_is_counted_apart_from_the_failures(
-    fake: FakeStationService,
+    station: RealStation,
 ) -> None:
-    fake.pause_in_apply = True
-    fake.hold_after_abort = True
-    app = line_app(fake)
+    station.hold_in_apply(after_abort=True)
+    app = locked_app(station)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await type_and_enter(pilot, PASS_SERIAL)
-        await wait_until(pilot, fake.paused.is_set, "the data-flash write")
+        await wait_until(pilot, station.paused.is_set, "the data-flash write")
         await pilot.press("escape", "escape")
-        fake.resume.set()
+        station.resume.set()
         await settle(pilot)
         counters = text_of(pilot, "#history-counters")
+        assert station.attempts() == [(PASS_SERIAL, "ABORTED")]
         assert "Failed 0" in counters
         assert "Aborted 1" in counters
         assert "First-pass yield -" in counters
 
 
-async def test_ctrl_p_opens_no_palette_on_the_line_screen(fake: FakeStationService) -> None:
-    app = line_app(fake)
+async def test_ctrl_p_opens_no_palette_on_the_line_screen(station: RealStation) -> None:
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
         await pilot.press("ctrl+p")
@@ -187,22 +196,24 @@ def footer_fits(pilot: Pilot[Any]) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-async def test_every_screen_shows_its_key_hints_and_columns(size: tuple[int, int]) -> None:
-    fake = FakeStationService()
-    seed_history(fake)
-    fake.pause_in_apply = True
-    app = app_for(fake)
+async def test_every_screen_shows_its_key_hints_and_columns(
+    station: RealStation, size: tuple[int, int]
+) -> None:
+    app = station_app(station)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         footer_fits(pilot)  # start of shift
-        await start_shift(pilot)
+        await start_shift(pilot, recipe_index=RECIPE_INDEX)
         footer_fits(pilot)  # ready
-        await type_and_enter(pilot, CELLS_SERIAL)
-        await wait_until(pilot, fake.paused.is_set, "the data-flash write")
+        await scan(pilot, PASS_SERIAL)  # an earlier pack of the shift, in the history
+        station.pack = "3-cells"
+        station.hold_in_apply()
+        await type_and_enter(pilot, FAIL_SERIAL)
+        await wait_until(pilot, station.paused.is_set, "the data-flash write")
         footer_fits(pilot)  # running
         table = line(pilot).query_one(MeasurementTable)
         assert table.virtual_size.width <= table.size.width, "a measurement column is hidden"
-        fake.resume.set()
+        station.resume.set()
         await settle(pilot)
         footer_fits(pilot)  # result
         table = line(pilot).query_one(MeasurementTable)
@@ -218,5 +229,5 @@ async def test_every_screen_shows_its_key_hints_and_columns(size: tuple[int, int
         await pilot.press("f9")
         await settle(pilot)
         footer_fits(pilot)  # badge dialog
-        await badge_and_pin(pilot, ENGINEER, FAKE_PIN)
+        await badge_and_pin(pilot, ENGINEER, PIN)
         footer_fits(pilot)  # engineer mode

@@ -13,9 +13,10 @@ from station.logs import Face, LogSettings, configure
 from station.logs.files import parse_entries
 from station.tui.screens import LineScreen
 from station.tui.widgets import VerdictBanner
-from tests.tui.fake_service import PASS_SERIAL, FakeStationService
-from tests.tui.helpers import line_app, scan, settle, text_of, type_and_enter
-from tests.tui.test_real_service import SERIAL, real_app
+from tests.tui.helpers import scan, settle, text_of, type_and_enter
+from tests.tui.real_station import RealStation, locked_app
+
+SERIAL = "PK4S-000123"
 
 
 def tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -23,14 +24,17 @@ def tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 
 async def test_a_defect_in_a_step_shows_a_station_fault_and_logs_the_traceback(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    station: RealStation,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     def broken_checks(*args: object) -> object:
         raise TypeError("unsupported operand type(s) for -: 'NoneType' and 'float'")
 
     monkeypatch.setattr(finishing_steps, "evaluate_checks", broken_checks)
     setup = configure(LogSettings("ST-01", "A", tmp_path / "logs"), Face.TERMINAL, environ={})
-    app, service = real_app(tmp_path, "sim")
+    app = locked_app(station)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await type_and_enter(pilot, SERIAL)
@@ -42,7 +46,6 @@ async def test_a_defect_in_a_step_shows_a_station_fault_and_logs_the_traceback(
         assert "STATION_FAULT" in details
         assert "call a technician" in details
         shown = app.export_screenshot()
-    service.socket.store.close()
     setup.close()
     assert "Traceback" not in shown
     assert "broken_checks" not in shown
@@ -55,16 +58,18 @@ async def test_a_defect_in_a_step_shows_a_station_fault_and_logs_the_traceback(
 
 
 async def test_a_crashed_run_worker_is_logged_and_shown_as_a_station_fault(
-    fake: FakeStationService, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    station: RealStation, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # A defect in the service itself (the real one turns every pack and station problem into a
+    # result), put there on purpose.
     def crash(*args: object, **kwargs: object) -> object:
         raise RuntimeError("the service itself broke")
 
-    monkeypatch.setattr(fake, "run", crash)
-    app = line_app(fake)
+    monkeypatch.setattr(station.service, "run", crash)
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await scan(pilot, PASS_SERIAL)
+        await scan(pilot, SERIAL)
         await settle(pilot)
         assert app.screen.query_one(VerdictBanner).word == "ERROR"
         details = text_of(pilot, "#details")
@@ -76,16 +81,17 @@ async def test_a_crashed_run_worker_is_logged_and_shown_as_a_station_fault(
 
 
 async def test_a_failing_service_call_says_call_a_technician_and_logs_it(
-    fake: FakeStationService, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    station: RealStation, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # The database's disk is full: what the real check would meet, put there on purpose.
     def locked(*args: object) -> object:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fake, "check_serial", locked)
-    app = line_app(fake)
+    monkeypatch.setattr(station.service, "check_serial", locked)
+    app = locked_app(station)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await scan(pilot, PASS_SERIAL)
+        await scan(pilot, SERIAL)
         await settle(pilot)
         message = text_of(pilot, "#scan-message")
         assert "Station fault (OSError)" in message
@@ -96,9 +102,11 @@ async def test_a_failing_service_call_says_call_a_technician_and_logs_it(
 
 
 async def test_a_defect_in_the_terminal_itself_leaves_words_not_a_traceback(
-    fake: FakeStationService, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+    station: RealStation,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
-    app = line_app(fake)
+    app = locked_app(station)
 
     def defect() -> None:
         raise ZeroDivisionError("division by zero in a widget")
