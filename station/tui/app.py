@@ -72,6 +72,8 @@ class StationApp(App[None]):
         self.panic(Text(STOPPED_ON_A_FAULT.format(error=type(error).__name__)))
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and self.ctx.key_hold.take(event):
+            return  # a line screen is coming up and takes it (see KeyHold)
         # Any key but Esc withdraws an armed abort, whichever widget then takes the key.
         if isinstance(event, events.Key) and event.key != "escape":
             screen = self.screen

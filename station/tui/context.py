@@ -11,6 +11,7 @@ from station.clock import utc_now
 from station.config import StationConfig
 from station.sequence.board import SocketBoard
 from station.sequence.service import StationInfo, StationService
+from station.tui.key_hold import KeyHold
 
 REWORK_REASONS: tuple[str, ...] = (
     "Failed downstream test",
@@ -61,6 +62,8 @@ class LineContext:
     options: LineOptions
     #: the sockets of a station with several (None: the one socket of ``service``)
     board: SocketBoard | None = None
+    #: a scanner's keys while a started shift hands over to its line screen
+    key_hold: KeyHold = field(default_factory=KeyHold)
 
     def local(self, when: datetime) -> datetime:
         """``when`` in the display zone (naive times are taken as already local)."""

@@ -144,7 +144,7 @@ class LineScreen(LineNavigation):
             self._ready_timer = self.set_interval(interval, self.check_readiness)
         # What a scanner typed while the shift was starting is not lost: whole scans are
         # taken in order, a scan still arriving goes on in the field.
-        *whole, partial = self.typed.split("\n")
+        *whole, partial = (self.typed + self.ctx.key_hold.release()).split("\n")
         for text in whole:
             self._scan_arrived(text, 0)
         scan.insert_text_at_cursor(partial)

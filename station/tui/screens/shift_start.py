@@ -288,6 +288,13 @@ class ShiftStartScreen(Screen[None]):
             event.stop()
 
     def _started(self, shift: Shift) -> None:
+        # Keys already queued for this screen are taken (into ``typed``) before the hand-over,
+        # which waits behind them in this screen's queue; keys from now on are held by the app
+        # until the line screen's scan field takes them. None is lost or reordered.
+        self.ctx.key_hold.start()
+        self.call_later(self._hand_over, shift)
+
+    def _hand_over(self, shift: Shift) -> None:
         # ``starting`` stays set until this screen is shown again, so a late recipe load cannot
         # start the same shift a second time.
         typed, self.typed = self.typed, ""

@@ -124,7 +124,7 @@ class SocketsScreen(LineNavigation):
         interval = self.ctx.options.ready_poll_s
         if interval > 0:
             self._ready_timer = self.set_interval(interval, self._poll_readiness)
-        *whole, partial = self.typed.split("\n")
+        *whole, partial = (self.typed + self.ctx.key_hold.release()).split("\n")
         for text in whole:
             self._scan_arrived(text, 0)
         self.query_one("#scan", BoundedInput).insert_text_at_cursor(partial)
