@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from station import __version__
-from station.config import StationConfig, mask_url_password
+from station.config import StationConfig
+from station.database_urls import mask_url_password
 from station.labels import LabelArtwork, parse_stock, render
 from station.recipe.errors import RecipeError
 from station.recipe.product.loader import load_recipe

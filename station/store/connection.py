@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from station.config import mask_url_password
+from station.database_urls import mask_url_password
 from station.store.errors import DatabaseMissingError, StoreInputError, StoreUnavailableError
 
 #: how long a SQLite writer waits for another one before giving up

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from station.config import ENV_OVERRIDES, StationConfig, load_config, mask_url_password
+from station.config import ENV_OVERRIDES, StationConfig, load_config
+from station.database_urls import mask_url_password
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "station.toml.example"
 # ``sockets`` is a list of tables: the example documents it in comments (see the test below).
