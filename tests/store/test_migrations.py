@@ -6,10 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
+from hatchling.builders.wheel import WheelBuilder
 from sqlalchemy import inspect, text
 
 from station.store import (
@@ -96,12 +97,20 @@ def test_locator_error_names_where_it_looked(tmp_path: Path) -> None:
     assert "reinstall" in str(caught.value)
 
 
-def test_checkout_migrations_are_found_and_shipped_in_the_wheel() -> None:
+def test_checkout_migrations_are_found_and_shipped_in_the_wheel(tmp_path: Path) -> None:
     assert migration_candidates()[-1] == ROOT / "db" / "migrations"
     assert (locate_migrations() / "versions").is_dir()
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    force = project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
-    assert force["db/migrations"] == "station/_migrations"
+    # The wheel a line terminal installs, built as pip builds it: every migration and every
+    # example recipe of the checkout must be inside, where the installed station looks.
+    wheel = next(WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"]))
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    versions = sorted((ROOT / "db" / "migrations" / "versions").glob("*.py"))
+    assert versions
+    for script in versions:
+        assert f"station/_migrations/versions/{script.name}" in shipped
+    assert "station/_migrations/env.py" in shipped
+    for recipe in sorted((ROOT / "recipes").glob("*.toml")):
+        assert f"station/_recipes/{recipe.name}" in shipped
 
 
 def test_migration_template_imports_text_for_jsonb() -> None:
