@@ -10,8 +10,6 @@ from station.refusal import Refused
 
 #: What an instrument can measure: voltage in mV, current in mA (charge positive), temperature °C.
 Measurand = Literal["voltage", "current", "temperature"]
-#: the former name, for code not yet moved to :data:`Measurand`
-Quantity = Measurand
 QUANTITIES: tuple[Measurand, ...] = ("voltage", "current", "temperature")
 UNITS: dict[Measurand, str] = {"voltage": "mV", "current": "mA", "temperature": "°C"}
 BACKENDS = ("scpi", "manual", "simulated")

@@ -21,9 +21,9 @@ from pathlib import Path
 from station.gauge import Gauge, SecurityMode
 from station.keys import KeySet
 from station.recipe.errors import RecipeError
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.recipe.profile.image import DF_END, DF_START, DataFlashImage
-from station.recipe.profile.model import Profile
+from station.recipe.profile.profile_model import Profile
 from station.recipe.profile.signoff import (
     SignOffEntry,
     append_signoff,

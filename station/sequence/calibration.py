@@ -25,11 +25,11 @@ from station.gauge.calibration import (
 from station.gauge.driver import Gauge
 from station.gauge.mac import mac_command
 from station.instruments.bench import Bench
-from station.instruments.model import Quantity
+from station.instruments.model import Measurand
 from station.recipe.product.calibration import CalibrationPlan
 from station.recipe.profile.dftypes import RawValue
-from station.recipe.profile.model import Profile
 from station.recipe.profile.parameter import Parameter
+from station.recipe.profile.profile_model import Profile
 from station.sequence.calibration_record import CalibrationRecord, ConstantChange, Residual
 
 __all__ = ["CalibrationFailed", "CalibrationRecord", "Calibrator", "direct_writer", "read_back"]
@@ -103,7 +103,7 @@ class Calibrator:
         raw = self.gauge.read_df(p.address, p.size)
         return p.decode(raw), raw
 
-    def _reference(self, rec: CalibrationRecord, quantity: Quantity) -> float:
+    def _reference(self, rec: CalibrationRecord, quantity: Measurand) -> float:
         """A reference read before the frames it stands for (and again after them, by
         :meth:`_confirm_reference`)."""
         first = self.bench.read(quantity)
@@ -111,7 +111,7 @@ class Calibrator:
         return first.value
 
     def _confirm_reference(
-        self, rec: CalibrationRecord, quantity: Quantity, before: float, tolerance: float
+        self, rec: CalibrationRecord, quantity: Measurand, before: float, tolerance: float
     ) -> None:
         """A reference that moved more than the tolerance while the gauge measured is not a
         reference."""

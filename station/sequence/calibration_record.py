@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from station.gauge.calibration import RawAverages
 from station.instruments.model import Reading
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.recipe.profile.dftypes import RawValue
 from station.recipe.profile.parameter import Parameter
 from station.sequence.events import Measurement, Verdict

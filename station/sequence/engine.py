@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 
 from station import __version__
 from station.recipe.errors import SerialRejected
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.events import (
     AttemptOpened,
     CancelToken,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from station.gauge import Gauge, SecurityMode
 from station.recipe.product import recipe_report as report
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.recipe.profile.image import BLOCK_SIZE
 from station.sequence.service import Section
 from station.sequence.snapshot import gauge_sections

@@ -20,7 +20,7 @@ from station.instruments.model import (
     Instrument,
     InstrumentError,
     InstrumentSettings,
-    Quantity,
+    Measurand,
 )
 
 #: The emulated pack behind the bus, or None on hardware.
@@ -67,7 +67,7 @@ def socket_instrument(config: StationConfig, socket: str) -> str:
 
 def _settings_for(
     file: InstrumentFile, socket: str, own: str
-) -> dict[Quantity, InstrumentSettings]:
+) -> dict[Measurand, InstrumentSettings]:
     """What the file's ``[sockets.ID]`` assigns, with the socket's own instrument (its
     ``[[sockets]] instrument``) giving every quantity it measures: socket B calibrates with
     B's meter even where its table, or the lack of one, says otherwise."""

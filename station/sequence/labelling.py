@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from station.labels import LabelData, LabelError, open_printer, parse_stock, render
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.events import LabelResult
 from station.sequence.socket_context import SocketContext
 from station.store import LabelOutcome

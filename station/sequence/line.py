@@ -19,8 +19,8 @@ from station.config import StationConfig
 from station.database_urls import mask_url_password
 from station.labels import LabelArtwork, parse_stock, render
 from station.recipe.errors import RecipeError
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.refusal import Refused
 from station.sequence import engineering
 from station.sequence.authority import Authority, Privilege

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from station.bus.errors import BusError, BusOpenError
 from station.gauge import Gauge
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.service import Readiness, SocketState
 from station.sequence.socket_context import PackConnection, SocketContext
 

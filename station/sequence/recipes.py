@@ -14,8 +14,8 @@ from pathlib import Path
 
 import station
 from station.recipe.errors import RecipeError
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.recipe.profile.library import ProfileLibrary
 
 log = logging.getLogger("station.recipes")

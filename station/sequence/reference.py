@@ -20,7 +20,7 @@ from station.config import parse_shift_starts
 from station.gauge import Gauge, GaugeError
 from station.keys import KeySet, KeyStoreError
 from station.recipe.profile.library import ProfileLibrary
-from station.recipe.profile.model import Profile
+from station.recipe.profile.profile_model import Profile
 from station.refusal import Refused
 from station.sequence.authority import Authority, Privilege
 from station.sequence.bringup import BringUpRefused, read_reference

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.store import ReleasedRecipe, Store
 
 

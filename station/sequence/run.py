@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from station.gauge import Gauge
 from station.gauge.identity import GaugeIdentity
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.recipe.profile.image import BLOCK_SIZE
 from station.sequence.events import (
     STEP_TITLES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from station.recipe.errors import SerialRejected
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.service import PassRecord, Readiness, SerialCheck
 from station.sequence.socket_context import SocketContext
 

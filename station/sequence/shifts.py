@@ -7,7 +7,7 @@ import re
 
 from station.bus.errors import BusError, BusOpenError
 from station.gauge import GaugeError
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.recipe.profile.library import ProfileLibrary
 from station.refusal import Refused
 from station.sequence import engineering, reference

@@ -22,7 +22,7 @@ from station.config import StationConfig
 from station.gauge import Gauge, GaugeTimings
 from station.keys import KeyStore
 from station.logs import bound
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.store import Store
 
 

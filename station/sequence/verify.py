@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from station.gauge import Gauge
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.recipe.profile.image import BLOCK_SIZE, DataFlashImage
 from station.sequence.events import Measurement, Verdict
 

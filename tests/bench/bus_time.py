@@ -31,8 +31,8 @@ from station.clock import VirtualClock
 from station.emulator import EmulatedGauge, open_emulator
 from station.gauge import Gauge
 from station.keys import ti_default_keys
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.recipe.profile.image import BLOCK_SIZE, WRITABLE_END
 from station.sequence.socket_context import gauge_timings
 from tests.sequence.conftest import RECIPE_4S, make_bench

@@ -44,7 +44,7 @@ class CalibrationTimes:
 
 
 def measure() -> CalibrationTimes:
-    from station.recipe.product.loader import load_recipe
+    from station.recipe.product.recipe_loader import load_recipe
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -87,7 +87,7 @@ app = make_app(service, LineOptions.from_config(config))
 
 async def main():
     async with app.run_test(size=(80, 24)) as pilot:
-        from station.tui.screens.line import LineScreen
+        from station.tui.screens.line_screen import LineScreen
         # Ready: the line screen is up and its scan field has the focus.
         while not (isinstance(app.screen, LineScreen) and app.focused is not None
                    and app.focused.id == "scan"):

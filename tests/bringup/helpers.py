@@ -13,9 +13,9 @@ from station.emulator.ggexport import gg_csv_text
 from station.recipe.profile.dftypes import RawValue
 from station.recipe.profile.image import DataFlashImage
 from station.recipe.profile.library import package_profile_dir
-from station.recipe.profile.model import Profile
 from station.recipe.profile.parameter import Parameter
 from station.recipe.profile.profile_loader import load_profile
+from station.recipe.profile.profile_model import Profile
 from station.recipe.ti.ggcsv import GGFile, parse_gg_csv
 
 CREATED = dt.datetime(2026, 12, 5, 21, 0)

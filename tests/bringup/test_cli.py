@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from station.recipe.product.loader import load_recipe
+from station.recipe.product.recipe_loader import load_recipe
 from station.recipe.profile.library import ProfileLibrary
 from station.store import Store
 from tests.bringup.helpers import free_address, profile_copy

@@ -15,8 +15,8 @@ from station.emulator import EmulatedGauge
 from station.emulator.ggexport import gg_csv_text
 from station.gauge import Gauge
 from station.keys import KeyStore
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.recipe.profile.library import ProfileLibrary
 from station.recipe.profile.signoff import SignOffRefused
 from station.recipe.ti.verify import Status

@@ -22,8 +22,8 @@ from station.config import StationConfig
 from station.emulator import EmulatedGauge, FaultPlan, open_emulator
 from station.keys import KeyPair, KeySet, KeyStore
 from station.recipe.planning.writes import Target
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.events import Event, Outcome, RunResult, RunStarted, StepId, StepStarted
 from station.sequence.failures import FAILURES, FailureCode
 from station.sequence.socket_context import PackConnection, SocketContext

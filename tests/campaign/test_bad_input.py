@@ -34,7 +34,7 @@ from station.keys import KeyStore, KeyStoreError
 from station.labels import LabelStock, PrinterSpecError, parse_printer_spec, parse_stock
 from station.labels.errors import LabelStockError
 from station.recipe.errors import RecipeError, SerialRejected
-from station.recipe.product.loader import load_recipe
+from station.recipe.product.recipe_loader import load_recipe
 from station.sequence import open_service
 from station.store import Store
 from tests.campaign.harness import full_sweep, recipe_4s

@@ -24,8 +24,8 @@ from click.testing import CliRunner
 from station.cli import cli
 from station.emulator import FaultPlan
 from station.keys import KeyStore, ti_default_keys
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.events import CancelToken, Event, Outcome, StepId, StepStarted
 from tests.campaign.harness import PRODUCTION_KEYS
 from tests.leaks import database_text, files_text, leaked

@@ -85,7 +85,7 @@ def test_a_gauge_that_nacks_while_busy_is_not_slowed_by_the_minimum_time() -> No
 
 
 def test_the_pacing_figures_come_from_the_profile_timing_table_with_their_source() -> None:
-    from station.recipe.product.loader import load_recipe
+    from station.recipe.product.recipe_loader import load_recipe
     from station.sequence.socket_context import gauge_timings
     from tests.sequence.conftest import RECIPE_4S
 

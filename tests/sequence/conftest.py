@@ -18,8 +18,8 @@ from station.clock import VirtualClock
 from station.config import StationConfig
 from station.emulator import EmulatedGauge, open_emulator
 from station.keys import KeyStore
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.engine import PackRun
 from station.sequence.events import CancelToken, Event, RunResult
 from station.sequence.socket_context import SocketContext

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.events import CancelToken, Outcome, StepFinished, StepId, StepProgress
 from station.store import AttemptOutcome
 from tests.recipe.fsrecipe import flashstream_recipe

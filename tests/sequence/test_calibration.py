@@ -18,8 +18,8 @@ from station.instruments.bench import Bench
 from station.instruments.simulated import SimulatedInstrument
 from station.keys import ti_default_keys
 from station.recipe.product.calibration import CalibrationPlan
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.calibration import CalibrationFailed, CalibrationRecord, Calibrator
 from tests.gauge.emu import Sim, sim
 from tests.recipe.helpers import variant

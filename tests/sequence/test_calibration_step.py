@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.engine import steps_for
 from station.sequence.events import Outcome, StepFinished, StepId
 from station.store import ReportFilter

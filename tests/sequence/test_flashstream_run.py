@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from station.recipe.product.loader import load_recipe
+from station.recipe.product.recipe_loader import load_recipe
 from station.sequence.events import CancelToken, Outcome, StepFinished, StepId, StepStarted
 from station.store import AttemptOutcome
 from tests.campaign.harness import observe, recipe_bytes_wrong

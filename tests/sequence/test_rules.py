@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from station.keys import KeyPair, KeySet, KeyStore, ti_default_keys
-from station.recipe.product.loader import load_recipe
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_loader import load_recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.events import CancelToken, Outcome, StepFinished, StepId, StepProgress
 from station.store import AttemptOutcome, StepRecord
 from station.store.errors import StoreUnavailableError

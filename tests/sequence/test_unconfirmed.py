@@ -8,7 +8,7 @@ from typing import Any
 
 from station.emulator import FaultPlan
 from station.keys import KeyStore, ti_default_keys
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.events import Outcome, StepId
 from station.sequence.socket_context import PackConnection
 from station.store import AttemptOutcome

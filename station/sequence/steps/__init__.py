@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from station.recipe.product.model import Recipe
+from station.recipe.product.recipe_model import Recipe
 from station.sequence.events import StepId
 from station.sequence.run import Run
 from station.sequence.steps.apply import apply_flashstream, apply_parameters, reset

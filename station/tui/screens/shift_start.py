@@ -20,7 +20,7 @@ from station.tui.background import call_service
 from station.tui.context import LineContext
 from station.tui.fields import BADGE_MAX, LOT_MAX, SERIAL_MAX, BoundedInput
 from station.tui.screens.engineer import open_engineer_mode
-from station.tui.screens.line import LineScreen
+from station.tui.screens.line_screen import LineScreen
 from station.tui.screens.sockets import SocketsScreen
 from station.tui.text import markup, plain
 from station.tui.widgets import StationFooter, StationHeader
