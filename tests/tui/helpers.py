@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.worker import WorkerState
@@ -87,3 +88,9 @@ def line(pilot: Pilot[Any]) -> LineScreen:
 def focused_id(pilot: Pilot[Any]) -> str | None:
     focused = pilot.app.focused
     return None if focused is None else focused.id
+
+
+def scanner_keys(text: str) -> list[events.Key]:
+    """``text`` as the key events a keyboard-wedge scanner sends (``\\n`` for Enter)."""
+    names = {"\n": ("enter", "\r"), "-": ("minus", "-")}
+    return [events.Key(*names.get(char, (char, char))) for char in text]

@@ -17,23 +17,10 @@ from station.tui.fields import BoundedInput
 from station.tui.key_hold import KeyHold
 from station.tui.screens.shift_start import ShiftStartScreen
 from station.tui.widgets import VerdictBanner
-from tests.tui.helpers import line, settle, wait_until
+from tests.tui.helpers import line, scanner_keys, settle, wait_until
 from tests.tui.real_station import RealStation, locked_app
 
 PASS_SERIAL = "PK4S-000123"  # the emulated pack passes
-
-
-def keys(text: str) -> list[events.Key]:
-    """``text`` as a scanner's key events (``\\n`` for Enter)."""
-    out = []
-    for char in text:
-        if char == "\n":
-            out.append(events.Key("enter", "\r"))
-        elif char == "-":
-            out.append(events.Key("minus", "-"))
-        else:
-            out.append(events.Key(char, char))
-    return out
 
 
 async def test_keys_queued_for_the_shift_start_as_it_hands_over_are_the_first_pack(
@@ -42,7 +29,7 @@ async def test_keys_queued_for_the_shift_start_as_it_hands_over_are_the_first_pa
     started = ShiftStartScreen._started
 
     def started_with_keys_queued(self: ShiftStartScreen, shift: Shift) -> None:
-        for key in keys(PASS_SERIAL + "\n"):  # in this screen's queue, not yet handled
+        for key in scanner_keys(PASS_SERIAL + "\n"):  # in this screen's queue, not yet handled
             self._forward_event(key)
         started(self, shift)
 
@@ -63,7 +50,7 @@ async def test_keys_sent_to_the_line_screen_before_its_field_had_the_focus_are_a
         await settle(pilot)
         screen = line(pilot)
         assert screen.focused is screen.query_one("#scan")
-        for key in keys(PASS_SERIAL + "\n"):  # sent to the screen itself, as if nothing had
+        for key in scanner_keys(PASS_SERIAL + "\n"):  # sent to the screen itself, as if nothing had
             screen._forward_event(key)  # the focus when they arrived
         await wait_until(pilot, lambda: station.runs, "the scan to start a run")
         await settle(pilot)
@@ -93,7 +80,7 @@ def test_the_hold_keeps_only_what_a_scanner_types() -> None:
     hold = KeyHold()
     assert not hold.take(events.Key("a", "a"))  # not holding: nothing kept
     hold.start()
-    for key in [*keys("A-1\n"), events.Key("escape", None), events.Key("f2", None)]:
+    for key in [*scanner_keys("A-1\n"), events.Key("escape", None), events.Key("f2", None)]:
         hold.take(key)
     assert hold.release() == "A-1\n"  # Esc and F-keys keep their meaning
     assert hold.release() == ""

@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual import events
 from textual.pilot import Pilot
 
 from station.sequence.service import RunRequest
 from station.tui.screens import LineScreen, Phase
 from station.tui.widgets import VerdictBanner
-from tests.tui.helpers import line, settle, text_of, type_and_enter, wait_until
+from tests.tui.helpers import line, scanner_keys, settle, text_of, type_and_enter, wait_until
 from tests.tui.real_station import (
     RealStation,
     locked_app,
@@ -31,15 +30,7 @@ def burst(pilot: Pilot[Any], text: str) -> None:
     processed in between."""
     driver = pilot.app._driver
     assert driver is not None
-    for char in text:
-        if char == "\n":
-            event = events.Key("enter", "\r")
-        elif char == "-":
-            event = events.Key("minus", "-")
-        elif char.isalnum():
-            event = events.Key(char, char)
-        else:
-            event = events.Key(char, char)
+    for event in scanner_keys(text):
         event.set_sender(pilot.app)
         driver.send_message(event)
 
