@@ -54,6 +54,7 @@ pytestmark = pytest.mark.slow
 _CHILD = "PACKLINE_SOAK_PROCESS"
 
 
+@pytest.mark.runs_long
 def test_a_shift_in_a_process_of_its_own() -> None:
     """The shift runs in a fresh process, as the terminal runs on a line: in a test worker
     that ran other tests first, what those left behind (a handler that keeps log records, a
