@@ -130,11 +130,14 @@ class Terminal:
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+            # Keep reading while it exits: a station blocked writing its last frame to a full
+            # pty would otherwise never see its own SIGTERM through.
+            limit = time.monotonic() + 30
+            while self.pump(0.05) or self.proc.poll() is None:
+                if time.monotonic() > limit:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait()
+                    break
         os.close(self.master)
 
 
