@@ -50,3 +50,13 @@ def _station_logs_stay_in_the_test(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     # A test run started by systemd (a CI service) must not log to the host's journal.
     monkeypatch.delenv("INVOCATION_ID", raising=False)
     monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _brisk_idle_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pilot's ``pause()`` waits for the process to go idle in steps of 20 ms, each step at
+    least one sleep; the same check in 5 ms steps decides as well and sooner."""
+    import textual._wait
+
+    monkeypatch.setattr(textual._wait, "SLEEP_GRANULARITY", 1 / 200)
+    monkeypatch.setattr(textual._wait, "SLEEP_IDLE", 1 / 200 / 20)

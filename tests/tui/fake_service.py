@@ -489,8 +489,11 @@ class _Run:
             self.emit(StepProgress(step, done, FLASH_BLOCKS, f"block {done}/{FLASH_BLOCKS}"))
             if self.svc.pause_in_apply and done == 115:
                 self.svc.paused.set()
-                # The test releases the run; bounded, so a forgotten release cannot hang.
-                self.svc.resume.wait(10)
+                # The test releases the run, or the terminal closes and cancels it (the
+                # snapshot of the running screen); bounded, so neither forgotten can hang.
+                for _ in range(1000):
+                    if self.svc.resume.wait(0.01) or self.cancel.requested:
+                        break
         return None
 
 
