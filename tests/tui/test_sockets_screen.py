@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from station.config import StationConfig
 from station.sequence.board import socket_board
@@ -66,6 +67,7 @@ async def test_socket_barcode_then_serial_runs_on_that_socket_only(
     async with station.app().run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = screen_of(pilot)
+        assert "SOCKET:ID" in screen.query_one("#scan", Input).placeholder
         await type_and_enter(pilot, "SOCKET:B")
         assert "Socket B: scan the pack serial" in text_of(pilot, "#prompt")
         await type_and_enter(pilot, "PK4S-000002")
@@ -223,6 +225,8 @@ async def test_next_idle_routing_puts_serials_in_the_first_idle_sockets(
         await settle(pilot)
         screen = screen_of(pilot)
         assert "next idle socket" in text_of(pilot, "#prompt")
+        # no socket barcode is asked for where the station picks the socket
+        assert screen.query_one("#scan", Input).placeholder == "scan the pack serial"
         await type_and_enter(pilot, "PK4S-000001")
         await settle(pilot)
         await type_and_enter(pilot, "SOCKET:C")

@@ -151,7 +151,8 @@ class LineScreen(LineNavigation):
         self.typed = ""
 
     def watch_phase(self, old: Phase, new: Phase) -> None:
-        self.remove_class(f"-{old.value}")
+        # One restyle of the whole screen, not two: every widget's rules depend on the phase.
+        self.remove_class(f"-{old.value}", update=False)
         self.add_class(f"-{new.value}")
         prompt = "Scan the next pack serial" if new is Phase.RESULT else "Scan pack serial"
         self.query_one("#prompt", Static).update(prompt)

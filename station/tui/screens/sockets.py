@@ -32,7 +32,7 @@ from station.sequence.events import (
     RunFinished,
     RunResult,
 )
-from station.sequence.routing import Route, RouteKind
+from station.sequence.routing import Route, RouteKind, ScanRouting
 from station.sequence.service import (
     Readiness,
     ReworkAuthorisation,
@@ -109,7 +109,7 @@ class SocketsScreen(LineNavigation):
             yield BoundedInput(
                 limit=SERIAL_MAX,
                 clear_on_enter=True,
-                placeholder="scan SOCKET:ID, then the pack serial",
+                placeholder=_placeholder(self.board),
                 id="scan",
             )
             yield Static("", id="scan-message")
@@ -451,11 +451,17 @@ class SocketsScreen(LineNavigation):
         return self._counters
 
 
+def _placeholder(board: SocketBoard) -> str:
+    if board.router.routing is ScanRouting.NEXT_IDLE:
+        return "scan the pack serial"
+    return "scan SOCKET:ID, then the pack serial"
+
+
 def _prompt(board: SocketBoard, selected: str) -> str:
     armed = board.router.armed
     if armed is not None:
         return printable(f"Socket {armed}: scan the pack serial")
-    if board.router.routing.value == "next-idle":
+    if board.router.routing is ScanRouting.NEXT_IDLE:
         return printable(f"Scan a pack serial (next idle socket)  ·  selected: socket {selected}")
     return printable(
         f"Scan the socket barcode (SOCKET:ID), then the pack serial  ·  selected: socket {selected}"
