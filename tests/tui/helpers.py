@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from textual import events
@@ -35,8 +36,9 @@ async def wait_until(pilot: Pilot[Any], condition: Any, what: str) -> None:
         if condition():
             await pilot.pause()
             return
-        # Polls a worker thread that is really running; not a stand-in for time passing.
-        await pilot.pause(0.005)
+        # Polls a worker thread that is really running; not a stand-in for time passing. A
+        # plain sleep lets the app draw at its own rate; a pause would force a redraw a turn.
+        await asyncio.sleep(0.005)
     raise AssertionError(f"timed out waiting for {what}")
 
 
