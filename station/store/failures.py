@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from station.store.database import Database
 from station.store.models import Attempt, Pack
-from station.store.outcomes import scope, walk_time
+from station.store.outcomes import newest_with_pack, scope, walk_time
 from station.store.records import AttemptOutcome
 from station.store.report_records import ReportFilter
 from station.store.rows import from_row
@@ -91,21 +91,21 @@ def failed_attempts(
     with db.conn() as conn:
         rows = conn.execute(
             walk_time(
-                select(
-                    Pack.serial,
-                    Attempt.id,
-                    Attempt.attempt_no,
-                    Attempt.started_at,
-                    Attempt.station_id,
-                    Attempt.socket,
-                    Attempt.outcome,
-                    Attempt.failure_code,
-                    Attempt.failing_step,
-                    Attempt.reason,
+                newest_with_pack(
+                    select(
+                        Pack.serial,
+                        Attempt.id,
+                        Attempt.attempt_no,
+                        Attempt.started_at,
+                        Attempt.station_id,
+                        Attempt.socket,
+                        Attempt.outcome,
+                        Attempt.failure_code,
+                        Attempt.failing_step,
+                        Attempt.reason,
+                    )
                 )
-                .join(Pack, Pack.id == Attempt.pack_id)
                 .where(*where)
-                .order_by(Attempt.started_at.desc(), Attempt.id.desc())
                 .limit(limit),
                 f,
             )

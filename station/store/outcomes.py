@@ -18,7 +18,7 @@ from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, case, func
 
-from station.store.models import Attempt
+from station.store.models import Attempt, Pack
 from station.store.records import AttemptOutcome
 from station.store.report_records import ReportFilter
 from station.store.reports import conditions
@@ -48,6 +48,14 @@ def walk_time(query: Select[*Ts], f: ReportFilter) -> Select[*Ts]:
     if f.serial:
         return query
     return query.with_hint(Attempt, "INDEXED BY ix_attempts_started_at", "sqlite")
+
+
+def newest_with_pack(query: Select[*Ts]) -> Select[*Ts]:
+    """``query``'s attempts joined to their pack, the newest first. The id orders attempts that
+    started at the same instant, so a list never reorders and pages never overlap."""
+    return query.join(Pack, Pack.id == Attempt.pack_id).order_by(
+        Attempt.started_at.desc(), Attempt.id.desc()
+    )
 
 
 def base(a: Any = Attempt) -> list[ColumnElement[bool]]:

@@ -35,6 +35,7 @@ from station.store.models import (
     SerialClaim,
     Step,
 )
+from station.store.outcomes import newest_with_pack
 from station.store.records import (
     JUDGED_OUTCOMES,
     AttemptOutcome,
@@ -290,17 +291,17 @@ def shift_summary(db: Database, station: str, since: datetime, *, last: int = 20
             ).where(*where)
         ).one()
         recent = s.execute(
-            select(
-                Pack.serial,
-                Attempt.id,
-                Attempt.outcome,
-                Attempt.failure_code,
-                Attempt.started_at,
-                Attempt.cycle_time_s,
+            newest_with_pack(
+                select(
+                    Pack.serial,
+                    Attempt.id,
+                    Attempt.outcome,
+                    Attempt.failure_code,
+                    Attempt.started_at,
+                    Attempt.cycle_time_s,
+                )
             )
-            .join(Pack, Pack.id == Attempt.pack_id)
             .where(*where)
-            .order_by(Attempt.started_at.desc(), Attempt.id.desc())
             .limit(last)
         ).all()
     passed, failed, running, first, first_pass, errors, aborted, interrupted = (

@@ -24,7 +24,7 @@ from sqlalchemy import BigInteger, Connection, DateTime, func, select, type_coer
 
 from station.store.database import Database
 from station.store.models import Attempt, Measurement, Pack, UTCDateTime
-from station.store.outcomes import scope, walk_time
+from station.store.outcomes import newest_with_pack, scope, walk_time
 from station.store.report_records import ReportFilter
 from station.store.views import ControlLimits, MeasurementKind, RunRule, SpcChart, SpcPoint
 
@@ -191,11 +191,7 @@ def spc_chart(db: Database, f: ReportFilter, name: str, *, points: int = 100) ->
     raw = type_coerce(Attempt.started_at, BigInteger() if sqlite else DateTime(timezone=True))
     to_time = UTCDateTime().process_result_value
     newest = walk_time(
-        select(Attempt.id, Pack.serial, raw.label("started"))
-        .join(Pack, Pack.id == Attempt.pack_id)
-        .where(*scope(f))
-        # the id orders attempts that started at the same instant, so pages never overlap
-        .order_by(Attempt.started_at.desc(), Attempt.id.desc()),
+        newest_with_pack(select(Attempt.id, Pack.serial, raw.label("started"))).where(*scope(f)),
         f,
     )
     found: list[tuple[int, str, datetime, float, float | None, float | None]] = []

@@ -9,22 +9,20 @@ authorisation. A refusal is shown, the PIN is asked again, and the dialog stays 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import ClassVar, TypeVar
+from typing import TypeVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from station.sequence.service import Badge, Credentials, Role
+from station.sequence.service import Credentials, Role
 from station.tui.background import call_service
 from station.tui.context import LineContext
 from station.tui.fields import BADGE_MAX, REASON_MAX, BoundedInput
-from station.tui.screens.badge import pin_input, role_refusal
+from station.tui.screens.badge_pin import BADGE_SCAN, BadgePinDialog, pin_input
 from station.tui.text import plain
 from station.tui.widgets import StationFooter
 
@@ -33,9 +31,10 @@ T = TypeVar("T")
 OTHER = "Other"
 
 
-class AuthoriseScreen(ModalScreen[T | None]):
+class AuthoriseScreen(BadgePinDialog[T | None]):
     CSS_PATH = "dialogs.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BADGE_FIELD = "supervisor"
+    MESSAGE = "auth-message"
 
     def __init__(
         self,
@@ -47,14 +46,11 @@ class AuthoriseScreen(ModalScreen[T | None]):
         purpose: str,
         confirm: Callable[[Credentials, str], T],
     ) -> None:
-        super().__init__()
-        self.ctx = ctx
+        super().__init__(ctx, purpose=purpose, required=Role.SUPERVISOR)
         self.title_text = title
         self.info = info
         self.reasons = tuple(reasons)
-        self.purpose = purpose
         self.confirm = confirm
-        self.supervisor: Badge | None = None
         self.credentials: Credentials | None = None
         self.busy = False
 
@@ -65,7 +61,12 @@ class AuthoriseScreen(ModalScreen[T | None]):
                 plain(self.info) if isinstance(self.info, str) else self.info, id="auth-info"
             )
             yield Static("1  Supervisor: scan your badge", classes="field-label")
-            yield BoundedInput(limit=BADGE_MAX, placeholder="supervisor badge", id="supervisor")
+            yield BoundedInput(
+                limit=BADGE_MAX,
+                placeholder="supervisor badge",
+                id="supervisor",
+                classes=BADGE_SCAN,
+            )
             yield Static("   then type your PIN and Enter", id="pin-label", classes="field-label")
             yield pin_input()
             yield Static("2  Reason (↑ ↓ then Enter)", classes="field-label")
@@ -77,58 +78,21 @@ class AuthoriseScreen(ModalScreen[T | None]):
         yield StationFooter()
 
     def on_mount(self) -> None:
-        for field in self.query(Input):
-            field.cursor_blink = False
+        # The badge and PIN fields are set up by BadgePinDialog.on_mount (Textual calls both).
         self.query_one("#other-reason").display = False
-        self._show_pin(False)
         self.query_one("#reasons", OptionList).disabled = True
         self.query_one("#supervisor", Input).focus()
-
-    def _show_pin(self, shown: bool) -> None:
-        self.query_one("#pin-label").display = shown
-        self.query_one("#pin", Input).display = shown
-
-    # -- supervisor badge ---------------------------------------------------------------------
-    @on(Input.Submitted, "#supervisor")
-    def _badge_scanned(self, event: Input.Submitted) -> None:
-        code = event.value.strip()
-        event.input.value = ""
-        if code:
-            call_service(
-                self, lambda: self.ctx.service.badge(code), self._identified, self._refused
-            )
-
-    def _identified(self, badge: Badge) -> None:
-        if not badge.needs_pin:
-            # An operator badge has no PIN to give; the service decides the rest.
-            self._refused(role_refusal(badge, Role.SUPERVISOR, self.purpose))
-            return
-        self.supervisor = badge
-        field = self.query_one("#supervisor", Input)
-        field.value = f"✔ {badge.code}"
-        field.disabled = True
-        self._say("")
-        self._ask_pin()
 
     def _ask_pin(self) -> None:
         self.credentials = None
         self.query_one("#reasons", OptionList).disabled = True
-        self._show_pin(True)
-        pin = self.query_one("#pin", Input)
-        pin.value = ""
-        pin.placeholder = "PIN"
-        pin.focus()
+        super()._ask_pin()
 
-    @on(Input.Submitted, "#pin")
-    def _pin_given(self, event: Input.Submitted) -> None:
-        badge = self.supervisor
-        pin = event.value
-        if badge is None or not pin:
-            return
-        self.credentials = Credentials(badge.code, pin)
-        event.input.value = ""  # the PIN is not kept in a widget
-        event.input.placeholder = "PIN given"
-        event.input.disabled = True
+    def pin_given(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        pin = self.query_one("#pin", Input)
+        pin.placeholder = "PIN given"
+        pin.disabled = True
         reasons = self.query_one("#reasons", OptionList)
         reasons.disabled = False
         reasons.highlighted = 0
@@ -173,17 +137,8 @@ class AuthoriseScreen(ModalScreen[T | None]):
         # again, never kept.
         self.busy = False
         self._refused(reason)
-        if self.supervisor is not None:
-            self.query_one("#pin", Input).disabled = False
+        if self.badge is not None:
             self._ask_pin()
 
     def _refused(self, reason: str) -> None:
         self._say(reason, error=True)
-
-    def _say(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#auth-message", Static)
-        message.update(plain(text))
-        message.set_class(error, "-error")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
