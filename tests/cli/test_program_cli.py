@@ -16,6 +16,7 @@ from station.store import AttemptOutcome, LabelState, Store
 from tests.labels.reader import decode_bc_data, scan_png, zpl_fields
 from tests.leaks import database_text, leaked
 from tests.pins import PIN, give_pin
+from tests.station_cli import clean_environment
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPE = REPO / "recipes" / "pk4s3p-3500.toml"
@@ -24,10 +25,7 @@ SERIAL = "PK4S-000123"
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in list(os.environ):
-        if var.startswith("STATION_") and var != "STATION_TEST_PG_URL":
-            monkeypatch.delenv(var)
-    monkeypatch.chdir(tmp_path)
+    clean_environment(monkeypatch, tmp_path)
 
 
 def station(*args: str, typed: str | None = None) -> Result:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from station.cli import cli
 from station.config import ConfigError, StationConfig, load_config
 from station.sequence.sockets import check_sockets, shared_adapters
 from station.store import Store
+from tests.station_cli import clean_environment
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPE = REPO / "recipes" / "pk4s3p-3500.toml"
@@ -43,10 +43,7 @@ bus = "sim?adapter=D"
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in list(os.environ):
-        if var.startswith("STATION_") and var != "STATION_TEST_PG_URL":
-            monkeypatch.delenv(var)
-    monkeypatch.chdir(tmp_path)
+    clean_environment(monkeypatch, tmp_path)
 
 
 def config_file(tmp: Path, text: str) -> Path:

@@ -8,7 +8,6 @@ readings nothing judges (firmware, device type) read INFO.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from click.testing import CliRunner
 from station.cli import cli
 from station.tui.screens import LineScreen, TraceScreen
 from station.tui.widgets import MeasurementTable, SectionsView
+from tests.station_cli import clean_environment
 from tests.tui.helpers import settle, type_and_enter
 from tests.tui.real_station import RECIPE, REPO, locked_app, open_station
 
@@ -29,10 +29,7 @@ WORD = re.compile(r"\b(PASS|FAIL|INFO)\s*$")
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in list(os.environ):
-        if var.startswith("STATION_") and var != "STATION_TEST_PG_URL":
-            monkeypatch.delenv(var)
-    monkeypatch.chdir(tmp_path)
+    clean_environment(monkeypatch, tmp_path)
 
 
 def words_in_lines(lines: list[str], names: tuple[str, ...]) -> dict[str, str]:
