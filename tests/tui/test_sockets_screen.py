@@ -5,6 +5,7 @@ says, a scan never disturbs a running socket, Esc Esc / F2 / F3 act on the selec
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,10 +19,12 @@ from station.config import StationConfig
 from station.sequence.board import socket_board
 from station.sequence.events import Outcome
 from station.sequence.routing import SocketState
-from station.tui.screens import AuthoriseScreen, LineScreen
+from station.tui.screens import AuthoriseScreen, EngineerScreen, LineScreen
 from station.tui.screens.sockets import SocketsScreen
+from station.tui.widgets import SectionsView
 from station.tui.widgets.socket_tile import TileMode
 from tests.tui.helpers import settle, text_of, type_and_enter
+from tests.tui.real_station import ENGINEER, PIN
 from tests.tui.sockets_station import SocketsStation, sockets_station
 
 HUNG_AFTER_S = 120.0
@@ -269,3 +272,26 @@ async def test_a_service_stop_aborts_every_running_socket_before_closing(
         await settle(pilot)
     assert attempts(station, "PK4S-000001") == [("A", "ABORTED")]
     assert attempts(station, "PK4S-000002") == [("B", "ABORTED")]
+
+
+async def test_engineer_mode_reads_the_pack_in_the_selected_socket(
+    station: SocketsStation,
+) -> None:
+    station.seat("B", "hot")  # socket B holds a pack at 55 °C; A's is at room temperature
+    async with station.app().run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for socket, temperature in (("B", "55."), ("A", "24.9 °C")):
+            await pilot.press("right" if socket == "B" else "left")
+            await pilot.press("f9")
+            await type_and_enter(pilot, ENGINEER)
+            await settle(pilot)
+            await type_and_enter(pilot, PIN)
+            await settle(pilot)
+            screen = pilot.app.screen
+            assert isinstance(screen, EngineerScreen)
+            assert f"socket {socket}" in text_of(pilot, ".screen-title")
+            shown = screen.query_one("#gauge-sections", SectionsView).text()
+            assert re.search(rf"^ *temperature +{re.escape(temperature)}", shown, re.M), shown
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(pilot.app.screen, SocketsScreen)

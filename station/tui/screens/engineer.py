@@ -6,6 +6,7 @@ The gauge is read on a key and on a slow timer that stops while the screen is no
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,7 +20,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
-from station.sequence.service import Badge, Credentials, Release, Role, Shift
+from station.sequence.service import Badge, Credentials, Release, Role, Shift, StationService
 from station.tui.background import call_service
 from station.tui.context import LineContext
 from station.tui.fields import PATH_MAX, BoundedInput
@@ -28,13 +29,16 @@ from station.tui.text import plain
 from station.tui.widgets import SectionsView, StationFooter, StationHeader
 
 
-def open_engineer_mode(node: DOMNode, ctx: LineContext, shift: Shift | None) -> None:
-    """Ask for an engineer badge, then open engineer mode."""
+def open_engineer_mode(
+    node: DOMNode, ctx: LineContext, shift: Shift | None, socket: SocketChoice | None = None
+) -> None:
+    """Ask for an engineer badge, then open engineer mode (on ``socket``'s pack where the
+    station has several)."""
 
     def opened(given: tuple[Badge, Credentials] | None) -> None:
         if given is not None:
             badge, credentials = given
-            node.app.push_screen(EngineerScreen(ctx, shift, badge, credentials))
+            node.app.push_screen(EngineerScreen(ctx, shift, badge, credentials, socket))
 
     node.app.push_screen(
         BadgeScreen(
@@ -46,6 +50,14 @@ def open_engineer_mode(node: DOMNode, ctx: LineContext, shift: Shift | None) -> 
         ),
         opened,
     )
+
+
+@dataclass(frozen=True)
+class SocketChoice:
+    """The socket engineer mode reads the pack of, on a station with several."""
+
+    name: str
+    service: StationService
 
 
 class EngineerScreen(Screen[None]):
@@ -62,10 +74,18 @@ class EngineerScreen(Screen[None]):
     ]
 
     def __init__(
-        self, ctx: LineContext, shift: Shift | None, badge: Badge, credentials: Credentials
+        self,
+        ctx: LineContext,
+        shift: Shift | None,
+        badge: Badge,
+        credentials: Credentials,
+        socket: SocketChoice | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
+        #: the socket whose pack is read and compared (the station's only one by default)
+        self.socket = socket
+        self.pack_service: StationService = socket.service if socket else ctx.service
         self.shift = shift
         self.badge = badge
         # Each release is authorised again by the service with the badge and PIN given here.
@@ -74,7 +94,8 @@ class EngineerScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StationHeader(self.ctx.info, self.shift)
-        yield Static(plain(f"Engineer mode  ·  {self.badge.code}"), classes="screen-title")
+        where = f"  ·  socket {self.socket.name}" if self.socket else ""
+        yield Static(plain(f"Engineer mode  ·  {self.badge.code}{where}"), classes="screen-title")
         with TabbedContent(id="engineer-tabs", initial="gauge"):
             with TabPane("F6 Gauge", id="gauge"):
                 yield SectionsView(id="gauge-sections")
@@ -118,7 +139,7 @@ class EngineerScreen(Screen[None]):
         shift = self.shift
         call_service(
             self,
-            lambda: self.ctx.service.gauge_snapshot(shift),
+            lambda: self.pack_service.gauge_snapshot(shift),
             lambda sections: view.show(sections, "No gauge answered"),
             lambda reason: view.message(reason, error=True),
             group="gauge",
@@ -148,7 +169,7 @@ class EngineerScreen(Screen[None]):
         view.message("Reading the pack…")
         call_service(
             self,
-            lambda: self.ctx.service.recipe_diff_against_pack(shift),
+            lambda: self.pack_service.recipe_diff_against_pack(shift),
             lambda sections: view.show(sections, "The pack matches the recipe"),
             lambda reason: view.message(reason, error=True),
         )

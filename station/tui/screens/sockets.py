@@ -47,6 +47,7 @@ from station.tui.context import LineContext
 from station.tui.faults import station_fault_result
 from station.tui.fields import SERIAL_MAX, BoundedInput
 from station.tui.messages import RunSettled, SocketEvent, SocketRunEnded
+from station.tui.screens.engineer import SocketChoice, open_engineer_mode
 from station.tui.screens.line_navigation import LineNavigation
 from station.tui.screens.meter import ask_from_worker
 from station.tui.screens.pack_actions import ask_reprint, ask_rework
@@ -169,6 +170,12 @@ class SocketsScreen(LineNavigation):
         message.update(plain(text) if isinstance(text, str) else text)
         for name in ("-refused", "-info", "-warning"):
             message.set_class(name == css_class, name)
+
+    def action_engineer(self) -> None:
+        # Engineer mode reads and compares the pack in the selected socket, not socket A's.
+        if not self.running:
+            chosen = SocketChoice(self.selected, self.board.station(self.selected))
+            open_engineer_mode(self, self.ctx, self.shift, chosen)
 
     # -- selection by key -----------------------------------------------------------------------
     def action_select(self, step: int) -> None:
