@@ -125,8 +125,8 @@ class Authority:
         required = REQUIRED_ROLE[privilege]
         if badge.role is not required:
             raise NotAuthorised(
-                f"badge {badge.code} is {_a(badge.role.value)} badge: to {privilege.value} "
-                f"needs {_a(required.value)} badge"
+                f"badge {badge.code} is {_a(badge.role.value)} badge; to {privilege.value}, "
+                f"the station needs {_a(required.value)} badge"
             )
         if operator is not None and operator.strip() == badge.code:
             raise NotAuthorised(
