@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Static
 
 from station.sequence.events import (
     STEP_TITLES,
@@ -29,6 +29,7 @@ from station.sequence.events import (
 from station.sequence.service import Readiness
 from station.tui.formatting import seconds
 from station.tui.text import markup, plain
+from station.tui.widgets.step_bar import StepBar
 from station.tui.widgets.verdict import VerdictBanner
 
 
@@ -122,8 +123,8 @@ class SocketTile(Vertical):
     }
     SocketTile .tile-serial { text-style: bold; height: 1; text-wrap: nowrap; }
     SocketTile .tile-step { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    SocketTile ProgressBar { height: 1; }
-    SocketTile ProgressBar Bar { width: 1fr; }
+    SocketTile StepBar { display: none; }
+    SocketTile.-running StepBar { display: block; }
     SocketTile VerdictBanner { height: 1fr; min-height: 3; display: none; }
     SocketTile.-result VerdictBanner { display: block; }
     SocketTile .tile-note { height: auto; max-height: 4; color: $text-muted; }
@@ -138,7 +139,7 @@ class SocketTile(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", classes="tile-serial")
         yield Static("", classes="tile-step")
-        yield ProgressBar(total=1, show_eta=False, show_percentage=False)
+        yield StepBar()
         yield VerdictBanner()
         yield Static("", classes="tile-note")
 
@@ -156,9 +157,7 @@ class SocketTile(Vertical):
         serial = self.query_one(".tile-serial", Static)
         serial.update(plain(state.serial) if state.serial else markup("[dim]no pack[/]"))
         self.query_one(".tile-step", Static).update(_step_line(state))
-        bar = self.query_one(ProgressBar)
-        bar.display = state.mode is TileMode.RUNNING
-        bar.update(total=max(len(state.steps), 1), progress=state.steps_done)
+        self.query_one(StepBar).show(state.steps_done, len(state.steps))
         banner = self.query_one(VerdictBanner)
         if state.result is not None and state.mode is TileMode.RESULT:
             banner.show(state.result.outcome, seconds(state.elapsed_s))
