@@ -3,7 +3,7 @@ summary, and the flat rows of the CSV exports."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TypedDict
 
@@ -73,36 +73,6 @@ class Report:
     interrupted: int = 0
 
 
-#: the columns of :class:`ExportRow`, in order (CSV header)
-EXPORT_COLUMNS: tuple[str, ...] = (
-    "serial",
-    "attempt_id",
-    "attempt_no",
-    "station_id",
-    "socket",
-    "operator",
-    "work_order",
-    "lot",
-    "recipe_name",
-    "recipe_version",
-    "recipe_hash",
-    "software_version",
-    "key_set_id",
-    "started_at",
-    "ended_at",
-    "cycle_time_s",
-    "outcome",
-    "failure_code",
-    "failing_step",
-    "reason",
-    "rework_of",
-    "label_state",
-    "before_image_sha256",
-    "after_image_sha256",
-    "emulated",
-)
-
-
 @dataclass(frozen=True)
 class ExportRow:
     """One attempt, flat, for customers and MES."""
@@ -134,23 +104,6 @@ class ExportRow:
     emulated: bool
 
 
-MEASUREMENT_EXPORT_COLUMNS: tuple[str, ...] = (
-    "serial",
-    "attempt_id",
-    "attempt_outcome",
-    "started_at",
-    "step_ordinal",
-    "step_name",
-    "name",
-    "value",
-    "text",
-    "unit",
-    "low",
-    "high",
-    "outcome",
-)
-
-
 @dataclass(frozen=True)
 class MeasurementExportRow:
     """One measurement, flat, with the attempt it belongs to."""
@@ -168,6 +121,11 @@ class MeasurementExportRow:
     low: float | None
     high: float | None
     outcome: str
+
+
+#: the CSV headers: the rows' fields, in order (a new field is a new column, never one forgotten)
+EXPORT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ExportRow))
+MEASUREMENT_EXPORT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(MeasurementExportRow))
 
 
 @dataclass(frozen=True)
