@@ -33,7 +33,6 @@ OTHER = "Other"
 
 class AuthoriseScreen(BadgePinDialog[T | None]):
     CSS_PATH = "dialogs.tcss"
-    BADGE_FIELD = "supervisor"
     MESSAGE = "auth-message"
 
     def __init__(

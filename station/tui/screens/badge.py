@@ -27,7 +27,6 @@ class BadgeScreen(BadgePinDialog[tuple[Badge, Credentials] | None]):
 
     CSS_PATH = "dialogs.tcss"
     AUTO_FOCUS = "#badge-input"
-    BADGE_FIELD = "badge-input"
     MESSAGE = "badge-message"
 
     def __init__(

@@ -49,12 +49,11 @@ def pin_input(field_id: str = "pin") -> Input:
 
 
 class BadgePinDialog(ModalScreen[R]):
-    """A dialog that composes a badge field (class ``BADGE_SCAN``, id ``BADGE_FIELD``), a PIN
-    field (``pin_input()``, with a ``#pin-label``) and a message line (id ``MESSAGE``), and
-    says in ``pin_given`` what the credentials lead to. Esc cancels (dismisses with None)."""
+    """A dialog that composes a badge field (class ``BADGE_SCAN``), a PIN field (``pin_input()``,
+    with a ``#pin-label``) and a message line (id ``MESSAGE``), and says in ``pin_given`` what
+    the credentials lead to. Esc cancels (dismisses with None)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-    BADGE_FIELD: ClassVar[str]
     MESSAGE: ClassVar[str]
 
     def __init__(self, ctx: LineContext, *, purpose: str, required: Role) -> None:
@@ -91,7 +90,7 @@ class BadgePinDialog(ModalScreen[R]):
             self._badge_refused(role_refusal(badge, self.required, self.purpose))
             return
         self.badge = badge
-        scanned = self.query_one(f"#{self.BADGE_FIELD}", Input)
+        scanned = self.query_one(f".{BADGE_SCAN}", Input)
         scanned.value = f"✔ {badge.code}"
         scanned.disabled = True
         self._say("")
@@ -99,7 +98,7 @@ class BadgePinDialog(ModalScreen[R]):
 
     def _badge_refused(self, reason: str) -> None:
         self.badge = None
-        scanned = self.query_one(f"#{self.BADGE_FIELD}", Input)
+        scanned = self.query_one(f".{BADGE_SCAN}", Input)
         scanned.disabled = False
         scanned.value = ""
         self._show_pin(False)
