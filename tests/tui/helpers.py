@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from textual import events
@@ -30,16 +31,21 @@ async def settle(pilot: Pilot[Any]) -> None:
     raise AssertionError("workers did not settle")
 
 
+#: how long to wait for the station before calling it hung (a bound, never a deadline)
+HUNG_AFTER_S = 120.0
+
+
 async def wait_until(pilot: Pilot[Any], condition: Any, what: str) -> None:
-    """Process messages until ``condition()`` holds (for runs held mid-write)."""
-    for _ in range(1000):
-        if condition():
-            await pilot.pause()
-            return
-        # Polls a worker thread that is really running; not a stand-in for time passing. A
-        # plain sleep lets the app draw at its own rate; a pause would force a redraw a turn.
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
+    """Let the app work until ``condition()`` holds (a worker thread makes it true).
+
+    A plain sleep hands the loop to the app, which draws at its own frame rate as on a line;
+    ``pilot.pause`` would force a redraw every turn (in the soak, half as much CPU again)."""
+    limit = time.monotonic() + HUNG_AFTER_S
+    while not condition():
+        if time.monotonic() > limit:
+            raise AssertionError(f"the station hung: {what} never happened")
+        await asyncio.sleep(0.002)
+    await pilot.pause()
 
 
 async def type_and_enter(pilot: Pilot[Any], text: str) -> None:

@@ -12,7 +12,6 @@ Run it alone to see the figures: ``pytest tests/tui/test_soak.py -s -p no:xdist`
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import os
 import subprocess
@@ -20,14 +19,11 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from smbus2 import i2c_msg
-from textual.pilot import Pilot
 
 from station.bus.spec import BusSpec, OpenedBus
 from station.clock import VirtualClock
@@ -38,7 +34,7 @@ from station.store import AttemptOutcome
 from station.tui import LineOptions, make_app
 from station.tui.screens import LineScreen, Phase
 from station.tui.widgets import VerdictBanner
-from tests.tui.helpers import settle
+from tests.tui.helpers import settle, wait_until
 from tests.tui.test_scanner import burst
 
 PACKS = 500
@@ -138,21 +134,6 @@ def plan(n: int) -> tuple[str, str, str]:
     return serial, "default", "run"
 
 
-#: how long to wait for the station before calling it hung (a bound, never a deadline)
-HUNG_AFTER_S = 120.0
-
-
-async def until(pilot: Pilot[Any], condition: Callable[[], bool]) -> None:
-    """Let the app work until ``condition()`` holds (a worker thread makes it true).
-
-    A plain sleep hands the loop to the app, which draws at its own frame rate as on a line;
-    ``pilot.pause`` would force a redraw every turn, hundreds a pack, for half as much CPU again."""
-    limit = time.monotonic() + HUNG_AFTER_S
-    while not condition():
-        assert time.monotonic() < limit, "the station hung"
-        await asyncio.sleep(0.002)
-
-
 def done(screen: LineScreen, serial: str) -> bool:
     answered = any(s == serial and what in ("run", "refused") for s, what in screen.scans[-3:])
     return answered and screen.phase is not Phase.RUNNING and not screen.checking
@@ -219,7 +200,7 @@ async def test_a_shift_of_500_packs_on_the_emulator(tmp_path: Path) -> None:
             else:
                 burst(pilot, serial + "\n")
             if socket.hold:
-                await until(pilot, socket.held.is_set)
+                await wait_until(pilot, socket.held.is_set, "the pack held at its write")
                 assert screen.phase is Phase.RUNNING
                 if action == "abort":
                     await pilot.press("escape", "escape")
@@ -227,10 +208,12 @@ async def test_a_shift_of_500_packs_on_the_emulator(tmp_path: Path) -> None:
                     stray = f"lot-c{n}-stray"
                     during_runs.append(stray)
                     burst(pilot, stray + "\n")
-                    await until(pilot, lambda s=stray: (s, "ignored") in screen.scans[-2:])
+                    await wait_until(
+                        pilot, lambda s=stray: (s, "ignored") in screen.scans[-2:], "the stray scan"
+                    )
                 socket.release.set()
             # The pack is done when its scan was answered and nothing runs or is checked.
-            await until(pilot, lambda s=serial: done(screen, s))
+            await wait_until(pilot, lambda s=serial: done(screen, s), f"the end of {serial}")
             await settle(pilot)
             outcome = _expected_outcome(scenario, action, serial)
             expected[outcome] += 1
